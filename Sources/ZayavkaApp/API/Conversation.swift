@@ -1,0 +1,257 @@
+import Fluent
+import Foundation
+import MultipartKit
+import NIOCore
+import NIOPosix
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Comments (public replies, internal notes), attachments and the history of a ticket.
+enum ConversationService {
+    // MARK: Comments
+
+    static func comments(number: Int, request: Request) async throws -> [CommentDTO] {
+        let viewer = try request.viewer
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        var statement: SQLQueryString = """
+            SELECT c.id, c.body, c.is_public, c.author_id, u.name AS author_name, c.source, c.created_at
+            FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id = \(bind: ticket.id)
+            """
+        if !Visibility.canSeeInternal(viewer) { statement += " AND c.is_public = \(bind: true)" }
+        statement += " ORDER BY c.id"
+        let rows = try await request.sql.raw(statement).all()
+        var attachments = try await AttachmentRecord.query(on: request.db).filter(\.$ticketID == ticket.id).sort(\.$id).all()
+        attachments = attachments.filter { $0.commentID != nil }
+        return try rows.map { row in
+            let id = try row.decode(column: "id", as: Int.self)
+            let authorID = try row.decode(column: "author_id", as: Int?.self)
+            return CommentDTO(
+                id: id, body: try row.decode(column: "body", as: String.self),
+                public: try row.decode(column: "is_public", as: Bool.self),
+                author: try authorID.map { PersonRef(id: $0, name: try row.decode(column: "author_name", as: String.self)) },
+                source: TicketChannel(rawValue: try row.decode(column: "source", as: String.self)) ?? .api,
+                createdAt: try row.decode(column: "created_at", as: Date.self),
+                attachments: attachments.filter { $0.commentID == id }.map(AttachmentDTO.init))
+        }
+    }
+
+    static func addComment(number: Int, input: CommentInput, request: Request) async throws -> CommentDTO {
+        let viewer = try request.viewer
+        _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        let isStaff = viewer.role.isStaff
+        let isPublic = input.public ?? true
+        var errors: [FieldError] = []
+        if input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { errors.append(FieldError("body", .required)) }
+        if input.body.count > TicketLimits.bodyMaxLength { errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength))) }
+        if !isPublic, !viewer.role.can(.writeInternalNotes) { errors.append(FieldError("public", .notAllowed)) }
+        if input.status != nil, !isStaff { errors.append(FieldError("status", .notAllowed)) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        let catalog = try await request.services.catalog.snapshot(request.db)
+        let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.db)
+        let source: TicketChannel = .api
+
+        let commentID = try await request.write { db in
+            guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
+                throw ZayavkaError.notFound(entity: "ticket", id: String(number))
+            }
+            guard catalog.workflow.acceptsComments(ticket.status) else { throw ZayavkaError.ticketClosed(number: number) }
+            let now = Date()
+            // Status: an explicit one from staff, else what the reply itself implies.
+            var newStatus = catalog.workflow.statusAfterComment(current: ticket.status, byCustomer: !isStaff, isPublic: isPublic)
+            if let requested = input.status {
+                try catalog.workflow.checkTransition(from: ticket.status, to: requested, by: .staff)
+                newStatus = requested
+            }
+            let comment = CommentRecord()
+            comment.ticketID = ticket.id!
+            comment.authorID = viewer.userID
+            comment.body = input.body
+            comment.isPublic = isPublic
+            comment.source = source.rawValue
+            comment.createdAt = now
+            try await comment.create(on: db)
+            try await TicketEventRecord(ticketID: ticket.id!, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
+                                        commentID: comment.id, isPublic: isPublic, at: now).create(on: db)
+            try await TicketService.attach(uploads, ticketID: ticket.id!, commentID: comment.id!, actorID: viewer.userID,
+                                           isPublic: isPublic, at: now, on: db)
+            if let newStatus, newStatus != ticket.status {
+                let before = ticket.status
+                ticket.status = newStatus
+                TicketService.stampStatusTimes(ticket, from: before, to: newStatus, workflow: catalog.workflow, now: now)
+                try await TicketEventRecord(ticketID: ticket.id!, actorID: viewer.userID, kind: .statusChanged, field: "status",
+                                            before: before, after: newStatus, isPublic: true, at: now).create(on: db)
+            }
+            if isStaff, isPublic, ticket.firstResponseAt == nil, ticket.requesterID != viewer.userID { ticket.firstResponseAt = now }
+            ticket.updatedAt = now
+            try await ticket.update(on: db)
+            return comment.id!
+        }
+        TicketService.commentsCreated.increment()
+        guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
+            throw ZayavkaError.notFound(entity: "comment", id: String(commentID))
+        }
+        return dto
+    }
+
+    // MARK: History
+
+    static func events(number: Int, request: Request) async throws -> [EventDTO] {
+        let viewer = try request.viewer
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        var statement: SQLQueryString = """
+            SELECT e.id, e.kind, e.field, e.before, e.after, e.actor_id, u.name AS actor_name, e.comment_id, e.created_at
+            FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = \(bind: ticket.id)
+            """
+        if !Visibility.canSeeInternal(viewer) { statement += " AND e.is_public = \(bind: true)" }
+        statement += " ORDER BY e.id"
+        return try await request.sql.raw(statement).all().map { row in
+            let actorID = try row.decode(column: "actor_id", as: Int?.self)
+            return EventDTO(
+                id: try row.decode(column: "id", as: Int.self), kind: try row.decode(column: "kind", as: String.self),
+                field: try row.decode(column: "field", as: String?.self), before: try row.decode(column: "before", as: String?.self),
+                after: try row.decode(column: "after", as: String?.self),
+                actor: try actorID.map { PersonRef(id: $0, name: try row.decode(column: "actor_name", as: String.self)) },
+                commentId: try row.decode(column: "comment_id", as: Int?.self),
+                createdAt: try row.decode(column: "created_at", as: Date.self))
+        }
+    }
+
+    // MARK: Attachments
+
+    /// Streams an upload to disk: a raw body (name in `?filename=` or Content-Disposition) or a
+    /// multipart/form-data body with one or more files. Over the size limit: 413 and nothing kept.
+    static func upload(request: Request) async throws -> AttachmentList {
+        let viewer = try request.viewer
+        let limit = request.services.configuration.maxAttachmentBytes
+        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit + 64 * 1024 {
+            throw ZayavkaError.payloadTooLarge(limitBytes: limit)
+        }
+        let store = request.services.files
+        let io = NonBlockingFileIO(threadPool: request.application.threadPool)
+        var finished: [(FileStore.Writer, String, String, String)] = []  // writer, filename, type, sha
+        var current: (FileStore.Writer, String, String)?
+        func cleanUp() {
+            current?.0.abort()
+            for item in finished { item.0.abort() }
+        }
+        do {
+            if let type = request.headers.contentType, type.type == "multipart", let boundary = type.parameters["boundary"] {
+                let parser = MultipartParser(boundary: boundary)
+                var events: [PartEvent] = []
+                var headers = HTTPHeaders()
+                parser.onHeader = { name, value in events.append(.header(name, value)) }
+                parser.onBody = { buffer in events.append(.body(buffer)) }
+                parser.onPartComplete = { events.append(.complete) }
+                for try await chunk in request.body {
+                    try parser.execute(chunk)
+                    for event in events {
+                        switch event {
+                        case .header(let name, let value): headers.add(name: name, value: value)
+                        case .body(let buffer):
+                            if current == nil {
+                                guard let disposition = headers.first(name: .contentDisposition),
+                                      let filename = Self.filename(fromDisposition: disposition) else { continue }
+                                let writer = try await store.makeWriter(io: io, eventLoop: request.eventLoop)
+                                current = (writer, filename, headers.first(name: .contentType) ?? "application/octet-stream")
+                            }
+                            try await current!.0.write(buffer)
+                            if current!.0.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
+                        case .complete:
+                            if let part = current {
+                                finished.append((part.0, part.1, part.2, try part.0.finish()))
+                                current = nil
+                            }
+                            headers = HTTPHeaders()
+                        }
+                    }
+                    events.removeAll(keepingCapacity: true)
+                }
+            } else {
+                let filename = (try? request.query.get(String.self, at: "filename"))
+                    ?? request.headers.first(name: .contentDisposition).flatMap(Self.filename(fromDisposition:))
+                guard let filename, !filename.isEmpty else { throw ZayavkaError.validation([FieldError("filename", .required)]) }
+                let writer = try await store.makeWriter(io: io, eventLoop: request.eventLoop)
+                current = (writer, filename, request.headers.first(name: .contentType) ?? "application/octet-stream")
+                for try await chunk in request.body {
+                    try await writer.write(chunk)
+                    if writer.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
+                }
+                finished.append((writer, filename, current!.2, try writer.finish()))
+                current = nil
+            }
+            guard !finished.isEmpty else { throw ZayavkaError.validation([FieldError("file", .required)]) }
+            let now = Date()
+            let records = finished.map { writer, filename, type, sha in
+                let record = AttachmentRecord()
+                record.publicID = UUID().uuidString.lowercased()
+                record.uploaderID = viewer.userID
+                record.filename = String(Self.safeFilename(filename).prefix(255))
+                record.contentType = String(type.prefix(200))
+                record.size = writer.size
+                record.sha256 = sha
+                record.storageKey = writer.key
+                record.createdAt = now
+                return record
+            }
+            try await request.write { db in for record in records { try await record.create(on: db) } }
+            return AttachmentList(attachments: records.map(AttachmentDTO.init))
+        } catch {
+            cleanUp()
+            throw error
+        }
+    }
+
+    private enum PartEvent { case header(String, String), body(ByteBuffer), complete }
+
+    /// The filename of a Content-Disposition header, RFC 6266 / 5987 (`filename*=UTF-8''…`) first.
+    static func filename(fromDisposition value: String) -> String? {
+        var plain: String?
+        for part in value.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if part.lowercased().hasPrefix("filename*=") {
+                let raw = part.dropFirst("filename*=".count)
+                if let quote = raw.range(of: "''") { return String(raw[quote.upperBound...]).removingPercentEncoding }
+            } else if part.lowercased().hasPrefix("filename=") {
+                var raw = String(part.dropFirst("filename=".count))
+                if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
+                plain = raw.replacingOccurrences(of: "\\\"", with: "\"")
+            }
+        }
+        return plain
+    }
+
+    /// No paths, no control characters: only the last component of what the client called it.
+    static func safeFilename(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "file"
+        let cleaned = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "file" : cleaned
+    }
+
+    /// Sends a file to someone who may see it: the uploader before it is posted, afterwards whoever
+    /// may see the comment (internal notes' files only to staff). Anything else is 404.
+    static func download(id: String, request: Request) async throws -> Response {
+        let viewer = try request.viewer
+        guard let record = try await AttachmentRecord.query(on: request.db).filter(\.$publicID == id).first() else {
+            throw ZayavkaError.notFound(entity: "attachment", id: id)
+        }
+        var allowed = record.uploaderID == viewer.userID && record.commentID == nil
+        if let commentID = record.commentID, let ticketID = record.ticketID,
+           let ticket = try await TicketRecord.find(ticketID, on: request.db),
+           let comment = try await CommentRecord.find(commentID, on: request.db) {
+            allowed = Visibility.canSee(requesterID: ticket.requesterID, organizationID: ticket.organizationID, viewer: viewer)
+                && (comment.isPublic || Visibility.canSeeInternal(viewer))
+        }
+        guard allowed else { throw ZayavkaError.notFound(entity: "attachment", id: id) }
+        let response = try await request.fileio.asyncStreamFile(at: request.services.files.path(forKey: record.storageKey))
+        let inlineTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
+        let inline = inlineTypes.contains(record.contentType.lowercased())
+        response.headers.replaceOrAdd(name: .contentType, value: inline ? record.contentType : "application/octet-stream")
+        let encoded = record.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        let ascii = String(record.filename.unicodeScalars.map { $0.isASCII && $0 != "\"" ? Character($0) : "_" })
+        response.headers.replaceOrAdd(name: .contentDisposition,
+                                      value: "\(inline ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)")
+        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; sandbox")
+        return response
+    }
+}

@@ -1,0 +1,478 @@
+import Foundation
+import Vapor
+import ZayavkaCore
+
+// The API's own types (records are not DTOs). Keys are snake_case, written out in CodingKeys so
+// that map keys such as intake field names are never rewritten by a key strategy.
+
+extension KeyedDecodingContainer {
+    /// PATCH semantics: nil when the key is absent, `.some(nil)` when it is JSON null.
+    func patch<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) { return .some(nil) }
+        return .some(try decode(T.self, forKey: key))
+    }
+}
+
+struct ErrorBody: Content {
+    struct Detail: Codable {
+        let code: String
+        let message: String
+        let fields: [FieldDetail]?
+    }
+    struct FieldDetail: Codable {
+        let field: String
+        let code: String
+        let message: String
+    }
+    let error: Detail
+}
+
+struct PersonRef: Content {
+    let id: Int
+    let name: String
+}
+
+// MARK: Auth
+
+struct TokenRequest: Content {
+    let email: String
+    let password: String
+    let name: String?
+    let expiresInDays: Int?
+
+    enum CodingKeys: String, CodingKey { case email, password, name, expiresInDays = "expires_in_days" }
+}
+
+struct TokenDTO: Content {
+    let id: Int
+    let name: String
+    let prefix: String
+    let userId: Int
+    let createdAt: Date?
+    let expiresAt: Date?
+    let lastUsedAt: Date?
+    let revokedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, prefix, userId = "user_id", createdAt = "created_at", expiresAt = "expires_at",
+             lastUsedAt = "last_used_at", revokedAt = "revoked_at"
+    }
+
+    init(_ record: APITokenRecord) {
+        id = record.id!
+        name = record.name
+        prefix = record.prefix
+        userId = record.userID
+        createdAt = record.createdAt
+        expiresAt = record.expiresAt
+        lastUsedAt = record.lastUsedAt
+        revokedAt = record.revokedAt
+    }
+}
+
+struct TokenCreated: Content {
+    let token: String
+    let info: TokenDTO
+    let user: UserDTO
+}
+
+// MARK: People
+
+struct UserDTO: Content {
+    let id: Int
+    let email: String
+    let name: String
+    let role: Role
+    let locale: Language
+    let timeZone: String
+    let phone: String?
+    let organizationId: Int?
+    let isActive: Bool
+    let createdAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, role, locale, phone
+        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", createdAt = "created_at"
+    }
+
+    init(_ record: UserRecord) {
+        id = record.id!
+        email = record.email
+        name = record.name
+        role = record.roleValue
+        locale = Language(rawValue: record.locale) ?? .ru
+        timeZone = record.timeZone
+        phone = record.phone
+        organizationId = record.organizationID
+        isActive = record.isActive
+        createdAt = record.createdAt
+    }
+}
+
+struct UserInput: Content {
+    var email: String?
+    var name: String?
+    var role: Role?
+    var locale: Language?
+    var timeZone: String?
+    var phone: String??
+    var organizationId: Int??
+    var password: String?
+    var isActive: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case email, name, role, locale, phone, password
+        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        email = try c.decodeIfPresent(String.self, forKey: .email)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        role = try c.decodeIfPresent(Role.self, forKey: .role)
+        locale = try c.decodeIfPresent(Language.self, forKey: .locale)
+        timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone)
+        phone = try c.patch(String.self, forKey: .phone)
+        organizationId = try c.patch(Int.self, forKey: .organizationId)
+        password = try c.decodeIfPresent(String.self, forKey: .password)
+        isActive = try c.decodeIfPresent(Bool.self, forKey: .isActive)
+    }
+}
+
+struct OrganizationDTO: Content {
+    let id: Int
+    let name: String
+    let contractNumber: String?
+    let inn: String?
+    let plan: String
+    let contractEndsOn: String?
+    let quota: Int?
+    let usage: Int?
+    let phones: [String]
+    let emailDomains: [String]
+    let notes: String?
+    let membersSeeAllTickets: Bool
+    let createdAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, inn, plan, quota, usage, phones, notes
+        case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
+             membersSeeAllTickets = "members_see_all_tickets", createdAt = "created_at"
+    }
+
+    init(_ record: OrganizationRecord) {
+        id = record.id!
+        name = record.name
+        contractNumber = record.contractNumber
+        inn = record.inn
+        plan = record.plan
+        contractEndsOn = record.contractEndsOn
+        quota = record.quota
+        usage = record.usage
+        phones = record.phones.map { $0.split(separator: "\n").map(String.init) } ?? []
+        emailDomains = record.emailDomains.map { $0.split(separator: "\n").map(String.init) } ?? []
+        notes = record.notes
+        membersSeeAllTickets = record.membersSeeAllTickets
+        createdAt = record.createdAt
+    }
+}
+
+struct OrganizationInput: Content {
+    var name: String?
+    var contractNumber: String??
+    var inn: String??
+    var plan: String?
+    var contractEndsOn: String??
+    var quota: Int??
+    var usage: Int??
+    var phones: [String]?
+    var emailDomains: [String]?
+    var notes: String??
+    var membersSeeAllTickets: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, inn, plan, quota, usage, phones, notes
+        case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
+             membersSeeAllTickets = "members_see_all_tickets"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        contractNumber = try c.patch(String.self, forKey: .contractNumber)
+        inn = try c.patch(String.self, forKey: .inn)
+        plan = try c.decodeIfPresent(String.self, forKey: .plan)
+        contractEndsOn = try c.patch(String.self, forKey: .contractEndsOn)
+        quota = try c.patch(Int.self, forKey: .quota)
+        usage = try c.patch(Int.self, forKey: .usage)
+        phones = try c.decodeIfPresent([String].self, forKey: .phones)
+        emailDomains = try c.decodeIfPresent([String].self, forKey: .emailDomains)
+        notes = try c.patch(String.self, forKey: .notes)
+        membersSeeAllTickets = try c.decodeIfPresent(Bool.self, forKey: .membersSeeAllTickets)
+    }
+}
+
+struct GroupDTO: Content {
+    let id: Int
+    let name: String
+    let description: String?
+    let memberIds: [Int]
+
+    enum CodingKeys: String, CodingKey { case id, name, description, memberIds = "member_ids" }
+}
+
+struct GroupInput: Content {
+    let name: String?
+    let description: String?
+}
+
+struct ListOf<T: Content>: Content {
+    let items: [T]
+    let nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+}
+
+// MARK: Tickets
+
+struct TicketDTO: Content {
+    let number: Int
+    let subject: String
+    let status: String
+    let statusName: String
+    let type: TicketType
+    let priority: TicketPriority
+    let urgency: Int?
+    let channel: TicketChannel
+    let responsibility: Responsibility?
+    let cause: String?
+    let requester: PersonRef
+    let organization: PersonRef?
+    let assignee: PersonRef?
+    let group: PersonRef?
+    let dueAt: Date?
+    let fields: [String: String]
+    let createdAt: Date
+    let updatedAt: Date
+    let solvedAt: Date?
+    let closedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case number, subject, status, type, priority, urgency, channel, responsibility, cause, requester, organization,
+             assignee, group, fields
+        case statusName = "status_name", dueAt = "due_at", createdAt = "created_at", updatedAt = "updated_at",
+             solvedAt = "solved_at", closedAt = "closed_at"
+    }
+}
+
+struct TicketCreateInput: Content {
+    let subject: String
+    let body: String
+    let requesterId: Int?
+    let requesterEmail: String?
+    let requesterName: String?
+    let channel: TicketChannel?
+    let type: TicketType?
+    let priority: TicketPriority?
+    let urgency: Urgency?
+    let responsibility: Responsibility?
+    let cause: String?
+    let status: String?
+    let assigneeId: Int?
+    let groupId: Int?
+    let dueAt: Date?
+    let fields: [String: String]?
+    let attachments: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case subject, body, channel, type, priority, urgency, responsibility, cause, status, fields, attachments
+        case requesterId = "requester_id", requesterEmail = "requester_email", requesterName = "requester_name",
+             assigneeId = "assignee_id", groupId = "group_id", dueAt = "due_at"
+    }
+}
+
+struct TicketPatchInput: Content {
+    var subject: String?
+    var type: TicketType?
+    var priority: TicketPriority?
+    var urgency: Urgency??
+    var responsibility: Responsibility??
+    var cause: String??
+    var status: String?
+    var assigneeId: Int??
+    var groupId: Int??
+    var dueAt: Date??
+    var fields: [String: String?]?
+
+    enum CodingKeys: String, CodingKey {
+        case subject, type, priority, urgency, responsibility, cause, status, fields
+        case assigneeId = "assignee_id", groupId = "group_id", dueAt = "due_at"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        subject = try c.decodeIfPresent(String.self, forKey: .subject)
+        type = try c.decodeIfPresent(TicketType.self, forKey: .type)
+        priority = try c.decodeIfPresent(TicketPriority.self, forKey: .priority)
+        urgency = try c.patch(Urgency.self, forKey: .urgency)
+        responsibility = try c.patch(Responsibility.self, forKey: .responsibility)
+        cause = try c.patch(String.self, forKey: .cause)
+        status = try c.decodeIfPresent(String.self, forKey: .status)
+        assigneeId = try c.patch(Int.self, forKey: .assigneeId)
+        groupId = try c.patch(Int.self, forKey: .groupId)
+        dueAt = try c.patch(Date.self, forKey: .dueAt)
+        fields = try c.decodeIfPresent([String: String?].self, forKey: .fields)
+    }
+
+    var corePatch: TicketPatch {
+        TicketPatch(subject: subject, type: type, priority: priority, urgency: urgency, responsibility: responsibility,
+                    cause: cause, status: status, assigneeID: assigneeId, groupID: groupId, dueAt: dueAt, fields: fields ?? [:])
+    }
+}
+
+struct AttachmentDTO: Content {
+    let id: String
+    let filename: String
+    let contentType: String
+    let size: Int
+    let sha256: String
+    let url: String
+    let createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, filename, size, sha256, url
+        case contentType = "content_type", createdAt = "created_at"
+    }
+
+    init(_ record: AttachmentRecord) {
+        id = record.publicID
+        filename = record.filename
+        contentType = record.contentType
+        size = record.size
+        sha256 = record.sha256
+        url = "/api/v1/attachments/\(record.publicID)"
+        createdAt = record.createdAt
+    }
+}
+
+struct AttachmentList: Content {
+    let attachments: [AttachmentDTO]
+}
+
+struct CommentDTO: Content {
+    let id: Int
+    let body: String
+    let `public`: Bool
+    let author: PersonRef?
+    let source: TicketChannel
+    let createdAt: Date
+    let attachments: [AttachmentDTO]
+
+    enum CodingKeys: String, CodingKey { case id, body, `public`, author, source, attachments, createdAt = "created_at" }
+}
+
+struct CommentInput: Content {
+    let body: String
+    let `public`: Bool?
+    let attachments: [String]?
+    let status: String?
+}
+
+struct EventDTO: Content {
+    let id: Int
+    let kind: String
+    let field: String?
+    let before: String?
+    let after: String?
+    let actor: PersonRef?
+    let commentId: Int?
+    let createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, field, before, after, actor
+        case commentId = "comment_id", createdAt = "created_at"
+    }
+}
+
+// MARK: Configuration
+
+struct StatusDTO: Content {
+    let key: String
+    let category: StatusCategory
+    let nameRu: String
+    let nameEn: String
+    let builtIn: Bool
+
+    enum CodingKeys: String, CodingKey { case key, category, nameRu = "name_ru", nameEn = "name_en", builtIn = "built_in" }
+
+    init(_ d: StatusDefinition) {
+        key = d.key
+        category = d.category
+        nameRu = d.nameRu
+        nameEn = d.nameEn
+        builtIn = d.isBuiltIn
+    }
+}
+
+struct StatusInput: Content {
+    let key: String
+    let nameRu: String
+    let nameEn: String
+
+    enum CodingKeys: String, CodingKey { case key, nameRu = "name_ru", nameEn = "name_en" }
+}
+
+struct IntakeFieldDTO: Content {
+    let key: String
+    let kind: IntakeFieldDefinition.Kind
+    let labelRu: String
+    let labelEn: String
+    let options: [String]
+    let required: Bool
+    let customerVisible: Bool
+    let active: Bool
+    let position: Int
+
+    enum CodingKeys: String, CodingKey {
+        case key, kind, options, required, active, position
+        case labelRu = "label_ru", labelEn = "label_en", customerVisible = "customer_visible"
+    }
+
+    init(_ r: IntakeFieldRecord) {
+        key = r.key
+        kind = .init(rawValue: r.kind) ?? .text
+        labelRu = r.labelRu
+        labelEn = r.labelEn
+        options = r.options.isEmpty ? [] : r.options.components(separatedBy: "\n")
+        required = r.required
+        customerVisible = r.customerVisible
+        active = r.active
+        position = r.position
+    }
+}
+
+struct IntakeFieldInput: Content {
+    let key: String?
+    let kind: IntakeFieldDefinition.Kind?
+    let labelRu: String?
+    let labelEn: String?
+    let options: [String]?
+    let required: Bool?
+    let customerVisible: Bool?
+    let active: Bool?
+    let position: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case key, kind, options, required, active, position
+        case labelRu = "label_ru", labelEn = "label_en", customerVisible = "customer_visible"
+    }
+}
+
+struct UrgencyDTO: Content {
+    let level: Int
+    let definitionRu: String
+    let definitionEn: String
+
+    enum CodingKeys: String, CodingKey { case level, definitionRu = "definition_ru", definitionEn = "definition_en" }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Vapor
+import ZayavkaCore
+
+/// One API operation: how it is routed and how it is documented, in one value, so the OpenAPI
+/// document cannot drift from what the server does.
+struct Endpoint: Sendable {
+    enum Body: Sendable { case none, json(String), upload }
+
+    let method: HTTPMethod
+    /// OpenAPI-style path below /api/v1, e.g. "/tickets/{number}".
+    let path: String
+    let operationID: String
+    let tag: String
+    let summary: String
+    let authenticated: Bool
+    let body: Body
+    let query: [QueryParameter]
+    /// Status → schema name (nil for no body).
+    let responses: [(Int, String?)]
+    let handler: @Sendable (Request) async throws -> Response
+
+    struct QueryParameter: Sendable {
+        let name: String
+        let schema: JSONSchema
+        let description: String
+    }
+
+    var routeComponents: [PathComponent] {
+        ["api", "v1"] + path.split(separator: "/").map { piece in
+            piece.hasPrefix("{") ? PathComponent.parameter(String(piece.dropFirst().dropLast())) : PathComponent.constant(String(piece))
+        }
+    }
+}
+
+extension Request {
+    func intParameter(_ name: String) throws -> Int {
+        guard let raw = parameters.get(name), let value = Int(raw) else {
+            throw ZayavkaError.notFound(entity: name == "number" ? "ticket" : "route", id: parameters.get(name) ?? "")
+        }
+        return value
+    }
+}
+
+private func json<T: Content>(_ status: HTTPStatus = .ok, _ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
+    { request in try await work(request).encodeResponse(status: status, for: request) }
+}
+
+private let listQuery: [Endpoint.QueryParameter] = [
+    .init(name: "limit", schema: .integer, description: "page size, 1…100 (25)"),
+    .init(name: "cursor", schema: .string, description: "next_cursor of the previous page"),
+]
+
+/// Every operation of the REST API.
+enum API {
+    static let endpoints: [Endpoint] = [
+        // Auth
+        Endpoint(method: .POST, path: "/auth/token", operationID: "createToken", tag: "auth",
+                 summary: "Sign in with email and password; returns a bearer token (shown once).", authenticated: false,
+                 body: .json("TokenRequest"), query: [], responses: [(201, "TokenCreated"), (401, "Error"), (429, "Error")],
+                 handler: { req in try await UserService.issueToken(try req.content.decode(TokenRequest.self), request: req) }),
+        Endpoint(method: .GET, path: "/auth/tokens", operationID: "listTokens", tag: "auth",
+                 summary: "Your tokens (admins: everyone's with all=true).", authenticated: true, body: .none,
+                 query: [.init(name: "all", schema: .boolean, description: "admins: every user's tokens")],
+                 responses: [(200, "TokenList")], handler: json { try await UserService.listTokens(request: $0) }),
+        Endpoint(method: .DELETE, path: "/auth/tokens/{id}", operationID: "revokeToken", tag: "auth",
+                 summary: "Revoke a token.", authenticated: true, body: .none, query: [], responses: [(204, nil), (404, "Error")],
+                 handler: { req in Response(status: try await UserService.revokeToken(id: try req.intParameter("id"), request: req)) }),
+        Endpoint(method: .GET, path: "/me", operationID: "me", tag: "users", summary: "The signed-in user.", authenticated: true,
+                 body: .none, query: [], responses: [(200, "User")],
+                 handler: json { req in try await UserService.get(id: try req.viewer.userID, request: req) }),
+
+        // Users
+        Endpoint(method: .GET, path: "/users", operationID: "listUsers", tag: "users", summary: "List users (staff).",
+                 authenticated: true, body: .none,
+                 query: listQuery + [.init(name: "role", schema: .string, description: "filter by role"),
+                                     .init(name: "organization_id", schema: .integer, description: "filter by organization"),
+                                     .init(name: "email", schema: .string, description: "exact email")],
+                 responses: [(200, "UserList")], handler: json { try await UserService.list(request: $0) }),
+        Endpoint(method: .POST, path: "/users", operationID: "createUser", tag: "users",
+                 summary: "Create a user (admins: any role; agents: customers).", authenticated: true, body: .json("UserInput"),
+                 query: [], responses: [(201, "User"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await UserService.create(try req.content.decode(UserInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/users/{id}", operationID: "getUser", tag: "users", summary: "One user.", authenticated: true,
+                 body: .none, query: [], responses: [(200, "User"), (404, "Error")],
+                 handler: json { req in try await UserService.get(id: try req.intParameter("id"), request: req) }),
+        Endpoint(method: .PATCH, path: "/users/{id}", operationID: "updateUser", tag: "users",
+                 summary: "Change a user (admins), or your own profile.", authenticated: true, body: .json("UserInput"), query: [],
+                 responses: [(200, "User"), (404, "Error"), (422, "Error")],
+                 handler: json { req in try await UserService.update(id: try req.intParameter("id"), try req.content.decode(UserInput.self), request: req) }),
+
+        // Organizations
+        Endpoint(method: .GET, path: "/organizations", operationID: "listOrganizations", tag: "directory", summary: "List organizations.",
+                 authenticated: true, body: .none, query: listQuery, responses: [(200, "OrganizationList")],
+                 handler: json { try await DirectoryService.listOrganizations(request: $0) }),
+        Endpoint(method: .POST, path: "/organizations", operationID: "createOrganization", tag: "directory",
+                 summary: "Create an organization.", authenticated: true, body: .json("OrganizationInput"), query: [],
+                 responses: [(201, "Organization"), (422, "Error")],
+                 handler: { req in try await DirectoryService.saveOrganization(id: nil, try req.content.decode(OrganizationInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/organizations/{id}", operationID: "getOrganization", tag: "directory", summary: "One organization.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Organization"), (404, "Error")],
+                 handler: json { req in try await DirectoryService.getOrganization(id: try req.intParameter("id"), request: req) }),
+        Endpoint(method: .PATCH, path: "/organizations/{id}", operationID: "updateOrganization", tag: "directory",
+                 summary: "Change an organization.", authenticated: true, body: .json("OrganizationInput"), query: [],
+                 responses: [(200, "Organization"), (404, "Error"), (422, "Error")],
+                 handler: { req in try await DirectoryService.saveOrganization(id: try req.intParameter("id"), try req.content.decode(OrganizationInput.self), request: req) }),
+
+        // Groups
+        Endpoint(method: .GET, path: "/groups", operationID: "listGroups", tag: "directory", summary: "Support lines (groups).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "GroupList")],
+                 handler: json { try await DirectoryService.listGroups(request: $0) }),
+        Endpoint(method: .POST, path: "/groups", operationID: "createGroup", tag: "directory", summary: "Create a group.",
+                 authenticated: true, body: .json("GroupInput"), query: [], responses: [(201, "Group"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await DirectoryService.saveGroup(id: nil, try req.content.decode(GroupInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/groups/{id}", operationID: "getGroup", tag: "directory", summary: "One group.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
+                 handler: json { req in try await DirectoryService.getGroup(id: try req.intParameter("id"), request: req) }),
+        Endpoint(method: .PATCH, path: "/groups/{id}", operationID: "updateGroup", tag: "directory", summary: "Rename or describe a group.",
+                 authenticated: true, body: .json("GroupInput"), query: [], responses: [(200, "Group"), (404, "Error")],
+                 handler: { req in try await DirectoryService.saveGroup(id: try req.intParameter("id"), try req.content.decode(GroupInput.self), request: req) }),
+        Endpoint(method: .PUT, path: "/groups/{id}/members/{user_id}", operationID: "addGroupMember", tag: "directory",
+                 summary: "Add a staff member to a group.", authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
+                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: true, request: req) }),
+        Endpoint(method: .DELETE, path: "/groups/{id}/members/{user_id}", operationID: "removeGroupMember", tag: "directory",
+                 summary: "Remove a member from a group.", authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
+                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: false, request: req) }),
+
+        // Tickets
+        Endpoint(method: .POST, path: "/tickets", operationID: "createTicket", tag: "tickets",
+                 summary: "File a ticket: customers for themselves, staff on behalf of a customer (requester_id or requester_email).",
+                 authenticated: true, body: .json("TicketCreate"), query: [], responses: [(201, "Ticket"), (422, "Error")],
+                 handler: { req in
+                     try await TicketService.create(try req.content.decode(TicketCreateInput.self), request: req).encodeResponse(status: .created, for: req)
+                 }),
+        Endpoint(method: .GET, path: "/tickets", operationID: "listTickets", tag: "tickets",
+                 summary: "Tickets the caller may see, filtered, sorted, a page at a time.", authenticated: true, body: .none,
+                 query: listQuery + [
+                    .init(name: "status", schema: .string, description: "comma-separated status keys"),
+                    .init(name: "type", schema: .string, description: "comma-separated types"),
+                    .init(name: "priority", schema: .string, description: "comma-separated priorities"),
+                    .init(name: "urgency", schema: .string, description: "comma-separated levels 1…4"),
+                    .init(name: "channel", schema: .string, description: "comma-separated channels"),
+                    .init(name: "assignee_id", schema: .string, description: "comma-separated user ids, or none"),
+                    .init(name: "group_id", schema: .string, description: "comma-separated group ids, or none"),
+                    .init(name: "requester_id", schema: .string, description: "comma-separated user ids"),
+                    .init(name: "organization_id", schema: .string, description: "comma-separated organization ids"),
+                    .init(name: "created_after", schema: .dateTime, description: "ISO 8601, inclusive"),
+                    .init(name: "created_before", schema: .dateTime, description: "ISO 8601, exclusive"),
+                    .init(name: "updated_after", schema: .dateTime, description: "ISO 8601, inclusive"),
+                    .init(name: "updated_before", schema: .dateTime, description: "ISO 8601, exclusive"),
+                    .init(name: "q", schema: .string, description: "text in the subject"),
+                    .init(name: "sort", schema: .enumeration(["number", "created_at", "updated_at", "priority"]), description: "sort key (created_at)"),
+                    .init(name: "order", schema: .enumeration(["asc", "desc"]), description: "direction (desc)"),
+                 ],
+                 responses: [(200, "TicketList"), (422, "Error")], handler: json { try await TicketQueries.list(request: $0) }),
+        Endpoint(method: .GET, path: "/tickets/{number}", operationID: "getTicket", tag: "tickets", summary: "One ticket by its number.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Ticket"), (404, "Error")],
+                 handler: json { req in try await TicketQueries.dto(number: try req.intParameter("number"), request: req) }),
+        Endpoint(method: .PATCH, path: "/tickets/{number}", operationID: "updateTicket", tag: "tickets",
+                 summary: "Change fields and status (staff); customers only solve or reopen.", authenticated: true,
+                 body: .json("TicketPatch"), query: [], responses: [(200, "Ticket"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json { req in try await TicketService.update(number: try req.intParameter("number"), input: try req.content.decode(TicketPatchInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/tickets/{number}/comments", operationID: "listComments", tag: "tickets",
+                 summary: "The conversation; customers get public replies only.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "CommentList"), (404, "Error")],
+                 handler: json { req in ListOf(items: try await ConversationService.comments(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+        Endpoint(method: .POST, path: "/tickets/{number}/comments", operationID: "addComment", tag: "tickets",
+                 summary: "Reply publicly or add an internal note (staff), with uploaded attachments.", authenticated: true,
+                 body: .json("CommentInput"), query: [], responses: [(201, "Comment"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json(.created) { req in try await ConversationService.addComment(number: try req.intParameter("number"), input: try req.content.decode(CommentInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/tickets/{number}/events", operationID: "listEvents", tag: "tickets",
+                 summary: "The immutable history; customers see what concerns them.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "EventList"), (404, "Error")],
+                 handler: json { req in ListOf(items: try await ConversationService.events(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+
+        // Attachments
+        Endpoint(method: .POST, path: "/attachments", operationID: "uploadAttachments", tag: "attachments",
+                 summary: "Upload files (multipart/form-data, or a raw body with ?filename=); reference their ids in a ticket or comment.",
+                 authenticated: true, body: .upload,
+                 query: [.init(name: "filename", schema: .string, description: "for a raw body: the file's name")],
+                 responses: [(201, "AttachmentList"), (413, "Error"), (422, "Error")],
+                 handler: json(.created) { try await ConversationService.upload(request: $0) }),
+        Endpoint(method: .GET, path: "/attachments/{id}", operationID: "downloadAttachment", tag: "attachments",
+                 summary: "Download a file you may see.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "Binary"), (404, "Error")],
+                 handler: { req in try await ConversationService.download(id: req.parameters.get("id") ?? "", request: req) }),
+
+        // Configuration
+        Endpoint(method: .GET, path: "/statuses", operationID: "listStatuses", tag: "configuration",
+                 summary: "Statuses, built-in and the team's hand-off statuses.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "StatusList")], handler: json { try await ConfigService.statuses(request: $0) }),
+        Endpoint(method: .POST, path: "/statuses", operationID: "createStatus", tag: "configuration",
+                 summary: "Add a hand-off status (admins).", authenticated: true, body: .json("StatusInput"), query: [],
+                 responses: [(201, "Status"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await ConfigService.createStatus(try req.content.decode(StatusInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/intake-fields", operationID: "listIntakeFields", tag: "configuration",
+                 summary: "The intake questions (customers: the ones they answer).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "IntakeFieldList")], handler: json { try await ConfigService.intakeFields(request: $0) }),
+        Endpoint(method: .POST, path: "/intake-fields", operationID: "createIntakeField", tag: "configuration",
+                 summary: "Add an intake question (admins).", authenticated: true, body: .json("IntakeFieldInput"), query: [],
+                 responses: [(201, "IntakeField"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await ConfigService.saveIntakeField(key: nil, try req.content.decode(IntakeFieldInput.self), request: req) }),
+        Endpoint(method: .PATCH, path: "/intake-fields/{key}", operationID: "updateIntakeField", tag: "configuration",
+                 summary: "Change an intake question (admins).", authenticated: true, body: .json("IntakeFieldInput"), query: [],
+                 responses: [(200, "IntakeField"), (404, "Error"), (422, "Error")],
+                 handler: { req in try await ConfigService.saveIntakeField(key: req.parameters.get("key"), try req.content.decode(IntakeFieldInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/urgencies", operationID: "listUrgencies", tag: "configuration",
+                 summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
+                 responses: [(200, "UrgencyList")],
+                 handler: json { _ in ListOf(items: Urgency.all.map { UrgencyDTO(level: $0.level, definitionRu: $0.definition(.ru), definitionEn: $0.definition(.en)) }, nextCursor: nil) }),
+    ]
+}

@@ -1,0 +1,215 @@
+import Foundation
+import ZayavkaCore
+
+/// The small subset of JSON Schema the API uses; rendered into the OpenAPI document and used by
+/// the tests to check real responses against it.
+indirect enum JSONSchema: Sendable {
+    case string, integer, number, boolean, dateTime, date, binary
+    case enumeration([String])
+    case ref(String)
+    case array(JSONSchema)
+    case object([(String, JSONSchema)], required: [String])
+    case map(JSONSchema)
+    case nullable(JSONSchema)
+
+    var json: [String: Any] {
+        switch self {
+        case .string: return ["type": "string"]
+        case .integer: return ["type": "integer"]
+        case .number: return ["type": "number"]
+        case .boolean: return ["type": "boolean"]
+        case .dateTime: return ["type": "string", "format": "date-time"]
+        case .date: return ["type": "string", "format": "date"]
+        case .binary: return ["type": "string", "contentMediaType": "application/octet-stream"]
+        case .enumeration(let values): return ["type": "string", "enum": values]
+        case .ref(let name): return ["$ref": "#/components/schemas/\(name)"]
+        case .array(let item): return ["type": "array", "items": item.json]
+        case .object(let properties, let required):
+            var result: [String: Any] = ["type": "object", "additionalProperties": false,
+                                         "properties": Dictionary(properties.map { ($0.0, $0.1.json) }, uniquingKeysWith: { a, _ in a })]
+            if !required.isEmpty { result["required"] = required }
+            return result
+        case .map(let value): return ["type": "object", "additionalProperties": value.json]
+        case .nullable(let inner):
+            if case .ref = inner { return ["oneOf": [inner.json, ["type": "null"]]] }
+            var body = inner.json
+            if let type = body["type"] as? String { body["type"] = [type, "null"] }
+            if var values = body["enum"] as? [Any] { values.append(NSNull()); body["enum"] = values }
+            return body
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document served at /api/v1/openapi.json.
+enum OpenAPIDocument {
+    static func cases<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> JSONSchema where T.RawValue == String {
+        .enumeration(T.allCases.map(\.rawValue))
+    }
+
+    /// Each object lists every key the server writes; keys that may be null may also be left out.
+    static func object(_ properties: [(String, JSONSchema)]) -> JSONSchema {
+        .object(properties, required: properties.filter { if case .nullable = $0.1 { false } else { true } }.map(\.0))
+    }
+    static func input(_ properties: [(String, JSONSchema)], required: [String] = []) -> JSONSchema { .object(properties, required: required) }
+    static func list(_ item: String) -> JSONSchema { object([("items", .array(.ref(item))), ("next_cursor", .nullable(.string))]) }
+
+    static let schemas: [String: JSONSchema] = {
+        let person = JSONSchema.ref("PersonRef")
+        var s: [String: JSONSchema] = [
+            "Error": object([("error", .object([("code", .string), ("message", .string),
+                                                ("fields", .nullable(.array(object([("field", .string), ("code", .string), ("message", .string)]))))],
+                                               required: ["code", "message"]))]),
+            "PersonRef": object([("id", .integer), ("name", .string)]),
+            "TokenRequest": input([("email", .string), ("password", .string), ("name", .string), ("expires_in_days", .integer)],
+                                  required: ["email", "password"]),
+            "Token": object([("id", .integer), ("name", .string), ("prefix", .string), ("user_id", .integer),
+                             ("created_at", .nullable(.dateTime)), ("expires_at", .nullable(.dateTime)),
+                             ("last_used_at", .nullable(.dateTime)), ("revoked_at", .nullable(.dateTime))]),
+            "TokenCreated": object([("token", .string), ("info", .ref("Token")), ("user", .ref("User"))]),
+            "User": object([("id", .integer), ("email", .string), ("name", .string), ("role", cases(Role.self)),
+                            ("locale", cases(Language.self)), ("time_zone", .string), ("phone", .nullable(.string)),
+                            ("organization_id", .nullable(.integer)), ("is_active", .boolean), ("created_at", .nullable(.dateTime))]),
+            "UserInput": input([("email", .string), ("name", .string), ("role", cases(Role.self)), ("locale", cases(Language.self)),
+                                ("time_zone", .string), ("phone", .nullable(.string)), ("organization_id", .nullable(.integer)),
+                                ("password", .string), ("is_active", .boolean)]),
+            "Organization": object([("id", .integer), ("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
+                                    ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
+                                    ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
+                                    ("email_domains", .array(.string)), ("notes", .nullable(.string)),
+                                    ("members_see_all_tickets", .boolean), ("created_at", .nullable(.dateTime))]),
+            "OrganizationInput": input([("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
+                                        ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
+                                        ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
+                                        ("email_domains", .array(.string)), ("notes", .nullable(.string)),
+                                        ("members_see_all_tickets", .boolean)]),
+            "Group": object([("id", .integer), ("name", .string), ("description", .nullable(.string)), ("member_ids", .array(.integer))]),
+            "GroupInput": input([("name", .string), ("description", .string)]),
+            "Ticket": object([("number", .integer), ("subject", .string), ("status", .string), ("status_name", .string),
+                              ("type", cases(TicketType.self)), ("priority", cases(TicketPriority.self)), ("urgency", .nullable(.integer)),
+                              ("channel", cases(TicketChannel.self)), ("responsibility", .nullable(cases(Responsibility.self))),
+                              ("cause", .nullable(.string)), ("requester", person), ("organization", .nullable(person)),
+                              ("assignee", .nullable(person)), ("group", .nullable(person)), ("due_at", .nullable(.dateTime)),
+                              ("fields", .map(.string)), ("created_at", .dateTime), ("updated_at", .dateTime),
+                              ("solved_at", .nullable(.dateTime)), ("closed_at", .nullable(.dateTime))]),
+            "TicketCreate": input([("subject", .string), ("body", .string), ("requester_id", .integer), ("requester_email", .string),
+                                   ("requester_name", .string), ("channel", cases(TicketChannel.self)), ("type", cases(TicketType.self)),
+                                   ("priority", cases(TicketPriority.self)), ("urgency", .integer),
+                                   ("responsibility", cases(Responsibility.self)), ("cause", .string), ("status", .string),
+                                   ("assignee_id", .integer), ("group_id", .integer), ("due_at", .dateTime),
+                                   ("fields", .map(.string)), ("attachments", .array(.string))], required: ["subject", "body"]),
+            "TicketPatch": input([("subject", .string), ("type", cases(TicketType.self)), ("priority", cases(TicketPriority.self)),
+                                  ("urgency", .nullable(.integer)), ("responsibility", .nullable(cases(Responsibility.self))),
+                                  ("cause", .nullable(.string)), ("status", .string), ("assignee_id", .nullable(.integer)),
+                                  ("group_id", .nullable(.integer)), ("due_at", .nullable(.dateTime)),
+                                  ("fields", .map(.nullable(.string)))]),
+            "Attachment": object([("id", .string), ("filename", .string), ("content_type", .string), ("size", .integer),
+                                  ("sha256", .string), ("url", .string), ("created_at", .dateTime)]),
+            "AttachmentList": object([("attachments", .array(.ref("Attachment")))]),
+            "Comment": object([("id", .integer), ("body", .string), ("public", .boolean), ("author", .nullable(person)),
+                               ("source", cases(TicketChannel.self)), ("created_at", .dateTime), ("attachments", .array(.ref("Attachment")))]),
+            "CommentInput": input([("body", .string), ("public", .boolean), ("attachments", .array(.string)), ("status", .string)],
+                                  required: ["body"]),
+            "Event": object([("id", .integer), ("kind", .string), ("field", .nullable(.string)), ("before", .nullable(.string)),
+                             ("after", .nullable(.string)), ("actor", .nullable(person)), ("comment_id", .nullable(.integer)),
+                             ("created_at", .dateTime)]),
+            "Status": object([("key", .string), ("category", cases(StatusCategory.self)), ("name_ru", .string),
+                              ("name_en", .string), ("built_in", .boolean)]),
+            "StatusInput": input([("key", .string), ("name_ru", .string), ("name_en", .string)], required: ["key", "name_ru", "name_en"]),
+            "IntakeField": object([("key", .string), ("kind", cases(IntakeFieldDefinition.Kind.self)), ("label_ru", .string),
+                                   ("label_en", .string), ("options", .array(.string)), ("required", .boolean),
+                                   ("customer_visible", .boolean), ("active", .boolean), ("position", .integer)]),
+            "IntakeFieldInput": input([("key", .string), ("kind", cases(IntakeFieldDefinition.Kind.self)), ("label_ru", .string),
+                                       ("label_en", .string), ("options", .array(.string)), ("required", .boolean),
+                                       ("customer_visible", .boolean), ("active", .boolean), ("position", .integer)]),
+            "Urgency": object([("level", .integer), ("definition_ru", .string), ("definition_en", .string)]),
+            "Binary": .binary,
+        ]
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency"] {
+            s[name + "List"] = list(name)
+        }
+        return s
+    }()
+
+    static func document(serverURL: String) -> [String: Any] {
+        var paths: [String: [String: Any]] = [:]
+        for endpoint in API.endpoints {
+            var operation: [String: Any] = [
+                "operationId": endpoint.operationID,
+                "summary": endpoint.summary,
+                "tags": [endpoint.tag],
+            ]
+            var parameters: [[String: Any]] = []
+            for piece in endpoint.path.split(separator: "/") where piece.hasPrefix("{") {
+                let name = String(piece.dropFirst().dropLast())
+                let schema: JSONSchema = ["key"].contains(name) || (name == "id" && endpoint.path.hasPrefix("/attachments")) ? .string : .integer
+                parameters.append(["name": name, "in": "path", "required": true, "schema": schema.json])
+            }
+            for parameter in endpoint.query {
+                parameters.append(["name": parameter.name, "in": "query", "required": false,
+                                   "description": parameter.description, "schema": parameter.schema.json])
+            }
+            if !parameters.isEmpty { operation["parameters"] = parameters }
+            switch endpoint.body {
+            case .none: break
+            case .json(let schema):
+                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": JSONSchema.ref(schema).json]]]
+            case .upload:
+                operation["requestBody"] = ["required": true, "content": [
+                    "multipart/form-data": ["schema": ["type": "object", "properties": ["file": ["type": "array", "items": JSONSchema.binary.json]]]],
+                    "application/octet-stream": ["schema": JSONSchema.binary.json],
+                ]]
+            }
+            var responses: [String: Any] = [:]
+            for (status, schema) in endpoint.responses {
+                var response: [String: Any] = ["description": HTTPDescription.text(status)]
+                if let schema {
+                    let type = schema == "Binary" ? "application/octet-stream" : "application/json"
+                    response["content"] = [type: ["schema": JSONSchema.ref(schema).json]]
+                }
+                responses[String(status)] = response
+            }
+            if endpoint.authenticated {
+                operation["security"] = [["bearer": [String]()]]
+                responses["401"] = responses["401"] ?? ["description": HTTPDescription.text(401),
+                                                        "content": ["application/json": ["schema": JSONSchema.ref("Error").json]]]
+            } else {
+                operation["security"] = [[String: [String]]()]
+            }
+            operation["responses"] = responses
+            paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Zayavka API",
+                "version": "1.0.0",
+                "description": "The help desk's REST API. Sign in with POST /auth/token and send `Authorization: Bearer <token>`. "
+                    + "Errors are {\"error\": {code, message, fields}} with the message in the user's language.",
+            ],
+            "servers": [["url": serverURL + "/api/v1"]],
+            "paths": paths,
+            "components": [
+                "schemas": schemas.mapValues(\.json),
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+            ],
+        ]
+    }
+}
+
+enum HTTPDescription {
+    static func text(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No content"
+        case 401: "Not signed in, or the token is wrong, expired or revoked"
+        case 403: "Not allowed for this role"
+        case 404: "Not found (also: not yours to see)"
+        case 409: "Conflicts with the current state"
+        case 413: "Too large"
+        case 422: "Invalid input; `fields` says what and why"
+        case 429: "Too many attempts"
+        default: "Status \(status)"
+        }
+    }
+}

@@ -1,0 +1,377 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+import ZayavkaCore
+
+/// Users and tokens.
+enum UserService {
+    static func isPlausibleEmail(_ email: String) -> Bool {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !email.contains(" ") && email.count <= 254
+    }
+
+    static func validTimeZone(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
+
+    // MARK: Tokens
+
+    /// Failed sign-ins per email, to slow down password guessing: 10 failures lock that email for 15 minutes.
+    static let failures = NIOLockedValueBox<[String: (count: Int, since: Date)]>([:])
+
+    static func issueToken(_ input: TokenRequest, request: Request) async throws -> Response {
+        let email = input.email.trimmingCharacters(in: .whitespaces).lowercased()
+        let now = Date()
+        let locked = failures.withLockedValue { table -> Bool in
+            if let entry = table[email], now.timeIntervalSince(entry.since) > 900 { table[email] = nil }
+            return (table[email]?.count ?? 0) >= 10
+        }
+        if locked {
+            throw Abort(.tooManyRequests, reason: request.language == .ru
+                        ? "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
+                        : "Too many failed sign-in attempts. Try again in 15 minutes.")
+        }
+        let user = try await UserRecord.query(on: request.db).filter(\.$email == email).first()
+        var verified = false
+        if let user, let hash = user.passwordHash, user.isActive, user.bannedAt == nil {
+            verified = (try? await request.password.async.verify(input.password, created: hash)) ?? false
+        }
+        guard verified, let user else {
+            failures.withLockedValue { table in
+                let entry = table[email] ?? (0, now)
+                table[email] = (entry.count + 1, entry.since)
+            }
+            throw ZayavkaError.unauthenticated
+        }
+        failures.withLockedValue { $0[email] = nil }
+        if let days = input.expiresInDays, !(1...3650).contains(days) {
+            throw ZayavkaError.validation([FieldError("expires_in_days", .invalid, "1…3650")])
+        }
+        let token = APIToken.generate()
+        let record = APITokenRecord()
+        record.userID = user.id!
+        record.name = String((input.name ?? "API").prefix(100))
+        record.tokenHash = APIToken.hash(token)
+        record.prefix = String(token.prefix(10))
+        record.expiresAt = input.expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) }
+        try await request.write { db in try await record.create(on: db) }
+        let body = TokenCreated(token: token, info: TokenDTO(record), user: UserDTO(user))
+        return try await body.encodeResponse(status: .created, for: request)
+    }
+
+    static func listTokens(request: Request) async throws -> ListOf<TokenDTO> {
+        let viewer = try request.viewer
+        var query = APITokenRecord.query(on: request.db).sort(\.$id)
+        let all = (try? request.query.get(Bool.self, at: "all")) ?? false
+        if !(all && viewer.role.can(.manageAllTokens)) { query = query.filter(\.$userID == viewer.userID) }
+        return ListOf(items: try await query.all().map(TokenDTO.init), nextCursor: nil)
+    }
+
+    static func revokeToken(id: Int, request: Request) async throws -> HTTPStatus {
+        let viewer = try request.viewer
+        guard let token = try await APITokenRecord.find(id, on: request.db),
+              token.userID == viewer.userID || viewer.role.can(.manageAllTokens)
+        else { throw ZayavkaError.notFound(entity: "token", id: String(id)) }
+        if token.revokedAt == nil {
+            token.revokedAt = Date()
+            try await request.write { db in try await token.update(on: db) }
+        }
+        request.services.tokens.forget(tokenID: id)
+        return .noContent
+    }
+
+    // MARK: Users
+
+    static func list(request: Request) async throws -> ListOf<UserDTO> {
+        try request.require(.readDirectory)
+        var query = UserRecord.query(on: request.db).sort(\.$id)
+        if let role = try? request.query.get(String.self, at: "role") { query = query.filter(\.$role == role) }
+        if let org = try? request.query.get(Int.self, at: "organization_id") { query = query.filter(\.$organizationID == org) }
+        if let email = try? request.query.get(String.self, at: "email") { query = query.filter(\.$email == email.lowercased()) }
+        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
+        if let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init) { query = query.filter(\.$id > after) }
+        let rows = try await query.limit(limit + 1).all()
+        let page = Array(rows.prefix(limit))
+        return ListOf(items: page.map(UserDTO.init), nextCursor: rows.count > limit ? page.last.map { String($0.id!) } : nil)
+    }
+
+    static func get(id: Int, request: Request) async throws -> UserDTO {
+        let viewer = try request.viewer
+        guard viewer.userID == id || viewer.role.can(.readDirectory), let user = try await UserRecord.find(id, on: request.db) else {
+            throw ZayavkaError.notFound(entity: "user", id: String(id))
+        }
+        return UserDTO(user)
+    }
+
+    /// Admins create anyone; other staff create customers (for phone and walk-in requests).
+    static func create(_ input: UserInput, request: Request) async throws -> Response {
+        let viewer = try request.viewer
+        let role = input.role ?? .customer
+        guard viewer.role.can(.manageUsers) || (role == .customer && viewer.role.can(.fileTicketsForOthers)) else {
+            throw ZayavkaError.forbidden(reason: "manage users")
+        }
+        var errors: [FieldError] = []
+        let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        if email.isEmpty { errors.append(FieldError("email", .required)) } else if !isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) }
+        let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
+        if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.count > 200 { errors.append(FieldError("name", .tooLong, "200")) }
+        errors += try await checkCommon(input, request: request)
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        if try await UserRecord.query(on: request.db).filter(\.$email == email).count() > 0 {
+            throw ZayavkaError.conflict(field: "email", value: email)
+        }
+        let user = UserRecord(email: email, name: name, role: role, locale: input.locale ?? request.services.configuration.defaultLanguage,
+                              timeZone: input.timeZone ?? "Europe/Moscow",
+                              phone: (input.phone ?? nil).flatMap { PhoneNumber.normalize($0) ?? $0 },
+                              organizationID: input.organizationId ?? nil)
+        if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
+        try await request.write { db in try await user.create(on: db) }
+        return try await UserDTO(user).encodeResponse(status: .created, for: request)
+    }
+
+    static func update(id: Int, _ input: UserInput, request: Request) async throws -> UserDTO {
+        let viewer = try request.viewer
+        let isSelf = viewer.userID == id
+        guard isSelf || viewer.role.can(.manageUsers), let user = try await UserRecord.find(id, on: request.db) else {
+            throw ZayavkaError.notFound(entity: "user", id: String(id))
+        }
+        var errors: [FieldError] = []
+        if !viewer.role.can(.manageUsers) {
+            // People edit their own name, language, time zone, phone and password; nothing else.
+            if input.role != nil { errors.append(FieldError("role", .notAllowed)) }
+            if input.organizationId != nil { errors.append(FieldError("organization_id", .notAllowed)) }
+            if input.isActive != nil { errors.append(FieldError("is_active", .notAllowed)) }
+            if input.email != nil { errors.append(FieldError("email", .notAllowed)) }
+        }
+        errors += try await checkCommon(input, request: request)
+        if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
+        var newEmail: String?
+        if let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), email != user.email {
+            if !isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) } else { newEmail = email }
+        }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        if let newEmail, try await UserRecord.query(on: request.db).filter(\.$email == newEmail).count() > 0 {
+            throw ZayavkaError.conflict(field: "email", value: newEmail)
+        }
+        if let newEmail { user.email = newEmail }
+        if let name = input.name { user.name = name.trimmingCharacters(in: .whitespaces) }
+        if let role = input.role { user.role = role.rawValue }
+        if let locale = input.locale { user.locale = locale.rawValue }
+        if let zone = input.timeZone { user.timeZone = zone }
+        if let phone = input.phone { user.phone = phone.flatMap { PhoneNumber.normalize($0) ?? $0 } }
+        if let org = input.organizationId { user.organizationID = org }
+        if let active = input.isActive { user.isActive = active }
+        if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
+        try await request.write { db in try await user.update(on: db) }
+        request.services.tokens.forget(userID: id)
+        return UserDTO(user)
+    }
+
+    private static func checkCommon(_ input: UserInput, request: Request) async throws -> [FieldError] {
+        var errors: [FieldError] = []
+        if let zone = input.timeZone, !validTimeZone(zone) { errors.append(FieldError("time_zone", .invalid)) }
+        if let password = input.password, password.count < 8 { errors.append(FieldError("password", .invalid, "8+")) }
+        if let phone = input.phone ?? nil, phone.count > 50 { errors.append(FieldError("phone", .tooLong, "50")) }
+        if let org = input.organizationId ?? nil, try await OrganizationRecord.find(org, on: request.db) == nil {
+            errors.append(FieldError("organization_id", .unknownValue))
+        }
+        return errors
+    }
+}
+
+/// Organizations and groups.
+enum DirectoryService {
+    static func listOrganizations(request: Request) async throws -> ListOf<OrganizationDTO> {
+        try request.require(.readDirectory)
+        var query = OrganizationRecord.query(on: request.db).sort(\.$id)
+        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
+        if let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init) { query = query.filter(\.$id > after) }
+        let rows = try await query.limit(limit + 1).all()
+        let page = Array(rows.prefix(limit))
+        return ListOf(items: page.map(OrganizationDTO.init), nextCursor: rows.count > limit ? page.last.map { String($0.id!) } : nil)
+    }
+
+    static func getOrganization(id: Int, request: Request) async throws -> OrganizationDTO {
+        let viewer = try request.viewer
+        guard viewer.role.can(.readDirectory) || viewer.organizationID == id,
+              let org = try await OrganizationRecord.find(id, on: request.db)
+        else { throw ZayavkaError.notFound(entity: "organization", id: String(id)) }
+        return OrganizationDTO(org)
+    }
+
+    static func saveOrganization(id: Int?, _ input: OrganizationInput, request: Request) async throws -> Response {
+        try request.require(.manageOrganizations)
+        let org: OrganizationRecord
+        if let id {
+            guard let found = try await OrganizationRecord.find(id, on: request.db) else {
+                throw ZayavkaError.notFound(entity: "organization", id: String(id))
+            }
+            org = found
+        } else {
+            org = OrganizationRecord()
+            org.plan = "free"
+            org.membersSeeAllTickets = false
+        }
+        var errors: [FieldError] = []
+        if let name = input.name {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { errors.append(FieldError("name", .required)) }
+            org.name = trimmed
+        } else if id == nil { errors.append(FieldError("name", .required)) }
+        if let plan = input.plan {
+            if ["paid", "free"].contains(plan) { org.plan = plan } else { errors.append(FieldError("plan", .unknownValue, "paid, free")) }
+        }
+        if let inn = input.inn {
+            if let inn, !(inn.allSatisfy(\.isNumber) && [10, 12].contains(inn.count)) { errors.append(FieldError("inn", .invalid)) }
+            org.inn = inn
+        }
+        if let ends = input.contractEndsOn {
+            if let ends, (try? Date(ends, strategy: .iso8601.year().month().day())) == nil { errors.append(FieldError("contract_ends_on", .invalid)) }
+            org.contractEndsOn = ends
+        }
+        if let value = input.contractNumber { org.contractNumber = value }
+        if let value = input.quota { org.quota = value }
+        if let value = input.usage { org.usage = value }
+        if let value = input.phones { org.phones = value.map { PhoneNumber.normalize($0) ?? $0 }.joined(separator: "\n") }
+        if let value = input.emailDomains { org.emailDomains = value.map { $0.lowercased() }.joined(separator: "\n") }
+        if let value = input.notes { org.notes = value }
+        if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        try await request.write { db in try await org.save(on: db) }
+        if id != nil { request.services.tokens.forget() }
+        return try await OrganizationDTO(org).encodeResponse(status: id == nil ? .created : .ok, for: request)
+    }
+
+    static func groupDTO(_ group: GroupRecord, on db: any Database) async throws -> GroupDTO {
+        let members = try await GroupMemberRecord.query(on: db).filter(\.$groupID == group.id!).sort(\.$userID).all()
+        return GroupDTO(id: group.id!, name: group.name, description: group.details, memberIds: members.map(\.userID))
+    }
+
+    static func listGroups(request: Request) async throws -> ListOf<GroupDTO> {
+        try request.require(.readDirectory)
+        var items: [GroupDTO] = []
+        for group in try await GroupRecord.query(on: request.db).sort(\.$id).all() { items.append(try await groupDTO(group, on: request.db)) }
+        return ListOf(items: items, nextCursor: nil)
+    }
+
+    static func getGroup(id: Int, request: Request) async throws -> GroupDTO {
+        try request.require(.readDirectory)
+        guard let group = try await GroupRecord.find(id, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+        return try await groupDTO(group, on: request.db)
+    }
+
+    static func saveGroup(id: Int?, _ input: GroupInput, request: Request) async throws -> Response {
+        try request.require(.manageGroups)
+        let group: GroupRecord
+        if let id {
+            guard let found = try await GroupRecord.find(id, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+            group = found
+        } else {
+            group = GroupRecord()
+        }
+        if let name = input.name?.trimmingCharacters(in: .whitespaces) {
+            guard !name.isEmpty else { throw ZayavkaError.validation([FieldError("name", .required)]) }
+            if try await GroupRecord.query(on: request.db).filter(\.$name == name).filter(\.$id != (id ?? -1)).count() > 0 {
+                throw ZayavkaError.conflict(field: "name", value: name)
+            }
+            group.name = name
+        } else if id == nil { throw ZayavkaError.validation([FieldError("name", .required)]) }
+        if let description = input.description { group.details = description }
+        try await request.write { db in try await group.save(on: db) }
+        return try await groupDTO(group, on: request.db).encodeResponse(status: id == nil ? .created : .ok, for: request)
+    }
+
+    static func setMember(groupID: Int, userID: Int, member: Bool, request: Request) async throws -> GroupDTO {
+        try request.require(.manageGroups)
+        guard let group = try await GroupRecord.find(groupID, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(groupID)) }
+        guard let user = try await UserRecord.find(userID, on: request.db) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
+        if member {
+            guard user.roleValue.isStaff else { throw ZayavkaError.validation([FieldError("user_id", .notAllowed)]) }
+            let exists = try await GroupMemberRecord.query(on: request.db).filter(\.$groupID == groupID).filter(\.$userID == userID).count() > 0
+            if !exists { try await request.write { db in try await GroupMemberRecord(groupID: groupID, userID: userID).create(on: db) } }
+        } else {
+            try await request.write { db in
+                try await GroupMemberRecord.query(on: db).filter(\.$groupID == groupID).filter(\.$userID == userID).delete()
+            }
+        }
+        return try await groupDTO(group, on: request.db)
+    }
+}
+
+/// Statuses, intake questions and urgency levels: the team's configuration.
+enum ConfigService {
+    static func statuses(request: Request) async throws -> ListOf<StatusDTO> {
+        _ = try request.viewer
+        let catalog = try await request.services.catalog.snapshot(request.db)
+        return ListOf(items: catalog.statuses.map(StatusDTO.init), nextCursor: nil)
+    }
+
+    /// Adds a team hand-off status (it behaves as open).
+    static func createStatus(_ input: StatusInput, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        var errors: [FieldError] = []
+        if !StatusDefinition.isValidKey(input.key) { errors.append(FieldError("key", .invalid)) }
+        if input.nameRu.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name_ru", .required)) }
+        if input.nameEn.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name_en", .required)) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        if try await StatusRecord.query(on: request.db).filter(\.$key == input.key).count() > 0 {
+            throw ZayavkaError.conflict(field: "key", value: input.key)
+        }
+        let record = StatusRecord()
+        record.key = input.key
+        record.category = StatusCategory.open.rawValue
+        record.nameRu = input.nameRu
+        record.nameEn = input.nameEn
+        record.isBuiltIn = false
+        record.position = (try await StatusRecord.query(on: request.db).max(\.$position) ?? 0) + 10
+        try await request.write { db in try await record.create(on: db) }
+        request.services.catalog.invalidate()
+        return try await StatusDTO(record.definition!).encodeResponse(status: .created, for: request)
+    }
+
+    static func intakeFields(request: Request) async throws -> ListOf<IntakeFieldDTO> {
+        let viewer = try request.viewer
+        var query = IntakeFieldRecord.query(on: request.db).sort(\.$position)
+        if !viewer.role.isStaff { query = query.filter(\.$active == true).filter(\.$customerVisible == true) }
+        return ListOf(items: try await query.all().map(IntakeFieldDTO.init), nextCursor: nil)
+    }
+
+    static func saveIntakeField(key: String?, _ input: IntakeFieldInput, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        let record: IntakeFieldRecord
+        var errors: [FieldError] = []
+        if let key {
+            guard let found = try await IntakeFieldRecord.query(on: request.db).filter(\.$key == key).first() else {
+                throw ZayavkaError.notFound(entity: "intake_field", id: key)
+            }
+            record = found
+        } else {
+            record = IntakeFieldRecord()
+            guard let newKey = input.key, StatusDefinition.isValidKey(newKey) else { throw ZayavkaError.validation([FieldError("key", .invalid)]) }
+            if try await IntakeFieldRecord.query(on: request.db).filter(\.$key == newKey).count() > 0 {
+                throw ZayavkaError.conflict(field: "key", value: newKey)
+            }
+            record.key = newKey
+            record.kind = (input.kind ?? .text).rawValue
+            record.options = ""
+            record.required = false
+            record.customerVisible = true
+            record.active = true
+            record.position = (try await IntakeFieldRecord.query(on: request.db).max(\.$position) ?? 0) + 10
+            if input.labelRu == nil { errors.append(FieldError("label_ru", .required)) }
+            if input.labelEn == nil { errors.append(FieldError("label_en", .required)) }
+        }
+        if let kind = input.kind { record.kind = kind.rawValue }
+        if let value = input.labelRu { record.labelRu = value }
+        if let value = input.labelEn { record.labelEn = value }
+        if let value = input.options { record.options = value.joined(separator: "\n") }
+        if let value = input.required { record.required = value }
+        if let value = input.customerVisible { record.customerVisible = value }
+        if let value = input.active { record.active = value }
+        if let value = input.position { record.position = value }
+        if record.kind == IntakeFieldDefinition.Kind.choice.rawValue, record.options.isEmpty { errors.append(FieldError("options", .required)) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        try await request.write { db in try await record.save(on: db) }
+        request.services.catalog.invalidate()
+        return try await IntakeFieldDTO(record).encodeResponse(status: key == nil ? .created : .ok, for: request)
+    }
+}

@@ -1,0 +1,251 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Reads of tickets, written in SQL so that one query returns a ticket with its people and group.
+enum TicketQueries {
+    static let selectList: SQLQueryString = """
+        SELECT t.id, t.number, t.subject, t.status, t.type, t.priority, t.urgency, t.channel, t.responsibility, t.cause,
+               t.requester_id, r.name AS requester_name, t.organization_id, o.name AS organization_name,
+               t.assignee_id, a.name AS assignee_name, t.group_id, g.name AS group_name,
+               t.due_at, t.created_at, t.updated_at, t.solved_at, t.closed_at
+        FROM tickets t
+        JOIN users r ON r.id = t.requester_id
+        LEFT JOIN organizations o ON o.id = t.organization_id
+        LEFT JOIN users a ON a.id = t.assignee_id
+        LEFT JOIN support_groups g ON g.id = t.group_id
+        """
+
+    struct Row {
+        let id: Int
+        let number: Int
+        let requesterID: Int
+        let organizationID: Int?
+        let dto: (_ fields: [String: String], _ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
+    }
+
+    static func decode(_ row: any SQLRow) throws -> Row {
+        func string(_ c: String) throws -> String { try row.decode(column: c, as: String.self) }
+        func optString(_ c: String) throws -> String? { try row.decode(column: c, as: String?.self) }
+        func optInt(_ c: String) throws -> Int? { try row.decode(column: c, as: Int?.self) }
+        func optDate(_ c: String) throws -> Date? { try row.decode(column: c, as: Date?.self) }
+        let id = try row.decode(column: "id", as: Int.self)
+        let number = try row.decode(column: "number", as: Int.self)
+        let subject = try string("subject")
+        let status = try string("status")
+        let type = TicketType(rawValue: try string("type")) ?? .question
+        let priority = TicketPriority(rank: try row.decode(column: "priority", as: Int.self)) ?? .normal
+        let urgency = try optInt("urgency")
+        let channel = TicketChannel(rawValue: try string("channel")) ?? .api
+        let responsibility = try optString("responsibility").flatMap(Responsibility.init(rawValue:))
+        let cause = try optString("cause")
+        let requester = PersonRef(id: try row.decode(column: "requester_id", as: Int.self), name: try string("requester_name"))
+        let organizationID = try optInt("organization_id")
+        let organization = try organizationID.map { PersonRef(id: $0, name: try string("organization_name")) }
+        let assignee = try optInt("assignee_id").map { PersonRef(id: $0, name: try string("assignee_name")) }
+        let group = try optInt("group_id").map { PersonRef(id: $0, name: try string("group_name")) }
+        let dueAt = try optDate("due_at")
+        let createdAt = try row.decode(column: "created_at", as: Date.self)
+        let updatedAt = try row.decode(column: "updated_at", as: Date.self)
+        let solvedAt = try optDate("solved_at")
+        let closedAt = try optDate("closed_at")
+        return Row(id: id, number: number, requesterID: requester.id, organizationID: organizationID) { fields, viewer, catalog, language in
+            let staff = viewer.role.isStaff
+            let visibleFields = staff ? fields : fields.filter { key, _ in
+                catalog.intake.first(where: { $0.key == key })?.customerVisible ?? false
+            }
+            return TicketDTO(
+                number: number, subject: subject, status: status,
+                statusName: catalog.workflow.definition(status)?.name(language) ?? status,
+                type: type, priority: priority, urgency: urgency, channel: channel,
+                responsibility: staff ? responsibility : nil, cause: staff ? cause : nil,
+                requester: requester, organization: organization, assignee: assignee, group: staff ? group : nil,
+                dueAt: dueAt, fields: visibleFields, createdAt: createdAt, updatedAt: updatedAt,
+                solvedAt: solvedAt, closedAt: closedAt)
+        }
+    }
+
+
+    /// A ticket the viewer may see, or `.notFound` (also when it exists but is not theirs).
+    static func load(number: Int, viewer: Viewer, on sql: any SQLDatabase) async throws -> Row {
+        guard let raw = try await sql.raw(selectList + " WHERE t.number = \(bind: number)").first(),
+              case let row = try decode(raw),
+              Visibility.canSee(requesterID: row.requesterID, organizationID: row.organizationID, viewer: viewer)
+        else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
+        return row
+    }
+
+    static func fields(ticketIDs: [Int], on sql: any SQLDatabase) async throws -> [Int: [String: String]] {
+        guard !ticketIDs.isEmpty else { return [:] }
+        let rows = try await sql.raw("SELECT ticket_id, key, value FROM ticket_field_values WHERE ticket_id IN (\(binds: ticketIDs))").all()
+        var result: [Int: [String: String]] = [:]
+        for row in rows {
+            let id = try row.decode(column: "ticket_id", as: Int.self)
+            result[id, default: [:]][try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
+        }
+        return result
+    }
+
+    static func dto(number: Int, request: Request) async throws -> TicketDTO {
+        let viewer = try request.viewer
+        let row = try await load(number: number, viewer: viewer, on: request.sql)
+        let fields = try await fields(ticketIDs: [row.id], on: request.sql)[row.id] ?? [:]
+        let catalog = try await request.services.catalog.snapshot(request.db)
+        return row.dto(fields, viewer, catalog, request.language)
+    }
+
+    // MARK: Lists
+
+    enum SortKey: String, CaseIterable { case number, createdAt = "created_at", updatedAt = "updated_at", priority }
+
+    /// An opaque position in a sorted list: the last row's sort value and number.
+    struct Cursor: Codable {
+        let v: Double
+        let n: Int
+
+        var encoded: String {
+            let data = try! JSONEncoder().encode(self)
+            return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+
+        init(v: Double, n: Int) { self.v = v; self.n = n }
+
+        init?(encoded: String) {
+            var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while base64.count % 4 != 0 { base64 += "=" }
+            guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else { return nil }
+            self = cursor
+        }
+    }
+
+    /// Lists tickets with filters, a stable sort and keyset pagination; customers see only theirs.
+    static func list(request: Request) async throws -> ListOf<TicketDTO> {
+        let viewer = try request.viewer
+        let query = request.query
+        var errors: [FieldError] = []
+        var conditions: [SQLQueryString] = []
+
+        if !viewer.role.can(.readAllTickets) {
+            if viewer.seesOrganizationTickets, let org = viewer.organizationID {
+                conditions.append("(t.requester_id = \(bind: viewer.userID) OR t.organization_id = \(bind: org))")
+            } else {
+                conditions.append("t.requester_id = \(bind: viewer.userID)")
+            }
+        }
+        func list(_ name: String) -> [String]? {
+            (try? query.get(String.self, at: name)).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+        func ints(_ name: String) -> [Int]? {
+            guard let values = list(name) else { return nil }
+            let parsed = values.compactMap(Int.init)
+            if parsed.count != values.count { errors.append(FieldError(name, .invalid)) }
+            return parsed
+        }
+        func date(_ name: String) -> Date? {
+            guard let raw = try? query.get(String.self, at: name) else { return nil }
+            guard let value = try? Date(raw, strategy: .iso8601) else { errors.append(FieldError(name, .invalid)); return nil }
+            return value
+        }
+        if let statuses = list("status") { conditions.append("t.status IN (\(binds: statuses))") }
+        if let types = list("type") {
+            if types.contains(where: { TicketType(rawValue: $0) == nil }) { errors.append(FieldError("type", .unknownValue)) }
+            conditions.append("t.type IN (\(binds: types))")
+        }
+        if let priorities = list("priority") {
+            let ranks = priorities.compactMap { TicketPriority(rawValue: $0)?.rank }
+            if ranks.count != priorities.count { errors.append(FieldError("priority", .unknownValue)) }
+            conditions.append("t.priority IN (\(binds: ranks))")
+        }
+        if let urgencies = ints("urgency") { conditions.append("t.urgency IN (\(binds: urgencies))") }
+        if let channels = list("channel") { conditions.append("t.channel IN (\(binds: channels))") }
+        for (name, column) in [("assignee_id", "assignee_id"), ("group_id", "group_id")] {
+            if let raw = list(name) {
+                if raw == ["none"] { conditions.append("t.\(unsafeRaw: column) IS NULL") }
+                else if let ids = ints(name) { conditions.append("t.\(unsafeRaw: column) IN (\(binds: ids))") }
+            }
+        }
+        if let ids = ints("requester_id") { conditions.append("t.requester_id IN (\(binds: ids))") }
+        if let ids = ints("organization_id") { conditions.append("t.organization_id IN (\(binds: ids))") }
+        if let value = date("created_after") { conditions.append("t.created_at >= \(bind: value)") }
+        if let value = date("created_before") { conditions.append("t.created_at < \(bind: value)") }
+        if let value = date("updated_after") { conditions.append("t.updated_at >= \(bind: value)") }
+        if let value = date("updated_before") { conditions.append("t.updated_at < \(bind: value)") }
+        if let text = try? query.get(String.self, at: "q"), !text.isEmpty {
+            let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            conditions.append("LOWER(t.subject) LIKE \(bind: pattern) ESCAPE '\\'")
+        }
+        // Intake answers: field.<key>=value
+        if let all = try? query.decode([String: String].self) {
+            for (name, value) in all.sorted(by: { $0.key < $1.key }) where name.hasPrefix("field.") {
+                let key = String(name.dropFirst(6))
+                conditions.append("EXISTS (SELECT 1 FROM ticket_field_values f WHERE f.ticket_id = t.id AND f.key = \(bind: key) AND f.value = \(bind: value))")
+            }
+        }
+
+        let sortRaw = (try? query.get(String.self, at: "sort")) ?? "created_at"
+        let orderRaw = (try? query.get(String.self, at: "order")) ?? "desc"
+        let sort = SortKey(rawValue: sortRaw)
+        if sort == nil { errors.append(FieldError("sort", .unknownValue, SortKey.allCases.map(\.rawValue).joined(separator: ", "))) }
+        if !["asc", "desc"].contains(orderRaw) { errors.append(FieldError("order", .unknownValue, "asc, desc")) }
+        let limit = (try? query.get(Int.self, at: "limit")) ?? 25
+        if !(1...100).contains(limit) { errors.append(FieldError("limit", .invalid, "1…100")) }
+        var cursor: Cursor?
+        if let raw = try? query.get(String.self, at: "cursor") {
+            cursor = Cursor(encoded: raw)
+            if cursor == nil { errors.append(FieldError("cursor", .invalid)) }
+        }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+
+        let descending = orderRaw == "desc"
+        let column: String = switch sort! {
+        case .number: "t.number"
+        case .createdAt: "t.created_at"
+        case .updatedAt: "t.updated_at"
+        case .priority: "t.priority"
+        }
+        let op = descending ? "<" : ">"
+        if let cursor {
+            switch sort! {
+            case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
+            case .priority:
+                conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+            case .createdAt, .updatedAt:
+                let date = Date(timeIntervalSince1970: cursor.v)
+                conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) \(bind: date) OR (\(unsafeRaw: column) = \(bind: date) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+            }
+        }
+        var statement = selectList
+        if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
+        let direction = descending ? "DESC" : "ASC"
+        if sort! == .number {
+            statement += " ORDER BY t.number \(unsafeRaw: direction)"
+        } else {
+            statement += " ORDER BY \(unsafeRaw: column) \(unsafeRaw: direction), t.number \(unsafeRaw: direction)"
+        }
+        statement += " LIMIT \(literal: limit + 1)"
+
+        let rawRows = try await request.sql.raw(statement).all()
+        let hasMore = rawRows.count > limit
+        let pageRows = Array(rawRows.prefix(limit))
+        let rows = try pageRows.map(decode)
+        let fieldMap = try await fields(ticketIDs: rows.map(\.id), on: request.sql)
+        let catalog = try await request.services.catalog.snapshot(request.db)
+        let language = request.language
+        let items = rows.map { $0.dto(fieldMap[$0.id] ?? [:], viewer, catalog, language) }
+        var next: String?
+        if hasMore, let last = items.last {
+            let value: Double = switch sort! {
+            case .number: Double(last.number)
+            case .createdAt: last.createdAt.timeIntervalSince1970
+            case .updatedAt: last.updatedAt.timeIntervalSince1970
+            case .priority: Double(last.priority.rank)
+            }
+            next = Cursor(v: value, n: last.number).encoded
+        }
+        return ListOf(items: items, nextCursor: next)
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import Vapor
+
+/// Attachments on disk under `<data>/attachments/ab/cd/<uuid>`. Files are written as they stream in,
+/// hashed on the way, and only then recorded in the database; a failed upload leaves no file.
+struct FileStore: Sendable {
+    let root: URL
+
+    func path(forKey key: String) -> String { root.appendingPathComponent(key).path }
+
+    /// A sink for one incoming file: write chunks, then `finish` or `abort`.
+    final class Writer: @unchecked Sendable {
+        // Used from one task at a time (the upload handler), hence unchecked.
+        let key: String
+        let path: String
+        private let handle: NIOFileHandle
+        private let io: NonBlockingFileIO
+        private let eventLoop: any EventLoop
+        private var hasher = SHA256()
+        private(set) var size = 0
+
+        init(key: String, path: String, handle: NIOFileHandle, io: NonBlockingFileIO, eventLoop: any EventLoop) {
+            self.key = key
+            self.path = path
+            self.handle = handle
+            self.io = io
+            self.eventLoop = eventLoop
+        }
+
+        func write(_ buffer: ByteBuffer) async throws {
+            size += buffer.readableBytes
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            try await io.write(fileHandle: handle, buffer: buffer, eventLoop: eventLoop).get()
+        }
+
+        func finish() throws -> String {
+            try handle.close()
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+
+        func abort() {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    func makeWriter(io: NonBlockingFileIO, eventLoop: any EventLoop) async throws -> Writer {
+        let id = UUID().uuidString.lowercased()
+        let key = "\(id.prefix(2))/\(id.dropFirst(2).prefix(2))/\(id)"
+        let path = self.path(forKey: key)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let handle = try await io.openFile(path: path, mode: .write, flags: .allowFileCreation(posixMode: 0o640), eventLoop: eventLoop).get()
+        return Writer(key: key, path: path, handle: handle, io: io, eventLoop: eventLoop)
+    }
+
+    func remove(key: String) { try? FileManager.default.removeItem(atPath: path(forKey: key)) }
+}

@@ -1,0 +1,117 @@
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// What every handler needs besides the request: configuration, the write gate, caches, storage.
+/// One per application, kept in `app.storage`.
+final class AppServices: Sendable {
+    let configuration: AppConfiguration
+    let gate: WriteGate
+    let tokens: TokenCache
+    let catalog: CatalogCache
+    let files: FileStore
+
+    init(configuration: AppConfiguration) {
+        self.configuration = configuration
+        self.gate = WriteGate(serialises: !configuration.usesPostgres)
+        self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
+        self.catalog = CatalogCache()
+        self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
+    }
+}
+
+extension Application {
+    private struct ServicesKey: StorageKey { typealias Value = AppServices }
+
+    var services: AppServices {
+        get {
+            guard let services = storage[ServicesKey.self] else { fatalError("configure(_:) sets up AppServices before routes run") }
+            return services
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var services: AppServices { application.services }
+
+    /// A database transaction that SQLite runs alone (see `WriteGate`).
+    func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let db = self.db
+        return try await services.gate.run { try await db.transaction { try await work($0) } }
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+}
+
+/// Statuses and intake fields change rarely and are read on every ticket write: cached briefly,
+/// and dropped at once when this instance changes them. Other instances see a change within `ttl`.
+final class CatalogCache: Sendable {
+    struct Snapshot: Sendable {
+        let workflow: StatusWorkflow
+        let statuses: [StatusDefinition]
+        let intake: [IntakeFieldDefinition]
+        let loadedAt: Date
+    }
+
+    private let box = NIOLockedValueBox<Snapshot?>(nil)
+    private let ttl: TimeInterval = 5
+
+    func snapshot(_ db: any Database) async throws -> Snapshot {
+        if let current = box.withLockedValue({ $0 }), Date().timeIntervalSince(current.loadedAt) < ttl { return current }
+        let statuses = try await StatusRecord.query(on: db).sort(\.$position).all().compactMap(\.definition)
+        let intake = try await IntakeFieldRecord.query(on: db).filter(\.$active == true).sort(\.$position).all().map(\.definition)
+        let snapshot = Snapshot(workflow: StatusWorkflow(statuses: statuses), statuses: statuses, intake: intake, loadedAt: Date())
+        box.withLockedValue { $0 = snapshot }
+        return snapshot
+    }
+
+    func invalidate() { box.withLockedValue { $0 = nil } }
+}
+
+/// Checked tokens, by hash, so a request costs no token query while the entry is fresh.
+final class TokenCache: Sendable {
+    struct Entry: Sendable {
+        let tokenID: Int
+        let viewer: Viewer
+        let language: Language
+        let expiresAt: Date?
+        let cachedAt: Date
+    }
+
+    private let box = NIOLockedValueBox<[String: Entry]>([:])
+    let ttl: TimeInterval
+
+    init(ttl: TimeInterval) { self.ttl = ttl }
+
+    func lookup(_ hash: String, now: Date) -> Entry? {
+        box.withLockedValue { entries in
+            guard let entry = entries[hash] else { return nil }
+            if now.timeIntervalSince(entry.cachedAt) > ttl || (entry.expiresAt.map { $0 <= now } ?? false) {
+                entries[hash] = nil
+                return nil
+            }
+            return entry
+        }
+    }
+
+    func store(_ hash: String, _ entry: Entry) {
+        guard ttl > 0 else { return }
+        box.withLockedValue { entries in
+            if entries.count > 10_000 { entries.removeAll(keepingCapacity: true) }
+            entries[hash] = entry
+        }
+    }
+
+    /// Forgets tokens of a user (after a revoke, role change or deactivation on this instance).
+    func forget(userID: Int? = nil, tokenID: Int? = nil) {
+        box.withLockedValue { entries in
+            entries = entries.filter { _, entry in
+                !(userID.map { entry.viewer.userID == $0 } ?? false) && !(tokenID.map { entry.tokenID == $0 } ?? false)
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Fluent
+import Foundation
+import Plot
+import Prometheus
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Registers the API from `API.endpoints`, plus health, metrics, the OpenAPI document and the home page.
+func routes(_ app: Application) throws {
+    let authenticated = app.grouped(BearerAuthMiddleware())
+    for endpoint in API.endpoints {
+        let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
+        let handler = endpoint.handler
+        if case .upload = endpoint.body {
+            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
+        } else {
+            router.on(endpoint.method, endpoint.routeComponents) { try await handler($0) }
+        }
+    }
+
+    app.get("api", "v1", "openapi.json") { req -> Response in
+        let document = OpenAPIDocument.document(serverURL: req.services.configuration.publicURL)
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(data: data))
+    }
+
+    /// Liveness and database reachability, for load balancers and orchestration.
+    app.get("healthz") { req -> Response in
+        do {
+            _ = try await req.sql.raw("SELECT 1 AS ok").first()
+            return Response(status: .ok, headers: ["Content-Type": "application/json"], body: .init(string: #"{"status":"ok","database":"ok"}"#))
+        } catch {
+            req.logger.error("health check failed", metadata: ["error": "\(error)"])
+            return Response(status: .serviceUnavailable, headers: ["Content-Type": "application/json"],
+                            body: .init(string: #"{"status":"unavailable","database":"unreachable"}"#))
+        }
+    }
+
+    app.get("metrics") { _ -> Response in
+        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: prometheusRegistry.emitToString()))
+    }
+
+    app.get { req -> Response in
+        let ru = req.language == .ru
+        let html = HTML(
+            .head(.title("Zayavka"), .meta(.charset(.utf8)), .meta(.name("viewport"), .content("width=device-width, initial-scale=1"))),
+            .body(
+                .h1("Zayavka"),
+                .p(.text(ru ? "Служба поддержки работает." : "The help desk is running.")),
+                .ul(
+                    .li(.a(.href("/api/v1/openapi.json"), .text(ru ? "Документация API (OpenAPI)" : "API documentation (OpenAPI)"))),
+                    .li(.a(.href("/healthz"), .text(ru ? "Состояние" : "Health"))),
+                    .li(.a(.href("/metrics"), .text(ru ? "Метрики Prometheus" : "Prometheus metrics")))
+                )
+            )
+        )
+        return Response(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html.render()))
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// What went wrong in the domain, with the ids involved. The app maps each case to an HTTP
+/// status and a message in the user's language (`Localizer`).
+public enum ZayavkaError: Error, Sendable, Equatable {
+    case notFound(entity: String, id: String)
+    case forbidden(reason: String)
+    case unauthenticated
+    case illegalTransition(from: String, to: String)
+    case unknownStatus(String)
+    case ticketClosed(number: Int)
+    case validation([FieldError])
+    case conflict(field: String, value: String)
+    case payloadTooLarge(limitBytes: Int)
+}
+
+/// One invalid input: which field and why, as a message key the localizer turns into words.
+public struct FieldError: Sendable, Equatable, Codable {
+    public let field: String
+    public let code: FieldErrorCode
+    public let argument: String?
+
+    public init(_ field: String, _ code: FieldErrorCode, _ argument: String? = nil) {
+        self.field = field
+        self.code = code
+        self.argument = argument
+    }
+}
+
+public enum FieldErrorCode: String, Sendable, Codable {
+    case required, tooLong, invalid, unknownValue, mustBeInFuture, notAllowed
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Every user-facing string of the domain, in Russian and English (SPEC N2).
+public struct Localizer: Sendable {
+    public let language: Language
+
+    public init(_ language: Language) { self.language = language }
+
+    private func pick(_ ru: String, _ en: String) -> String { language == .ru ? ru : en }
+
+    /// A sentence a person can act on, for each domain error.
+    public func message(for error: ZayavkaError) -> String {
+        switch error {
+        case .notFound(let entity, let id):
+            return pick("\(entityName(entity, .ru)) «\(id)» не найден(а).", "\(entityName(entity, .en)) “\(id)” was not found.")
+        case .forbidden:
+            return pick("У вас нет прав на это действие.", "You are not allowed to do this.")
+        case .unauthenticated:
+            return pick("Нужно войти: токен отсутствует, неверен или отозван.", "Please sign in: the token is missing, wrong or revoked.")
+        case .illegalTransition(let from, let to):
+            return pick("Нельзя перевести заявку из статуса «\(from)» в «\(to)».", "A ticket cannot move from “\(from)” to “\(to)”.")
+        case .unknownStatus(let key):
+            return pick("Неизвестный статус «\(key)».", "Unknown status “\(key)”.")
+        case .ticketClosed(let number):
+            return pick("Заявка №\(number) закрыта. Создайте новую заявку.", "Ticket #\(number) is closed. Please file a new ticket.")
+        case .validation(let errors):
+            let details = errors.map { "\($0.field): \(fieldMessage($0))" }.joined(separator: "; ")
+            return pick("Проверьте данные: \(details).", "Please check the input: \(details).")
+        case .conflict(let field, let value):
+            return pick("Значение «\(value)» поля \(field) уже занято.", "The value “\(value)” of \(field) is already taken.")
+        case .payloadTooLarge(let limit):
+            return pick("Файл слишком большой: не более \(Self.formatBytes(limit, .ru)).",
+                        "The file is too large: at most \(Self.formatBytes(limit, .en)).")
+        }
+    }
+
+    /// What is wrong with one field.
+    public func fieldMessage(_ error: FieldError) -> String {
+        switch error.code {
+        case .required: return pick("обязательное поле", "is required")
+        case .tooLong: return pick("не длиннее \(error.argument ?? "?") символов", "must be at most \(error.argument ?? "?") characters")
+        case .invalid: return pick("неверный формат", "has an invalid format")
+        case .unknownValue:
+            if let allowed = error.argument, !allowed.isEmpty {
+                return pick("недопустимое значение (возможные: \(allowed))", "is not an allowed value (allowed: \(allowed))")
+            }
+            return pick("недопустимое значение", "is not an allowed value")
+        case .mustBeInFuture: return pick("должно быть в будущем", "must be in the future")
+        case .notAllowed: return pick("здесь не допускается", "is not allowed here")
+        }
+    }
+
+    private func entityName(_ entity: String, _ language: Language) -> String {
+        let names: [String: (String, String)] = [
+            "ticket": ("Заявка", "Ticket"), "user": ("Пользователь", "User"), "group": ("Группа", "Group"),
+            "organization": ("Организация", "Organization"), "token": ("Токен", "Token"),
+            "attachment": ("Файл", "Attachment"), "status": ("Статус", "Status"), "intake_field": ("Поле", "Field"),
+            "route": ("Адрес", "Path"),
+        ]
+        let pair = names[entity] ?? (entity, entity)
+        return language == .ru ? pair.0 : pair.1
+    }
+
+    /// "1 заявка, 2 заявки, 5 заявок" / "1 ticket, 2 tickets".
+    public func count(_ n: Int, ru forms: (String, String, String), en: (String, String)) -> String {
+        switch language {
+        case .ru: return "\(n) \(Self.russianPlural(n, forms))"
+        case .en: return "\(n) \(n == 1 ? en.0 : en.1)"
+        }
+    }
+
+    /// Russian plural choice: one (1, 21, 101), few (2–4, 22–24), many (0, 5–20, 25–30, 111).
+    public static func russianPlural(_ n: Int, _ forms: (one: String, few: String, many: String)) -> String {
+        let mod100 = abs(n) % 100
+        let mod10 = abs(n) % 10
+        if (11...14).contains(mod100) { return forms.many }
+        if mod10 == 1 { return forms.one }
+        if (2...4).contains(mod10) { return forms.few }
+        return forms.many
+    }
+
+    static func formatBytes(_ bytes: Int, _ language: Language) -> String {
+        let mib = Double(bytes) / 1_048_576
+        let number = mib >= 1 ? String(format: "%.0f", mib) : String(format: "%.1f", mib)
+        return language == .ru ? "\(number) МБ" : "\(number) MB"
+    }
+}

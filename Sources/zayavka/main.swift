@@ -1,0 +1,3 @@
+import ZayavkaApp
+
+try await Zayavka.main()
