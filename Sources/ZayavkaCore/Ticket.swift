@@ -195,6 +195,14 @@ public enum TicketRules {
     static func isoString(_ date: Date) -> String { date.formatted(.iso8601) }
 }
 
+/// Text folded for case- and ё-insensitive matching, the same way on SQLite (whose LOWER folds
+/// only ASCII) and PostgreSQL.
+public enum TextFolding {
+    public static func fold(_ text: String) -> String {
+        text.lowercased().replacingOccurrences(of: "ё", with: "е")
+    }
+}
+
 /// Who is looking, for visibility decisions.
 public struct Viewer: Sendable, Equatable {
     public let userID: Int

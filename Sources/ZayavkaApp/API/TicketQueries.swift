@@ -174,9 +174,9 @@ enum TicketQueries {
         if let value = date("updated_after") { conditions.append("t.updated_at >= \(bind: value)") }
         if let value = date("updated_before") { conditions.append("t.updated_at < \(bind: value)") }
         if let text = try? query.get(String.self, at: "q"), !text.isEmpty {
-            let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+            let pattern = "%" + TextFolding.fold(text).replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-            conditions.append("LOWER(t.subject) LIKE \(bind: pattern) ESCAPE '\\'")
+            conditions.append("t.subject_folded LIKE \(bind: pattern) ESCAPE '\\'")
         }
         // Intake answers: field.<key>=value
         if let all = try? query.decode([String: String].self) {

@@ -63,7 +63,7 @@ enum TicketService {
         let number = try await request.write { db in
             let ticket = TicketRecord()
             ticket.number = try await nextNumber(on: db)
-            ticket.subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+            ticket.setSubject(input.subject.trimmingCharacters(in: .whitespacesAndNewlines))
             ticket.requesterID = requester.id
             ticket.organizationID = requester.organizationID
             ticket.channel = channel.rawValue

@@ -12,6 +12,7 @@ struct M006CreateTickets: AsyncMigration {
             .field("id", .int, .identifier(auto: true))
             .field("number", .int, .required)
             .field("subject", .string, .required)
+            .field("subject_folded", .string, .required)
             .field("requester_id", .int, .required, .references("users", "id"))
             .field("organization_id", .int, .references("organizations", "id"))
             .field("channel", .string, .required)

@@ -8,7 +8,9 @@ final class TicketRecord: Model, @unchecked Sendable {
 
     @ID(custom: "id", generatedBy: .database) var id: Int?
     @Field(key: "number") var number: Int
-    @Field(key: "subject") var subject: String
+    @Field(key: "subject") private(set) var subject: String
+    /// The subject folded for search (see `TextFolding`); kept in step by `setSubject`.
+    @Field(key: "subject_folded") private(set) var subjectFolded: String
     @Field(key: "requester_id") var requesterID: Int
     @OptionalField(key: "organization_id") var organizationID: Int?
     @Field(key: "channel") var channel: String
@@ -32,6 +34,11 @@ final class TicketRecord: Model, @unchecked Sendable {
 
     init() {}
 
+    func setSubject(_ value: String) {
+        subject = value
+        subjectFolded = TextFolding.fold(value)
+    }
+
     /// The rules' view of this record.
     func state(fields: [String: String]) -> TicketState {
         TicketState(subject: subject, type: TicketType(rawValue: type) ?? .question,
@@ -43,7 +50,7 @@ final class TicketRecord: Model, @unchecked Sendable {
 
     /// Copies what the rules decided back onto the record.
     func apply(_ state: TicketState) {
-        subject = state.subject
+        setSubject(state.subject)
         type = state.type.rawValue
         priority = state.priority.rank
         urgency = state.urgency?.level

@@ -1,0 +1,227 @@
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import ZayavkaApp
+import ZayavkaCore
+
+@Suite("Tickets through the HTTP API", .serialized)
+struct TicketAPITests {
+    @Test("a customer files a ticket; an agent works it; the history records who, when, before and after", arguments: TestDatabase.all)
+    func lifecycle(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let customer = try await server.makeUser("ivan@example.ru", name: "Иван Петров", role: .customer)
+            let agent = try await server.makeUser("olga@support.ru", name: "Ольга", role: .agent)
+
+            let created = try await server.makeTicket(token: customer.token, extra: [
+                "type": "problem", "urgency": 1, "fields": ["recurrence": "always", "product_version": "5.2"],
+            ])
+            #expect(created.status == .created)
+            server.expectConforms(created.json, to: "Ticket")
+            let number = try #require(created["number"] as? Int)
+            #expect(number == 10_001)
+            #expect(created["status"] as? String == "new")
+            #expect(created["status_name"] as? String == "Новая")
+            #expect(created["priority"] as? String == "normal")
+            #expect((created["requester"] as? [String: Any])?["id"] as? Int == customer.id)
+            #expect((created["fields"] as? [String: String]) == ["recurrence": "always", "product_version": "5.2"])
+
+            let patched = try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: agent.token, json: [
+                "status": "open", "priority": "urgent", "assignee_id": agent.id, "responsibility": "customer_antivirus",
+                "cause": "Антивирус блокирует порт", "fields": ["database_name": "buh_2026"],
+            ])
+            #expect(patched.status == .ok)
+            server.expectConforms(patched.json, to: "Ticket")
+            #expect(patched["priority"] as? String == "urgent")
+            #expect((patched["assignee"] as? [String: Any])?["name"] as? String == "Ольга")
+
+            let events = try await server.request(.GET, "/api/v1/tickets/\(number)/events", token: agent.token)
+            server.expectConforms(events.json, to: "EventList")
+            let changes = events.items.filter { $0["field"] != nil }.map { "\($0["field"]!):\($0["before"] as? String ?? "-")→\($0["after"] as? String ?? "-")" }
+            #expect(changes == ["priority:normal→urgent", "responsibility:-→customer_antivirus", "cause:-→Антивирус блокирует порт",
+                                "status:new→open", "assignee_id:-→\(agent.id)", "fields.database_name:-→buh_2026"])
+            #expect(events.items.first?["kind"] as? String == "created")
+            #expect(events.items.allSatisfy { ($0["actor"] as? [String: Any]) != nil })
+
+            // The customer's view hides staff-only fields and staff-only history.
+            let customerView = try await server.request(.GET, "/api/v1/tickets/\(number)", token: customer.token)
+            #expect(customerView.status == .ok)
+            #expect(customerView["responsibility"] == nil && customerView["cause"] == nil)
+            #expect((customerView["fields"] as? [String: String])?["database_name"] == "buh_2026")
+            let customerEvents = try await server.request(.GET, "/api/v1/tickets/\(number)/events", token: customer.token)
+            #expect(!customerEvents.items.contains { ["responsibility", "cause"].contains($0["field"] as? String ?? "") })
+            #expect(customerEvents.items.contains { $0["field"] as? String == "status" })
+        }
+    }
+
+    @Test("an illegal transition is a clear 409 and changes nothing", arguments: TestDatabase.all)
+    func illegalTransition(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let number = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
+            let eventsBefore = try await server.request(.GET, "/api/v1/tickets/\(number)/events", token: server.adminToken).items.count
+            let refused = try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: server.adminToken,
+                                                   json: ["status": "closed", "priority": "high"])
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "illegal_transition")
+            #expect(refused.errorMessage == "Нельзя перевести заявку из статуса «new» в «closed».")
+            server.expectConforms(refused.json, to: "Error")
+            let after = try await server.request(.GET, "/api/v1/tickets/\(number)", token: server.adminToken)
+            #expect(after["priority"] as? String == "normal" && after["status"] as? String == "new")
+            let eventsAfter = try await server.request(.GET, "/api/v1/tickets/\(number)/events", token: server.adminToken).items.count
+            #expect(eventsAfter == eventsBefore)
+
+            let english = try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: server.adminToken,
+                                                   json: ["status": "nonsense"], headers: [("Accept-Language", "en")])
+            #expect(english.status == .unprocessableEntity)
+            // The admin's own setting (ru) wins over the browser's language.
+            #expect(english.errorMessage?.contains("Проверьте данные") == true)
+        }
+    }
+
+    @Test("invalid tickets are refused with every problem named, in the caller's language", arguments: TestDatabase.all)
+    func validation(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let customer = try await server.makeUser("en@example.com", role: .customer, locale: .en)
+            let reply = try await server.request(.POST, "/api/v1/tickets", token: customer.token, json: [
+                "subject": "", "body": "x", "type": "task", "priority": "urgent", "fields": ["recurrence": "sometimes", "bogus": "1"],
+            ])
+            #expect(reply.status == .unprocessableEntity)
+            let fields = ((reply["error"] as? [String: Any])?["fields"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
+            #expect(Set(fields) == ["priority", "subject", "due_at", "fields.recurrence", "fields.bogus"])
+            #expect(reply.errorMessage?.hasPrefix("Please check the input") == true)
+
+            let broken = try await server.request(.POST, "/api/v1/tickets", token: customer.token, body: Data("{not json".utf8),
+                                                  headers: [("Content-Type", "application/json")])
+            #expect(broken.status == .badRequest)
+            #expect(broken.errorMessage?.hasPrefix("Invalid JSON") == true)
+
+            let badUrgency = try await server.makeTicket(token: customer.token, extra: ["urgency": 7])
+            #expect(badUrgency.status == .badRequest)
+
+            let unknown = try await server.request(.GET, "/api/v1/tickets/99999", token: customer.token)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.errorMessage == "Ticket “99999” was not found.")
+            let count = try await server.sql.raw("SELECT COUNT(*) AS n FROM tickets").first()!.decode(column: "n", as: Int.self)
+            #expect(count == 0)
+        }
+    }
+
+    @Test("an agent files for a caller by email: the customer is created once and reused", arguments: TestDatabase.all)
+    func onBehalf(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let agent = try await server.makeUser("agent@support.ru", role: .agent)
+            let first = try await server.makeTicket(token: agent.token, extra: [
+                "requester_email": "Anna@Client.RU", "requester_name": "Анна Сидорова", "channel": "phone",
+                "fields": ["phone": "8 913 919 90 99", "call_time": "после 15:00 МСК"],
+            ])
+            #expect(first.status == .created)
+            let requester = try #require(first["requester"] as? [String: Any])
+            #expect(requester["name"] as? String == "Анна Сидорова")
+            #expect(first["channel"] as? String == "phone")
+            let second = try await server.makeTicket(token: agent.token, extra: ["requester_email": "anna@client.ru"])
+            #expect((second["requester"] as? [String: Any])?["id"] as? Int == requester["id"] as? Int)
+            let users = try await server.request(.GET, "/api/v1/users?email=anna@client.ru", token: agent.token)
+            #expect(users.items.count == 1 && users.items.first?["role"] as? String == "customer")
+
+            // Customers may not file for others or use staff-only fields.
+            let customer = try await server.makeUser("c@x.ru", role: .customer)
+            let refused = try await server.makeTicket(token: customer.token, extra: ["requester_email": "other@x.ru", "channel": "phone"])
+            #expect(refused.status == .unprocessableEntity)
+        }
+    }
+
+    @Test("200 tickets created at once get unique, consecutive numbers", arguments: TestDatabase.all)
+    func concurrentNumbers(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let token = server.adminToken
+            let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let reply = try await server.makeTicket(token: token, subject: "Заявка \(index)")
+                        return reply.status == .created ? reply["number"] as? Int : nil
+                    }
+                }
+                var result: [Int?] = []
+                for try await number in group { result.append(number) }
+                return result
+            }
+            let created = numbers.compactMap { $0 }
+            #expect(created.count == 200)
+            #expect(Set(created).count == 200)
+            #expect(created.min() == 10_001 && created.max() == 10_200)
+            let stored = try await server.sql.raw("SELECT COUNT(DISTINCT number) AS n FROM tickets").first()!.decode(column: "n", as: Int.self)
+            #expect(stored == 200)
+        }
+    }
+
+    @Test("lists filter, sort and page with a cursor without gaps or repeats", arguments: TestDatabase.all)
+    func listing(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let admin = server.adminToken
+            let agent = try await server.makeUser("agent@support.ru", role: .agent)
+            var numbers: [Int] = []
+            for index in 0..<7 {
+                let priority = ["low", "normal", "high", "urgent"][index % 4]
+                let reply = try await server.makeTicket(token: admin, subject: index % 2 == 0 ? "Касса не печатает чек \(index)" : "Вопрос по отчёту \(index)",
+                                                        extra: ["priority": priority, "fields": ["city": index < 3 ? "Томск" : "Москва"]])
+                numbers.append(try #require(reply["number"] as? Int))
+            }
+            _ = try await server.request(.PATCH, "/api/v1/tickets/\(numbers[1])", token: admin, json: ["assignee_id": agent.id, "status": "open"])
+
+            var seen: [Int] = []
+            var cursor: String?
+            repeat {
+                let page = try await server.request(.GET, "/api/v1/tickets?limit=3&sort=number&order=asc" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
+                #expect(page.status == .ok)
+                server.expectConforms(page.json, to: "TicketList")
+                seen += page.items.compactMap { $0["number"] as? Int }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(seen == numbers)
+
+            var byPriority: [Int] = []
+            cursor = nil
+            repeat {
+                let page = try await server.request(.GET, "/api/v1/tickets?limit=2&sort=priority&order=desc" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
+                byPriority += page.items.compactMap { $0["number"] as? Int }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(byPriority == [numbers[3], numbers[6], numbers[2], numbers[5], numbers[1], numbers[4], numbers[0]])
+
+            var byCreated: [Int] = []
+            cursor = nil
+            repeat {
+                let page = try await server.request(.GET, "/api/v1/tickets?limit=4" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
+                byCreated += page.items.compactMap { $0["number"] as? Int }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(byCreated == numbers.reversed())
+
+            let unassigned = try await server.request(.GET, "/api/v1/tickets?assignee_id=none&status=new", token: admin)
+            #expect(unassigned.items.count == 6)
+            let mine = try await server.request(.GET, "/api/v1/tickets?assignee_id=\(agent.id)", token: admin)
+            #expect(mine.items.compactMap { $0["number"] as? Int } == [numbers[1]])
+            let urgent = try await server.request(.GET, "/api/v1/tickets?priority=urgent,high", token: admin)
+            #expect(Set(urgent.items.compactMap { $0["number"] as? Int }) == [numbers[2], numbers[3], numbers[6]])
+            let tomsk = try await server.request(.GET, "/api/v1/tickets?field.city=%D0%A2%D0%BE%D0%BC%D1%81%D0%BA", token: admin)
+            #expect(tomsk.items.count == 3)
+            let text = try await server.request(.GET, "/api/v1/tickets?q=%D0%BA%D0%B0%D1%81%D1%81%D0%B0", token: admin)
+            #expect(text.items.count == 4)
+            let future = try await server.request(.GET, "/api/v1/tickets?created_after=2099-01-01T00:00:00Z", token: admin)
+            #expect(future.items.isEmpty)
+            let bad = try await server.request(.GET, "/api/v1/tickets?sort=color&limit=1000&cursor=zzz", token: admin)
+            #expect(bad.status == .unprocessableEntity)
+        }
+    }
+
+    @Test("the history is immutable: the database refuses to change or delete an event", arguments: TestDatabase.all)
+    func immutableEvents(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            _ = try await server.makeTicket(token: server.adminToken)
+            await #expect(throws: (any Error).self) { try await server.sql.raw("UPDATE ticket_events SET kind = 'forged'").run() }
+            await #expect(throws: (any Error).self) { try await server.sql.raw("DELETE FROM ticket_events").run() }
+            let kinds = try await server.sql.raw("SELECT kind FROM ticket_events ORDER BY id").all().map { try $0.decode(column: "kind", as: String.self) }
+            #expect(kinds == ["created", "comment_added"])
+        }
+    }
+}
