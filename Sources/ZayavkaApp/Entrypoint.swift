@@ -28,9 +28,10 @@ public enum Zayavka {
         try bootstrapLogging(format: configuration.logFormat, environment: &environment)
         let app = try await Application.make(environment)
         app.asyncCommands.use(ResetDatabaseCommand(), as: "reset-database")
+        app.asyncCommands.use(OpenAPICommand(), as: "openapi")
         let command = arguments.dropFirst().first { !$0.hasPrefix("-") }
         do {
-            try await configure(app, configuration: configuration, prepare: command != "reset-database")
+            try await configure(app, configuration: configuration, prepare: !["reset-database", "openapi"].contains(command ?? "serve"))
             try await app.execute()
         } catch let exit as ExitCode {
             try? await app.asyncShutdown()

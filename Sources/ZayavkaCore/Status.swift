@@ -108,3 +108,16 @@ public struct StatusWorkflow: Sendable {
     /// Whether anyone may still comment: a closed ticket is final, a follow-up is a new ticket.
     public func acceptsComments(_ status: String) -> Bool { statuses[status]?.category != .closed }
 }
+
+/// Solved tickets close by themselves after a while (SPEC T7): after that, a customer's reply
+/// starts a new ticket instead of reopening.
+public struct AutoClosePolicy: Sendable, Equatable {
+    public let after: TimeInterval
+
+    public init(days: Double) { self.after = days * 86_400 }
+
+    /// The moment before which a ticket solved then is due to close.
+    public func cutoff(now: Date) -> Date { now.addingTimeInterval(-after) }
+
+    public func isDue(solvedAt: Date, now: Date) -> Bool { solvedAt <= cutoff(now: now) }
+}

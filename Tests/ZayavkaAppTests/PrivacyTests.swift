@@ -117,3 +117,32 @@ struct PrivacyTests {
         }
     }
 }
+
+@Suite("Background work", .serialized)
+struct BackgroundTests {
+    @Test("solved tickets close after the set time, once, with a history event", arguments: TestDatabase.all)
+    func autoClose(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let old = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
+            let fresh = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
+            let open = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
+            for number in [old, fresh] {
+                _ = try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: server.adminToken, json: ["status": "solved"])
+            }
+            let now = Date()
+            try await server.sql.raw("UPDATE tickets SET solved_at = \(bind: now.addingTimeInterval(-8 * 86_400)) WHERE number = \(bind: old)").run()
+            let policy = AutoClosePolicy(days: 7)
+            let closed = try await AutoCloseJob.run(policy: policy, now: now, services: server.app.services, db: server.app.db)
+            #expect(closed == [old])
+            let again = try await AutoCloseJob.run(policy: policy, now: now, services: server.app.services, db: server.app.db)
+            #expect(again.isEmpty)
+            let ticket = try await server.request(.GET, "/api/v1/tickets/\(old)", token: server.adminToken)
+            #expect(ticket["status"] as? String == "closed" && ticket["closed_at"] != nil)
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(fresh)", token: server.adminToken)["status"] as? String == "solved")
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(open)", token: server.adminToken)["status"] as? String == "new")
+            let events = try await server.request(.GET, "/api/v1/tickets/\(old)/events", token: server.adminToken)
+            let closes = events.items.filter { $0["after"] as? String == "closed" }
+            #expect(closes.count == 1 && closes.first?["actor"] == nil)
+        }
+    }
+}

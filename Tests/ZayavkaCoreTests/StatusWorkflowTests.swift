@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZayavkaCore
 
@@ -75,5 +76,16 @@ struct StatusWorkflowTests {
         #expect(!StatusDefinition.isValidKey("На менеджера"))
         #expect(!StatusDefinition.isValidKey("9lives"))
         #expect(!StatusDefinition.isValidKey(""))
+    }
+}
+
+@Suite("Auto-close")
+struct AutoCloseTests {
+    @Test("a solved ticket is due to close exactly after the set time")
+    func due() {
+        let policy = AutoClosePolicy(days: 7)
+        let solved = Date(timeIntervalSince1970: 1_790_000_000)
+        #expect(!policy.isDue(solvedAt: solved, now: solved.addingTimeInterval(7 * 86_400 - 1)))
+        #expect(policy.isDue(solvedAt: solved, now: solved.addingTimeInterval(7 * 86_400)))
     }
 }

@@ -52,40 +52,47 @@ enum ConversationService {
         let source: TicketChannel = .api
 
         let commentID = try await request.write { db in
-            guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
-                throw ZayavkaError.notFound(entity: "ticket", id: String(number))
-            }
-            guard catalog.workflow.acceptsComments(ticket.status) else { throw ZayavkaError.ticketClosed(number: number) }
+            let sql = db as! any SQLDatabase
+            guard let row = try await sql.raw("""
+                SELECT id, status, requester_id, first_response_at FROM tickets WHERE number = \(bind: number)
+                """).first() else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
+            let ticketID = try row.decode(column: "id", as: Int.self)
+            let status = try row.decode(column: "status", as: String.self)
+            guard catalog.workflow.acceptsComments(status) else { throw ZayavkaError.ticketClosed(number: number) }
             let now = Date()
             // Status: an explicit one from staff, else what the reply itself implies.
-            var newStatus = catalog.workflow.statusAfterComment(current: ticket.status, byCustomer: !isStaff, isPublic: isPublic)
+            var newStatus = catalog.workflow.statusAfterComment(current: status, byCustomer: !isStaff, isPublic: isPublic)
             if let requested = input.status {
-                try catalog.workflow.checkTransition(from: ticket.status, to: requested, by: .staff)
+                try catalog.workflow.checkTransition(from: status, to: requested, by: .staff)
                 newStatus = requested
             }
-            let comment = CommentRecord()
-            comment.ticketID = ticket.id!
-            comment.authorID = viewer.userID
-            comment.body = input.body
-            comment.isPublic = isPublic
-            comment.source = source.rawValue
-            comment.createdAt = now
-            try await comment.create(on: db)
-            try await TicketEventRecord(ticketID: ticket.id!, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
-                                        commentID: comment.id, isPublic: isPublic, at: now).create(on: db)
-            try await TicketService.attach(uploads, ticketID: ticket.id!, commentID: comment.id!, actorID: viewer.userID,
-                                           isPublic: isPublic, at: now, on: db)
-            if let newStatus, newStatus != ticket.status {
-                let before = ticket.status
-                ticket.status = newStatus
-                TicketService.stampStatusTimes(ticket, from: before, to: newStatus, workflow: catalog.workflow, now: now)
-                try await TicketEventRecord(ticketID: ticket.id!, actorID: viewer.userID, kind: .statusChanged, field: "status",
-                                            before: before, after: newStatus, isPublic: true, at: now).create(on: db)
+            let commentID = try await sql.raw("""
+                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
+                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: input.body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now))
+                RETURNING id
+                """).first()!.decode(column: "id", as: Int.self)
+            var events = [NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
+                                   commentID: commentID, isPublic: isPublic, at: now)]
+            events += try await TicketService.attach(uploads, ticketID: ticketID, commentID: commentID, actorID: viewer.userID,
+                                                     isPublic: isPublic, at: now, on: sql)
+            var assignments: [SQLQueryString] = ["updated_at = \(bind: now)"]
+            if let newStatus, newStatus != status {
+                assignments.append("status = \(bind: newStatus)")
+                switch catalog.workflow.definition(newStatus)?.category {
+                case .solved: assignments.append("solved_at = \(bind: now)")
+                case .closed: assignments.append("closed_at = \(bind: now)")
+                default: assignments.append("solved_at = NULL")
+                }
+                events.append(NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .statusChanged, field: "status",
+                                       before: status, after: newStatus, isPublic: true, at: now))
             }
-            if isStaff, isPublic, ticket.firstResponseAt == nil, ticket.requesterID != viewer.userID { ticket.firstResponseAt = now }
-            ticket.updatedAt = now
-            try await ticket.update(on: db)
-            return comment.id!
+            let unanswered = try row.decode(column: "first_response_at", as: Date?.self) == nil
+            let requesterID = try row.decode(column: "requester_id", as: Int.self)
+            let isFirstResponse = unanswered && requesterID != viewer.userID
+            if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
+            try await sql.raw("UPDATE tickets SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: ticketID)").run()
+            try await History.record(events, on: sql)
+            return commentID
         }
         TicketService.commentsCreated.increment()
         guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {

@@ -6,11 +6,22 @@ import ZayavkaCore
 
 /// Reads of tickets, written in SQL so that one query returns a ticket with its people and group.
 enum TicketQueries {
-    static let selectList: SQLQueryString = """
+    /// The ticket columns, its people, and its intake answers as one JSON object, in one SELECT.
+    static func select(_ sql: any SQLDatabase) -> SQLQueryString {
+        let fields: SQLQueryString = sql.dialect.name == "postgresql"
+            ? "(SELECT json_object_agg(f.key, f.value)::text FROM ticket_field_values f WHERE f.ticket_id = t.id)"
+            : "(SELECT json_group_object(f.key, f.value) FROM ticket_field_values f WHERE f.ticket_id = t.id)"
+        return selectColumns + ", " + fields + " AS fields_json " + selectFrom
+    }
+
+    private static let selectColumns: SQLQueryString = """
         SELECT t.id, t.number, t.subject, t.status, t.type, t.priority, t.urgency, t.channel, t.responsibility, t.cause,
                t.requester_id, r.name AS requester_name, t.organization_id, o.name AS organization_name,
                t.assignee_id, a.name AS assignee_name, t.group_id, g.name AS group_name,
                t.due_at, t.created_at, t.updated_at, t.solved_at, t.closed_at
+        """
+
+    private static let selectFrom: SQLQueryString = """
         FROM tickets t
         JOIN users r ON r.id = t.requester_id
         LEFT JOIN organizations o ON o.id = t.organization_id
@@ -23,7 +34,7 @@ enum TicketQueries {
         let number: Int
         let requesterID: Int
         let organizationID: Int?
-        let dto: (_ fields: [String: String], _ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
+        let dto: (_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
     }
 
     static func decode(_ row: any SQLRow) throws -> Row {
@@ -51,7 +62,8 @@ enum TicketQueries {
         let updatedAt = try row.decode(column: "updated_at", as: Date.self)
         let solvedAt = try optDate("solved_at")
         let closedAt = try optDate("closed_at")
-        return Row(id: id, number: number, requesterID: requester.id, organizationID: organizationID) { fields, viewer, catalog, language in
+        let fields = try optString("fields_json").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+        return Row(id: id, number: number, requesterID: requester.id, organizationID: organizationID) { viewer, catalog, language in
             let staff = viewer.role.isStaff
             let visibleFields = staff ? fields : fields.filter { key, _ in
                 catalog.intake.first(where: { $0.key == key })?.customerVisible ?? false
@@ -70,30 +82,18 @@ enum TicketQueries {
 
     /// A ticket the viewer may see, or `.notFound` (also when it exists but is not theirs).
     static func load(number: Int, viewer: Viewer, on sql: any SQLDatabase) async throws -> Row {
-        guard let raw = try await sql.raw(selectList + " WHERE t.number = \(bind: number)").first(),
+        guard let raw = try await sql.raw(select(sql) + " WHERE t.number = \(bind: number)").first(),
               case let row = try decode(raw),
               Visibility.canSee(requesterID: row.requesterID, organizationID: row.organizationID, viewer: viewer)
         else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
         return row
     }
 
-    static func fields(ticketIDs: [Int], on sql: any SQLDatabase) async throws -> [Int: [String: String]] {
-        guard !ticketIDs.isEmpty else { return [:] }
-        let rows = try await sql.raw("SELECT ticket_id, key, value FROM ticket_field_values WHERE ticket_id IN (\(binds: ticketIDs))").all()
-        var result: [Int: [String: String]] = [:]
-        for row in rows {
-            let id = try row.decode(column: "ticket_id", as: Int.self)
-            result[id, default: [:]][try row.decode(column: "key", as: String.self)] = try row.decode(column: "value", as: String.self)
-        }
-        return result
-    }
-
     static func dto(number: Int, request: Request) async throws -> TicketDTO {
         let viewer = try request.viewer
         let row = try await load(number: number, viewer: viewer, on: request.sql)
-        let fields = try await fields(ticketIDs: [row.id], on: request.sql)[row.id] ?? [:]
         let catalog = try await request.services.catalog.snapshot(request.db)
-        return row.dto(fields, viewer, catalog, request.language)
+        return row.dto(viewer, catalog, request.language)
     }
 
     // MARK: Lists
@@ -218,7 +218,7 @@ enum TicketQueries {
                 conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) \(bind: date) OR (\(unsafeRaw: column) = \(bind: date) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             }
         }
-        var statement = selectList
+        var statement = select(request.sql)
         if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
         let direction = descending ? "DESC" : "ASC"
         if sort! == .number {
@@ -232,10 +232,9 @@ enum TicketQueries {
         let hasMore = rawRows.count > limit
         let pageRows = Array(rawRows.prefix(limit))
         let rows = try pageRows.map(decode)
-        let fieldMap = try await fields(ticketIDs: rows.map(\.id), on: request.sql)
         let catalog = try await request.services.catalog.snapshot(request.db)
         let language = request.language
-        let items = rows.map { $0.dto(fieldMap[$0.id] ?? [:], viewer, catalog, language) }
+        let items = rows.map { $0.dto(viewer, catalog, language) }
         var next: String?
         if hasMore, let last = items.last {
             let value: Double = switch sort! {

@@ -53,91 +53,119 @@ enum TicketService {
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
 
-        let requester = try await resolveRequester(input, viewer: viewer, request: request)
-        try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.db)
+        let requester = try await resolveRequester(input, request: request)
+        let assignment = try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.sql)
         let uploads = try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.db)
         let channel = input.channel ?? .api
         let now = Date()
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
+        let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        let priority = input.priority ?? .normal
 
-        let number = try await request.write { db in
-            let ticket = TicketRecord()
-            ticket.number = try await nextNumber(on: db)
-            ticket.setSubject(input.subject.trimmingCharacters(in: .whitespacesAndNewlines))
-            ticket.requesterID = requester.id
-            ticket.organizationID = requester.organizationID
-            ticket.channel = channel.rawValue
-            ticket.type = type.rawValue
-            ticket.priority = (input.priority ?? .normal).rank
-            ticket.urgency = input.urgency?.level
-            ticket.responsibility = input.responsibility?.rawValue
-            ticket.cause = input.cause
-            ticket.status = initialStatus
-            ticket.assigneeID = input.assigneeId
-            ticket.groupID = input.groupId
-            ticket.dueAt = input.dueAt
-            ticket.createdByID = viewer.userID
-            ticket.createdAt = now
-            ticket.updatedAt = now
-            try await ticket.create(on: db)
-            let ticketID = ticket.id!
-            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-                try await TicketFieldValueRecord(ticketID: ticketID, key: key, value: value).create(on: db)
+        // One transaction, six statements, no model reflection: this is the hottest write path.
+        let (number, ticketID) = try await request.write { db in
+            let sql = db as! any SQLDatabase
+            let number = try await nextNumber(on: db)
+            let ticketID = try await sql.raw("""
+                INSERT INTO tickets (number, subject, subject_folded, requester_id, organization_id, channel, type, priority, urgency,
+                                     responsibility, cause, status, assignee_id, group_id, due_at, created_by_id, created_at, updated_at)
+                VALUES (\(bind: number), \(bind: subject), \(bind: TextFolding.fold(subject)), \(bind: requester.person.id),
+                        \(bind: requester.organization?.id), \(bind: channel.rawValue), \(bind: type.rawValue), \(bind: priority.rank),
+                        \(bind: input.urgency?.level), \(bind: input.responsibility?.rawValue), \(bind: input.cause),
+                        \(bind: initialStatus), \(bind: input.assigneeId), \(bind: input.groupId), \(bind: input.dueAt),
+                        \(bind: viewer.userID), \(bind: now), \(bind: now))
+                RETURNING id
+                """).first()!.decode(column: "id", as: Int.self)
+            if !fields.isEmpty {
+                let rows: [SQLQueryString] = fields.sorted(by: { $0.key < $1.key }).map { "(\(bind: ticketID), \(bind: $0.key), \(bind: $0.value))" }
+                try await sql.raw("INSERT INTO ticket_field_values (ticket_id, key, value) VALUES " + rows.joined(separator: ", ")).run()
             }
-            let comment = CommentRecord()
-            comment.ticketID = ticketID
-            comment.authorID = requester.id == viewer.userID ? viewer.userID : requester.id
-            comment.body = input.body
-            comment.isPublic = true
-            comment.source = channel.rawValue
-            comment.createdAt = now
-            try await comment.create(on: db)
-            try await TicketEventRecord(ticketID: ticketID, actorID: viewer.userID, kind: .created, after: initialStatus,
-                                        isPublic: true, at: now).create(on: db)
-            try await TicketEventRecord(ticketID: ticketID, actorID: viewer.userID, kind: .commentAdded,
-                                        commentID: comment.id, isPublic: true, at: now).create(on: db)
-            try await attach(uploads, ticketID: ticketID, commentID: comment.id!, actorID: viewer.userID, isPublic: true, at: now, on: db)
-            return ticket.number
+            let commentID = try await sql.raw("""
+                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
+                VALUES (\(bind: ticketID), \(bind: requester.person.id), \(bind: input.body), \(bind: true), \(bind: channel.rawValue), \(bind: now))
+                RETURNING id
+                """).first()!.decode(column: "id", as: Int.self)
+            var events = [
+                NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .created, after: initialStatus, isPublic: true, at: now),
+                NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .commentAdded, commentID: commentID, isPublic: true, at: now),
+            ]
+            events += try await attach(uploads, ticketID: ticketID, commentID: commentID, actorID: viewer.userID, isPublic: true, at: now, on: sql)
+            try await History.record(events, on: sql)
+            return (number, ticketID)
         }
+        _ = ticketID
         ticketsCreated.increment()
-        return try await TicketQueries.dto(number: number, request: request)
+        return TicketDTO(
+            number: number, subject: subject, status: initialStatus,
+            statusName: catalog.workflow.definition(initialStatus)?.name(request.language) ?? initialStatus,
+            type: type, priority: priority, urgency: input.urgency?.level, channel: channel,
+            responsibility: isCustomer ? nil : input.responsibility, cause: isCustomer ? nil : input.cause,
+            requester: requester.person, organization: requester.organization, assignee: assignment.assignee,
+            group: isCustomer ? nil : assignment.group, dueAt: input.dueAt,
+            fields: isCustomer ? fields.filter { key, _ in catalog.intake.first { $0.key == key }?.customerVisible ?? false } : fields,
+            createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil)
     }
 
-    private struct Requester { let id: Int; let organizationID: Int? }
+    private struct Requester { let person: PersonRef; let organization: PersonRef? }
 
-    /// The customer a ticket is for: the viewer, an existing user, or a new customer found by email.
-    private static func resolveRequester(_ input: TicketCreateInput, viewer: Viewer, request: Request) async throws -> Requester {
-        if let id = input.requesterId {
-            guard let user = try await UserRecord.find(id, on: request.db) else {
+    /// The customer a ticket is for: the signed-in person, an existing user, or a new customer found by email.
+    private static func resolveRequester(_ input: TicketCreateInput, request: Request) async throws -> Requester {
+        let signedIn = try request.signedIn
+        if let id = input.requesterId, id != signedIn.viewer.userID {
+            guard let found = try await person(where: "u.id = \(bind: id)", on: request.sql) else {
                 throw ZayavkaError.validation([FieldError("requester_id", .unknownValue)])
             }
-            return Requester(id: id, organizationID: user.organizationID)
+            return found
         }
         if let rawEmail = input.requesterEmail {
             let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
             guard UserService.isPlausibleEmail(email) else { throw ZayavkaError.validation([FieldError("requester_email", .invalid)]) }
-            if let user = try await UserRecord.query(on: request.db).filter(\.$email == email).first() {
-                return Requester(id: user.id!, organizationID: user.organizationID)
-            }
+            if let found = try await person(where: "u.email = \(bind: email)", on: request.sql) { return found }
             let name = input.requesterName?.trimmingCharacters(in: .whitespaces)
             let user = UserRecord(email: email, name: (name?.isEmpty ?? true) ? String(email.prefix(while: { $0 != "@" })) : name!,
                                   role: .customer, locale: request.language)
             try await request.write { db in try await user.create(on: db) }
-            return Requester(id: user.id!, organizationID: nil)
+            return Requester(person: PersonRef(id: user.id!, name: user.name), organization: nil)
         }
-        let me = try await UserRecord.find(viewer.userID, on: request.db)
-        return Requester(id: viewer.userID, organizationID: me?.organizationID)
+        return Requester(person: signedIn.person, organization: signedIn.organization)
     }
 
-    /// An assignee must be active staff; a group must exist.
-    static func checkAssignment(assigneeID: Int?, groupID: Int?, on db: any Database) async throws {
-        var errors: [FieldError] = []
-        if let assigneeID {
-            let user = try await UserRecord.find(assigneeID, on: db)
-            if user == nil || !(user!.roleValue.isStaff) || !user!.isActive { errors.append(FieldError("assignee_id", .unknownValue)) }
+    private static func person(where condition: SQLQueryString, on sql: any SQLDatabase) async throws -> Requester? {
+        guard let row = try await sql.raw("""
+            SELECT u.id, u.name, u.organization_id, o.name AS organization_name
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE
+            """ + " " + condition).first() else { return nil }
+        let organization = try row.decode(column: "organization_id", as: Int?.self).map {
+            PersonRef(id: $0, name: try row.decode(column: "organization_name", as: String.self))
         }
-        if let groupID, try await GroupRecord.find(groupID, on: db) == nil { errors.append(FieldError("group_id", .unknownValue)) }
+        return Requester(person: PersonRef(id: try row.decode(column: "id", as: Int.self), name: try row.decode(column: "name", as: String.self)),
+                         organization: organization)
+    }
+
+    /// An assignee must be active staff; a group must exist. Returns both as references.
+    @discardableResult
+    static func checkAssignment(assigneeID: Int?, groupID: Int?, on sql: any SQLDatabase) async throws -> (assignee: PersonRef?, group: PersonRef?) {
+        var errors: [FieldError] = []
+        var assignee: PersonRef?
+        var group: PersonRef?
+        if let assigneeID {
+            let row = try await sql.raw("SELECT name, role, is_active FROM users WHERE id = \(bind: assigneeID)").first()
+            let role = try row.map { Role(rawValue: try $0.decode(column: "role", as: String.self)) ?? .customer }
+            if let row, let role, role.isStaff, try row.decode(column: "is_active", as: Bool.self) {
+                assignee = PersonRef(id: assigneeID, name: try row.decode(column: "name", as: String.self))
+            } else {
+                errors.append(FieldError("assignee_id", .unknownValue))
+            }
+        }
+        if let groupID {
+            if let row = try await sql.raw("SELECT name FROM support_groups WHERE id = \(bind: groupID)").first() {
+                group = PersonRef(id: groupID, name: try row.decode(column: "name", as: String.self))
+            } else {
+                errors.append(FieldError("group_id", .unknownValue))
+            }
+        }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return (assignee, group)
     }
 
     /// Uploads the viewer made and has not attached yet, in the order given.
@@ -150,14 +178,16 @@ enum TicketService {
         return ids.compactMap { id in usable.first(where: { $0.publicID == id }) }
     }
 
+    /// Links uploads to a comment; returns their history events for the caller to record.
     static func attach(_ uploads: [AttachmentRecord], ticketID: Int, commentID: Int, actorID: Int, isPublic: Bool, at now: Date,
-                       on db: any Database) async throws {
-        for upload in uploads {
-            upload.ticketID = ticketID
-            upload.commentID = commentID
-            try await upload.update(on: db)
-            try await TicketEventRecord(ticketID: ticketID, actorID: actorID, kind: .attachmentAdded, after: upload.filename,
-                                        commentID: commentID, isPublic: isPublic, at: now).create(on: db)
+                       on sql: any SQLDatabase) async throws -> [NewEvent] {
+        guard !uploads.isEmpty else { return [] }
+        try await sql.raw("""
+            UPDATE attachments SET ticket_id = \(bind: ticketID), comment_id = \(bind: commentID)
+            WHERE id IN (\(binds: uploads.map { $0.id! })) AND comment_id IS NULL
+            """).run()
+        return uploads.map {
+            NewEvent(ticketID: ticketID, actorID: actorID, kind: .attachmentAdded, after: $0.filename, commentID: commentID, isPublic: isPublic, at: now)
         }
     }
 
@@ -179,7 +209,7 @@ enum TicketService {
         }
         let catalog = try await request.services.catalog.snapshot(request.db)
         if patch.assigneeID != nil || patch.groupID != nil {
-            try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: request.db)
+            try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: request.sql)
         }
         try await request.write { db in
             guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
@@ -207,9 +237,9 @@ enum TicketService {
                     try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).filter(\.$key == key).delete()
                 }
             }
-            for change in changes {
-                try await event(for: change, ticketID: ticket.id!, actorID: viewer.userID, catalog: catalog, at: now).create(on: db)
-            }
+            try await History.record(changes.map {
+                History.event(for: $0, ticketID: ticket.id!, actorID: viewer.userID, intake: catalog.intake, at: now)
+            }, on: db as! any SQLDatabase)
         }
         return try await TicketQueries.dto(number: number, request: request)
     }
@@ -222,21 +252,5 @@ enum TicketService {
         case .closed: ticket.closedAt = now
         default: ticket.solvedAt = nil
         }
-    }
-
-    /// The history event for one field change; staff-only fields make staff-only events.
-    static func event(for change: FieldChange, ticketID: Int, actorID: Int?, catalog: CatalogCache.Snapshot, at now: Date) -> TicketEventRecord {
-        let kind: EventKind = switch change.field {
-        case "status": .statusChanged
-        case "assignee_id": .assigned
-        default: .fieldChanged
-        }
-        var isPublic = !Visibility.staffOnlyFields.contains(change.field) || change.field == "assignee_id"
-        if change.field == "urgency" { isPublic = true }
-        if change.field.hasPrefix("fields.") {
-            isPublic = catalog.intake.first(where: { "fields." + $0.key == change.field })?.customerVisible ?? false
-        }
-        return TicketEventRecord(ticketID: ticketID, actorID: actorID, kind: kind, field: change.field,
-                                 before: change.before, after: change.after, isPublic: isPublic, at: now)
     }
 }

@@ -115,36 +115,8 @@ final class AttachmentRecord: Model, @unchecked Sendable {
     init() {}
 }
 
-/// An immutable fact in a ticket's history (SPEC V7). The database refuses updates and deletes.
-final class TicketEventRecord: Model, @unchecked Sendable {
-    static let schema = "ticket_events"
-
-    @ID(custom: "id", generatedBy: .database) var id: Int?
-    @Field(key: "ticket_id") var ticketID: Int
-    @OptionalField(key: "actor_id") var actorID: Int?
-    @Field(key: "kind") var kind: String
-    @OptionalField(key: "field") var field: String?
-    @OptionalField(key: "before") var before: String?
-    @OptionalField(key: "after") var after: String?
-    @OptionalField(key: "comment_id") var commentID: Int?
-    @Field(key: "is_public") var isPublic: Bool
-    @Field(key: "created_at") var createdAt: Date
-
-    init() {}
-
-    init(ticketID: Int, actorID: Int?, kind: EventKind, field: String? = nil, before: String? = nil,
-         after: String? = nil, commentID: Int? = nil, isPublic: Bool, at: Date) {
-        self.ticketID = ticketID
-        self.actorID = actorID
-        self.kind = kind.rawValue
-        self.field = field
-        self.before = before
-        self.after = after
-        self.commentID = commentID
-        self.isPublic = isPublic
-        self.createdAt = at
-    }
-}
+// The history (table ticket_events) is written only through `History.record` and read with SQL;
+// it has no model, because nothing may update an event.
 
 /// What kind of fact an event records.
 enum EventKind: String, Codable, CaseIterable {

@@ -19,6 +19,8 @@ public struct AppConfiguration: Sendable {
     public var tokenCacheSeconds: Double
     /// PostgreSQL schema to keep Zayavka's tables in (created when missing); nil means the server's default.
     public var databaseSchema: String?
+    /// Days after which a solved ticket closes by itself.
+    public var autoCloseDays: Double
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -34,6 +36,7 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_LOG_FORMAT", "`json` (one object a line) or `text`", "json"),
         ("ZAYAVKA_LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
+        ("ZAYAVKA_AUTOCLOSE_DAYS", "days after which a solved ticket closes by itself (a later reply opens a new ticket)", "7"),
         ("ZAYAVKA_DATABASE_SCHEMA", "PostgreSQL schema for Zayavka's tables (created if missing)", "public"),
     ]
 
@@ -72,6 +75,12 @@ public struct AppConfiguration: Sendable {
         if let schema, !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             problems.append("ZAYAVKA_DATABASE_SCHEMA=\(schema): letters, digits and _ only")
         }
+        var autoCloseDays = 7.0
+        if let raw = environment["ZAYAVKA_AUTOCLOSE_DAYS"], !raw.isEmpty {
+            if let parsed = Double(raw), parsed > 0, parsed <= 365 { autoCloseDays = parsed } else {
+                problems.append("ZAYAVKA_AUTOCLOSE_DAYS=\(raw): expected days from 0 to 365")
+            }
+        }
         if let password = environment["ZAYAVKA_ADMIN_PASSWORD"], !password.isEmpty, password.count < 8 {
             problems.append("ZAYAVKA_ADMIN_PASSWORD: at least 8 characters")
         }
@@ -86,7 +95,8 @@ public struct AppConfiguration: Sendable {
             publicURL: environment["ZAYAVKA_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080",
             logFormat: format,
             tokenCacheSeconds: cacheSeconds,
-            databaseSchema: schema)
+            databaseSchema: schema,
+            autoCloseDays: autoCloseDays)
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return configuration
     }

@@ -76,10 +76,10 @@ final class CatalogCache: Sendable {
 final class TokenCache: Sendable {
     struct Entry: Sendable {
         let tokenID: Int
-        let viewer: Viewer
-        let language: Language
+        let signedIn: SignedIn
         let expiresAt: Date?
         let cachedAt: Date
+        var viewer: Viewer { signedIn.viewer }
     }
 
     private let box = NIOLockedValueBox<[String: Entry]>([:])
