@@ -10,16 +10,6 @@ enum TicketService {
     static let ticketsCreated = Counter(label: "zayavka_tickets_created_total")
     static let commentsCreated = Counter(label: "zayavka_comments_created_total")
 
-    /// The next ticket number: a PostgreSQL sequence, or SQLite's counter row (inside the serialised transaction).
-    static func nextNumber(on db: any Database) async throws -> Int {
-        let sql = db as! any SQLDatabase
-        if sql.dialect.name == "postgresql" {
-            return try await sql.raw("SELECT nextval('ticket_number_seq') AS value").first()!.decode(column: "value", as: Int.self)
-        }
-        return try await sql.raw("UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value")
-            .first()!.decode(column: "value", as: Int.self)
-    }
-
     // MARK: Create
 
     static func create(_ input: TicketCreateInput, request: Request) async throws -> TicketDTO {
@@ -62,38 +52,13 @@ enum TicketService {
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         let priority = input.priority ?? .normal
 
-        // One transaction, six statements, no model reflection: this is the hottest write path.
-        let (number, ticketID) = try await request.write { db in
-            let sql = db as! any SQLDatabase
-            let number = try await nextNumber(on: db)
-            let ticketID = try await sql.raw("""
-                INSERT INTO tickets (number, subject, subject_folded, requester_id, organization_id, channel, type, priority, urgency,
-                                     responsibility, cause, status, assignee_id, group_id, due_at, created_by_id, created_at, updated_at)
-                VALUES (\(bind: number), \(bind: subject), \(bind: TextFolding.fold(subject)), \(bind: requester.person.id),
-                        \(bind: requester.organization?.id), \(bind: channel.rawValue), \(bind: type.rawValue), \(bind: priority.rank),
-                        \(bind: input.urgency?.level), \(bind: input.responsibility?.rawValue), \(bind: input.cause),
-                        \(bind: initialStatus), \(bind: input.assigneeId), \(bind: input.groupId), \(bind: input.dueAt),
-                        \(bind: viewer.userID), \(bind: now), \(bind: now))
-                RETURNING id
-                """).first()!.decode(column: "id", as: Int.self)
-            if !fields.isEmpty {
-                let rows: [SQLQueryString] = fields.sorted(by: { $0.key < $1.key }).map { "(\(bind: ticketID), \(bind: $0.key), \(bind: $0.value))" }
-                try await sql.raw("INSERT INTO ticket_field_values (ticket_id, key, value) VALUES " + rows.joined(separator: ", ")).run()
-            }
-            let commentID = try await sql.raw("""
-                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
-                VALUES (\(bind: ticketID), \(bind: requester.person.id), \(bind: input.body), \(bind: true), \(bind: channel.rawValue), \(bind: now))
-                RETURNING id
-                """).first()!.decode(column: "id", as: Int.self)
-            var events = [
-                NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .created, after: initialStatus, isPublic: true, at: now),
-                NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .commentAdded, commentID: commentID, isPublic: true, at: now),
-            ]
-            events += try await attach(uploads, ticketID: ticketID, commentID: commentID, actorID: viewer.userID, isPublic: true, at: now, on: sql)
-            try await History.record(events, on: sql)
-            return (number, ticketID)
-        }
-        _ = ticketID
+        let draft = TicketDraft(
+            subject: subject, body: input.body, requesterID: requester.person.id, organizationID: requester.organization?.id,
+            channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
+            responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
+            assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
+            fields: fields, uploads: uploads, at: now)
+        let number = try await request.services.tickets.create(draft, on: request.db)
         ticketsCreated.increment()
         return TicketDTO(
             number: number, subject: subject, status: initialStatus,

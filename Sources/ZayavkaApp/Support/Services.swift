@@ -13,12 +13,14 @@ final class AppServices: Sendable {
     let tokens: TokenCache
     let catalog: CatalogCache
     let files: FileStore
+    let tickets: TicketBatcher
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
         self.gate = WriteGate(serialises: !configuration.usesPostgres)
         self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
         self.catalog = CatalogCache()
+        self.tickets = TicketBatcher(gate: gate)
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
 }
