@@ -39,6 +39,7 @@ enum AutoCloseJob {
             }
             if let changed { numbers.append(changed) }
         }
+        services.ticketCache.invalidate(numbers)
         return numbers
     }
 }
