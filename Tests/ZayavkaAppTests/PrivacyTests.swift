@@ -146,34 +146,3 @@ struct BackgroundTests {
         }
     }
 }
-
-@Suite("Read cache freshness", .serialized)
-struct ReadCacheTests {
-    @Test("a cached ticket read reflects every write at once", arguments: TestDatabase.all)
-    func freshness(database: TestDatabase) async throws {
-        try await TestServer.with(database) { server in
-            let anna = try await server.makeUser("anna@a.ru", name: "Анна", role: .customer)
-            let number = try #require(try await server.makeTicket(token: anna.token)["number"] as? Int)
-            let path = "/api/v1/tickets/\(number)"
-            #expect(try await server.request(.GET, path, token: anna.token)["subject"] as? String == "Не открывается кассовая смена")
-
-            _ = try await server.request(.PATCH, path, token: server.adminToken, json: ["subject": "Касса: ошибка 0x1F", "status": "solved"])
-            let afterPatch = try await server.request(.GET, path, token: anna.token)
-            #expect(afterPatch["subject"] as? String == "Касса: ошибка 0x1F" && afterPatch["status"] as? String == "solved")
-
-            _ = try await server.request(.POST, path + "/comments", token: anna.token, json: ["body": "Снова падает"])
-            #expect(try await server.request(.GET, path, token: anna.token)["status"] as? String == "open")
-
-            _ = try await server.request(.PATCH, "/api/v1/users/\(anna.id)", token: server.adminToken, json: ["name": "Анна Сидорова"])
-            let renamed = try await server.request(.GET, path, token: server.adminToken)
-            #expect((renamed["requester"] as? [String: Any])?["name"] as? String == "Анна Сидорова")
-
-            let group = try #require(try await server.request(.POST, "/api/v1/groups", token: server.adminToken, json: ["name": "Первая линия"])["id"] as? Int)
-            _ = try await server.request(.PATCH, path, token: server.adminToken, json: ["group_id": group])
-            _ = try await server.request(.GET, path, token: server.adminToken)
-            _ = try await server.request(.PATCH, "/api/v1/groups/\(group)", token: server.adminToken, json: ["name": "Линия 1"])
-            let regrouped = try await server.request(.GET, path, token: server.adminToken)
-            #expect((regrouped["group"] as? [String: Any])?["name"] as? String == "Линия 1")
-        }
-    }
-}

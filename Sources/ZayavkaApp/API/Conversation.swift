@@ -94,7 +94,6 @@ enum ConversationService {
             try await History.record(events, on: sql)
             return commentID
         }
-        request.services.ticketCache.invalidate([number])
         TicketService.commentsCreated.increment()
         guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
             throw ZayavkaError.notFound(entity: "comment", id: String(commentID))

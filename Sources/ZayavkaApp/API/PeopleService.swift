@@ -163,7 +163,6 @@ enum UserService {
         if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
         try await request.write { db in try await user.update(on: db) }
         request.services.tokens.forget(userID: id)
-        request.services.ticketCache.invalidateAll()
         return UserDTO(user)
     }
 
@@ -238,10 +237,7 @@ enum DirectoryService {
         if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         try await request.write { db in try await org.save(on: db) }
-        if id != nil {
-            request.services.tokens.forget()
-            request.services.ticketCache.invalidateAll()
-        }
+        if id != nil { request.services.tokens.forget() }
         return try await OrganizationDTO(org).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }
 
@@ -281,7 +277,6 @@ enum DirectoryService {
         } else if id == nil { throw ZayavkaError.validation([FieldError("name", .required)]) }
         if let description = input.description { group.details = description }
         try await request.write { db in try await group.save(on: db) }
-        request.services.ticketCache.invalidateAll()
         return try await groupDTO(group, on: request.db).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }
 

@@ -29,12 +29,12 @@ enum TicketQueries {
         LEFT JOIN support_groups g ON g.id = t.group_id
         """
 
-    struct Row: Sendable {
+    struct Row {
         let id: Int
         let number: Int
         let requesterID: Int
         let organizationID: Int?
-        let dto: @Sendable (_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
+        let dto: (_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
     }
 
     static func decode(_ row: any SQLRow) throws -> Row {
@@ -81,24 +81,17 @@ enum TicketQueries {
 
 
     /// A ticket the viewer may see, or `.notFound` (also when it exists but is not theirs).
-    static func load(number: Int, viewer: Viewer, on sql: any SQLDatabase, cache: TicketReadCache? = nil) async throws -> Row {
-        let notFound = ZayavkaError.notFound(entity: "ticket", id: String(number))
-        var row = cache?.get(number)
-        if row == nil {
-            let generation = cache?.generation() ?? 0
-            guard let raw = try await sql.raw(select(sql) + " WHERE t.number = \(bind: number)").first() else { throw notFound }
-            row = try decode(raw)
-            cache?.store(row!, readAt: generation)
-        }
-        guard let row, Visibility.canSee(requesterID: row.requesterID, organizationID: row.organizationID, viewer: viewer) else {
-            throw notFound
-        }
+    static func load(number: Int, viewer: Viewer, on sql: any SQLDatabase) async throws -> Row {
+        guard let raw = try await sql.raw(select(sql) + " WHERE t.number = \(bind: number)").first(),
+              case let row = try decode(raw),
+              Visibility.canSee(requesterID: row.requesterID, organizationID: row.organizationID, viewer: viewer)
+        else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
         return row
     }
 
     static func dto(number: Int, request: Request) async throws -> TicketDTO {
         let viewer = try request.viewer
-        let row = try await load(number: number, viewer: viewer, on: request.sql, cache: request.services.ticketCache)
+        let row = try await load(number: number, viewer: viewer, on: request.sql)
         let catalog = try await request.services.catalog.snapshot(request.db)
         return row.dto(viewer, catalog, request.language)
     }

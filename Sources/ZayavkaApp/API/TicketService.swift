@@ -206,7 +206,6 @@ enum TicketService {
                 History.event(for: $0, ticketID: ticket.id!, actorID: viewer.userID, intake: catalog.intake, at: now)
             }, on: db as! any SQLDatabase)
         }
-        request.services.ticketCache.invalidate([number])
         return try await TicketQueries.dto(number: number, request: request)
     }
 

@@ -39,7 +39,6 @@ enum AutoCloseJob {
             }
             if let changed { numbers.append(changed) }
         }
-        services.ticketCache.invalidate(numbers)
         return numbers
     }
 }

@@ -14,7 +14,6 @@ final class AppServices: Sendable {
     let catalog: CatalogCache
     let files: FileStore
     let tickets: TicketBatcher
-    let ticketCache: TicketReadCache
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -22,7 +21,6 @@ final class AppServices: Sendable {
         self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
         self.catalog = CatalogCache()
         self.tickets = TicketBatcher(gate: gate)
-        self.ticketCache = TicketReadCache(enabled: !configuration.usesPostgres)
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
 }
