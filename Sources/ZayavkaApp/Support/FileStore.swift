@@ -38,7 +38,7 @@ struct FileStore: Sendable {
 
         func finish() throws -> String {
             try handle.close()
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return Hex.encode(hasher.finalize())
         }
 
         func abort() {
@@ -57,4 +57,19 @@ struct FileStore: Sendable {
     }
 
     func remove(key: String) { try? FileManager.default.removeItem(atPath: path(forKey: key)) }
+}
+
+/// Lowercase hex of bytes (digests), without a formatter per byte: token checks run on every request.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
