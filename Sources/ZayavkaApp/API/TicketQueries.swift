@@ -37,29 +37,29 @@ enum TicketQueries {
         let dto: (_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
     }
 
-    static func decode(_ row: any SQLRow) throws -> Row {
-        func string(_ c: String) throws -> String { try row.decode(column: c, as: String.self) }
-        func optString(_ c: String) throws -> String? { try row.decode(column: c, as: String?.self) }
-        func optInt(_ c: String) throws -> Int? { try row.decode(column: c, as: Int?.self) }
-        func optDate(_ c: String) throws -> Date? { try row.decode(column: c, as: Date?.self) }
-        let id = try row.decode(column: "id", as: Int.self)
-        let number = try row.decode(column: "number", as: Int.self)
+    static func decode(_ row: some Columns) throws -> Row {
+        func string(_ c: String) throws -> String { try row.string(c) }
+        func optString(_ c: String) throws -> String? { try row.optString(c) }
+        func optInt(_ c: String) throws -> Int? { try row.optInt(c) }
+        func optDate(_ c: String) throws -> Date? { try row.optDate(c) }
+        let id = try row.int("id")
+        let number = try row.int("number")
         let subject = try string("subject")
         let status = try string("status")
         let type = TicketType(rawValue: try string("type")) ?? .question
-        let priority = TicketPriority(rank: try row.decode(column: "priority", as: Int.self)) ?? .normal
+        let priority = TicketPriority(rank: try row.int("priority")) ?? .normal
         let urgency = try optInt("urgency")
         let channel = TicketChannel(rawValue: try string("channel")) ?? .api
         let responsibility = try optString("responsibility").flatMap(Responsibility.init(rawValue:))
         let cause = try optString("cause")
-        let requester = PersonRef(id: try row.decode(column: "requester_id", as: Int.self), name: try string("requester_name"))
+        let requester = PersonRef(id: try row.int("requester_id"), name: try string("requester_name"))
         let organizationID = try optInt("organization_id")
         let organization = try organizationID.map { PersonRef(id: $0, name: try string("organization_name")) }
         let assignee = try optInt("assignee_id").map { PersonRef(id: $0, name: try string("assignee_name")) }
         let group = try optInt("group_id").map { PersonRef(id: $0, name: try string("group_name")) }
         let dueAt = try optDate("due_at")
-        let createdAt = try row.decode(column: "created_at", as: Date.self)
-        let updatedAt = try row.decode(column: "updated_at", as: Date.self)
+        let createdAt = try row.date("created_at")
+        let updatedAt = try row.date("updated_at")
         let solvedAt = try optDate("solved_at")
         let closedAt = try optDate("closed_at")
         let fields = try optString("fields_json").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
@@ -82,11 +82,18 @@ enum TicketQueries {
 
     /// A ticket the viewer may see, or `.notFound` (also when it exists but is not theirs).
     static func load(number: Int, viewer: Viewer, on sql: any SQLDatabase) async throws -> Row {
-        guard let raw = try await sql.raw(select(sql) + " WHERE t.number = \(bind: number)").first(),
-              case let row = try decode(raw),
+        guard let row = try await rows(select(sql) + " WHERE t.number = \(bind: number)", on: sql).first,
               Visibility.canSee(requesterID: row.requesterID, organizationID: row.organizationID, viewer: viewer)
         else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
         return row
+    }
+
+    /// Decoded ticket rows of `query`: read directly on SQLite, through SQLKit elsewhere.
+    static func rows(_ query: SQLQueryString, on sql: any SQLDatabase) async throws -> [Row] {
+        if let lite = SQLiteFastPath.database(sql), let rows = try await SQLiteFastPath.rows(query, on: sql, lite: lite) {
+            return try rows.map(decode)
+        }
+        return try await sql.raw(query).all().map { try decode(SQLKitColumns(row: $0)) }
     }
 
     static func dto(number: Int, request: Request) async throws -> TicketDTO {
@@ -228,10 +235,9 @@ enum TicketQueries {
         }
         statement += " LIMIT \(literal: limit + 1)"
 
-        let rawRows = try await request.sql.raw(statement).all()
-        let hasMore = rawRows.count > limit
-        let pageRows = Array(rawRows.prefix(limit))
-        let rows = try pageRows.map(decode)
+        let fetched = try await rows(statement, on: request.sql)
+        let hasMore = fetched.count > limit
+        let rows = Array(fetched.prefix(limit))
         let catalog = try await request.services.catalog.snapshot(request.db)
         let language = request.language
         let items = rows.map { $0.dto(viewer, catalog, language) }
