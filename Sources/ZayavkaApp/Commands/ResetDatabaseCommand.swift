@@ -11,7 +11,9 @@ struct ResetDatabaseCommand: AsyncCommand {
     var help: String { "Drops all Zayavka tables (asks for --yes)." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard signature.yes else {
+        // The flag is also read from the process arguments: with Vapor 4.122 / ConsoleKit the
+        // signature reaches `run` already parsed once, with `--yes` consumed and reported false.
+        guard signature.yes || CommandLine.arguments.contains("--yes") else {
             context.console.error("Refusing without --yes: this deletes every ticket, user and record.")
             throw ExitCode(1)
         }
