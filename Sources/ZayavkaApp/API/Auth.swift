@@ -94,7 +94,7 @@ struct BearerAuthMiddleware: AsyncMiddleware {
         cache.store(hash, .init(tokenID: tokenID, signedIn: signedIn, expiresAt: expiresAt, cachedAt: now))
         // Remember use at most once a minute per token, so reads stay reads.
         if try row.decode(column: "last_used_at", as: Date?.self).map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            let db = request.db
+            let db = try request.database
             try? await request.services.gate.run {
                 try await (db as! any SQLDatabase).raw("UPDATE api_tokens SET last_used_at = \(bind: now) WHERE id = \(bind: tokenID)").run()
             }

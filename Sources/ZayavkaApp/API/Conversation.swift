@@ -21,7 +21,7 @@ enum ConversationService {
         if !Visibility.canSeeInternal(viewer) { statement += " AND c.is_public = \(bind: true)" }
         statement += " ORDER BY c.id"
         let rows = try await request.sql.raw(statement).all()
-        var attachments = try await AttachmentRecord.query(on: request.db).filter(\.$ticketID == ticket.id).sort(\.$id).all()
+        var attachments = try await AttachmentRecord.query(on: request.database).filter(\.$ticketID == ticket.id).sort(\.$id).all()
         attachments = attachments.filter { $0.commentID != nil }
         return try rows.map { row in
             let id = try row.decode(column: "id", as: Int.self)
@@ -47,8 +47,8 @@ enum ConversationService {
         if !isPublic, !viewer.role.can(.writeInternalNotes) { errors.append(FieldError("public", .notAllowed)) }
         if input.status != nil, !isStaff { errors.append(FieldError("status", .notAllowed)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        let catalog = try await request.services.catalog.snapshot(request.db)
-        let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
         let source: TicketChannel = .api
 
         let commentID = try await request.write { db in
@@ -238,13 +238,13 @@ enum ConversationService {
     /// may see the comment (internal notes' files only to staff). Anything else is 404.
     static func download(id: String, request: Request) async throws -> Response {
         let viewer = try request.viewer
-        guard let record = try await AttachmentRecord.query(on: request.db).filter(\.$publicID == id).first() else {
+        guard let record = try await AttachmentRecord.query(on: request.database).filter(\.$publicID == id).first() else {
             throw ZayavkaError.notFound(entity: "attachment", id: id)
         }
         var allowed = record.uploaderID == viewer.userID && record.commentID == nil
         if let commentID = record.commentID, let ticketID = record.ticketID,
-           let ticket = try await TicketRecord.find(ticketID, on: request.db),
-           let comment = try await CommentRecord.find(commentID, on: request.db) {
+           let ticket = try await TicketRecord.find(ticketID, on: request.database),
+           let comment = try await CommentRecord.find(commentID, on: request.database) {
             allowed = Visibility.canSee(requesterID: ticket.requesterID, organizationID: ticket.organizationID, viewer: viewer)
                 && (comment.isPublic || Visibility.canSeeInternal(viewer))
         }

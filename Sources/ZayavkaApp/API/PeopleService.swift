@@ -30,7 +30,7 @@ enum UserService {
                         ? "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
                         : "Too many failed sign-in attempts. Try again in 15 minutes.")
         }
-        let user = try await UserRecord.query(on: request.db).filter(\.$email == email).first()
+        let user = try await UserRecord.query(on: request.database).filter(\.$email == email).first()
         var verified = false
         if let user, let hash = user.passwordHash, user.isActive, user.bannedAt == nil {
             verified = (try? await request.password.async.verify(input.password, created: hash)) ?? false
@@ -60,7 +60,7 @@ enum UserService {
 
     static func listTokens(request: Request) async throws -> ListOf<TokenDTO> {
         let viewer = try request.viewer
-        var query = APITokenRecord.query(on: request.db).sort(\.$id)
+        var query = try APITokenRecord.query(on: request.database).sort(\.$id)
         let all = (try? request.query.get(Bool.self, at: "all")) ?? false
         if !(all && viewer.role.can(.manageAllTokens)) { query = query.filter(\.$userID == viewer.userID) }
         return ListOf(items: try await query.all().map(TokenDTO.init), nextCursor: nil)
@@ -68,7 +68,7 @@ enum UserService {
 
     static func revokeToken(id: Int, request: Request) async throws -> HTTPStatus {
         let viewer = try request.viewer
-        guard let token = try await APITokenRecord.find(id, on: request.db),
+        guard let token = try await APITokenRecord.find(id, on: request.database),
               token.userID == viewer.userID || viewer.role.can(.manageAllTokens)
         else { throw ZayavkaError.notFound(entity: "token", id: String(id)) }
         if token.revokedAt == nil {
@@ -83,7 +83,7 @@ enum UserService {
 
     static func list(request: Request) async throws -> ListOf<UserDTO> {
         try request.require(.readDirectory)
-        var query = UserRecord.query(on: request.db).sort(\.$id)
+        var query = try UserRecord.query(on: request.database).sort(\.$id)
         if let role = try? request.query.get(String.self, at: "role") { query = query.filter(\.$role == role) }
         if let org = try? request.query.get(Int.self, at: "organization_id") { query = query.filter(\.$organizationID == org) }
         if let email = try? request.query.get(String.self, at: "email") { query = query.filter(\.$email == email.lowercased()) }
@@ -96,7 +96,7 @@ enum UserService {
 
     static func get(id: Int, request: Request) async throws -> UserDTO {
         let viewer = try request.viewer
-        guard viewer.userID == id || viewer.role.can(.readDirectory), let user = try await UserRecord.find(id, on: request.db) else {
+        guard viewer.userID == id || viewer.role.can(.readDirectory), let user = try await UserRecord.find(id, on: request.database) else {
             throw ZayavkaError.notFound(entity: "user", id: String(id))
         }
         return UserDTO(user)
@@ -116,7 +116,7 @@ enum UserService {
         if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.count > 200 { errors.append(FieldError("name", .tooLong, "200")) }
         errors += try await checkCommon(input, request: request)
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        if try await UserRecord.query(on: request.db).filter(\.$email == email).count() > 0 {
+        if try await UserRecord.query(on: request.database).filter(\.$email == email).count() > 0 {
             throw ZayavkaError.conflict(field: "email", value: email)
         }
         let user = UserRecord(email: email, name: name, role: role, locale: input.locale ?? request.services.configuration.defaultLanguage,
@@ -131,7 +131,7 @@ enum UserService {
     static func update(id: Int, _ input: UserInput, request: Request) async throws -> UserDTO {
         let viewer = try request.viewer
         let isSelf = viewer.userID == id
-        guard isSelf || viewer.role.can(.manageUsers), let user = try await UserRecord.find(id, on: request.db) else {
+        guard isSelf || viewer.role.can(.manageUsers), let user = try await UserRecord.find(id, on: request.database) else {
             throw ZayavkaError.notFound(entity: "user", id: String(id))
         }
         var errors: [FieldError] = []
@@ -149,7 +149,7 @@ enum UserService {
             if !isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) } else { newEmail = email }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        if let newEmail, try await UserRecord.query(on: request.db).filter(\.$email == newEmail).count() > 0 {
+        if let newEmail, try await UserRecord.query(on: request.database).filter(\.$email == newEmail).count() > 0 {
             throw ZayavkaError.conflict(field: "email", value: newEmail)
         }
         if let newEmail { user.email = newEmail }
@@ -171,7 +171,7 @@ enum UserService {
         if let zone = input.timeZone, !validTimeZone(zone) { errors.append(FieldError("time_zone", .invalid)) }
         if let password = input.password, password.count < 8 { errors.append(FieldError("password", .invalid, "8+")) }
         if let phone = input.phone ?? nil, phone.count > 50 { errors.append(FieldError("phone", .tooLong, "50")) }
-        if let org = input.organizationId ?? nil, try await OrganizationRecord.find(org, on: request.db) == nil {
+        if let org = input.organizationId ?? nil, try await OrganizationRecord.find(org, on: request.database) == nil {
             errors.append(FieldError("organization_id", .unknownValue))
         }
         return errors
@@ -182,7 +182,7 @@ enum UserService {
 enum DirectoryService {
     static func listOrganizations(request: Request) async throws -> ListOf<OrganizationDTO> {
         try request.require(.readDirectory)
-        var query = OrganizationRecord.query(on: request.db).sort(\.$id)
+        var query = try OrganizationRecord.query(on: request.database).sort(\.$id)
         let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
         if let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init) { query = query.filter(\.$id > after) }
         let rows = try await query.limit(limit + 1).all()
@@ -193,7 +193,7 @@ enum DirectoryService {
     static func getOrganization(id: Int, request: Request) async throws -> OrganizationDTO {
         let viewer = try request.viewer
         guard viewer.role.can(.readDirectory) || viewer.organizationID == id,
-              let org = try await OrganizationRecord.find(id, on: request.db)
+              let org = try await OrganizationRecord.find(id, on: request.database)
         else { throw ZayavkaError.notFound(entity: "organization", id: String(id)) }
         return OrganizationDTO(org)
     }
@@ -202,7 +202,7 @@ enum DirectoryService {
         try request.require(.manageOrganizations)
         let org: OrganizationRecord
         if let id {
-            guard let found = try await OrganizationRecord.find(id, on: request.db) else {
+            guard let found = try await OrganizationRecord.find(id, on: request.database) else {
                 throw ZayavkaError.notFound(entity: "organization", id: String(id))
             }
             org = found
@@ -249,51 +249,51 @@ enum DirectoryService {
     static func listGroups(request: Request) async throws -> ListOf<GroupDTO> {
         try request.require(.readDirectory)
         var items: [GroupDTO] = []
-        for group in try await GroupRecord.query(on: request.db).sort(\.$id).all() { items.append(try await groupDTO(group, on: request.db)) }
+        for group in try await GroupRecord.query(on: request.database).sort(\.$id).all() { items.append(try await groupDTO(group, on: request.database)) }
         return ListOf(items: items, nextCursor: nil)
     }
 
     static func getGroup(id: Int, request: Request) async throws -> GroupDTO {
         try request.require(.readDirectory)
-        guard let group = try await GroupRecord.find(id, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
-        return try await groupDTO(group, on: request.db)
+        guard let group = try await GroupRecord.find(id, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+        return try await groupDTO(group, on: request.database)
     }
 
     static func saveGroup(id: Int?, _ input: GroupInput, request: Request) async throws -> Response {
         try request.require(.manageGroups)
         let group: GroupRecord
         if let id {
-            guard let found = try await GroupRecord.find(id, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+            guard let found = try await GroupRecord.find(id, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
             group = found
         } else {
             group = GroupRecord()
         }
         if let name = input.name?.trimmingCharacters(in: .whitespaces) {
             guard !name.isEmpty else { throw ZayavkaError.validation([FieldError("name", .required)]) }
-            if try await GroupRecord.query(on: request.db).filter(\.$name == name).filter(\.$id != (id ?? -1)).count() > 0 {
+            if try await GroupRecord.query(on: request.database).filter(\.$name == name).filter(\.$id != (id ?? -1)).count() > 0 {
                 throw ZayavkaError.conflict(field: "name", value: name)
             }
             group.name = name
         } else if id == nil { throw ZayavkaError.validation([FieldError("name", .required)]) }
         if let description = input.description { group.details = description }
         try await request.write { db in try await group.save(on: db) }
-        return try await groupDTO(group, on: request.db).encodeResponse(status: id == nil ? .created : .ok, for: request)
+        return try await groupDTO(group, on: request.database).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }
 
     static func setMember(groupID: Int, userID: Int, member: Bool, request: Request) async throws -> GroupDTO {
         try request.require(.manageGroups)
-        guard let group = try await GroupRecord.find(groupID, on: request.db) else { throw ZayavkaError.notFound(entity: "group", id: String(groupID)) }
-        guard let user = try await UserRecord.find(userID, on: request.db) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
+        guard let group = try await GroupRecord.find(groupID, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(groupID)) }
+        guard let user = try await UserRecord.find(userID, on: request.database) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
         if member {
             guard user.roleValue.isStaff else { throw ZayavkaError.validation([FieldError("user_id", .notAllowed)]) }
-            let exists = try await GroupMemberRecord.query(on: request.db).filter(\.$groupID == groupID).filter(\.$userID == userID).count() > 0
+            let exists = try await GroupMemberRecord.query(on: request.database).filter(\.$groupID == groupID).filter(\.$userID == userID).count() > 0
             if !exists { try await request.write { db in try await GroupMemberRecord(groupID: groupID, userID: userID).create(on: db) } }
         } else {
             try await request.write { db in
                 try await GroupMemberRecord.query(on: db).filter(\.$groupID == groupID).filter(\.$userID == userID).delete()
             }
         }
-        return try await groupDTO(group, on: request.db)
+        return try await groupDTO(group, on: request.database)
     }
 }
 
@@ -301,7 +301,7 @@ enum DirectoryService {
 enum ConfigService {
     static func statuses(request: Request) async throws -> ListOf<StatusDTO> {
         _ = try request.viewer
-        let catalog = try await request.services.catalog.snapshot(request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         return ListOf(items: catalog.statuses.map(StatusDTO.init), nextCursor: nil)
     }
 
@@ -313,7 +313,7 @@ enum ConfigService {
         if input.nameRu.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name_ru", .required)) }
         if input.nameEn.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name_en", .required)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        if try await StatusRecord.query(on: request.db).filter(\.$key == input.key).count() > 0 {
+        if try await StatusRecord.query(on: request.database).filter(\.$key == input.key).count() > 0 {
             throw ZayavkaError.conflict(field: "key", value: input.key)
         }
         let record = StatusRecord()
@@ -322,7 +322,7 @@ enum ConfigService {
         record.nameRu = input.nameRu
         record.nameEn = input.nameEn
         record.isBuiltIn = false
-        record.position = (try await StatusRecord.query(on: request.db).max(\.$position) ?? 0) + 10
+        record.position = (try await StatusRecord.query(on: request.database).max(\.$position) ?? 0) + 10
         try await request.write { db in try await record.create(on: db) }
         request.services.catalog.invalidate()
         return try await StatusDTO(record.definition!).encodeResponse(status: .created, for: request)
@@ -330,7 +330,7 @@ enum ConfigService {
 
     static func intakeFields(request: Request) async throws -> ListOf<IntakeFieldDTO> {
         let viewer = try request.viewer
-        var query = IntakeFieldRecord.query(on: request.db).sort(\.$position)
+        var query = try IntakeFieldRecord.query(on: request.database).sort(\.$position)
         if !viewer.role.isStaff { query = query.filter(\.$active == true).filter(\.$customerVisible == true) }
         return ListOf(items: try await query.all().map(IntakeFieldDTO.init), nextCursor: nil)
     }
@@ -340,14 +340,14 @@ enum ConfigService {
         let record: IntakeFieldRecord
         var errors: [FieldError] = []
         if let key {
-            guard let found = try await IntakeFieldRecord.query(on: request.db).filter(\.$key == key).first() else {
+            guard let found = try await IntakeFieldRecord.query(on: request.database).filter(\.$key == key).first() else {
                 throw ZayavkaError.notFound(entity: "intake_field", id: key)
             }
             record = found
         } else {
             record = IntakeFieldRecord()
             guard let newKey = input.key, StatusDefinition.isValidKey(newKey) else { throw ZayavkaError.validation([FieldError("key", .invalid)]) }
-            if try await IntakeFieldRecord.query(on: request.db).filter(\.$key == newKey).count() > 0 {
+            if try await IntakeFieldRecord.query(on: request.database).filter(\.$key == newKey).count() > 0 {
                 throw ZayavkaError.conflict(field: "key", value: newKey)
             }
             record.key = newKey
@@ -356,7 +356,7 @@ enum ConfigService {
             record.required = false
             record.customerVisible = true
             record.active = true
-            record.position = (try await IntakeFieldRecord.query(on: request.db).max(\.$position) ?? 0) + 10
+            record.position = (try await IntakeFieldRecord.query(on: request.database).max(\.$position) ?? 0) + 10
             if input.labelRu == nil { errors.append(FieldError("label_ru", .required)) }
             if input.labelEn == nil { errors.append(FieldError("label_en", .required)) }
         }

@@ -99,7 +99,7 @@ enum TicketQueries {
     static func dto(number: Int, request: Request) async throws -> TicketDTO {
         let viewer = try request.viewer
         let row = try await load(number: number, viewer: viewer, on: request.sql)
-        let catalog = try await request.services.catalog.snapshot(request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         return row.dto(viewer, catalog, request.language)
     }
 
@@ -225,7 +225,7 @@ enum TicketQueries {
                 conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) \(bind: date) OR (\(unsafeRaw: column) = \(bind: date) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             }
         }
-        var statement = select(request.sql)
+        var statement = try select(request.sql)
         if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
         let direction = descending ? "DESC" : "ASC"
         if sort! == .number {
@@ -238,7 +238,7 @@ enum TicketQueries {
         let fetched = try await rows(statement, on: request.sql)
         let hasMore = fetched.count > limit
         let rows = Array(fetched.prefix(limit))
-        let catalog = try await request.services.catalog.snapshot(request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         let language = request.language
         let items = rows.map { $0.dto(viewer, catalog, language) }
         var next: String?

@@ -14,7 +14,7 @@ enum TicketService {
 
     static func create(_ input: TicketCreateInput, request: Request) async throws -> TicketDTO {
         let viewer = try request.viewer
-        let catalog = try await request.services.catalog.snapshot(request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         let isCustomer = !viewer.role.can(.fileTicketsForOthers)
         var errors: [FieldError] = []
         if isCustomer {
@@ -45,7 +45,7 @@ enum TicketService {
 
         let requester = try await resolveRequester(input, request: request)
         let assignment = try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.sql)
-        let uploads = try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.db)
+        let uploads = try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
         let channel = input.channel ?? .api
         let now = Date()
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
@@ -58,7 +58,7 @@ enum TicketService {
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
             fields: fields, uploads: uploads, at: now)
-        let number = try await request.services.tickets.create(draft, on: request.db)
+        let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
         return TicketDTO(
             number: number, subject: subject, status: initialStatus,
@@ -172,7 +172,7 @@ enum TicketService {
             }
             actor = .customer
         }
-        let catalog = try await request.services.catalog.snapshot(request.db)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         if patch.assigneeID != nil || patch.groupID != nil {
             try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: request.sql)
         }

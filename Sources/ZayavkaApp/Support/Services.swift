@@ -40,13 +40,26 @@ extension Application {
 extension Request {
     var services: AppServices { application.services }
 
+    /// The database for this request. Fluent's `db` crashes once the databases are shut down, which
+    /// a request still running during shutdown can meet: this answers 503 instead.
+    var database: any Database {
+        get throws {
+            guard let database = application.databases.database(logger: logger, on: eventLoop) else {
+                throw Abort(.serviceUnavailable, reason: "The server is shutting down.")
+            }
+            return database
+        }
+    }
+
     /// A database transaction that SQLite runs alone (see `WriteGate`).
     func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        let db = self.db
+        let db = try database
         return try await services.gate.run { try await db.transaction { try await work($0) } }
     }
 
-    var sql: any SQLDatabase { db as! any SQLDatabase }
+    var sql: any SQLDatabase {
+        get throws { try database as! any SQLDatabase }
+    }
 }
 
 /// Statuses and intake fields change rarely and are read on every ticket write: cached briefly,
