@@ -9,7 +9,7 @@ import ZayavkaCore
 struct PlatformTests {
     @Test("tokens: sign in, list, revoke; wrong passwords are 401 and then rate-limited", arguments: TestDatabase.all)
     func tokens(database: TestDatabase) async throws {
-        try await TestServer.with(database) { server in
+        try await TestServer.with(database, environment: ["ZAYAVKA_TOKEN_CACHE_SECONDS": "60"]) { server in
             let wrong = try await server.request(.POST, "/api/v1/auth/token", json: ["email": TestServer.adminEmail, "password": "nope"],
                                                  headers: [("Accept-Language", "en")])
             #expect(wrong.status == .unauthorized && wrong.errorCode == "unauthenticated")
@@ -38,7 +38,7 @@ struct PlatformTests {
 
     @Test("admins manage users, groups and organizations; other roles may not", arguments: TestDatabase.all)
     func people(database: TestDatabase) async throws {
-        try await TestServer.with(database) { server in
+        try await TestServer.with(database, environment: ["ZAYAVKA_TOKEN_CACHE_SECONDS": "60"]) { server in
             let agent = try await server.makeUser("agent@support.ru", name: "Ольга", role: .agent)
             let customer = try await server.makeUser("c@x.ru", role: .customer)
             let group = try await server.request(.POST, "/api/v1/groups", token: server.adminToken,
@@ -84,6 +84,29 @@ struct PlatformTests {
             #expect(reassigned["assignee"] == nil)
             let history = try await server.request(.GET, "/api/v1/tickets/\(number)/events", token: agent.token)
             #expect(history.items.filter { $0["kind"] as? String == "assigned" }.count == 2)
+        }
+    }
+
+    @Test("directory lists page by id without gaps or repeats", arguments: TestDatabase.all)
+    func directoryPaging(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            var expected = [1]  // the admin
+            for index in 0..<4 { expected.append(try await server.makeUser("c\(index)@x.ru", role: .customer).id) }
+            for index in 0..<3 {
+                _ = try await server.request(.POST, "/api/v1/organizations", token: server.adminToken, json: ["name": "Org \(index)"])
+            }
+            for (path, count) in [("/api/v1/users", expected.count), ("/api/v1/organizations", 3)] {
+                var seen: [Int] = []
+                var cursor: String?
+                repeat {
+                    let page = try await server.request(.GET, path + "?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: server.adminToken)
+                    #expect(page.items.count <= 2)
+                    seen += page.items.compactMap { $0["id"] as? Int }
+                    cursor = page["next_cursor"] as? String
+                } while cursor != nil
+                #expect(seen.count == count && seen == seen.sorted() && Set(seen).count == count, "\(path): \(seen)")
+                if path.hasSuffix("users") { #expect(seen == expected) }
+            }
         }
     }
 

@@ -73,7 +73,8 @@ struct PrivacyTests {
 
     @Test("an organization may let its members see each other's tickets", arguments: TestDatabase.all)
     func organizationSharing(database: TestDatabase) async throws {
-        try await TestServer.with(database) { server in
+        // With the token cache on, as in production: the change must still take effect at once.
+        try await TestServer.with(database, environment: ["ZAYAVKA_TOKEN_CACHE_SECONDS": "60"]) { server in
             let org = try await server.request(.POST, "/api/v1/organizations", token: server.adminToken,
                                                json: ["name": "ООО «Ромашка»", "inn": "7707083893", "plan": "paid"])
             #expect(org.status == .created)

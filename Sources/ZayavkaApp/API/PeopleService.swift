@@ -87,11 +87,9 @@ enum UserService {
         if let role = try? request.query.get(String.self, at: "role") { query = query.filter(\.$role == role) }
         if let org = try? request.query.get(Int.self, at: "organization_id") { query = query.filter(\.$organizationID == org) }
         if let email = try? request.query.get(String.self, at: "email") { query = query.filter(\.$email == email.lowercased()) }
-        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
-        if let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init) { query = query.filter(\.$id > after) }
-        let rows = try await query.limit(limit + 1).all()
-        let page = Array(rows.prefix(limit))
-        return ListOf(items: page.map(UserDTO.init), nextCursor: rows.count > limit ? page.last.map { String($0.id!) } : nil)
+        return try await IDPage.fetch(request) { after, count in
+            try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all().map { ($0.id!, UserDTO($0)) }
+        }
     }
 
     static func get(id: Int, request: Request) async throws -> UserDTO {
@@ -182,12 +180,10 @@ enum UserService {
 enum DirectoryService {
     static func listOrganizations(request: Request) async throws -> ListOf<OrganizationDTO> {
         try request.require(.readDirectory)
-        var query = try OrganizationRecord.query(on: request.database).sort(\.$id)
-        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
-        if let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init) { query = query.filter(\.$id > after) }
-        let rows = try await query.limit(limit + 1).all()
-        let page = Array(rows.prefix(limit))
-        return ListOf(items: page.map(OrganizationDTO.init), nextCursor: rows.count > limit ? page.last.map { String($0.id!) } : nil)
+        let query = try OrganizationRecord.query(on: request.database).sort(\.$id)
+        return try await IDPage.fetch(request) { after, count in
+            try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all().map { ($0.id!, OrganizationDTO($0)) }
+        }
     }
 
     static func getOrganization(id: Int, request: Request) async throws -> OrganizationDTO {
@@ -237,7 +233,7 @@ enum DirectoryService {
         if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         try await request.write { db in try await org.save(on: db) }
-        if id != nil { request.services.tokens.forget() }
+        if id != nil { request.services.tokens.forgetAll() }
         return try await OrganizationDTO(org).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }
 
@@ -373,5 +369,17 @@ enum ConfigService {
         try await request.write { db in try await record.save(on: db) }
         request.services.catalog.invalidate()
         return try await IntakeFieldDTO(record).encodeResponse(status: key == nil ? .created : .ok, for: request)
+    }
+}
+
+/// Paging by id for directory lists: `limit` (1…200, default 50) and `cursor` (the last id seen).
+enum IDPage {
+    /// `fetch(after, count)` returns up to `count` items after the id, in id order, with their ids.
+    static func fetch<T: Content>(_ request: Request, _ fetch: (Int?, Int) async throws -> [(Int, T)]) async throws -> ListOf<T> {
+        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 200)
+        let after = (try? request.query.get(String.self, at: "cursor")).flatMap(Int.init)
+        let rows = try await fetch(after, limit + 1)
+        let page = rows.prefix(limit)
+        return ListOf(items: page.map(\.1), nextCursor: rows.count > limit ? page.last.map { String($0.0) } : nil)
     }
 }

@@ -31,10 +31,14 @@ enum TicketQueries {
 
     struct Row {
         let id: Int
-        let number: Int
-        let requesterID: Int
-        let organizationID: Int?
-        let dto: (_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO
+        let facts: TicketFacts
+        var number: Int { facts.number }
+        var requesterID: Int { facts.requester.id }
+        var organizationID: Int? { facts.organization?.id }
+
+        func dto(_ viewer: Viewer, _ catalog: CatalogCache.Snapshot, _ language: Language) -> TicketDTO {
+            facts.dto(for: viewer, catalog: catalog, language: language)
+        }
     }
 
     static func decode(_ row: some Columns) throws -> Row {
@@ -63,20 +67,11 @@ enum TicketQueries {
         let solvedAt = try optDate("solved_at")
         let closedAt = try optDate("closed_at")
         let fields = try optString("fields_json").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-        return Row(id: id, number: number, requesterID: requester.id, organizationID: organizationID) { viewer, catalog, language in
-            let staff = viewer.role.isStaff
-            let visibleFields = staff ? fields : fields.filter { key, _ in
-                catalog.intake.first(where: { $0.key == key })?.customerVisible ?? false
-            }
-            return TicketDTO(
-                number: number, subject: subject, status: status,
-                statusName: catalog.workflow.definition(status)?.name(language) ?? status,
-                type: type, priority: priority, urgency: urgency, channel: channel,
-                responsibility: staff ? responsibility : nil, cause: staff ? cause : nil,
-                requester: requester, organization: organization, assignee: assignee, group: staff ? group : nil,
-                dueAt: dueAt, fields: visibleFields, createdAt: createdAt, updatedAt: updatedAt,
-                solvedAt: solvedAt, closedAt: closedAt)
-        }
+        return Row(id: id, facts: TicketFacts(
+            number: number, subject: subject, status: status, type: type, priority: priority, urgency: urgency, channel: channel,
+            responsibility: responsibility, cause: cause, requester: requester, organization: organization, assignee: assignee,
+            group: group, dueAt: dueAt, fields: fields, createdAt: createdAt, updatedAt: updatedAt, solvedAt: solvedAt,
+            closedAt: closedAt))
     }
 
 
@@ -252,5 +247,45 @@ enum TicketQueries {
             next = Cursor(v: value, n: last.number).encoded
         }
         return ListOf(items: items, nextCursor: next)
+    }
+}
+
+/// A ticket as stored, before deciding what a viewer may see of it.
+struct TicketFacts {
+    let number: Int
+    let subject: String
+    let status: String
+    let type: TicketType
+    let priority: TicketPriority
+    let urgency: Int?
+    let channel: TicketChannel
+    let responsibility: Responsibility?
+    let cause: String?
+    let requester: PersonRef
+    let organization: PersonRef?
+    let assignee: PersonRef?
+    let group: PersonRef?
+    let dueAt: Date?
+    let fields: [String: String]
+    let createdAt: Date
+    let updatedAt: Date
+    let solvedAt: Date?
+    let closedAt: Date?
+
+    /// The one place that decides what of a ticket a viewer sees: customers get neither the
+    /// staff-only fields (SPEC V1, X3) nor the answers to intake questions hidden from them.
+    func dto(for viewer: Viewer, catalog: CatalogCache.Snapshot, language: Language) -> TicketDTO {
+        let staff = viewer.role.isStaff
+        let visibleFields = staff ? fields : fields.filter { key, _ in
+            catalog.intake.first(where: { $0.key == key })?.customerVisible ?? false
+        }
+        return TicketDTO(
+            number: number, subject: subject, status: status,
+            statusName: catalog.workflow.definition(status)?.name(language) ?? status,
+            type: type, priority: priority, urgency: urgency, channel: channel,
+            responsibility: staff ? responsibility : nil, cause: staff ? cause : nil,
+            requester: requester, organization: organization, assignee: assignee, group: staff ? group : nil,
+            dueAt: dueAt, fields: visibleFields, createdAt: createdAt, updatedAt: updatedAt,
+            solvedAt: solvedAt, closedAt: closedAt)
     }
 }

@@ -60,15 +60,12 @@ enum TicketService {
             fields: fields, uploads: uploads, at: now)
         let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
-        return TicketDTO(
-            number: number, subject: subject, status: initialStatus,
-            statusName: catalog.workflow.definition(initialStatus)?.name(request.language) ?? initialStatus,
-            type: type, priority: priority, urgency: input.urgency?.level, channel: channel,
-            responsibility: isCustomer ? nil : input.responsibility, cause: isCustomer ? nil : input.cause,
-            requester: requester.person, organization: requester.organization, assignee: assignment.assignee,
-            group: isCustomer ? nil : assignment.group, dueAt: input.dueAt,
-            fields: isCustomer ? fields.filter { key, _ in catalog.intake.first { $0.key == key }?.customerVisible ?? false } : fields,
-            createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil)
+        return TicketFacts(
+            number: number, subject: subject, status: initialStatus, type: type, priority: priority, urgency: input.urgency?.level,
+            channel: channel, responsibility: input.responsibility, cause: input.cause, requester: requester.person,
+            organization: requester.organization, assignee: assignment.assignee, group: assignment.group, dueAt: input.dueAt,
+            fields: fields, createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil
+        ).dto(for: viewer, catalog: catalog, language: request.language)
     }
 
     private struct Requester { let person: PersonRef; let organization: PersonRef? }

@@ -121,12 +121,18 @@ final class TokenCache: Sendable {
         }
     }
 
-    /// Forgets tokens of a user (after a revoke, role change or deactivation on this instance).
-    func forget(userID: Int? = nil, tokenID: Int? = nil) {
-        box.withLockedValue { entries in
-            entries = entries.filter { _, entry in
-                !(userID.map { entry.viewer.userID == $0 } ?? false) && !(tokenID.map { entry.tokenID == $0 } ?? false)
-            }
-        }
+    /// Forgets a user's tokens (after a role change or deactivation on this instance).
+    func forget(userID: Int) {
+        box.withLockedValue { entries in entries = entries.filter { $0.value.viewer.userID != userID } }
+    }
+
+    /// Forgets one token (after a revoke on this instance).
+    func forget(tokenID: Int) {
+        box.withLockedValue { entries in entries = entries.filter { $0.value.tokenID != tokenID } }
+    }
+
+    /// Forgets everything (after an organization change, which affects its members' visibility).
+    func forgetAll() {
+        box.withLockedValue { $0.removeAll() }
     }
 }
