@@ -131,6 +131,19 @@ final class TestServer: @unchecked Sendable {
         return Reply(status: response.status, headers: response.headers, body: data)
     }
 
+    /// Follows `next_cursor` from `path` (which has a query string) and returns every item, checking each page.
+    func collect(_ path: String, token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        var items: [[String: Any]] = []
+        var cursor: String?
+        repeat {
+            let page = try await request(.GET, path + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
+            #expect(page.status == .ok, sourceLocation: sourceLocation)
+            items += page.items
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil && items.count < 10_000
+        return items
+    }
+
     func token(email: String, password: String) async throws -> String {
         let reply = try await request(.POST, "/api/v1/auth/token", json: ["email": email, "password": password])
         guard reply.status == .created, let token = reply["token"] as? String else {

@@ -96,14 +96,8 @@ struct PlatformTests {
                 _ = try await server.request(.POST, "/api/v1/organizations", token: server.adminToken, json: ["name": "Org \(index)"])
             }
             for (path, count) in [("/api/v1/users", expected.count), ("/api/v1/organizations", 3)] {
-                var seen: [Int] = []
-                var cursor: String?
-                repeat {
-                    let page = try await server.request(.GET, path + "?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: server.adminToken)
-                    #expect(page.items.count <= 2)
-                    seen += page.items.compactMap { $0["id"] as? Int }
-                    cursor = page["next_cursor"] as? String
-                } while cursor != nil
+                #expect(try await server.request(.GET, path + "?limit=2", token: server.adminToken).items.count == 2)
+                let seen = try await server.collect(path + "?limit=2", token: server.adminToken).compactMap { $0["id"] as? Int }
                 #expect(seen.count == count && seen == seen.sorted() && Set(seen).count == count, "\(path): \(seen)")
                 if path.hasSuffix("users") { #expect(seen == expected) }
             }

@@ -168,34 +168,14 @@ struct TicketAPITests {
             }
             _ = try await server.request(.PATCH, "/api/v1/tickets/\(numbers[1])", token: admin, json: ["assignee_id": agent.id, "status": "open"])
 
-            var seen: [Int] = []
-            var cursor: String?
-            repeat {
-                let page = try await server.request(.GET, "/api/v1/tickets?limit=3&sort=number&order=asc" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
-                #expect(page.status == .ok)
-                server.expectConforms(page.json, to: "TicketList")
-                seen += page.items.compactMap { $0["number"] as? Int }
-                cursor = page["next_cursor"] as? String
-            } while cursor != nil
-            #expect(seen == numbers)
-
-            var byPriority: [Int] = []
-            cursor = nil
-            repeat {
-                let page = try await server.request(.GET, "/api/v1/tickets?limit=2&sort=priority&order=desc" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
-                byPriority += page.items.compactMap { $0["number"] as? Int }
-                cursor = page["next_cursor"] as? String
-            } while cursor != nil
-            #expect(byPriority == [numbers[3], numbers[6], numbers[2], numbers[5], numbers[1], numbers[4], numbers[0]])
-
-            var byCreated: [Int] = []
-            cursor = nil
-            repeat {
-                let page = try await server.request(.GET, "/api/v1/tickets?limit=4" + (cursor.map { "&cursor=\($0)" } ?? ""), token: admin)
-                byCreated += page.items.compactMap { $0["number"] as? Int }
-                cursor = page["next_cursor"] as? String
-            } while cursor != nil
-            #expect(byCreated == numbers.reversed())
+            func numbersOf(_ query: String) async throws -> [Int] {
+                try await server.collect("/api/v1/tickets?" + query, token: admin).compactMap { $0["number"] as? Int }
+            }
+            server.expectConforms(try await server.request(.GET, "/api/v1/tickets?limit=3", token: admin).json, to: "TicketList")
+            #expect(try await numbersOf("limit=3&sort=number&order=asc") == numbers)
+            #expect(try await numbersOf("limit=2&sort=priority&order=desc")
+                    == [numbers[3], numbers[6], numbers[2], numbers[5], numbers[1], numbers[4], numbers[0]])
+            #expect(try await numbersOf("limit=4") == numbers.reversed())
 
             let unassigned = try await server.request(.GET, "/api/v1/tickets?assignee_id=none&status=new", token: admin)
             #expect(unassigned.items.count == 6)
