@@ -142,8 +142,13 @@ public struct BusinessCalendar: Sendable, Equatable {
     /// The instant at which `minutes` of working time have passed since `start`; nil when the
     /// calendar has no working time within the horizon.
     public func adding(workingMinutes minutes: Int, to start: Date) -> Date? {
-        precondition(minutes >= 0, "durations are not negative")
-        var remaining = Double(minutes) * 60
+        adding(workingSeconds: Double(minutes) * 60, to: start)
+    }
+
+    /// The instant at which `seconds` of working time have passed since `start`.
+    public func adding(workingSeconds seconds: TimeInterval, to start: Date) -> Date? {
+        precondition(seconds >= 0, "durations are not negative")
+        var remaining = seconds
         if remaining == 0 { return start }
         for period in periods(from: start) {
             let length = period.end.timeIntervalSince(period.start)
