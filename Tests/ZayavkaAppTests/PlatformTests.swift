@@ -251,3 +251,13 @@ struct PlatformTests {
         }
     }
 }
+
+@Suite("Keyset bounds")
+struct TimestampKeyTests {
+    @Test("PostgreSQL cursor timestamps are exact literals")
+    func literals() {
+        #expect(TimestampKey.literal(microseconds: 0) == "1970-01-01 00:00:00.000000+00")
+        #expect(TimestampKey.literal(microseconds: 1_790_000_000_123_456) == "2026-09-21 14:13:20.123456+00")  // as Python's datetime gives
+        #expect(TimestampKey.literal(microseconds: -1) == "1969-12-31 23:59:59.999999+00")
+    }
+}

@@ -191,6 +191,13 @@ struct TicketAPITests {
             #expect(future.items.isEmpty)
             let bad = try await server.request(.GET, "/api/v1/tickets?sort=color&limit=1000&cursor=zzz", token: admin)
             #expect(bad.status == .unprocessableEntity)
+
+            // Page by timestamps one row at a time: every boundary is a cursor comparison on a stored time.
+            for _ in 0..<25 { numbers.append(try #require(try await server.makeTicket(token: admin)["number"] as? Int)) }
+            #expect(try await numbersOf("limit=1&sort=created_at&order=desc") == numbers.reversed())
+            #expect(try await numbersOf("limit=1&sort=created_at&order=asc") == numbers)
+            let byUpdate = try await numbersOf("limit=1&sort=updated_at&order=asc")
+            #expect(Set(byUpdate) == Set(numbers) && byUpdate.count == numbers.count)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import SQLiteNIO
 import SQLKit
+import ZayavkaCore
 
 /// Typed column access over a result row. SQLite rows are read directly (no `Decodable`
 /// machinery per column, which dominated read-path CPU); other databases go through SQLKit.
@@ -9,6 +10,10 @@ protocol Columns {
     func optInt(_ column: String) throws -> Int?
     func optString(_ column: String) throws -> String?
     func optDate(_ column: String) throws -> Date?
+    /// A timestamp exactly as the database compares it, for keyset cursors: SQLite's stored double
+    /// (a detour through `Date`, which counts from 2001, can move it by one unit in the last place);
+    /// PostgreSQL's whole microseconds (PostgresNIO truncates a `Date` on the way back).
+    func sortValue(_ column: String) throws -> Double
 }
 
 extension Columns {
@@ -35,6 +40,30 @@ struct SQLKitColumns: Columns {
     func optInt(_ column: String) throws -> Int? { try row.decode(column: column, as: Int?.self) }
     func optString(_ column: String) throws -> String? { try row.decode(column: column, as: String?.self) }
     func optDate(_ column: String) throws -> Date? { try row.decode(column: column, as: Date?.self) }
+    func sortValue(_ column: String) throws -> Double { (try date(column).timeIntervalSince1970 * 1_000_000).rounded() }
+}
+
+/// Keyset bounds on timestamps, compared exactly on each database (see `Columns.sortValue`).
+enum TimestampKey {
+    /// The SQL for a cursor value: SQLite's double as is; PostgreSQL's microseconds as a literal timestamp.
+    static func bound(_ value: Double, dialect: String) -> SQLQueryString {
+        if dialect == "sqlite" { return "\(bind: value)" }
+        return "CAST(\(bind: literal(microseconds: Int64(value))) AS timestamptz)"
+    }
+
+    /// "YYYY-MM-DD HH:MM:SS.ffffff+00" from microseconds since 1970, with integer arithmetic only.
+    static func literal(microseconds: Int64) -> String {
+        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+        let fraction = microseconds - seconds * 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let second = seconds - days * 86_400
+        let date = ZayavkaCore.LocalDate(daysSinceEpoch: Int(days))
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(date) \(pad(second / 3600, 2)):\(pad(second % 3600 / 60, 2)):\(pad(second % 60, 2)).\(pad(fraction, 6))+00"
+    }
 }
 
 struct SQLiteColumns: Columns {
@@ -53,6 +82,14 @@ struct SQLiteColumns: Columns {
         case .text(let value): return value
         case .null, nil: return nil
         case let other?: return other.string
+        }
+    }
+
+    func sortValue(_ column: String) throws -> Double {
+        switch row.column(column) {
+        case .float(let value): return value
+        case .integer(let value): return Double(value)
+        default: return try date(column).timeIntervalSince1970
         }
     }
 

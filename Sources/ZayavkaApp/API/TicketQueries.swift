@@ -31,6 +31,9 @@ enum TicketQueries {
 
     struct Row {
         let id: Int
+        /// created_at and updated_at as the database compares them (see `Columns.sortValue`).
+        let createdKey: Double
+        let updatedKey: Double
         let facts: TicketFacts
         var number: Int { facts.number }
         var requesterID: Int { facts.requester.id }
@@ -67,7 +70,7 @@ enum TicketQueries {
         let solvedAt = try optDate("solved_at")
         let closedAt = try optDate("closed_at")
         let fields = try optString("fields_json").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-        return Row(id: id, facts: TicketFacts(
+        return Row(id: id, createdKey: try row.sortValue("created_at"), updatedKey: try row.sortValue("updated_at"), facts: TicketFacts(
             number: number, subject: subject, status: status, type: type, priority: priority, urgency: urgency, channel: channel,
             responsibility: responsibility, cause: cause, requester: requester, organization: organization, assignee: assignee,
             group: group, dueAt: dueAt, fields: fields, createdAt: createdAt, updatedAt: updatedAt, solvedAt: solvedAt,
@@ -216,8 +219,9 @@ enum TicketQueries {
             case .priority:
                 conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             case .createdAt, .updatedAt:
-                let date = Date(timeIntervalSince1970: cursor.v)
-                conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) \(bind: date) OR (\(unsafeRaw: column) = \(bind: date) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+                let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
+                conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) " + bound + " OR (\(unsafeRaw: column) = " + bound
+                                  + " AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             }
         }
         var statement = try select(request.sql)
@@ -237,12 +241,12 @@ enum TicketQueries {
         let language = request.language
         let items = rows.map { $0.dto(viewer, catalog, language) }
         var next: String?
-        if hasMore, let last = items.last {
+        if hasMore, let last = rows.last {
             let value: Double = switch sort! {
             case .number: Double(last.number)
-            case .createdAt: last.createdAt.timeIntervalSince1970
-            case .updatedAt: last.updatedAt.timeIntervalSince1970
-            case .priority: Double(last.priority.rank)
+            case .createdAt: last.createdKey
+            case .updatedAt: last.updatedKey
+            case .priority: Double(last.facts.priority.rank)
             }
             next = Cursor(v: value, n: last.number).encoded
         }
