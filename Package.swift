@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "zayavka", targets: ["zayavka"]),
+        .executable(name: "zayavka-bench", targets: ["zayavka-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
@@ -55,6 +56,11 @@ let package = Package(
         .executableTarget(
             name: "zayavka",
             dependencies: ["ZayavkaApp", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "zayavka-bench",
+            dependencies: ["ZayavkaCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
