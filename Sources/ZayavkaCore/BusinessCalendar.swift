@@ -71,6 +71,19 @@ public struct WorkingHours: Sendable, Hashable, Codable {
         self.init(start, end)
     }
 
+    /// "09:00-18:00" → WorkingHours.
+    public init?(range text: String) {
+        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 else { return nil }
+        self.init(from: parts[0], to: parts[1])
+    }
+
+    /// "09:00-18:00".
+    public var rangeText: String {
+        func clock(_ m: Int) -> String { (m / 60 < 10 ? "0" : "") + "\(m / 60):" + (m % 60 < 10 ? "0" : "") + "\(m % 60)" }
+        return clock(start) + "-" + clock(end)
+    }
+
     static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0...59).contains(m),

@@ -49,6 +49,11 @@ public struct SLAConditions: Sendable, Equatable, Codable {
     /// Intake answers that must be given exactly, e.g. ["request_kind": "product_registration"].
     public var fields: [String: String]?
 
+    enum CodingKeys: String, CodingKey {
+        case types, priorities, urgencies, plans, channels, fields
+        case organizationIDs = "organization_ids", groupIDs = "group_ids"
+    }
+
     public init(types: Set<TicketType>? = nil, priorities: Set<TicketPriority>? = nil, urgencies: Set<Int>? = nil,
                 plans: Set<CustomerPlan>? = nil, organizationIDs: Set<Int>? = nil, channels: Set<TicketChannel>? = nil,
                 groupIDs: Set<Int>? = nil, fields: [String: String]? = nil) {

@@ -476,3 +476,100 @@ struct UrgencyDTO: Content {
 
     enum CodingKeys: String, CodingKey { case level, definitionRu = "definition_ru", definitionEn = "definition_en" }
 }
+
+// MARK: Working time
+
+struct CalendarDTO: Content {
+    let key: String
+    let name: String
+    let timeZone: String
+    let weekly: [[String]]
+    let transferredDayHours: [String]
+    let shorteningMinutes: Int
+    let isDefault: Bool
+    let specialDays: Int
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, weekly
+        case timeZone = "time_zone", transferredDayHours = "transferred_day_hours", shorteningMinutes = "shortening_minutes",
+             isDefault = "default", specialDays = "special_days"
+    }
+}
+
+struct CalendarInput: Content {
+    let key: String?
+    let name: String?
+    let timeZone: String?
+    /// Seven lists of "HH:MM-HH:MM", Monday first.
+    let weekly: [[String]]?
+    let transferredDayHours: [String]?
+    let shorteningMinutes: Int?
+    /// On creation: "russia" (default) loads the Russian production calendar; "none" starts empty.
+    let productionCalendar: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, weekly
+        case timeZone = "time_zone", transferredDayHours = "transferred_day_hours", shorteningMinutes = "shortening_minutes",
+             productionCalendar = "production_calendar"
+    }
+}
+
+struct DueDTO: Content {
+    let calendar: String
+    let from: Date
+    let minutes: Int
+    let dueAt: Date?
+
+    enum CodingKeys: String, CodingKey { case calendar, from, minutes, dueAt = "due_at" }
+}
+
+/// Targets in working minutes.
+struct SLATargetsDTO: Content {
+    let firstResponse: Int?
+    let nextResponse: Int?
+    let resolution: Int?
+
+    enum CodingKeys: String, CodingKey { case firstResponse = "first_response", nextResponse = "next_response", resolution }
+
+    init(firstResponse: Int?, nextResponse: Int?, resolution: Int?) {
+        self.firstResponse = firstResponse
+        self.nextResponse = nextResponse
+        self.resolution = resolution
+    }
+
+    init(_ targets: [SLAMetric: Int]) {
+        self.init(firstResponse: targets[.firstResponse], nextResponse: targets[.nextResponse], resolution: targets[.resolution])
+    }
+}
+
+struct SLAPolicyDTO: Content {
+    let key: String
+    let name: String
+    let position: Int
+    let conditions: SLAConditions
+    let targets: SLATargetsDTO
+    let warnAtPercent: Int
+    let calendar: String
+    let active: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, position, conditions, targets, calendar, active
+        case warnAtPercent = "warn_at_percent"
+    }
+}
+
+struct SLAPolicyInput: Content {
+    let key: String?
+    let name: String?
+    let position: Int?
+    let conditions: SLAConditions?
+    let targets: SLATargetsDTO?
+    let warnAtPercent: Int?
+    let calendar: String?
+    let active: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, position, conditions, targets, calendar, active
+        case warnAtPercent = "warn_at_percent"
+    }
+}

@@ -5,7 +5,7 @@ import ZayavkaCore
 /// One API operation: how it is routed and how it is documented, in one value, so the OpenAPI
 /// document cannot drift from what the server does.
 struct Endpoint: Sendable {
-    enum Body: Sendable { case none, json(String), upload }
+    enum Body: Sendable { case none, json(String), upload, text }
 
     let method: HTTPMethod
     /// OpenAPI-style path below /api/v1, e.g. "/tickets/{number}".
@@ -204,6 +204,51 @@ enum API {
                  summary: "Change an intake question (admins).", authenticated: true, body: .json("IntakeFieldInput"), query: [],
                  responses: [(200, "IntakeField"), (404, "Error"), (422, "Error")],
                  handler: { req in try await ConfigService.saveIntakeField(key: req.parameters.get("key"), try req.content.decode(IntakeFieldInput.self), request: req) }),
+        // Working time
+        Endpoint(method: .GET, path: "/calendars", operationID: "listCalendars", tag: "working time",
+                 summary: "Business calendars (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "CalendarList")], handler: json { try await WorkingTimeService.listCalendars(request: $0) }),
+        Endpoint(method: .POST, path: "/calendars", operationID: "createCalendar", tag: "working time",
+                 summary: "Create a calendar (admins); production_calendar russia (default) loads the Russian holidays.",
+                 authenticated: true, body: .json("CalendarInput"), query: [], responses: [(201, "Calendar"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await WorkingTimeService.createCalendar(try req.content.decode(CalendarInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/calendars/{key}", operationID: "getCalendar", tag: "working time", summary: "One calendar.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Calendar"), (404, "Error")],
+                 handler: json { req in try await WorkingTimeService.getCalendar(key: req.parameters.get("key") ?? "", request: req) }),
+        Endpoint(method: .PATCH, path: "/calendars/{key}", operationID: "updateCalendar", tag: "working time",
+                 summary: "Change a calendar's name, time zone or hours (admins).", authenticated: true, body: .json("CalendarInput"), query: [],
+                 responses: [(200, "Calendar"), (404, "Error"), (422, "Error")],
+                 handler: json { req in try await WorkingTimeService.updateCalendar(key: req.parameters.get("key") ?? "", try req.content.decode(CalendarInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/calendars/{key}/days", operationID: "exportCalendarDays", tag: "working time",
+                 summary: "Export holidays, worked weekend days and shortened days: one \"YYYY-MM-DD holiday|workday|short\" a line.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Text"), (404, "Error")],
+                 handler: { req in try await WorkingTimeService.exportDays(key: req.parameters.get("key") ?? "", request: req) }),
+        Endpoint(method: .PUT, path: "/calendars/{key}/days", operationID: "importCalendarDays", tag: "working time",
+                 summary: "Replace the special days from that file (admins); a bad line is named and nothing changes.",
+                 authenticated: true, body: .text, query: [], responses: [(200, "Calendar"), (404, "Error"), (422, "Error")],
+                 handler: json { req in try await WorkingTimeService.importDays(key: req.parameters.get("key") ?? "", request: req) }),
+        Endpoint(method: .GET, path: "/calendars/{key}/due", operationID: "calculateDue", tag: "working time",
+                 summary: "When `minutes` of working time from `from` end on this calendar.", authenticated: true, body: .none,
+                 query: [.init(name: "from", schema: .dateTime, description: "ISO 8601 start"),
+                         .init(name: "minutes", schema: .integer, description: "working minutes")],
+                 responses: [(200, "Due"), (404, "Error"), (422, "Error")],
+                 handler: json { req in try await WorkingTimeService.due(key: req.parameters.get("key") ?? "", request: req) }),
+        Endpoint(method: .GET, path: "/sla-policies", operationID: "listSLAPolicies", tag: "working time",
+                 summary: "SLA policies in order; the first that matches a ticket applies.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "SLAPolicyList")], handler: json { try await WorkingTimeService.listPolicies(request: $0) }),
+        Endpoint(method: .POST, path: "/sla-policies", operationID: "createSLAPolicy", tag: "working time",
+                 summary: "Add a policy (admins).", authenticated: true, body: .json("SLAPolicyInput"), query: [],
+                 responses: [(201, "SLAPolicy"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await WorkingTimeService.savePolicy(key: nil, try req.content.decode(SLAPolicyInput.self), request: req) }),
+        Endpoint(method: .PATCH, path: "/sla-policies/{key}", operationID: "updateSLAPolicy", tag: "working time",
+                 summary: "Change a policy (admins).", authenticated: true, body: .json("SLAPolicyInput"), query: [],
+                 responses: [(200, "SLAPolicy"), (404, "Error"), (422, "Error")],
+                 handler: { req in try await WorkingTimeService.savePolicy(key: req.parameters.get("key"), try req.content.decode(SLAPolicyInput.self), request: req) }),
+        Endpoint(method: .POST, path: "/sla-policies/templates/{template}", operationID: "installSLATemplate", tag: "working time",
+                 summary: "Install a seed's policies: seed000 (2 working hours), seed002 (30 minutes), seed003 (by type).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "SLAPolicyList"), (404, "Error")],
+                 handler: json { req in try await WorkingTimeService.installTemplate(req.parameters.get("template") ?? "", request: req) }),
+
         Endpoint(method: .GET, path: "/urgencies", operationID: "listUrgencies", tag: "configuration",
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],

@@ -123,8 +123,25 @@ enum OpenAPIDocument {
                                        ("customer_visible", .boolean), ("active", .boolean), ("position", .integer)]),
             "Urgency": object([("level", .integer), ("definition_ru", .string), ("definition_en", .string)]),
             "Binary": .binary,
+            "Text": .string,
+            "Calendar": object([("key", .string), ("name", .string), ("time_zone", .string), ("weekly", .array(.array(.string))),
+                                ("transferred_day_hours", .array(.string)), ("shortening_minutes", .integer), ("default", .boolean),
+                                ("special_days", .integer)]),
+            "CalendarInput": input([("key", .string), ("name", .string), ("time_zone", .string), ("weekly", .array(.array(.string))),
+                                    ("transferred_day_hours", .array(.string)), ("shortening_minutes", .integer),
+                                    ("production_calendar", .enumeration(["russia", "none"]))]),
+            "Due": object([("calendar", .string), ("from", .dateTime), ("minutes", .integer), ("due_at", .nullable(.dateTime))]),
+            "SLATargets": input([("first_response", .integer), ("next_response", .integer), ("resolution", .integer)]),
+            "SLAConditions": input([("types", .array(cases(TicketType.self))), ("priorities", .array(cases(TicketPriority.self))),
+                                    ("urgencies", .array(.integer)), ("plans", .array(cases(CustomerPlan.self))),
+                                    ("organization_ids", .array(.integer)), ("channels", .array(cases(TicketChannel.self))),
+                                    ("group_ids", .array(.integer)), ("fields", .map(.string))]),
+            "SLAPolicy": object([("key", .string), ("name", .string), ("position", .integer), ("conditions", .ref("SLAConditions")),
+                                 ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean)]),
+            "SLAPolicyInput": input([("key", .string), ("name", .string), ("position", .integer), ("conditions", .ref("SLAConditions")),
+                                     ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean)]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency", "Calendar", "SLAPolicy"] {
             s[name + "List"] = list(name)
         }
         return s
@@ -141,7 +158,7 @@ enum OpenAPIDocument {
             var parameters: [[String: Any]] = []
             for piece in endpoint.path.split(separator: "/") where piece.hasPrefix("{") {
                 let name = String(piece.dropFirst().dropLast())
-                let schema: JSONSchema = ["key"].contains(name) || (name == "id" && endpoint.path.hasPrefix("/attachments")) ? .string : .integer
+                let schema: JSONSchema = ["key", "template"].contains(name) || (name == "id" && endpoint.path.hasPrefix("/attachments")) ? .string : .integer
                 parameters.append(["name": name, "in": "path", "required": true, "schema": schema.json])
             }
             for parameter in endpoint.query {
@@ -153,6 +170,8 @@ enum OpenAPIDocument {
             case .none: break
             case .json(let schema):
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": JSONSchema.ref(schema).json]]]
+            case .text:
+                operation["requestBody"] = ["required": true, "content": ["text/plain": ["schema": JSONSchema.string.json]]]
             case .upload:
                 operation["requestBody"] = ["required": true, "content": [
                     "multipart/form-data": ["schema": ["type": "object", "properties": ["file": ["type": "array", "items": JSONSchema.binary.json]]]],
@@ -163,7 +182,7 @@ enum OpenAPIDocument {
             for (status, schema) in endpoint.responses {
                 var response: [String: Any] = ["description": HTTPDescription.text(status)]
                 if let schema {
-                    let type = schema == "Binary" ? "application/octet-stream" : "application/json"
+                    let type = schema == "Binary" ? "application/octet-stream" : schema == "Text" ? "text/plain" : "application/json"
                     response["content"] = [type: ["schema": JSONSchema.ref(schema).json]]
                 }
                 responses[String(status)] = response

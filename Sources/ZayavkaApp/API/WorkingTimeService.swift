@@ -1,0 +1,299 @@
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Calendars and their special days in the database.
+enum CalendarStore {
+    struct Stored {
+        let id: Int
+        let key: String
+        let name: String
+        let isDefault: Bool
+        let calendar: BusinessCalendar
+        let dayCount: Int
+    }
+
+    static func replaceDays(calendarID: Int, with days: ProductionCalendarDays, on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM calendar_days WHERE calendar_id = \(bind: calendarID)").run()
+        let all: [SQLQueryString] = days.holidays.map { "(\(bind: calendarID), \(bind: $0.description), 'holiday')" }
+            + days.workdays.map { "(\(bind: calendarID), \(bind: $0.description), 'workday')" }
+            + days.shortDays.map { "(\(bind: calendarID), \(bind: $0.description), 'short')" }
+        for chunk in stride(from: 0, to: all.count, by: 200) {
+            let part = Array(all[chunk..<min(chunk + 200, all.count)])
+            try await sql.raw("INSERT INTO calendar_days (calendar_id, date, kind) VALUES " + part.joined(separator: ", ")).run()
+        }
+    }
+
+    static func days(calendarID: Int, on sql: any SQLDatabase) async throws -> ProductionCalendarDays {
+        var text = ""
+        for row in try await sql.raw("SELECT date, kind FROM calendar_days WHERE calendar_id = \(bind: calendarID)").all() {
+            text += try row.decode(column: "date", as: String.self) + " " + row.decode(column: "kind", as: String.self) + "\n"
+        }
+        return try ProductionCalendarDays.parse(text)
+    }
+
+    static func load(where condition: SQLQueryString, on sql: any SQLDatabase) async throws -> [Stored] {
+        var result: [Stored] = []
+        for row in try await sql.raw("""
+            SELECT id, key, name, time_zone, weekly, transferred_day_hours, shortening, is_default FROM business_calendars WHERE
+            """ + " " + condition + " ORDER BY id").all() {
+            let id = try row.decode(column: "id", as: Int.self)
+            let days = try await days(calendarID: id, on: sql)
+            let weekly = try WorkingTimeJSON.decode([[String]].self, try row.decode(column: "weekly", as: String.self))
+            let transferred = try WorkingTimeJSON.decode([String].self, try row.decode(column: "transferred_day_hours", as: String.self))
+            let zone = TimeZone(identifier: try row.decode(column: "time_zone", as: String.self)) ?? .moscow
+            let calendar = BusinessCalendar(
+                timeZone: zone, weekly: weekly.map { $0.compactMap(WorkingHours.init(range:)) }, holidays: days.holidays,
+                transferredWorkdays: days.workdays, transferredDayHours: transferred.compactMap(WorkingHours.init(range:)),
+                shortDays: days.shortDays, shortening: try row.decode(column: "shortening", as: Int.self))
+            result.append(Stored(id: id, key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
+                                 isDefault: try row.decode(column: "is_default", as: Bool.self), calendar: calendar,
+                                 dayCount: days.holidays.count + days.workdays.count + days.shortDays.count))
+        }
+        return result
+    }
+
+    static func find(_ key: String, on sql: any SQLDatabase) async throws -> Stored {
+        guard let found = try await load(where: "key = \(bind: key)", on: sql).first else {
+            throw ZayavkaError.notFound(entity: "calendar", id: key)
+        }
+        return found
+    }
+}
+
+/// Calendars, the due-time calculator and SLA policies through the API.
+enum WorkingTimeService {
+    static func dto(_ stored: CalendarStore.Stored) -> CalendarDTO {
+        CalendarDTO(key: stored.key, name: stored.name, timeZone: stored.calendar.timeZone.identifier,
+                    weekly: stored.calendar.weekly.map { $0.map(\.rangeText) },
+                    transferredDayHours: stored.calendar.transferredDayHours.map(\.rangeText),
+                    shorteningMinutes: stored.calendar.shortening, isDefault: stored.isDefault, specialDays: stored.dayCount)
+    }
+
+    static func listCalendars(request: Request) async throws -> ListOf<CalendarDTO> {
+        try request.require(.readDirectory)
+        return ListOf(items: try await CalendarStore.load(where: "1 = 1", on: request.sql).map(dto), nextCursor: nil)
+    }
+
+    static func getCalendar(key: String, request: Request) async throws -> CalendarDTO {
+        try request.require(.readDirectory)
+        return dto(try await CalendarStore.find(key, on: request.sql))
+    }
+
+    /// Checks and converts the editable parts; every problem at once.
+    private static func parse(_ input: CalendarInput) throws -> (zone: String?, weekly: [[String]]?, transferred: [String]?) {
+        var errors: [FieldError] = []
+        if let zone = input.timeZone, TimeZone(identifier: zone) == nil { errors.append(FieldError("time_zone", .invalid)) }
+        var weekly: [[String]]?
+        if let days = input.weekly {
+            if days.count != 7 { errors.append(FieldError("weekly", .invalid, "7")) }
+            for (index, day) in days.enumerated() {
+                let hours = day.compactMap(WorkingHours.init(range:)).sorted { $0.start < $1.start }
+                if hours.count != day.count { errors.append(FieldError("weekly[\(index)]", .invalid, "HH:MM-HH:MM")); continue }
+                if zip(hours, hours.dropFirst()).contains(where: { $0.end > $1.start }) {
+                    errors.append(FieldError("weekly[\(index)]", .invalid, "overlap"))
+                }
+            }
+            weekly = days.map { $0.compactMap(WorkingHours.init(range:)).sorted { $0.start < $1.start }.map(\.rangeText) }
+        }
+        var transferred: [String]?
+        if let hours = input.transferredDayHours {
+            if hours.contains(where: { WorkingHours(range: $0) == nil }) { errors.append(FieldError("transferred_day_hours", .invalid)) }
+            transferred = hours.compactMap(WorkingHours.init(range:)).map(\.rangeText)
+        }
+        if let minutes = input.shorteningMinutes, !(0...480).contains(minutes) { errors.append(FieldError("shortening_minutes", .invalid, "0…480")) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return (input.timeZone, weekly, transferred)
+    }
+
+    static func createCalendar(_ input: CalendarInput, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        var errors: [FieldError] = []
+        if !(input.key.map(StatusDefinition.isValidKey) ?? false) { errors.append(FieldError("key", .invalid)) }
+        if (input.name ?? "").trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
+        if input.weekly == nil { errors.append(FieldError("weekly", .required)) }
+        if let source = input.productionCalendar, !["russia", "none"].contains(source) {
+            errors.append(FieldError("production_calendar", .unknownValue, "russia, none"))
+        }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        let parsed = try parse(input)
+        let key = input.key!
+        if try await request.sql.raw("SELECT id FROM business_calendars WHERE key = \(bind: key)").first() != nil {
+            throw ZayavkaError.conflict(field: "key", value: key)
+        }
+        let weekly = parsed.weekly!
+        let transferred = parsed.transferred ?? (weekly.first { !$0.isEmpty } ?? [])
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            let id = try await sql.raw("""
+                INSERT INTO business_calendars (key, name, time_zone, weekly, transferred_day_hours, shortening, is_default, created_at)
+                VALUES (\(bind: key), \(bind: input.name!), \(bind: parsed.zone ?? "Europe/Moscow"), \(bind: try WorkingTimeJSON.encode(weekly)),
+                        \(bind: try WorkingTimeJSON.encode(transferred)), \(bind: input.shorteningMinutes ?? 60), \(bind: false), \(bind: Date()))
+                RETURNING id
+                """).first()!.decode(column: "id", as: Int.self)
+            if (input.productionCalendar ?? "russia") == "russia" {
+                try await CalendarStore.replaceDays(calendarID: id, with: .russia, on: sql)
+            }
+        }
+        return try await dto(try await CalendarStore.find(key, on: request.sql)).encodeResponse(status: .created, for: request)
+    }
+
+    static func updateCalendar(key: String, _ input: CalendarInput, request: Request) async throws -> CalendarDTO {
+        try request.require(.manageConfiguration)
+        let stored = try await CalendarStore.find(key, on: request.sql)
+        let parsed = try parse(input)
+        var assignments: [SQLQueryString] = []
+        if let name = input.name, !name.trimmingCharacters(in: .whitespaces).isEmpty { assignments.append("name = \(bind: name)") }
+        if let zone = parsed.zone { assignments.append("time_zone = \(bind: zone)") }
+        if let weekly = parsed.weekly { assignments.append("weekly = \(bind: try WorkingTimeJSON.encode(weekly))") }
+        if let hours = parsed.transferred { assignments.append("transferred_day_hours = \(bind: try WorkingTimeJSON.encode(hours))") }
+        if let minutes = input.shorteningMinutes { assignments.append("shortening = \(bind: minutes)") }
+        if !assignments.isEmpty {
+            let statement: SQLQueryString = "UPDATE business_calendars SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: stored.id)"
+            try await request.write { db in try await (db as! any SQLDatabase).raw(statement).run() }
+        }
+        return dto(try await CalendarStore.find(key, on: request.sql))
+    }
+
+    /// The special days as the documented text file (one "YYYY-MM-DD kind" a line).
+    static func exportDays(key: String, request: Request) async throws -> Response {
+        try request.require(.readDirectory)
+        let stored = try await CalendarStore.find(key, on: request.sql)
+        let days = ProductionCalendarDays(holidays: stored.calendar.holidays, workdays: stored.calendar.transferredWorkdays,
+                                          shortDays: stored.calendar.shortDays)
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8",
+                                               "Content-Disposition": "attachment; filename=\"\(key).txt\""],
+                        body: .init(string: days.export()))
+    }
+
+    /// Replaces the special days from the text file; a bad line is a 422 naming it, and nothing changes.
+    static func importDays(key: String, request: Request) async throws -> CalendarDTO {
+        try request.require(.manageConfiguration)
+        let stored = try await CalendarStore.find(key, on: request.sql)
+        let text = request.body.string ?? ""
+        let days: ProductionCalendarDays
+        do { days = try ProductionCalendarDays.parse(text) } catch let error as ProductionCalendarDays.ParseError {
+            throw ZayavkaError.validation([FieldError("line \(error.line)", .invalid, error.text)])
+        }
+        try await request.write { db in try await CalendarStore.replaceDays(calendarID: stored.id, with: days, on: db as! any SQLDatabase) }
+        return dto(try await CalendarStore.find(key, on: request.sql))
+    }
+
+    /// When `minutes` of working time from `from` end on this calendar.
+    static func due(key: String, request: Request) async throws -> DueDTO {
+        try request.require(.readDirectory)
+        let stored = try await CalendarStore.find(key, on: request.sql)
+        var errors: [FieldError] = []
+        let fromText = try? request.query.get(String.self, at: "from")
+        let from = fromText.flatMap { try? Date($0, strategy: .iso8601) }
+        if from == nil { errors.append(FieldError("from", .invalid, "ISO 8601")) }
+        let minutes = try? request.query.get(Int.self, at: "minutes")
+        if minutes == nil || minutes! < 0 || minutes! > 1_000_000 { errors.append(FieldError("minutes", .invalid)) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return DueDTO(calendar: key, from: from!, minutes: minutes!, dueAt: stored.calendar.adding(workingMinutes: minutes!, to: from!))
+    }
+
+    // MARK: SLA policies
+
+    static func listPolicies(request: Request) async throws -> ListOf<SLAPolicyDTO> {
+        try request.require(.readDirectory)
+        let rows = try await request.sql.raw("""
+            SELECT p.key, p.name, p.position, p.conditions, p.targets, p.warn_at_percent, p.active, c.key AS calendar_key
+            FROM sla_policies p JOIN business_calendars c ON c.id = p.calendar_id ORDER BY p.position, p.id
+            """).all()
+        return ListOf(items: try rows.map { row in
+            SLAPolicyDTO(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
+                         position: try row.decode(column: "position", as: Int.self),
+                         conditions: try WorkingTimeJSON.decode(SLAConditions.self, try row.decode(column: "conditions", as: String.self)),
+                         targets: try WorkingTimeJSON.decode(SLATargetsDTO.self, try row.decode(column: "targets", as: String.self)),
+                         warnAtPercent: try row.decode(column: "warn_at_percent", as: Int.self),
+                         calendar: try row.decode(column: "calendar_key", as: String.self), active: try row.decode(column: "active", as: Bool.self))
+        }, nextCursor: nil)
+    }
+
+    static func savePolicy(key: String?, _ input: SLAPolicyInput, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        var errors: [FieldError] = []
+        var existingID: Int?
+        if let key {
+            guard let row = try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: key)").first() else {
+                throw ZayavkaError.notFound(entity: "sla_policy", id: key)
+            }
+            existingID = try row.decode(column: "id", as: Int.self)
+        }
+        if key == nil {
+            if !(input.key.map(StatusDefinition.isValidKey) ?? false) { errors.append(FieldError("key", .invalid)) }
+            if (input.name ?? "").isEmpty { errors.append(FieldError("name", .required)) }
+            if input.targets == nil { errors.append(FieldError("targets", .required)) }
+        }
+        if let targets = input.targets {
+            let values = [targets.firstResponse, targets.nextResponse, targets.resolution].compactMap { $0 }
+            if values.isEmpty || values.contains(where: { $0 <= 0 || $0 > 525_600 }) { errors.append(FieldError("targets", .invalid, "1…525600")) }
+        }
+        if let percent = input.warnAtPercent, !(1...99).contains(percent) { errors.append(FieldError("warn_at_percent", .invalid, "1…99")) }
+        var calendarID: Int?
+        if let calendarKey = input.calendar {
+            calendarID = try await CalendarStore.load(where: "key = \(bind: calendarKey)", on: request.sql).first?.id
+            if calendarID == nil { errors.append(FieldError("calendar", .unknownValue)) }
+        }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        if key == nil, try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: input.key!)").first() != nil {
+            throw ZayavkaError.conflict(field: "key", value: input.key!)
+        }
+        let defaultCalendar = try await CalendarStore.load(where: "is_default = \(bind: true)", on: request.sql).first!.id
+        let finalKey = key ?? input.key!
+        let policyID = existingID
+        let calendar = calendarID
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            if let id = policyID {
+                var assignments: [SQLQueryString] = []
+                if let name = input.name { assignments.append("name = \(bind: name)") }
+                if let position = input.position { assignments.append("position = \(bind: position)") }
+                if let conditions = input.conditions { assignments.append("conditions = \(bind: try WorkingTimeJSON.encode(conditions))") }
+                if let targets = input.targets { assignments.append("targets = \(bind: try WorkingTimeJSON.encode(targets))") }
+                if let percent = input.warnAtPercent { assignments.append("warn_at_percent = \(bind: percent)") }
+                if let calendar { assignments.append("calendar_id = \(bind: calendar)") }
+                if let active = input.active { assignments.append("active = \(bind: active)") }
+                if !assignments.isEmpty {
+                    try await sql.raw("UPDATE sla_policies SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id)").run()
+                }
+            } else {
+                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
+                try await sql.raw("""
+                    INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
+                    VALUES (\(bind: finalKey), \(bind: input.name!), \(bind: input.position ?? position),
+                            \(bind: try WorkingTimeJSON.encode(input.conditions ?? SLAConditions())), \(bind: try WorkingTimeJSON.encode(input.targets!)),
+                            \(bind: input.warnAtPercent ?? 80), \(bind: calendar ?? defaultCalendar), \(bind: input.active ?? true))
+                    """).run()
+            }
+        }
+        guard let saved = try await listPolicies(request: request).items.first(where: { $0.key == finalKey }) else {
+            throw ZayavkaError.notFound(entity: "sla_policy", id: finalKey)
+        }
+        return try await saved.encodeResponse(status: key == nil ? .created : .ok, for: request)
+    }
+
+    /// Installs one of the seeds' policy sets (skipping keys already there), in the seed's order.
+    static func installTemplate(_ name: String, request: Request) async throws -> ListOf<SLAPolicyDTO> {
+        try request.require(.manageConfiguration)
+        let templates: [String: [SLAPolicy]] = ["seed000": SLATemplates.seed000, "seed002": SLATemplates.seed002, "seed003": SLATemplates.seed003]
+        guard let policies = templates[name] else { throw ZayavkaError.notFound(entity: "sla_template", id: name) }
+        let defaultCalendar = try await CalendarStore.load(where: "is_default = \(bind: true)", on: request.sql).first!.id
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            var position = try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
+            for policy in policies where try await sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: policy.key)").first() == nil {
+                position += 10
+                try await sql.raw("""
+                    INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
+                    VALUES (\(bind: policy.key), \(bind: policy.name), \(bind: position), \(bind: try WorkingTimeJSON.encode(policy.conditions)),
+                            \(bind: try WorkingTimeJSON.encode(SLATargetsDTO(policy.targets))), \(bind: policy.warnAtPercent),
+                            \(bind: defaultCalendar), \(bind: true))
+                    """).run()
+            }
+        }
+        return try await listPolicies(request: request)
+    }
+}
