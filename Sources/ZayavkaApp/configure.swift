@@ -94,7 +94,7 @@ private func configureDatabase(_ app: Application, configuration: AppConfigurati
 enum Migrations {
     static let all: [any Migration] = [
         M001CreatePeople(), M002CreateGroups(), M003CreateTokens(), M004CreateStatuses(), M005CreateIntakeFields(),
-        M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(),
+        M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
     ]
 
     static func register(on app: Application) {

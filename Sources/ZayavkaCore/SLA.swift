@@ -133,7 +133,7 @@ public enum SLATemplates {
 }
 
 /// Where a clock stands (SPEC S3).
-public enum SLAState: String, Sendable, Codable {
+public enum SLAState: String, Sendable, Codable, CaseIterable {
     case running, warning, breached, paused, achieved, missed
 }
 

@@ -110,3 +110,71 @@ struct WorkingTimeAPITests {
         }
     }
 }
+
+@Suite("SLA clocks on tickets", .serialized)
+struct SLAClockAPITests {
+    static func date(_ any: Any?) -> Date? { (any as? String).flatMap { try? Date($0, strategy: .iso8601) } }
+
+    @Test("a new ticket starts the matching policy's clocks; replies, waiting and solving move them; queues sort by due time",
+          arguments: TestDatabase.all)
+    func lifecycle(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let admin = server.adminToken
+            // Without policies nothing is tracked.
+            let untracked = try await server.makeTicket(token: admin)
+            #expect(untracked["next_due_at"] == nil)
+
+            _ = try await server.request(.POST, "/api/v1/sla-policies/templates/seed003", token: admin)
+            _ = try await server.request(.POST, "/api/v1/sla-policies", token: admin, json: [
+                "key": "problem_full", "name": "Проблема: ответ 6 ч, решение 16 ч", "position": 1,
+                "conditions": ["types": ["problem"]], "targets": ["first_response": 360, "resolution": 960],
+            ])
+            let customer = try await server.makeUser("c@x.ru", role: .customer)
+            let question = try await server.makeTicket(token: customer.token, extra: ["type": "question"])
+            let questionNumber = try #require(question["number"] as? Int)
+            #expect(question["next_due_at"] == nil)  // customers do not see SLA times
+            let staffView = try await server.request(.GET, "/api/v1/tickets/\(questionNumber)", token: admin)
+            server.expectConforms(staffView.json, to: "Ticket")
+            let created = try #require(Self.date(staffView["created_at"]))
+            let expected = try #require(SLATemplates.seed003Calendar.adding(workingMinutes: 240, to: created))
+            let due = try #require(Self.date(staffView["next_due_at"]))
+            #expect(abs(due.timeIntervalSince(expected)) < 1.5)
+
+            let clocks = try await server.request(.GET, "/api/v1/tickets/\(questionNumber)/sla", token: admin)
+            server.expectConforms(clocks.json, to: "SLAClockList")
+            #expect(clocks.items.count == 1)
+            #expect(clocks.items.first?["metric"] as? String == "first_response" && clocks.items.first?["policy"] as? String == "question_4h")
+            #expect(["running", "warning", "breached"].contains(clocks.items.first?["state"] as? String ?? ""))
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(questionNumber)/sla", token: customer.token).status == .forbidden)
+
+            // An agent's public reply meets the first-response target.
+            _ = try await server.request(.POST, "/api/v1/tickets/\(questionNumber)/comments", token: admin, json: ["body": "Смотрим."])
+            let answered = try await server.request(.GET, "/api/v1/tickets/\(questionNumber)/sla", token: admin)
+            #expect(answered.items.first?["stopped_at"] != nil)
+            #expect(["achieved", "missed"].contains(answered.items.first?["state"] as? String ?? ""))
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(questionNumber)", token: admin)["next_due_at"] == nil)
+
+            // A problem: two clocks; waiting for the customer pauses them, their answer resumes, solving stops them.
+            let problem = try #require(try await server.makeTicket(token: customer.token, extra: ["type": "problem"])["number"] as? Int)
+            let started = try await server.request(.GET, "/api/v1/tickets/\(problem)/sla", token: admin)
+            #expect(Set(started.items.compactMap { $0["metric"] as? String }) == ["first_response", "resolution"])
+            _ = try await server.request(.PATCH, "/api/v1/tickets/\(problem)", token: admin, json: ["status": "pending"])
+            let paused = try await server.request(.GET, "/api/v1/tickets/\(problem)/sla", token: admin)
+            #expect(paused.items.allSatisfy { $0["state"] as? String == "paused" && $0["due_at"] == nil })
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(problem)", token: admin)["next_due_at"] == nil)
+            _ = try await server.request(.POST, "/api/v1/tickets/\(problem)/comments", token: customer.token, json: ["body": "Вот лог."])
+            let resumed = try await server.request(.GET, "/api/v1/tickets/\(problem)/sla", token: admin)
+            #expect(resumed.items.allSatisfy { $0["due_at"] != nil && $0["state"] as? String != "paused" })
+            let task = try #require(try await server.makeTicket(token: admin, extra: ["type": "task", "due_at": "2030-01-01T00:00:00Z"])["number"] as? Int)
+
+            // The queue by due time: the question is answered (no clock running), so: problem, then the rest by number.
+            let queue = try await server.collect("/api/v1/tickets?sort=due&limit=1", token: admin).compactMap { $0["number"] as? Int }
+            #expect(queue == [problem, untracked["number"] as! Int, questionNumber, task])
+            #expect(try await server.request(.GET, "/api/v1/tickets?sort=due&order=desc", token: admin).status == .unprocessableEntity)
+
+            _ = try await server.request(.PATCH, "/api/v1/tickets/\(problem)", token: admin, json: ["status": "solved"])
+            let solved = try await server.request(.GET, "/api/v1/tickets/\(problem)/sla", token: admin)
+            #expect(solved.items.allSatisfy { $0["stopped_at"] != nil })
+        }
+    }
+}

@@ -49,6 +49,7 @@ enum ConversationService {
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let catalog = try await request.services.catalog.snapshot(request.database)
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
+        let calendars = try await request.services.sla.setup(try request.sql).calendars
         let source: TicketChannel = .api
 
         let commentID = try await request.write { db in
@@ -91,6 +92,11 @@ enum ConversationService {
             let isFirstResponse = unanswered && requesterID != viewer.userID
             if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
             try await sql.raw("UPDATE tickets SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: ticketID)").run()
+            if isStaff, isPublic { try await SLAClocks.handle(.staffPublicReply, ticketID: ticketID, at: now, calendars: calendars, on: sql) }
+            if let newStatus, newStatus != status, let from = catalog.workflow.definition(status)?.category,
+               let to = catalog.workflow.definition(newStatus)?.category {
+                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, calendars: calendars, on: sql)
+            }
             try await History.record(events, on: sql)
             return commentID
         }

@@ -257,12 +257,14 @@ struct TicketDTO: Content {
     let updatedAt: Date
     let solvedAt: Date?
     let closedAt: Date?
+    /// The nearest SLA due time of a running clock (staff only).
+    let nextDueAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case number, subject, status, type, priority, urgency, channel, responsibility, cause, requester, organization,
              assignee, group, fields
         case statusName = "status_name", dueAt = "due_at", createdAt = "created_at", updatedAt = "updated_at",
-             solvedAt = "solved_at", closedAt = "closed_at"
+             solvedAt = "solved_at", closedAt = "closed_at", nextDueAt = "next_due_at"
     }
 }
 

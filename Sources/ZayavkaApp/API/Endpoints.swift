@@ -149,7 +149,8 @@ enum API {
                     .init(name: "updated_after", schema: .dateTime, description: "ISO 8601, inclusive"),
                     .init(name: "updated_before", schema: .dateTime, description: "ISO 8601, exclusive"),
                     .init(name: "q", schema: .string, description: "text in the subject"),
-                    .init(name: "sort", schema: .enumeration(["number", "created_at", "updated_at", "priority"]), description: "sort key (created_at)"),
+                    .init(name: "sort", schema: .enumeration(["number", "created_at", "updated_at", "priority", "due"]),
+                          description: "sort key (created_at); due: nearest SLA due time first, none last (asc only)"),
                     .init(name: "order", schema: .enumeration(["asc", "desc"]), description: "direction (desc)"),
                  ],
                  responses: [(200, "TicketList"), (422, "Error")], handler: json { try await TicketQueries.list(request: $0) }),
@@ -172,6 +173,15 @@ enum API {
                  summary: "The immutable history; customers see what concerns them.", authenticated: true, body: .none, query: [],
                  responses: [(200, "EventList"), (404, "Error")],
                  handler: json { req in ListOf(items: try await ConversationService.events(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+
+        Endpoint(method: .GET, path: "/tickets/{number}/sla", operationID: "listTicketSLA", tag: "tickets",
+                 summary: "The ticket's SLA clocks with due times and states (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "SLAClockList"), (403, "Error"), (404, "Error")],
+                 handler: json { req in
+                     try req.require(.readAllTickets)
+                     let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
+                     return ListOf(items: try await SLAClocks.dto(ticketID: row.id, at: Date(), on: try req.sql), nextCursor: nil)
+                 }),
 
         // Attachments
         Endpoint(method: .POST, path: "/attachments", operationID: "uploadAttachments", tag: "attachments",

@@ -90,7 +90,7 @@ enum OpenAPIDocument {
                               ("cause", .nullable(.string)), ("requester", person), ("organization", .nullable(person)),
                               ("assignee", .nullable(person)), ("group", .nullable(person)), ("due_at", .nullable(.dateTime)),
                               ("fields", .map(.string)), ("created_at", .dateTime), ("updated_at", .dateTime),
-                              ("solved_at", .nullable(.dateTime)), ("closed_at", .nullable(.dateTime))]),
+                              ("solved_at", .nullable(.dateTime)), ("closed_at", .nullable(.dateTime)), ("next_due_at", .nullable(.dateTime))]),
             "TicketCreate": input([("subject", .string), ("body", .string), ("requester_id", .integer), ("requester_email", .string),
                                    ("requester_name", .string), ("channel", cases(TicketChannel.self)), ("type", cases(TicketType.self)),
                                    ("priority", cases(TicketPriority.self)), ("urgency", .integer),
@@ -124,6 +124,9 @@ enum OpenAPIDocument {
             "Urgency": object([("level", .integer), ("definition_ru", .string), ("definition_en", .string)]),
             "Binary": .binary,
             "Text": .string,
+            "SLAClock": object([("metric", cases(SLAMetric.self)), ("policy", .nullable(.string)), ("target_minutes", .integer),
+                                ("started_at", .dateTime), ("due_at", .nullable(.dateTime)), ("stopped_at", .nullable(.dateTime)),
+                                ("state", cases(SLAState.self)), ("elapsed_minutes", .integer)]),
             "Calendar": object([("key", .string), ("name", .string), ("time_zone", .string), ("weekly", .array(.array(.string))),
                                 ("transferred_day_hours", .array(.string)), ("shortening_minutes", .integer), ("default", .boolean),
                                 ("special_days", .integer)]),
@@ -141,7 +144,7 @@ enum OpenAPIDocument {
             "SLAPolicyInput": input([("key", .string), ("name", .string), ("position", .integer), ("conditions", .ref("SLAConditions")),
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean)]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency", "Calendar", "SLAPolicy"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency", "Calendar", "SLAPolicy", "SLAClock"] {
             s[name + "List"] = list(name)
         }
         return s

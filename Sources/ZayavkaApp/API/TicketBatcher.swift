@@ -23,6 +23,8 @@ struct TicketDraft: Sendable {
     let fields: [String: String]
     let uploads: [AttachmentRecord]
     let at: Date
+    /// The clocks the first matching SLA policy starts, if any.
+    let sla: SLAStart?
 }
 
 /// Group commit for ticket creation. Tickets that arrive while a write is under way are written
@@ -84,12 +86,13 @@ actor TicketBatcher {
                     (\(bind: number), \(bind: d.subject), \(bind: TextFolding.fold(d.subject)), \(bind: d.requesterID), \(bind: d.organizationID),
                      \(bind: d.channel.rawValue), \(bind: d.type.rawValue), \(bind: d.priority.rank), \(bind: d.urgency), \(bind: d.responsibility),
                      \(bind: d.cause), \(bind: d.status), \(bind: d.assigneeID), \(bind: d.groupID), \(bind: d.dueAt), \(bind: d.createdByID),
-                     \(bind: d.at), \(bind: d.at))
+                     \(bind: d.at), \(bind: d.at), \(bind: d.sla?.nextDue))
                     """
                 }
                 let inserted = try await sql.raw("""
                     INSERT INTO tickets (number, subject, subject_folded, requester_id, organization_id, channel, type, priority, urgency,
-                                         responsibility, cause, status, assignee_id, group_id, due_at, created_by_id, created_at, updated_at)
+                                         responsibility, cause, status, assignee_id, group_id, due_at, created_by_id, created_at, updated_at,
+                                         next_due_at)
                     VALUES
                     """ + " " + ticketRows.joined(separator: ", ") + " RETURNING id, number").all()
                 var idByNumber: [Int: Int] = [:]
@@ -102,6 +105,8 @@ actor TicketBatcher {
                 if !fieldRows.isEmpty {
                     try await sql.raw("INSERT INTO ticket_field_values (ticket_id, key, value) VALUES " + fieldRows.joined(separator: ", ")).run()
                 }
+                let clockRows = zip(drafts, ticketIDs).flatMap { d, id in d.sla.map { SLAClocks.insert($0, ticketID: id, on: sql) } ?? [] }
+                if !clockRows.isEmpty { try await sql.raw(SLAClocks.insertPrefix + " " + clockRows.joined(separator: ", ")).run() }
                 let commentRows: [SQLQueryString] = zip(drafts, ticketIDs).map { d, id in
                     "(\(bind: id), \(bind: d.requesterID), \(bind: d.body), \(bind: true), \(bind: d.channel.rawValue), \(bind: d.at))"
                 }

@@ -18,7 +18,7 @@ enum TicketQueries {
         SELECT t.id, t.number, t.subject, t.status, t.type, t.priority, t.urgency, t.channel, t.responsibility, t.cause,
                t.requester_id, r.name AS requester_name, t.organization_id, o.name AS organization_name,
                t.assignee_id, a.name AS assignee_name, t.group_id, g.name AS group_name,
-               t.due_at, t.created_at, t.updated_at, t.solved_at, t.closed_at
+               t.due_at, t.created_at, t.updated_at, t.solved_at, t.closed_at, t.next_due_at
         """
 
     private static let selectFrom: SQLQueryString = """
@@ -31,9 +31,10 @@ enum TicketQueries {
 
     struct Row {
         let id: Int
-        /// created_at and updated_at as the database compares them (see `Columns.sortValue`).
+        /// created_at, updated_at and next_due_at as the database compares them (see `Columns.sortValue`).
         let createdKey: Double
         let updatedKey: Double
+        let dueKey: Double?
         let facts: TicketFacts
         var number: Int { facts.number }
         var requesterID: Int { facts.requester.id }
@@ -69,12 +70,14 @@ enum TicketQueries {
         let updatedAt = try row.date("updated_at")
         let solvedAt = try optDate("solved_at")
         let closedAt = try optDate("closed_at")
+        let nextDueAt = try optDate("next_due_at")
         let fields = try optString("fields_json").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-        return Row(id: id, createdKey: try row.sortValue("created_at"), updatedKey: try row.sortValue("updated_at"), facts: TicketFacts(
+        return Row(id: id, createdKey: try row.sortValue("created_at"), updatedKey: try row.sortValue("updated_at"),
+                   dueKey: nextDueAt == nil ? nil : try row.sortValue("next_due_at"), facts: TicketFacts(
             number: number, subject: subject, status: status, type: type, priority: priority, urgency: urgency, channel: channel,
             responsibility: responsibility, cause: cause, requester: requester, organization: organization, assignee: assignee,
             group: group, dueAt: dueAt, fields: fields, createdAt: createdAt, updatedAt: updatedAt, solvedAt: solvedAt,
-            closedAt: closedAt))
+            closedAt: closedAt, nextDueAt: nextDueAt))
     }
 
 
@@ -103,12 +106,14 @@ enum TicketQueries {
 
     // MARK: Lists
 
-    enum SortKey: String, CaseIterable { case number, createdAt = "created_at", updatedAt = "updated_at", priority }
+    enum SortKey: String, CaseIterable { case number, createdAt = "created_at", updatedAt = "updated_at", priority, due }
 
     /// An opaque position in a sorted list: the last row's sort value and number.
     struct Cursor: Codable {
         let v: Double
         let n: Int
+        /// The row had no value to sort by (a ticket with no running SLA clock, sorted last).
+        var z: Bool?
 
         var encoded: String {
             let data = try! JSONEncoder().encode(self)
@@ -116,7 +121,7 @@ enum TicketQueries {
                 .replacingOccurrences(of: "=", with: "")
         }
 
-        init(v: Double, n: Int) { self.v = v; self.n = n }
+        init(v: Double, n: Int, z: Bool? = nil) { self.v = v; self.n = n; self.z = z }
 
         init?(encoded: String) {
             var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -192,10 +197,11 @@ enum TicketQueries {
         }
 
         let sortRaw = (try? query.get(String.self, at: "sort")) ?? "created_at"
-        let orderRaw = (try? query.get(String.self, at: "order")) ?? "desc"
+        let orderRaw = (try? query.get(String.self, at: "order")) ?? (sortRaw == "due" ? "asc" : "desc")
         let sort = SortKey(rawValue: sortRaw)
         if sort == nil { errors.append(FieldError("sort", .unknownValue, SortKey.allCases.map(\.rawValue).joined(separator: ", "))) }
         if !["asc", "desc"].contains(orderRaw) { errors.append(FieldError("order", .unknownValue, "asc, desc")) }
+        if sort == .due, orderRaw != "asc" { errors.append(FieldError("order", .unknownValue, "asc")) }
         let limit = (try? query.get(Int.self, at: "limit")) ?? 25
         if !(1...100).contains(limit) { errors.append(FieldError("limit", .invalid, "1…100")) }
         var cursor: Cursor?
@@ -211,6 +217,7 @@ enum TicketQueries {
         case .createdAt: "t.created_at"
         case .updatedAt: "t.updated_at"
         case .priority: "t.priority"
+        case .due: "t.next_due_at"
         }
         let op = descending ? "<" : ">"
         if let cursor {
@@ -218,6 +225,15 @@ enum TicketQueries {
             case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
             case .priority:
                 conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+            case .due:
+                // Soonest first; tickets without a due time come last, by number.
+                if cursor.z == true {
+                    conditions.append("(t.next_due_at IS NULL AND t.number > \(bind: cursor.n))")
+                } else {
+                    let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
+                    conditions.append("(t.next_due_at > " + bound + " OR (t.next_due_at = " + bound
+                                      + " AND t.number > \(bind: cursor.n)) OR t.next_due_at IS NULL)")
+                }
             case .createdAt, .updatedAt:
                 let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
                 conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) " + bound + " OR (\(unsafeRaw: column) = " + bound
@@ -229,6 +245,8 @@ enum TicketQueries {
         let direction = descending ? "DESC" : "ASC"
         if sort! == .number {
             statement += " ORDER BY t.number \(unsafeRaw: direction)"
+        } else if sort! == .due {
+            statement += " ORDER BY CASE WHEN t.next_due_at IS NULL THEN 1 ELSE 0 END, t.next_due_at, t.number"
         } else {
             statement += " ORDER BY \(unsafeRaw: column) \(unsafeRaw: direction), t.number \(unsafeRaw: direction)"
         }
@@ -247,8 +265,9 @@ enum TicketQueries {
             case .createdAt: last.createdKey
             case .updatedAt: last.updatedKey
             case .priority: Double(last.facts.priority.rank)
+            case .due: last.dueKey ?? 0
             }
-            next = Cursor(v: value, n: last.number).encoded
+            next = Cursor(v: value, n: last.number, z: sort! == .due && last.dueKey == nil ? true : nil).encoded
         }
         return ListOf(items: items, nextCursor: next)
     }
@@ -275,6 +294,7 @@ struct TicketFacts {
     let updatedAt: Date
     let solvedAt: Date?
     let closedAt: Date?
+    let nextDueAt: Date?
 
     /// The one place that decides what of a ticket a viewer sees: customers get neither the
     /// staff-only fields (SPEC V1, X3) nor the answers to intake questions hidden from them.
@@ -290,6 +310,6 @@ struct TicketFacts {
             responsibility: staff ? responsibility : nil, cause: staff ? cause : nil,
             requester: requester, organization: organization, assignee: assignee, group: staff ? group : nil,
             dueAt: dueAt, fields: visibleFields, createdAt: createdAt, updatedAt: updatedAt,
-            solvedAt: solvedAt, closedAt: closedAt)
+            solvedAt: solvedAt, closedAt: closedAt, nextDueAt: staff ? nextDueAt : nil)
     }
 }

@@ -52,20 +52,35 @@ enum TicketService {
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         let priority = input.priority ?? .normal
 
+        let sla = try await slaStart(subject: SLASubject(
+            type: type, priority: priority, urgency: input.urgency?.level, plan: nil, organizationID: requester.organization?.id,
+            channel: channel, groupID: input.groupId, fields: fields), at: now, request: request)
         let draft = TicketDraft(
             subject: subject, body: input.body, requesterID: requester.person.id, organizationID: requester.organization?.id,
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
-            fields: fields, uploads: uploads, at: now)
+            fields: fields, uploads: uploads, at: now, sla: sla)
         let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
         return TicketFacts(
             number: number, subject: subject, status: initialStatus, type: type, priority: priority, urgency: input.urgency?.level,
             channel: channel, responsibility: input.responsibility, cause: input.cause, requester: requester.person,
             organization: requester.organization, assignee: assignment.assignee, group: assignment.group, dueAt: input.dueAt,
-            fields: fields, createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil
+            fields: fields, createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil, nextDueAt: sla?.nextDue
         ).dto(for: viewer, catalog: catalog, language: request.language)
+    }
+
+    /// The SLA clocks a new ticket starts; the organization's plan is looked up only when policies exist.
+    private static func slaStart(subject: SLASubject, at now: Date, request: Request) async throws -> SLAStart? {
+        let setup = try await request.services.sla.setup(try request.sql)
+        guard !setup.policies.isEmpty else { return nil }
+        var subject = subject
+        if let org = subject.organizationID,
+           let row = try await request.sql.raw("SELECT plan FROM organizations WHERE id = \(bind: org)").first() {
+            subject.plan = CustomerPlan(rawValue: try row.decode(column: "plan", as: String.self))
+        }
+        return SLAStart.plan(for: subject, at: now, setup: setup)
     }
 
     private struct Requester { let person: PersonRef; let organization: PersonRef? }
@@ -170,6 +185,7 @@ enum TicketService {
             actor = .customer
         }
         let catalog = try await request.services.catalog.snapshot(request.database)
+        let slaSetup = try await request.services.sla.setup(try request.sql)
         if patch.assigneeID != nil || patch.groupID != nil {
             try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: request.sql)
         }
@@ -198,6 +214,11 @@ enum TicketService {
                 } else {
                     try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).filter(\.$key == key).delete()
                 }
+            }
+            if state.status != next.status, let from = catalog.workflow.definition(state.status)?.category,
+               let to = catalog.workflow.definition(next.status)?.category {
+                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticket.id!, at: now,
+                                           calendars: slaSetup.calendars, on: db as! any SQLDatabase)
             }
             try await History.record(changes.map {
                 History.event(for: $0, ticketID: ticket.id!, actorID: viewer.userID, intake: catalog.intake, at: now)

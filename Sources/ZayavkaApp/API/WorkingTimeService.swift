@@ -136,6 +136,7 @@ enum WorkingTimeService {
                 try await CalendarStore.replaceDays(calendarID: id, with: .russia, on: sql)
             }
         }
+        request.services.sla.invalidate()
         return try await dto(try await CalendarStore.find(key, on: request.sql)).encodeResponse(status: .created, for: request)
     }
 
@@ -152,6 +153,7 @@ enum WorkingTimeService {
         if !assignments.isEmpty {
             let statement: SQLQueryString = "UPDATE business_calendars SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: stored.id)"
             try await request.write { db in try await (db as! any SQLDatabase).raw(statement).run() }
+            request.services.sla.invalidate()
         }
         return dto(try await CalendarStore.find(key, on: request.sql))
     }
@@ -177,6 +179,7 @@ enum WorkingTimeService {
             throw ZayavkaError.validation([FieldError("line \(error.line)", .invalid, error.text)])
         }
         try await request.write { db in try await CalendarStore.replaceDays(calendarID: stored.id, with: days, on: db as! any SQLDatabase) }
+        request.services.sla.invalidate()
         return dto(try await CalendarStore.find(key, on: request.sql))
     }
 
@@ -269,6 +272,7 @@ enum WorkingTimeService {
                     """).run()
             }
         }
+        request.services.sla.invalidate()
         guard let saved = try await listPolicies(request: request).items.first(where: { $0.key == finalKey }) else {
             throw ZayavkaError.notFound(entity: "sla_policy", id: finalKey)
         }
@@ -294,6 +298,7 @@ enum WorkingTimeService {
                     """).run()
             }
         }
+        request.services.sla.invalidate()
         return try await listPolicies(request: request)
     }
 }

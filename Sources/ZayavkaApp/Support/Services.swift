@@ -14,6 +14,7 @@ final class AppServices: Sendable {
     let catalog: CatalogCache
     let files: FileStore
     let tickets: TicketBatcher
+    let sla: SLASetupCache
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -21,6 +22,7 @@ final class AppServices: Sendable {
         self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
         self.catalog = CatalogCache()
         self.tickets = TicketBatcher(gate: gate)
+        self.sla = SLASetupCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
 }
