@@ -64,7 +64,7 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
     try routes(app)
-    app.lifecycle.use(AutoCloseService())
+    app.lifecycle.use(PeriodicJobs())
 }
 
 private func configureDatabase(_ app: Application, configuration: AppConfiguration) async throws {

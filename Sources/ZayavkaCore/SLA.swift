@@ -164,6 +164,12 @@ public struct SLAClock: Sendable, Equatable, Codable {
         return calendar.adding(workingSeconds: Double(targetMinutes) * 60 + pausedWorkingSeconds, to: startedAt)
     }
 
+    /// When `percent` of the target will have passed; nil while paused.
+    public func warnAt(percent: Int, on calendar: BusinessCalendar) -> Date? {
+        guard pausedAt == nil else { return nil }
+        return calendar.adding(workingSeconds: Double(targetMinutes) * 60 * Double(percent) / 100 + pausedWorkingSeconds, to: startedAt)
+    }
+
     /// Working seconds that counted against the target up to `now`.
     public func elapsedWorkingSeconds(at now: Date, on calendar: BusinessCalendar) -> TimeInterval {
         let end = [stoppedAt, pausedAt, now].compactMap { $0 }.min()!

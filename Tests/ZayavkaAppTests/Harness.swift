@@ -35,28 +35,31 @@ final class TestServer: @unchecked Sendable {
     let dataDirectory: URL
     let database: TestDatabase
     let schema: String?
+    /// A second instance on another server's database: it neither owns nor removes that data.
+    let shared: Bool
     var adminToken = ""
 
     static let adminEmail = "admin@test.local"
     static let adminPassword = "admin-password-1"
 
-    private init(app: Application, baseURL: String, dataDirectory: URL, database: TestDatabase, schema: String?) {
+    private init(app: Application, baseURL: String, dataDirectory: URL, database: TestDatabase, schema: String?, shared: Bool) {
         self.app = app
         self.baseURL = baseURL
         self.dataDirectory = dataDirectory
         self.database = database
         self.schema = schema
+        self.shared = shared
     }
 
     /// Starts a server, runs `body`, and always stops it and removes its data.
-    static func with(_ database: TestDatabase, environment extra: [String: String] = [:],
+    static func with(_ database: TestDatabase, environment extra: [String: String] = [:], sharing other: TestServer? = nil,
                      _ body: (TestServer) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zayavka-test-\(UUID().uuidString)")
+        let directory = other?.dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("zayavka-test-\(UUID().uuidString)")
         var environment = ["ZAYAVKA_BCRYPT_COST": "4", "ZAYAVKA_ADMIN_EMAIL": adminEmail, "ZAYAVKA_ADMIN_PASSWORD": adminPassword,
                            "ZAYAVKA_TOKEN_CACHE_SECONDS": "0"]
         var schema: String?
         if case .postgres(let url) = database {
-            schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            schema = other?.schema ?? "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
             environment["DATABASE_URL"] = url
             environment["ZAYAVKA_DATABASE_SCHEMA"] = schema!
         }
@@ -70,7 +73,8 @@ final class TestServer: @unchecked Sendable {
             app.http.server.configuration.hostname = "127.0.0.1"
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError, reason: "no port") }
-            let server = TestServer(app: app, baseURL: "http://127.0.0.1:\(port)", dataDirectory: directory, database: database, schema: schema)
+            let server = TestServer(app: app, baseURL: "http://127.0.0.1:\(port)", dataDirectory: directory, database: database,
+                                    schema: schema, shared: other != nil)
             server.adminToken = try await server.token(email: adminEmail, password: adminPassword)
             do {
                 try await body(server)
@@ -81,16 +85,16 @@ final class TestServer: @unchecked Sendable {
             await server.stop()
         } catch {
             try? await app.asyncShutdown()
-            try? FileManager.default.removeItem(at: directory)
+            if other == nil { try? FileManager.default.removeItem(at: directory) }
             throw error
         }
     }
 
     private func stop() async {
-        if let schema { try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+        if let schema, !shared { try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
         await app.server.shutdown()
         try? await app.asyncShutdown()
-        try? FileManager.default.removeItem(at: dataDirectory)
+        if !shared { try? FileManager.default.removeItem(at: dataDirectory) }
     }
 
     var sql: any SQLDatabase { app.db as! any SQLDatabase }

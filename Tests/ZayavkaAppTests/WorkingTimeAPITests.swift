@@ -178,3 +178,41 @@ struct SLAClockAPITests {
         }
     }
 }
+
+@Suite("SLA timers", .serialized)
+struct SLATimerTests {
+    @Test("warnings and breaches fire exactly once, even with two instances scanning at the same time", arguments: TestDatabase.all)
+    func firesOnce(database: TestDatabase) async throws {
+        try await TestServer.with(database) { first in
+            _ = try await first.request(.POST, "/api/v1/sla-policies/templates/seed003", token: first.adminToken)
+            let customer = try await first.makeUser("c@x.ru", role: .customer)
+            var numbers: [Int] = []
+            for index in 0..<12 { numbers.append(try #require(try await first.makeTicket(token: customer.token, subject: "Вопрос \(index)")["number"] as? Int)) }
+            // One waits for the customer (paused), one is answered (stopped): neither may fire.
+            _ = try await first.request(.PATCH, "/api/v1/tickets/\(numbers[0])", token: first.adminToken, json: ["status": "pending"])
+            _ = try await first.request(.POST, "/api/v1/tickets/\(numbers[1])/comments", token: first.adminToken, json: ["body": "Ответ"])
+            let past = Date().addingTimeInterval(-3600)
+            try await first.sql.raw("UPDATE sla_clocks SET warn_at = \(bind: past), due_at = \(bind: past) WHERE paused_at IS NULL").run()
+
+            try await TestServer.with(database, sharing: first) { second in
+                let now = Date()
+                async let a = SLATimerJob.run(now: now, services: first.app.services, db: first.app.db)
+                async let b = SLATimerJob.run(now: now, services: second.app.services, db: second.app.db)
+                let (x, y) = try await (a, b)
+                #expect(x.warnings + y.warnings == 10)
+                #expect(x.breaches + y.breaches == 10)
+                let again = try await SLATimerJob.run(now: now, services: second.app.services, db: second.app.db)
+                #expect(again == SLATimerJob.Fired(warnings: 0, breaches: 0))
+            }
+            let kinds = try await first.sql.raw("SELECT kind, COUNT(*) AS n FROM ticket_events WHERE kind LIKE 'sla_%' GROUP BY kind ORDER BY kind").all()
+                .map { "\(try $0.decode(column: "kind", as: String.self))=\(try $0.decode(column: "n", as: Int.self))" }
+            #expect(kinds == ["sla_breached=10", "sla_warning=10"])
+            let staff = try await first.request(.GET, "/api/v1/tickets/\(numbers[2])/events", token: first.adminToken)
+            #expect(staff.items.contains { $0["kind"] as? String == "sla_breached" && $0["field"] as? String == "first_response" })
+            let own = try await first.request(.GET, "/api/v1/tickets/\(numbers[2])/events", token: customer.token)
+            #expect(!own.text.contains("sla_"))
+            let clocks = try await first.request(.GET, "/api/v1/tickets/\(numbers[2])/sla", token: first.adminToken)
+            #expect(clocks.items.first?["warned_at"] != nil && clocks.items.first?["breached_at"] != nil)
+        }
+    }
+}

@@ -55,6 +55,7 @@ final class SLASetupCache: Sendable {
 struct SLAStart: Sendable {
     let policyID: Int
     let calendarID: Int
+    let warnPercent: Int
     let clocks: [SLAClock]
     let calendar: BusinessCalendar
 
@@ -64,7 +65,8 @@ struct SLAStart: Sendable {
         let clocks = [SLAMetric.firstResponse, .resolution].compactMap { metric in
             match.policy.targets[metric].map { SLAClock(metric: metric, targetMinutes: $0, startedAt: now) }
         }
-        return clocks.isEmpty ? nil : SLAStart(policyID: match.id, calendarID: match.calendarID, clocks: clocks, calendar: calendar)
+        return clocks.isEmpty ? nil : SLAStart(policyID: match.id, calendarID: match.calendarID, warnPercent: match.policy.warnAtPercent,
+                                               clocks: clocks, calendar: calendar)
     }
 
     var nextDue: Date? { clocks.compactMap { $0.dueAt(on: calendar) }.min() }
@@ -82,21 +84,23 @@ enum SLAClocks {
         let id: Int
         var clock: SLAClock
         let calendarID: Int
+        let warnPercent: Int
     }
 
     static func insert(_ start: SLAStart, ticketID: Int, on sql: any SQLDatabase) -> [SQLQueryString] {
         start.clocks.map { clock in
-            "(\(bind: ticketID), \(bind: start.policyID), \(bind: start.calendarID), \(bind: clock.metric.rawValue), \(bind: clock.targetMinutes), \(bind: clock.startedAt), \(bind: 0.0), \(bind: clock.dueAt(on: start.calendar)))"
+            "(\(bind: ticketID), \(bind: start.policyID), \(bind: start.calendarID), \(bind: clock.metric.rawValue), \(bind: clock.targetMinutes), \(bind: clock.startedAt), \(bind: 0.0), \(bind: clock.dueAt(on: start.calendar)), \(bind: start.warnPercent), \(bind: clock.warnAt(percent: start.warnPercent, on: start.calendar)))"
         }
     }
 
     static let insertPrefix: SQLQueryString = """
-        INSERT INTO sla_clocks (ticket_id, policy_id, calendar_id, metric, target_minutes, started_at, paused_seconds, due_at) VALUES
+        INSERT INTO sla_clocks (ticket_id, policy_id, calendar_id, metric, target_minutes, started_at, paused_seconds, due_at,
+                                warn_percent, warn_at) VALUES
         """
 
     static func load(ticketID: Int, on sql: any SQLDatabase) async throws -> [Row] {
         try await sql.raw("""
-            SELECT id, metric, target_minutes, started_at, paused_at, paused_seconds, stopped_at, calendar_id
+            SELECT id, metric, target_minutes, started_at, paused_at, paused_seconds, stopped_at, calendar_id, warn_percent
             FROM sla_clocks WHERE ticket_id = \(bind: ticketID) ORDER BY id
             """).all().map { row in
             var clock = SLAClock(metric: SLAMetric(rawValue: try row.decode(column: "metric", as: String.self)) ?? .resolution,
@@ -105,7 +109,8 @@ enum SLAClocks {
             clock.pausedAt = try row.decode(column: "paused_at", as: Date?.self)
             clock.pausedWorkingSeconds = try row.decode(column: "paused_seconds", as: Double.self)
             clock.stoppedAt = try row.decode(column: "stopped_at", as: Date?.self)
-            return Row(id: try row.decode(column: "id", as: Int.self), clock: clock, calendarID: try row.decode(column: "calendar_id", as: Int.self))
+            return Row(id: try row.decode(column: "id", as: Int.self), clock: clock, calendarID: try row.decode(column: "calendar_id", as: Int.self),
+                       warnPercent: try row.decode(column: "warn_percent", as: Int.self))
         }
     }
 
@@ -135,9 +140,10 @@ enum SLAClocks {
         var nextDue: Date?
         for row in rows {
             let due = calendars[row.calendarID].flatMap { row.clock.dueAt(on: $0) }
+            let warn = calendars[row.calendarID].flatMap { row.clock.warnAt(percent: row.warnPercent, on: $0) }
             try await sql.raw("""
                 UPDATE sla_clocks SET paused_at = \(bind: row.clock.pausedAt), paused_seconds = \(bind: row.clock.pausedWorkingSeconds),
-                       stopped_at = \(bind: row.clock.stoppedAt), due_at = \(bind: due) WHERE id = \(bind: row.id)
+                       stopped_at = \(bind: row.clock.stoppedAt), due_at = \(bind: due), warn_at = \(bind: warn) WHERE id = \(bind: row.id)
                 """).run()
             if row.clock.stoppedAt == nil, let due { nextDue = nextDue.map { min($0, due) } ?? due }
         }
@@ -149,21 +155,25 @@ enum SLAClocks {
         let rows = try await load(ticketID: ticketID, on: sql)
         guard !rows.isEmpty else { return [] }
         let calendars = Dictionary(uniqueKeysWithValues: try await CalendarStore.load(where: "1 = 1", on: sql).map { ($0.id, $0.calendar) })
-        let warn = try await sql.raw("""
-            SELECT c.id, p.warn_at_percent, p.key FROM sla_clocks c LEFT JOIN sla_policies p ON p.id = c.policy_id WHERE c.ticket_id = \(bind: ticketID)
-            """).all()
-        var percents: [Int: (Int, String?)] = [:]
-        for row in warn {
-            percents[try row.decode(column: "id", as: Int.self)] = (try row.decode(column: "warn_at_percent", as: Int?.self) ?? 80,
-                                                                    try row.decode(column: "key", as: String?.self))
+        var policies: [Int: String] = [:]
+        var fired: [Int: (Date?, Date?)] = [:]
+        for row in try await sql.raw("""
+            SELECT c.id, p.key, c.warned_at, c.breached_at FROM sla_clocks c LEFT JOIN sla_policies p ON p.id = c.policy_id
+            WHERE c.ticket_id = \(bind: ticketID)
+            """).all() {
+            let id = try row.decode(column: "id", as: Int.self)
+            policies[id] = try row.decode(column: "key", as: String?.self)
+            fired[id] = (try row.decode(column: "warned_at", as: Date?.self), try row.decode(column: "breached_at", as: Date?.self))
         }
         return rows.compactMap { row in
             guard let calendar = calendars[row.calendarID] else { return nil }
-            let (percent, policy) = percents[row.id] ?? (80, nil)
+            let percent = row.warnPercent
+            let policy = policies[row.id]
             return SLAClockDTO(metric: row.clock.metric, policy: policy, targetMinutes: row.clock.targetMinutes,
                                startedAt: row.clock.startedAt, dueAt: row.clock.dueAt(on: calendar), stoppedAt: row.clock.stoppedAt,
                                state: row.clock.state(at: now, on: calendar, warnAtPercent: percent),
-                               elapsedMinutes: Int(row.clock.elapsedWorkingSeconds(at: now, on: calendar) / 60))
+                               elapsedMinutes: Int(row.clock.elapsedWorkingSeconds(at: now, on: calendar) / 60),
+                               warnedAt: fired[row.id]?.0, breachedAt: fired[row.id]?.1)
         }
     }
 }
@@ -177,10 +187,13 @@ struct SLAClockDTO: Content {
     let stoppedAt: Date?
     let state: SLAState
     let elapsedMinutes: Int
+    /// When the timers recorded the warning and the breach.
+    let warnedAt: Date?
+    let breachedAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case metric, policy, state
         case targetMinutes = "target_minutes", startedAt = "started_at", dueAt = "due_at", stoppedAt = "stopped_at",
-             elapsedMinutes = "elapsed_minutes"
+             elapsedMinutes = "elapsed_minutes", warnedAt = "warned_at", breachedAt = "breached_at"
     }
 }

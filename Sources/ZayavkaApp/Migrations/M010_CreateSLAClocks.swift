@@ -18,6 +18,8 @@ struct M010CreateSLAClocks: AsyncMigration {
             .field("paused_seconds", .double, .required)
             .field("stopped_at", .datetime)
             .field("due_at", .datetime)
+            .field("warn_percent", .int, .required)
+            .field("warn_at", .datetime)
             .field("warned_at", .datetime)
             .field("breached_at", .datetime)
             .unique(on: "ticket_id", "metric")
@@ -26,6 +28,7 @@ struct M010CreateSLAClocks: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.create(index: "tickets_next_due_at_idx").on("tickets").column("next_due_at").column("number").run()
         try await sql.create(index: "sla_clocks_due_idx").on("sla_clocks").column("due_at").run()
+        try await sql.create(index: "sla_clocks_warn_idx").on("sla_clocks").column("warn_at").run()
     }
 
     func revert(on database: any Database) async throws {

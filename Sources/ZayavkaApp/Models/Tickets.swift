@@ -122,6 +122,7 @@ final class AttachmentRecord: Model, @unchecked Sendable {
 enum EventKind: String, Codable, CaseIterable {
     case created, fieldChanged = "field_changed", statusChanged = "status_changed", assigned
     case commentAdded = "comment_added", noteAdded = "note_added", attachmentAdded = "attachment_added"
+    case slaWarning = "sla_warning", slaBreached = "sla_breached"
 }
 
 /// A status a team uses, built-in or its own hand-off status.
