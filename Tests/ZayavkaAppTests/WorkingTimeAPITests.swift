@@ -172,7 +172,12 @@ struct SLAClockAPITests {
             #expect(queue == [problem, untracked["number"] as! Int, questionNumber, task])
             #expect(try await server.request(.GET, "/api/v1/tickets?sort=due&order=desc", token: admin).status == .unprocessableEntity)
 
+            // Clocks keep working after every policy is switched off.
+            for key in try await server.request(.GET, "/api/v1/sla-policies", token: admin).items.compactMap({ $0["key"] as? String }) {
+                _ = try await server.request(.PATCH, "/api/v1/sla-policies/\(key)", token: admin, json: ["active": false])
+            }
             _ = try await server.request(.PATCH, "/api/v1/tickets/\(problem)", token: admin, json: ["status": "solved"])
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(problem)", token: admin)["next_due_at"] == nil)
             let solved = try await server.request(.GET, "/api/v1/tickets/\(problem)/sla", token: admin)
             #expect(solved.items.allSatisfy { $0["stopped_at"] != nil })
         }

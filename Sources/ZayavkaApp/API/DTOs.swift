@@ -542,6 +542,15 @@ struct SLATargetsDTO: Content {
     init(_ targets: [SLAMetric: Int]) {
         self.init(firstResponse: targets[.firstResponse], nextResponse: targets[.nextResponse], resolution: targets[.resolution])
     }
+
+    /// The inverse of `init(_:)`.
+    var metrics: [SLAMetric: Int] {
+        var result: [SLAMetric: Int] = [:]
+        result[.firstResponse] = firstResponse
+        result[.nextResponse] = nextResponse
+        result[.resolution] = resolution
+        return result
+    }
 }
 
 struct SLAPolicyDTO: Content {

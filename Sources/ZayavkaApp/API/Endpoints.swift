@@ -180,7 +180,8 @@ enum API {
                  handler: json { req in
                      try req.require(.readAllTickets)
                      let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
-                     return ListOf(items: try await SLAClocks.dto(ticketID: row.id, at: Date(), on: try req.sql), nextCursor: nil)
+                     let calendars = try await req.services.sla.setup(try req.sql).calendars
+                     return ListOf(items: try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: try req.sql), nextCursor: nil)
                  }),
 
         // Attachments

@@ -4,7 +4,8 @@ import SQLKit
 import Vapor
 import ZayavkaCore
 
-/// Active SLA policies with their calendars, cached briefly like the status catalogue.
+/// Active SLA policies, and every calendar (clocks started under a policy since deactivated still
+/// need theirs), cached briefly like the status catalogue.
 final class SLASetupCache: Sendable {
     struct Policy: Sendable {
         let id: Int
@@ -15,40 +16,29 @@ final class SLASetupCache: Sendable {
     struct Setup: Sendable {
         let policies: [Policy]
         let calendars: [Int: BusinessCalendar]
-        let loadedAt: Date
     }
 
-    private let box = NIOLockedValueBox<Setup?>(nil)
+    private let cache = RefreshingCache<Setup>()
 
     func setup(_ sql: any SQLDatabase) async throws -> Setup {
-        if let current = box.withLockedValue({ $0 }), Date().timeIntervalSince(current.loadedAt) < 5 { return current }
-        var policies: [Policy] = []
-        for row in try await sql.raw("""
-            SELECT id, key, name, conditions, targets, warn_at_percent, calendar_id FROM sla_policies
-            WHERE active = \(bind: true) ORDER BY position, id
-            """).all() {
-            let targets = try WorkingTimeJSON.decode(SLATargetsDTO.self, try row.decode(column: "targets", as: String.self))
-            var map: [SLAMetric: Int] = [:]
-            map[.firstResponse] = targets.firstResponse
-            map[.nextResponse] = targets.nextResponse
-            map[.resolution] = targets.resolution
-            policies.append(Policy(
-                id: try row.decode(column: "id", as: Int.self),
-                policy: SLAPolicy(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
-                                  conditions: try WorkingTimeJSON.decode(SLAConditions.self, try row.decode(column: "conditions", as: String.self)),
-                                  targets: map, warnAtPercent: try row.decode(column: "warn_at_percent", as: Int.self)),
-                calendarID: try row.decode(column: "calendar_id", as: Int.self)))
+        try await cache.value {
+            let policies = try await sql.raw("""
+                SELECT id, key, name, conditions, targets, warn_at_percent, calendar_id FROM sla_policies
+                WHERE active = \(bind: true) ORDER BY position, id
+                """).all().map { row in
+                Policy(id: try row.decode(column: "id", as: Int.self),
+                       policy: SLAPolicy(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
+                                         conditions: try WorkingTimeJSON.decode(SLAConditions.self, try row.decode(column: "conditions", as: String.self)),
+                                         targets: try WorkingTimeJSON.decode(SLATargetsDTO.self, try row.decode(column: "targets", as: String.self)).metrics,
+                                         warnAtPercent: try row.decode(column: "warn_at_percent", as: Int.self)),
+                       calendarID: try row.decode(column: "calendar_id", as: Int.self))
+            }
+            let calendars = try await CalendarStore.load(where: "1 = 1", on: sql).map { ($0.id, $0.calendar) }
+            return Setup(policies: policies, calendars: Dictionary(uniqueKeysWithValues: calendars))
         }
-        var calendars: [Int: BusinessCalendar] = [:]
-        if !policies.isEmpty {
-            for stored in try await CalendarStore.load(where: "1 = 1", on: sql) { calendars[stored.id] = stored.calendar }
-        }
-        let setup = Setup(policies: policies, calendars: calendars, loadedAt: Date())
-        box.withLockedValue { $0 = setup }
-        return setup
     }
 
-    func invalidate() { box.withLockedValue { $0 = nil } }
+    func invalidate() { cache.invalidate() }
 }
 
 /// Clocks to start for a new ticket: the first matching policy's first-response and resolution targets.
@@ -151,10 +141,9 @@ enum SLAClocks {
     }
 
     /// The clocks of a ticket as the API shows them, states computed at `now`.
-    static func dto(ticketID: Int, at now: Date, on sql: any SQLDatabase) async throws -> [SLAClockDTO] {
+    static func dto(ticketID: Int, at now: Date, calendars: [Int: BusinessCalendar], on sql: any SQLDatabase) async throws -> [SLAClockDTO] {
         let rows = try await load(ticketID: ticketID, on: sql)
         guard !rows.isEmpty else { return [] }
-        let calendars = Dictionary(uniqueKeysWithValues: try await CalendarStore.load(where: "1 = 1", on: sql).map { ($0.id, $0.calendar) })
         var policies: [Int: String] = [:]
         var fired: [Int: (Date?, Date?)] = [:]
         for row in try await sql.raw("""

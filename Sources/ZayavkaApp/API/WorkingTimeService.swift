@@ -54,6 +54,12 @@ enum CalendarStore {
         return result
     }
 
+    /// A calendar's id without loading its days: by key, or the default one.
+    static func id(key: String? = nil, on sql: any SQLDatabase) async throws -> Int? {
+        let condition: SQLQueryString = key.map { "key = \(bind: $0)" } ?? "is_default = \(bind: true)"
+        return try await sql.raw("SELECT id FROM business_calendars WHERE " + condition + " ORDER BY id").first()?.decode(column: "id", as: Int.self)
+    }
+
     static func find(_ key: String, on sql: any SQLDatabase) async throws -> Stored {
         guard let found = try await load(where: "key = \(bind: key)", on: sql).first else {
             throw ZayavkaError.notFound(entity: "calendar", id: key)
@@ -237,14 +243,14 @@ enum WorkingTimeService {
         if let percent = input.warnAtPercent, !(1...99).contains(percent) { errors.append(FieldError("warn_at_percent", .invalid, "1…99")) }
         var calendarID: Int?
         if let calendarKey = input.calendar {
-            calendarID = try await CalendarStore.load(where: "key = \(bind: calendarKey)", on: request.sql).first?.id
+            calendarID = try await CalendarStore.id(key: calendarKey, on: request.sql)
             if calendarID == nil { errors.append(FieldError("calendar", .unknownValue)) }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         if key == nil, try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: input.key!)").first() != nil {
             throw ZayavkaError.conflict(field: "key", value: input.key!)
         }
-        let defaultCalendar = try await CalendarStore.load(where: "is_default = \(bind: true)", on: request.sql).first!.id
+        let defaultCalendar = try await CalendarStore.id(on: request.sql)!
         let finalKey = key ?? input.key!
         let policyID = existingID
         let calendar = calendarID
@@ -264,12 +270,10 @@ enum WorkingTimeService {
                 }
             } else {
                 let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
-                try await sql.raw("""
-                    INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
-                    VALUES (\(bind: finalKey), \(bind: input.name!), \(bind: input.position ?? position),
-                            \(bind: try WorkingTimeJSON.encode(input.conditions ?? SLAConditions())), \(bind: try WorkingTimeJSON.encode(input.targets!)),
-                            \(bind: input.warnAtPercent ?? 80), \(bind: calendar ?? defaultCalendar), \(bind: input.active ?? true))
-                    """).run()
+                try await insertPolicy(SLAPolicy(key: finalKey, name: input.name!, conditions: input.conditions ?? SLAConditions(),
+                                                 targets: input.targets!.metrics, warnAtPercent: input.warnAtPercent ?? 80),
+                                       position: input.position ?? position, calendarID: calendar ?? defaultCalendar,
+                                       active: input.active ?? true, on: sql)
             }
         }
         request.services.sla.invalidate()
@@ -284,21 +288,25 @@ enum WorkingTimeService {
         try request.require(.manageConfiguration)
         let templates: [String: [SLAPolicy]] = ["seed000": SLATemplates.seed000, "seed002": SLATemplates.seed002, "seed003": SLATemplates.seed003]
         guard let policies = templates[name] else { throw ZayavkaError.notFound(entity: "sla_template", id: name) }
-        let defaultCalendar = try await CalendarStore.load(where: "is_default = \(bind: true)", on: request.sql).first!.id
+        let defaultCalendar = try await CalendarStore.id(on: request.sql)!
         try await request.write { db in
             let sql = db as! any SQLDatabase
             var position = try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
             for policy in policies where try await sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: policy.key)").first() == nil {
                 position += 10
-                try await sql.raw("""
-                    INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
-                    VALUES (\(bind: policy.key), \(bind: policy.name), \(bind: position), \(bind: try WorkingTimeJSON.encode(policy.conditions)),
-                            \(bind: try WorkingTimeJSON.encode(SLATargetsDTO(policy.targets))), \(bind: policy.warnAtPercent),
-                            \(bind: defaultCalendar), \(bind: true))
-                    """).run()
+                try await insertPolicy(policy, position: position, calendarID: defaultCalendar, active: true, on: sql)
             }
         }
         request.services.sla.invalidate()
         return try await listPolicies(request: request)
+    }
+
+    private static func insertPolicy(_ policy: SLAPolicy, position: Int, calendarID: Int, active: Bool, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
+            VALUES (\(bind: policy.key), \(bind: policy.name), \(bind: position), \(bind: try WorkingTimeJSON.encode(policy.conditions)),
+                    \(bind: try WorkingTimeJSON.encode(SLATargetsDTO(policy.targets))), \(bind: policy.warnAtPercent),
+                    \(bind: calendarID), \(bind: active))
+            """).run()
     }
 }

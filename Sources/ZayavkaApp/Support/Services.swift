@@ -64,29 +64,43 @@ extension Request {
     }
 }
 
-/// Statuses and intake fields change rarely and are read on every ticket write: cached briefly,
-/// and dropped at once when this instance changes them. Other instances see a change within `ttl`.
+/// Configuration that changes rarely and is read on hot paths: loaded at most every `ttl` seconds,
+/// and dropped at once when this instance changes it. Other instances see a change within `ttl`.
+final class RefreshingCache<Value: Sendable>: Sendable {
+    private let box = NIOLockedValueBox<(value: Value, loadedAt: Date)?>(nil)
+    private let ttl: TimeInterval
+
+    init(ttl: TimeInterval = 5) { self.ttl = ttl }
+
+    func value(_ load: () async throws -> Value) async throws -> Value {
+        if let current = box.withLockedValue({ $0 }), Date().timeIntervalSince(current.loadedAt) < ttl { return current.value }
+        let value = try await load()
+        box.withLockedValue { $0 = (value, Date()) }
+        return value
+    }
+
+    func invalidate() { box.withLockedValue { $0 = nil } }
+}
+
+/// Statuses and intake fields, read on every ticket write.
 final class CatalogCache: Sendable {
     struct Snapshot: Sendable {
         let workflow: StatusWorkflow
         let statuses: [StatusDefinition]
         let intake: [IntakeFieldDefinition]
-        let loadedAt: Date
     }
 
-    private let box = NIOLockedValueBox<Snapshot?>(nil)
-    private let ttl: TimeInterval = 5
+    private let cache = RefreshingCache<Snapshot>()
 
     func snapshot(_ db: any Database) async throws -> Snapshot {
-        if let current = box.withLockedValue({ $0 }), Date().timeIntervalSince(current.loadedAt) < ttl { return current }
-        let statuses = try await StatusRecord.query(on: db).sort(\.$position).all().compactMap(\.definition)
-        let intake = try await IntakeFieldRecord.query(on: db).filter(\.$active == true).sort(\.$position).all().map(\.definition)
-        let snapshot = Snapshot(workflow: StatusWorkflow(statuses: statuses), statuses: statuses, intake: intake, loadedAt: Date())
-        box.withLockedValue { $0 = snapshot }
-        return snapshot
+        try await cache.value {
+            let statuses = try await StatusRecord.query(on: db).sort(\.$position).all().compactMap(\.definition)
+            let intake = try await IntakeFieldRecord.query(on: db).filter(\.$active == true).sort(\.$position).all().map(\.definition)
+            return Snapshot(workflow: StatusWorkflow(statuses: statuses), statuses: statuses, intake: intake)
+        }
     }
 
-    func invalidate() { box.withLockedValue { $0 = nil } }
+    func invalidate() { cache.invalidate() }
 }
 
 /// Checked tokens, by hash, so a request costs no token query while the entry is fresh.
