@@ -41,20 +41,5 @@ func routes(_ app: Application) throws {
         Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: prometheusRegistry.emitToString()))
     }
 
-    app.get { req -> Response in
-        let ru = req.language == .ru
-        let html = HTML(
-            .head(.title("Zayavka"), .meta(.charset(.utf8)), .meta(.name("viewport"), .content("width=device-width, initial-scale=1"))),
-            .body(
-                .h1("Zayavka"),
-                .p(.text(ru ? "Служба поддержки работает." : "The help desk is running.")),
-                .ul(
-                    .li(.a(.href("/api/v1/openapi.json"), .text(ru ? "Документация API (OpenAPI)" : "API documentation (OpenAPI)"))),
-                    .li(.a(.href("/healthz"), .text(ru ? "Состояние" : "Health"))),
-                    .li(.a(.href("/metrics"), .text(ru ? "Метрики Prometheus" : "Prometheus metrics")))
-                )
-            )
-        )
-        return Response(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html.render()))
-    }
+    WebRoutes.register(app)
 }

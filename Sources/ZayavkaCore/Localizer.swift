@@ -79,9 +79,68 @@ public struct Localizer: Sendable {
         return forms.many
     }
 
-    static func formatBytes(_ bytes: Int, _ language: Language) -> String {
+    public static func formatBytes(_ bytes: Int, _ language: Language) -> String {
         let mib = Double(bytes) / 1_048_576
         let number = mib >= 1 ? String(format: "%.0f", mib) : String(format: "%.1f", mib)
         return language == .ru ? "\(number) МБ" : "\(number) MB"
+    }
+}
+
+// MARK: Names of the vocabulary, for pages and messages
+extension Localizer {
+    public func name(_ type: TicketType) -> String {
+        switch type {
+        case .question: pick("Вопрос", "Question")
+        case .suggestion: pick("Предложение", "Suggestion")
+        case .problem: pick("Проблема", "Problem")
+        case .incident: pick("Инцидент", "Incident")
+        case .task: pick("Задача", "Task")
+        }
+    }
+
+    public func name(_ priority: TicketPriority) -> String {
+        switch priority {
+        case .low: pick("Низкий", "Low")
+        case .normal: pick("Обычный", "Normal")
+        case .high: pick("Высокий", "High")
+        case .urgent: pick("Срочный", "Urgent")
+        }
+    }
+
+    public func name(_ channel: TicketChannel) -> String {
+        switch channel {
+        case .web: pick("Портал", "Portal")
+        case .email: pick("Почта", "Email")
+        case .phone: pick("Телефон", "Phone")
+        case .api: pick("API", "API")
+        case .widget: pick("Виджет", "Widget")
+        }
+    }
+
+    public func name(_ responsibility: Responsibility) -> String {
+        switch responsibility {
+        case .oursSoftware: pick("Наша: программа", "Ours: software")
+        case .oursServers: pick("Наша: серверы", "Ours: servers")
+        case .oursServices: pick("Наша: сервисы", "Ours: services")
+        case .customerHardware: pick("Клиента: оборудование", "Customer's: hardware")
+        case .customerNetwork: pick("Клиента: сеть", "Customer's: network")
+        case .customerOS: pick("Клиента: ОС", "Customer's: OS")
+        case .customerAntivirus: pick("Клиента: антивирус", "Customer's: antivirus")
+        case .customerOtherSoftware: pick("Клиента: другое ПО", "Customer's: other software")
+        }
+    }
+
+    public func name(_ urgency: Urgency) -> String {
+        pick("Срочность \(urgency.level)", "Urgency \(urgency.level)")
+    }
+
+    public func name(_ role: Role) -> String {
+        switch role {
+        case .customer: pick("Клиент", "Customer")
+        case .agent: pick("Специалист", "Agent")
+        case .dispatcher: pick("Диспетчер", "Dispatcher")
+        case .manager: pick("Руководитель", "Manager")
+        case .admin: pick("Администратор", "Administrator")
+        }
     }
 }

@@ -11,6 +11,8 @@ struct SignedIn: Sendable {
     let language: Language
     let name: String
     let organizationName: String?
+    /// Where dates are shown for this person (web pages); Moscow unless they chose otherwise.
+    var timeZone: TimeZone = WebTime.moscow
 
     var person: PersonRef { PersonRef(id: viewer.userID, name: name) }
     var organization: PersonRef? { viewer.organizationID.map { PersonRef(id: $0, name: organizationName ?? "") } }
@@ -31,11 +33,15 @@ extension Request {
         get throws { try signedIn.viewer }
     }
 
+    /// The signed-in person, or nil (web pages that also serve visitors).
+    var signedInIfAny: SignedIn? { storage[SignedInKey.self] }
+
     func setSignedIn(_ value: SignedIn) { storage[SignedInKey.self] = value }
 
-    /// The user's language, else the browser's, else the configured default (SPEC N2).
+    /// The user's language, else the one chosen on the sign-in page, else the browser's, else the configured default (SPEC N2).
     var language: Language {
         storage[SignedInKey.self]?.language
+            ?? cookies[WebCookies.language].flatMap { Language(rawValue: $0.string) }
             ?? Language.negotiate(acceptLanguage: headers.first(name: .acceptLanguage))
             ?? services.configuration.defaultLanguage
     }
@@ -111,6 +117,10 @@ struct APIErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
+            // People (not programs) who reach a page that does not exist get a page, in their language.
+            if !request.url.path.hasPrefix("/api/"), request.headers.first(name: .accept)?.contains("text/html") == true {
+                return WebErrorMiddleware.page(for: error, request: request)
+            }
             return Self.response(for: error, request: request)
         }
     }

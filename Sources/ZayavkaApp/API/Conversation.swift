@@ -36,7 +36,7 @@ enum ConversationService {
         }
     }
 
-    static func addComment(number: Int, input: CommentInput, request: Request) async throws -> CommentDTO {
+    static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, request: Request) async throws -> CommentDTO {
         let viewer = try request.viewer
         _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
         let isStaff = viewer.role.isStaff
@@ -50,7 +50,6 @@ enum ConversationService {
         let catalog = try await request.services.catalog.snapshot(request.database)
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
         let calendars = try await request.services.sla.setup(try request.sql).calendars
-        let source: TicketChannel = .api
 
         let commentID = try await request.write { db in
             let sql = db as! any SQLDatabase
@@ -140,82 +139,33 @@ enum ConversationService {
         if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit + 64 * 1024 {
             throw ZayavkaError.payloadTooLarge(limitBytes: limit)
         }
-        let store = request.services.files
-        let io = NonBlockingFileIO(threadPool: request.application.threadPool)
-        var finished: [(FileStore.Writer, String, String, String)] = []  // writer, filename, type, sha
-        var current: (FileStore.Writer, String, String)?
-        func cleanUp() {
-            current?.0.abort()
-            for item in finished { item.0.abort() }
-        }
-        do {
-            if let type = request.headers.contentType, type.type == "multipart", let boundary = type.parameters["boundary"] {
-                let parser = MultipartParser(boundary: boundary)
-                var events: [PartEvent] = []
-                var headers = HTTPHeaders()
-                parser.onHeader = { name, value in events.append(.header(name, value)) }
-                parser.onBody = { buffer in events.append(.body(buffer)) }
-                parser.onPartComplete = { events.append(.complete) }
-                for try await chunk in request.body {
-                    try parser.execute(chunk)
-                    for event in events {
-                        switch event {
-                        case .header(let name, let value): headers.add(name: name, value: value)
-                        case .body(let buffer):
-                            if current == nil {
-                                guard let disposition = headers.first(name: .contentDisposition),
-                                      let filename = Self.filename(fromDisposition: disposition) else { continue }
-                                let writer = try await store.makeWriter(io: io, eventLoop: request.eventLoop)
-                                current = (writer, filename, headers.first(name: .contentType) ?? "application/octet-stream")
-                            }
-                            try await current!.0.write(buffer)
-                            if current!.0.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
-                        case .complete:
-                            if let part = current {
-                                finished.append((part.0, part.1, part.2, try part.0.finish()))
-                                current = nil
-                            }
-                            headers = HTTPHeaders()
-                        }
-                    }
-                    events.removeAll(keepingCapacity: true)
-                }
-            } else {
-                let filename = (try? request.query.get(String.self, at: "filename"))
-                    ?? request.headers.first(name: .contentDisposition).flatMap(Self.filename(fromDisposition:))
-                guard let filename, !filename.isEmpty else { throw ZayavkaError.validation([FieldError("filename", .required)]) }
-                let writer = try await store.makeWriter(io: io, eventLoop: request.eventLoop)
-                current = (writer, filename, request.headers.first(name: .contentType) ?? "application/octet-stream")
-                for try await chunk in request.body {
-                    try await writer.write(chunk)
-                    if writer.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
-                }
-                finished.append((writer, filename, current!.2, try writer.finish()))
-                current = nil
-            }
-            guard !finished.isEmpty else { throw ZayavkaError.validation([FieldError("file", .required)]) }
-            let now = Date()
-            let records = finished.map { writer, filename, type, sha in
-                let record = AttachmentRecord()
-                record.publicID = UUID().uuidString.lowercased()
-                record.uploaderID = viewer.userID
-                record.filename = String(Self.safeFilename(filename).prefix(255))
-                record.contentType = String(type.prefix(200))
-                record.size = writer.size
-                record.sha256 = sha
-                record.storageKey = writer.key
-                record.createdAt = now
-                return record
-            }
-            try await request.write { db in for record in records { try await record.create(on: db) } }
+        if let type = request.headers.contentType, type.type == "multipart" {
+            let form = try await StreamedForm.receive(request, fileLimit: limit)
+            guard !form.files.isEmpty else { throw ZayavkaError.validation([FieldError("file", .required)]) }
+            let records = try await StreamedForm.record(form.files, uploaderID: viewer.userID, request: request)
             return AttachmentList(attachments: records.map(AttachmentDTO.init))
+        }
+        let filename = (try? request.query.get(String.self, at: "filename"))
+            ?? request.headers.first(name: .contentDisposition).flatMap(Self.filename(fromDisposition:))
+        guard let filename, !filename.isEmpty else { throw ZayavkaError.validation([FieldError("filename", .required)]) }
+        let io = NonBlockingFileIO(threadPool: request.application.threadPool)
+        let writer = try await request.services.files.makeWriter(io: io, eventLoop: request.eventLoop)
+        let file: ReceivedForm.File
+        do {
+            for try await chunk in request.body {
+                try await writer.write(chunk)
+                if writer.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
+            }
+            file = .init(writer: writer, field: "file", filename: filename,
+                         contentType: request.headers.first(name: .contentType) ?? "application/octet-stream", sha256: try writer.finish())
         } catch {
-            cleanUp()
+            writer.abort()
             throw error
         }
+        let records = try await StreamedForm.record([file], uploaderID: viewer.userID, request: request)
+        return AttachmentList(attachments: records.map(AttachmentDTO.init))
     }
 
-    private enum PartEvent { case header(String, String), body(ByteBuffer), complete }
 
     /// The filename of a Content-Disposition header, RFC 6266 / 5987 (`filename*=UTF-8''…`) first.
     static func filename(fromDisposition value: String) -> String? {

@@ -126,6 +126,9 @@ struct UserInput: Content {
         case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active"
     }
 
+    /// An empty input, filled in by the web forms.
+    init() {}
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         email = try c.decodeIfPresent(String.self, forKey: .email)
@@ -311,6 +314,9 @@ struct TicketPatchInput: Content {
         case subject, type, priority, urgency, responsibility, cause, status, fields
         case assigneeId = "assignee_id", groupId = "group_id", dueAt = "due_at"
     }
+
+    /// An empty patch, filled in by the web forms.
+    init() {}
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

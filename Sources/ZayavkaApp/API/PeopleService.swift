@@ -18,8 +18,10 @@ enum UserService {
     /// Failed sign-ins per email, to slow down password guessing: 10 failures lock that email for 15 minutes.
     static let failures = NIOLockedValueBox<[String: (count: Int, since: Date)]>([:])
 
-    static func issueToken(_ input: TokenRequest, request: Request) async throws -> Response {
-        let email = input.email.trimmingCharacters(in: .whitespaces).lowercased()
+    /// Checks an email and password, counting failures: the 11th try within 15 minutes is refused
+    /// without looking at the password. Used by the API's token endpoint and the web sign-in form.
+    static func verifyPassword(email rawEmail: String, password: String, request: Request) async throws -> UserRecord {
+        let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
         let now = Date()
         let locked = failures.withLockedValue { table -> Bool in
             if let entry = table[email], now.timeIntervalSince(entry.since) > 900 { table[email] = nil }
@@ -33,7 +35,7 @@ enum UserService {
         let user = try await UserRecord.query(on: request.database).filter(\.$email == email).first()
         var verified = false
         if let user, let hash = user.passwordHash, user.isActive, user.bannedAt == nil {
-            verified = (try? await request.password.async.verify(input.password, created: hash)) ?? false
+            verified = (try? await request.password.async.verify(password, created: hash)) ?? false
         }
         guard verified, let user else {
             failures.withLockedValue { table in
@@ -43,6 +45,12 @@ enum UserService {
             throw ZayavkaError.unauthenticated
         }
         failures.withLockedValue { $0[email] = nil }
+        return user
+    }
+
+    static func issueToken(_ input: TokenRequest, request: Request) async throws -> Response {
+        let user = try await verifyPassword(email: input.email, password: input.password, request: request)
+        let now = Date()
         if let days = input.expiresInDays, !(1...3650).contains(days) {
             throw ZayavkaError.validation([FieldError("expires_in_days", .invalid, "1…3650")])
         }

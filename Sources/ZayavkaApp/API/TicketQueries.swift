@@ -133,8 +133,34 @@ enum TicketQueries {
 
     /// Lists tickets with filters, a stable sort and keyset pagination; customers see only theirs.
     static func list(request: Request) async throws -> ListOf<TicketDTO> {
+        let params = (try? request.query.decode([String: String].self)) ?? [:]
+        let (rows, next) = try await page(params, request: request)
+        let catalog = try await request.services.catalog.snapshot(request.database)
         let viewer = try request.viewer
-        let query = request.query
+        let language = request.language
+        return ListOf(items: rows.map { $0.dto(viewer, catalog, language) }, nextCursor: next)
+    }
+
+    /// What a list's parameters mean: the conditions, the sort and the page.
+    struct ListSpec {
+        var conditions: [SQLQueryString]
+        var sort: SortKey
+        var descending: Bool
+        var limit: Int
+        var cursor: Cursor?
+    }
+
+    /// How many tickets match the filters of `params` (cursor and sort ignored).
+    static func count(_ params: [String: String], request: Request) async throws -> Int {
+        var spec = try parse(params, viewer: try request.viewer)
+        spec.cursor = nil
+        var statement: SQLQueryString = "SELECT COUNT(*) AS n FROM tickets t"
+        if !spec.conditions.isEmpty { statement += " WHERE " + spec.conditions.joined(separator: " AND ") }
+        return try await request.sql.raw(statement).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Parses list parameters (the API's query string; the web queues use the same names).
+    static func parse(_ params: [String: String], viewer: Viewer) throws -> ListSpec {
         var errors: [FieldError] = []
         var conditions: [SQLQueryString] = []
 
@@ -146,7 +172,7 @@ enum TicketQueries {
             }
         }
         func list(_ name: String) -> [String]? {
-            (try? query.get(String.self, at: name)).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            params[name].flatMap { $0.isEmpty ? nil : $0 }.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         }
         func ints(_ name: String) -> [Int]? {
             guard let values = list(name) else { return nil }
@@ -155,7 +181,7 @@ enum TicketQueries {
             return parsed
         }
         func date(_ name: String) -> Date? {
-            guard let raw = try? query.get(String.self, at: name) else { return nil }
+            guard let raw = params[name], !raw.isEmpty else { return nil }
             guard let value = try? Date(raw, strategy: .iso8601) else { errors.append(FieldError(name, .invalid)); return nil }
             return value
         }
@@ -183,35 +209,43 @@ enum TicketQueries {
         if let value = date("created_before") { conditions.append("t.created_at < \(bind: value)") }
         if let value = date("updated_after") { conditions.append("t.updated_at >= \(bind: value)") }
         if let value = date("updated_before") { conditions.append("t.updated_at < \(bind: value)") }
-        if let text = try? query.get(String.self, at: "q"), !text.isEmpty {
+        if let text = params["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let pattern = "%" + TextFolding.fold(text).replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             conditions.append("t.subject_folded LIKE \(bind: pattern) ESCAPE '\\'")
         }
         // Intake answers: field.<key>=value
-        if let all = try? query.decode([String: String].self) {
-            for (name, value) in all.sorted(by: { $0.key < $1.key }) where name.hasPrefix("field.") {
+        do {
+            for (name, value) in params.sorted(by: { $0.key < $1.key }) where name.hasPrefix("field.") && !value.isEmpty {
                 let key = String(name.dropFirst(6))
                 conditions.append("EXISTS (SELECT 1 FROM ticket_field_values f WHERE f.ticket_id = t.id AND f.key = \(bind: key) AND f.value = \(bind: value))")
             }
         }
 
-        let sortRaw = (try? query.get(String.self, at: "sort")) ?? "created_at"
-        let orderRaw = (try? query.get(String.self, at: "order")) ?? (sortRaw == "due" ? "asc" : "desc")
+        let sortRaw = params["sort"]?.nilIfEmpty ?? "created_at"
+        let orderRaw = params["order"]?.nilIfEmpty ?? (sortRaw == "due" ? "asc" : "desc")
         let sort = SortKey(rawValue: sortRaw)
         if sort == nil { errors.append(FieldError("sort", .unknownValue, SortKey.allCases.map(\.rawValue).joined(separator: ", "))) }
         if !["asc", "desc"].contains(orderRaw) { errors.append(FieldError("order", .unknownValue, "asc, desc")) }
         if sort == .due, orderRaw != "asc" { errors.append(FieldError("order", .unknownValue, "asc")) }
-        let limit = (try? query.get(Int.self, at: "limit")) ?? 25
+        let limit = params["limit"]?.nilIfEmpty.map { Int($0) ?? 0 } ?? 25
         if !(1...100).contains(limit) { errors.append(FieldError("limit", .invalid, "1…100")) }
         var cursor: Cursor?
-        if let raw = try? query.get(String.self, at: "cursor") {
+        if let raw = params["cursor"]?.nilIfEmpty {
             cursor = Cursor(encoded: raw)
             if cursor == nil { errors.append(FieldError("cursor", .invalid)) }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return ListSpec(conditions: conditions, sort: sort!, descending: orderRaw == "desc", limit: limit, cursor: cursor)
+    }
 
-        let descending = orderRaw == "desc"
+    /// One page of rows and the cursor of the next, for a viewer who may see them.
+    static func page(_ params: [String: String], request: Request) async throws -> (rows: [Row], next: String?) {
+        let spec = try parse(params, viewer: try request.viewer)
+        var conditions = spec.conditions
+        let sort: SortKey? = spec.sort
+        let descending = spec.descending
+        let limit = spec.limit
         let column: String = switch sort! {
         case .number: "t.number"
         case .createdAt: "t.created_at"
@@ -220,7 +254,7 @@ enum TicketQueries {
         case .due: "t.next_due_at"
         }
         let op = descending ? "<" : ">"
-        if let cursor {
+        if let cursor = spec.cursor {
             switch sort! {
             case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
             case .priority:
@@ -255,9 +289,6 @@ enum TicketQueries {
         let fetched = try await rows(statement, on: request.sql)
         let hasMore = fetched.count > limit
         let rows = Array(fetched.prefix(limit))
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        let language = request.language
-        let items = rows.map { $0.dto(viewer, catalog, language) }
         var next: String?
         if hasMore, let last = rows.last {
             let value: Double = switch sort! {
@@ -269,7 +300,7 @@ enum TicketQueries {
             }
             next = Cursor(v: value, n: last.number, z: sort! == .due && last.dueKey == nil ? true : nil).encoded
         }
-        return ListOf(items: items, nextCursor: next)
+        return (rows, next)
     }
 }
 

@@ -21,6 +21,10 @@ public struct AppConfiguration: Sendable {
     public var databaseSchema: String?
     /// Days after which a solved ticket closes by itself.
     public var autoCloseDays: Double
+    /// A browser session ends after this many hours without a request.
+    public var sessionIdleHours: Double
+    /// Whether session cookies carry `Secure` (sent over HTTPS only).
+    public var secureCookies: Bool
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -37,6 +41,8 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
         ("ZAYAVKA_AUTOCLOSE_DAYS", "days after which a solved ticket closes by itself (a later reply opens a new ticket)", "7"),
+        ("ZAYAVKA_SESSION_HOURS", "a web session ends after this many hours without activity", "12"),
+        ("ZAYAVKA_SECURE_COOKIES", "`true`/`false`: mark session cookies Secure (HTTPS only); by default true when ZAYAVKA_PUBLIC_URL is https", "auto"),
         ("ZAYAVKA_DATABASE_SCHEMA", "PostgreSQL schema for Zayavka's tables (created if missing)", "public"),
     ]
 
@@ -81,6 +87,21 @@ public struct AppConfiguration: Sendable {
                 problems.append("ZAYAVKA_AUTOCLOSE_DAYS=\(raw): expected days from 0 to 365")
             }
         }
+        var sessionHours = 12.0
+        if let raw = environment["ZAYAVKA_SESSION_HOURS"], !raw.isEmpty {
+            if let parsed = Double(raw), parsed > 0, parsed <= 24 * 90 { sessionHours = parsed } else {
+                problems.append("ZAYAVKA_SESSION_HOURS=\(raw): expected hours from 0 to 2160")
+            }
+        }
+        let publicURL = environment["ZAYAVKA_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+        var secureCookies = publicURL.lowercased().hasPrefix("https://")
+        if let raw = environment["ZAYAVKA_SECURE_COOKIES"], !raw.isEmpty, raw != "auto" {
+            switch raw.lowercased() {
+            case "true", "1", "yes": secureCookies = true
+            case "false", "0", "no": secureCookies = false
+            default: problems.append("ZAYAVKA_SECURE_COOKIES=\(raw): expected true, false or auto")
+            }
+        }
         if let password = environment["ZAYAVKA_ADMIN_PASSWORD"], !password.isEmpty, password.count < 8 {
             problems.append("ZAYAVKA_ADMIN_PASSWORD: at least 8 characters")
         }
@@ -92,11 +113,13 @@ public struct AppConfiguration: Sendable {
             bcryptCost: int("ZAYAVKA_BCRYPT_COST", 12, 4...31),
             maxAttachmentBytes: int("ZAYAVKA_MAX_ATTACHMENT_MB", 50, 1...4096) * 1_048_576,
             defaultLanguage: language,
-            publicURL: environment["ZAYAVKA_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080",
+            publicURL: publicURL,
             logFormat: format,
             tokenCacheSeconds: cacheSeconds,
             databaseSchema: schema,
-            autoCloseDays: autoCloseDays)
+            autoCloseDays: autoCloseDays,
+            sessionIdleHours: sessionHours,
+            secureCookies: secureCookies)
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return configuration
     }

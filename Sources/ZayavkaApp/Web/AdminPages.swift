@@ -1,0 +1,236 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+// MARK: Canned responses
+
+/// The team's stock phrases, editable by managers and admins.
+struct CannedListModel: Sendable {
+    struct Item: Sendable {
+        let id: Int
+        let title: String
+        let body: String
+        let position: Int
+    }
+
+    var items: [Item]
+    var editing: Item?
+    var errors: [String: String] = [:]
+}
+
+enum CannedView {
+    static func render(_ model: CannedListModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let editing = model.editing
+        return .group(
+            .h1(.t(l("Шаблоны ответов", "Canned responses"))),
+            .table(.class("list"), .id("canned-list"),
+                   .thead(.tr(.th(.t(l("Название", "Title"))), .th(.t(l("Текст", "Text"))), .th(.t("")))),
+                   .tbody(.forEach(model.items) { item in
+                       .tr(.td(.a(.href(SitePath.adminCanned.path + "?edit=\(item.id)"), .t(item.title))),
+                           .td(.t(item.body)),
+                           .td(.form(.method(.post), .action(SitePath.adminCannedDelete(item.id).path), Layout.csrfField(ctx),
+                                     .button(.type(.submit), .class("secondary"), .t(l("Удалить", "Delete"))))))
+                   })),
+            .form(
+                .class("card"), .method(.post), .action(SitePath.adminCannedSave.path), .id("canned-form"),
+                Layout.csrfField(ctx),
+                .h2(.t(editing == nil ? l("Новый шаблон", "New canned response") : l("Изменить шаблон", "Edit canned response"))),
+                .input(.type(.hidden), .name("id"), .attr("value", editing.map { String($0.id) } ?? "")),
+                Layout.row(l("Название", "Title"), for: "canned-title", error: model.errors["title"],
+                           .input(.type(.text), .name("title"), .id("canned-title"), .attr("value", editing?.title ?? ""), .required(true))),
+                Layout.row(l("Текст", "Text"), for: "canned-body", error: model.errors["body"],
+                           .textarea(.name("body"), .id("canned-body"), .required(true), .rows(4), .t(editing?.body ?? ""))),
+                .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
+            )
+        )
+    }
+}
+
+enum CannedController {
+    static func requireManager(_ request: Request) throws {
+        let signedIn = try QueueController.requireStaff(request)
+        guard [.manager, .admin].contains(signedIn.viewer.role) else { throw ZayavkaError.forbidden(reason: "managers only") }
+    }
+
+    static func items(_ request: Request) async throws -> [CannedListModel.Item] {
+        try await request.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
+            .init(id: try $0.decode(column: "id", as: Int.self), title: try $0.decode(column: "title", as: String.self),
+                  body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self))
+        }
+    }
+
+    static func list(_ request: Request) async throws -> Response {
+        try requireManager(request)
+        let items = try await items(request)
+        let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
+        let ctx = PageContext(request)
+        let model = CannedListModel(items: items, editing: items.first { $0.id == editID })
+        return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, CannedView.render(model, ctx))
+    }
+
+    static func save(_ request: Request) async throws -> Response {
+        try requireManager(request)
+        let form = try await WebForms.read(request)
+        let title = form.text("title") ?? ""
+        let body = form.text("body") ?? ""
+        let id = form.text("id").flatMap(Int.init)
+        var errors: [String: String] = [:]
+        let ctx = PageContext(request)
+        if title.isEmpty { errors["title"] = ctx.l.localizer.fieldMessage(FieldError("title", .required)) }
+        if title.count > 200 { errors["title"] = ctx.l.localizer.fieldMessage(FieldError("title", .tooLong, "200")) }
+        if body.isEmpty { errors["body"] = ctx.l.localizer.fieldMessage(FieldError("body", .required)) }
+        if body.count > 10_000 { errors["body"] = ctx.l.localizer.fieldMessage(FieldError("body", .tooLong, "10000")) }
+        guard errors.isEmpty else {
+            let items = try await items(request)
+            let editing = CannedListModel.Item(id: id ?? 0, title: title, body: body, position: 0)
+            return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, status: .unprocessableEntity,
+                                 CannedView.render(CannedListModel(items: items, editing: id == nil ? nil : editing, errors: errors), ctx))
+        }
+        let now = Date()
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            if let id {
+                try await sql.raw("UPDATE canned_responses SET title = \(bind: title), body = \(bind: body), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+            } else {
+                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 1 AS p FROM canned_responses").first()?.decode(column: "p", as: Int.self) ?? 1
+                try await sql.raw("""
+                    INSERT INTO canned_responses (title, body, position, created_at, updated_at)
+                    VALUES (\(bind: title), \(bind: body), \(bind: position), \(bind: now), \(bind: now))
+                    """).run()
+            }
+        }
+        return request.redirect(to: SitePath.adminCanned.path + "?notice=saved")
+    }
+
+    static func delete(_ request: Request) async throws -> Response {
+        try requireManager(request)
+        _ = try await WebForms.read(request)
+        guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
+        try await request.write { db in
+            try await (db as! any SQLDatabase).raw("DELETE FROM canned_responses WHERE id = \(bind: id)").run()
+        }
+        return request.redirect(to: SitePath.adminCanned.path + "?notice=deleted")
+    }
+}
+
+// MARK: Users
+
+struct UsersModel: Sendable {
+    struct Item: Sendable {
+        let id: Int
+        let name: String
+        let email: String
+        let role: Role
+        let organization: String?
+        let organizationID: Int?
+        let phone: String?
+        let isActive: Bool
+    }
+
+    var items: [Item]
+    var editing: Item?
+    var organizations: [QueueModel.Option]
+    var errors: [String: String] = [:]
+}
+
+enum UsersView {
+    static func render(_ model: UsersModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let e = model.editing
+        return .group(
+            .h1(.t(l("Пользователи", "Users"))),
+            .table(.class("list"), .id("users"),
+                   .thead(.tr(.th(.t(l("Имя", "Name"))), .th(.t(l("Почта", "Email"))), .th(.t(l("Роль", "Role"))),
+                              .th(.class("wide-only"), .t(l("Организация", "Organization"))), .th(.t(l("Активен", "Active"))))),
+                   .tbody(.forEach(model.items) { user in
+                       .tr(.td(.a(.href(SitePath.adminUsers.path + "?edit=\(user.id)"), .t(user.name))), .td(.t(user.email)),
+                           .td(.t(l.localizer.name(user.role))), .td(.class("wide-only"), .t(user.organization ?? "—")),
+                           .td(.t(user.isActive ? l("да", "yes") : l("нет", "no"))))
+                   })),
+            .form(
+                .class("card"), .method(.post), .action(SitePath.adminUserSave.path), .id("user-form"),
+                Layout.csrfField(ctx),
+                .h2(.t(e == nil ? l("Новый пользователь", "New user") : l("Изменить пользователя", "Edit user"))),
+                .unwrap(model.errors["_form"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+                .input(.type(.hidden), .name("id"), .attr("value", e.map { String($0.id) } ?? "")),
+                Layout.row(l("Имя", "Name"), for: "u-name", error: model.errors["name"],
+                           .input(.type(.text), .name("name"), .id("u-name"), .attr("value", e?.name ?? ""), .required(true))),
+                Layout.row(l("Почта", "Email"), for: "u-email", error: model.errors["email"],
+                           .input(.type(.email), .name("email"), .id("u-email"), .attr("value", e?.email ?? ""), .required(true))),
+                Layout.row(l("Роль", "Role"), for: "u-role", error: model.errors["role"],
+                           .select(.attr("name", "role"), .id("u-role"), .forEach(Role.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == (e?.role ?? .customer)) })),
+                Layout.row(l("Организация", "Organization"), for: "u-org", error: model.errors["organization_id"],
+                           .select(.attr("name", "organization_id"), .id("u-org"), .opt("", "—"),
+                                   .forEach(model.organizations) { .opt($0.value, $0.label, selected: $0.value == e?.organizationID.map(String.init)) })),
+                Layout.row(l("Телефон", "Phone"), for: "u-phone", error: model.errors["phone"],
+                           .input(.type(.tel), .name("phone"), .id("u-phone"), .attr("value", e?.phone ?? ""))),
+                Layout.row(l("Пароль", "Password"), for: "u-password", hint: l("Не меньше 8 символов; пусто — не менять.", "At least 8 characters; leave empty to keep."),
+                           error: model.errors["password"],
+                           .input(.type(.password), .name("password"), .id("u-password"), .attribute(named: "autocomplete", value: "new-password"))),
+                .div(.class("field"), .element(named: "label", nodes: [
+                    .input(.type(.checkbox), .name("is_active"), .value("1"), .checked(e?.isActive ?? true)), .t(" " + l("Активен", "Active")),
+                ])),
+                .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
+            )
+        )
+    }
+}
+
+enum UsersController {
+    static func requireAdmin(_ request: Request) throws {
+        let signedIn = try QueueController.requireStaff(request)
+        guard signedIn.viewer.role.can(.manageUsers) else { throw ZayavkaError.forbidden(reason: "admins only") }
+    }
+
+    static func model(_ request: Request, editID: Int?) async throws -> UsersModel {
+        let items: [UsersModel.Item] = try await request.sql.raw("""
+            SELECT u.id, u.name, u.email, u.role, u.phone, u.is_active, u.organization_id, o.name AS org
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id ORDER BY u.role <> 'customer' DESC, u.name LIMIT 500
+            """).all().map {
+            .init(id: try $0.decode(column: "id", as: Int.self), name: try $0.decode(column: "name", as: String.self),
+                  email: try $0.decode(column: "email", as: String.self), role: Role(rawValue: try $0.decode(column: "role", as: String.self)) ?? .customer,
+                  organization: try $0.decode(column: "org", as: String?.self), organizationID: try $0.decode(column: "organization_id", as: Int?.self),
+                  phone: try $0.decode(column: "phone", as: String?.self), isActive: try $0.decode(column: "is_active", as: Bool.self))
+        }
+        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueueController.organizationOptions(request: request))
+    }
+
+    static func list(_ request: Request) async throws -> Response {
+        try requireAdmin(request)
+        let model = try await model(request, editID: request.query[String.self, at: "edit"].flatMap(Int.init))
+        let ctx = PageContext(request)
+        return Layout.render(ctx.l("Пользователи", "Users"), ctx, UsersView.render(model, ctx))
+    }
+
+    /// Creates or edits a person through the same rules as the API (`UserService`).
+    static func save(_ request: Request) async throws -> Response {
+        try requireAdmin(request)
+        let form = try await WebForms.read(request)
+        let id = form.text("id").flatMap(Int.init)
+        var input = UserInput()
+        input.email = form.text("email")
+        input.name = form.text("name")
+        input.role = form.text("role").flatMap(Role.init(rawValue:))
+        input.phone = .some(form.text("phone"))
+        input.organizationId = .some(form.text("organization_id").flatMap(Int.init))
+        input.password = form.value("password")?.nilIfEmpty
+        input.isActive = form.value("is_active") == "1"
+        let ctx = PageContext(request)
+        do {
+            if let id { _ = try await UserService.update(id: id, input, request: request) } else { _ = try await UserService.create(input, request: request) }
+            return request.redirect(to: SitePath.adminUsers.path + "?notice=saved")
+        } catch let error as ZayavkaError {
+            var model = try await model(request, editID: id)
+            if case .validation(let problems) = error {
+                for problem in problems { model.errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+            } else {
+                model.errors["_form"] = ctx.l.localizer.message(for: error)
+            }
+            if model.editing == nil, id != nil { throw error }
+            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Plot
+import ZayavkaCore
+
+/// A ticket's conversation as one timeline: replies, internal notes (visibly different), their
+/// files with image previews, and the system events folded in between.
+struct TimelineModel: Sendable {
+    enum Entry: Sendable {
+        case comment(CommentDTO)
+        case event(EventDTO)
+
+        var at: Date {
+            switch self {
+            case .comment(let c): c.createdAt
+            case .event(let e): e.createdAt
+            }
+        }
+    }
+
+    var entries: [Entry]
+    /// Status names and people's names, to describe events in words.
+    var statusNames: [String: String]
+    var peopleNames: [Int: String]
+
+    /// Merges comments and events in time order; events that only announce a comment are dropped
+    /// (the comment itself is shown), and so are the creation's own field settings.
+    init(comments: [CommentDTO], events: [EventDTO], statusNames: [String: String], peopleNames: [Int: String]) {
+        let shown = events.filter { ![EventKind.commentAdded.rawValue, EventKind.noteAdded.rawValue, EventKind.attachmentAdded.rawValue].contains($0.kind) }
+        entries = (comments.map(Entry.comment) + shown.map(Entry.event)).enumerated()
+            .sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        self.statusNames = statusNames
+        self.peopleNames = peopleNames
+    }
+}
+
+enum TimelineView {
+    static func render(_ model: TimelineModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .div(
+            .class("thread"), .id("timeline"),
+            .forEach(model.entries) { entry in
+                switch entry {
+                case .comment(let comment): self.comment(comment, l)
+                case .event(let event): self.event(event, model, l)
+                }
+            }
+        )
+    }
+
+    static func comment(_ comment: CommentDTO, _ l: L) -> Node<HTML.BodyContext> {
+        .element(named: "article", nodes: [
+            .class(comment.public ? "entry reply" : "entry note"),
+            .attr("id", "comment-\(comment.id)"),
+            .div(.class("meta"),
+                 .strong(.t(comment.author?.name ?? l("Система", "System"))),
+                 .unwrap(comment.public ? nil : l("Внутренняя заметка", "Internal note")) { .span(.class("badge"), .t($0)) },
+                 .element(named: "time", nodes: [.attr("datetime", l.iso(comment.createdAt)), .t(l.dateTime(comment.createdAt))]),
+                 .span(.class("muted"), .t(l.localizer.name(comment.source)))),
+            .div(.class("body"), .t(comment.body)),
+            .if(!comment.attachments.isEmpty, files(comment.attachments, l)),
+        ])
+    }
+
+    static func files(_ files: [AttachmentDTO], _ l: L) -> Node<HTML.BodyContext> {
+        .div(.class("files"), .forEach(files) { file in
+            let href = SitePath.file(file.id).path
+            if file.contentType.lowercased().hasPrefix("image/"), ["image/png", "image/jpeg", "image/gif", "image/webp"].contains(file.contentType.lowercased()) {
+                return .a(.href(href), .attr("target", "_blank"), .attr("rel", "noopener"),
+                          .img(.src(href), .attr("alt", file.filename), .attribute(named: "loading", value: "lazy")),
+                          .t(file.filename + " · " + l.fileSize(file.size)))
+            }
+            return .a(.href(href), .attr("download", file.filename), .t("📎 " + file.filename + " · " + l.fileSize(file.size)))
+        })
+    }
+
+    static func event(_ event: EventDTO, _ model: TimelineModel, _ l: L) -> Node<HTML.BodyContext> {
+        .div(.class("entry event"),
+             .element(named: "time", nodes: [.attr("datetime", l.iso(event.createdAt)), .t(l.dateTime(event.createdAt))]),
+             .t(" · " + (event.actor?.name ?? l("Система", "System")) + ": " + describe(event, model, l)))
+    }
+
+    static func describe(_ event: EventDTO, _ model: TimelineModel, _ l: L) -> String {
+        func status(_ key: String?) -> String { key.map { model.statusNames[$0] ?? $0 } ?? "—" }
+        func person(_ id: String?) -> String { id.flatMap(Int.init).flatMap { model.peopleNames[$0] } ?? (id == nil ? l("никто", "nobody") : "#\(id!)") }
+        switch EventKind(rawValue: event.kind) {
+        case .created: return l("создал(а) заявку", "filed the ticket")
+        case .statusChanged: return l("статус «\(status(event.before))» → «\(status(event.after))»", "status “\(status(event.before))” → “\(status(event.after))”")
+        case .assigned: return l("ответственный: \(person(event.before)) → \(person(event.after))", "assignee: \(person(event.before)) → \(person(event.after))")
+        case .slaWarning: return l("срок SLA скоро истекает (\(event.field ?? ""))", "SLA target is close (\(event.field ?? ""))")
+        case .slaBreached: return l("срок SLA нарушен (\(event.field ?? ""))", "SLA target breached (\(event.field ?? ""))")
+        default:
+            let field = fieldName(event.field ?? "", l)
+            return l("\(field): «\(event.before ?? "—")» → «\(event.after ?? "—")»", "\(field): “\(event.before ?? "—")” → “\(event.after ?? "—")”")
+        }
+    }
+
+    static func fieldName(_ field: String, _ l: L) -> String {
+        switch field {
+        case "subject": l("тема", "subject")
+        case "type": l("тип", "type")
+        case "priority": l("приоритет", "priority")
+        case "urgency": l("срочность", "urgency")
+        case "responsibility": l("ответственность", "responsibility")
+        case "cause": l("причина", "cause")
+        case "group_id": l("группа", "group")
+        case "due_at": l("срок", "due date")
+        default: field.hasPrefix("fields.") ? String(field.dropFirst(7)) : field
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Plot
+import Vapor
+import ZayavkaCore
+
+/// What every page needs besides its own model: words, who is reading, the form token, where we are.
+struct PageContext: Sendable {
+    let l: L
+    let signedIn: SignedIn?
+    let csrf: String
+    let path: String
+    let now: Date
+    /// A one-line confirmation or warning shown above the content.
+    var notice: Notice?
+    /// The largest file a form accepts.
+    var maxFileBytes = 50 * 1_048_576
+
+    struct Notice: Sendable {
+        let text: String
+        let isError: Bool
+    }
+
+    init(l: L, signedIn: SignedIn?, csrf: String, path: String, now: Date = Date(), notice: Notice? = nil) {
+        self.l = l
+        self.signedIn = signedIn
+        self.csrf = csrf
+        self.path = path
+        self.now = now
+        self.notice = notice
+    }
+
+    init(_ request: Request) {
+        let signedIn = request.signedInIfAny
+        self.init(l: L(request.language, timeZone: signedIn?.timeZone ?? WebTime.moscow), signedIn: signedIn,
+                  csrf: request.csrfToken, path: request.url.path)
+        if let key = request.query[String.self, at: "notice"] { notice = Notices.text(key, l) }
+        maxFileBytes = request.services.configuration.maxAttachmentBytes
+    }
+
+    var isStaff: Bool { signedIn?.viewer.role.isStaff ?? false }
+}
+
+/// Short messages shown after a redirect (`?notice=key`), so nothing user-written travels in URLs.
+enum Notices {
+    static func text(_ key: String, _ l: L) -> PageContext.Notice? {
+        switch key {
+        case "created": .init(text: l("Заявка создана.", "The request has been filed."), isError: false)
+        case "replied": .init(text: l("Ответ отправлен.", "Your reply has been sent."), isError: false)
+        case "noted": .init(text: l("Внутренняя заметка добавлена.", "Internal note added."), isError: false)
+        case "saved": .init(text: l("Изменения сохранены.", "Changes saved."), isError: false)
+        case "solved": .init(text: l("Спасибо! Заявка отмечена как решённая.", "Thank you! The request is marked as solved."), isError: false)
+        case "reopened": .init(text: l("Заявка снова открыта, мы займёмся ею.", "The request is open again; we are on it."), isError: false)
+        case "signed-out": .init(text: l("Вы вышли.", "You have signed out."), isError: false)
+        case "expired": .init(text: l("Сеанс истёк. Войдите снова.", "Your session has expired. Please sign in again."), isError: true)
+        case "deleted": .init(text: l("Удалено.", "Deleted."), isError: false)
+        case "bulk": .init(text: l("Выбранные заявки изменены.", "The selected tickets have been updated."), isError: false)
+        default: nil
+        }
+    }
+}
+
+/// The frame of every page: header with navigation and language switch, notice, content.
+enum Layout {
+    static func render(_ title: String, _ ctx: PageContext, status: HTTPResponseStatus = .ok,
+                       _ content: Node<HTML.BodyContext>) -> Response {
+        let html = document(title, ctx, content)
+        return Response(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html))
+    }
+
+    static func document(_ title: String, _ ctx: PageContext, _ content: Node<HTML.BodyContext>) -> String {
+        let l = ctx.l
+        let html = HTML(
+            .attribute(named: "lang", value: l.language.rawValue),
+            .head(
+                .meta(.charset(.utf8)),
+                .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
+                .element(named: "title", nodes: [.t(title + " · Zayavka")]),
+                .link(.rel(.stylesheet), .href(SitePath.asset("app.css").path + "?v=\(Assets.version)")),
+                .script(.src(SitePath.asset("app.js").path + "?v=\(Assets.version)"), .defer())
+            ),
+            .body(
+                .class(ctx.isStaff ? "staff" : "customer"),
+                header(ctx),
+                .element(named: "main", nodes: [
+                    .unwrap(ctx.notice) { notice in
+                        .div(.class(notice.isError ? "notice error" : "notice"), .attr("role", notice.isError ? "alert" : "status"), .t(notice.text))
+                    },
+                    content,
+                ])
+            )
+        )
+        return html.render()
+    }
+
+    static func csrfField(_ ctx: PageContext) -> Node<HTML.FormContext> {
+        .input(.type(.hidden), .name("_csrf"), .attr("value", ctx.csrf))
+    }
+
+    private static func header(_ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        var links: [(String, String)] = []
+        if let signedIn = ctx.signedIn {
+            if signedIn.viewer.role.isStaff {
+                links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket"))]
+                if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
+                    links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
+                }
+                if signedIn.viewer.role.can(.manageUsers) { links.append((SitePath.adminUsers.path, l("Пользователи", "Users"))) }
+            } else {
+                links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]
+            }
+        }
+        return .header(
+            .class("top"),
+            .a(.class("brand"), .href(SitePath.home.path), .t(l("Заявка", "Zayavka"))),
+            .nav(.forEach(links) { link in
+                .a(.href(link.0), .class(ctx.path.hasPrefix(link.0) ? "current" : ""), .t(link.1))
+            }),
+            .div(
+                .class("who"),
+                .form(
+                    .class("lang"), .method(.post), .action(SitePath.language.path),
+                    csrfField(ctx),
+                    .input(.type(.hidden), .name("back"), .attr("value", ctx.path)),
+                    .button(.type(.submit), .name("lang"), .value("ru"), .class(l.language == .ru ? "on" : ""), .attr("lang", "ru"), .t("Русский")),
+                    .button(.type(.submit), .name("lang"), .value("en"), .class(l.language == .en ? "on" : ""), .attr("lang", "en"), .t("English"))
+                ),
+                .unwrap(ctx.signedIn) { signedIn in
+                    .form(
+                        .method(.post), .action(SitePath.signOut.path),
+                        csrfField(ctx),
+                        .span(.class("name"), .t(signedIn.name)),
+                        .button(.type(.submit), .class("link"), .id("sign-out"), .t(l("Выйти", "Sign out")))
+                    )
+                }
+            )
+        )
+    }
+
+    /// A labelled form row.
+    static func row<C: HTML.BodyContext>(_ label: String, for id: String, hint: String? = nil, error: String? = nil,
+                                         _ control: Node<HTML.BodyContext>) -> Node<C> {
+        let nodes: [Node<HTML.BodyContext>] = [
+            .class(error == nil ? "field" : "field invalid"),
+            .element(named: "label", nodes: [.attr("for", id), .t(label)]),
+            control,
+            .unwrap(hint) { .p(.class("hint"), .t($0)) },
+            .unwrap(error) { .p(.class("error"), .attr("id", id + "-error"), .t($0)) },
+        ]
+        return .element(named: "div", nodes: nodes)
+    }
+}

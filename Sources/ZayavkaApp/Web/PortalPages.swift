@@ -1,0 +1,340 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+// MARK: My requests
+
+/// The customer's list of requests: model.
+struct PortalListModel: Sendable {
+    struct Item: Sendable {
+        let number: Int
+        let subject: String
+        let statusKey: String
+        let statusName: String
+        let updatedAt: Date
+    }
+
+    var items: [Item]
+    var total: Int
+    var nextCursor: String?
+    var showAll: Bool
+}
+
+enum PortalListView {
+    static func render(_ model: PortalListModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .group(
+            .div(.class("actions"),
+                 .h1(.t(l("Мои заявки", "My requests"))),
+                 .a(.class("btn primary"), .href(SitePath.portalNew.path), .id("new-request"), .t(l("Новая заявка", "New request")))),
+            .p(.class("muted"), .id("request-count"), .t(l.tickets(model.total)),
+               .t(" · "),
+               model.showAll
+                   ? .a(.href(SitePath.portal.path), .t(l("только открытые", "open only")))
+                   : .a(.href(SitePath.portal.path + "?all=1"), .t(l("показать все, включая закрытые", "show all, including closed")))),
+            model.items.isEmpty
+                ? .div(.class("card"), .p(.t(l("Заявок пока нет.", "No requests yet."))))
+                : .table(
+                    .class("list"), .id("requests"),
+                    .thead(.tr(.th(.t("№")), .th(.t(l("Тема", "Subject"))), .th(.t(l("Статус", "Status"))),
+                               .th(.t(l("Обновлена", "Updated"))))),
+                    .tbody(.forEach(model.items) { item in
+                        .tr(.td(.t(String(item.number))),
+                            .td(.a(.href(SitePath.portalRequest(item.number).path), .t(item.subject))),
+                            .td(.span(.class("badge \(item.statusKey)"), .t(item.statusName))),
+                            .td(.t(l.dateTime(item.updatedAt))))
+                    })),
+            .unwrap(model.nextCursor) { cursor in
+                .p(.class("pager"), .a(.href(SitePath.portal.path + "?cursor=\(cursor)" + (model.showAll ? "&all=1" : "")), .t(l("Дальше →", "More →"))))
+            }
+        )
+    }
+}
+
+// MARK: New request
+
+/// The new-request form: what was typed (kept on errors) and what is wrong with it.
+struct RequestFormModel: Sendable {
+    var subject = ""
+    var body = ""
+    var type = TicketType.question
+    var urgency: Int?
+    var fields: [String: String] = [:]
+    var errors: [String: String] = [:]
+    var intake: [IntakeFieldDefinition]
+    var hadFiles = false
+}
+
+enum RequestFormView {
+    static func render(_ model: RequestFormModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .group(
+            .h1(.t(l("Новая заявка", "New request"))),
+            .if(!model.errors.isEmpty, .div(.class("errors"), .attr("role", "alert"), .id("form-errors"),
+                                            .t(l("Проверьте выделенные поля.", "Please check the highlighted fields.")),
+                                            .if(model.hadFiles, .t(" " + l("Файлы нужно приложить ещё раз.", "Please attach the files again."))))),
+            .form(
+                .class("card"), .method(.post), .action(SitePath.portalNew.path), .enctype(.multipartData), .id("request-form"),
+                .attribute(named: "data-validate", value: "1"),
+                Layout.csrfField(ctx),
+                Layout.row(l("Тема", "Subject"), for: "subject", error: model.errors["subject"],
+                           .input(.type(.text), .name("subject"), .id("subject"), .attr("value", model.subject), .required(true),
+                                  .attribute(named: "maxlength", value: String(TicketLimits.subjectMaxLength)))),
+                Layout.row(l("Тип обращения", "Kind of request"), for: "type", error: model.errors["type"],
+                           .select(.attr("name", "type"), .id("type"), .forEach([TicketType.question, .problem, .suggestion]) { type in
+                               .opt(type.rawValue, l.localizer.name(type), selected: type == model.type)
+                           })),
+                .fieldset(
+                    .class("field" + (model.errors["urgency"] == nil ? "" : " invalid")),
+                    .element(named: "legend", nodes: [.t(l("Насколько это срочно?", "How urgent is it?"))]),
+                    .forEach(Urgency.all) { urgency in
+                        .div(.element(named: "label", nodes: [
+                            .input(.type(.radio), .name("urgency"), .value(String(urgency.level)), .checked(model.urgency == urgency.level)),
+                            .strong(.t(" \(urgency.level) — ")), .t(urgency.definition(l.language)),
+                        ]))
+                    }
+                ),
+                .forEach(model.intake.filter(\.customerVisible)) { field in
+                    IntakeInputs.row(field, value: model.fields[field.key] ?? "", error: model.errors["fields." + field.key], l)
+                },
+                Layout.row(l("Описание", "Description"), for: "body", error: model.errors["body"],
+                           .textarea(.name("body"), .id("body"), .required(true), .rows(8), .t(model.body))),
+                Layout.row(l("Файлы", "Files"), for: "files",
+                           hint: l("Скриншоты, документы — до \(l.fileSize(ctx.maxFileBytes)) каждый.", "Screenshots, documents: up to \(l.fileSize(ctx.maxFileBytes)) each."),
+                           .input(.type(.file), .name("files"), .id("files"), .multiple(true))),
+                .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("submit-request"), .t(l("Отправить заявку", "Send request"))))
+            )
+        )
+    }
+}
+
+/// Form controls for the team's intake questions, with client-side checks mirroring the server's.
+enum IntakeInputs {
+    static func row<C: HTML.BodyContext>(_ field: IntakeFieldDefinition, value: String, error: String?, _ l: L, name: String? = nil) -> Node<C> {
+        let id = "field-" + field.key
+        let inputName = name ?? "fields." + field.key
+        let label = field.label(l.language) + (field.required ? " *" : "")
+        let control: Node<HTML.BodyContext>
+        switch field.kind {
+        case .multiline:
+            control = .textarea(.name(inputName), .id(id), .required(field.required), .rows(3), .t(value))
+        case .choice:
+            control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
+                              .opt("", l("— выберите —", "— choose —")),
+                              .forEach(field.options) { option in .opt(option, option, selected: option == value) })
+        case .boolean:
+            control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
+                              .opt("", "—"),
+                              .opt("true", l("Да", "Yes"), selected: value == "true"),
+                              .opt("false", l("Нет", "No"), selected: value == "false"))
+        case .phone:
+            control = .input(.type(.tel), .name(inputName), .id(id), .attr("value", value), .required(field.required),
+                             .attribute(named: "data-pattern", value: #"^[+0-9 ()\-]{5,25}$"#),
+                             .attr("data-message", l("Введите телефон: цифры, +, скобки, дефис.", "Enter a phone number: digits, +, brackets, dashes.")))
+        case .url:
+            control = .input(.type(.url), .name(inputName), .id(id), .attr("value", value), .required(field.required))
+        case .number:
+            control = .input(.type(.text), .name(inputName), .id(id), .attr("value", value), .required(field.required),
+                             .attribute(named: "inputmode", value: "decimal"), .attribute(named: "data-pattern", value: #"^-?[0-9]+([.,][0-9]+)?$"#),
+                             .attr("data-message", l("Введите число.", "Enter a number.")))
+        case .text:
+            control = .input(.type(.text), .name(inputName), .id(id), .attr("value", value), .required(field.required))
+        }
+        return Layout.row(label, for: id, error: error, control)
+    }
+
+    /// `fields.<key>` values of a form.
+    static func values(_ form: ReceivedForm, _ intake: [IntakeFieldDefinition], prefix: String = "fields.") -> [String: String] {
+        var values: [String: String] = [:]
+        for field in intake { if let value = form.text(prefix + field.key) { values[field.key] = value } }
+        return values
+    }
+}
+
+// MARK: One request
+
+/// A customer's request page: the public conversation only.
+struct PortalRequestModel: Sendable {
+    let ticket: TicketDTO
+    let statusCategory: StatusCategory?
+    let timeline: TimelineModel
+    let intake: [IntakeFieldDefinition]
+    var replyError: String?
+    var replyText = ""
+}
+
+enum PortalRequestView {
+    static func render(_ model: PortalRequestModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let ticket = model.ticket
+        let category = model.statusCategory
+        return .group(
+            .h1(.t("№\(ticket.number) · " + ticket.subject)),
+            .p(.span(.class("badge \(ticket.status)"), .id("status"), .t(ticket.statusName)),
+               .span(.class("muted"), .t("  " + l("Создана", "Filed") + " " + l.dateTime(ticket.createdAt) + " · "
+                                         + l("обновлена", "updated") + " " + l.dateTime(ticket.updatedAt)))),
+            .if(!ticket.fields.isEmpty, .div(.class("card side"), .element(named: "dl", nodes: model.intake.filter { ticket.fields[$0.key] != nil }.flatMap { field in
+                [Node<HTML.BodyContext>.element(named: "dt", nodes: [.t(field.label(l.language))]),
+                 .element(named: "dd", nodes: [.t(ticket.fields[field.key] ?? "")])]
+            }))),
+            TimelineView.render(model.timeline, ctx),
+            .if(category == .solved, .div(
+                .class("card"), .id("solution-check"),
+                .p(.t(l("Мы считаем, что вопрос решён. Это так?", "We think this is solved. Is it?"))),
+                .div(.class("actions"),
+                     .form(.method(.post), .action(SitePath.portalSolved(ticket.number).path), Layout.csrfField(ctx),
+                           .button(.type(.submit), .class("primary"), .id("confirm-solved"), .t(l("Да, решено", "Yes, it is solved")))),
+                     .form(.method(.post), .action(SitePath.portalReopen(ticket.number).path), Layout.csrfField(ctx),
+                           .button(.type(.submit), .class("secondary"), .id("reopen"), .t(l("Нет, не решено", "No, it is not solved"))))))),
+            .if(category != .closed, .form(
+                .class("composer"), .method(.post), .action(SitePath.portalReply(ticket.number).path), .enctype(.multipartData), .id("reply-form"),
+                Layout.csrfField(ctx),
+                .h2(.t(l("Ответить", "Reply"))),
+                .unwrap(model.replyError) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+                .textarea(.name("body"), .id("reply-body"), .required(true), .rows(5), .attr("aria-label", l("Текст ответа", "Reply text")), .t(model.replyText)),
+                .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files")))),
+                .div(.class("actions"),
+                     .button(.type(.submit), .class("primary"), .id("send-reply"), .t(l("Отправить", "Send"))),
+                     .if(category != .solved && category != .closed,
+                         .button(.type(.submit), .class("secondary"), .name("solved"), .value("1"), .id("mark-solved"),
+                                 .t(l("Вопрос решён", "It is solved"))))))),
+            .if(category == .closed, .div(.class("card"), .p(.t(l("Заявка закрыта. Если вопрос остался, создайте новую заявку.",
+                                                                  "This request is closed. If you still need help, file a new request."))),
+                                         .a(.class("btn primary"), .href(SitePath.portalNew.path), .t(l("Новая заявка", "New request")))))
+        )
+    }
+}
+
+// MARK: Handlers
+
+enum PortalController {
+    static func requireCustomerArea(_ request: Request) throws -> SignedIn {
+        guard let signedIn = request.signedInIfAny else { throw WebError.signInRequired }
+        return signedIn
+    }
+
+    static func list(_ request: Request) async throws -> Response {
+        let signedIn = try requireCustomerArea(request)
+        if signedIn.viewer.role.isStaff { return request.redirect(to: SitePath.agent.path) }
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let showAll = request.query[String.self, at: "all"] == "1"
+        var params = ["sort": "updated_at", "limit": "25"]
+        if !showAll { params["status"] = catalog.statuses.filter { $0.category != .closed }.map(\.key).joined(separator: ",") }
+        let total = try await TicketQueries.count(params, request: request)
+        if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
+        let (rows, next) = try await TicketQueries.page(params, request: request)
+        let ctx = PageContext(request)
+        let items = rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) }.map {
+            PortalListModel.Item(number: $0.number, subject: $0.subject, statusKey: $0.status, statusName: $0.statusName, updatedAt: $0.updatedAt)
+        }
+        let model = PortalListModel(items: items, total: total, nextCursor: next, showAll: showAll)
+        return Layout.render(ctx.l("Мои заявки", "My requests"), ctx, PortalListView.render(model, ctx))
+    }
+
+    static func newForm(_ request: Request) async throws -> Response {
+        _ = try requireCustomerArea(request)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let ctx = PageContext(request)
+        return Layout.render(ctx.l("Новая заявка", "New request"), ctx, RequestFormView.render(RequestFormModel(intake: catalog.intake), ctx))
+    }
+
+    static func create(_ request: Request) async throws -> Response {
+        let signedIn = try requireCustomerArea(request)
+        let form = try await WebForms.read(request)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        var model = RequestFormModel(intake: catalog.intake)
+        model.subject = form.value("subject") ?? ""
+        model.body = form.value("body") ?? ""
+        model.type = form.value("type").flatMap(TicketType.init(rawValue:)) ?? .question
+        model.urgency = form.value("urgency").flatMap(Int.init)
+        model.fields = IntakeInputs.values(form, catalog.intake)
+        let ctx = PageContext(request)
+        var uploads: [AttachmentRecord] = []
+        do {
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            let input = TicketCreateInput(
+                subject: model.subject, body: model.body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .web,
+                type: model.type, priority: nil, urgency: model.urgency.flatMap(Urgency.init), responsibility: nil, cause: nil, status: nil,
+                assigneeId: nil, groupId: nil, dueAt: nil, fields: model.fields, attachments: uploads.map(\.publicID))
+            let ticket = try await TicketService.create(input, request: request)
+            return request.redirect(to: SitePath.portalRequest(ticket.number).path + "?notice=created")
+        } catch ZayavkaError.validation(let errors) {
+            form.discardFiles()
+            await StreamedForm.forget(uploads, request: request)
+            model.hadFiles = !form.files.isEmpty
+            for error in errors { model.errors[error.field] = ctx.l.localizer.fieldMessage(error) }
+            return Layout.render(ctx.l("Новая заявка", "New request"), ctx, status: .unprocessableEntity, RequestFormView.render(model, ctx))
+        }
+    }
+
+    static func load(_ number: Int, request: Request) async throws -> PortalRequestModel {
+        let ticket = try await TicketQueries.dto(number: number, request: request)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let comments = try await ConversationService.comments(number: number, request: request)
+        let events = try await ConversationService.events(number: number, request: request)
+        let language = request.language
+        let timeline = TimelineModel(comments: comments, events: events.filter { $0.kind == EventKind.statusChanged.rawValue },
+                                     statusNames: Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a }),
+                                     peopleNames: [:])
+        return PortalRequestModel(ticket: ticket, statusCategory: catalog.workflow.definition(ticket.status)?.category,
+                                  timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
+    }
+
+    static func number(_ request: Request) throws -> Int {
+        guard let raw = request.parameters.get("number"), let number = Int(raw) else { throw NotFoundPage() }
+        return number
+    }
+
+    static func show(_ request: Request) async throws -> Response {
+        let signedIn = try requireCustomerArea(request)
+        let number = try number(request)
+        if signedIn.viewer.role.isStaff { return request.redirect(to: SitePath.agentTicket(number).path) }
+        let model = try await load(number, request: request)
+        let ctx = PageContext(request)
+        return Layout.render("№\(number)", ctx, PortalRequestView.render(model, ctx))
+    }
+
+    static func reply(_ request: Request) async throws -> Response {
+        let signedIn = try requireCustomerArea(request)
+        let number = try number(request)
+        let form = try await WebForms.read(request)
+        let body = form.value("body") ?? ""
+        var uploads: [AttachmentRecord] = []
+        do {
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            _ = try await ConversationService.addComment(number: number, input: CommentInput(body: body, public: true, attachments: uploads.map(\.publicID), status: nil),
+                                                         source: .web, request: request)
+            if form.value("solved") == "1" {
+                var patch = TicketPatchInput()
+                patch.status = "solved"
+                _ = try await TicketService.update(number: number, input: patch, request: request)
+                return request.redirect(to: SitePath.portalRequest(number).path + "?notice=solved")
+            }
+            return request.redirect(to: SitePath.portalRequest(number).path + "?notice=replied")
+        } catch ZayavkaError.validation(let errors) {
+            form.discardFiles()
+            await StreamedForm.forget(uploads, request: request)
+            let ctx = PageContext(request)
+            var model = try await load(number, request: request)
+            model.replyText = body
+            model.replyError = errors.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            if errors.contains(where: { $0.field == "body" }) { model.replyError = ctx.l("Напишите текст ответа.", "Please write your reply.") }
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, PortalRequestView.render(model, ctx))
+        }
+    }
+
+    /// "It is solved" (confirm) and "it is not solved" (reopen).
+    static func setStatus(_ status: String, notice: String) -> @Sendable (Request) async throws -> Response {
+        { request in
+            _ = try requireCustomerArea(request)
+            let number = try number(request)
+            _ = try await WebForms.read(request)
+            var patch = TicketPatchInput()
+            patch.status = status
+            _ = try await TicketService.update(number: number, input: patch, request: request)
+            return request.redirect(to: SitePath.portalRequest(number).path + "?notice=\(notice)")
+        }
+    }
+}

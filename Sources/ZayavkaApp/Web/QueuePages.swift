@@ -1,0 +1,314 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The agents' saved views (SPEC V1): each is a set of list filters.
+enum QueueView: String, CaseIterable, Sendable {
+    case unassigned, mine, group, waiting, open, solved
+
+    func title(_ l: L) -> String {
+        switch self {
+        case .mine: l("Мои открытые", "My open tickets")
+        case .unassigned: l("Не назначенные", "Unassigned")
+        case .group: l("Моя группа", "My groups")
+        case .waiting: l("Ждут клиента", "Waiting for the customer")
+        case .open: l("Все открытые", "All open")
+        case .solved: l("Недавно решённые", "Recently solved")
+        }
+    }
+
+    /// The first view a person sees: dispatchers sort incoming tickets, others work their own.
+    static func start(for role: Role) -> QueueView { role == .dispatcher ? .unassigned : .mine }
+
+    /// The view's own list parameters.
+    func params(statuses: [StatusDefinition], userID: Int, groupIDs: [Int]) -> [String: String] {
+        func keys(_ test: (StatusCategory) -> Bool) -> String { statuses.filter { test($0.category) }.map(\.key).joined(separator: ",") }
+        let active = keys(\.isActive)
+        switch self {
+        case .mine: return ["status": active, "assignee_id": String(userID), "sort": "due"]
+        case .unassigned: return ["status": active, "assignee_id": "none", "sort": "due"]
+        case .group: return ["status": active, "group_id": groupIDs.isEmpty ? "0" : groupIDs.map(String.init).joined(separator: ","), "sort": "due"]
+        case .waiting: return ["status": keys { $0 == .pending }, "sort": "updated_at"]
+        case .open: return ["status": active, "sort": "due"]
+        case .solved: return ["status": keys { $0 == .solved }, "sort": "updated_at"]
+        }
+    }
+}
+
+/// The agent's queue page: model.
+struct QueueModel: Sendable {
+    struct Item: Sendable {
+        let ticket: TicketDTO
+    }
+
+    struct Option: Sendable {
+        let value: String
+        let label: String
+    }
+
+    let view: QueueView
+    let counts: [QueueView: Int]
+    let items: [TicketDTO]
+    let nextCursor: String?
+    /// The filters as typed (query parameters), to keep them in the form and the links.
+    let filters: [String: String]
+    let statuses: [Option]
+    let staff: [Option]
+    let groups: [Option]
+    let organizations: [Option]
+    let total: Int
+}
+
+enum QueueFilters {
+    /// The parameters a person may set on a queue; everything else in the URL is ignored.
+    static let names = ["q", "status", "type", "priority", "urgency", "group_id", "assignee_id", "organization_id", "channel", "sort"]
+}
+
+enum QueuePageView {
+    /// The typed filters as a query string, for the pager and for coming back after a bulk action.
+    static func filterQuery(_ filters: [String: String]) -> String {
+        var parts: [String] = []
+        for name in QueueFilters.names {
+            guard let value = filters[name], !value.isEmpty else { continue }
+            parts.append(name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+        return parts.joined(separator: "&")
+    }
+
+    static func render(_ model: QueueModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let query = filterQuery(model.filters)
+        let nextLink: Node<HTML.BodyContext> = .unwrap(model.nextCursor) { cursor in
+            .p(.class("pager"), .a(.id("next-page"), .href(SitePath.queue(model.view.rawValue).path + "?" + (query.isEmpty ? "" : query + "&") + "cursor=" + cursor),
+                                   .t(l("Следующая страница →", "Next page →"))))
+        }
+        let main: Node<HTML.BodyContext> = .div(
+            .h1(.t(model.view.title(l))),
+            filtersForm(model, ctx),
+            .p(.class("muted"), .id("queue-total"), .t(l.tickets(model.total))),
+            bulkForm(model, ctx, query: query),
+            nextLink,
+            .p(.class("kbd"), .t(l("Клавиши: j/k — вверх/вниз, Enter — открыть, x — выбрать, / — поиск.",
+                                   "Keys: j/k move, Enter opens, x selects, / searches.")))
+        )
+        return .div(.class("console"), sidebar(model, ctx), main)
+    }
+
+    static func sidebar(_ model: QueueModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let first = QueueView.start(for: ctx.signedIn?.viewer.role ?? .agent)
+        let views = [first] + QueueView.allCases.filter { $0 != first }
+        return .nav(.class("queues card"), .attr("aria-label", l("Очереди", "Queues")),
+                    .forEach(views) { view in
+                        .a(.href(SitePath.queue(view.rawValue).path), .class(view == model.view ? "current" : ""), .id("queue-" + view.rawValue),
+                           .span(.t(view.title(l))), .span(.class("count"), .t(String(model.counts[view] ?? 0))))
+                    })
+    }
+
+    static func select(_ name: String, _ label: String, _ options: [QueueModel.Option], _ model: QueueModel, _ l: L) -> Node<HTML.BodyContext> {
+        let current = model.filters[name]
+        let control: Node<HTML.BodyContext> = .select(.attr("name", name), .id("filter-" + name),
+                                                      .opt("", l("все", "any")),
+                                                      .forEach(options) { .opt($0.value, $0.label, selected: current == $0.value) })
+        return Layout.row(label, for: "filter-" + name, control)
+    }
+
+    static func filtersForm(_ model: QueueModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let types: [QueueModel.Option] = TicketType.allCases.map { .init(value: $0.rawValue, label: l.localizer.name($0)) }
+        let priorities: [QueueModel.Option] = TicketPriority.allCases.map { .init(value: $0.rawValue, label: l.localizer.name($0)) }
+        let urgencies: [QueueModel.Option] = Urgency.all.map { .init(value: String($0.level), label: String($0.level)) }
+        let channels: [QueueModel.Option] = TicketChannel.allCases.map { .init(value: $0.rawValue, label: l.localizer.name($0)) }
+        let assignees: [QueueModel.Option] = [.init(value: "none", label: l("не назначен", "unassigned"))] + model.staff
+        let sorts: [QueueModel.Option] = [
+            .init(value: "due", label: l("по сроку", "by due time")), .init(value: "updated_at", label: l("по обновлению", "by last update")),
+            .init(value: "created_at", label: l("по созданию", "by creation")), .init(value: "priority", label: l("по приоритету", "by priority")),
+            .init(value: "number", label: l("по номеру", "by number")),
+        ]
+        let search: Node<HTML.BodyContext> = .div(
+            .class("field wide"), .element(named: "label", nodes: [.attr("for", "filter-q"), .t(l("Текст в теме", "Text in subject"))]),
+            .input(.type(.search), .name("q"), .id("filter-q"), .attr("value", model.filters["q"] ?? "")))
+        let selects: [Node<HTML.BodyContext>] = [
+            select("status", l("Статус", "Status"), model.statuses, model, l),
+            select("type", l("Тип", "Type"), types, model, l),
+            select("priority", l("Приоритет", "Priority"), priorities, model, l),
+            select("urgency", l("Срочность", "Urgency"), urgencies, model, l),
+            select("group_id", l("Группа", "Group"), model.groups, model, l),
+            select("assignee_id", l("Ответственный", "Assignee"), assignees, model, l),
+            select("organization_id", l("Организация", "Organization"), model.organizations, model, l),
+            select("channel", l("Канал", "Channel"), channels, model, l),
+            select("sort", l("Сортировка", "Sort"), sorts, model, l),
+        ]
+        return .form(
+            .class("filters"), .method(.get), .action(SitePath.queue(model.view.rawValue).path), .id("filters"),
+            .component(Node<HTML.BodyContext>.group([search] + selects)),
+            .button(.type(.submit), .class("secondary"), .t(l("Показать", "Apply")))
+        )
+    }
+
+    static func bulkForm(_ model: QueueModel, _ ctx: PageContext, query: String) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let list: Node<HTML.BodyContext> = model.items.isEmpty
+            ? .div(.class("card"), .p(.t(l("В этой очереди нет заявок.", "There are no tickets in this queue."))))
+            : table(model, ctx)
+        let assign: Node<HTML.BodyContext> = .select(.attr("name", "bulk_assignee"), .attr("aria-label", l("Назначить", "Assign")),
+                                                     .opt("", l("назначить…", "assign…")), .opt("none", l("снять назначение", "unassign")),
+                                                     .forEach(model.staff) { .opt($0.value, $0.label) })
+        let status: Node<HTML.BodyContext> = .select(.attr("name", "bulk_status"), .attr("aria-label", l("Статус", "Status")),
+                                                     .opt("", l("статус…", "status…")), .forEach(model.statuses) { .opt($0.value, $0.label) })
+        let priority: Node<HTML.BodyContext> = .select(.attr("name", "bulk_priority"), .attr("aria-label", l("Приоритет", "Priority")),
+                                                       .opt("", l("приоритет…", "priority…")),
+                                                       .forEach(TicketPriority.allCases) { .opt($0.rawValue, l.localizer.name($0)) })
+        let actions: Node<HTML.BodyContext> = .div(.class("bulk"), .span(.t(l("С выбранными:", "With selected:"))), assign, status, priority,
+                                                   .button(.type(.submit), .class("secondary"), .id("bulk-apply"), .t(l("Применить", "Apply"))))
+        return .form(
+            .method(.post), .action(SitePath.agentBulk.path), .id("bulk-form"),
+            Layout.csrfField(ctx),
+            .input(.type(.hidden), .name("back"), .attr("value", ctx.path + (query.isEmpty ? "" : "?" + query))),
+            .component(Node<HTML.BodyContext>.group([list, actions]))
+        )
+    }
+
+    static func table(_ model: QueueModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .table(
+            .class("list"), .id("queue"), .attribute(named: "data-keys", value: "1"),
+            .thead(.tr(
+                .th(.input(.type(.checkbox), .attribute(named: "data-select-all", value: "1"), .attr("aria-label", l("Выбрать все", "Select all")))),
+                .th(.t("№")), .th(.t(l("Тема", "Subject"))), .th(.class("wide-only"), .t(l("Клиент", "Requester"))),
+                .th(.t(l("Статус", "Status"))), .th(.class("wide-only"), .t(l("Приоритет", "Priority"))),
+                .th(.class("wide-only"), .t(l("Ответственный", "Assignee"))), .th(.t(l("Возраст", "Age"))), .th(.t(l("Срок", "Due"))))),
+            .tbody(.forEach(model.items) { ticket in
+                .tr(
+                    .attr("data-href", SitePath.agentTicket(ticket.number).path), .attr("id", "ticket-\(ticket.number)"),
+                    .td(.input(.type(.checkbox), .name("ticket"), .value(String(ticket.number)), .attr("aria-label", "№\(ticket.number)"))),
+                    .td(.t(String(ticket.number))),
+                    .td(.a(.href(SitePath.agentTicket(ticket.number).path), .t(ticket.subject))),
+                    .td(.class("wide-only"), .t(ticket.requester.name), .unwrap(ticket.organization) { .div(.class("muted"), .t($0.name)) }),
+                    .td(.span(.class("badge \(ticket.status)"), .t(ticket.statusName))),
+                    .td(.class("wide-only"), .span(.class("badge \(ticket.priority.rawValue)"), .t(l.localizer.name(ticket.priority)))),
+                    .td(.class("wide-only"), .t(ticket.assignee?.name ?? "—")),
+                    .td(.element(named: "time", nodes: [.attr("datetime", l.iso(ticket.createdAt)), .attr("title", l.dateTime(ticket.createdAt)),
+                                                        .t(l.age(since: ticket.createdAt, now: ctx.now))])),
+                    .td(.unwrap(ticket.nextDueAt ?? ticket.dueAt) { due in
+                        .span(.class(due < ctx.now ? "due overdue" : "due"), .attr("title", l.dateTime(due)), .t(l.due(due, now: ctx.now)))
+                    })
+                )
+            })
+        )
+    }
+}
+
+/// Agent area: queues and bulk actions.
+enum QueueController {
+    static func requireStaff(_ request: Request) throws -> SignedIn {
+        guard let signedIn = request.signedInIfAny else { throw WebError.signInRequired }
+        guard signedIn.viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
+        return signedIn
+    }
+
+    static func start(_ request: Request) throws -> Response {
+        let signedIn = try requireStaff(request)
+        return request.redirect(to: SitePath.queue(QueueView.start(for: signedIn.viewer.role).rawValue).path)
+    }
+
+    static func groupIDs(of userID: Int, request: Request) async throws -> [Int] {
+        try await request.sql.raw("SELECT group_id FROM group_members WHERE user_id = \(bind: userID) ORDER BY group_id").all()
+            .map { try $0.decode(column: "group_id", as: Int.self) }
+    }
+
+    /// All six counts in one pass over the open and solved tickets.
+    static func counts(statuses: [StatusDefinition], userID: Int, groupIDs: [Int], request: Request) async throws -> [QueueView: Int] {
+        let active = statuses.filter { $0.category.isActive }.map(\.key)
+        let pending = statuses.filter { $0.category == .pending }.map(\.key)
+        let solved = statuses.filter { $0.category == .solved }.map(\.key)
+        let groups = groupIDs.isEmpty ? [0] : groupIDs
+        guard let row = try await request.sql.raw("""
+            SELECT
+              SUM(CASE WHEN status IN (\(binds: active)) AND assignee_id = \(bind: userID) THEN 1 ELSE 0 END) AS mine,
+              SUM(CASE WHEN status IN (\(binds: active)) AND assignee_id IS NULL THEN 1 ELSE 0 END) AS unassigned,
+              SUM(CASE WHEN status IN (\(binds: active)) AND group_id IN (\(binds: groups)) THEN 1 ELSE 0 END) AS grp,
+              SUM(CASE WHEN status IN (\(binds: pending)) THEN 1 ELSE 0 END) AS waiting,
+              SUM(CASE WHEN status IN (\(binds: active)) THEN 1 ELSE 0 END) AS open,
+              SUM(CASE WHEN status IN (\(binds: solved)) THEN 1 ELSE 0 END) AS solved
+            FROM tickets WHERE status IN (\(binds: active + solved))
+            """).first() else { return [:] }
+        func value(_ column: String) throws -> Int { try row.decode(column: column, as: Int?.self) ?? 0 }
+        return [.mine: try value("mine"), .unassigned: try value("unassigned"), .group: try value("grp"),
+                .waiting: try value("waiting"), .open: try value("open"), .solved: try value("solved")]
+    }
+
+    static func staffOptions(request: Request) async throws -> [QueueModel.Option] {
+        try await request.sql.raw("""
+            SELECT id, name FROM users WHERE role <> 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 500
+            """).all().map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+    }
+
+    static func groupOptions(request: Request) async throws -> [QueueModel.Option] {
+        try await request.sql.raw("SELECT id, name FROM support_groups ORDER BY name LIMIT 500").all()
+            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+    }
+
+    static func organizationOptions(request: Request) async throws -> [QueueModel.Option] {
+        try await request.sql.raw("SELECT id, name FROM organizations ORDER BY name LIMIT 500").all()
+            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+    }
+
+    static func queue(_ request: Request) async throws -> Response {
+        let signedIn = try requireStaff(request)
+        guard let view = request.parameters.get("view").flatMap(QueueView.init(rawValue:)) else { throw NotFoundPage() }
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let userID = signedIn.viewer.userID
+        let groups = try await groupIDs(of: userID, request: request)
+        var filters: [String: String] = [:]
+        for name in QueueFilters.names { if let value = request.query[String.self, at: name], !value.isEmpty { filters[name] = value } }
+        var params = view.params(statuses: catalog.statuses, userID: userID, groupIDs: groups)
+        params.merge(filters) { _, typed in typed }
+        params["limit"] = "50"
+        let ctx = PageContext(request)
+        let total: Int
+        let rows: [TicketQueries.Row]
+        let next: String?
+        do {
+            total = try await TicketQueries.count(params, request: request)
+            if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
+            (rows, next) = try await TicketQueries.page(params, request: request)
+        } catch ZayavkaError.validation {
+            // A hand-edited URL with a bad filter: show the view without the typed filters.
+            return request.redirect(to: SitePath.queue(view.rawValue).path)
+        }
+        let model = QueueModel(
+            view: view,
+            counts: try await counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, request: request),
+            items: rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) },
+            nextCursor: next, filters: filters,
+            statuses: catalog.statuses.map { .init(value: $0.key, label: $0.name(ctx.l.language)) },
+            staff: try await staffOptions(request: request), groups: try await groupOptions(request: request),
+            organizations: try await organizationOptions(request: request), total: total)
+        return Layout.render(view.title(ctx.l), ctx, QueuePageView.render(model, ctx))
+    }
+
+    /// Applies one change to every selected ticket; tickets that refuse it (closed, illegal status) are counted.
+    static func bulk(_ request: Request) async throws -> Response {
+        _ = try requireStaff(request)
+        let form = try await WebForms.read(request)
+        let back = AuthController.safeNext(form.value("back")) ?? SitePath.agent.path
+        let numbers = form.values("ticket").compactMap(Int.init)
+        var patch = TicketPatchInput()
+        if let assignee = form.text("bulk_assignee") { patch.assigneeId = .some(assignee == "none" ? nil : Int(assignee)) }
+        if let status = form.text("bulk_status") { patch.status = status }
+        if let priority = form.text("bulk_priority") { patch.priority = TicketPriority(rawValue: priority) }
+        var failed = 0
+        for number in numbers {
+            do { _ = try await TicketService.update(number: number, input: patch, request: request) } catch { failed += 1 }
+        }
+        let separator = back.contains("?") ? "&" : "?"
+        if failed > 0 {
+            let l = PageContext(request).l
+            throw Abort(.conflict, reason: l("Не удалось изменить \(l.tickets(failed)) из \(numbers.count).", "\(failed) of \(numbers.count) tickets could not be changed."))
+        }
+        return request.redirect(to: back + separator + "notice=bulk")
+    }
+}

@@ -1,0 +1,57 @@
+import Vapor
+
+/// Every page and form target of the web interface. Routes are registered from `route` and links
+/// are built from `path`, so a link cannot point at a page that does not exist.
+enum SitePath: Equatable {
+    case home
+    case signIn, signOut, language
+    case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
+    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentNew, agentBulk
+    case file(String)
+    case adminCanned, adminCannedSave, adminCannedDelete(Int)
+    case adminUsers, adminUserSave
+    case asset(String)
+
+    var path: String {
+        switch self {
+        case .home: "/"
+        case .signIn: "/sign-in"
+        case .signOut: "/sign-out"
+        case .language: "/language"
+        case .portal: "/portal"
+        case .portalNew: "/portal/new"
+        case .portalRequest(let n): "/portal/requests/\(n)"
+        case .portalReply(let n): "/portal/requests/\(n)/reply"
+        case .portalSolved(let n): "/portal/requests/\(n)/solved"
+        case .portalReopen(let n): "/portal/requests/\(n)/reopen"
+        case .agent: "/agent"
+        case .queue(let view): "/agent/queues/\(view)"
+        case .agentTicket(let n): "/agent/tickets/\(n)"
+        case .agentComment(let n): "/agent/tickets/\(n)/comment"
+        case .agentFields(let n): "/agent/tickets/\(n)/fields"
+        case .agentNew: "/agent/new"
+        case .agentBulk: "/agent/bulk"
+        case .file(let id): "/files/\(id)"
+        case .adminCanned: "/admin/canned-responses"
+        case .adminCannedSave: "/admin/canned-responses/save"
+        case .adminCannedDelete(let id): "/admin/canned-responses/\(id)/delete"
+        case .adminUsers: "/admin/users"
+        case .adminUserSave: "/admin/users/save"
+        case .asset(let name): "/assets/\(name)"
+        }
+    }
+
+    /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
+    var route: [PathComponent] {
+        let pattern: String = switch self {
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields:
+            path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
+        case .queue: "/agent/queues/:view"
+        case .file: "/files/:id"
+        case .adminCannedDelete: "/admin/canned-responses/:id/delete"
+        case .asset: "/assets/:name"
+        default: path
+        }
+        return pattern.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import ZayavkaCore
+
+/// The words of the web pages: every string is given in Russian and English at the place it is
+/// used, so neither language can be forgotten; dates in the reader's time zone.
+struct L: Sendable {
+    let language: Language
+    let timeZone: TimeZone
+
+    init(_ language: Language, timeZone: TimeZone = WebTime.moscow) {
+        self.language = language
+        self.timeZone = timeZone
+    }
+
+    func callAsFunction(_ ru: String, _ en: String) -> String { language == .ru ? ru : en }
+
+    var localizer: Localizer { Localizer(language) }
+
+    /// "5 заявок" / "5 tickets".
+    func tickets(_ n: Int) -> String { localizer.count(n, ru: ("заявка", "заявки", "заявок"), en: ("ticket", "tickets")) }
+
+    /// "21.11.2026 14:05" / "21 Nov 2026 14:05", in the reader's time zone.
+    func dateTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let time = String(format: "%02d:%02d", c.hour!, c.minute!)
+        switch language {
+        case .ru: return String(format: "%02d.%02d.%04d ", c.day!, c.month!, c.year!) + time
+        case .en:
+            let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            return "\(c.day!) \(months[c.month! - 1]) \(c.year!) \(time)"
+        }
+    }
+
+    /// Machine-readable time for `<time datetime>`.
+    func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    /// How long ago, in the largest whole unit: "5 минут", "3 часа", "2 дня" / "5 minutes".
+    func age(since date: Date, now: Date) -> String {
+        duration(max(0, now.timeIntervalSince(date)))
+    }
+
+    func duration(_ seconds: TimeInterval) -> String {
+        let minutes = Int(seconds / 60)
+        if minutes < 60 { return localizer.count(minutes, ru: ("минута", "минуты", "минут"), en: ("minute", "minutes")) }
+        let hours = minutes / 60
+        if hours < 48 { return localizer.count(hours, ru: ("час", "часа", "часов"), en: ("hour", "hours")) }
+        return localizer.count(hours / 24, ru: ("день", "дня", "дней"), en: ("day", "days"))
+    }
+
+    /// "через 2 часа" / "in 2 hours", or "просрочено на 5 минут" / "overdue by 5 minutes".
+    func due(_ date: Date, now: Date) -> String {
+        let delta = date.timeIntervalSince(now)
+        return delta >= 0 ? self("через ", "in ") + duration(delta) : self("просрочено на ", "overdue by ") + duration(-delta)
+    }
+
+    func fileSize(_ bytes: Int) -> String { Localizer.formatBytes(bytes, language) }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The agent's ticket page: model.
+struct AgentTicketModel: Sendable {
+    struct Requester: Sendable {
+        let id: Int
+        let name: String
+        let email: String
+        let phone: String?
+        let organization: String?
+        let inn: String?
+        let contract: String?
+        let plan: String?
+        let otherTickets: [(number: Int, subject: String, status: String)]
+    }
+
+    struct Canned: Sendable {
+        let title: String
+        let body: String
+    }
+
+    let ticket: TicketDTO
+    let timeline: TimelineModel
+    let requester: Requester
+    let statuses: [StatusDefinition]
+    let staff: [QueueModel.Option]
+    let groups: [QueueModel.Option]
+    let intake: [IntakeFieldDefinition]
+    let canned: [Canned]
+    let clocks: [SLAClockDTO]
+    var errors: [String: String] = [:]
+    var draft = ""
+    var draftInternal = false
+}
+
+enum AgentTicketView {
+    static func render(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let ticket = model.ticket
+        let closed = model.statuses.first { $0.key == ticket.status }?.category == .closed
+        return .group(
+            .p(.a(.href(SitePath.agent.path), .t("← " + l("К очереди", "Back to the queue")))),
+            .h1(.t("№\(ticket.number) · " + ticket.subject)),
+            .p(.span(.class("badge \(ticket.status)"), .id("status"), .t(ticket.statusName)), .t(" "),
+               .span(.class("badge \(ticket.priority.rawValue)"), .t(l.localizer.name(ticket.priority))), .t(" "),
+               .span(.class("muted"), .t(l.localizer.name(ticket.channel) + " · " + l("создана", "filed") + " " + l.dateTime(ticket.createdAt)
+                                         + " (" + l.age(since: ticket.createdAt, now: ctx.now) + ")"))),
+            .div(
+                .class("ticket"),
+                .div(
+                    TimelineView.render(model.timeline, ctx),
+                    closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
+                        : composer(model, ctx)
+                ),
+                .aside(.class("side"), fieldsPanel(model, ctx), slaPanel(model, ctx), requesterCard(model, ctx))
+            )
+        )
+    }
+
+    static func composer(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .form(
+            .class("composer"), .method(.post), .action(SitePath.agentComment(model.ticket.number).path), .enctype(.multipartData), .id("composer"),
+            Layout.csrfField(ctx),
+            .div(.class("modes"),
+                 .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("public"), .id("mode-public"), .checked(!model.draftInternal)),
+                                                  .t(" " + l("Ответ клиенту", "Public reply"))]),
+                 .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("internal"), .id("mode-internal"), .checked(model.draftInternal)),
+                                                  .t(" " + l("Внутренняя заметка", "Internal note"))])),
+            .unwrap(model.errors["body"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            .if(!model.canned.isEmpty, .div(.class("field"),
+                .select(.attr("name", "canned"), .id("canned"), .attr("aria-label", l("Шаблон ответа", "Canned response")),
+                        .opt("", l("Вставить шаблон ответа…", "Insert a canned response…")),
+                        .forEach(model.canned) { .opt($0.title, $0.title, attributes: [("data-body", $0.body)]) }))),
+            .textarea(.name("body"), .id("composer-body"), .required(true), .rows(6), .attr("aria-label", l("Текст", "Text")), .t(model.draft)),
+            .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files")))),
+            .div(.class("actions"),
+                 .select(.attr("name", "status"), .id("composer-status"), .attr("aria-label", l("Статус после отправки", "Status after sending")),
+                         .opt("", l("статус не менять", "keep the status")),
+                         .forEach(model.statuses.filter { $0.key != model.ticket.status && $0.category != .new && $0.category != .closed }) {
+                             .opt($0.key, l("и перевести в «", "and set to “") + $0.name(l.language) + l("»", "”"))
+                         }),
+                 .button(.type(.submit), .class("primary"), .id("composer-send"), .t(l("Отправить", "Send"))))
+        )
+    }
+
+    static func fieldsPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let t = model.ticket
+        func err(_ key: String) -> String? { model.errors[key] }
+        let dueValue = t.dueAt.map { date -> String in
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = l.timeZone
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+            return String(format: "%04d-%02d-%02dT%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
+        } ?? ""
+        return .form(
+            .class("card"), .method(.post), .action(SitePath.agentFields(t.number).path), .id("fields-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(l("Поля заявки", "Ticket fields"))),
+            .unwrap(model.errors["_form"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            Layout.row(l("Тема", "Subject"), for: "f-subject", error: err("subject"),
+                       .input(.type(.text), .name("subject"), .id("f-subject"), .attr("value", t.subject), .required(true))),
+            Layout.row(l("Статус", "Status"), for: "f-status", error: err("status"),
+                       .select(.attr("name", "status"), .id("f-status"), .forEach(model.statuses) { .opt($0.key, $0.name(l.language), selected: $0.key == t.status) })),
+            Layout.row(l("Ответственный", "Assignee"), for: "f-assignee", error: err("assignee_id"),
+                       .select(.attr("name", "assignee_id"), .id("f-assignee"), .opt("", l("не назначен", "unassigned")),
+                               .forEach(model.staff) { .opt($0.value, $0.label, selected: $0.value == t.assignee.map { String($0.id) }) })),
+            Layout.row(l("Группа", "Group"), for: "f-group", error: err("group_id"),
+                       .select(.attr("name", "group_id"), .id("f-group"), .opt("", "—"),
+                               .forEach(model.groups) { .opt($0.value, $0.label, selected: $0.value == t.group.map { String($0.id) }) })),
+            Layout.row(l("Тип", "Type"), for: "f-type", error: err("type"),
+                       .select(.attr("name", "type"), .id("f-type"), .forEach(TicketType.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.type) })),
+            Layout.row(l("Приоритет", "Priority"), for: "f-priority", error: err("priority"),
+                       .select(.attr("name", "priority"), .id("f-priority"), .forEach(TicketPriority.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.priority) })),
+            Layout.row(l("Срочность", "Urgency"), for: "f-urgency", error: err("urgency"),
+                       .select(.attr("name", "urgency"), .id("f-urgency"), .opt("", "—"),
+                               .forEach(Urgency.all) { .opt(String($0.level), "\($0.level) — " + $0.definition(l.language).prefix(60) + "…", selected: $0.level == t.urgency) })),
+            Layout.row(l("Ответственность", "Responsibility"), for: "f-responsibility", error: err("responsibility"),
+                       .select(.attr("name", "responsibility"), .id("f-responsibility"), .opt("", "—"),
+                               .forEach(Responsibility.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.responsibility) })),
+            Layout.row(l("Причина", "Cause"), for: "f-cause", error: err("cause"),
+                       .input(.type(.text), .name("cause"), .id("f-cause"), .attr("value", t.cause ?? ""))),
+            Layout.row(l("Срок (для задач)", "Due date (tasks)"), for: "f-due", error: err("due_at"),
+                       .input(.type(.datetimeLocal), .name("due_at"), .id("f-due"), .attr("value", dueValue))),
+            .forEach(model.intake) { field in
+                IntakeInputs.row(field, value: t.fields[field.key] ?? "", error: err("fields." + field.key), l)
+            },
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("fields-save"), .t(l("Сохранить", "Save"))))
+        )
+    }
+
+    static func slaPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        guard !model.clocks.isEmpty else { return .empty }
+        func metric(_ m: SLAMetric) -> String {
+            switch m {
+            case .firstResponse: l("Первый ответ", "First response")
+            case .nextResponse: l("Следующий ответ", "Next response")
+            case .resolution: l("Решение", "Resolution")
+            }
+        }
+        func state(_ s: SLAState) -> String {
+            switch s {
+            case .running: l("идёт", "running")
+            case .warning: l("скоро срок", "due soon")
+            case .breached: l("нарушен", "breached")
+            case .paused: l("на паузе", "paused")
+            case .achieved: l("выполнен", "met")
+            case .missed: l("выполнен с опозданием", "met late")
+            }
+        }
+        return .div(.class("card"), .id("sla"), .h2(.t("SLA")), .element(named: "dl", nodes: model.clocks.flatMap { clock -> [Node<HTML.BodyContext>] in
+            [.element(named: "dt", nodes: [.t(metric(clock.metric))]),
+             .element(named: "dd", nodes: [
+                .span(.class(clock.state == .breached ? "due overdue" : "due"), .t(state(clock.state))),
+                .unwrap(clock.dueAt) { due in .div(.attr("title", l.dateTime(due)), .t(l.dateTime(due) + " · " + l.due(due, now: ctx.now))) },
+             ])]
+        }))
+    }
+
+    static func requesterCard(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let r = model.requester
+        var rows: [(String, String)] = [(l("Имя", "Name"), r.name), (l("Почта", "Email"), r.email)]
+        if let phone = r.phone { rows.append((l("Телефон", "Phone"), phone)) }
+        if let org = r.organization { rows.append((l("Организация", "Organization"), org)) }
+        if let inn = r.inn { rows.append((l("ИНН", "INN"), inn)) }
+        if let contract = r.contract { rows.append((l("Договор", "Contract"), contract)) }
+        if let plan = r.plan { rows.append((l("Тариф", "Plan"), plan)) }
+        return .div(
+            .class("card"), .id("requester"),
+            .h2(.t(l("Клиент", "Requester"))),
+            .element(named: "dl", nodes: rows.flatMap { [Node<HTML.BodyContext>.element(named: "dt", nodes: [.t($0.0)]), .element(named: "dd", nodes: [.t($0.1)])] }),
+            .h2(.t(l("Другие заявки", "Other tickets"))),
+            r.otherTickets.isEmpty ? .p(.class("muted"), .t(l("Нет", "None")))
+                : .ul(.forEach(r.otherTickets) { other in
+                    .li(.a(.href(SitePath.agentTicket(other.number).path), .t("№\(other.number) " + other.subject)), .t(" · " + other.status))
+                })
+        )
+    }
+}
+
+/// Agent ticket page, reply/note, field edits.
+enum AgentTicketController {
+    static func load(_ number: Int, request: Request) async throws -> AgentTicketModel {
+        let signedIn = try QueueController.requireStaff(request)
+        let sql = try request.sql
+        let row = try await TicketQueries.load(number: number, viewer: signedIn.viewer, on: sql)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let language = request.language
+        let ticket = row.dto(signedIn.viewer, catalog, language)
+        let comments = try await ConversationService.comments(number: number, request: request)
+        let events = try await ConversationService.events(number: number, request: request)
+        let staff = try await QueueController.staffOptions(request: request)
+        var people = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        people[ticket.requester.id] = ticket.requester.name
+        let statusNames = Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a })
+        guard let person = try await sql.raw("""
+            SELECT u.id, u.name, u.email, u.phone, o.name AS org, o.inn, o.contract_number, o.plan
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = \(bind: ticket.requester.id)
+            """).first() else { throw NotFoundPage() }
+        let others = try await sql.raw("""
+            SELECT number, subject, status FROM tickets WHERE requester_id = \(bind: ticket.requester.id) AND number <> \(bind: number)
+            ORDER BY number DESC LIMIT 10
+            """).all().map { (number: try $0.decode(column: "number", as: Int.self), subject: try $0.decode(column: "subject", as: String.self),
+                              status: statusNames[try $0.decode(column: "status", as: String.self)] ?? "") }
+        let requester = AgentTicketModel.Requester(
+            id: ticket.requester.id, name: try person.decode(column: "name", as: String.self), email: try person.decode(column: "email", as: String.self),
+            phone: try person.decode(column: "phone", as: String?.self), organization: try person.decode(column: "org", as: String?.self),
+            inn: try person.decode(column: "inn", as: String?.self), contract: try person.decode(column: "contract_number", as: String?.self),
+            plan: try person.decode(column: "plan", as: String?.self), otherTickets: others)
+        let canned = try await sql.raw("SELECT title, body FROM canned_responses ORDER BY position, id").all()
+            .map { AgentTicketModel.Canned(title: try $0.decode(column: "title", as: String.self), body: try $0.decode(column: "body", as: String.self)) }
+        let calendars = try await request.services.sla.setup(sql).calendars
+        let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
+        return AgentTicketModel(
+            ticket: ticket,
+            timeline: TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people),
+            requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
+            intake: catalog.intake, canned: canned, clocks: clocks)
+    }
+
+    static func show(_ request: Request) async throws -> Response {
+        let number = try PortalController.number(request)
+        let model = try await load(number, request: request)
+        let ctx = PageContext(request)
+        return Layout.render("№\(number) · " + model.ticket.subject, ctx, AgentTicketView.render(model, ctx))
+    }
+
+    static func comment(_ request: Request) async throws -> Response {
+        let signedIn = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let body = form.value("body") ?? ""
+        let isPublic = form.value("visibility") != "internal"
+        var uploads: [AttachmentRecord] = []
+        do {
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            _ = try await ConversationService.addComment(
+                number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status")),
+                source: .web, request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
+        } catch ZayavkaError.validation(let errors) {
+            form.discardFiles()
+            await StreamedForm.forget(uploads, request: request)
+            let ctx = PageContext(request)
+            var model = try await load(number, request: request)
+            model.draft = body
+            model.draftInternal = !isPublic
+            model.errors["body"] = errors.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// Saves the side panel: only fields that changed become a patch (and a history entry).
+    static func fields(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let current = try await load(number, request: request)
+        let t = current.ticket
+        let ctx = PageContext(request)
+        var patch = TicketPatchInput()
+        var errors: [String: String] = [:]
+        if let subject = form.value("subject"), subject != t.subject { patch.subject = subject }
+        if let status = form.text("status"), status != t.status { patch.status = status }
+        let assignee = form.text("assignee_id").flatMap(Int.init)
+        if assignee != t.assignee?.id { patch.assigneeId = .some(assignee) }
+        let group = form.text("group_id").flatMap(Int.init)
+        if group != t.group?.id { patch.groupId = .some(group) }
+        if let type = form.text("type").flatMap(TicketType.init(rawValue:)), type != t.type { patch.type = type }
+        if let priority = form.text("priority").flatMap(TicketPriority.init(rawValue:)), priority != t.priority { patch.priority = priority }
+        let urgency = form.text("urgency").flatMap(Int.init)
+        if urgency != t.urgency { patch.urgency = .some(urgency.flatMap(Urgency.init)) }
+        let responsibility = form.text("responsibility").flatMap(Responsibility.init(rawValue:))
+        if responsibility != t.responsibility { patch.responsibility = .some(responsibility) }
+        let cause = form.text("cause")
+        if cause != t.cause { patch.cause = .some(cause) }
+        var due: Date?
+        if let raw = form.text("due_at") {
+            due = parseLocal(raw, timeZone: ctx.l.timeZone)
+            if due == nil { errors["due_at"] = ctx.l.localizer.fieldMessage(FieldError("due_at", .invalid)) }
+        }
+        if due.map({ Int($0.timeIntervalSince1970 / 60) }) != t.dueAt.map({ Int($0.timeIntervalSince1970 / 60) }), errors["due_at"] == nil {
+            patch.dueAt = .some(due)
+        }
+        var fieldChanges: [String: String?] = [:]
+        for field in current.intake {
+            let value = form.text("fields." + field.key)
+            if value != t.fields[field.key] { fieldChanges[field.key] = .some(value) }
+        }
+        if !fieldChanges.isEmpty { patch.fields = fieldChanges }
+        if errors.isEmpty {
+            do {
+                _ = try await TicketService.update(number: number, input: patch, request: request)
+                return request.redirect(to: SitePath.agentTicket(number).path + "?notice=saved")
+            } catch ZayavkaError.validation(let problems) {
+                for problem in problems { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+            } catch let error as ZayavkaError {
+                errors["_form"] = ctx.l.localizer.message(for: error)
+            }
+        }
+        var model = current
+        model.errors = errors
+        if errors["_form"] == nil { errors["_form"] = ctx.l("Изменения не сохранены: проверьте поля.", "Nothing was saved: please check the fields.") }
+        model.errors["_form"] = errors["_form"]
+        return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+    }
+
+    /// `2026-11-21T14:05` in the person's time zone.
+    static func parseLocal(_ raw: String, timeZone: TimeZone) -> Date? {
+        let parts = raw.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int($0) }
+        guard parts.count >= 5 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import MultipartKit
+import NIOCore
+import NIOPosix
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// A submitted form: its text fields and the files it carried, already streamed to disk.
+struct ReceivedForm: Sendable {
+    struct File: Sendable {
+        let writer: FileStore.Writer
+        let field: String
+        let filename: String
+        let contentType: String
+        let sha256: String
+    }
+
+    var fields: [String: [String]] = [:]
+    var files: [File] = []
+
+    /// The first value of a field, nil when absent.
+    func value(_ name: String) -> String? { fields[name]?.first }
+
+    /// The first value, trimmed; nil when absent or blank.
+    func text(_ name: String) -> String? {
+        value(name)?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+    }
+
+    func values(_ name: String) -> [String] { fields[name] ?? [] }
+
+    /// Removes the files from disk (the form was refused).
+    func discardFiles() { for file in files { file.writer.abort() } }
+}
+
+/// Reads request bodies as forms: `application/x-www-form-urlencoded` (collected, up to 1 MiB) or
+/// `multipart/form-data`, whose files are streamed to disk as they arrive (at most `fileLimit`
+/// bytes each; over it: 413 and nothing kept). Used by the web pages and by the API's upload.
+enum StreamedForm {
+    static let fieldBytesLimit = 1 << 20
+
+    static func receive(_ request: Request, fileLimit: Int) async throws -> ReceivedForm {
+        guard let type = request.headers.contentType else { return ReceivedForm() }
+        if type.type == "multipart", let boundary = type.parameters["boundary"] {
+            return try await multipart(request, boundary: boundary, fileLimit: fileLimit)
+        }
+        var collected = ByteBuffer()
+        for try await var chunk in request.body {
+            collected.writeBuffer(&chunk)
+            if collected.readableBytes > fieldBytesLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fieldBytesLimit) }
+        }
+        return ReceivedForm(fields: parseURLEncoded(String(buffer: collected)))
+    }
+
+    /// `a=1&b=x+y&a=2` → ["a": ["1", "2"], "b": ["x y"]].
+    static func parseURLEncoded(_ body: String) -> [String: [String]] {
+        var fields: [String: [String]] = [:]
+        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ raw: Substring) -> String {
+                let spaced = raw.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let name = decode(parts[0])
+            fields[name, default: []].append(parts.count > 1 ? decode(parts[1]) : "")
+        }
+        return fields
+    }
+
+    private enum PartEvent { case header(String, String), body(ByteBuffer), complete }
+
+    private static func multipart(_ request: Request, boundary: String, fileLimit: Int) async throws -> ReceivedForm {
+        let store = request.services.files
+        let io = NonBlockingFileIO(threadPool: request.application.threadPool)
+        var form = ReceivedForm()
+        var current: (writer: FileStore.Writer, field: String, filename: String, type: String)?
+        var fieldBytes = ByteBuffer()
+        var totalFieldBytes = 0
+        var headers = HTTPHeaders()
+        let parser = MultipartParser(boundary: boundary)
+        var events: [PartEvent] = []
+        parser.onHeader = { name, value in events.append(.header(name, value)) }
+        parser.onBody = { buffer in events.append(.body(buffer)) }
+        parser.onPartComplete = { events.append(.complete) }
+        do {
+            for try await chunk in request.body {
+                try parser.execute(chunk)
+                for event in events {
+                    switch event {
+                    case .header(let name, let value): headers.add(name: name, value: value)
+                    case .body(var buffer):
+                        let disposition = headers.first(name: .contentDisposition) ?? ""
+                        if let filename = ConversationService.filename(fromDisposition: disposition) {
+                            // A file input left empty sends a part with no name and no bytes: skipped.
+                            guard !filename.isEmpty else { continue }
+                            if current == nil {
+                                let writer = try await store.makeWriter(io: io, eventLoop: request.eventLoop)
+                                current = (writer, parameter("name", in: disposition) ?? "", filename, headers.first(name: .contentType) ?? "application/octet-stream")
+                            }
+                            try await current!.writer.write(buffer)
+                            if current!.writer.size > fileLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fileLimit) }
+                        } else {
+                            totalFieldBytes += buffer.readableBytes
+                            if totalFieldBytes > fieldBytesLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fieldBytesLimit) }
+                            fieldBytes.writeBuffer(&buffer)
+                        }
+                    case .complete:
+                        if let part = current {
+                            form.files.append(.init(writer: part.writer, field: part.field, filename: part.filename,
+                                                    contentType: part.type, sha256: try part.writer.finish()))
+                            current = nil
+                        } else if let name = parameter("name", in: headers.first(name: .contentDisposition) ?? ""),
+                                  ConversationService.filename(fromDisposition: headers.first(name: .contentDisposition) ?? "") == nil {
+                            form.fields[name, default: []].append(String(buffer: fieldBytes))
+                        }
+                        fieldBytes.clear()
+                        headers = HTTPHeaders()
+                    }
+                }
+                events.removeAll(keepingCapacity: true)
+            }
+        } catch {
+            current?.writer.abort()
+            form.discardFiles()
+            throw error
+        }
+        return form
+    }
+
+    /// A parameter of a header value such as `form-data; name="subject"`.
+    static func parameter(_ key: String, in header: String) -> String? {
+        for part in header.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard part.lowercased().hasPrefix(key + "=") else { continue }
+            var raw = String(part.dropFirst(key.count + 1))
+            if raw.hasPrefix("\""), raw.hasSuffix("\""), raw.count >= 2 { raw = String(raw.dropFirst().dropLast()) }
+            return raw
+        }
+        return nil
+    }
+
+    /// Records the received files as uploads of `uploaderID`, not yet attached to anything.
+    static func record(_ files: [ReceivedForm.File], uploaderID: Int, request: Request) async throws -> [AttachmentRecord] {
+        guard !files.isEmpty else { return [] }
+        let now = Date()
+        let records = files.map { file in
+            let record = AttachmentRecord()
+            record.publicID = UUID().uuidString.lowercased()
+            record.uploaderID = uploaderID
+            record.filename = String(ConversationService.safeFilename(file.filename).prefix(255))
+            record.contentType = String(file.contentType.prefix(200))
+            record.size = file.writer.size
+            record.sha256 = file.sha256
+            record.storageKey = file.writer.key
+            record.createdAt = now
+            return record
+        }
+        do {
+            try await request.write { db in for record in records { try await record.create(on: db) } }
+        } catch {
+            for file in files { file.writer.abort() }
+            throw error
+        }
+        return records
+    }
+}
+
+extension StreamedForm {
+    /// Undoes `record` when the form the files came with was refused: rows and files go.
+    static func forget(_ records: [AttachmentRecord], request: Request) async {
+        let ids = records.compactMap(\.id)
+        guard !ids.isEmpty else { return }
+        try? await request.write { db in
+            try await (db as! any SQLDatabase).raw("DELETE FROM attachments WHERE id IN (\(binds: ids)) AND comment_id IS NULL").run()
+        }
+        for record in records { request.services.files.remove(key: record.storageKey) }
+    }
+}

@@ -1,0 +1,50 @@
+import Vapor
+import ZayavkaCore
+
+/// Registers the web interface: the customer portal, the agent console, admin pages and assets.
+enum WebRoutes {
+    typealias Handler = @Sendable (Request) async throws -> Response
+
+    static func register(_ app: Application) {
+        app.get(SitePath.asset("").route) { req in try Assets.response(name: req.parameters.get("name") ?? "") }
+
+        let web = app.grouped(WebSessionMiddleware()).grouped(WebErrorMiddleware())
+        func get(_ path: SitePath, _ handler: @escaping Handler) { web.get(path.route) { try await handler($0) } }
+        // Every form is read by `WebForms.read`, which streams files to disk and checks the CSRF token.
+        func post(_ path: SitePath, _ handler: @escaping Handler) { web.on(.POST, path.route, body: .stream) { try await handler($0) } }
+
+        get(.home) { AuthController.home($0) }
+        get(.signIn) { AuthController.signInPage($0) }
+        post(.signIn, AuthController.signIn)
+        post(.signOut, AuthController.signOut)
+        post(.language, AuthController.language)
+
+        get(.portal, PortalController.list)
+        get(.portalNew, PortalController.newForm)
+        post(.portalNew, PortalController.create)
+        get(.portalRequest(0), PortalController.show)
+        post(.portalReply(0), PortalController.reply)
+        post(.portalSolved(0), PortalController.setStatus("solved", notice: "solved"))
+        post(.portalReopen(0), PortalController.setStatus("open", notice: "reopened"))
+
+        get(.agent) { try QueueController.start($0) }
+        get(.queue(""), QueueController.queue)
+        post(.agentBulk, QueueController.bulk)
+        get(.agentTicket(0), AgentTicketController.show)
+        post(.agentComment(0), AgentTicketController.comment)
+        post(.agentFields(0), AgentTicketController.fields)
+        get(.agentNew, NewTicketController.form)
+        post(.agentNew, NewTicketController.create)
+
+        get(.file("")) { req in
+            guard req.signedInIfAny != nil else { throw WebError.signInRequired }
+            return try await ConversationService.download(id: req.parameters.get("id") ?? "", request: req)
+        }
+
+        get(.adminCanned, CannedController.list)
+        post(.adminCannedSave, CannedController.save)
+        post(.adminCannedDelete(0), CannedController.delete)
+        get(.adminUsers, UsersController.list)
+        post(.adminUserSave, UsersController.save)
+    }
+}

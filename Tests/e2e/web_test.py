@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""End-to-end test of the web interface in a real headless Chromium (Selenium).
+
+Starts `zayavka serve` on a fresh database (SQLite in a temporary folder; PostgreSQL in a fresh
+schema when ZAYAVKA_TEST_DATABASE_URL is set and --postgres is given), creates people through the
+API, then drives the browser through the portal and the agent console. Screenshots of the main
+pages go to artifacts/screenshots/<database>/.
+
+usage: web_test.py BINARY [--postgres]
+"""
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def png(path, width=40, height=30):
+    """A small real PNG (a red rectangle), to upload as a screenshot."""
+    raw = b"".join(b"\x00" + b"\xd0\x30\x30" * width for _ in range(height))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+class Server:
+    def __init__(self, binary, postgres):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data = tempfile.mkdtemp(prefix="zayavka-e2e-")
+        env = dict(os.environ, ZAYAVKA_ADMIN_EMAIL="admin@e2e.test", ZAYAVKA_ADMIN_PASSWORD="admin-pass-1",
+                   ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base)
+        env.pop("DATABASE_URL", None)
+        self.schema = None
+        if postgres:
+            self.schema = "e2e_" + secrets.token_hex(4)
+            env["DATABASE_URL"] = os.environ["ZAYAVKA_TEST_DATABASE_URL"]
+            env["ZAYAVKA_DATABASE_SCHEMA"] = self.schema
+        self.log = open(os.path.join(self.data, "server.log"), "w")
+        self.process = subprocess.Popen([binary, "serve", "--data-dir", self.data, "--hostname", "127.0.0.1", "--port", str(self.port)],
+                                        env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1)
+                return
+            except Exception:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit("server did not start; log:\n" + open(os.path.join(self.data, "server.log")).read())
+
+    def api(self, method, path, body=None, token=None):
+        request = urllib.request.Request(self.base + "/api/v1" + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json", "Accept": "application/json"})
+        if token:
+            request.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(request) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path} -> {error.code}: {error.read().decode()}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        if self.schema:
+            subprocess.run(["psql", os.environ["ZAYAVKA_TEST_DATABASE_URL"], "-q", "-c", f"DROP SCHEMA {self.schema} CASCADE"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=ru-RU"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "ru-RU,ru"})
+    if os.path.exists("/usr/bin/chromium"):
+        options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(2)
+    return driver
+
+
+class Flow:
+    def __init__(self, server, driver, shots):
+        self.s = server
+        self.d = driver
+        self.shots = shots
+        self.steps = 0
+
+    def step(self, text):
+        self.steps += 1
+        print(f"  {self.steps:2d}. {text}", flush=True)
+
+    def navigate(self, action):
+        """Runs an action that loads a new page (click, submit) and waits until the new page is there."""
+        old = self.d.find_element(By.TAG_NAME, "html")
+        action()
+        WebDriverWait(self.d, 15).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.d, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def click(self, element):
+        self.navigate(element.click)
+
+    def submit(self, form):
+        self.navigate(form.submit)
+
+    def go(self, path):
+        self.d.get(self.s.base + path)
+
+    def shot(self, name):
+        self.d.save_screenshot(os.path.join(self.shots, name + ".png"))
+
+    def text(self):
+        return self.d.find_element(By.TAG_NAME, "body").text
+
+    def sign_in(self, email, password):
+        self.d.delete_all_cookies()
+        self.go("/sign-in")
+        self.d.find_element(By.ID, "email").send_keys(email)
+        self.d.find_element(By.ID, "password").send_keys(password)
+        self.submit(self.d.find_element(By.ID, "sign-in-form"))
+
+    def sign_out(self):
+        self.click(self.d.find_element(By.ID, "sign-out"))
+        assert "/sign-in" in self.d.current_url, self.d.current_url
+
+
+def run(binary, postgres):
+    database = "postgresql" if postgres else "sqlite"
+    shots = os.path.join("artifacts", "screenshots", database)
+    os.makedirs(shots, exist_ok=True)
+    server = Server(binary, postgres)
+    driver = browser()
+    work = tempfile.mkdtemp(prefix="zayavka-e2e-files-")
+    try:
+        f = Flow(server, driver, shots)
+        print(f"web end-to-end on {database} at {server.base}")
+        admin = server.api("POST", "/auth/token", {"email": "admin@e2e.test", "password": "admin-pass-1"})["token"]
+        agent = server.api("POST", "/users", {"email": "agent@e2e.test", "name": "Анна Специалистова", "role": "agent",
+                                              "password": "agent-pass-1"}, admin)
+        server.api("POST", "/users", {"email": "one@e2e.test", "name": "Пётр Первый", "role": "customer", "password": "customer-1"}, admin)
+        server.api("POST", "/users", {"email": "two@e2e.test", "name": "Вера Вторая", "role": "customer", "password": "customer-2"}, admin)
+
+        f.step("a visitor is sent to the sign-in page, in Russian by default")
+        f.go("/portal")
+        assert "/sign-in" in driver.current_url, driver.current_url
+        assert "Вход в службу поддержки" in f.text()
+        f.shot("01-sign-in")
+
+        f.step("a wrong password is refused with a message, nothing else happens")
+        f.sign_in("one@e2e.test", "wrong-password")
+        assert "Неверная почта или пароль" in f.text()
+
+        f.step("the customer files a request with an attachment through the form")
+        f.sign_in("one@e2e.test", "customer-1")
+        assert driver.current_url.endswith("/portal"), driver.current_url
+        f.shot("02-portal-empty")
+        f.click(driver.find_element(By.ID, "new-request"))
+        subject = "Не печатается накладная"
+        driver.find_element(By.ID, "subject").send_keys(subject)
+        Select(driver.find_element(By.ID, "type")).select_by_value("problem")
+        driver.find_element(By.CSS_SELECTOR, "input[name=urgency][value='2']").click()
+        driver.find_element(By.ID, "body").send_keys("При печати ТОРГ-12 программа закрывается.")
+        picture = os.path.join(work, "screen.png")
+        png(picture)
+        driver.find_element(By.ID, "files").send_keys(picture)
+        f.shot("03-portal-new-request")
+        f.click(driver.find_element(By.ID, "submit-request"))
+        match = re.search(r"/portal/requests/(\d+)", driver.current_url)
+        assert match, driver.current_url
+        number = int(match.group(1))
+        page = f.text()
+        assert subject in page and "screen.png" in page and "Заявка создана" in page, page
+        assert driver.find_element(By.CSS_SELECTOR, ".files img").get_attribute("src").startswith(server.base + "/files/")
+        f.shot("04-portal-request")
+
+        f.step("the portal lists it with the right plural")
+        f.go("/portal")
+        assert "1 заявка" in f.text(), f.text()
+        f.sign_out()
+
+        f.step("the agent finds it in the unassigned queue")
+        f.sign_in("agent@e2e.test", "agent-pass-1")
+        assert "/agent/queues/" in driver.current_url, driver.current_url
+        f.click(driver.find_element(By.ID, "queue-unassigned"))
+        row = driver.find_element(By.ID, f"ticket-{number}")
+        assert subject in row.text and "Пётр Первый" in row.text, row.text
+        assert "1 заявка" in f.text()
+        f.shot("05-agent-unassigned-queue")
+        f.click(row.find_element(By.LINK_TEXT, subject))
+        assert driver.current_url.endswith(f"/agent/tickets/{number}"), driver.current_url
+
+        f.step("the agent assigns it to herself")
+        Select(driver.find_element(By.ID, "f-assignee")).select_by_visible_text("Анна Специалистова")
+        f.click(driver.find_element(By.ID, "fields-save"))
+        assert "Изменения сохранены" in f.text()
+        assert Select(driver.find_element(By.ID, "f-assignee")).first_selected_option.text == "Анна Специалистова"
+
+        f.step("the agent writes an internal note")
+        note = "Внутреннее: проверить драйвер принтера у клиента"
+        driver.find_element(By.ID, "mode-internal").click()
+        assert "internal" in driver.find_element(By.ID, "composer").get_attribute("class")
+        driver.find_element(By.ID, "composer-body").send_keys(note)
+        f.click(driver.find_element(By.ID, "composer-send"))
+        assert "Внутренняя заметка добавлена" in f.text()
+        assert driver.find_elements(By.CSS_SELECTOR, "article.entry.note"), "the note is shown as a note"
+
+        f.step("the agent replies with a canned response and marks the ticket solved")
+        Select(driver.find_element(By.ID, "canned")).select_by_visible_text("Передали программистам")
+        body = driver.find_element(By.ID, "composer-body")
+        phrase = "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день."
+        assert body.get_attribute("value").startswith(phrase), body.get_attribute("value")
+        body.send_keys(" Обновили драйвер, попробуйте снова.")
+        Select(driver.find_element(By.ID, "composer-status")).select_by_value("solved")
+        f.shot("06-agent-ticket-composer")
+        f.click(driver.find_element(By.ID, "composer-send"))
+        assert "Ответ отправлен" in f.text()
+        assert driver.find_element(By.ID, "status").text == "Решена", driver.find_element(By.ID, "status").text
+        f.shot("07-agent-ticket")
+
+        f.step("the agent's queue of their own open tickets no longer counts it")
+        f.go("/agent/queues/mine")
+        assert f"ticket-{number}" not in driver.page_source
+        f.sign_out()
+
+        f.step("the customer sees the reply but not the note, and reopens after 'solved'")
+        f.sign_in("one@e2e.test", "customer-1")
+        f.go(f"/portal/requests/{number}")
+        page = f.text()
+        assert phrase in page and "Обновили драйвер" in page, page
+        assert note not in page and note not in driver.page_source, "an internal note reached the customer"
+        assert "Анна Специалистова" in page
+        f.shot("08-portal-solved")
+        f.click(driver.find_element(By.ID, "reopen"))
+        assert "Заявка снова открыта" in f.text()
+        assert driver.find_element(By.ID, "status").text == "В работе", driver.find_element(By.ID, "status").text
+
+        f.step("the customer replies with another file")
+        driver.find_element(By.ID, "reply-body").send_keys("Снова не печатается, прикладываю снимок.")
+        second = os.path.join(work, "второй снимок.png")
+        png(second, 20, 20)
+        driver.find_element(By.CSS_SELECTOR, "#reply-form input[type=file]").send_keys(second)
+        f.click(driver.find_element(By.ID, "send-reply"))
+        assert "Ответ отправлен" in f.text() and "второй снимок.png" in f.text()
+
+        f.step("switching the language switches every visible string")
+        f.go("/portal")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
+        page = f.text()
+        assert "My requests" in page and "1 ticket" in page, page
+        leftover = CYRILLIC.findall(page.replace(subject, "").replace("Русский", "").replace("Пётр Первый", ""))
+        assert not leftover, "Russian words left on the English page: " + page
+        f.go(f"/portal/requests/{number}")
+        page = f.text()
+        for user_text in [subject, "Пётр Первый", "Анна Специалистова", "При печати ТОРГ-12 программа закрывается.", phrase,
+                          " Обновили драйвер, попробуйте снова.", "Снова не печатается, прикладываю снимок.", "второй снимок.png", "Русский"]:
+            page = page.replace(user_text, "")
+        assert not CYRILLIC.findall(page), "Russian words left on the English request page: " + page
+        f.shot("09-portal-request-english")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
+        assert "Мои заявки" in f.text() or "Ответить" in f.text()
+        f.sign_out()
+
+        f.step("a second customer cannot open the first one's request by URL")
+        f.sign_in("two@e2e.test", "customer-2")
+        f.go(f"/portal/requests/{number}")
+        page = f.text()
+        assert "Страница не найдена" in page and subject not in page, page
+        f.shot("10-portal-not-found")
+        f.go("/portal")
+        assert subject not in f.text()
+        f.sign_out()
+
+        f.step("the agent console in English: queues, filters and the ticket page")
+        f.sign_in("agent@e2e.test", "agent-pass-1")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
+        f.go("/agent/queues/open")
+        page = f.text()
+        assert "All open" in page and "Unassigned" in page, page
+        # People's names are data, not interface text ("Администратор" is the first admin's name).
+        for user_text in [subject, "Пётр Первый", "Анна Специалистова", "Вера Вторая", "Администратор", "Русский"]:
+            page = page.replace(user_text, "")
+        leftover = re.findall(r"\S*[А-Яа-яЁё]+\S*", page)
+        assert not leftover, f"Russian words left on the English queue: {leftover}"
+        driver.find_element(By.ID, "filter-q").send_keys("накладная")
+        f.submit(driver.find_element(By.ID, "filters"))
+        assert driver.find_element(By.ID, f"ticket-{number}")
+        f.shot("11-agent-queue-english")
+
+        f.step("bulk action: set the priority of the selected tickets")
+        driver.find_element(By.CSS_SELECTOR, f"#ticket-{number} input[name=ticket]").click()
+        Select(driver.find_element(By.NAME, "bulk_priority")).select_by_value("high")
+        f.click(driver.find_element(By.ID, "bulk-apply"))
+        assert "The selected tickets have been updated" in f.text(), f.text()
+        assert "High" in driver.find_element(By.ID, f"ticket-{number}").text
+
+        f.step("a ticket for a customer who called, found by name")
+        f.click(driver.find_element(By.LINK_TEXT, "New ticket"))
+        driver.find_element(By.ID, "find").send_keys("вера")
+        f.submit(driver.find_element(By.ID, "customer-search"))
+        assert "Вера Вторая" in f.text()
+        driver.find_element(By.ID, "subject").send_keys("Звонок: не проходит оплата")
+        driver.find_element(By.ID, "body").send_keys("Клиентка звонила, оплата картой не проходит.")
+        f.click(driver.find_element(By.ID, "create-ticket"))
+        assert "The request has been filed" in f.text() and "Вера Вторая" in f.text(), f.text()
+        f.shot("12-agent-new-ticket")
+
+        f.step("unknown pages and forged forms get pages a person understands")
+        f.go("/agent/tickets/999999")
+        assert "Page not found" in f.text()
+        f.go("/no/such/page")
+        assert "Page not found" in f.text() or "Страница не найдена" in f.text()
+        print(f"ok: {f.steps} steps on {database}")
+    except Exception:
+        try:
+            driver.save_screenshot(os.path.join(shots, "failure.png"))
+            with open(os.path.join(shots, "failure.html"), "w") as out:
+                out.write(driver.page_source)
+        except Exception:
+            pass
+        print(open(os.path.join(server.data, "server.log")).read()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        driver.quit()
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1], "--postgres" in sys.argv[2:])
