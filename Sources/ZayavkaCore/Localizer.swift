@@ -79,10 +79,14 @@ public struct Localizer: Sendable {
         return forms.many
     }
 
+    /// "5 Б", "12 КБ", "3 МБ" / "5 B", "12 KB", "3 MB" (binary units, as file managers show them).
     public static func formatBytes(_ bytes: Int, _ language: Language) -> String {
+        let ru = language == .ru
+        if bytes < 1024 { return "\(bytes) " + (ru ? "Б" : "B") }
+        if bytes < 1_048_576 { return "\(Int((Double(bytes) / 1024).rounded())) " + (ru ? "КБ" : "KB") }
         let mib = Double(bytes) / 1_048_576
-        let number = mib >= 1 ? String(format: "%.0f", mib) : String(format: "%.1f", mib)
-        return language == .ru ? "\(number) МБ" : "\(number) MB"
+        let number = mib >= 10 || mib.rounded() == mib ? String(format: "%.0f", mib) : String(format: "%.1f", mib)
+        return number + (ru ? " МБ" : " MB")
     }
 }
 

@@ -67,6 +67,8 @@ final class TestServer: @unchecked Sendable {
         let configuration = try AppConfiguration.load(environment: environment, dataDirectoryOverride: directory.path)
         let app = try await Application.make(.testing)
         app.logger.logLevel = .error
+        // Web tests look at redirects themselves.
+        app.http.client.configuration.redirectConfiguration = .disallow
         do {
             try await configure(app, configuration: configuration)
             app.http.server.configuration.port = 0

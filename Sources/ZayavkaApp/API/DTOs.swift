@@ -200,6 +200,9 @@ struct OrganizationInput: Content {
              membersSeeAllTickets = "members_see_all_tickets"
     }
 
+    /// An empty input, filled in by the web forms.
+    init() {}
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)

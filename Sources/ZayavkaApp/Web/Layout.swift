@@ -106,6 +106,10 @@ enum Layout {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }
                 if signedIn.viewer.role.can(.manageUsers) { links.append((SitePath.adminUsers.path, l("Пользователи", "Users"))) }
+                if signedIn.viewer.role.can(.manageGroups) { links.append((SitePath.adminGroups.path, l("Группы", "Groups"))) }
+                if signedIn.viewer.role.can(.manageOrganizations) { links.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }
+                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminFields.path, l("Вопросы", "Questions"))) }
+                links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]
             }

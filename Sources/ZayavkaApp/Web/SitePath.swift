@@ -10,6 +10,10 @@ enum SitePath: Equatable {
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
     case adminUsers, adminUserSave
+    case adminGroups, adminGroupSave, adminGroupMember
+    case adminOrganizations, adminOrganizationSave
+    case adminFields, adminFieldSave
+    case tokens, tokenCreate, tokenRevoke(Int)
     case asset(String)
 
     var path: String {
@@ -37,6 +41,16 @@ enum SitePath: Equatable {
         case .adminCannedDelete(let id): "/admin/canned-responses/\(id)/delete"
         case .adminUsers: "/admin/users"
         case .adminUserSave: "/admin/users/save"
+        case .adminGroups: "/admin/groups"
+        case .adminGroupSave: "/admin/groups/save"
+        case .adminGroupMember: "/admin/groups/member"
+        case .adminOrganizations: "/admin/organizations"
+        case .adminOrganizationSave: "/admin/organizations/save"
+        case .adminFields: "/admin/intake-fields"
+        case .adminFieldSave: "/admin/intake-fields/save"
+        case .tokens: "/account/tokens"
+        case .tokenCreate: "/account/tokens/create"
+        case .tokenRevoke(let id): "/account/tokens/\(id)/revoke"
         case .asset(let name): "/assets/\(name)"
         }
     }
@@ -49,6 +63,7 @@ enum SitePath: Equatable {
         case .queue: "/agent/queues/:view"
         case .file: "/files/:id"
         case .adminCannedDelete: "/admin/canned-responses/:id/delete"
+        case .tokenRevoke: "/account/tokens/:id/revoke"
         case .asset: "/assets/:name"
         default: path
         }

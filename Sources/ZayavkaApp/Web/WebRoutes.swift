@@ -46,5 +46,15 @@ enum WebRoutes {
         post(.adminCannedDelete(0), CannedController.delete)
         get(.adminUsers, UsersController.list)
         post(.adminUserSave, UsersController.save)
+        get(.adminGroups) { try await DirectoryPages.groups($0) }
+        post(.adminGroupSave, DirectoryPages.saveGroup)
+        post(.adminGroupMember, DirectoryPages.setMember)
+        get(.adminOrganizations) { try await DirectoryPages.organizations($0) }
+        post(.adminOrganizationSave, DirectoryPages.saveOrganization)
+        get(.adminFields) { try await DirectoryPages.fields($0) }
+        post(.adminFieldSave, DirectoryPages.saveField)
+        get(.tokens) { try await DirectoryPages.tokens($0) }
+        post(.tokenCreate, DirectoryPages.createToken)
+        post(.tokenRevoke(0), DirectoryPages.revokeToken)
     }
 }

@@ -1,0 +1,309 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Admin pages for groups (support lines), organizations, intake questions, and each person's API
+/// tokens. They call the same services as the API, so the rules are the same.
+enum DirectoryPages {
+    static func table(_ id: String, _ headers: [String], _ rows: [[Node<HTML.BodyContext>]]) -> Node<HTML.BodyContext> {
+        .table(.class("list"), .id(id),
+               .thead(.tr(.forEach(headers) { .th(.t($0)) })),
+               .tbody(.forEach(rows) { cells in .tr(.forEach(cells) { .td($0) }) }))
+    }
+
+    static func errorsBox(_ errors: [String: String], _ l: L) -> Node<HTML.BodyContext> {
+        .if(!errors.isEmpty, .div(.class("errors"), .attr("role", "alert"),
+                                  .t(errors["_form"] ?? l("Проверьте выделенные поля.", "Please check the highlighted fields."))))
+    }
+
+    static func fieldErrors(_ error: ZayavkaError, _ l: L) -> [String: String] {
+        if case .validation(let problems) = error {
+            return Dictionary(problems.map { ($0.field, l.localizer.fieldMessage($0)) }, uniquingKeysWith: { a, _ in a })
+        }
+        return ["_form": l.localizer.message(for: error)]
+    }
+
+    static func requireAdmin(_ request: Request, _ permission: Permission) throws {
+        let signedIn = try QueueController.requireStaff(request)
+        guard signedIn.viewer.role.can(permission) else { throw ZayavkaError.forbidden(reason: "\(permission)") }
+    }
+
+    // MARK: Groups
+
+    static func groups(_ request: Request, errors: [String: String] = [:], status: HTTPResponseStatus = .ok,
+                       typed: ReceivedForm? = nil) async throws -> Response {
+        try requireAdmin(request, .manageGroups)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let groups = try await DirectoryService.listGroups(request: request).items
+        let staff = try await QueueController.staffOptions(request: request)
+        let names = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
+        let editing = groups.first { $0.id == editID }
+        let rows: [[Node<HTML.BodyContext>]] = groups.map { group in
+            [.a(.href(SitePath.adminGroups.path + "?edit=\(group.id)"), .t(group.name)), .t(group.description ?? ""),
+             .t(group.memberIds.compactMap { names[$0] }.joined(separator: ", "))]
+        }
+        let form: Node<HTML.BodyContext> = .form(
+            .class("card"), .method(.post), .action(SitePath.adminGroupSave.path), .id("group-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(editing == nil ? l("Новая группа", "New group") : l("Изменить группу", "Edit group"))),
+            .input(.type(.hidden), .name("id"), .attr("value", editing.map { String($0.id) } ?? "")),
+            Layout.row(l("Название", "Name"), for: "g-name", error: errors["name"],
+                       .input(.type(.text), .name("name"), .id("g-name"), .attr("value", typed?.value("name") ?? editing?.name ?? ""), .required(true))),
+            Layout.row(l("Описание", "Description"), for: "g-description", error: errors["description"],
+                       .input(.type(.text), .name("description"), .id("g-description"), .attr("value", typed?.value("description") ?? editing?.description ?? ""))),
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
+        )
+        let members: Node<HTML.BodyContext> = .unwrap(editing) { group in
+            .form(.class("card"), .method(.post), .action(SitePath.adminGroupMember.path), .id("member-form"),
+                  Layout.csrfField(ctx),
+                  .h2(.t(l("Участники группы", "Group members"))),
+                  .input(.type(.hidden), .name("group_id"), .attr("value", String(group.id))),
+                  .ul(.forEach(group.memberIds) { id in .li(.t(names[id] ?? "#\(id)")) }),
+                  .select(.attr("name", "user_id"), .attr("aria-label", l("Специалист", "Agent")),
+                          .forEach(staff) { .opt($0.value, $0.label) }),
+                  .div(.class("actions"),
+                       .button(.type(.submit), .name("member"), .value("1"), .class("primary"), .t(l("Добавить", "Add"))),
+                       .button(.type(.submit), .name("member"), .value("0"), .class("secondary"), .t(l("Убрать", "Remove")))))
+        }
+        let content: Node<HTML.BodyContext> = .group(
+            .h1(.t(l("Группы (линии поддержки)", "Groups (support lines)"))),
+            errorsBox(errors, l),
+            table("groups", [l("Название", "Name"), l("Описание", "Description"), l("Участники", "Members")], rows),
+            form, members)
+        return Layout.render(l("Группы", "Groups"), ctx, status: status, content)
+    }
+
+    static func saveGroup(_ request: Request) async throws -> Response {
+        try requireAdmin(request, .manageGroups)
+        let form = try await WebForms.read(request)
+        let id = form.text("id").flatMap(Int.init)
+        do {
+            _ = try await DirectoryService.saveGroup(id: id, GroupInput(name: form.text("name"), description: form.text("description")), request: request)
+            return request.redirect(to: SitePath.adminGroups.path + "?notice=saved")
+        } catch let error as ZayavkaError {
+            return try await groups(request, errors: fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
+        }
+    }
+
+    static func setMember(_ request: Request) async throws -> Response {
+        try requireAdmin(request, .manageGroups)
+        let form = try await WebForms.read(request)
+        guard let groupID = form.text("group_id").flatMap(Int.init), let userID = form.text("user_id").flatMap(Int.init) else {
+            throw ZayavkaError.validation([FieldError("user_id", .required)])
+        }
+        _ = try await DirectoryService.setMember(groupID: groupID, userID: userID, member: form.value("member") == "1", request: request)
+        return request.redirect(to: SitePath.adminGroups.path + "?edit=\(groupID)&notice=saved")
+    }
+
+    // MARK: Organizations
+
+    static func organizations(_ request: Request, errors: [String: String] = [:], status: HTTPResponseStatus = .ok,
+                              typed: ReceivedForm? = nil) async throws -> Response {
+        try requireAdmin(request, .manageOrganizations)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let all = try await OrganizationRecord.query(on: request.database).sort(\.$name).limit(500).all().map(OrganizationDTO.init)
+        let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
+        let e = all.first { $0.id == editID }
+        let rows: [[Node<HTML.BodyContext>]] = all.map { org in
+            [.a(.href(SitePath.adminOrganizations.path + "?edit=\(org.id)"), .t(org.name)), .t(org.inn ?? "—"), .t(org.contractNumber ?? "—"),
+             .t(org.plan), .t(org.contractEndsOn ?? "—")]
+        }
+        func text(_ name: String, _ label: String, _ value: String?, hint: String? = nil) -> Node<HTML.BodyContext> {
+            Layout.row(label, for: "o-" + name, hint: hint, error: errors[name],
+                       .input(.type(.text), .name(name), .id("o-" + name), .attr("value", typed?.value(name) ?? value ?? "")))
+        }
+        let plan = typed?.value("plan") ?? e?.plan ?? "free"
+        let form: Node<HTML.BodyContext> = .form(
+            .class("card"), .method(.post), .action(SitePath.adminOrganizationSave.path), .id("organization-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(e == nil ? l("Новая организация", "New organization") : l("Изменить организацию", "Edit organization"))),
+            .input(.type(.hidden), .name("id"), .attr("value", e.map { String($0.id) } ?? "")),
+            .component(Node<HTML.BodyContext>.group([
+                text("name", l("Название", "Name"), e?.name),
+                text("inn", l("ИНН", "INN"), e?.inn, hint: l("10 цифр у организации, 12 у ИП", "10 digits for a company, 12 for a sole trader")),
+                text("contract_number", l("Номер договора", "Contract number"), e?.contractNumber),
+                Layout.row(l("Тариф", "Plan"), for: "o-plan", error: errors["plan"],
+                           .select(.attr("name", "plan"), .id("o-plan"),
+                                   .opt("free", l("Бесплатный", "Free"), selected: plan == "free"),
+                                   .opt("paid", l("Платный", "Paid"), selected: plan == "paid"))),
+                text("contract_ends_on", l("Договор до (ГГГГ-ММ-ДД)", "Contract ends (YYYY-MM-DD)"), e?.contractEndsOn),
+                text("quota", l("Квота", "Quota"), e?.quota.map(String.init)),
+                text("phones", l("Телефоны (через запятую)", "Phones (comma-separated)"), e?.phones.joined(separator: ", ")),
+                text("email_domains", l("Почтовые домены (через запятую)", "Email domains (comma-separated)"), e?.emailDomains.joined(separator: ", ")),
+                text("notes", l("Заметки", "Notes"), e?.notes),
+            ])),
+            .div(.class("field"), .element(named: "label", nodes: [
+                .input(.type(.checkbox), .name("members_see_all_tickets"), .value("1"), .checked(e?.membersSeeAllTickets ?? false)),
+                .t(" " + l("Сотрудники видят все заявки организации", "Members see all of the organization's tickets")),
+            ])),
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
+        )
+        let content: Node<HTML.BodyContext> = .group(
+            .h1(.t(l("Организации", "Organizations"))),
+            errorsBox(errors, l),
+            table("organizations", [l("Название", "Name"), l("ИНН", "INN"), l("Договор", "Contract"), l("Тариф", "Plan"), l("Договор до", "Contract ends")], rows),
+            form)
+        return Layout.render(l("Организации", "Organizations"), ctx, status: status, content)
+    }
+
+    static func saveOrganization(_ request: Request) async throws -> Response {
+        try requireAdmin(request, .manageOrganizations)
+        let form = try await WebForms.read(request)
+        let id = form.text("id").flatMap(Int.init)
+        func list(_ name: String) -> [String] {
+            (form.value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        var input = OrganizationInput()
+        input.name = form.text("name")
+        input.inn = .some(form.text("inn"))
+        input.contractNumber = .some(form.text("contract_number"))
+        input.plan = form.text("plan")
+        input.contractEndsOn = .some(form.text("contract_ends_on"))
+        let ctx = PageContext(request)
+        if let raw = form.text("quota") {
+            guard let quota = Int(raw) else {
+                return try await organizations(request, errors: ["quota": ctx.l.localizer.fieldMessage(FieldError("quota", .invalid))],
+                                               status: .unprocessableEntity, typed: form)
+            }
+            input.quota = .some(quota)
+        } else {
+            input.quota = .some(nil)
+        }
+        input.phones = list("phones")
+        input.emailDomains = list("email_domains")
+        input.notes = .some(form.text("notes"))
+        input.membersSeeAllTickets = form.value("members_see_all_tickets") == "1"
+        do {
+            _ = try await DirectoryService.saveOrganization(id: id, input, request: request)
+            return request.redirect(to: SitePath.adminOrganizations.path + "?notice=saved")
+        } catch let error as ZayavkaError {
+            return try await organizations(request, errors: fieldErrors(error, ctx.l), status: .unprocessableEntity, typed: form)
+        }
+    }
+
+    // MARK: Intake questions
+
+    static func fields(_ request: Request, errors: [String: String] = [:], status: HTTPResponseStatus = .ok,
+                       typed: ReceivedForm? = nil) async throws -> Response {
+        try requireAdmin(request, .manageConfiguration)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let all = try await ConfigService.intakeFields(request: request).items
+        let editKey = request.query[String.self, at: "edit"]
+        let e = all.first { $0.key == editKey }
+        let yes = l("да", "yes"), no = l("нет", "no")
+        let rows: [[Node<HTML.BodyContext>]] = all.map { field in
+            [.a(.href(SitePath.adminFields.path + "?edit=\(field.key)"), .t(field.key)), .t(l.language == .ru ? field.labelRu : field.labelEn), .t(field.kind.rawValue),
+             .t(field.required ? yes : no), .t(field.customerVisible ? yes : no), .t(field.active ? yes : no)]
+        }
+        func check(_ name: String, _ label: String, _ on: Bool) -> Node<HTML.BodyContext> {
+            .div(.class("field"), .element(named: "label", nodes: [.input(.type(.checkbox), .name(name), .value("1"), .checked(on)), .t(" " + label)]))
+        }
+        let form: Node<HTML.BodyContext> = .form(
+            .class("card"), .method(.post), .action(SitePath.adminFieldSave.path), .id("field-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(e == nil ? l("Новый вопрос", "New question") : l("Изменить вопрос", "Edit question"))),
+            .input(.type(.hidden), .name("editing"), .attr("value", e?.key ?? "")),
+            .component(Node<HTML.BodyContext>.group([
+                Layout.row(l("Ключ (латиница)", "Key (latin letters)"), for: "i-key", error: errors["key"],
+                           .input(.type(.text), .name("key"), .id("i-key"), .attr("value", typed?.value("key") ?? e?.key ?? ""), .readonly(e != nil), .required(true))),
+                Layout.row(l("Вид", "Kind"), for: "i-kind", error: errors["kind"],
+                           .select(.attr("name", "kind"), .id("i-kind"), .forEach(IntakeFieldDefinition.Kind.allCases) { .opt($0.rawValue, $0.rawValue, selected: $0 == e?.kind) })),
+                Layout.row(l("Вопрос по-русски", "Question in Russian"), for: "i-ru", error: errors["label_ru"],
+                           .input(.type(.text), .name("label_ru"), .id("i-ru"), .attr("value", typed?.value("label_ru") ?? e?.labelRu ?? ""), .required(true))),
+                Layout.row(l("Вопрос по-английски", "Question in English"), for: "i-en", error: errors["label_en"],
+                           .input(.type(.text), .name("label_en"), .id("i-en"), .attr("value", typed?.value("label_en") ?? e?.labelEn ?? ""), .required(true))),
+                Layout.row(l("Варианты (для выбора, через запятую)", "Options (for a choice, comma-separated)"), for: "i-options", error: errors["options"],
+                           .input(.type(.text), .name("options"), .id("i-options"), .attr("value", typed?.value("options") ?? e?.options.joined(separator: ", ") ?? ""))),
+                Layout.row(l("Порядок", "Position"), for: "i-position", error: errors["position"],
+                           .input(.type(.text), .name("position"), .id("i-position"), .attr("value", e.map { String($0.position) } ?? ""))),
+                check("required", l("Обязательный для клиента", "Required from customers"), e?.required ?? false),
+                check("customer_visible", l("Клиент видит и заполняет", "Customers see and answer it"), e?.customerVisible ?? true),
+                check("active", l("Используется", "In use"), e?.active ?? true),
+            ])),
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
+        )
+        let content: Node<HTML.BodyContext> = .group(
+            .h1(.t(l("Вопросы при обращении", "Intake questions"))),
+            errorsBox(errors, l),
+            table("intake-fields", [l("Ключ", "Key"), l("Вопрос", "Question"), l("Вид", "Kind"), l("Обязательный", "Required"),
+                                    l("Виден клиенту", "Customer-visible"), l("Используется", "In use")], rows),
+            form)
+        return Layout.render(l("Вопросы при обращении", "Intake questions"), ctx, status: status, content)
+    }
+
+    static func saveField(_ request: Request) async throws -> Response {
+        try requireAdmin(request, .manageConfiguration)
+        let form = try await WebForms.read(request)
+        let editing = form.text("editing")
+        let options = (form.value("options") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let input = IntakeFieldInput(
+            key: editing == nil ? form.text("key") : nil, kind: form.text("kind").flatMap(IntakeFieldDefinition.Kind.init(rawValue:)),
+            labelRu: form.text("label_ru"), labelEn: form.text("label_en"), options: options,
+            required: form.value("required") == "1", customerVisible: form.value("customer_visible") == "1",
+            active: form.value("active") == "1", position: form.text("position").flatMap(Int.init))
+        do {
+            _ = try await ConfigService.saveIntakeField(key: editing, input, request: request)
+            return request.redirect(to: SitePath.adminFields.path + "?notice=saved")
+        } catch let error as ZayavkaError {
+            return try await fields(request, errors: fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
+        }
+    }
+
+    // MARK: API tokens (each person's own)
+
+    static func tokens(_ request: Request, created: String? = nil) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let tokens = try await UserService.listTokens(request: request).items
+        let rows: [[Node<HTML.BodyContext>]] = tokens.map { token in
+            [.t(token.name), .element(named: "code", nodes: [.t(token.prefix + "…")]),
+             .t(token.createdAt.map(l.dateTime) ?? "—"), .t(token.lastUsedAt.map(l.dateTime) ?? "—"),
+             token.revokedAt != nil ? .t(l("отозван", "revoked"))
+                : .form(.method(.post), .action(SitePath.tokenRevoke(token.id).path), Layout.csrfField(ctx),
+                        .button(.type(.submit), .class("secondary"), .t(l("Отозвать", "Revoke"))))]
+        }
+        let content: Node<HTML.BodyContext> = .group(
+            .h1(.t(l("Токены API", "API tokens"))),
+            .unwrap(created) { token in
+                .div(.class("notice"), .id("new-token"), .attr("role", "status"),
+                     .p(.t(l("Токен создан. Скопируйте его сейчас: больше он показан не будет.", "Token created. Copy it now: it will not be shown again."))),
+                     .element(named: "code", nodes: [.t(token)]))
+            },
+            table("tokens", [l("Название", "Name"), l("Начало", "Prefix"), l("Создан", "Created"), l("Использован", "Last used"), ""], rows),
+            .form(.class("card filters"), .method(.post), .action(SitePath.tokenCreate.path), .id("token-form"),
+                  Layout.csrfField(ctx),
+                  .div(.class("field wide"), .element(named: "label", nodes: [.attr("for", "t-name"), .t(l("Название нового токена", "Name of a new token"))]),
+                       .input(.type(.text), .name("name"), .id("t-name"), .required(true))),
+                  .button(.type(.submit), .class("primary"), .t(l("Создать", "Create"))))
+        )
+        return Layout.render(l("Токены API", "API tokens"), ctx, content)
+    }
+
+    static func createToken(_ request: Request) async throws -> Response {
+        let signedIn = try QueueController.requireStaff(request)
+        let form = try await WebForms.read(request)
+        let token = APIToken.generate()
+        let record = APITokenRecord()
+        record.userID = signedIn.viewer.userID
+        record.name = String((form.text("name") ?? "API").prefix(100))
+        record.tokenHash = APIToken.hash(token)
+        record.prefix = String(token.prefix(10))
+        try await request.write { db in try await record.create(on: db) }
+        return try await tokens(request, created: token)
+    }
+
+    static func revokeToken(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        _ = try await WebForms.read(request)
+        guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
+        _ = try await UserService.revokeToken(id: id, request: request)
+        return request.redirect(to: SitePath.tokens.path + "?notice=saved")
+    }
+}
