@@ -55,7 +55,7 @@ public struct Localizer: Sendable {
             "ticket": ("Заявка", "Ticket"), "user": ("Пользователь", "User"), "group": ("Группа", "Group"),
             "organization": ("Организация", "Organization"), "token": ("Токен", "Token"),
             "attachment": ("Файл", "Attachment"), "status": ("Статус", "Status"), "intake_field": ("Поле", "Field"),
-            "route": ("Адрес", "Path"),
+            "route": ("Адрес", "Path"), "canned_response": ("Шаблон ответа", "Canned response"),
         ]
         let pair = names[entity] ?? (entity, entity)
         return language == .ru ? pair.0 : pair.1

@@ -197,6 +197,37 @@ struct WebTests {
     }
 }
 
+@Suite("Canned responses", .serialized)
+struct CannedResponseTests {
+    @Test("seed 002's phrases are shipped; agents read them, managers edit them, customers get 403", arguments: TestDatabase.all)
+    func api(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let agent = try await server.makeUser("agent@s.ru", role: .agent)
+            let manager = try await server.makeUser("boss@s.ru", role: .manager)
+            let customer = try await server.makeUser("anna@a.ru", role: .customer)
+            let list = try await server.request(.GET, "/api/v1/canned-responses", token: agent.token)
+            #expect(list.status == .ok)
+            #expect(list.items.count == 5)
+            #expect(list.items.contains { ($0["body"] as? String)?.hasPrefix("Передали заявку программистам") == true })
+            #expect(try await server.request(.GET, "/api/v1/canned-responses", token: customer.token).status == .forbidden)
+            let refused = try await server.request(.POST, "/api/v1/canned-responses", token: agent.token, json: ["title": "x", "body": "y"])
+            #expect(refused.status == .forbidden)
+            let invalid = try await server.request(.POST, "/api/v1/canned-responses", token: manager.token, json: ["title": "Пусто"])
+            #expect(invalid.status == .unprocessableEntity)
+            let created = try await server.request(.POST, "/api/v1/canned-responses", token: manager.token,
+                                                   json: ["title": "Приветствие", "body": "Здравствуйте! Разбираемся."])
+            #expect(created.status == .created)
+            let id = try #require(created["id"] as? Int)
+            #expect(created["position"] as? Int == 6)
+            let changed = try await server.request(.PATCH, "/api/v1/canned-responses/\(id)", token: manager.token, json: ["body": "Добрый день!"])
+            #expect(changed["body"] as? String == "Добрый день!" && changed["title"] as? String == "Приветствие")
+            #expect(try await server.request(.DELETE, "/api/v1/canned-responses/\(id)", token: manager.token).status == .noContent)
+            #expect(try await server.request(.DELETE, "/api/v1/canned-responses/\(id)", token: manager.token).status == .notFound)
+            #expect(try await server.request(.GET, "/api/v1/canned-responses", token: agent.token).items.count == 5)
+        }
+    }
+}
+
 @Suite("Web views: model to HTML")
 struct WebViewTests {
     let ctx = PageContext(l: L(.ru), signedIn: nil, csrf: "token", path: "/portal", now: Date(timeIntervalSince1970: 1_800_000_000))

@@ -278,6 +278,16 @@ def run(binary, postgres):
         f.click(driver.find_element(By.ID, "send-reply"))
         assert "Ответ отправлен" in f.text() and "второй снимок.png" in f.text()
 
+        f.step("the portal works on a phone-sized screen: no sideways scrolling")
+        driver.set_window_size(390, 844)
+        for path in ["/portal", f"/portal/requests/{number}", "/portal/new"]:
+            f.go(path)
+            overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{path} scrolls sideways by {overflow} px on a phone"
+        f.go(f"/portal/requests/{number}")
+        f.shot("09a-portal-request-phone")
+        driver.set_window_size(1280, 1000)
+
         f.step("switching the language switches every visible string")
         f.go("/portal")
         f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))

@@ -114,6 +114,8 @@ enum OpenAPIDocument {
                              ("created_at", .dateTime)]),
             "Status": object([("key", .string), ("category", cases(StatusCategory.self)), ("name_ru", .string),
                               ("name_en", .string), ("built_in", .boolean)]),
+            "CannedResponse": object([("id", .integer), ("title", .string), ("body", .string), ("position", .integer)]),
+            "CannedResponseInput": input([("title", .string), ("body", .string), ("position", .integer)]),
             "StatusInput": input([("key", .string), ("name_ru", .string), ("name_en", .string)], required: ["key", "name_ru", "name_en"]),
             "IntakeField": object([("key", .string), ("kind", cases(IntakeFieldDefinition.Kind.self)), ("label_ru", .string),
                                    ("label_en", .string), ("options", .array(.string)), ("required", .boolean),
@@ -145,7 +147,7 @@ enum OpenAPIDocument {
             "SLAPolicyInput": input([("key", .string), ("name", .string), ("position", .integer), ("conditions", .ref("SLAConditions")),
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean)]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "Urgency", "Calendar", "SLAPolicy", "SLAClock"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "Urgency", "Calendar", "SLAPolicy", "SLAClock"] {
             s[name + "List"] = list(name)
         }
         return s

@@ -260,33 +260,44 @@ enum TicketQueries {
             case .priority:
                 conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             case .due:
-                // Soonest first; tickets without a due time come last, by number.
-                if cursor.z == true {
-                    conditions.append("(t.next_due_at IS NULL AND t.number > \(bind: cursor.n))")
-                } else {
-                    let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
-                    conditions.append("(t.next_due_at > " + bound + " OR (t.next_due_at = " + bound
-                                      + " AND t.number > \(bind: cursor.n)) OR t.next_due_at IS NULL)")
-                }
+                break  // two index-ordered phases below
             case .createdAt, .updatedAt:
                 let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
                 conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) " + bound + " OR (\(unsafeRaw: column) = " + bound
                                   + " AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
             }
         }
-        var statement = try select(request.sql)
-        if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
-        let direction = descending ? "DESC" : "ASC"
-        if sort! == .number {
-            statement += " ORDER BY t.number \(unsafeRaw: direction)"
-        } else if sort! == .due {
-            statement += " ORDER BY CASE WHEN t.next_due_at IS NULL THEN 1 ELSE 0 END, t.next_due_at, t.number"
-        } else {
-            statement += " ORDER BY \(unsafeRaw: column) \(unsafeRaw: direction), t.number \(unsafeRaw: direction)"
+        func statement(_ conditions: [SQLQueryString], order: SQLQueryString, limit: Int) throws -> SQLQueryString {
+            var statement = try select(request.sql)
+            if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
+            return statement + " ORDER BY " + order + " LIMIT \(literal: limit)"
         }
-        statement += " LIMIT \(literal: limit + 1)"
-
-        let fetched = try await rows(statement, on: request.sql)
+        let direction = descending ? "DESC" : "ASC"
+        var fetched: [Row]
+        switch sort! {
+        case .due:
+            // Soonest due first, then the tickets without a due time by number. Two queries that each
+            // walk the (next_due_at, number) index, instead of one that sorts every matching ticket.
+            fetched = []
+            if spec.cursor?.z != true {
+                var dated = conditions + ["t.next_due_at IS NOT NULL"]
+                if let cursor = spec.cursor {
+                    let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
+                    dated.append("(t.next_due_at > " + bound + " OR (t.next_due_at = " + bound + " AND t.number > \(bind: cursor.n)))")
+                }
+                fetched = try await rows(try statement(dated, order: "t.next_due_at, t.number", limit: limit + 1), on: request.sql)
+            }
+            if fetched.count <= limit {
+                var undated = conditions + ["t.next_due_at IS NULL"]
+                if let cursor = spec.cursor, cursor.z == true { undated.append("t.number > \(bind: cursor.n)") }
+                fetched += try await rows(try statement(undated, order: "t.number", limit: limit + 1 - fetched.count), on: request.sql)
+            }
+        case .number:
+            fetched = try await rows(try statement(conditions, order: "t.number \(unsafeRaw: direction)", limit: limit + 1), on: request.sql)
+        default:
+            fetched = try await rows(try statement(conditions, order: "\(unsafeRaw: column) \(unsafeRaw: direction), t.number \(unsafeRaw: direction)",
+                                                   limit: limit + 1), on: request.sql)
+        }
         let hasMore = fetched.count > limit
         let rows = Array(fetched.prefix(limit))
         var next: String?

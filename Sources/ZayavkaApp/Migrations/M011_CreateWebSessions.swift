@@ -2,8 +2,8 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// Browser sessions (only a hash of the cookie is stored) and the team's canned responses,
-/// seeded with the stock phrases of seed 002.
+/// Browser sessions (only a hash of the cookie is stored), the team's canned responses (seeded
+/// with the stock phrases of seed 002), and indexes for the agents' queue counts.
 struct M011CreateWebSessions: AsyncMigration {
     var name: String { "M011CreateWebSessions" }
 
@@ -20,6 +20,9 @@ struct M011CreateWebSessions: AsyncMigration {
             .create()
         let sql = database as! any SQLDatabase
         try await sql.create(index: "web_sessions_user_idx").on("web_sessions").column("user_id").run()
+        // Queue counts (unassigned, mine, my groups) answered from the index alone.
+        try await sql.create(index: "tickets_assignee_status_idx").on("tickets").column("assignee_id").column("status").run()
+        try await sql.create(index: "tickets_group_status_idx").on("tickets").column("group_id").column("status").run()
 
         try await database.schema("canned_responses")
             .field("id", .int, .identifier(auto: true))

@@ -38,7 +38,7 @@ enum CannedView {
                 .class("card"), .method(.post), .action(SitePath.adminCannedSave.path), .id("canned-form"),
                 Layout.csrfField(ctx),
                 .h2(.t(editing == nil ? l("Новый шаблон", "New canned response") : l("Изменить шаблон", "Edit canned response"))),
-                .input(.type(.hidden), .name("id"), .attr("value", editing.map { String($0.id) } ?? "")),
+                .input(.type(.hidden), .name("id"), .attr("value", editing.flatMap { $0.id == 0 ? nil : String($0.id) } ?? "")),
                 Layout.row(l("Название", "Title"), for: "canned-title", error: model.errors["title"],
                            .input(.type(.text), .name("title"), .id("canned-title"), .attr("value", editing?.title ?? ""), .required(true))),
                 Layout.row(l("Текст", "Text"), for: "canned-body", error: model.errors["body"],
@@ -56,10 +56,7 @@ enum CannedController {
     }
 
     static func items(_ request: Request) async throws -> [CannedListModel.Item] {
-        try await request.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
-            .init(id: try $0.decode(column: "id", as: Int.self), title: try $0.decode(column: "title", as: String.self),
-                  body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self))
-        }
+        try await CannedService.list(request: request).map { .init(id: $0.id, title: $0.title, body: $0.body, position: $0.position) }
     }
 
     static func list(_ request: Request) async throws -> Response {
@@ -74,44 +71,24 @@ enum CannedController {
     static func save(_ request: Request) async throws -> Response {
         try requireManager(request)
         let form = try await WebForms.read(request)
-        let title = form.text("title") ?? ""
-        let body = form.text("body") ?? ""
         let id = form.text("id").flatMap(Int.init)
-        var errors: [String: String] = [:]
         let ctx = PageContext(request)
-        if title.isEmpty { errors["title"] = ctx.l.localizer.fieldMessage(FieldError("title", .required)) }
-        if title.count > 200 { errors["title"] = ctx.l.localizer.fieldMessage(FieldError("title", .tooLong, "200")) }
-        if body.isEmpty { errors["body"] = ctx.l.localizer.fieldMessage(FieldError("body", .required)) }
-        if body.count > 10_000 { errors["body"] = ctx.l.localizer.fieldMessage(FieldError("body", .tooLong, "10000")) }
-        guard errors.isEmpty else {
-            let items = try await items(request)
-            let editing = CannedListModel.Item(id: id ?? 0, title: title, body: body, position: 0)
-            return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, status: .unprocessableEntity,
-                                 CannedView.render(CannedListModel(items: items, editing: id == nil ? nil : editing, errors: errors), ctx))
+        do {
+            _ = try await CannedService.save(id: id, CannedResponseInput(title: form.value("title") ?? "", body: form.value("body") ?? ""), request: request)
+            return request.redirect(to: SitePath.adminCanned.path + "?notice=saved")
+        } catch ZayavkaError.validation(let problems) {
+            let editing = CannedListModel.Item(id: id ?? 0, title: form.value("title") ?? "", body: form.value("body") ?? "", position: 0)
+            var model = CannedListModel(items: try await items(request), editing: editing)
+            for problem in problems { model.errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+            return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, status: .unprocessableEntity, CannedView.render(model, ctx))
         }
-        let now = Date()
-        try await request.write { db in
-            let sql = db as! any SQLDatabase
-            if let id {
-                try await sql.raw("UPDATE canned_responses SET title = \(bind: title), body = \(bind: body), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
-            } else {
-                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 1 AS p FROM canned_responses").first()?.decode(column: "p", as: Int.self) ?? 1
-                try await sql.raw("""
-                    INSERT INTO canned_responses (title, body, position, created_at, updated_at)
-                    VALUES (\(bind: title), \(bind: body), \(bind: position), \(bind: now), \(bind: now))
-                    """).run()
-            }
-        }
-        return request.redirect(to: SitePath.adminCanned.path + "?notice=saved")
     }
 
     static func delete(_ request: Request) async throws -> Response {
         try requireManager(request)
         _ = try await WebForms.read(request)
         guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
-        try await request.write { db in
-            try await (db as! any SQLDatabase).raw("DELETE FROM canned_responses WHERE id = \(bind: id)").run()
-        }
+        _ = try await CannedService.delete(id: id, request: request)
         return request.redirect(to: SitePath.adminCanned.path + "?notice=deleted")
     }
 }

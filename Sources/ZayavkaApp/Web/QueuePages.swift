@@ -219,25 +219,24 @@ enum QueueController {
             .map { try $0.decode(column: "group_id", as: Int.self) }
     }
 
-    /// All six counts in one pass over the open and solved tickets.
+    /// The six counts: each a COUNT that the (status), (assignee_id, status) or (group_id, status)
+    /// index answers alone, without reading the tickets themselves.
     static func counts(statuses: [StatusDefinition], userID: Int, groupIDs: [Int], request: Request) async throws -> [QueueView: Int] {
         let active = statuses.filter { $0.category.isActive }.map(\.key)
         let pending = statuses.filter { $0.category == .pending }.map(\.key)
         let solved = statuses.filter { $0.category == .solved }.map(\.key)
-        let groups = groupIDs.isEmpty ? [0] : groupIDs
-        guard let row = try await request.sql.raw("""
-            SELECT
-              SUM(CASE WHEN status IN (\(binds: active)) AND assignee_id = \(bind: userID) THEN 1 ELSE 0 END) AS mine,
-              SUM(CASE WHEN status IN (\(binds: active)) AND assignee_id IS NULL THEN 1 ELSE 0 END) AS unassigned,
-              SUM(CASE WHEN status IN (\(binds: active)) AND group_id IN (\(binds: groups)) THEN 1 ELSE 0 END) AS grp,
-              SUM(CASE WHEN status IN (\(binds: pending)) THEN 1 ELSE 0 END) AS waiting,
-              SUM(CASE WHEN status IN (\(binds: active)) THEN 1 ELSE 0 END) AS open,
-              SUM(CASE WHEN status IN (\(binds: solved)) THEN 1 ELSE 0 END) AS solved
-            FROM tickets WHERE status IN (\(binds: active + solved))
-            """).first() else { return [:] }
-        func value(_ column: String) throws -> Int { try row.decode(column: column, as: Int?.self) ?? 0 }
-        return [.mine: try value("mine"), .unassigned: try value("unassigned"), .group: try value("grp"),
-                .waiting: try value("waiting"), .open: try value("open"), .solved: try value("solved")]
+        let sql = try request.sql
+        func count(_ condition: SQLQueryString) async throws -> Int {
+            try await sql.raw("SELECT COUNT(*) AS n FROM tickets WHERE " + condition).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        var result: [QueueView: Int] = [:]
+        result[.mine] = try await count("assignee_id = \(bind: userID) AND status IN (\(binds: active))")
+        result[.unassigned] = try await count("assignee_id IS NULL AND status IN (\(binds: active))")
+        result[.group] = groupIDs.isEmpty ? 0 : try await count("group_id IN (\(binds: groupIDs)) AND status IN (\(binds: active))")
+        result[.waiting] = pending.isEmpty ? 0 : try await count("status IN (\(binds: pending))")
+        result[.open] = try await count("status IN (\(binds: active))")
+        result[.solved] = solved.isEmpty ? 0 : try await count("status IN (\(binds: solved))")
+        return result
     }
 
     static func staffOptions(request: Request) async throws -> [QueueModel.Option] {
@@ -268,11 +267,14 @@ enum QueueController {
         params.merge(filters) { _, typed in typed }
         params["limit"] = "50"
         let ctx = PageContext(request)
+        let counts = try await counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, request: request)
         let total: Int
         let rows: [TicketQueries.Row]
         let next: String?
         do {
-            total = try await TicketQueries.count(params, request: request)
+            // The view's own count is the total unless the person narrowed it down.
+            let narrowed = filters.keys.contains { $0 != "sort" }
+            total = narrowed ? try await TicketQueries.count(params, request: request) : counts[view] ?? 0
             if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
             (rows, next) = try await TicketQueries.page(params, request: request)
         } catch ZayavkaError.validation {
@@ -281,7 +283,7 @@ enum QueueController {
         }
         let model = QueueModel(
             view: view,
-            counts: try await counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, request: request),
+            counts: counts,
             items: rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) },
             nextCursor: next, filters: filters,
             statuses: catalog.statuses.map { .init(value: $0.key, label: $0.name(ctx.l.language)) },
