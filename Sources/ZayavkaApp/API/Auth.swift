@@ -15,6 +15,30 @@ struct SignedIn: Sendable {
     var timeZone: TimeZone = WebTime.moscow
 
     var person: PersonRef { PersonRef(id: viewer.userID, name: name) }
+
+    /// The person's columns that both sign-in paths (API token, web session) select, from
+    /// `users u LEFT JOIN organizations o`.
+    static let columns = """
+        u.id AS user_id, u.name, u.role, u.locale, u.time_zone, u.organization_id, u.is_active, u.banned_at,
+        o.name AS organization_name, o.members_see_all_tickets
+        """
+
+    /// The signed-in person of a row with `columns`; nil when the account is inactive or banned.
+    static func from(_ row: any SQLRow, defaultLanguage: Language) throws -> SignedIn? {
+        guard try row.decode(column: "is_active", as: Bool.self), try row.decode(column: "banned_at", as: Date?.self) == nil else { return nil }
+        let role = Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer
+        let shared = try row.decode(column: "members_see_all_tickets", as: Bool?.self) ?? false
+        let viewer = Viewer(userID: try row.decode(column: "user_id", as: Int.self), role: role,
+                            organizationID: try row.decode(column: "organization_id", as: Int?.self),
+                            seesOrganizationTickets: role == .customer && shared)
+        var signedIn = SignedIn(
+            viewer: viewer,
+            language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? defaultLanguage,
+            name: try row.decode(column: "name", as: String.self),
+            organizationName: try row.decode(column: "organization_name", as: String?.self))
+        signedIn.timeZone = TimeZone(identifier: try row.decode(column: "time_zone", as: String.self)) ?? WebTime.moscow
+        return signedIn
+    }
     var organization: PersonRef? { viewer.organizationID.map { PersonRef(id: $0, name: organizationName ?? "") } }
 }
 
@@ -76,26 +100,15 @@ struct BearerAuthMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         }
         guard let row = try await request.sql.raw("""
-            SELECT k.id AS token_id, k.expires_at, k.revoked_at, k.last_used_at, u.id AS user_id, u.name, u.role, u.locale,
-                   u.organization_id, u.is_active, u.banned_at, o.name AS organization_name, o.members_see_all_tickets
+            SELECT k.id AS token_id, k.expires_at, k.revoked_at, k.last_used_at, \(unsafeRaw: SignedIn.columns)
             FROM api_tokens k JOIN users u ON u.id = k.user_id LEFT JOIN organizations o ON o.id = u.organization_id
             WHERE k.token_hash = \(bind: hash)
             """).first()
         else { throw ZayavkaError.unauthenticated }
         let expiresAt = try row.decode(column: "expires_at", as: Date?.self)
         guard try row.decode(column: "revoked_at", as: Date?.self) == nil, expiresAt.map({ $0 > now }) ?? true,
-              try row.decode(column: "is_active", as: Bool.self), try row.decode(column: "banned_at", as: Date?.self) == nil
+              let signedIn = try SignedIn.from(row, defaultLanguage: request.services.configuration.defaultLanguage)
         else { throw ZayavkaError.unauthenticated }
-        let role = Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer
-        let organizationID = try row.decode(column: "organization_id", as: Int?.self)
-        let shared = try row.decode(column: "members_see_all_tickets", as: Bool?.self) ?? false
-        let viewer = Viewer(userID: try row.decode(column: "user_id", as: Int.self), role: role, organizationID: organizationID,
-                            seesOrganizationTickets: role == .customer && shared)
-        let signedIn = SignedIn(
-            viewer: viewer,
-            language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? request.services.configuration.defaultLanguage,
-            name: try row.decode(column: "name", as: String.self),
-            organizationName: try row.decode(column: "organization_name", as: String?.self))
         let tokenID = try row.decode(column: "token_id", as: Int.self)
         cache.store(hash, .init(tokenID: tokenID, signedIn: signedIn, expiresAt: expiresAt, cachedAt: now))
         // Remember use at most once a minute per token, so reads stay reads.

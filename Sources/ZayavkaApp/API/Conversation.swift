@@ -14,6 +14,11 @@ enum ConversationService {
     static func comments(number: Int, request: Request) async throws -> [CommentDTO] {
         let viewer = try request.viewer
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        return try await comments(of: ticket, viewer: viewer, request: request)
+    }
+
+    /// The comments of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
+    static func comments(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [CommentDTO] {
         var statement: SQLQueryString = """
             SELECT c.id, c.body, c.is_public, c.author_id, u.name AS author_name, c.source, c.created_at
             FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id = \(bind: ticket.id)
@@ -111,6 +116,11 @@ enum ConversationService {
     static func events(number: Int, request: Request) async throws -> [EventDTO] {
         let viewer = try request.viewer
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        return try await events(of: ticket, viewer: viewer, request: request)
+    }
+
+    /// The history of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
+    static func events(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [EventDTO] {
         var statement: SQLQueryString = """
             SELECT e.id, e.kind, e.field, e.before, e.after, e.actor_id, u.name AS actor_name, e.comment_id, e.created_at
             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = \(bind: ticket.id)

@@ -243,19 +243,19 @@ enum TicketQueries {
     static func page(_ params: [String: String], request: Request) async throws -> (rows: [Row], next: String?) {
         let spec = try parse(params, viewer: try request.viewer)
         var conditions = spec.conditions
-        let sort: SortKey? = spec.sort
+        let sort = spec.sort
         let descending = spec.descending
         let limit = spec.limit
-        let column: String = switch sort! {
+        let column: String = switch sort {
         case .number: "t.number"
         case .createdAt: "t.created_at"
         case .updatedAt: "t.updated_at"
         case .priority: "t.priority"
-        case .due: "t.next_due_at"
+        case .due: "t.next_due_at"  // unused: due lists are read in two phases below
         }
         let op = descending ? "<" : ">"
         if let cursor = spec.cursor {
-            switch sort! {
+            switch sort {
             case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
             case .priority:
                 conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
@@ -274,7 +274,7 @@ enum TicketQueries {
         }
         let direction = descending ? "DESC" : "ASC"
         var fetched: [Row]
-        switch sort! {
+        switch sort {
         case .due:
             // Soonest due first, then the tickets without a due time by number. Two queries that each
             // walk the (next_due_at, number) index, instead of one that sorts every matching ticket.
@@ -302,14 +302,14 @@ enum TicketQueries {
         let rows = Array(fetched.prefix(limit))
         var next: String?
         if hasMore, let last = rows.last {
-            let value: Double = switch sort! {
+            let value: Double = switch sort {
             case .number: Double(last.number)
             case .createdAt: last.createdKey
             case .updatedAt: last.updatedKey
             case .priority: Double(last.facts.priority.rank)
             case .due: last.dueKey ?? 0
             }
-            next = Cursor(v: value, n: last.number, z: sort! == .due && last.dueKey == nil ? true : nil).encoded
+            next = Cursor(v: value, n: last.number, z: sort == .due && last.dueKey == nil ? true : nil).encoded
         }
         return (rows, next)
     }

@@ -51,8 +51,8 @@ enum CannedView {
 
 enum CannedController {
     static func requireManager(_ request: Request) throws {
-        let signedIn = try QueueController.requireStaff(request)
-        guard [.manager, .admin].contains(signedIn.viewer.role) else { throw ZayavkaError.forbidden(reason: "managers only") }
+        _ = try QueueController.requireStaff(request)
+        try CannedService.requireEditor(request)
     }
 
     static func items(_ request: Request) async throws -> [CannedListModel.Item] {
@@ -157,11 +157,6 @@ enum UsersView {
 }
 
 enum UsersController {
-    static func requireAdmin(_ request: Request) throws {
-        let signedIn = try QueueController.requireStaff(request)
-        guard signedIn.viewer.role.can(.manageUsers) else { throw ZayavkaError.forbidden(reason: "admins only") }
-    }
-
     static func model(_ request: Request, editID: Int?) async throws -> UsersModel {
         let items: [UsersModel.Item] = try await request.sql.raw("""
             SELECT u.id, u.name, u.email, u.role, u.phone, u.is_active, u.organization_id, o.name AS org
@@ -176,7 +171,7 @@ enum UsersController {
     }
 
     static func list(_ request: Request) async throws -> Response {
-        try requireAdmin(request)
+        try DirectoryPages.requireAdmin(request, .manageUsers)
         let model = try await model(request, editID: request.query[String.self, at: "edit"].flatMap(Int.init))
         let ctx = PageContext(request)
         return Layout.render(ctx.l("Пользователи", "Users"), ctx, UsersView.render(model, ctx))
@@ -184,7 +179,7 @@ enum UsersController {
 
     /// Creates or edits a person through the same rules as the API (`UserService`).
     static func save(_ request: Request) async throws -> Response {
-        try requireAdmin(request)
+        try DirectoryPages.requireAdmin(request, .manageUsers)
         let form = try await WebForms.read(request)
         let id = form.text("id").flatMap(Int.init)
         var input = UserInput()

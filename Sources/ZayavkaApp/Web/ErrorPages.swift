@@ -17,6 +17,8 @@ struct WebErrorMiddleware: AsyncMiddleware {
     static func page(for error: any Error, request: Request) -> Response {
         let ctx = PageContext(request)
         let l = ctx.l
+        let notFound = (l("Страница не найдена", "Page not found"),
+                        l("Такой страницы или заявки нет, или у вас нет к ней доступа.", "There is no such page or request, or you have no access to it."))
         let status: HTTPResponseStatus
         let title: String
         let explanation: String
@@ -33,9 +35,7 @@ struct WebErrorMiddleware: AsyncMiddleware {
                             "The page was open too long or the form came from another site. Go back, reload the page and send the form again.")
         case ZayavkaError.notFound, is NotFoundPage:
             status = .notFound
-            title = l("Страница не найдена", "Page not found")
-            explanation = l("Такой страницы или заявки нет, или у вас нет к ней доступа.",
-                            "There is no such page or request, or you have no access to it.")
+            (title, explanation) = notFound
         case ZayavkaError.forbidden:
             status = .forbidden
             title = l("Нет доступа", "Access denied")
@@ -51,10 +51,13 @@ struct WebErrorMiddleware: AsyncMiddleware {
             explanation = l.localizer.message(for: domain)
         case let abort as any AbortError:
             status = abort.status
-            title = status == .notFound ? l("Страница не найдена", "Page not found") : l("Не получилось", "That did not work")
-            explanation = status == .notFound
-                ? l("Такой страницы или заявки нет, или у вас нет к ней доступа.", "There is no such page or request, or you have no access to it.")
-                : ([.tooManyRequests, .conflict].contains(status) ? abort.reason : l("Запрос не выполнен (\(status.code)).", "The request failed (\(status.code))."))
+            if status == .notFound {
+                (title, explanation) = notFound
+            } else {
+                title = l("Не получилось", "That did not work")
+                explanation = [.tooManyRequests, .conflict].contains(status) ? abort.reason
+                    : l("Запрос не выполнен (\(status.code)).", "The request failed (\(status.code)).")
+            }
         default:
             request.logger.error("web page failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.url.path)"])
             status = .internalServerError

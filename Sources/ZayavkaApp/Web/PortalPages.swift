@@ -270,11 +270,13 @@ enum PortalController {
     }
 
     static func load(_ number: Int, request: Request) async throws -> PortalRequestModel {
-        let ticket = try await TicketQueries.dto(number: number, request: request)
+        let viewer = try request.viewer
+        let row = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
         let catalog = try await request.services.catalog.snapshot(request.database)
-        let comments = try await ConversationService.comments(number: number, request: request)
-        let events = try await ConversationService.events(number: number, request: request)
         let language = request.language
+        let ticket = row.dto(viewer, catalog, language)
+        let comments = try await ConversationService.comments(of: row, viewer: viewer, request: request)
+        let events = try await ConversationService.events(of: row, viewer: viewer, request: request)
         let timeline = TimelineModel(comments: comments, events: events.filter { $0.kind == EventKind.statusChanged.rawValue },
                                      statusNames: Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a }),
                                      peopleNames: [:])

@@ -39,10 +39,6 @@ enum QueueView: String, CaseIterable, Sendable {
 
 /// The agent's queue page: model.
 struct QueueModel: Sendable {
-    struct Item: Sendable {
-        let ticket: TicketDTO
-    }
-
     struct Option: Sendable {
         let value: String
         let label: String
@@ -239,20 +235,22 @@ enum QueueController {
         return result
     }
 
+    /// (id, name) choices of a query that selects `id` and `name`.
+    private static func options(_ query: SQLQueryString, request: Request) async throws -> [QueueModel.Option] {
+        try await request.sql.raw(query).all()
+            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+    }
+
     static func staffOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await request.sql.raw("""
-            SELECT id, name FROM users WHERE role <> 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 500
-            """).all().map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+        try await options("SELECT id, name FROM users WHERE role <> 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 500", request: request)
     }
 
     static func groupOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await request.sql.raw("SELECT id, name FROM support_groups ORDER BY name LIMIT 500").all()
-            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+        try await options("SELECT id, name FROM support_groups ORDER BY name LIMIT 500", request: request)
     }
 
     static func organizationOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await request.sql.raw("SELECT id, name FROM organizations ORDER BY name LIMIT 500").all()
-            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
+        try await options("SELECT id, name FROM organizations ORDER BY name LIMIT 500", request: request)
     }
 
     static func queue(_ request: Request) async throws -> Response {

@@ -100,24 +100,12 @@ enum WebSessions {
     static func resolve(_ token: String, request: Request) async throws -> (SignedIn, WebSession)? {
         let now = Date()
         guard let row = try await request.sql.raw("""
-            SELECT s.id AS session_id, s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.name, u.role, u.locale,
-                   u.time_zone, u.organization_id, u.is_active, u.banned_at, o.name AS organization_name, o.members_see_all_tickets
+            SELECT s.id AS session_id, s.csrf_token, s.expires_at, s.last_seen_at, \(unsafeRaw: SignedIn.columns)
             FROM web_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organizations o ON o.id = u.organization_id
             WHERE s.token_hash = \(bind: hash(token))
             """).first() else { return nil }
-        guard try row.decode(column: "expires_at", as: Date.self) > now, try row.decode(column: "is_active", as: Bool.self),
-              try row.decode(column: "banned_at", as: Date?.self) == nil else { return nil }
-        let role = Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer
-        let organizationID = try row.decode(column: "organization_id", as: Int?.self)
-        let shared = try row.decode(column: "members_see_all_tickets", as: Bool?.self) ?? false
-        let viewer = Viewer(userID: try row.decode(column: "user_id", as: Int.self), role: role, organizationID: organizationID,
-                            seesOrganizationTickets: role == .customer && shared)
-        var signedIn = SignedIn(
-            viewer: viewer,
-            language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? request.services.configuration.defaultLanguage,
-            name: try row.decode(column: "name", as: String.self),
-            organizationName: try row.decode(column: "organization_name", as: String?.self))
-        signedIn.timeZone = TimeZone(identifier: try row.decode(column: "time_zone", as: String.self)) ?? WebTime.moscow
+        guard try row.decode(column: "expires_at", as: Date.self) > now,
+              let signedIn = try SignedIn.from(row, defaultLanguage: request.services.configuration.defaultLanguage) else { return nil }
         let sessionID = try row.decode(column: "session_id", as: Int.self)
         // Sliding expiry, written at most once a minute so page views stay reads.
         if now.timeIntervalSince(try row.decode(column: "last_seen_at", as: Date.self)) > 60 {

@@ -21,8 +21,6 @@ struct L: Sendable {
 
     /// "21.11.2026 14:05" / "21 Nov 2026 14:05", in the reader's time zone.
     func dateTime(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         let time = String(format: "%02d:%02d", c.hour!, c.minute!)
         switch language {
@@ -31,6 +29,25 @@ struct L: Sendable {
             let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
             return "\(c.day!) \(months[c.month! - 1]) \(c.year!) \(time)"
         }
+    }
+
+    /// The value of a `datetime-local` input: "2026-11-21T14:05" in the reader's time zone.
+    func localInput(_ date: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
+    }
+
+    /// Reads a `datetime-local` value back, in the reader's time zone.
+    func parseLocalInput(_ raw: String) -> Date? {
+        let parts = raw.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int($0) }
+        guard parts.count >= 5 else { return nil }
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))
+    }
+
+    private var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
     }
 
     /// Machine-readable time for `<time datetime>`.

@@ -92,12 +92,7 @@ enum AgentTicketView {
         let l = ctx.l
         let t = model.ticket
         func err(_ key: String) -> String? { model.errors[key] }
-        let dueValue = t.dueAt.map { date -> String in
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = l.timeZone
-            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-            return String(format: "%04d-%02d-%02dT%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
-        } ?? ""
+        let dueValue = t.dueAt.map(l.localInput) ?? ""
         return .form(
             .class("card"), .method(.post), .action(SitePath.agentFields(t.number).path), .id("fields-form"),
             Layout.csrfField(ctx),
@@ -194,8 +189,8 @@ enum AgentTicketController {
         let catalog = try await request.services.catalog.snapshot(request.database)
         let language = request.language
         let ticket = row.dto(signedIn.viewer, catalog, language)
-        let comments = try await ConversationService.comments(number: number, request: request)
-        let events = try await ConversationService.events(number: number, request: request)
+        let comments = try await ConversationService.comments(of: row, viewer: signedIn.viewer, request: request)
+        let events = try await ConversationService.events(of: row, viewer: signedIn.viewer, request: request)
         let staff = try await QueueController.staffOptions(request: request)
         var people = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
         people[ticket.requester.id] = ticket.requester.name
@@ -214,8 +209,7 @@ enum AgentTicketController {
             phone: try person.decode(column: "phone", as: String?.self), organization: try person.decode(column: "org", as: String?.self),
             inn: try person.decode(column: "inn", as: String?.self), contract: try person.decode(column: "contract_number", as: String?.self),
             plan: try person.decode(column: "plan", as: String?.self), otherTickets: others)
-        let canned = try await sql.raw("SELECT title, body FROM canned_responses ORDER BY position, id").all()
-            .map { AgentTicketModel.Canned(title: try $0.decode(column: "title", as: String.self), body: try $0.decode(column: "body", as: String.self)) }
+        let canned = try await CannedService.list(request: request).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
         let calendars = try await request.services.sla.setup(sql).calendars
         let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
         return AgentTicketModel(
@@ -263,8 +257,9 @@ enum AgentTicketController {
         _ = try QueueController.requireStaff(request)
         let number = try PortalController.number(request)
         let form = try await WebForms.read(request)
-        let current = try await load(number, request: request)
-        let t = current.ticket
+        // Only the ticket to compare with; the whole page is loaded again only to show errors.
+        let t = try await TicketQueries.dto(number: number, request: request)
+        let intake = try await request.services.catalog.snapshot(request.database).intake
         let ctx = PageContext(request)
         var patch = TicketPatchInput()
         var errors: [String: String] = [:]
@@ -284,14 +279,14 @@ enum AgentTicketController {
         if cause != t.cause { patch.cause = .some(cause) }
         var due: Date?
         if let raw = form.text("due_at") {
-            due = parseLocal(raw, timeZone: ctx.l.timeZone)
+            due = ctx.l.parseLocalInput(raw)
             if due == nil { errors["due_at"] = ctx.l.localizer.fieldMessage(FieldError("due_at", .invalid)) }
         }
         if due.map({ Int($0.timeIntervalSince1970 / 60) }) != t.dueAt.map({ Int($0.timeIntervalSince1970 / 60) }), errors["due_at"] == nil {
             patch.dueAt = .some(due)
         }
         var fieldChanges: [String: String?] = [:]
-        for field in current.intake {
+        for field in intake {
             let value = form.text("fields." + field.key)
             if value != t.fields[field.key] { fieldChanges[field.key] = .some(value) }
         }
@@ -306,19 +301,11 @@ enum AgentTicketController {
                 errors["_form"] = ctx.l.localizer.message(for: error)
             }
         }
-        var model = current
+        var model = try await load(number, request: request)
         model.errors = errors
-        if errors["_form"] == nil { errors["_form"] = ctx.l("Изменения не сохранены: проверьте поля.", "Nothing was saved: please check the fields.") }
-        model.errors["_form"] = errors["_form"]
+        if model.errors["_form"] == nil {
+            model.errors["_form"] = ctx.l("Изменения не сохранены: проверьте поля.", "Nothing was saved: please check the fields.")
+        }
         return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
-    }
-
-    /// `2026-11-21T14:05` in the person's time zone.
-    static func parseLocal(_ raw: String, timeZone: TimeZone) -> Date? {
-        let parts = raw.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int($0) }
-        guard parts.count >= 5 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))
     }
 }
