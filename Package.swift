@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/JohnSundell/Plot.git", exact: "0.14.0"),
@@ -35,9 +36,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ZayavkaMail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ZayavkaApp",
             dependencies: [
                 "ZayavkaCore",
+                "ZayavkaMail",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -66,6 +78,12 @@ let package = Package(
         .testTarget(
             name: "ZayavkaCoreTests",
             dependencies: ["ZayavkaCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ZayavkaMailTests",
+            dependencies: ["ZayavkaMail"],
+            resources: [.copy("Corpus")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,20 +6,23 @@ import Vapor
 public enum Zayavka {
     public static func main() async throws {
         var arguments = CommandLine.arguments
-        // --data-dir is ours, not Vapor's: take it out before Vapor parses the rest.
-        var dataDirectory: String?
-        if let index = arguments.firstIndex(where: { $0 == "--data-dir" || $0.hasPrefix("--data-dir=") }) {
+        // --data-dir and --smtp-port are ours, not Vapor's: take them out before Vapor parses the rest.
+        func takeOption(_ name: String) -> String? {
+            guard let index = arguments.firstIndex(where: { $0 == name || $0.hasPrefix(name + "=") }) else { return nil }
             if arguments[index].contains("=") {
-                dataDirectory = String(arguments[index].split(separator: "=", maxSplits: 1)[1])
-                arguments.remove(at: index)
+                defer { arguments.remove(at: index) }
+                return String(arguments[index].split(separator: "=", maxSplits: 1)[1])
             } else if index + 1 < arguments.count {
-                dataDirectory = arguments[index + 1]
-                arguments.removeSubrange(index...(index + 1))
+                defer { arguments.removeSubrange(index...(index + 1)) }
+                return arguments[index + 1]
             }
+            return nil
         }
+        let dataDirectory = takeOption("--data-dir")
+        let smtpPort = takeOption("--smtp-port")
         let configuration: AppConfiguration
         do {
-            configuration = try AppConfiguration.load(dataDirectoryOverride: dataDirectory)
+            configuration = try AppConfiguration.load(dataDirectoryOverride: dataDirectory, smtpPortOverride: smtpPort)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             exit(2)
@@ -29,9 +32,11 @@ public enum Zayavka {
         let app = try await Application.make(environment)
         app.asyncCommands.use(ResetDatabaseCommand(), as: "reset-database")
         app.asyncCommands.use(OpenAPICommand(), as: "openapi")
+        app.asyncCommands.use(MailCommand(), as: "mail")
         let command = arguments.dropFirst().first { !$0.hasPrefix("-") }
         do {
-            try await configure(app, configuration: configuration, prepare: !["reset-database", "openapi"].contains(command ?? "serve"))
+            try await configure(app, configuration: configuration, prepare: !["reset-database", "openapi"].contains(command ?? "serve"),
+                                background: (command ?? "serve") == "serve")
             try await app.execute()
         } catch let exit as ExitCode {
             try? await app.asyncShutdown()

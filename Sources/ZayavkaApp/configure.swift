@@ -37,7 +37,8 @@ public func bootstrapLogging(format: AppConfiguration.LogFormat, environment: in
 
 /// Wires the application: database, migrations, the first admin, middleware and routes.
 /// `prepare: false` skips migrations and the admin (for commands that manage the schema themselves).
-public func configure(_ app: Application, configuration: AppConfiguration, prepare: Bool = true) async throws {
+/// `background: true` (serve) also starts the mail listeners and workers.
+public func configure(_ app: Application, configuration: AppConfiguration, prepare: Bool = true, background: Bool = false) async throws {
     bootstrapMetricsOnce()
     app.services = AppServices(configuration: configuration)
     try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
@@ -65,6 +66,7 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     app.middleware.use(APIErrorMiddleware())
     try routes(app)
     app.lifecycle.use(PeriodicJobs())
+    if background { app.lifecycle.use(MailWorker()) }
 }
 
 private func configureDatabase(_ app: Application, configuration: AppConfiguration) async throws {
@@ -95,7 +97,7 @@ enum Migrations {
     static let all: [any Migration] = [
         M001CreatePeople(), M002CreateGroups(), M003CreateTokens(), M004CreateStatuses(), M005CreateIntakeFields(),
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
-        M011CreateWebSessions(),
+        M011CreateWebSessions(), M012CreateMail(),
     ]
 
     static func register(on app: Application) {

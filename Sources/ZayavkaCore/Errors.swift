@@ -28,5 +28,5 @@ public struct FieldError: Sendable, Equatable, Codable {
 }
 
 public enum FieldErrorCode: String, Sendable, Codable {
-    case required, tooLong, invalid, unknownValue, mustBeInFuture, notAllowed
+    case required, tooShort, tooLong, invalid, unknownValue, mustBeInFuture, notAllowed
 }

@@ -38,6 +38,7 @@ public struct Localizer: Sendable {
     public func fieldMessage(_ error: FieldError) -> String {
         switch error.code {
         case .required: return pick("обязательное поле", "is required")
+        case .tooShort: return pick("не короче \(error.argument ?? "?") символов", "must be at least \(error.argument ?? "?") characters")
         case .tooLong: return pick("не длиннее \(error.argument ?? "?") символов", "must be at most \(error.argument ?? "?") characters")
         case .invalid: return pick("неверный формат", "has an invalid format")
         case .unknownValue:

@@ -43,7 +43,9 @@ enum ConversationService {
 
     static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, request: Request) async throws -> CommentDTO {
         let viewer = try request.viewer
-        _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+        let mail = request.mailIntake
+        // Mail intake has decided who may write to the ticket (requester, people copied, staff).
+        if mail == nil { _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql) }
         let isStaff = viewer.role.isStaff
         let isPublic = input.public ?? true
         var errors: [FieldError] = []
@@ -102,9 +104,11 @@ enum ConversationService {
                 try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, calendars: calendars, on: sql)
             }
             try await History.record(events, on: sql)
+            if let link = mail?.link { try await link.record(ticketID: ticketID, commentID: commentID, at: now, on: sql) }
             return commentID
         }
         TicketService.commentsCreated.increment()
+        if mail != nil { return CommentDTO(id: commentID, body: input.body, public: isPublic, author: try request.signedIn.person, source: source, createdAt: Date(), attachments: []) }
         guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
             throw ZayavkaError.notFound(entity: "comment", id: String(commentID))
         }

@@ -25,6 +25,8 @@ struct TicketDraft: Sendable {
     let at: Date
     /// The clocks the first matching SLA policy starts, if any.
     let sla: SLAStart?
+    /// The received message this ticket comes from: marked processed in the same transaction.
+    var mail: MailLink? = nil
 }
 
 /// Group commit for ticket creation. Tickets that arrive while a write is under way are written
@@ -122,6 +124,7 @@ actor TicketBatcher {
                     events.append(NewEvent(ticketID: ticketID, actorID: d.createdByID, kind: .commentAdded, commentID: commentID, isPublic: true, at: d.at))
                     events += try await TicketService.attach(d.uploads, ticketID: ticketID, commentID: commentID, actorID: d.createdByID,
                                                              isPublic: true, at: d.at, on: sql)
+                    if let link = d.mail { try await link.record(ticketID: ticketID, commentID: commentID, at: d.at, on: sql) }
                 }
                 try await History.record(events, on: sql)
                 return numbers

@@ -16,6 +16,7 @@ enum TicketService {
         let viewer = try request.viewer
         let catalog = try await request.services.catalog.snapshot(request.database)
         let isCustomer = !viewer.role.can(.fileTicketsForOthers)
+        let intake = request.mailIntake
         var errors: [FieldError] = []
         if isCustomer {
             let staffOnly: [(String, Bool)] = [
@@ -23,7 +24,7 @@ enum TicketService {
                 ("requester_email", input.requesterEmail != nil), ("priority", input.priority != nil),
                 ("responsibility", input.responsibility != nil), ("cause", input.cause != nil), ("status", input.status != nil),
                 ("assignee_id", input.assigneeId != nil), ("group_id", input.groupId != nil),
-                ("channel", input.channel.map { ![.web, .api, .widget].contains($0) } ?? false),
+                ("channel", input.channel.map { ![.web, .api, .widget].contains($0) && $0 != intake?.channel } ?? false),
             ]
             errors += staffOnly.filter(\.1).map { FieldError($0.0, .notAllowed) }
         }
@@ -31,7 +32,7 @@ enum TicketService {
         do {
             try TicketRules.validateNew(subject: input.subject, body: input.body, type: type, dueAt: input.dueAt,
                                         fields: input.fields ?? [:], intake: catalog.intake,
-                                        checkRequiredFields: isCustomer, now: Date())
+                                        checkRequiredFields: isCustomer && intake == nil, now: Date())
         } catch ZayavkaError.validation(let more) { errors += more }
         let initialStatus = input.status ?? "new"
         if initialStatus != "new" {
@@ -60,7 +61,7 @@ enum TicketService {
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
-            fields: fields, uploads: uploads, at: now, sla: sla)
+            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link)
         let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
         return TicketFacts(

@@ -111,6 +111,8 @@ final class AttachmentRecord: Model, @unchecked Sendable {
     @Field(key: "sha256") var sha256: String
     @Field(key: "storage_key") var storageKey: String
     @Field(key: "created_at") var createdAt: Date
+    /// A mail attachment's Content-ID, so the message's HTML can show it where `cid:` points.
+    @OptionalField(key: "content_id") var contentID: String?
 
     init() {}
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ZayavkaCore
+import ZayavkaMail
 
 /// Everything Zayavka reads from its environment, read once at start and checked as a whole.
 /// Defaults make `zayavka serve` work with nothing set.
@@ -26,7 +27,30 @@ public struct AppConfiguration: Sendable {
     /// Whether session cookies carry `Secure` (sent over HTTPS only).
     public var secureCookies: Bool
 
+    public var mail: MailConfiguration
+
     public enum LogFormat: String, Sendable { case json, text }
+
+    /// The email channel's settings (issue 4).
+    public struct MailConfiguration: Sendable {
+        /// The SMTP listener's port; nil turns it off.
+        public var smtpPort: Int?
+        /// An LMTP listener for delivery from Postfix/Exim; nil (the default) means none.
+        public var lmtpPort: Int?
+        public var listenHost: String
+        /// Mail for these is accepted (and their +tags); empty accepts any recipient.
+        public var supportAddresses: [String]
+        public var from: MailAddress
+        public var subjectTag: String
+        public var relay: SMTPRelay?
+        public var retrySeconds: Double
+        public var attempts: Int
+        public var senderLimitPerHour: Int
+        public var maxMessageBytes: Int
+
+        /// The domain of our Message-IDs and the name in greetings.
+        public var domain: String { from.domain.isEmpty ? "zayavka.local" : from.domain }
+    }
 
     public static let variables: [(name: String, meaning: String, fallback: String)] = [
         ("ZAYAVKA_DATA_DIR", "folder for the SQLite database and attachments (also `--data-dir`)", "./data"),
@@ -44,11 +68,23 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_SESSION_HOURS", "a web session ends after this many hours without activity", "12"),
         ("ZAYAVKA_SECURE_COOKIES", "`true`/`false`: mark session cookies Secure (HTTPS only); by default true when ZAYAVKA_PUBLIC_URL is https", "auto"),
         ("ZAYAVKA_DATABASE_SCHEMA", "PostgreSQL schema for Zayavka's tables (created if missing)", "public"),
+        ("ZAYAVKA_SMTP_PORT", "port of the built-in SMTP listener (also `--smtp-port`); `0` or `off` turns it off", "2525"),
+        ("ZAYAVKA_LMTP_PORT", "port of an LMTP listener for delivery from Postfix/Exim", "unset (off)"),
+        ("ZAYAVKA_SMTP_HOST", "address the SMTP/LMTP listeners bind to (`0.0.0.0` for all)", "127.0.0.1"),
+        ("ZAYAVKA_SUPPORT_ADDRESSES", "comma-separated support addresses mail is accepted for (and their `+10042` tags)", "any recipient"),
+        ("ZAYAVKA_MAIL_FROM", "sender of outgoing mail, `Name <address>`", "first support address, else `Поддержка <support@zayavka.local>`"),
+        ("ZAYAVKA_MAIL_SUBJECT_TAG", "tag in the subject of outgoing mail: `[tag] Re: subject [#10042]`", "Поддержка"),
+        ("ZAYAVKA_MAIL_RELAY_URL", "where outgoing mail goes: `smtp://user:pass@host:587` (STARTTLS when offered), `smtp+starttls://…` (required), `smtps://…` (TLS), `smtp+plain://…` (never TLS)", "unset: mail stays in the outbox"),
+        ("ZAYAVKA_MAIL_RELAY_CA", "PEM file with extra CA certificates to trust for the relay", "system CAs only"),
+        ("ZAYAVKA_MAIL_RETRY_SECONDS", "first retry delay of a failed delivery; it doubles each time (up to 6 hours)", "60"),
+        ("ZAYAVKA_MAIL_ATTEMPTS", "delivery attempts before a message is marked failed", "8"),
+        ("ZAYAVKA_MAIL_SENDER_LIMIT", "new tickets one sender may open by mail per hour; more go to quarantine", "30"),
+        ("ZAYAVKA_MAIL_MAX_MB", "largest message the listener accepts, in MiB (SMTP SIZE)", "35"),
     ]
 
     /// Reads the environment; throws one error naming every bad value.
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
-                            dataDirectoryOverride: String? = nil) throws -> AppConfiguration {
+                            dataDirectoryOverride: String? = nil, smtpPortOverride: String? = nil) throws -> AppConfiguration {
         var problems: [String] = []
         func int(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
             guard let raw = environment[name], !raw.isEmpty else { return fallback }
@@ -105,6 +141,7 @@ public struct AppConfiguration: Sendable {
         if let password = environment["ZAYAVKA_ADMIN_PASSWORD"], !password.isEmpty, password.count < 8 {
             problems.append("ZAYAVKA_ADMIN_PASSWORD: at least 8 characters")
         }
+        let mail = loadMail(environment, smtpPortOverride: smtpPortOverride, problems: &problems, int: int)
         let configuration = AppConfiguration(
             dataDirectory: URL(fileURLWithPath: dataPath, isDirectory: true).standardizedFileURL,
             databaseURL: databaseURL,
@@ -119,12 +156,67 @@ public struct AppConfiguration: Sendable {
             databaseSchema: schema,
             autoCloseDays: autoCloseDays,
             sessionIdleHours: sessionHours,
-            secureCookies: secureCookies)
+            secureCookies: secureCookies,
+            mail: mail)
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return configuration
     }
 
     public var usesPostgres: Bool { databaseURL != nil }
+
+    private static func loadMail(_ environment: [String: String], smtpPortOverride: String?, problems: inout [String],
+                                 int: (String, Int, ClosedRange<Int>) -> Int) -> MailConfiguration {
+        func port(_ name: String, _ raw: String?, fallback: Int?) -> Int? {
+            guard let raw, !raw.isEmpty else { return fallback }
+            if raw == "off" || raw == "0" { return nil }
+            guard let value = Int(raw), (1...65535).contains(value) else {
+                problems.append("\(name)=\(raw): expected a port from 1 to 65535, or off")
+                return fallback
+            }
+            return value
+        }
+        let smtpPort = port("ZAYAVKA_SMTP_PORT", smtpPortOverride ?? environment["ZAYAVKA_SMTP_PORT"], fallback: 2525)
+        let lmtpPort = port("ZAYAVKA_LMTP_PORT", environment["ZAYAVKA_LMTP_PORT"], fallback: nil)
+        let supportAddresses = (environment["ZAYAVKA_SUPPORT_ADDRESSES"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        for address in supportAddresses where !address.contains("@") {
+            problems.append("ZAYAVKA_SUPPORT_ADDRESSES: \(address) is not an email address")
+        }
+        var from = MailAddress(name: "Поддержка", address: supportAddresses.first ?? "support@zayavka.local")
+        if let raw = environment["ZAYAVKA_MAIL_FROM"], !raw.isEmpty {
+            if let parsed = MailAddress.list(raw).first { from = parsed } else { problems.append("ZAYAVKA_MAIL_FROM=\(raw): expected Name <address>") }
+        }
+        var relay: SMTPRelay?
+        if let raw = environment["ZAYAVKA_MAIL_RELAY_URL"], !raw.isEmpty {
+            switch SMTPRelay.parse(raw) {
+            case .success(var parsed):
+                parsed.heloName = from.domain.isEmpty ? "zayavka.local" : from.domain
+                if let ca = environment["ZAYAVKA_MAIL_RELAY_CA"], !ca.isEmpty {
+                    if FileManager.default.isReadableFile(atPath: ca) { parsed.caFile = ca } else {
+                        problems.append("ZAYAVKA_MAIL_RELAY_CA=\(ca): no readable file there")
+                    }
+                }
+                relay = parsed
+            case .failure(let error):
+                problems.append("ZAYAVKA_MAIL_RELAY_URL: \(error.reason)")
+            }
+        }
+        var retrySeconds = 60.0
+        if let raw = environment["ZAYAVKA_MAIL_RETRY_SECONDS"], !raw.isEmpty {
+            if let value = Double(raw), value >= 0.1, value <= 86_400 { retrySeconds = value } else {
+                problems.append("ZAYAVKA_MAIL_RETRY_SECONDS=\(raw): expected seconds from 0.1 to 86400")
+            }
+        }
+        return MailConfiguration(
+            smtpPort: smtpPort, lmtpPort: lmtpPort,
+            listenHost: environment["ZAYAVKA_SMTP_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1",
+            supportAddresses: supportAddresses, from: from,
+            subjectTag: environment["ZAYAVKA_MAIL_SUBJECT_TAG"].flatMap { $0.isEmpty ? nil : $0 } ?? "Поддержка",
+            relay: relay, retrySeconds: retrySeconds,
+            attempts: int("ZAYAVKA_MAIL_ATTEMPTS", 8, 1...50),
+            senderLimitPerHour: int("ZAYAVKA_MAIL_SENDER_LIMIT", 30, 1...1_000_000),
+            maxMessageBytes: int("ZAYAVKA_MAIL_MAX_MB", 35, 1...1024) * 1_048_576)
+    }
 }
 
 /// Every configuration problem at once, so a person fixes them in one go.

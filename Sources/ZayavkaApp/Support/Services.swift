@@ -15,6 +15,8 @@ final class AppServices: Sendable {
     let files: FileStore
     let tickets: TicketBatcher
     let sla: SLASetupCache
+    let mailTemplates = MailTemplateCache()
+    let mailSignal = MailSignal()
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration

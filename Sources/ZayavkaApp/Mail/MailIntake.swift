@@ -1,0 +1,346 @@
+import Crypto
+import Fluent
+import Foundation
+import NIOCore
+import SQLKit
+import Vapor
+import ZayavkaCore
+import ZayavkaMail
+
+/// Turns stored messages into tickets and comments (SPEC C1, A1). One message's failure is its
+/// own: it goes to quarantine with the reason, and the rest keep flowing.
+enum MailIntake {
+    /// What became of one message.
+    enum Outcome: Sendable, Equatable {
+        case newTicket(Int)
+        case comment(Int)
+        case bounce(Int?)
+        case ignored(String)
+        case quarantined(String)
+    }
+
+    /// Processes up to `limit` pending messages; returns how many were handled. Messages from one
+    /// sender are handled in order (a reply must find the ticket its predecessor opened); different
+    /// senders in parallel.
+    @discardableResult
+    static func runBatch(app: Application, limit: Int = 64) async throws -> Int {
+        let sql = app.db as! any SQLDatabase
+        let now = Date()
+        let claimed = try await app.services.gate.run {
+            try await sql.raw("""
+                UPDATE mail_inbound SET status = 'processing', processed_at = \(bind: now), attempts = attempts + 1
+                WHERE id IN (SELECT id FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT \(bind: limit))
+                RETURNING id, from_address
+                """).all()
+        }
+        guard !claimed.isEmpty else { return 0 }
+        var bySender: [String: [Int]] = [:]
+        for row in claimed {
+            let sender = try row.decode(column: "from_address", as: String?.self) ?? ""
+            bySender[sender, default: []].append(try row.decode(column: "id", as: Int.self))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for ids in bySender.values {
+                group.addTask {
+                    for id in ids.sorted() {
+                        do { _ = try await process(id: id, app: app) } catch {
+                            app.logger.error("mail intake failed; the message stays pending", metadata: ["inbound": "\(id)", "error": "\(error)"])
+                            try? await app.services.gate.run {
+                                try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return claimed.count
+    }
+
+    /// After a crash, messages caught mid-processing go back to the queue (nothing of them was committed).
+    static func requeueInterrupted(app: Application) async throws {
+        let sql = app.db as! any SQLDatabase
+        try await app.services.gate.run {
+            try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE status = 'processing'").run()
+        }
+    }
+
+    /// Processes one stored message (pending, processing, or quarantined on a retry).
+    static func process(id: Int, app: Application) async throws -> Outcome {
+        let sql = app.db as! any SQLDatabase
+        guard let row = try await sql.raw("""
+            SELECT raw, envelope_to, status, is_automatic FROM mail_inbound WHERE id = \(bind: id)
+            """).first() else { return .ignored("unknown message") }
+        let status = try row.decode(column: "status", as: String.self)
+        guard ["pending", "processing", "quarantined"].contains(status) else { return .ignored("already \(status)") }
+        let raw = Array(try row.decode(column: "raw", as: Data.self))
+        let envelopeTo = try row.decode(column: "envelope_to", as: String.self).split(separator: ",").map(String.init)
+        let services = app.services
+        let message: MailMessage
+        do {
+            message = try MIMEParser.parse(raw, maxBytes: max(services.configuration.mail.maxMessageBytes * 2, 1_048_576))
+        } catch {
+            let reason = "cannot parse: \(error)"
+            try await finish(id, status: "quarantined", reason: reason, app: app)
+            return .quarantined(reason)
+        }
+        do {
+            return try await handle(message, id: id, envelopeTo: envelopeTo, app: app)
+        } catch let error as ZayavkaError {
+            let reason = "refused: \(Localizer(.en).message(for: error))" + Self.fieldDetails(error)
+            try await finish(id, status: "quarantined", reason: reason, app: app)
+            return .quarantined(reason)
+        }
+    }
+
+    private static func fieldDetails(_ error: ZayavkaError) -> String {
+        guard case .validation(let fields) = error else { return "" }
+        return " (" + fields.map { "\($0.field): \($0.code.rawValue)" }.joined(separator: ", ") + ")"
+    }
+
+    static func finish(_ id: Int, status: String, reason: String?, ticketID: Int? = nil, commentID: Int? = nil, app: Application) async throws {
+        let sql = app.db as! any SQLDatabase
+        let now = Date()
+        try await app.services.gate.run {
+            try await sql.raw("""
+                UPDATE mail_inbound SET status = \(bind: status), reason = \(bind: reason.map { String($0.prefix(1000)) }),
+                       processed_at = \(bind: now), ticket_id = COALESCE(\(bind: ticketID), ticket_id), comment_id = COALESCE(\(bind: commentID), comment_id)
+                WHERE id = \(bind: id)
+                """).run()
+        }
+    }
+
+    // MARK: Deciding
+
+    private static func handle(_ message: MailMessage, id: Int, envelopeTo: [String], app: Application) async throws -> Outcome {
+        let services = app.services
+        let mail = services.configuration.mail
+        let sql = app.db as! any SQLDatabase
+        guard let sender = message.from else { return .quarantined("no sender") }
+        let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
+        if support.contains(MailThreading.baseAddress(sender.address)) {
+            try await finish(id, status: "ignored", reason: "sent from our own address (a loop)", app: app)
+            return .ignored("loop")
+        }
+
+        // Threading: our Message-IDs and theirs, then +tags, then the [#number] token.
+        var ticketID = try await MailThreads.ticket(for: message.inReplyTo + message.references, on: sql)
+        if ticketID == nil, let number = (message.inReplyTo + message.references).lazy.compactMap(MailThreading.ticketNumber(inMessageID:)).first {
+            ticketID = try await ticketIDFor(number: number, on: sql)
+        }
+        if let bounce = message.bounce {
+            return try await recordBounce(bounce, message: message, id: id, threadTicket: ticketID, app: app)
+        }
+        if ticketID == nil {
+            let recipients = envelopeTo + (message.to + message.cc).map(\.address)
+            if let number = recipients.lazy.filter({ support.isEmpty || support.contains(MailThreading.baseAddress($0)) })
+                .compactMap(MailThreading.ticketNumber(inAddress:)).first {
+                ticketID = try await ticketIDFor(number: number, on: sql)
+            }
+        }
+        if ticketID == nil, let number = MailThreading.ticketNumber(inSubject: message.subject) {
+            ticketID = try await ticketIDFor(number: number, on: sql)
+        }
+
+        let person = try await MailPeople.resolve(sender, message: message, app: app)
+        guard let signedIn = person.signedIn, !signedIn.isBlocked else {
+            try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
+            return .ignored("blocked sender")
+        }
+        let request = Request(application: app, on: app.eventLoopGroup.next())
+        request.setSignedIn(signedIn)
+        request.mailIntake = MailIntakeContext(channel: .email, link: MailLink(inboundID: id, messageID: message.messageID))
+        let attachments = try await saveAttachments(message.attachments, uploaderID: signedIn.viewer.userID, request: request)
+        let body = Self.body(of: message, language: signedIn.language)
+
+        if let ticketID, let ticket = try await ticketFacts(ticketID, on: sql),
+           try await mayWrite(signedIn.viewer, email: sender.address, to: ticket, on: sql) {
+            let input = CommentInput(body: body, public: true, attachments: attachments.map(\.publicID), status: nil)
+            do {
+                let comment = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, request: request)
+                try await rememberCopies(message, ticketID: ticketID, sender: sender.address, app: app)
+                return .comment(comment.id)
+            } catch ZayavkaError.ticketClosed {
+                // Closed in the meantime: a follow-up opens a new ticket below.
+            }
+        }
+
+        // A new ticket, within the sender's hourly allowance.
+        let hourAgo = Date().addingTimeInterval(-3600)
+        let recent = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM tickets WHERE requester_id = \(bind: signedIn.viewer.userID) AND channel = 'email' AND created_at > \(bind: hourAgo)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        if recent >= mail.senderLimitPerHour {
+            let reason = "rate limit: \(recent) tickets from \(sender.address) in the last hour (ZAYAVKA_MAIL_SENDER_LIMIT=\(mail.senderLimitPerHour))"
+            await StreamedForm.forget(attachments, request: request)
+            try await finish(id, status: "quarantined", reason: reason, app: app)
+            return .quarantined(reason)
+        }
+        var subject = message.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        if subject.isEmpty { subject = signedIn.language == .ru ? "(без темы)" : "(no subject)" }
+        if subject.count > TicketLimits.subjectMaxLength { subject = String(subject.prefix(TicketLimits.subjectMaxLength - 1)) + "…" }
+        let input = TicketCreateInput(
+            subject: subject, body: body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .email, type: nil,
+            priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: nil, dueAt: nil,
+            fields: nil, attachments: attachments.map(\.publicID))
+        let dto = try await TicketService.create(input, request: request)
+        if let created = try await ticketIDFor(number: dto.number, on: sql) {
+            try await rememberCopies(message, ticketID: created, sender: sender.address, app: app)
+        }
+        return .newTicket(dto.number)
+    }
+
+    /// The comment text: the new part of the message; the whole text when nothing is new; never empty.
+    static func body(of message: MailMessage, language: Language) -> String {
+        var body = message.newText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.isEmpty { body = message.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if body.isEmpty {
+            body = message.attachments.isEmpty
+                ? (language == .ru ? "(пустое письмо)" : "(empty message)")
+                : (language == .ru ? "(письмо без текста, только вложения)" : "(no text, attachments only)")
+        }
+        if body.count > TicketLimits.bodyMaxLength {
+            body = String(body.prefix(TicketLimits.bodyMaxLength - 200)) + (language == .ru ? "\n\n[текст сокращён; полностью — в исходном письме]" : "\n\n[text shortened; see the original message]")
+        }
+        return body
+    }
+
+    struct TicketFacts {
+        let id: Int
+        let number: Int
+        let requesterID: Int
+        let organizationID: Int?
+        let status: String
+    }
+
+    static func ticketIDFor(number: Int, on sql: any SQLDatabase) async throws -> Int? {
+        try await sql.raw("SELECT id FROM tickets WHERE number = \(bind: number)").first()?.decode(column: "id", as: Int.self)
+    }
+
+    static func ticketFacts(_ id: Int, on sql: any SQLDatabase) async throws -> TicketFacts? {
+        guard let row = try await sql.raw("""
+            SELECT id, number, requester_id, organization_id, status FROM tickets WHERE id = \(bind: id)
+            """).first() else { return nil }
+        return TicketFacts(id: try row.decode(column: "id", as: Int.self), number: try row.decode(column: "number", as: Int.self),
+                           requesterID: try row.decode(column: "requester_id", as: Int.self),
+                           organizationID: try row.decode(column: "organization_id", as: Int?.self),
+                           status: try row.decode(column: "status", as: String.self))
+    }
+
+    /// The requester, anyone copied on the ticket's mail, staff, and colleagues who share their
+    /// organization's tickets may add to a ticket by mail; anyone else starts a ticket of their own.
+    static func mayWrite(_ viewer: Viewer, email: String, to ticket: TicketFacts, on sql: any SQLDatabase) async throws -> Bool {
+        if viewer.role.isStaff || viewer.userID == ticket.requesterID { return true }
+        if Visibility.canSee(requesterID: ticket.requesterID, organizationID: ticket.organizationID, viewer: viewer) { return true }
+        return try await sql.raw("""
+            SELECT 1 AS ok FROM ticket_ccs WHERE ticket_id = \(bind: ticket.id) AND email = \(bind: email.lowercased())
+            """).first() != nil
+    }
+
+    /// People in To/Cc besides the sender and the support addresses are copied on the ticket.
+    static func rememberCopies(_ message: MailMessage, ticketID: Int, sender: String, app: Application) async throws {
+        let mail = app.services.configuration.mail
+        let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
+        let copies = Set((message.to + message.cc).map(\.address)).filter {
+            $0 != sender && !support.contains(MailThreading.baseAddress($0)) && (mail.supportAddresses.isEmpty ? $0 != mail.from.address : true)
+        }
+        // With no support addresses configured, every To address might be ours: copy only Cc then.
+        let candidates = mail.supportAddresses.isEmpty ? Set(message.cc.map(\.address)).filter { $0 != sender } : copies
+        guard !candidates.isEmpty else { return }
+        let sql = app.db as! any SQLDatabase
+        try await app.services.gate.run {
+            for email in candidates.prefix(20) {
+                try await sql.raw("""
+                    INSERT INTO ticket_ccs (ticket_id, email) VALUES (\(bind: ticketID), \(bind: email)) ON CONFLICT (ticket_id, email) DO NOTHING
+                    """).run()
+            }
+        }
+    }
+
+    /// Stores the message's files as the sender's uploads (cid images keep their Content-ID).
+    static func saveAttachments(_ files: [MailAttachment], uploaderID: Int, request: Request) async throws -> [AttachmentRecord] {
+        guard !files.isEmpty else { return [] }
+        let store = request.services.files
+        let limit = request.services.configuration.maxAttachmentBytes
+        var records: [AttachmentRecord] = []
+        let now = Date()
+        for file in files.prefix(100) where file.data.count <= limit {
+            let id = UUID().uuidString.lowercased()
+            let key = "\(id.prefix(2))/\(id.dropFirst(2).prefix(2))/\(id)"
+            let path = store.path(forKey: key)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data(file.data)) else {
+                throw Abort(.internalServerError, reason: "cannot write \(path)")
+            }
+            let record = AttachmentRecord()
+            record.publicID = UUID().uuidString.lowercased()
+            record.uploaderID = uploaderID
+            record.filename = String(ConversationService.safeFilename(file.filename).prefix(255))
+            record.contentType = String(file.contentType.prefix(200))
+            record.size = file.data.count
+            record.sha256 = Hex.encode(SHA256Digest.of(file.data))
+            record.storageKey = key
+            record.createdAt = now
+            record.contentID = file.contentID.map { String($0.prefix(250)) }
+            records.append(record)
+        }
+        let toCreate = records
+        do {
+            try await request.write { db in for record in toCreate { try await record.create(on: db) } }
+        } catch {
+            for record in records { store.remove(key: record.storageKey) }
+            throw error
+        }
+        return records
+    }
+
+    // MARK: Bounces (RFC 3464)
+
+    /// A delivery report about one of our messages becomes an internal note on its ticket (and
+    /// marks that message failed); about anything else it is kept and ignored. Never a new ticket.
+    private static func recordBounce(_ bounce: MailBounce, message: MailMessage, id: Int, threadTicket: Int?, app: Application) async throws -> Outcome {
+        let sql = app.db as! any SQLDatabase
+        var ticketID = threadTicket
+        if let original = bounce.originalMessageID {
+            if ticketID == nil { ticketID = try await MailThreads.ticket(for: [original], on: sql) }
+            if ticketID == nil, let number = MailThreading.ticketNumber(inMessageID: original) {
+                ticketID = try await ticketIDFor(number: number, on: sql)
+            }
+        }
+        guard let ticketID else {
+            try await finish(id, status: "ignored", reason: "delivery report about a message we do not know", app: app)
+            return .bounce(nil)
+        }
+        let recipients = bounce.failedRecipients.joined(separator: ", ")
+        let detail = [bounce.status.map { "status \($0)" }, bounce.diagnostic].compactMap { $0 }.joined(separator: "; ")
+        let note = "Письмо не доставлено / Mail could not be delivered" + (recipients.isEmpty ? "" : ": \(recipients)")
+            + (detail.isEmpty ? "" : "\n\(detail)") + "\n\n" + String(message.text.prefix(2000))
+        let now = Date()
+        let commentID = try await app.services.gate.run {
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                let commentID = try await sql.raw("""
+                    INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
+                    VALUES (\(bind: ticketID), NULL, \(bind: note), \(bind: false), 'email', \(bind: now)) RETURNING id
+                    """).first()!.decode(column: "id", as: Int.self)
+                try await History.record([NewEvent(ticketID: ticketID, actorID: nil, kind: .noteAdded, commentID: commentID, isPublic: false, at: now)], on: sql)
+                if let original = bounce.originalMessageID {
+                    try await sql.raw("""
+                        UPDATE mail_outbox SET status = 'failed', last_error = \(bind: "bounced: " + String(detail.prefix(900)))
+                        WHERE message_id = \(bind: original)
+                        """).run()
+                }
+                try await MailLink(inboundID: id, messageID: nil).record(ticketID: ticketID, commentID: commentID, at: now, on: sql)
+                return commentID
+            }
+        }
+        _ = commentID
+        return .bounce(ticketID)
+    }
+}
+
+/// SHA-256 of bytes as a digest sequence (for `Hex.encode`).
+enum SHA256Digest {
+    static func of(_ bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+}

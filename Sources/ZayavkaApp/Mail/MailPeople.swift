@@ -1,0 +1,159 @@
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+import ZayavkaMail
+
+/// Who wrote: an existing person, or a new customer registered from the From header (SPEC A1),
+/// placed in the organization whose email domain matches, and sent a link to set a password
+/// (which also confirms the address). No link goes to automatic senders.
+enum MailPeople {
+    struct Resolved: Sendable {
+        let signedIn: SignedIn?
+        let created: Bool
+    }
+
+    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> Resolved {
+        let sql = app.db as! any SQLDatabase
+        let defaultLanguage = app.services.configuration.defaultLanguage
+        if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) {
+            return Resolved(signedIn: existing, created: false)
+        }
+        var name = sender.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty { name = sender.localPart }
+        let displayName = String(name.prefix(200))
+        let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
+        let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
+        let organizationID = try await organization(forDomain: sender.domain, sql: sql)
+        let now = Date()
+        let services = app.services
+        let created: Int? = try await services.gate.run {
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                guard let id = try await sql.raw("""
+                    INSERT INTO users (email, name, role, locale, time_zone, organization_id, is_active, created_at, updated_at)
+                    VALUES (\(bind: sender.address), \(bind: displayName), 'customer', \(bind: language.rawValue), 'Europe/Moscow',
+                            \(bind: organizationID), \(bind: true), \(bind: now), \(bind: now))
+                    ON CONFLICT (email) DO NOTHING RETURNING id
+                    """).first()?.decode(column: "id", as: Int.self) else { return nil }
+                if !message.isAutomatic {
+                    let token = try await PasswordTokens.issue(userID: id, purpose: .account, on: sql)
+                    try await Outbox.enqueueAccountMail(.accountCreated, to: MailAddress(name: displayName, address: sender.address), userID: id,
+                                                        language: language, token: token, services: services, on: sql)
+                }
+                return id
+            }
+        }
+        guard let signedIn = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) else {
+            throw Abort(.internalServerError, reason: "the new customer vanished")
+        }
+        return Resolved(signedIn: signedIn, created: created != nil)
+    }
+
+    static func find(_ email: String, sql: any SQLDatabase, defaultLanguage: Language) async throws -> SignedIn? {
+        guard let row = try await sql.raw("""
+            SELECT \(unsafeRaw: SignedIn.columns)
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.email = \(bind: email.lowercased())
+            """).first() else { return nil }
+        // An inactive or banned account is returned as nil by `from`: its mail is ignored.
+        return try SignedIn.from(row, defaultLanguage: defaultLanguage) ?? SignedIn.blocked
+    }
+
+    /// The organization that lists `domain` among its email domains (one per line).
+    static func organization(forDomain domain: String, sql: any SQLDatabase) async throws -> Int? {
+        guard !domain.isEmpty else { return nil }
+        let rows = try await sql.raw("""
+            SELECT id, email_domains FROM organizations WHERE email_domains LIKE \(bind: "%" + domain + "%") ORDER BY id
+            """).all()
+        for row in rows {
+            let domains = (try row.decode(column: "email_domains", as: String?.self) ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," })
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            if domains.contains(domain.lowercased()) { return try row.decode(column: "id", as: Int.self) }
+        }
+        return nil
+    }
+}
+
+extension SignedIn {
+    /// Marks a known but blocked sender (resolved, yet not allowed to write).
+    static let blocked = SignedIn(viewer: Viewer(userID: -1, role: .customer, organizationID: nil, seesOrganizationTickets: false),
+                                  language: .ru, name: "", organizationName: nil)
+    var isBlocked: Bool { viewer.userID == -1 }
+}
+
+/// One-time links to set a password: for a new account (confirms the address) or a reset.
+/// Only a SHA-256 of the token is stored.
+enum PasswordTokens {
+    enum Purpose: String, Sendable {
+        case account, reset
+        var lifetime: TimeInterval { self == .account ? 7 * 86_400 : 2 * 3600 }
+    }
+
+    static func issue(userID: Int, purpose: Purpose, on sql: any SQLDatabase) async throws -> String {
+        let token = APIToken.generate().replacingOccurrences(of: "zy_", with: "pw_")
+        let now = Date()
+        try await sql.raw("""
+            INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at)
+            VALUES (\(bind: userID), \(bind: APIToken.hash(token)), \(bind: purpose.rawValue), \(bind: now), \(bind: now.addingTimeInterval(purpose.lifetime)))
+            """).run()
+        return token
+    }
+
+    /// Who a live token belongs to, or nil when it is unknown, used or expired.
+    static func holder(of token: String, on sql: any SQLDatabase) async throws -> (tokenID: Int, userID: Int, email: String, name: String)? {
+        guard let row = try await sql.raw("""
+            SELECT t.id, t.user_id, t.expires_at, t.used_at, u.email, u.name, u.is_active
+            FROM password_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: APIToken.hash(token))
+            """).first() else { return nil }
+        guard try row.decode(column: "used_at", as: Date?.self) == nil, try row.decode(column: "expires_at", as: Date.self) > Date(),
+              try row.decode(column: "is_active", as: Bool.self) else { return nil }
+        return (try row.decode(column: "id", as: Int.self), try row.decode(column: "user_id", as: Int.self),
+                try row.decode(column: "email", as: String.self), try row.decode(column: "name", as: String.self))
+    }
+
+    /// Sets the password, confirms the address and spends every open token of the person.
+    static func consume(_ token: String, password: String, request: Request) async throws -> Int {
+        guard password.count >= 8 else { throw ZayavkaError.validation([FieldError("password", .tooShort, "8")]) }
+        guard password.count <= 200 else { throw ZayavkaError.validation([FieldError("password", .tooLong, "200")]) }
+        guard let holder = try await holder(of: token, on: try request.sql) else {
+            throw ZayavkaError.validation([FieldError("token", .invalid)])
+        }
+        let hash = try await request.password.async.hash(password)
+        let now = Date()
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            try await sql.raw("""
+                UPDATE users SET password_hash = \(bind: hash), email_verified_at = COALESCE(email_verified_at, \(bind: now)), updated_at = \(bind: now)
+                WHERE id = \(bind: holder.userID)
+                """).run()
+            try await sql.raw("UPDATE password_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: holder.userID) AND used_at IS NULL").run()
+        }
+        return holder.userID
+    }
+
+    /// Sends a reset link when the address belongs to an active person; says nothing either way
+    /// (no one learns which addresses have accounts). At most one link a minute per person.
+    static func requestReset(email: String, request: Request) async throws {
+        let sql = try request.sql
+        guard let row = try await sql.raw("""
+            SELECT id, name, locale FROM users WHERE email = \(bind: email.lowercased().trimmingCharacters(in: .whitespaces)) AND is_active = \(bind: true)
+            """).first() else { return }
+        let userID = try row.decode(column: "id", as: Int.self)
+        let minuteAgo = Date().addingTimeInterval(-60)
+        if try await sql.raw("""
+            SELECT 1 AS recent FROM password_tokens WHERE user_id = \(bind: userID) AND created_at > \(bind: minuteAgo)
+            """).first() != nil { return }
+        let name = try row.decode(column: "name", as: String.self)
+        let language = Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? request.services.configuration.defaultLanguage
+        let services = request.services
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            let token = try await issue(userID: userID, purpose: .reset, on: sql)
+            try await Outbox.enqueueAccountMail(.passwordReset, to: MailAddress(name: name, address: email.lowercased()), userID: userID,
+                                                language: language, token: token, services: services, on: sql)
+        }
+        MailWorker.poke(services)
+    }
+}

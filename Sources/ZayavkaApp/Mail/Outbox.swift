@@ -1,0 +1,405 @@
+import Fluent
+import Foundation
+import Metrics
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+import ZayavkaCore
+import ZayavkaMail
+
+/// Admins' replacements of the built-in mail texts, read through a short cache.
+final class MailTemplateCache: Sendable {
+    private let cache = RefreshingCache<[String: MailTemplate]>(ttl: 10)
+
+    func template(_ kind: NotificationKind, _ language: Language, on sql: any SQLDatabase) async throws -> MailTemplate {
+        let overrides = try await cache.value {
+            var result: [String: MailTemplate] = [:]
+            for row in try await sql.raw("SELECT kind, language, subject, body FROM mail_templates").all() {
+                let key = try row.decode(column: "kind", as: String.self) + "/" + row.decode(column: "language", as: String.self)
+                result[key] = MailTemplate(subject: try row.decode(column: "subject", as: String.self), body: try row.decode(column: "body", as: String.self))
+            }
+            return result
+        }
+        return overrides[kind.rawValue + "/" + language.rawValue] ?? MailTemplate.standard(kind, language)
+    }
+
+    func invalidate() { cache.invalidate() }
+}
+
+/// The outbox: every outgoing message is a row first (in the transaction of what caused it),
+/// delivered later by `MailDelivery` with retries. With no relay configured, mail waits here and
+/// admins see it.
+enum Outbox {
+    static let queued = Counter(label: "zayavka_mail_outbox_queued_total")
+
+    static func enqueue(_ mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?, on sql: any SQLDatabase) async throws {
+        let now = Date()
+        try await sql.raw("""
+            INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at)
+            VALUES (\(bind: kind.rawValue), \(bind: mail.to.map(\.address).joined(separator: ",")), \(bind: String(mail.subject.prefix(500))),
+                    \(bind: Data(mail.render())), \(bind: mail.messageID), \(bind: ticketID), \(bind: userID), 'queued', \(bind: 0),
+                    \(bind: now), \(bind: now))
+            """).run()
+        if let ticketID { try await MailThreads.remember(mail.messageID, ticketID: ticketID, direction: "out", at: now, on: sql) }
+        queued.increment()
+    }
+
+    /// Account and password mails (no ticket).
+    static func enqueueAccountMail(_ kind: NotificationKind, to recipient: MailAddress, userID: Int, language: Language, token: String,
+                                   services: AppServices, on sql: any SQLDatabase) async throws {
+        let configuration = services.configuration
+        let template = try await services.mailTemplates.template(kind, language, on: sql)
+        let link = configuration.publicURL + "/password/set?token=" + token
+        let rendered = template.render(["name": recipient.name, "link": link, "tag": configuration.mail.subjectTag])
+        var mail = OutgoingMail(from: configuration.mail.from, to: [recipient], subject: rendered.subject, text: rendered.body,
+                                messageID: OutgoingMail.makeMessageID(tag: "zy.a", domain: configuration.mail.domain))
+        mail.autoSubmitted = kind.autoSubmitted
+        try await enqueue(mail, kind: kind, ticketID: nil, userID: userID, on: sql)
+    }
+}
+
+/// Turns new history events into notifications (SPEC C2, V3, V4), exactly once: the outbox rows
+/// and the notifier's position are written in one transaction.
+enum MailNotifier {
+    private struct EventRow {
+        let id: Int
+        let ticketID: Int
+        let actorID: Int?
+        let actorRole: Role?
+        let actorName: String?
+        let kind: String
+        let after: String?
+        let commentID: Int?
+        let isPublic: Bool
+        let createdAt: Date
+        let number: Int
+        let subject: String
+        let requesterID: Int
+        let assigneeID: Int?
+        let status: String
+        let commentBody: String?
+        let firstCommentID: Int?
+    }
+
+    private struct Person {
+        let id: Int
+        let email: String
+        let name: String
+        let language: Language
+        let isStaff: Bool
+    }
+
+    /// Handles up to `limit` events; returns how many.
+    @discardableResult
+    static func run(app: Application, limit: Int = 500) async throws -> Int {
+        let services = app.services
+        let sql = app.db as! any SQLDatabase
+        let cursor = try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
+        let rows = try await sql.raw("""
+            SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e."after", e.comment_id, e.is_public,
+                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.status, c.body AS comment_body,
+                   (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
+            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN comments c ON c.id = e.comment_id
+            WHERE e.id > \(bind: cursor) ORDER BY e.id LIMIT \(bind: limit)
+            """).all()
+        guard !rows.isEmpty else { return 0 }
+        let events: [EventRow] = try rows.map { row in
+            EventRow(id: try row.decode(column: "id", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: Int.self),
+                     actorID: try row.decode(column: "actor_id", as: Int?.self),
+                     actorRole: try row.decode(column: "actor_role", as: String?.self).flatMap(Role.init(rawValue:)),
+                     actorName: try row.decode(column: "actor_name", as: String?.self), kind: try row.decode(column: "kind", as: String.self),
+                     after: try row.decode(column: "after", as: String?.self), commentID: try row.decode(column: "comment_id", as: Int?.self),
+                     isPublic: try row.decode(column: "is_public", as: Bool.self), createdAt: try row.decode(column: "created_at", as: Date.self),
+                     number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
+                     requesterID: try row.decode(column: "requester_id", as: Int.self),
+                     assigneeID: try row.decode(column: "assignee_id", as: Int?.self), status: try row.decode(column: "status", as: String.self),
+                     commentBody: try row.decode(column: "comment_body", as: String?.self),
+                     firstCommentID: try row.decode(column: "first_comment_id", as: Int?.self))
+        }
+        let lastID = events.last!.id
+        let ticketIDs = Array(Set(events.map(\.ticketID)))
+        let commentIDs = events.compactMap(\.commentID) + events.compactMap(\.firstCommentID)
+        // Comments that came from automatic mail: nobody answers them automatically.
+        var automaticComments = Set<Int>()
+        if !commentIDs.isEmpty {
+            for row in try await sql.raw("""
+                SELECT comment_id FROM mail_inbound WHERE comment_id IN (\(binds: Array(Set(commentIDs)))) AND is_automatic = \(bind: true)
+                """).all() {
+                if let id = try row.decode(column: "comment_id", as: Int?.self) { automaticComments.insert(id) }
+            }
+        }
+        // Public replies per (ticket, actor, moment): a status change made with a reply is told in the reply.
+        let replies = Set(events.filter { $0.kind == EventKind.commentAdded.rawValue }.map { "\($0.ticketID)/\($0.actorID ?? 0)/\($0.createdAt.timeIntervalSince1970)" })
+        let catalog = try await services.catalog.snapshot(app.db)
+
+        var intents: [(EventRow, NotificationIntent)] = []
+        for event in events {
+            let kind: NotificationFacts.Event
+            switch event.kind {
+            case EventKind.created.rawValue: kind = .created
+            case EventKind.commentAdded.rawValue:
+                // The ticket's first comment is its description: the acknowledgement covers it.
+                kind = event.commentID == event.firstCommentID ? .other : .commentAdded
+            case EventKind.statusChanged.rawValue: kind = .statusChanged
+            case EventKind.assigned.rawValue: kind = .assigned
+            default: kind = .other
+            }
+            let automatic = event.kind == EventKind.created.rawValue
+                ? event.firstCommentID.map(automaticComments.contains) ?? false
+                : event.commentID.map(automaticComments.contains) ?? false
+            let facts = NotificationFacts(
+                event: kind, actorID: event.actorID, actorIsStaff: event.actorRole?.isStaff ?? false, requesterID: event.requesterID,
+                assigneeID: event.assigneeID, newAssigneeID: event.kind == EventKind.assigned.rawValue ? event.after.flatMap { Int($0) } : nil,
+                statusCategory: event.after.flatMap { catalog.workflow.definition($0)?.category },
+                fromAutomaticMail: automatic,
+                accompaniedByReply: replies.contains("\(event.ticketID)/\(event.actorID ?? 0)/\(event.createdAt.timeIntervalSince1970)"))
+            for intent in NotificationRules.decide(facts) { intents.append((event, intent)) }
+        }
+
+        // Who they go to, the people copied, and each ticket's thread.
+        var userIDs = Set<Int>()
+        for (event, intent) in intents {
+            switch intent.recipient {
+            case .requester: userIDs.insert(event.requesterID)
+            case .assignee: if let id = event.assigneeID { userIDs.insert(id) }
+            case .user(let id): userIDs.insert(id)
+            }
+        }
+        var people: [Int: Person] = [:]
+        if !userIDs.isEmpty {
+            for row in try await sql.raw("""
+                SELECT id, email, name, locale, role FROM users WHERE id IN (\(binds: Array(userIDs))) AND is_active = \(bind: true)
+                """).all() {
+                let id = try row.decode(column: "id", as: Int.self)
+                people[id] = Person(id: id, email: try row.decode(column: "email", as: String.self), name: try row.decode(column: "name", as: String.self),
+                                    language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? services.configuration.defaultLanguage,
+                                    isStaff: (Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer).isStaff)
+            }
+        }
+        var copies: [Int: [String]] = [:]
+        var threads: [Int: [(id: String, direction: String)]] = [:]
+        if !intents.isEmpty {
+            let tickets = Array(Set(intents.map(\.0.ticketID)))
+            for row in try await sql.raw("SELECT ticket_id, email FROM ticket_ccs WHERE ticket_id IN (\(binds: tickets))").all() {
+                copies[try row.decode(column: "ticket_id", as: Int.self), default: []].append(try row.decode(column: "email", as: String.self))
+            }
+            for row in try await sql.raw("""
+                SELECT ticket_id, message_id, direction FROM mail_threads WHERE ticket_id IN (\(binds: tickets)) ORDER BY id
+                """).all() {
+                threads[try row.decode(column: "ticket_id", as: Int.self), default: []]
+                    .append((try row.decode(column: "message_id", as: String.self), try row.decode(column: "direction", as: String.self)))
+            }
+        }
+        var assigneeNames: [Int: String] = [:]
+        let assigneeIDs = Set(events.compactMap { $0.kind == EventKind.assigned.rawValue ? $0.after.flatMap { Int($0) } : nil })
+        if !assigneeIDs.isEmpty {
+            for row in try await sql.raw("SELECT id, name FROM users WHERE id IN (\(binds: Array(assigneeIDs)))").all() {
+                assigneeNames[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "name", as: String.self)
+            }
+        }
+
+        var outgoing: [(OutgoingMail, NotificationKind, Int, Int?)] = []
+        let configuration = services.configuration
+        for (event, intent) in intents {
+            let recipientID: Int? = switch intent.recipient {
+            case .requester: event.requesterID
+            case .assignee: event.assigneeID
+            case .user(let id): id
+            }
+            guard let recipientID, let person = people[recipientID], !person.email.hasSuffix(".invalid") else { continue }
+            let template = try await services.mailTemplates.template(intent.kind, person.language, on: sql)
+            let statusName = catalog.statuses.first { $0.key == event.status }.map { person.language == .ru ? $0.nameRu : $0.nameEn } ?? event.status
+            let link = person.isStaff && !intent.kind.isForCustomer
+                ? configuration.publicURL + SitePath.agentTicket(event.number).path
+                : configuration.publicURL + SitePath.portalRequest(event.number).path
+            let values: [String: String] = [
+                "name": person.name, "number": String(event.number), "subject": event.subject, "link": link,
+                "body": event.commentBody ?? "", "status": statusName, "tag": configuration.mail.subjectTag,
+                "assignee": event.after.flatMap { Int($0) }.flatMap { assigneeNames[$0] } ?? "",
+                "actor": event.actorName ?? "", "requester": people[event.requesterID]?.name ?? "",
+            ]
+            let rendered = template.render(values)
+            var recipients = [MailAddress(name: person.name, address: person.email)]
+            if [.publicReply, .ticketSolved].contains(intent.kind) {
+                recipients += (copies[event.ticketID] ?? []).filter { $0 != person.email }.map { MailAddress(address: $0) }
+            }
+            let thread = threads[event.ticketID] ?? []
+            for recipient in recipients {
+                var mail = OutgoingMail(from: configuration.mail.from, to: [recipient], subject: rendered.subject, text: rendered.body,
+                                        messageID: OutgoingMail.makeMessageID(tag: "zy.\(event.number)", domain: configuration.mail.domain))
+                mail.autoSubmitted = intent.kind.autoSubmitted
+                mail.inReplyTo = thread.last(where: { $0.direction == "in" })?.id ?? thread.last?.id
+                var references = [thread.first?.id].compactMap { $0 } + thread.suffix(4).map(\.id)
+                references = references.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+                mail.references = references
+                outgoing.append((mail, intent.kind, event.ticketID, recipientID))
+            }
+        }
+
+        let toSend = outgoing
+        let committed = try await services.gate.run {
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                // Another instance may have done this batch: then nothing is written twice.
+                let moved = try await sql.raw("""
+                    UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
+                    """).first()
+                guard moved != nil else { return false }
+                for (mail, kind, ticketID, userID) in toSend {
+                    try await Outbox.enqueue(mail, kind: kind, ticketID: ticketID, userID: userID, on: sql)
+                }
+                return true
+            }
+        }
+        return committed ? events.count : 0
+    }
+}
+
+/// Delivers due outbox messages through the relay; retries with backoff; marks failures with the
+/// server's reason (SPEC N4).
+enum MailDelivery {
+    static let sent = Counter(label: "zayavka_mail_sent_total")
+    static let failed = Counter(label: "zayavka_mail_failed_total")
+
+    /// Delivers up to `limit` due messages; returns how many were tried.
+    @discardableResult
+    static func run(app: Application, limit: Int = 200) async throws -> Int {
+        let services = app.services
+        guard let relay = services.configuration.mail.relay else { return 0 }
+        let sql = app.db as! any SQLDatabase
+        let now = Date()
+        // Claimed for ten minutes: a crash mid-delivery hands them back then.
+        let claimed = try await services.gate.run {
+            try await sql.raw("""
+                UPDATE mail_outbox SET status = 'sending', next_attempt_at = \(bind: now.addingTimeInterval(600))
+                WHERE id IN (SELECT id FROM mail_outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
+                             ORDER BY id LIMIT \(bind: limit))
+                RETURNING id, to_address, raw, attempts
+                """).all()
+        }
+        guard !claimed.isEmpty else { return 0 }
+        struct Item { let id: Int; let attempts: Int; let envelope: Envelope }
+        let sender = services.configuration.mail.from.address
+        let items: [Item] = try claimed.map { row in
+            Item(id: try row.decode(column: "id", as: Int.self), attempts: try row.decode(column: "attempts", as: Int.self),
+                 envelope: Envelope(sender: sender,
+                                    recipients: try row.decode(column: "to_address", as: String.self).split(separator: ",").map(String.init),
+                                    data: Array(try row.decode(column: "raw", as: Data.self))))
+        }.sorted { $0.id < $1.id }
+        // A few connections at once, many messages per connection.
+        let chunks = stride(from: 0, to: items.count, by: 50).map { Array(items[$0..<min($0 + 50, items.count)]) }
+        let group = app.eventLoopGroup
+        let results = await withTaskGroup(of: [(Item, Result<SMTPReply, SMTPDeliveryError>)].self) { tasks in
+            var started = 0
+            var collected: [(Item, Result<SMTPReply, SMTPDeliveryError>)] = []
+            for chunk in chunks {
+                if started >= 4, let done = await tasks.next() { collected += done }
+                tasks.addTask { Array(zip(chunk, await SMTPClient.deliver(chunk.map(\.envelope), via: relay, group: group))) }
+                started += 1
+            }
+            for await done in tasks { collected += done }
+            return collected
+        }
+        let mail = services.configuration.mail
+        let finished = Date()
+        try await services.gate.run {
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                for (item, result) in results {
+                    let attempts = item.attempts + 1
+                    switch result {
+                    case .success:
+                        sent.increment()
+                        try await sql.raw("""
+                            UPDATE mail_outbox SET status = 'sent', attempts = \(bind: attempts), sent_at = \(bind: finished), last_error = NULL
+                            WHERE id = \(bind: item.id)
+                            """).run()
+                    case .failure(let error):
+                        let permanent = error.isPermanent || attempts >= mail.attempts
+                        if permanent { failed.increment() }
+                        let delay = min(mail.retrySeconds * pow(2, Double(attempts - 1)), 6 * 3600)
+                        try await sql.raw("""
+                            UPDATE mail_outbox SET status = \(bind: permanent ? "failed" : "queued"), attempts = \(bind: attempts),
+                                   last_error = \(bind: String(error.description.prefix(1000))),
+                                   next_attempt_at = \(bind: finished.addingTimeInterval(delay))
+                            WHERE id = \(bind: item.id)
+                            """).run()
+                    }
+                }
+            }
+        }
+        return items.count
+    }
+}
+
+/// Runs mail in the background of `zayavka serve`: the SMTP/LMTP listeners, intake of stored
+/// messages, the notifier and delivery. Each loop logs a failure and carries on.
+struct MailWorker: LifecycleHandler {
+    private struct ListenersKey: StorageKey { typealias Value = [SMTPServer] }
+    private struct TasksKey: StorageKey { typealias Value = [Task<Void, Never>] }
+
+    /// Wakes the loops early (a message was just stored).
+    static func poke(_ services: AppServices) { services.mailSignal.poke() }
+
+    func didBootAsync(_ application: Application) async throws {
+        let services = application.services
+        let mail = services.configuration.mail
+        try await MailIntake.requeueInterrupted(app: application)
+        var listeners: [SMTPServer] = []
+        let databases = application.databases
+        let eventLoops = application.eventLoopGroup
+        let logger = application.logger
+        let receiver = InboundReceiver(services: services, database: { databases.database(logger: logger, on: eventLoops.any()) })
+        for (port, mode) in [(mail.smtpPort, SMTPServer.Mode.smtp), (mail.lmtpPort, .lmtp)] {
+            guard let port else { continue }
+            let configuration = SMTPServer.Configuration(host: mail.listenHost, port: port, mode: mode, hostname: mail.domain,
+                                                         maxMessageBytes: mail.maxMessageBytes)
+            let server = try await SMTPServer.start(configuration, receiver: receiver, group: application.eventLoopGroup, logger: logger)
+            logger.notice("\(mode == .smtp ? "SMTP" : "LMTP") listener started", metadata: ["address": "\(mail.listenHost):\(server.port)"])
+            listeners.append(server)
+        }
+        application.storage[ListenersKey.self] = listeners
+        let loops: [(String, @Sendable () async throws -> Int)] = [
+            ("mail intake", { try await MailIntake.runBatch(app: application) }),
+            ("mail notifier", { try await MailNotifier.run(app: application) }),
+            ("mail delivery", { try await MailDelivery.run(app: application) }),
+        ]
+        application.storage[TasksKey.self] = loops.map { name, step in
+            Task {
+                while !Task.isCancelled {
+                    var done = 0
+                    do { done = try await step() } catch {
+                        logger.error("\(name) failed; will try again", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                    if done == 0 { await services.mailSignal.wait(timeout: .milliseconds(250)) }
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        for task in application.storage[TasksKey.self] ?? [] { task.cancel() }
+        for task in application.storage[TasksKey.self] ?? [] { await task.value }
+        for server in application.storage[ListenersKey.self] ?? [] { await server.stop() }
+    }
+}
+
+/// A wake-up for the mail loops: `wait` returns on a poke or after the timeout.
+final class MailSignal: Sendable {
+    private let generation = NIOLockedValueBox(0)
+
+    func poke() { generation.withLockedValue { $0 += 1 } }
+
+    func wait(timeout: Duration) async {
+        let start = generation.withLockedValue { $0 }
+        let step = Duration.milliseconds(25)
+        var waited = Duration.zero
+        while waited < timeout {
+            try? await Task.sleep(for: step)
+            waited += step
+            if generation.withLockedValue({ $0 }) != start || Task.isCancelled { return }
+        }
+    }
+}

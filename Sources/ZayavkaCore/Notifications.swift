@@ -1,0 +1,362 @@
+import Foundation
+
+/// The mails the help desk sends by itself (SPEC C2, V3, V4, A1).
+public enum NotificationKind: String, Sendable, CaseIterable, Codable {
+    /// To the customer, at once, for a new ticket: its number, what happens next, a link.
+    case ticketCreated = "ticket_created"
+    /// To the customer: an agent's public reply.
+    case publicReply = "public_reply"
+    /// To the customer: the status changed (other than solved).
+    case statusChanged = "status_changed"
+    /// To the customer: the ticket is solved.
+    case ticketSolved = "ticket_solved"
+    /// To the customer: who handles the request now.
+    case assigneeChanged = "assignee_changed"
+    /// To the assignee: the customer wrote.
+    case agentCustomerReply = "agent_customer_reply"
+    /// To an agent: a ticket was assigned to them.
+    case agentAssigned = "agent_assigned"
+    /// To a person registered by their first mail: set a password (confirms the address).
+    case accountCreated = "account_created"
+    /// To a person who asked: set a new password.
+    case passwordReset = "password_reset"
+
+    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned].contains(self) }
+    /// RFC 3834 marking of the outgoing mail.
+    public var autoSubmitted: String? {
+        switch self {
+        case .publicReply: nil
+        case .ticketCreated: "auto-replied"
+        default: "auto-generated"
+        }
+    }
+}
+
+/// Who a notification goes to.
+public enum NotificationRecipient: Sendable, Equatable, Hashable {
+    case requester
+    case assignee
+    case user(Int)
+}
+
+public struct NotificationIntent: Sendable, Equatable, Hashable {
+    public let kind: NotificationKind
+    public let recipient: NotificationRecipient
+    public init(_ kind: NotificationKind, to recipient: NotificationRecipient) {
+        self.kind = kind
+        self.recipient = recipient
+    }
+}
+
+/// What the rules need to know about one history event.
+public struct NotificationFacts: Sendable {
+    public enum Event: String, Sendable { case created, commentAdded = "comment_added", statusChanged = "status_changed", assigned, other }
+
+    public var event: Event
+    public var actorID: Int?
+    public var actorIsStaff: Bool
+    public var requesterID: Int
+    public var assigneeID: Int?
+    /// The new assignee of an `assigned` event.
+    public var newAssigneeID: Int?
+    public var statusCategory: StatusCategory?
+    /// The message behind this event was automatic (auto-reply, bulk, bounce): the customer is not answered.
+    public var fromAutomaticMail: Bool
+    /// A public reply by the same person was written in the same change: its mail says it all.
+    public var accompaniedByReply: Bool
+
+    public init(event: Event, actorID: Int?, actorIsStaff: Bool, requesterID: Int, assigneeID: Int?, newAssigneeID: Int? = nil,
+                statusCategory: StatusCategory? = nil, fromAutomaticMail: Bool = false, accompaniedByReply: Bool = false) {
+        self.event = event
+        self.actorID = actorID
+        self.actorIsStaff = actorIsStaff
+        self.requesterID = requesterID
+        self.assigneeID = assigneeID
+        self.newAssigneeID = newAssigneeID
+        self.statusCategory = statusCategory
+        self.fromAutomaticMail = fromAutomaticMail
+        self.accompaniedByReply = accompaniedByReply
+    }
+}
+
+/// Which notifications an event causes. Nobody is told about their own action; customers are
+/// never answered automatically when their message was automatic (RFC 3834).
+public enum NotificationRules {
+    public static func decide(_ facts: NotificationFacts) -> [NotificationIntent] {
+        var intents: [NotificationIntent] = []
+        let actorIsRequester = facts.actorID == facts.requesterID
+        switch facts.event {
+        case .created:
+            if !facts.fromAutomaticMail { intents.append(.init(.ticketCreated, to: .requester)) }
+            if let assignee = facts.assigneeID, assignee != facts.actorID { intents.append(.init(.agentAssigned, to: .user(assignee))) }
+        case .commentAdded:
+            if facts.actorIsStaff {
+                if !actorIsRequester { intents.append(.init(.publicReply, to: .requester)) }
+            } else if let assignee = facts.assigneeID, assignee != facts.actorID {
+                intents.append(.init(.agentCustomerReply, to: .user(assignee)))
+            }
+        case .statusChanged:
+            guard facts.actorIsStaff, !actorIsRequester, !facts.accompaniedByReply, let category = facts.statusCategory else { break }
+            switch category {
+            case .solved: intents.append(.init(.ticketSolved, to: .requester))
+            case .pending, .open, .scheduled: intents.append(.init(.statusChanged, to: .requester))
+            case .new, .closed: break
+            }
+        case .assigned:
+            if let assignee = facts.newAssigneeID {
+                if assignee != facts.actorID { intents.append(.init(.agentAssigned, to: .user(assignee))) }
+                if facts.actorIsStaff, !actorIsRequester { intents.append(.init(.assigneeChanged, to: .requester)) }
+            }
+        case .other:
+            break
+        }
+        if facts.fromAutomaticMail { intents.removeAll { $0.kind.isForCustomer } }
+        return intents
+    }
+}
+
+/// A mail template: subject and body with `{{placeholders}}`.
+public struct MailTemplate: Sendable, Equatable, Codable {
+    public var subject: String
+    public var body: String
+
+    public init(subject: String, body: String) {
+        self.subject = subject
+        self.body = body
+    }
+
+    /// Fills `{{name}}` placeholders; unknown ones are left empty.
+    public func render(_ values: [String: String]) -> (subject: String, body: String) {
+        (Self.fill(subject, values).replacingOccurrences(of: "\n", with: " "), Self.fill(body, values))
+    }
+
+    static func fill(_ text: String, _ values: [String: String]) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                out += rest[open.lowerBound...]
+                return out
+            }
+            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            out += values[key] ?? ""
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        return out
+    }
+
+    /// The placeholders every template may use.
+    public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag"]
+
+    /// The built-in text of each notification in each language; admins may replace any of them.
+    public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
+        let ru = language == .ru
+        let customerSubject = "[{{tag}}] Re: {{subject}} [#{{number}}]"
+        switch kind {
+        case .ticketCreated:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    Здравствуйте, {{name}}!
+
+                    Ваше обращение принято и зарегистрировано под номером {{number}}.
+                    Специалист поддержки рассмотрит его и ответит вам по электронной почте. Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
+
+                    Заявку можно посмотреть здесь: {{link}}
+
+                    Это письмо отправлено автоматически.
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    Hello {{name}},
+
+                    Your request has been received and registered as number {{number}}.
+                    A support specialist will review it and answer you by email. To add to the request, simply reply to this message without changing the subject.
+
+                    You can follow the request here: {{link}}
+
+                    This message was sent automatically.
+                    """)
+        case .publicReply:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    {{body}}
+
+                    —
+                    {{actor}}, служба поддержки
+                    Заявка {{number}} · статус: {{status}} · {{link}}
+                    Чтобы ответить, просто ответьте на это письмо.
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    {{body}}
+
+                    —
+                    {{actor}}, support team
+                    Request {{number}} · status: {{status}} · {{link}}
+                    To answer, simply reply to this message.
+                    """)
+        case .statusChanged:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    Здравствуйте, {{name}}!
+
+                    Статус вашей заявки {{number}} изменён: {{status}}.
+
+                    Заявка: {{link}}
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    Hello {{name}},
+
+                    The status of your request {{number}} is now: {{status}}.
+
+                    Request: {{link}}
+                    """)
+        case .ticketSolved:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    Здравствуйте, {{name}}!
+
+                    Ваша заявка {{number}} решена. Если проблема осталась, ответьте на это письмо — заявка откроется снова.
+
+                    Заявка: {{link}}
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    Hello {{name}},
+
+                    Your request {{number}} has been solved. If the problem remains, reply to this message and the request will reopen.
+
+                    Request: {{link}}
+                    """)
+        case .assigneeChanged:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    Здравствуйте, {{name}}!
+
+                    Вашей заявкой {{number}} занимается {{assignee}}.
+
+                    Заявка: {{link}}
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    Hello {{name}},
+
+                    Your request {{number}} is now handled by {{assignee}}.
+
+                    Request: {{link}}
+                    """)
+        case .agentCustomerReply:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Ответ клиента: {{subject}} [#{{number}}]", body: """
+                    {{requester}} ответил(а) в заявке {{number}}:
+
+                    {{body}}
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Customer reply: {{subject}} [#{{number}}]", body: """
+                    {{requester}} replied on request {{number}}:
+
+                    {{body}}
+
+                    Open the request: {{link}}
+                    """)
+        case .agentAssigned:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Вам назначена заявка: {{subject}} [#{{number}}]", body: """
+                    {{name}}, вам назначена заявка {{number}} от {{requester}}.
+
+                    Тема: {{subject}}
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Assigned to you: {{subject}} [#{{number}}]", body: """
+                    {{name}}, request {{number}} from {{requester}} has been assigned to you.
+
+                    Subject: {{subject}}
+
+                    Open the request: {{link}}
+                    """)
+        case .accountCreated:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Ваша учётная запись в службе поддержки", body: """
+                    Здравствуйте, {{name}}!
+
+                    Мы получили ваше письмо и создали для вас учётную запись, чтобы вы могли следить за своими заявками.
+                    Чтобы подтвердить адрес и задать пароль, откройте ссылку (она действует 7 дней):
+
+                    {{link}}
+
+                    Если вы не писали в поддержку, просто проигнорируйте это письмо.
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Your support account", body: """
+                    Hello {{name}},
+
+                    We received your message and created an account for you so you can follow your requests.
+                    To confirm your address and set a password, open this link (valid for 7 days):
+
+                    {{link}}
+
+                    If you did not write to support, simply ignore this message.
+                    """)
+        case .passwordReset:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Восстановление пароля", body: """
+                    Здравствуйте, {{name}}!
+
+                    Чтобы задать новый пароль, откройте ссылку (она действует 2 часа):
+
+                    {{link}}
+
+                    Если вы не запрашивали восстановление пароля, просто проигнорируйте это письмо.
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Password reset", body: """
+                    Hello {{name}},
+
+                    To set a new password, open this link (valid for 2 hours):
+
+                    {{link}}
+
+                    If you did not ask to reset your password, simply ignore this message.
+                    """)
+        }
+    }
+}
+
+/// Finds the ticket a message belongs to from its subject or recipient address (SPEC C1).
+public enum MailThreading {
+    /// The number in a `[#10042]` token of the subject (the last one wins: it is ours).
+    public static func ticketNumber(inSubject subject: String) -> Int? {
+        var found: Int?
+        var rest = Substring(subject)
+        while let open = rest.range(of: "[#") {
+            let digits = rest[open.upperBound...].prefix(while: { $0.isASCII && $0.isNumber })
+            let after = rest[open.upperBound...].dropFirst(digits.count)
+            if !digits.isEmpty, digits.count <= 12, after.hasPrefix("]"), let number = Int(digits) { found = number }
+            rest = rest[open.upperBound...]
+        }
+        return found
+    }
+
+    /// The number in a plus-address (`support+10042@…`) of one of the support mailboxes.
+    public static func ticketNumber(inAddress address: String) -> Int? {
+        let local = address.prefix(while: { $0 != "@" })
+        guard let plus = local.lastIndex(of: "+") else { return nil }
+        let tag = local[local.index(after: plus)...]
+        return tag.isEmpty || tag.count > 12 ? nil : Int(tag)
+    }
+
+    /// The address without a `+tag`, for comparing with the support addresses.
+    public static func baseAddress(_ address: String) -> String {
+        let lower = address.lowercased()
+        guard let at = lower.lastIndex(of: "@") else { return lower }
+        let local = lower[..<at]
+        let base = local.firstIndex(of: "+").map { local[..<$0] } ?? local
+        return String(base + lower[at...])
+    }
+
+    /// The number in one of our own Message-IDs (`zy.10042.xxxx@host`).
+    public static func ticketNumber(inMessageID id: String) -> Int? {
+        guard id.hasPrefix("zy.") else { return nil }
+        let digits = id.dropFirst(3).prefix(while: { $0.isNumber })
+        return Int(digits)
+    }
+}

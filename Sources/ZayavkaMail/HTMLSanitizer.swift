@@ -1,0 +1,374 @@
+import Foundation
+
+/// Mail HTML made safe to show inside the help desk, and turned into plain text.
+///
+/// An allow-list: a fixed set of formatting tags and a few attributes survive; scripts, styles,
+/// frames, forms, event handlers, `style` attributes (CSS can fetch URLs) and every URL scheme but
+/// http(s)/mailto (links) and cid:/data:image (images) are dropped. Remote images are not loaded
+/// (they tell the sender who read the message and when); their alt text stays.
+public enum HTMLSanitizer {
+    static let allowedTags: Set<String> = [
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",
+        "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
+        "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    ]
+    /// Dropped together with everything inside them.
+    static let droppedWithContent: Set<String> = [
+        "script", "style", "iframe", "object", "embed", "noscript", "template", "head", "title", "svg", "math", "frameset",
+        "frame", "applet", "xml", "textarea", "select", "noembed", "noframes", "audio", "video", "canvas",
+    ]
+    static let voidTags: Set<String> = ["br", "hr", "img", "col", "meta", "link", "input", "base", "area", "wbr", "source", "param"]
+    static let renamed: [String: String] = ["center": "div", "font": "span", "body": "div", "section": "div", "article": "div",
+                                            "header": "div", "footer": "div", "main": "div", "nav": "div", "aside": "div",
+                                            "figure": "div", "figcaption": "div", "address": "div"]
+    static let allowedAttributes: [String: Set<String>] = [
+        "a": ["href", "title"], "img": ["src", "alt", "title", "width", "height"], "td": ["colspan", "rowspan", "align", "valign"],
+        "th": ["colspan", "rowspan", "align", "valign"], "col": ["span"], "colgroup": ["span"], "ol": ["start"], "abbr": ["title"],
+        "blockquote": ["cite"], "q": ["cite"],
+    ]
+
+    /// Safe HTML. `cid:` images are kept when `allowCID` knows the id (the caller rewrites them to
+    /// its own file URLs); `rewriteCID` maps such a reference to a URL.
+    public static func sanitize(_ html: String, allowCID: (String) -> Bool = { _ in false }, rewriteCID: ((String) -> String?)? = nil) -> String {
+        var out = ""
+        var open: [String] = []
+        var skipping: String?
+        var skipDepth = 0
+        for token in HTMLTokenizer(html) {
+            switch token {
+            case .text(let text):
+                if skipping == nil { out += escape(decodeEntities(text)) }
+            case .start(let rawName, let attributes, let selfClosing):
+                let name = rawName.lowercased()
+                if let skip = skipping {
+                    if name == skip && !selfClosing { skipDepth += 1 }
+                    continue
+                }
+                if droppedWithContent.contains(name) {
+                    if !selfClosing && !voidTags.contains(name) { skipping = name; skipDepth = 1 }
+                    continue
+                }
+                let tag = renamed[name] ?? name
+                guard allowedTags.contains(tag) else { continue }
+                var rendered = "<" + tag
+                let allowed = allowedAttributes[tag] ?? []
+                var keep = true
+                for (attributeName, value) in attributes where allowed.contains(attributeName) {
+                    let decoded = decodeEntities(value).trimmingCharacters(in: .whitespacesAndNewlines)
+                    if attributeName == "href" {
+                        guard isSafeLink(decoded) else { continue }
+                    } else if attributeName == "src" {
+                        let lower = decoded.lowercased()
+                        if lower.hasPrefix("cid:") {
+                            let id = String(decoded.dropFirst(4))
+                            guard allowCID(id) else { keep = tag != "img"; continue }
+                            rendered += " src=\"" + escape(rewriteCID?(id) ?? decoded) + "\""
+                            continue
+                        }
+                        guard lower.hasPrefix("data:image/png") || lower.hasPrefix("data:image/jpeg") || lower.hasPrefix("data:image/gif")
+                                || lower.hasPrefix("data:image/webp") else { continue }
+                    }
+                    rendered += " " + attributeName + "=\"" + escape(decoded) + "\""
+                }
+                if tag == "img" && !rendered.contains(" src=") {
+                    // A remote or unknown image: show its alt text instead.
+                    if let alt = attributes.first(where: { $0.0 == "alt" })?.1, !alt.isEmpty { out += escape("[" + decodeEntities(alt) + "]") }
+                    continue
+                }
+                guard keep else { continue }
+                if tag == "a" { rendered += " rel=\"noopener noreferrer nofollow\" target=\"_blank\"" }
+                out += rendered + ">"
+                if !voidTags.contains(tag) && !selfClosing { open.append(tag) }
+            case .end(let rawName):
+                let name = rawName.lowercased()
+                if let skip = skipping {
+                    if name == skip {
+                        skipDepth -= 1
+                        if skipDepth == 0 { skipping = nil }
+                    }
+                    continue
+                }
+                let tag = renamed[name] ?? name
+                guard let index = open.lastIndex(of: tag) else { continue }
+                for closing in open[index...].reversed() { out += "</" + closing + ">" }
+                open.removeSubrange(index...)
+            case .comment:
+                continue
+            }
+        }
+        for closing in open.reversed() { out += "</" + closing + ">" }
+        return out
+    }
+
+    static func isSafeLink(_ url: String) -> Bool {
+        let compact = url.lowercased().filter { !$0.isWhitespace && $0 != "\0" }
+        return compact.hasPrefix("http://") || compact.hasPrefix("https://") || compact.hasPrefix("mailto:")
+    }
+
+    static let blockTags: Set<String> = ["p", "div", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "dt", "dd",
+                                         "blockquote", "pre", "hr", "center", "section", "article", "header", "footer", "address"]
+
+    /// Plain text of an HTML body: blocks become lines, `<br>` a line break, list items "• ",
+    /// blockquotes "> " (so quoted mail folds like plain-text quotes), entities decoded.
+    public static func text(from html: String) -> String {
+        var lines: [String] = []
+        var current = ""
+        var skipping: String?
+        var skipDepth = 0
+        var quoteDepth = 0
+        var preDepth = 0
+        var cellStarted = false
+        func breakLine(force: Bool = false) {
+            let trimmed = current.trimmingCharacters(in: .whitespaces)
+            if !trimmed.isEmpty || force {
+                lines.append(String(repeating: "> ", count: quoteDepth) + trimmed)
+            }
+            current = ""
+            cellStarted = false
+        }
+        for token in HTMLTokenizer(html) {
+            switch token {
+            case .text(let raw):
+                guard skipping == nil else { continue }
+                var text = decodeEntities(raw)
+                if preDepth > 0 {
+                    let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
+                    for (index, part) in parts.enumerated() {
+                        current += part
+                        if index < parts.count - 1 { breakLine(force: true) }
+                    }
+                    continue
+                }
+                text = text.replacingOccurrences(of: "\u{00A0}", with: " ")
+                let collapsed = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
+                if collapsed.isEmpty {
+                    if !current.isEmpty && !current.hasSuffix(" ") { current += " " }
+                    continue
+                }
+                if let first = text.first, first.isWhitespace, !current.isEmpty, !current.hasSuffix(" ") { current += " " }
+                current += collapsed
+                if let last = text.last, last.isWhitespace { current += " " }
+            case .start(let rawName, _, let selfClosing):
+                let name = rawName.lowercased()
+                if let skip = skipping {
+                    if name == skip && !selfClosing { skipDepth += 1 }
+                    continue
+                }
+                if droppedWithContent.contains(name) {
+                    if !selfClosing && !voidTags.contains(name) { skipping = name; skipDepth = 1 }
+                    continue
+                }
+                switch name {
+                case "br": breakLine(force: true)
+                case "li": breakLine(); current = "• "
+                case "td", "th":
+                    if cellStarted { current += "\t" }
+                    cellStarted = true
+                case "blockquote": breakLine(); quoteDepth += 1
+                case "pre": breakLine(); preDepth += 1
+                default: if blockTags.contains(name) { breakLine() }
+                }
+            case .end(let rawName):
+                let name = rawName.lowercased()
+                if let skip = skipping {
+                    if name == skip {
+                        skipDepth -= 1
+                        if skipDepth == 0 { skipping = nil }
+                    }
+                    continue
+                }
+                switch name {
+                case "blockquote": breakLine(); quoteDepth = max(0, quoteDepth - 1)
+                case "pre": breakLine(); preDepth = max(0, preDepth - 1)
+                case "td", "th": break
+                default: if blockTags.contains(name) || name == "li" { breakLine() }
+                }
+            case .comment:
+                continue
+            }
+        }
+        breakLine()
+        // No runs of blank lines.
+        var result: [String] = []
+        for line in lines where !(line.isEmpty && (result.last?.isEmpty ?? true)) { result.append(line) }
+        return result.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static let namedEntities: [String: String] = [
+        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{00A0}", "laquo": "«", "raquo": "»",
+        "mdash": "—", "ndash": "–", "hellip": "…", "copy": "©", "reg": "®", "trade": "™", "euro": "€", "rsquo": "’",
+        "lsquo": "‘", "ldquo": "“", "rdquo": "”", "bdquo": "„", "bull": "•", "middot": "·", "times": "×", "deg": "°",
+        "shy": "\u{00AD}", "zwnj": "\u{200C}", "zwj": "\u{200D}", "thinsp": "\u{2009}", "ensp": "\u{2002}", "emsp": "\u{2003}",
+        "numero": "№", "sect": "§", "para": "¶", "plusmn": "±", "rarr": "→", "larr": "←", "hArr": "⇔", "rub": "₽",
+    ]
+
+    public static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            let after = rest[rest.index(after: amp)...]
+            if let semicolon = after.prefix(32).firstIndex(of: ";") {
+                let name = after[..<semicolon]
+                var replacement: String?
+                if name.hasPrefix("#x") || name.hasPrefix("#X") {
+                    replacement = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String($0) }
+                } else if name.hasPrefix("#") {
+                    replacement = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String($0) }
+                } else {
+                    replacement = namedEntities[String(name)]
+                }
+                if let replacement, replacement != "\0" {
+                    out += replacement
+                    rest = after[after.index(after: semicolon)...]
+                    continue
+                }
+            }
+            out += "&"
+            rest = after
+        }
+        out += rest
+        return out
+    }
+}
+
+/// A forgiving HTML tokenizer: text, start tags with attributes, end tags, comments. Anything that
+/// is not a well-formed tag is text.
+struct HTMLTokenizer: Sequence, IteratorProtocol {
+    enum Token: Equatable {
+        case text(String)
+        case start(String, [(String, String)], selfClosing: Bool)
+        case end(String)
+        case comment
+
+        static func == (lhs: Token, rhs: Token) -> Bool {
+            switch (lhs, rhs) {
+            case (.text(let a), .text(let b)): a == b
+            case (.end(let a), .end(let b)): a == b
+            case (.comment, .comment): true
+            case (.start(let a, let x, let s), .start(let b, let y, let t)):
+                a == b && s == t && x.map { $0.0 + "=" + $0.1 } == y.map { $0.0 + "=" + $0.1 }
+            default: false
+            }
+        }
+    }
+
+    private let scalars: [Unicode.Scalar]
+    private var index = 0
+    /// Inside <script>/<style> and friends, only their end tag ends the raw text.
+    private var rawTextEnd: String?
+
+    init(_ html: String) { scalars = Array(html.unicodeScalars) }
+
+    mutating func next() -> Token? {
+        guard index < scalars.count else { return nil }
+        if let end = rawTextEnd {
+            let start = index
+            while index < scalars.count {
+                if scalars[index] == "<", matches("</" + end, at: index) { break }
+                index += 1
+            }
+            rawTextEnd = nil
+            if index > start { return .text(String(String.UnicodeScalarView(scalars[start..<index]))) }
+        }
+        if scalars[index] == "<" {
+            if matches("<!--", at: index) {
+                index += 4
+                while index < scalars.count, !matches("-->", at: index) { index += 1 }
+                index = Swift.min(scalars.count, index + 3)
+                return .comment
+            }
+            if index + 1 < scalars.count, scalars[index + 1] == "!" || scalars[index + 1] == "?" {
+                while index < scalars.count, scalars[index] != ">" { index += 1 }
+                index = Swift.min(scalars.count, index + 1)
+                return .comment
+            }
+            if let token = tag() { return token }
+            index += 1
+            return .text("<")
+        }
+        let start = index
+        while index < scalars.count, scalars[index] != "<" { index += 1 }
+        return .text(String(String.UnicodeScalarView(scalars[start..<index])))
+    }
+
+    private func matches(_ text: String, at position: Int) -> Bool {
+        var i = position
+        for scalar in text.unicodeScalars {
+            guard i < scalars.count, scalars[i].properties.lowercaseMapping == String(scalar).lowercased() else { return false }
+            i += 1
+        }
+        return true
+    }
+
+    private static func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+        (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") || (s >= "0" && s <= "9") || s == "-" || s == ":" || s == "_"
+    }
+
+    private mutating func tag() -> Token? {
+        var i = index + 1
+        let closing = i < scalars.count && scalars[i] == "/"
+        if closing { i += 1 }
+        guard i < scalars.count, (scalars[i] >= "a" && scalars[i] <= "z") || (scalars[i] >= "A" && scalars[i] <= "Z") else { return nil }
+        let nameStart = i
+        while i < scalars.count, Self.isNameScalar(scalars[i]) { i += 1 }
+        let name = String(String.UnicodeScalarView(scalars[nameStart..<i])).lowercased()
+        var attributes: [(String, String)] = []
+        var selfClosing = false
+        while i < scalars.count {
+            let s = scalars[i]
+            if s == ">" { i += 1; break }
+            if s == "/" { selfClosing = true; i += 1; continue }
+            if s.properties.isWhitespace { i += 1; continue }
+            // attribute name
+            let attrStart = i
+            while i < scalars.count, !scalars[i].properties.isWhitespace, scalars[i] != "=", scalars[i] != ">", scalars[i] != "/" || i == attrStart {
+                i += 1
+            }
+            let attrName = String(String.UnicodeScalarView(scalars[attrStart..<i])).lowercased()
+            selfClosing = false
+            while i < scalars.count, scalars[i].properties.isWhitespace { i += 1 }
+            var value = ""
+            if i < scalars.count, scalars[i] == "=" {
+                i += 1
+                while i < scalars.count, scalars[i].properties.isWhitespace { i += 1 }
+                if i < scalars.count, scalars[i] == "\"" || scalars[i] == "'" {
+                    let quote = scalars[i]
+                    i += 1
+                    let valueStart = i
+                    while i < scalars.count, scalars[i] != quote { i += 1 }
+                    value = String(String.UnicodeScalarView(scalars[valueStart..<Swift.min(i, scalars.count)]))
+                    i = Swift.min(scalars.count, i + 1)
+                } else {
+                    let valueStart = i
+                    while i < scalars.count, !scalars[i].properties.isWhitespace, scalars[i] != ">" { i += 1 }
+                    value = String(String.UnicodeScalarView(scalars[valueStart..<i]))
+                }
+            }
+            if !attrName.isEmpty, !attributes.contains(where: { $0.0 == attrName }) { attributes.append((attrName, value)) }
+        }
+        index = i
+        if closing { return .end(name) }
+        if !selfClosing, ["script", "style", "textarea", "title", "xmp", "noscript", "iframe", "noembed", "noframes"].contains(name) {
+            rawTextEnd = name
+        }
+        return .start(name, attributes, selfClosing: selfClosing)
+    }
+}

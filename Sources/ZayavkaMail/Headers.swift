@@ -1,0 +1,523 @@
+import Foundation
+
+/// One header field, unfolded, with its raw value (encoded words still encoded).
+public struct MailHeader: Sendable, Equatable {
+    public let name: String
+    public let raw: String
+
+    public init(name: String, raw: String) {
+        self.name = name
+        self.raw = raw
+    }
+}
+
+/// The header section of a message or part: lookups are case-insensitive, first occurrence wins.
+public struct MailHeaders: Sendable, Equatable {
+    public private(set) var fields: [MailHeader] = []
+
+    public init(_ fields: [MailHeader] = []) { self.fields = fields }
+
+    public subscript(name: String) -> String? {
+        let lower = name.lowercased()
+        return fields.first { $0.name.lowercased() == lower }?.raw
+    }
+
+    public func all(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return fields.filter { $0.name.lowercased() == lower }.map(\.raw)
+    }
+
+    /// The decoded (RFC 2047) value of a header.
+    public func text(_ name: String) -> String? { self[name].map(EncodedWords.decode) }
+
+    /// Parses a header block (bytes up to the empty line). Folded lines are joined; a line with no
+    /// colon that is not a continuation is skipped; raw 8-bit bytes are read as UTF-8, else windows-1251.
+    public static func parse(_ bytes: ArraySlice<UInt8>) -> MailHeaders {
+        var fields: [MailHeader] = []
+        var name: String?
+        var value: [UInt8] = []
+        func flush() {
+            if let name { fields.append(MailHeader(name: name, raw: Charset.decode(value, label: "utf-8").text.trimmingCharacters(in: .whitespaces))) }
+            name = nil
+            value = []
+        }
+        for line in Lines.split(bytes) {
+            if let first = line.first, first == 0x20 || first == 0x09 {
+                if name != nil { value.append(0x20); value.append(contentsOf: line.drop(while: { $0 == 0x20 || $0 == 0x09 })) }
+                continue
+            }
+            flush()
+            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
+                  line[line.startIndex..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { continue }
+            name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            value = Array(line[(colon + 1)...])
+        }
+        flush()
+        return MailHeaders(fields)
+    }
+}
+
+/// Line splitting that accepts CRLF and bare LF.
+enum Lines {
+    static func split(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == 0x0A {
+                var end = index
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                lines.append(bytes[start..<end])
+                start = index + 1
+            }
+            index += 1
+        }
+        if start < bytes.endIndex {
+            var end = bytes.endIndex
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            lines.append(bytes[start..<end])
+        }
+        return lines
+    }
+}
+
+/// RFC 2047 encoded words (`=?charset?B|Q?…?=`). Whitespace between adjacent encoded words is
+/// dropped, and adjacent words in one charset are joined as bytes before decoding, because
+/// mailers split multi-byte characters across words.
+public enum EncodedWords {
+    public static func decode(_ value: String) -> String {
+        guard value.contains("=?") else { return value }
+        var out = ""
+        var pendingBytes: [UInt8] = []
+        var pendingCharset: String?
+        func flush() {
+            if let charset = pendingCharset { out += Charset.decode(pendingBytes, label: charset).text }
+            pendingBytes = []
+            pendingCharset = nil
+        }
+        var rest = Substring(value)
+        while let first = rest.first {
+            if first == "=", rest.hasPrefix("=?"), let word = parseWord(rest) {
+                if let charset = pendingCharset, charset.lowercased() != word.charset.lowercased() { flush() }
+                pendingCharset = word.charset
+                pendingBytes += word.bytes
+                rest = rest[word.end...]
+                continue
+            }
+            if first == " " || first == "\t" {
+                let space = rest.prefix(while: { $0 == " " || $0 == "\t" })
+                let after = rest.dropFirst(space.count)
+                // Whitespace between two encoded words disappears; anywhere else it is text.
+                if pendingCharset != nil, after.hasPrefix("=?"), parseWord(after) != nil {
+                    rest = after
+                    continue
+                }
+                flush()
+                out += space
+                rest = after
+                continue
+            }
+            flush()
+            out.append(first)
+            rest = rest.dropFirst()
+        }
+        flush()
+        return out
+    }
+
+    private struct Word { let charset: String; let bytes: [UInt8]; let end: Substring.Index }
+
+    private static func parseWord(_ text: Substring) -> Word? {
+        // =?charset?E?text?=
+        let afterOpen = text.index(text.startIndex, offsetBy: 2)
+        guard let q1 = text[afterOpen...].firstIndex(of: "?") else { return nil }
+        var charset = String(text[afterOpen..<q1])
+        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) } // RFC 2231 language
+        let encodingIndex = text.index(after: q1)
+        guard encodingIndex < text.endIndex else { return nil }
+        let encoding = text[encodingIndex].uppercased()
+        let q2 = text.index(after: encodingIndex)
+        guard q2 < text.endIndex, text[q2] == "?" else { return nil }
+        let payloadStart = text.index(after: q2)
+        guard let close = text[payloadStart...].range(of: "?=") else { return nil }
+        let payload = text[payloadStart..<close.lowerBound]
+        guard !charset.isEmpty, !payload.contains(" ") || encoding == "Q" else { return nil }
+        let bytes: [UInt8]
+        switch encoding {
+        case "B": bytes = Base64.decode(Array(payload.utf8)[...])
+        case "Q": bytes = QuotedPrintable.decode(Array(payload.utf8)[...], underscoreIsSpace: true)
+        default: return nil
+        }
+        return Word(charset: charset, bytes: bytes, end: close.upperBound)
+    }
+
+    /// Encodes `text` for a header when it is not plain ASCII: UTF-8 B words of at most 75 characters,
+    /// never splitting a character.
+    public static func encode(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 0x20 }) else { return text }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
+    }
+}
+
+/// `type/subtype; name=value; …` with RFC 2231 extended and continued parameters.
+public struct ContentType: Sendable, Equatable {
+    public var type: String
+    public var subtype: String
+    public var parameters: [String: String]
+
+    public var mimeType: String { "\(type)/\(subtype)" }
+
+    public init(type: String, subtype: String, parameters: [String: String] = [:]) {
+        self.type = type
+        self.subtype = subtype
+        self.parameters = parameters
+    }
+
+    public static let textPlain = ContentType(type: "text", subtype: "plain", parameters: ["charset": "us-ascii"])
+
+    public static func parse(_ raw: String?) -> ContentType? {
+        guard let raw else { return nil }
+        let (value, parameters) = HeaderParameters.parse(raw)
+        let parts = value.lowercased().split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return ContentType(type: parts[0], subtype: parts[1], parameters: parameters)
+    }
+}
+
+/// Parameters of structured headers (Content-Type, Content-Disposition): quoted strings, RFC 2231
+/// `name*=charset'lang'%XX`, continuations `name*0*=`, `name*1=`, and RFC 2047 words inside quotes
+/// (what Outlook and Gmail send for file names).
+public enum HeaderParameters {
+    public static func parse(_ raw: String) -> (value: String, parameters: [String: String]) {
+        let pieces = splitOutsideQuotes(raw, separator: ";")
+        let value = pieces.first.map { stripComments($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        var plain: [String: String] = [:]
+        var extended: [String: [(index: Int, encoded: Bool, text: String)]] = [:]
+        for piece in pieces.dropFirst() {
+            guard let equals = piece.firstIndex(of: "=") else { continue }
+            var name = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            var text = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let wasQuoted = text.hasPrefix("\"")
+            if wasQuoted { text = unquote(text) }
+            guard !name.isEmpty else { continue }
+            if name.contains("*") {
+                let encoded = name.hasSuffix("*")
+                if encoded { name.removeLast() }
+                var index = 0
+                if let star = name.firstIndex(of: "*") {
+                    index = Int(name[name.index(after: star)...]) ?? 0
+                    name = String(name[..<star])
+                }
+                extended[name, default: []].append((index, encoded, text))
+            } else {
+                plain[name] = wasQuoted || text.contains("=?") ? EncodedWords.decode(text) : text
+            }
+        }
+        for (name, segments) in extended {
+            let ordered = segments.sorted { $0.index < $1.index }
+            var charset: String?
+            var bytes: [UInt8] = []
+            for (position, segment) in ordered.enumerated() {
+                var text = Substring(segment.text)
+                if segment.encoded {
+                    if position == 0 {
+                        // charset'language'value
+                        let quoteParts = text.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+                        if quoteParts.count == 3 {
+                            charset = String(quoteParts[0])
+                            text = quoteParts[2]
+                        }
+                    }
+                    bytes += percentDecode(text)
+                } else {
+                    bytes += Array(text.utf8)
+                }
+            }
+            plain[name] = Charset.decode(bytes, label: charset ?? "utf-8").text
+        }
+        return (value, plain)
+    }
+
+    static func percentDecode(_ text: Substring) -> [UInt8] {
+        var out: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x25, i + 2 < bytes.count, let hi = Hexa.value(bytes[i + 1]), let lo = Hexa.value(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    static func unquote(_ text: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in text.dropFirst() {
+            if escaped { out.append(character); escaped = false; continue }
+            if character == "\\" { escaped = true; continue }
+            if character == "\"" { break }
+            out.append(character)
+        }
+        return out
+    }
+
+    static func splitOutsideQuotes(_ text: String, separator: Character) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for character in text {
+            if escaped { current.append(character); escaped = false; continue }
+            if character == "\\" && quoted { current.append(character); escaped = true; continue }
+            if character == "\"" { quoted.toggle() }
+            if character == separator && !quoted {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        parts.append(current)
+        return parts
+    }
+
+    static func stripComments(_ text: String) -> String {
+        var out = ""
+        var depth = 0
+        for character in text {
+            if character == "(" { depth += 1; continue }
+            if character == ")" && depth > 0 { depth -= 1; continue }
+            if depth == 0 { out.append(character) }
+        }
+        return out
+    }
+}
+
+/// A mailbox: display name and address (lowercased for comparison).
+public struct MailAddress: Sendable, Equatable, Hashable {
+    public let name: String
+    public let address: String
+
+    public init(name: String = "", address: String) {
+        self.name = name
+        self.address = address
+    }
+
+    /// The part before `@`.
+    public var localPart: String { String(address.prefix(while: { $0 != "@" })) }
+    public var domain: String { address.split(separator: "@").last.map(String.init) ?? "" }
+
+    /// `Name <addr>` with the name encoded when needed, for outgoing headers.
+    public var header: String {
+        guard !name.isEmpty else { return "<\(address)>" }
+        let encoded = EncodedWords.encode(name)
+        if encoded != name { return "\(encoded) <\(address)>" }
+        let needsQuotes = name.contains(where: { "()<>[]:;@\\,.\"".contains($0) })
+        return needsQuotes ? "\"\(name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\" <\(address)>" : "\(name) <\(address)>"
+    }
+
+    /// Parses an address list (`"Name" <a@b>, c@d (Comment), group: e@f;`), tolerating the usual breakage.
+    public static func list(_ raw: String?) -> [MailAddress] {
+        guard let raw, !raw.isEmpty else { return [] }
+        var result: [MailAddress] = []
+        var current = ""
+        var quoted = false, angle = false, escaped = false
+        var comment = 0
+        func flush() {
+            if let address = single(current) { result.append(address) }
+            current = ""
+        }
+        for character in raw {
+            if escaped { current.append(character); escaped = false; continue }
+            if character == "\\" && quoted { escaped = true; current.append(character); continue }
+            switch character {
+            case "\"" where comment == 0: quoted.toggle()
+            case "(" where !quoted: comment += 1
+            case ")" where !quoted && comment > 0: comment -= 1
+            case "<" where !quoted && comment == 0: angle = true
+            case ">" where !quoted && comment == 0: angle = false
+            case ":" where !quoted && !angle && comment == 0 && !current.contains("@"):
+                current = "" // a group name
+                continue
+            case ";" where !quoted && !angle && comment == 0:
+                flush()
+                continue
+            case "," where !quoted && !angle && comment == 0:
+                flush()
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        flush()
+        return result
+    }
+
+    static func single(_ raw: String) -> MailAddress? {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return nil }
+        if let open = text.lastIndex(of: "<"), let close = text[open...].firstIndex(of: ">") {
+            let address = text[text.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+            var name = String(text[..<open]).trimmingCharacters(in: .whitespaces)
+            if name.hasPrefix("\"") { name = HeaderParameters.unquote(name) }
+            name = EncodedWords.decode(HeaderParameters.stripComments(name)).trimmingCharacters(in: .whitespaces)
+            guard let normalized = normalize(address) else { return nil }
+            return MailAddress(name: name, address: normalized)
+        }
+        // bare address, maybe with a (comment) holding the name
+        var name = ""
+        if let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close {
+            name = EncodedWords.decode(String(text[text.index(after: open)..<close])).trimmingCharacters(in: .whitespaces)
+        }
+        let bare = HeaderParameters.stripComments(text).trimmingCharacters(in: .whitespaces)
+        guard let normalized = normalize(bare) else { return nil }
+        return MailAddress(name: name, address: normalized)
+    }
+
+    static func normalize(_ address: String) -> String? {
+        var value = address.trimmingCharacters(in: .whitespaces)
+        if value.hasPrefix("mailto:") { value.removeFirst(7) }
+        guard let at = value.lastIndex(of: "@"), at > value.startIndex, value.index(after: at) < value.endIndex,
+              !value.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," }) else { return nil }
+        return value.lowercased()
+    }
+}
+
+/// Message-ID lists (`<a@b> <c@d>`), without the angle brackets.
+public enum MessageIDs {
+    public static func parse(_ raw: String?) -> [String] {
+        guard let raw else { return [] }
+        var ids: [String] = []
+        var rest = Substring(raw)
+        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
+            let id = rest[rest.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+            if !id.isEmpty, !id.contains(" ") { ids.append(id) }
+            rest = rest[rest.index(after: close)...]
+        }
+        if ids.isEmpty {
+            ids = raw.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init).filter { $0.contains("@") }
+        }
+        return ids
+    }
+}
+
+enum Hexa {
+    static func value(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}
+
+/// Content-Transfer-Encoding: base64, lenient (skips anything outside the alphabet, tolerates
+/// missing padding).
+public enum Base64 {
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8).enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        table[Int(UInt8(ascii: "-"))] = 62 // base64url, seen in the wild
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    public static func decode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            if byte == 0x3D { break } // '=' padding ends the data
+            let value = table[Int(byte)]
+            if value == 0xFF { continue }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return out
+    }
+}
+
+/// Content-Transfer-Encoding: quoted-printable (RFC 2045 §6.7), and the Q encoding of RFC 2047.
+public enum QuotedPrintable {
+    public static func decode(_ bytes: ArraySlice<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let byte = bytes[i]
+            if byte == 0x3D {
+                let next = i + 1
+                if next < bytes.endIndex, bytes[next] == 0x0A { i = next + 1; continue } // soft break, LF
+                if next + 1 < bytes.endIndex, bytes[next] == 0x0D, bytes[next + 1] == 0x0A { i = next + 2; continue }
+                if next + 1 < bytes.endIndex, let hi = Hexa.value(bytes[next]), let lo = Hexa.value(bytes[next + 1]) {
+                    out.append(hi << 4 | lo)
+                    i = next + 2
+                    continue
+                }
+                // Soft break followed by trailing spaces, or a stray '=': keep what can be kept.
+                var j = next
+                while j < bytes.endIndex, bytes[j] == 0x20 || bytes[j] == 0x09 { j += 1 }
+                if j < bytes.endIndex, bytes[j] == 0x0A { i = j + 1; continue }
+                if j + 1 < bytes.endIndex, bytes[j] == 0x0D, bytes[j + 1] == 0x0A { i = j + 2; continue }
+                if j == bytes.endIndex { break }
+                out.append(byte)
+                i = next
+                continue
+            }
+            out.append(underscoreIsSpace && byte == 0x5F ? 0x20 : byte)
+            i += 1
+        }
+        return out
+    }
+
+    /// Encodes text bytes with CRLF line breaks, lines of at most 76 characters.
+    public static func encode(_ text: String) -> String {
+        var out = ""
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        for (lineIndex, line) in lines.enumerated() {
+            var current = ""
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                var piece: String
+                if (byte >= 0x21 && byte <= 0x7E && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = String(format: "=%02X", byte)
+                }
+                if current.utf8.count + piece.utf8.count > 75 {
+                    out += current + "=\r\n"
+                    current = ""
+                }
+                current += piece
+            }
+            out += current
+            if lineIndex < lines.count - 1 { out += "\r\n" }
+        }
+        return out
+    }
+}

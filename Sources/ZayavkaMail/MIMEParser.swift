@@ -1,0 +1,441 @@
+import Foundation
+
+/// One node of a MIME tree: its headers, content type and (for leaves) the decoded body bytes.
+public struct MIMEPart: Sendable {
+    public var headers: MailHeaders
+    public var contentType: ContentType
+    public var body: [UInt8]
+    public var children: [MIMEPart]
+    /// A message/rfc822 part's own parsed structure.
+    public var embedded: [MIMEPart]
+
+    public var disposition: (value: String, parameters: [String: String])? {
+        headers["Content-Disposition"].map {
+            let parsed = HeaderParameters.parse($0)
+            return (parsed.value.lowercased(), parsed.parameters)
+        }
+    }
+
+    public var contentID: String? {
+        headers["Content-ID"].flatMap { MessageIDs.parse($0).first ?? ($0.isEmpty ? nil : $0) }
+    }
+
+    public var filename: String? {
+        let name = disposition?.parameters["filename"] ?? contentType.parameters["name"]
+        return name.map { EncodedWords.decode($0).trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// A file carried by a message: an attachment or an inline image (referenced by `cid:`).
+public struct MailAttachment: Sendable, Equatable {
+    public var filename: String
+    public var contentType: String
+    public var data: [UInt8]
+    public var inline: Bool
+    public var contentID: String?
+}
+
+/// What a delivery-status report says about the message it returns.
+public struct MailBounce: Sendable, Equatable {
+    /// The Message-ID of the message that could not be delivered.
+    public var originalMessageID: String?
+    /// Recipients and their status codes, as reported.
+    public var failedRecipients: [String]
+    public var status: String?
+    public var diagnostic: String?
+}
+
+/// A parsed message: what the help desk needs of it.
+public struct MailMessage: Sendable {
+    public var headers: MailHeaders
+    public var subject: String
+    public var from: MailAddress?
+    public var replyTo: [MailAddress]
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var messageID: String?
+    public var inReplyTo: [String]
+    public var references: [String]
+    public var date: Date?
+    /// The whole plain text (the text/plain part, or text made from the HTML).
+    public var text: String
+    /// The new text: quoted earlier messages and the signature folded away.
+    public var newText: String
+    /// What was folded away.
+    public var quotedText: String
+    /// The HTML body made safe for display, or nil when the message has none.
+    public var html: String?
+    public var attachments: [MailAttachment]
+    /// Must not be answered automatically (RFC 3834, bulk mail, mailer daemons, reports).
+    public var isAutomatic: Bool
+    public var automaticReason: String?
+    public var bounce: MailBounce?
+    /// Whether any text had to be decoded with a fallback charset.
+    public var charsetFallback: Bool
+}
+
+/// Why a message could not be parsed; it goes to quarantine with this reason.
+public enum MailParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    case empty
+    case noHeaders
+    case noSender
+    case tooDeep(limit: Int)
+    case tooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .empty: "the message is empty"
+        case .noHeaders: "the message has no header section"
+        case .noSender: "the message names no sender (From, Sender, Reply-To, Return-Path)"
+        case .tooDeep(let limit): "MIME parts are nested more than \(limit) levels deep"
+        case .tooLarge(let limit): "the message is larger than \(limit) bytes"
+        }
+    }
+}
+
+/// RFC 5322 / MIME (RFC 2045–2049, 2047, 2231) parsing; no I/O, no database.
+public enum MIMEParser {
+    public static let maxDepth = 30
+
+    /// Parses a whole message.
+    public static func parse(_ data: [UInt8], maxBytes: Int = 256 * 1_048_576) throws(MailParseError) -> MailMessage {
+        guard data.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A && $0 != 0x09 }) else { throw .empty }
+        guard data.count <= maxBytes else { throw .tooLarge(limit: maxBytes) }
+        guard looksLikeHeaders(data[...]) else { throw .noHeaders }
+        let root = try parsePart(data[...], depth: 0, defaultType: .textPlain)
+        let headers = root.headers
+        let from = MailAddress.list(headers["From"]).first
+            ?? MailAddress.list(headers["Sender"]).first
+            ?? MailAddress.list(headers["Reply-To"]).first
+            ?? MailAddress.list(headers["Return-Path"]).first
+        guard let from else { throw .noSender }
+
+        var collector = BodyCollector()
+        collector.walk(root, parentType: nil)
+        var text = collector.plain.joined(separator: "\n")
+        var sanitized: String?
+        if let html = collector.html {
+            let cids = Set(collector.attachments.compactMap(\.contentID))
+            sanitized = HTMLSanitizer.sanitize(html, allowCID: { cids.contains($0) })
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { text = HTMLSanitizer.text(from: html) }
+        }
+        text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        let folded = ReplyFolding.split(text)
+        let bounce = root.contentType.mimeType == "multipart/report" ? Self.bounce(of: root) : nil
+        let automatic = bounce != nil ? "delivery report" : automaticReason(headers: headers, from: from)
+        return MailMessage(
+            headers: headers,
+            subject: headers.text("Subject").map(cleanSubject) ?? "",
+            from: from,
+            replyTo: MailAddress.list(headers["Reply-To"]),
+            to: MailAddress.list(headers["To"]),
+            cc: MailAddress.list(headers["Cc"]),
+            messageID: MessageIDs.parse(headers["Message-ID"]).first,
+            inReplyTo: MessageIDs.parse(headers["In-Reply-To"]),
+            references: MessageIDs.parse(headers["References"]),
+            date: headers["Date"].flatMap(MailDate.parse),
+            text: text,
+            newText: folded.new,
+            quotedText: folded.quoted,
+            html: sanitized,
+            attachments: collector.attachments,
+            isAutomatic: automatic != nil,
+            automaticReason: automatic,
+            bounce: bounce,
+            charsetFallback: collector.fallback)
+    }
+
+    /// Only the headers, cheaply (the SMTP listener reads Message-ID before storing).
+    public static func headers(of data: [UInt8]) -> MailHeaders {
+        let (headerEnd, _) = splitHeaderBody(data[...])
+        return MailHeaders.parse(data[data.startIndex..<headerEnd])
+    }
+
+    static func cleanSubject(_ subject: String) -> String {
+        subject.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The first non-empty line must be a header field (`Name: value`) for the bytes to be a message.
+    static func looksLikeHeaders(_ data: ArraySlice<UInt8>) -> Bool {
+        var index = data.startIndex
+        while index < data.endIndex, data[index] == 0x0D || data[index] == 0x0A { index += 1 }
+        var nameLength = 0
+        while index < data.endIndex {
+            let byte = data[index]
+            if byte == 0x3A { return nameLength > 0 }
+            guard byte > 0x20, byte < 0x7F else { return false }
+            nameLength += 1
+            index += 1
+        }
+        return false
+    }
+
+    /// Where the header block ends and the body begins (after the first empty line).
+    static func splitHeaderBody(_ data: ArraySlice<UInt8>) -> (headerEnd: Int, bodyStart: Int) {
+        var index = data.startIndex
+        var lineStart = index
+        while index < data.endIndex {
+            if data[index] == 0x0A {
+                let lineLength = index - lineStart - (index > lineStart && data[index - 1] == 0x0D ? 1 : 0)
+                if lineLength == 0 { return (lineStart, index + 1) }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return (data.endIndex, data.endIndex)
+    }
+
+    static func parsePart(_ data: ArraySlice<UInt8>, depth: Int, defaultType: ContentType) throws(MailParseError) -> MIMEPart {
+        guard depth <= maxDepth else { throw .tooDeep(limit: maxDepth) }
+        let (headerEnd, bodyStart) = splitHeaderBody(data)
+        let headers = MailHeaders.parse(data[data.startIndex..<headerEnd])
+        let body = data[bodyStart..<data.endIndex]
+        var type = ContentType.parse(headers["Content-Type"]) ?? defaultType
+        if headers["Content-Type"] == nil, let charset = defaultType.parameters["charset"] { type.parameters["charset"] = charset }
+        var part = MIMEPart(headers: headers, contentType: type, body: [], children: [], embedded: [])
+        if type.type == "multipart" {
+            guard let boundary = type.parameters["boundary"], !boundary.isEmpty else {
+                // No boundary: nothing to split on, read it as text.
+                part.contentType = .textPlain
+                part.body = Array(body)
+                return part
+            }
+            let childDefault = type.subtype == "digest" ? ContentType(type: "message", subtype: "rfc822") : .textPlain
+            for section in sections(of: body, boundary: boundary) {
+                part.children.append(try parsePart(section, depth: depth + 1, defaultType: childDefault))
+            }
+            return part
+        }
+        part.body = decodeTransfer(body, encoding: headers["Content-Transfer-Encoding"])
+        if type.mimeType == "message/rfc822" || type.mimeType == "message/global" {
+            if looksLikeHeaders(part.body[...]) {
+                part.embedded = [try parsePart(part.body[...], depth: depth + 1, defaultType: .textPlain)]
+            }
+        }
+        return part
+    }
+
+    static func decodeTransfer(_ body: ArraySlice<UInt8>, encoding: String?) -> [UInt8] {
+        switch encoding?.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "base64": Base64.decode(body)
+        case "quoted-printable": QuotedPrintable.decode(body)
+        default: Array(body)
+        }
+    }
+
+    /// The bodies between `--boundary` lines; a missing closing boundary ends at the end of the data.
+    static func sections(of body: ArraySlice<UInt8>, boundary: String) -> [ArraySlice<UInt8>] {
+        let marker = Array(("--" + boundary).utf8)
+        var sections: [ArraySlice<UInt8>] = []
+        var currentStart: Int?
+        var lineStart = body.startIndex
+        var index = body.startIndex
+        func isMarker(_ line: ArraySlice<UInt8>) -> (matches: Bool, closing: Bool) {
+            guard line.count >= marker.count, line.prefix(marker.count).elementsEqual(marker) else { return (false, false) }
+            let rest = line.dropFirst(marker.count)
+            let closing = rest.starts(with: [0x2D, 0x2D])
+            let tail = closing ? rest.dropFirst(2) : rest
+            guard tail.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return (false, false) }
+            return (true, closing)
+        }
+        while lineStart < body.endIndex {
+            index = body[lineStart...].firstIndex(of: 0x0A) ?? body.endIndex
+            let line = body[lineStart..<index]
+            let (matches, closing) = isMarker(line)
+            if matches {
+                if let start = currentStart {
+                    // The CRLF before the boundary belongs to the boundary.
+                    var end = lineStart
+                    if end > start, body[end - 1] == 0x0A { end -= 1 }
+                    if end > start, body[end - 1] == 0x0D { end -= 1 }
+                    sections.append(body[start..<max(start, end)])
+                }
+                if closing { return sections }
+                currentStart = index < body.endIndex ? index + 1 : body.endIndex
+            }
+            lineStart = index < body.endIndex ? index + 1 : body.endIndex
+        }
+        if let start = currentStart, start < body.endIndex { sections.append(body[start..<body.endIndex]) }
+        return sections
+    }
+
+    // MARK: Loop protection (RFC 3834)
+
+    static let robotLocalParts: Set<String> = ["mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply", "donotreply",
+                                               "do_not_reply", "no_reply", "bounce", "bounces", "mail-daemon"]
+
+    /// Why the message must not be answered automatically, or nil when it may be.
+    public static func automaticReason(headers: MailHeaders, from: MailAddress?) -> String? {
+        if let auto = headers["Auto-Submitted"]?.lowercased().trimmingCharacters(in: .whitespaces), !auto.isEmpty,
+           !auto.hasPrefix("no") {
+            return "Auto-Submitted: \(auto)"
+        }
+        if let precedence = headers["Precedence"]?.lowercased().trimmingCharacters(in: .whitespaces),
+           ["bulk", "junk", "list", "auto_reply"].contains(precedence) {
+            return "Precedence: \(precedence)"
+        }
+        for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autogenerated", "X-AutoReply-From", "X-Mail-Autoreply"]
+        where headers[name] != nil {
+            return name
+        }
+        if headers["List-Id"] != nil || headers["List-Unsubscribe"] != nil { return "mailing list" }
+        if let local = from?.localPart.lowercased(), robotLocalParts.contains(local) { return "sender \(local)" }
+        return nil
+    }
+
+    // MARK: Delivery reports (RFC 3464)
+
+    static func bounce(of root: MIMEPart) -> MailBounce? {
+        guard root.contentType.parameters["report-type"]?.lowercased() == "delivery-status" else { return nil }
+        var bounce = MailBounce(originalMessageID: nil, failedRecipients: [], status: nil, diagnostic: nil)
+        for child in root.children {
+            switch child.contentType.mimeType {
+            case "message/delivery-status", "message/global-delivery-status":
+                // Per-recipient fields follow the per-message block; read them as header lines.
+                for block in Lines.split(child.body[...]).split(whereSeparator: { $0.isEmpty }) {
+                    let blockHeaders = MailHeaders.parse(Array(block.joined(separator: [0x0D, 0x0A]))[...])
+                    if let recipient = blockHeaders["Final-Recipient"] ?? blockHeaders["Original-Recipient"] {
+                        bounce.failedRecipients.append(recipient.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? recipient)
+                    }
+                    if let status = blockHeaders["Status"] { bounce.status = status }
+                    if let diagnostic = blockHeaders["Diagnostic-Code"] { bounce.diagnostic = diagnostic }
+                }
+            case "message/rfc822", "message/global":
+                bounce.originalMessageID = child.embedded.first.flatMap { MessageIDs.parse($0.headers["Message-ID"]).first }
+                    ?? MessageIDs.parse(headers(of: child.body)["Message-ID"]).first
+            case "text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header":
+                bounce.originalMessageID = MessageIDs.parse(headers(of: child.body + [0x0D, 0x0A, 0x0D, 0x0A])["Message-ID"]).first
+            default: break
+            }
+        }
+        return bounce
+    }
+}
+
+/// Walks a MIME tree and collects the text, the HTML and the files.
+struct BodyCollector {
+    var plain: [String] = []
+    var html: String?
+    var attachments: [MailAttachment] = []
+    var fallback = false
+
+    mutating func walk(_ part: MIMEPart, parentType: ContentType?) {
+        let type = part.contentType
+        if type.type == "multipart" {
+            switch type.subtype {
+            case "alternative":
+                // The richest text we understand: plain for text, HTML for display.
+                let plainChild = part.children.last { $0.contentType.mimeType == "text/plain" && !isAttachment($0) }
+                if let plainChild { addText(plainChild) }
+                for child in part.children where child.contentType.mimeType != "text/plain" || isAttachment(child) {
+                    if child.contentType.mimeType == "text/html" && !isAttachment(child) {
+                        html = decodeText(child)
+                    } else if child.contentType.type == "multipart" {
+                        var nested = BodyCollector()
+                        nested.walk(child, parentType: type)
+                        if plainChild == nil { plain += nested.plain }
+                        if nested.html != nil { html = nested.html }
+                        attachments += nested.attachments
+                        fallback = fallback || nested.fallback
+                    } else if isAttachment(child) || !child.contentType.type.hasPrefix("text") {
+                        addAttachment(child, parentType: type)
+                    }
+                }
+            case "report":
+                // The human-readable part is the text; the rest are kept as files.
+                for (index, child) in part.children.enumerated() {
+                    if index == 0 { walk(child, parentType: type) } else { addAttachment(child, parentType: type) }
+                }
+            default:
+                for child in part.children { walk(child, parentType: type) }
+            }
+            return
+        }
+        if (type.mimeType == "text/plain" || type.mimeType == "text/html" || type.mimeType == "text/enriched") && !isAttachment(part) {
+            if type.subtype == "html" {
+                if html == nil { html = decodeText(part) } else { html! += decodeText(part) }
+            } else {
+                addText(part)
+            }
+            return
+        }
+        addAttachment(part, parentType: parentType)
+    }
+
+    func isAttachment(_ part: MIMEPart) -> Bool {
+        let disposition = part.disposition?.value
+        if disposition == "attachment" { return true }
+        return part.filename != nil && !(disposition == "inline" && part.contentType.type == "text")
+    }
+
+    mutating func decodeText(_ part: MIMEPart) -> String {
+        let decoded = Charset.decode(part.body, label: part.contentType.parameters["charset"])
+        if !decoded.exact { fallback = true }
+        return decoded.text
+    }
+
+    mutating func addText(_ part: MIMEPart) {
+        let text = decodeText(part)
+        if part.contentType.subtype == "html" { html = text } else { plain.append(text) }
+    }
+
+    mutating func addAttachment(_ part: MIMEPart, parentType: ContentType?) {
+        let type = part.contentType.mimeType
+        var name = part.filename
+        if name == nil, type == "message/rfc822" || type == "message/global" {
+            let subject = part.embedded.first?.headers.text("Subject").map(MIMEParser.cleanSubject) ?? ""
+            name = (subject.isEmpty ? "message" : String(subject.prefix(80))) + ".eml"
+        }
+        let cid = part.contentID
+        let dispositionValue = part.disposition?.value
+        let inline = dispositionValue != "attachment" && (cid != nil || (dispositionValue == "inline" && part.contentType.type == "image"))
+        if name == nil {
+            name = (inline ? "image" : "attachment-\(attachments.count + 1)") + "." + FileExtension.guess(for: type)
+        }
+        let safe = name!.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "\\", with: "_")
+        attachments.append(MailAttachment(filename: safe, contentType: type, data: part.body, inline: inline, contentID: cid))
+    }
+}
+
+enum FileExtension {
+    static func guess(for type: String) -> String {
+        switch type {
+        case "image/png": "png"
+        case "image/jpeg", "image/jpg": "jpg"
+        case "image/gif": "gif"
+        case "application/pdf": "pdf"
+        case "message/rfc822": "eml"
+        case "text/plain": "txt"
+        case "text/html": "html"
+        case "message/delivery-status": "txt"
+        case "text/rfc822-headers": "txt"
+        default: "bin"
+        }
+    }
+}
+
+/// RFC 5322 dates, leniently (day name optional, obsolete zones).
+public enum MailDate {
+    public static func parse(_ raw: String) -> Date? {
+        var text = HeaderParameters.stripComments(raw).trimmingCharacters(in: .whitespaces)
+        if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm Z", "d MMM yy HH:mm:ss Z", "d MMM yyyy HH:mm:ss zzz"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+
+    public static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
+        formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

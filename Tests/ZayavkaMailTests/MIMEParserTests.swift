@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+@testable import ZayavkaMail
+
+private func message(_ text: String) -> [UInt8] { Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+
+@Suite("MIME parsing")
+struct MIMEParserTests {
+    @Test("encoded words in every Cyrillic charset, split and joined")
+    func encodedWords() {
+        #expect(EncodedWords.decode("=?UTF-8?B?0J/RgNC40LLQtdGC?=") == "Привет")
+        #expect(EncodedWords.decode("=?koi8-r?B?8NLJ18XU?=") == "Привет")
+        #expect(EncodedWords.decode("=?windows-1251?Q?=CF=F0=E8=E2=E5=F2_=EC=E8=F0?=") == "Привет мир")
+        // A character split across two words; the space between encoded words vanishes.
+        #expect(EncodedWords.decode("=?UTF-8?B?0J/R?= =?UTF-8?B?gNC40LLQtdGC?=") == "Привет")
+        #expect(EncodedWords.decode("Re: =?UTF-8?Q?=D0=B4=D0=B0?= [#10042]") == "Re: да [#10042]")
+        #expect(EncodedWords.decode("=?ISO-8859-5?B?wNDR3uLQ?=") == "Работа")
+        #expect(EncodedWords.decode("=?IBM866?B?j+CooqXi?=") == "Привет")
+    }
+
+    @Test("RFC 2231 parameters with continuations and charsets")
+    func parameters() {
+        let (value, parameters) = HeaderParameters.parse("attachment; filename*0*=UTF-8''%D0%A1%D1%87%D1%91%D1%82; filename*1*=%20%E2%84%965.pdf")
+        #expect(value == "attachment")
+        #expect(parameters["filename"] == "Счёт №5.pdf")
+        #expect(HeaderParameters.parse("inline; filename=\"=?UTF-8?B?0KHRh9GR0YIucGRm?=\"").parameters["filename"] == "Счёт.pdf")
+        #expect(HeaderParameters.parse("attachment; filename*=koi8-r''%F3%DE%C5%D4.txt").parameters["filename"] == "Счет.txt")
+    }
+
+    @Test("addresses with encoded names, quotes, comments and groups")
+    func addresses() {
+        let list = MailAddress.list("\"Петров, Иван\" <Ivan@Example.RU>, =?UTF-8?B?0JDQvdC90LA=?= <anna@x.ru>, bob@y.ru (Bob B), undisclosed-recipients:;")
+        #expect(list == [MailAddress(name: "Петров, Иван", address: "ivan@example.ru"), MailAddress(name: "Анна", address: "anna@x.ru"),
+                         MailAddress(name: "Bob B", address: "bob@y.ru")])
+    }
+
+    @Test("a windows-1251 quoted-printable message with an attachment")
+    func multipart() throws {
+        let raw = message("""
+            From: =?windows-1251?B?yOLg7Q==?= <ivan@example.ru>
+            To: support@zayavka.local
+            Subject: =?windows-1251?Q?=CD=E5_=F0=E0=E1=EE=F2=E0=E5=F2?=
+            Message-ID: <m1@example.ru>
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="b1"
+
+            --b1
+            Content-Type: text/plain; charset=windows-1251
+            Content-Transfer-Encoding: quoted-printable
+
+            =CD=E5 =F0=E0=E1=EE=F2=E0=E5=F2 =EA=E0=F1=F1=E0.
+            --b1
+            Content-Type: application/pdf; name="a.pdf"
+            Content-Disposition: attachment; filename="a.pdf"
+            Content-Transfer-Encoding: base64
+
+            JVBERi0xLjQK
+            --b1--
+            """)
+        let parsed = try MIMEParser.parse(raw)
+        #expect(parsed.subject == "Не работает")
+        #expect(parsed.from == MailAddress(name: "Иван", address: "ivan@example.ru"))
+        #expect(parsed.messageID == "m1@example.ru")
+        #expect(parsed.newText == "Не работает касса.")
+        #expect(parsed.attachments.count == 1)
+        #expect(parsed.attachments.first?.filename == "a.pdf")
+        #expect(parsed.attachments.first?.data == Array("%PDF-1.4\n".utf8))
+        #expect(!parsed.isAutomatic)
+    }
+
+    @Test("bytes that are not a message are refused with a reason")
+    func quarantine() {
+        #expect(throws: MailParseError.empty) { try MIMEParser.parse([]) }
+        #expect(throws: MailParseError.noHeaders) { try MIMEParser.parse([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46]) }
+        #expect(throws: MailParseError.noSender) { try MIMEParser.parse(message("Subject: hi\n\nbody")) }
+    }
+
+    @Test("mislabelled UTF-8 that is really windows-1251 still reads as Russian")
+    func mislabelled() throws {
+        var raw = message("From: a@b.ru\nSubject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+        raw += [0xCF, 0xF0, 0xE8, 0xE2, 0xE5, 0xF2]
+        let parsed = try MIMEParser.parse(raw)
+        #expect(parsed.text == "Привет")
+        #expect(parsed.charsetFallback)
+    }
+
+    @Test("quoted replies and signatures are folded away, Russian and English")
+    func folding() {
+        let cases: [(String, String, String)] = [
+            ("Спасибо, заработало.\n\n03.03.2025 10:00, Иван Петров пишет:\n> Перезагрузите", "Спасибо, заработало.", "Перезагрузите"),
+            ("Thanks!\n\nOn Mon, 3 Mar 2025 at 10:00, Ivan <ivan@x.ru> wrote:\n> old", "Thanks!", "old"),
+            ("Ок\n\n-----Original Message-----\nFrom: x", "Ок", "Original"),
+            ("Да\n\nОт: Иван <ivan@x.ru>\nОтправлено: 3 марта 2025 г. 10:00\nКому: support\nТема: Re: x\n\nстарое", "Да", "старое"),
+            ("Новый текст\n-- \nИван, ООО Ромашка", "Новый текст", "Ромашка"),
+            ("Всё хорошо\n\nОтправлено с iPhone", "Всё хорошо", "iPhone"),
+            ("Ответ\n\nпн, 3 мар. 2025 г. в 10:00, Иван <ivan@x.ru>:\n> старое", "Ответ", "старое"),
+        ]
+        for (text, expectedNew, folded) in cases {
+            let split = ReplyFolding.split(text)
+            #expect(split.new == expectedNew, "\(text)")
+            #expect(split.quoted.contains(folded), "\(text)")
+        }
+        // A forward keeps what is forwarded.
+        let forward = ReplyFolding.split("Посмотрите\n\n---------- Forwarded message ---------\nFrom: a@b\nDate: x\n\nошибка 500")
+        #expect(forward.new.contains("ошибка 500"))
+    }
+
+    @Test("hostile HTML is made inert; text comes out of HTML")
+    func sanitizer() {
+        let html = """
+            <html><head><title>t</title><style>p{background:url(http://evil)}</style></head><body>
+            <p onclick="steal()">Привет &amp; <b>добрый</b> день</p><script>alert(1)</script>
+            <img src="x" onerror="alert(2)"><img src="cid:logo@x" alt="logo"><a href="javascript:alert(3)">link</a>
+            <a href="https://example.ru/?a=1&amp;b=2">ok</a><iframe src="https://evil"></iframe>
+            <blockquote>старое</blockquote></body></html>
+            """
+        let safe = HTMLSanitizer.sanitize(html, allowCID: { $0 == "logo@x" })
+        for bad in ["<script", "onerror", "onclick", "javascript:", "<iframe", "<style", "alert(", "evil"] {
+            #expect(!safe.lowercased().contains(bad), "\(bad) in \(safe)")
+        }
+        #expect(safe.contains("<b>добрый</b>"))
+        #expect(safe.contains("src=\"cid:logo@x\""))
+        #expect(safe.contains("href=\"https://example.ru/?a=1&amp;b=2\""))
+        let text = HTMLSanitizer.text(from: html)
+        #expect(text.contains("Привет & добрый день"))
+        #expect(text.contains("> старое"))
+        #expect(!text.contains("alert"))
+    }
+
+    @Test("what the builder writes, the parser reads back")
+    func roundTrip() throws {
+        var mail = OutgoingMail(from: MailAddress(name: "Поддержка", address: "support@zayavka.local"),
+                                to: [MailAddress(name: "Иван Петров", address: "ivan@example.ru")],
+                                subject: "[Support] Re: Не работает касса, ошибка «ККТ» [#10042]",
+                                text: "Здравствуйте!\n.\nСтрока с = и очень длинным текстом " + String(repeating: "ж", count: 120),
+                                messageID: "zy.10042.abc@zayavka.local")
+        mail.inReplyTo = "m1@example.ru"
+        mail.references = ["m0@example.ru", "m1@example.ru"]
+        mail.autoSubmitted = "auto-replied"
+        let parsed = try MIMEParser.parse(mail.render())
+        #expect(parsed.subject == mail.subject)
+        #expect(parsed.from == mail.from)
+        #expect(parsed.to == mail.to)
+        #expect(parsed.text == mail.text)
+        #expect(parsed.inReplyTo == ["m1@example.ru"])
+        #expect(parsed.references == ["m0@example.ru", "m1@example.ru"])
+        #expect(parsed.isAutomatic)
+        #expect(mail.render().split(separator: 0x0A).allSatisfy { $0.count <= 998 })
+    }
+
+    @Test("delivery reports name the message they return")
+    func bounce() throws {
+        let raw = message("""
+            From: MAILER-DAEMON@mx.example.ru (Mail Delivery System)
+            To: support@zayavka.local
+            Subject: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="r"
+
+            --r
+            Content-Type: text/plain
+
+            I'm sorry to have to inform you that your message could not be delivered.
+            --r
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.example.ru
+
+            Final-Recipient: rfc822; nobody@example.ru
+            Action: failed
+            Status: 5.1.1
+            Diagnostic-Code: smtp; 550 5.1.1 User unknown
+            --r
+            Content-Type: message/rfc822
+
+            From: support@zayavka.local
+            Message-ID: <zy.10042.abc@zayavka.local>
+            Subject: hi
+
+            body
+            --r--
+            """)
+        let parsed = try MIMEParser.parse(raw)
+        #expect(parsed.bounce?.originalMessageID == "zy.10042.abc@zayavka.local")
+        #expect(parsed.bounce?.status == "5.1.1")
+        #expect(parsed.bounce?.failedRecipients == ["nobody@example.ru"])
+        #expect(parsed.isAutomatic)
+    }
+
+    @Test("nesting past the limit is refused, not recursed into")
+    func deepNesting() {
+        var raw = "From: a@b.ru\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n"
+        for level in 1...40 { raw += "--b\(level - 1)\r\nContent-Type: multipart/mixed; boundary=\"b\(level)\"\r\n\r\n" }
+        #expect(throws: MailParseError.tooDeep(limit: MIMEParser.maxDepth)) { try MIMEParser.parse(Array(raw.utf8)) }
+    }
+}
