@@ -115,6 +115,13 @@ public enum MIMEParser {
         var text = collector.plain.joined(separator: "\n")
         var sanitized: String?
         if let html = collector.html {
+            // A part the HTML shows (cid:) is inline whatever its disposition says.
+            let lowerHTML = html.lowercased()
+            for index in collector.attachments.indices {
+                if let cid = collector.attachments[index].contentID, lowerHTML.contains("cid:" + cid.lowercased()) {
+                    collector.attachments[index].inline = true
+                }
+            }
             let cids = Set(collector.attachments.compactMap(\.contentID))
             sanitized = HTMLSanitizer.sanitize(html, allowCID: { cids.contains($0) })
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { text = HTMLSanitizer.text(from: html) }

@@ -125,6 +125,21 @@ enum OpenAPIDocument {
                                        ("customer_visible", .boolean), ("active", .boolean), ("position", .integer)]),
             "Urgency": object([("level", .integer), ("definition_ru", .string), ("definition_en", .string)]),
             "Binary": .binary,
+            "Message": .string,
+            "MailStats": object([("inbound", .map(.integer)), ("outbox", .map(.integer)), ("relay_configured", .boolean)]),
+            "InboundMail": object([("id", .integer), ("message_id", .nullable(.string)), ("from", .nullable(.string)),
+                                   ("envelope_from", .string), ("subject", .nullable(.string)), ("status", .enumeration(MailService.inboundStatuses)),
+                                   ("reason", .nullable(.string)), ("automatic", .boolean), ("size", .integer),
+                                   ("ticket_number", .nullable(.integer)), ("received_at", .dateTime), ("processed_at", .nullable(.dateTime))]),
+            "OutboxMail": object([("id", .integer), ("kind", cases(NotificationKind.self)), ("to", .string), ("subject", .string),
+                                  ("status", .enumeration(MailService.outboxStatuses)), ("attempts", .integer), ("last_error", .nullable(.string)),
+                                  ("ticket_number", .nullable(.integer)), ("message_id", .string), ("created_at", .dateTime),
+                                  ("sent_at", .nullable(.dateTime)), ("next_attempt_at", .dateTime)]),
+            "MailTemplate": object([("kind", cases(NotificationKind.self)), ("language", cases(Language.self)), ("subject", .string),
+                                    ("body", .string), ("customized", .boolean), ("placeholders", .array(.string))]),
+            "MailTemplateInput": input([("subject", .string), ("body", .string)], required: ["subject", "body"]),
+            "PasswordResetRequest": input([("email", .string)], required: ["email"]),
+            "PasswordSet": input([("token", .string), ("password", .string)], required: ["token", "password"]),
             "Text": .string,
             "SLAClock": object([("metric", cases(SLAMetric.self)), ("policy", .nullable(.string)), ("target_minutes", .integer),
                                 ("started_at", .dateTime), ("due_at", .nullable(.dateTime)), ("stopped_at", .nullable(.dateTime)),
@@ -147,7 +162,7 @@ enum OpenAPIDocument {
             "SLAPolicyInput": input([("key", .string), ("name", .string), ("position", .integer), ("conditions", .ref("SLAConditions")),
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean)]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "Urgency", "Calendar", "SLAPolicy", "SLAClock"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock"] {
             s[name + "List"] = list(name)
         }
         return s
@@ -164,7 +179,7 @@ enum OpenAPIDocument {
             var parameters: [[String: Any]] = []
             for piece in endpoint.path.split(separator: "/") where piece.hasPrefix("{") {
                 let name = String(piece.dropFirst().dropLast())
-                let schema: JSONSchema = ["key", "template"].contains(name) || (name == "id" && endpoint.path.hasPrefix("/attachments")) ? .string : .integer
+                let schema: JSONSchema = ["key", "template", "kind", "language"].contains(name) || (name == "id" && endpoint.path.hasPrefix("/attachments")) ? .string : .integer
                 parameters.append(["name": name, "in": "path", "required": true, "schema": schema.json])
             }
             for parameter in endpoint.query {
@@ -178,6 +193,8 @@ enum OpenAPIDocument {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": JSONSchema.ref(schema).json]]]
             case .text:
                 operation["requestBody"] = ["required": true, "content": ["text/plain": ["schema": JSONSchema.string.json]]]
+            case .message:
+                operation["requestBody"] = ["required": true, "content": ["message/rfc822": ["schema": JSONSchema.string.json]]]
             case .upload:
                 operation["requestBody"] = ["required": true, "content": [
                     "multipart/form-data": ["schema": ["type": "object", "properties": ["file": ["type": "array", "items": JSONSchema.binary.json]]]],
@@ -188,7 +205,7 @@ enum OpenAPIDocument {
             for (status, schema) in endpoint.responses {
                 var response: [String: Any] = ["description": HTTPDescription.text(status)]
                 if let schema {
-                    let type = schema == "Binary" ? "application/octet-stream" : schema == "Text" ? "text/plain" : "application/json"
+                    let type = schema == "Binary" ? "application/octet-stream" : schema == "Text" ? "text/plain" : schema == "Message" ? "message/rfc822" : "application/json"
                     response["content"] = [type: ["schema": JSONSchema.ref(schema).json]]
                 }
                 responses[String(status)] = response
