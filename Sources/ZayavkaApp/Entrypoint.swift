@@ -25,7 +25,7 @@ public enum Zayavka {
             configuration = try AppConfiguration.load(dataDirectoryOverride: dataDirectory, smtpPortOverride: smtpPort)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(2)
+            exit(arguments.dropFirst().first { !$0.hasPrefix("-") } == "mail" ? 75 : 2)
         }
         var environment = try Environment.detect(arguments: arguments)
         try bootstrapLogging(format: configuration.logFormat, environment: &environment)
@@ -44,6 +44,12 @@ public enum Zayavka {
         } catch {
             app.logger.report(error: error)
             try? await app.asyncShutdown()
+            // An MTA's pipe transport retries on EX_TEMPFAIL and bounces on anything else: a
+            // database that cannot be reached must not lose the customer's message.
+            if command == "mail" {
+                FileHandle.standardError.write(Data("zayavka mail: \(error)\n".utf8))
+                Foundation.exit(75)
+            }
             throw error
         }
         try await app.asyncShutdown()

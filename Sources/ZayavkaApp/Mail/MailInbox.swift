@@ -13,12 +13,17 @@ struct MailLink: Sendable {
     let inboundID: Int
     let messageID: String?
 
+    /// Thrown when another worker completed the message first: the write that carries it rolls back.
+    struct AlreadyProcessed: Error {}
+
     func record(ticketID: Int, commentID: Int, at now: Date, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
+        let updated = try await sql.raw("""
             UPDATE mail_inbound SET status = 'processed', ticket_id = \(bind: ticketID), comment_id = \(bind: commentID),
                    processed_at = \(bind: now), reason = NULL
-            WHERE id = \(bind: inboundID)
-            """).run()
+            WHERE id = \(bind: inboundID) AND status = 'processing'
+            RETURNING id
+            """).first()
+        guard updated != nil else { throw AlreadyProcessed() }
         if let messageID {
             try await MailThreads.remember(messageID, ticketID: ticketID, direction: "in", at: now, on: sql)
         }

@@ -43,7 +43,9 @@ enum MailIntake {
             for ids in bySender.values {
                 group.addTask {
                     for id in ids.sorted() {
-                        do { _ = try await process(id: id, app: app) } catch {
+                        do { _ = try await processClaimed(id: id, app: app) } catch is MailLink.AlreadyProcessed {
+                            // Someone else (an import, a retry) finished it first.
+                        } catch {
                             app.logger.error("mail intake failed; the message stays pending", metadata: ["inbound": "\(id)", "error": "\(error)"])
                             try? await app.services.gate.run {
                                 try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
@@ -64,14 +66,39 @@ enum MailIntake {
         }
     }
 
-    /// Processes one stored message (pending, processing, or quarantined on a retry).
+    /// Claims and processes one stored message (pending, or quarantined on a retry): the import
+    /// command, the API and admins' retries come here; the background worker claims in batches.
     static func process(id: Int, app: Application) async throws -> Outcome {
+        let sql = app.db as! any SQLDatabase
+        let now = Date()
+        let claimed = try await app.services.gate.run {
+            try await sql.raw("""
+                UPDATE mail_inbound SET status = 'processing', processed_at = \(bind: now), attempts = attempts + 1
+                WHERE id = \(bind: id) AND status IN ('pending', 'quarantined') RETURNING id
+                """).first()
+        }
+        guard claimed != nil else {
+            let status = try await sql.raw("SELECT status FROM mail_inbound WHERE id = \(bind: id)").first()?.decode(column: "status", as: String.self)
+            return .ignored(status.map { "already \($0)" } ?? "unknown message")
+        }
+        do {
+            return try await processClaimed(id: id, app: app)
+        } catch is MailLink.AlreadyProcessed {
+            return .ignored("processed elsewhere")
+        } catch {
+            try? await app.services.gate.run {
+                try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
+            }
+            throw error
+        }
+    }
+
+    /// Processes a message this worker has claimed (status `processing`).
+    static func processClaimed(id: Int, app: Application) async throws -> Outcome {
         let sql = app.db as! any SQLDatabase
         guard let row = try await sql.raw("""
             SELECT raw, envelope_to, status, is_automatic FROM mail_inbound WHERE id = \(bind: id)
             """).first() else { return .ignored("unknown message") }
-        let status = try row.decode(column: "status", as: String.self)
-        guard ["pending", "processing", "quarantined"].contains(status) else { return .ignored("already \(status)") }
         let raw = Array(try row.decode(column: "raw", as: Data.self))
         let envelopeTo = try row.decode(column: "envelope_to", as: String.self).split(separator: ",").map(String.init)
         let services = app.services
@@ -104,7 +131,7 @@ enum MailIntake {
             try await sql.raw("""
                 UPDATE mail_inbound SET status = \(bind: status), reason = \(bind: reason.map { String($0.prefix(1000)) }),
                        processed_at = \(bind: now), ticket_id = COALESCE(\(bind: ticketID), ticket_id), comment_id = COALESCE(\(bind: commentID), comment_id)
-                WHERE id = \(bind: id)
+                WHERE id = \(bind: id) AND status = 'processing'
                 """).run()
         }
     }

@@ -143,7 +143,7 @@ enum PasswordTokens {
         let userID = try row.decode(column: "id", as: Int.self)
         let minuteAgo = Date().addingTimeInterval(-60)
         if try await sql.raw("""
-            SELECT 1 AS recent FROM password_tokens WHERE user_id = \(bind: userID) AND created_at > \(bind: minuteAgo)
+            SELECT 1 AS recent FROM password_tokens WHERE user_id = \(bind: userID) AND purpose = 'reset' AND created_at > \(bind: minuteAgo)
             """).first() != nil { return }
         let name = try row.decode(column: "name", as: String.self)
         let language = Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? request.services.configuration.defaultLanguage
