@@ -90,6 +90,7 @@ let package = Package(
             name: "ZayavkaAppTests",
             dependencies: [
                 "ZayavkaApp",
+                "ZayavkaMail",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: swiftSettings

@@ -30,8 +30,7 @@ struct SignInPage {
                             .attribute(named: "autocomplete", value: "current-password"))),
                 .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Войти", "Sign in"))))
             ),
-            .p(.class("muted"), .t(l("Забыли пароль? Напишите администратору службы поддержки: он задаст новый.",
-                                     "Forgot your password? Ask the help desk administrator to set a new one.")))
+            .p(.class("muted"), .a(.href(SitePath.passwordForgot.path), .id("forgot-link"), .t(l("Забыли пароль?", "Forgot your password?"))))
         )
     }
 }

@@ -21,6 +21,8 @@ struct TimelineModel: Sendable {
     /// Status names and people's names, to describe events in words.
     var statusNames: [String: String]
     var peopleNames: [Int: String]
+    /// Comment → the received message it came from (staff get a link to the original).
+    var mailMessages: [Int: Int] = [:]
 
     /// Merges comments and events in time order; events that only announce a comment are dropped
     /// (the comment itself is shown), and so are the creation's own field settings.
@@ -40,14 +42,14 @@ enum TimelineView {
             .class("thread"), .id("timeline"),
             .forEach(model.entries) { entry in
                 switch entry {
-                case .comment(let comment): self.comment(comment, l)
+                case .comment(let comment): self.comment(comment, l, mail: model.mailMessages[comment.id])
                 case .event(let event): self.event(event, model, l)
                 }
             }
         )
     }
 
-    static func comment(_ comment: CommentDTO, _ l: L) -> Node<HTML.BodyContext> {
+    static func comment(_ comment: CommentDTO, _ l: L, mail: Int? = nil) -> Node<HTML.BodyContext> {
         .element(named: "article", nodes: [
             .class(comment.public ? "entry reply" : "entry note"),
             .attr("id", "comment-\(comment.id)"),
@@ -55,7 +57,8 @@ enum TimelineView {
                  .strong(.t(comment.author?.name ?? l("Система", "System"))),
                  .unwrap(comment.public ? nil : l("Внутренняя заметка", "Internal note")) { .span(.class("badge"), .t($0)) },
                  .element(named: "time", nodes: [.attr("datetime", l.iso(comment.createdAt)), .t(l.dateTime(comment.createdAt))]),
-                 .span(.class("muted"), .t(l.localizer.name(comment.source)))),
+                 .span(.class("muted"), .t(l.localizer.name(comment.source))),
+                 .unwrap(mail) { .a(.class("muted original-mail"), .href(SitePath.adminMailRaw($0).path), .t(l("исходное письмо", "original message"))) }),
             .div(.class("body"), .t(comment.body)),
             .if(!comment.attachments.isEmpty, files(comment.attachments, l)),
         ])

@@ -54,6 +54,10 @@ enum Notices {
         case "expired": .init(text: l("Сеанс истёк. Войдите снова.", "Your session has expired. Please sign in again."), isError: true)
         case "deleted": .init(text: l("Удалено.", "Deleted."), isError: false)
         case "bulk": .init(text: l("Выбранные заявки изменены.", "The selected tickets have been updated."), isError: false)
+        case "reset-sent": .init(text: l("Если адрес зарегистрирован, на него отправлена ссылка для смены пароля.",
+                                         "If the address is registered, a link to set a new password has been sent to it."), isError: false)
+        case "password-set": .init(text: l("Пароль задан. Войдите с новым паролем.", "Your password is set. Sign in with it."), isError: false)
+        case "retried": .init(text: l("Отправлено на повторную обработку.", "Sent for another try."), isError: false)
         default: nil
         }
     }
@@ -109,6 +113,7 @@ enum Layout {
                 if signedIn.viewer.role.can(.manageGroups) { links.append((SitePath.adminGroups.path, l("Группы", "Groups"))) }
                 if signedIn.viewer.role.can(.manageOrganizations) { links.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminFields.path, l("Вопросы", "Questions"))) }
+                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminMail.path, l("Почта", "Mail"))) }
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]

@@ -14,6 +14,8 @@ enum SitePath: Equatable {
     case adminOrganizations, adminOrganizationSave
     case adminFields, adminFieldSave
     case tokens, tokenCreate, tokenRevoke(Int)
+    case passwordForgot, passwordSet
+    case adminMail, adminMailMessage(Int), adminMailRetry(Int), adminMailRaw(Int), adminOutboxRetry(Int), adminMailTemplates, adminMailTemplateSave
     case asset(String)
 
     var path: String {
@@ -52,6 +54,15 @@ enum SitePath: Equatable {
         case .tokenCreate: "/account/tokens/create"
         case .tokenRevoke(let id): "/account/tokens/\(id)/revoke"
         case .asset(let name): "/assets/\(name)"
+        case .passwordForgot: "/password/forgot"
+        case .passwordSet: "/password/set"
+        case .adminMail: "/admin/mail"
+        case .adminMailMessage(let id): "/admin/mail/inbound/\(id)"
+        case .adminMailRetry(let id): "/admin/mail/inbound/\(id)/retry"
+        case .adminMailRaw(let id): "/admin/mail/inbound/\(id)/raw"
+        case .adminOutboxRetry(let id): "/admin/mail/outbox/\(id)/retry"
+        case .adminMailTemplates: "/admin/mail/templates"
+        case .adminMailTemplateSave: "/admin/mail/templates/save"
         }
     }
 
@@ -65,6 +76,10 @@ enum SitePath: Equatable {
         case .adminCannedDelete: "/admin/canned-responses/:id/delete"
         case .tokenRevoke: "/account/tokens/:id/revoke"
         case .asset: "/assets/:name"
+        case .adminMailMessage: "/admin/mail/inbound/:id"
+        case .adminMailRetry: "/admin/mail/inbound/:id/retry"
+        case .adminMailRaw: "/admin/mail/inbound/:id/raw"
+        case .adminOutboxRetry: "/admin/mail/outbox/:id/retry"
         default: path
         }
         return pattern.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }

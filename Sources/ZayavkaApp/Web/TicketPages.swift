@@ -212,9 +212,13 @@ enum AgentTicketController {
         let canned = try await CannedService.list(request: request).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
         let calendars = try await request.services.sla.setup(sql).calendars
         let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
+        var timeline = TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people)
+        for mail in try await sql.raw("SELECT id, comment_id FROM mail_inbound WHERE ticket_id = \(bind: row.id) AND comment_id IS NOT NULL").all() {
+            timeline.mailMessages[try mail.decode(column: "comment_id", as: Int.self)] = try mail.decode(column: "id", as: Int.self)
+        }
         return AgentTicketModel(
             ticket: ticket,
-            timeline: TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people),
+            timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
             intake: catalog.intake, canned: canned, clocks: clocks)
     }

@@ -56,5 +56,17 @@ enum WebRoutes {
         get(.tokens) { try await DirectoryPages.tokens($0) }
         post(.tokenCreate, DirectoryPages.createToken)
         post(.tokenRevoke(0), DirectoryPages.revokeToken)
+
+        get(.passwordForgot, PasswordPages.forgotForm)
+        post(.passwordForgot, PasswordPages.forgot)
+        get(.passwordSet, PasswordPages.setForm)
+        post(.passwordSet, PasswordPages.set)
+        get(.adminMail, MailPages.overview)
+        get(.adminMailMessage(0), MailPages.message)
+        get(.adminMailRaw(0)) { req in try await MailService.raw(id: try req.intParameter("id"), request: req) }
+        post(.adminMailRetry(0), MailPages.retry)
+        post(.adminOutboxRetry(0), MailPages.retryOutbox)
+        get(.adminMailTemplates, MailPages.templates)
+        post(.adminMailTemplateSave, MailPages.saveTemplate)
     }
 }
