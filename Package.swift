@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "zayavka", targets: ["zayavka"]),
         .executable(name: "zayavka-bench", targets: ["zayavka-bench"]),
+        .executable(name: "zayavka-mime-fuzz", targets: ["zayavka-mime-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
@@ -36,8 +37,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ZayavkaMIME",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ZayavkaMail",
             dependencies: [
+                "ZayavkaMIME",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -71,6 +77,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "zayavka-mime-fuzz",
+            dependencies: ["ZayavkaMIME"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "zayavka-bench",
             dependencies: ["ZayavkaCore"],
             swiftSettings: swiftSettings
@@ -82,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZayavkaMailTests",
-            dependencies: ["ZayavkaMail"],
+            dependencies: ["ZayavkaMail", "ZayavkaMIME"],
             resources: [.copy("Corpus")],
             swiftSettings: swiftSettings
         ),

@@ -301,6 +301,15 @@ struct MailTests {
             #expect(page.html.contains("карантин"))
             #expect(page.html.contains("no header section"))
             #expect(page.html.contains("id=\"no-relay\""))
+            let html = "From: a@client.ru\r\nSubject: HTML\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                + "<p onclick=\"x()\">Привет, <b>жирный</b></p><script>alert(1)</script><img src=\"https://tracker.example/p.gif\">"
+            let stored = try await submit(server, Data(html.utf8))
+            let shown = try await admin.get("/admin/mail/inbound/\(try #require(stored["id"] as? Int))")
+            #expect(shown.status == .ok)
+            let start = try #require(shown.html.range(of: "class=\"mail-html\""))
+            let shownMail = String(shown.html[start.upperBound...].prefix(400))
+            #expect(shownMail.contains("<b>жирный</b>"))
+            for bad in ["<script", "alert(", "onclick", "tracker.example"] { #expect(!shownMail.contains(bad), "\(bad) in \(shownMail)") }
             admin.acceptLanguage = "en"
             let templates = try await admin.get("/admin/mail/templates")
             #expect(templates.html.contains("template-ticket_created-ru"))

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ZayavkaMail
+@testable import ZayavkaMIME
 
 private func message(_ text: String) -> [UInt8] { Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
 

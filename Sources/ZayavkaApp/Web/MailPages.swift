@@ -186,7 +186,8 @@ enum MailView {
         )
     }
 
-    static func message(_ item: InboundMailDTO, parsed: MailMessage?, parseError: String?, ctx: PageContext) -> Node<HTML.BodyContext> {
+    static func message(_ item: InboundMailDTO, parsed: MailMessage?, parseError: String?, ctx: PageContext,
+                        images: [String: String] = [:]) -> Node<HTML.BodyContext> {
         let l = ctx.l
         return .group(
             .h1(.t(item.subject?.isEmpty == false ? item.subject! : l("(без темы)", "(no subject)"))),
@@ -210,6 +211,12 @@ enum MailView {
                     .pre(.class("mail-text"), .t(message.newText)),
                     .if(!message.quotedText.isEmpty, .details(.summary(.t(l("Цитата и подпись", "Quoted text and signature"))),
                                                              .pre(.class("mail-text muted"), .t(message.quotedText)))),
+                    // The HTML as the sender wrote it, through the allow-list sanitizer (no scripts, styles, handlers or
+                    // remote images; the page's CSP forbids inline script as a second wall). cid: images point at our copies.
+                    .unwrap(message.html) { html in
+                        .details(.id("mail-html"), .summary(.t(l("Оформленная версия (HTML)", "Formatted version (HTML)"))),
+                                 .div(.class("mail-html"), .raw(showImages(html, images))))
+                    },
                     .if(!message.attachments.isEmpty, .group(
                         .h2(.t(l("Вложения", "Attachments"))),
                         .ul(.forEach(message.attachments) { file in
@@ -218,6 +225,15 @@ enum MailView {
                 )
             }
         )
+    }
+
+    /// Points `cid:` images at the stored attachments; any left unknown are dropped.
+    static func showImages(_ html: String, _ images: [String: String]) -> String {
+        var result = html
+        for (cid, url) in images {
+            result = result.replacingOccurrences(of: "src=\"" + HTMLSanitizer.escape("cid:" + cid) + "\"", with: "src=\"" + HTMLSanitizer.escape(url) + "\"")
+        }
+        return result.replacingOccurrences(of: #"<img src="cid:[^"]*"[^>]*>"#, with: "", options: .regularExpression)
     }
 
     struct TemplateRow: Sendable {
@@ -286,12 +302,21 @@ enum MailPages {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         let id = try request.intParameter("id")
         let item = try await MailService.inboundItem(id: id, request: request)
-        let raw = try await request.sql.raw("SELECT raw FROM mail_inbound WHERE id = \(bind: id)").first()?.decode(column: "raw", as: Data.self) ?? Data()
+        let row = try await request.sql.raw("SELECT raw, comment_id FROM mail_inbound WHERE id = \(bind: id)").first()
+        let raw = try row?.decode(column: "raw", as: Data.self) ?? Data()
+        var images: [String: String] = [:]
+        if let commentID = try row?.decode(column: "comment_id", as: Int?.self) {
+            for file in try await request.sql.raw("""
+                SELECT public_id, content_id FROM attachments WHERE comment_id = \(bind: commentID) AND content_id IS NOT NULL
+                """).all() {
+                images[try file.decode(column: "content_id", as: String.self)] = SitePath.file(try file.decode(column: "public_id", as: String.self)).path
+            }
+        }
         var parsed: MailMessage?
         var parseError: String?
         do { parsed = try MIMEParser.parse(Array(raw)) } catch { parseError = "\(error)" }
         let ctx = PageContext(request)
-        return Layout.render(item.subject ?? ctx.l("Письмо", "Message"), ctx, MailView.message(item, parsed: parsed, parseError: parseError, ctx: ctx))
+        return Layout.render(item.subject ?? ctx.l("Письмо", "Message"), ctx, MailView.message(item, parsed: parsed, parseError: parseError, ctx: ctx, images: images))
     }
 
     static func retry(_ request: Request) async throws -> Response {

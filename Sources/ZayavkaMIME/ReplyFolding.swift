@@ -9,6 +9,12 @@ public enum ReplyFolding {
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var cut: Int?
         var index = 0
+        // quotedToEnd[i]: from line i on there is nothing but quotes and blank lines (one pass, not one per line).
+        var quotedToEnd = [Bool](repeating: true, count: lines.count + 1)
+        for i in stride(from: lines.count - 1, through: 0, by: -1) {
+            let trimmed = lines[i].trimmingCharacters(in: .whitespaces)
+            quotedToEnd[i] = quotedToEnd[i + 1] && (trimmed.isEmpty || trimmed.hasPrefix(">"))
+        }
         scan: while index < lines.count {
             let line = lines[index].trimmingCharacters(in: .whitespaces)
             if isForwardMarker(line) { break scan }
@@ -22,10 +28,10 @@ public enum ReplyFolding {
                 }
             }
             if isOutlookBlock(lines, at: index) { cut = index; break scan }
-            if line.hasPrefix(">") {
+            if line.hasPrefix(">"), quotedToEnd[index] {
                 // A trailing block of quoted lines (nothing but quotes and blanks after it).
-                let rest = lines[index...].map { $0.trimmingCharacters(in: .whitespaces) }
-                if rest.allSatisfy({ $0.isEmpty || $0.hasPrefix(">") }) { cut = index; break scan }
+                cut = index
+                break scan
             }
             index += 1
         }

@@ -1,0 +1,58 @@
+import Foundation
+import ZayavkaMIME
+
+/// libFuzzer entry point for the MIME parser and everything it feeds (encoded words, parameters,
+/// addresses, charsets, HTML sanitizing, reply folding, the builder). Any crash, hang or
+/// sanitizer report is a bug. Built with
+/// `swift build --product zayavka-mime-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let message = try? MIMEParser.parse(bytes) {
+        // Whatever was parsed must render back into a message the parser accepts.
+        var reply = OutgoingMail(from: MailAddress(address: "support@zayavka.local"), to: message.from.map { [$0] } ?? [],
+                                 subject: message.subject, text: message.newText, messageID: "fuzz@zayavka.local")
+        reply.html = message.html
+        reply.references = Array(message.references.prefix(5))
+        if (try? MIMEParser.parse(reply.render())) == nil && !(message.from.map { [$0] } ?? []).isEmpty {
+            fatalError("a message built from a parsed one does not parse")
+        }
+    }
+    let text = String(decoding: bytes, as: UTF8.self)
+    _ = HTMLSanitizer.sanitize(text, allowCID: { _ in true })
+    _ = HTMLSanitizer.text(from: text)
+    _ = EncodedWords.decode(text)
+    _ = HeaderParameters.parse(text)
+    _ = MailAddress.list(text)
+    _ = ReplyFolding.split(text)
+    return 0
+}
+
+#if FUZZING
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable's entry point under this name; with libFuzzer it hands over to the driver.
+@_cdecl("zayavka_mime_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOne(data, size) }
+}
+#else
+/// Without libFuzzer: replays the files given as arguments (a crash reproducer, the corpus).
+@main
+struct Replay {
+    static func main() throws {
+        for path in CommandLine.arguments.dropFirst() {
+            let data = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            data.withUnsafeBufferPointer { buffer in
+                _ = fuzzOne(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, buffer.count)
+            }
+        }
+        print("replayed \(CommandLine.arguments.count - 1) inputs")
+    }
+}
+#endif
