@@ -6,7 +6,7 @@ import Foundation
 public enum Charset {
     /// A charset label as it appears in mail, folded to the table it names; nil when unknown.
     public static func canonical(_ label: String) -> String? {
-        let name = label.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")).lowercased()
+        let name = label.trimmed.filter { $0 != "\"" && $0 != "'" }.lowercased()
         switch name {
         case "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8": return "utf-8"
         case "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "default", "": return "us-ascii"
@@ -144,4 +144,16 @@ public enum Charset {
         0x00E0, 0x00E1, 0x00E2, 0x00E3, 0x00E4, 0x00E5, 0x00E6, 0x00E7, 0x00E8, 0x00E9, 0x00EA, 0x00EB, 0x00EC, 0x00ED, 0x00EE, 0x00EF,
         0x00F0, 0x00F1, 0x00F2, 0x00F3, 0x00F4, 0x00F5, 0x00F6, 0x00F7, 0x00F8, 0x00F9, 0x00FA, 0x00FB, 0x00FC, 0x00FD, 0x00FE, 0x00FF,
     ]
+}
+
+extension StringProtocol {
+    /// Whitespace and newlines trimmed from both ends. Foundation's `trimmingCharacters(in:)` goes
+    /// through NSString on Linux and was a quarter of the parser's time.
+    public var trimmed: String {
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start].isWhitespace { start = index(after: start) }
+        while end > start, self[index(before: end)].isWhitespace { end = index(before: end) }
+        return String(self[start..<end])
+    }
 }

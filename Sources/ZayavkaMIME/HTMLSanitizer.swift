@@ -54,7 +54,7 @@ public enum HTMLSanitizer {
                 let allowed = allowedAttributes[tag] ?? []
                 var keep = true
                 for (attributeName, value) in attributes where allowed.contains(attributeName) {
-                    let decoded = decodeEntities(value).trimmingCharacters(in: .whitespacesAndNewlines)
+                    let decoded = decodeEntities(value).trimmed
                     if attributeName == "href" {
                         guard isSafeLink(decoded) else { continue }
                     } else if attributeName == "src" {
@@ -119,7 +119,7 @@ public enum HTMLSanitizer {
         var preDepth = 0
         var cellStarted = false
         func breakLine(force: Bool = false) {
-            let trimmed = current.trimmingCharacters(in: .whitespaces)
+            let trimmed = current.trimmed
             if !trimmed.isEmpty || force {
                 lines.append(String(repeating: "> ", count: quoteDepth) + trimmed)
             }
@@ -139,7 +139,7 @@ public enum HTMLSanitizer {
                     }
                     continue
                 }
-                text = text.replacingOccurrences(of: "\u{00A0}", with: " ")
+                text = String(text.map { $0 == "\u{00A0}" ? " " : $0 })
                 let collapsed = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
                 if collapsed.isEmpty {
                     if !current.isEmpty && !current.hasSuffix(" ") { current += " " }
@@ -191,7 +191,7 @@ public enum HTMLSanitizer {
         // No runs of blank lines.
         var result: [String] = []
         for line in lines where !(line.isEmpty && (result.last?.isEmpty ?? true)) { result.append(line) }
-        return result.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.joined(separator: "\n").trimmed
     }
 
     public static func escape(_ text: String) -> String {

@@ -37,7 +37,7 @@ public struct MailHeaders: Sendable, Equatable {
         var name: String?
         var value: [UInt8] = []
         func flush() {
-            if let name { fields.append(MailHeader(name: name, raw: Charset.decode(value, label: "utf-8").text.trimmingCharacters(in: .whitespaces))) }
+            if let name { fields.append(MailHeader(name: name, raw: Charset.decode(value, label: "utf-8").text.trimmed)) }
             name = nil
             value = []
         }
@@ -139,7 +139,7 @@ public enum EncodedWords {
         let q2 = text.index(after: encodingIndex)
         guard q2 < text.endIndex, text[q2] == "?" else { return nil }
         let payloadStart = text.index(after: q2)
-        guard let close = text[payloadStart...].range(of: "?=") else { return nil }
+        guard let close = text[payloadStart...].firstRange(of: "?=") else { return nil }
         let payload = text[payloadStart..<close.lowerBound]
         guard !charset.isEmpty, !payload.contains(" ") || encoding == "Q" else { return nil }
         let bytes: [UInt8]
@@ -189,7 +189,7 @@ public struct ContentType: Sendable, Equatable {
     public static func parse(_ raw: String?) -> ContentType? {
         guard let raw else { return nil }
         let (value, parameters) = HeaderParameters.parse(raw)
-        let parts = value.lowercased().split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = value.lowercased().split(separator: "/", maxSplits: 1).map { $0.trimmed }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return ContentType(type: parts[0], subtype: parts[1], parameters: parameters)
     }
@@ -201,13 +201,13 @@ public struct ContentType: Sendable, Equatable {
 public enum HeaderParameters {
     public static func parse(_ raw: String) -> (value: String, parameters: [String: String]) {
         let pieces = splitOutsideQuotes(raw, separator: ";")
-        let value = pieces.first.map { stripComments($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        let value = pieces.first.map { stripComments($0).trimmed } ?? ""
         var plain: [String: String] = [:]
         var extended: [String: [(index: Int, encoded: Bool, text: String)]] = [:]
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }
-            var name = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var text = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            var name = piece[..<equals].trimmed.lowercased()
+            var text = piece[piece.index(after: equals)...].trimmed
             let wasQuoted = text.hasPrefix("\"")
             if wasQuoted { text = unquote(text) }
             guard !name.isEmpty else { continue }
@@ -370,28 +370,28 @@ public struct MailAddress: Sendable, Equatable, Hashable {
     }
 
     static func single(_ raw: String) -> MailAddress? {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = raw.trimmed
         guard !text.isEmpty else { return nil }
         if let open = text.lastIndex(of: "<"), let close = text[open...].firstIndex(of: ">") {
-            let address = text[text.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
-            var name = String(text[..<open]).trimmingCharacters(in: .whitespaces)
+            let address = text[text.index(after: open)..<close].trimmed
+            var name = String(text[..<open]).trimmed
             if name.hasPrefix("\"") { name = HeaderParameters.unquote(name) }
-            name = EncodedWords.decode(HeaderParameters.stripComments(name)).trimmingCharacters(in: .whitespaces)
+            name = EncodedWords.decode(HeaderParameters.stripComments(name)).trimmed
             guard let normalized = normalize(address) else { return nil }
             return MailAddress(name: name, address: normalized)
         }
         // bare address, maybe with a (comment) holding the name
         var name = ""
         if let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close {
-            name = EncodedWords.decode(String(text[text.index(after: open)..<close])).trimmingCharacters(in: .whitespaces)
+            name = EncodedWords.decode(String(text[text.index(after: open)..<close])).trimmed
         }
-        let bare = HeaderParameters.stripComments(text).trimmingCharacters(in: .whitespaces)
+        let bare = HeaderParameters.stripComments(text).trimmed
         guard let normalized = normalize(bare) else { return nil }
         return MailAddress(name: name, address: normalized)
     }
 
     static func normalize(_ address: String) -> String? {
-        var value = address.trimmingCharacters(in: .whitespaces)
+        var value = address.trimmed
         if value.hasPrefix("mailto:") { value.removeFirst(7) }
         guard let at = value.lastIndex(of: "@"), at > value.startIndex, value.index(after: at) < value.endIndex,
               !value.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," }) else { return nil }
@@ -406,7 +406,7 @@ public enum MessageIDs {
         var ids: [String] = []
         var rest = Substring(raw)
         while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
-            let id = rest[rest.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+            let id = rest[rest.index(after: open)..<close].trimmed
             if !id.isEmpty, !id.contains(" ") { ids.append(id) }
             rest = rest[rest.index(after: close)...]
         }
@@ -497,7 +497,7 @@ public enum QuotedPrintable {
     /// Encodes text bytes with CRLF line breaks, lines of at most 76 characters.
     public static func encode(_ text: String) -> String {
         var out = ""
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         for (lineIndex, line) in lines.enumerated() {
             var current = ""
             let bytes = Array(line.utf8)

@@ -22,7 +22,7 @@ public struct MIMEPart: Sendable {
 
     public var filename: String? {
         let name = disposition?.parameters["filename"] ?? contentType.parameters["name"]
-        return name.map { EncodedWords.decode($0).trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        return name.map { EncodedWords.decode($0).trimmed }.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
@@ -124,9 +124,9 @@ public enum MIMEParser {
             }
             let cids = Set(collector.attachments.compactMap(\.contentID))
             sanitized = HTMLSanitizer.sanitize(html, allowCID: { cids.contains($0) })
-            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { text = HTMLSanitizer.text(from: html) }
+            if text.trimmed.isEmpty { text = HTMLSanitizer.text(from: html) }
         }
-        text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        text = String(text.map { $0 == "\r\n" ? "\n" : $0 })
         while text.last == "\n" || text.last == " " { text.removeLast() }
         let folded = ReplyFolding.split(text)
         let bounce = root.contentType.mimeType == "multipart/report" ? Self.bounce(of: root) : nil
@@ -160,8 +160,8 @@ public enum MIMEParser {
     }
 
     static func cleanSubject(_ subject: String) -> String {
-        subject.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " ")
-            .trimmingCharacters(in: .whitespaces)
+        String(subject.compactMap { $0 == "\r" ? nil : ($0 == "\n" || $0 == "\r\n") ? " " : $0 })
+            .trimmed
     }
 
     /// The first non-empty line must be a header field (`Name: value`) for the bytes to be a message.
@@ -225,7 +225,7 @@ public enum MIMEParser {
     }
 
     static func decodeTransfer(_ body: ArraySlice<UInt8>, encoding: String?) -> [UInt8] {
-        switch encoding?.lowercased().trimmingCharacters(in: .whitespaces) {
+        switch encoding?.lowercased().trimmed {
         case "base64": Base64.decode(body)
         case "quoted-printable": QuotedPrintable.decode(body)
         default: Array(body)
@@ -275,11 +275,11 @@ public enum MIMEParser {
 
     /// Why the message must not be answered automatically, or nil when it may be.
     public static func automaticReason(headers: MailHeaders, from: MailAddress?) -> String? {
-        if let auto = headers["Auto-Submitted"]?.lowercased().trimmingCharacters(in: .whitespaces), !auto.isEmpty,
+        if let auto = headers["Auto-Submitted"]?.lowercased().trimmed, !auto.isEmpty,
            !auto.hasPrefix("no") {
             return "Auto-Submitted: \(auto)"
         }
-        if let precedence = headers["Precedence"]?.lowercased().trimmingCharacters(in: .whitespaces),
+        if let precedence = headers["Precedence"]?.lowercased().trimmed,
            ["bulk", "junk", "list", "auto_reply"].contains(precedence) {
             return "Precedence: \(precedence)"
         }
@@ -304,7 +304,7 @@ public enum MIMEParser {
                 for block in Lines.split(child.body[...]).split(whereSeparator: { $0.isEmpty }) {
                     let blockHeaders = MailHeaders.parse(Array(block.joined(separator: [0x0D, 0x0A]))[...])
                     if let recipient = blockHeaders["Final-Recipient"] ?? blockHeaders["Original-Recipient"] {
-                        bounce.failedRecipients.append(recipient.split(separator: ";").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? recipient)
+                        bounce.failedRecipients.append(recipient.split(separator: ";").last.map { $0.trimmed } ?? recipient)
                     }
                     if let status = blockHeaders["Status"] { bounce.status = status }
                     if let diagnostic = blockHeaders["Diagnostic-Code"] { bounce.diagnostic = diagnostic }
@@ -423,26 +423,53 @@ enum FileExtension {
     }
 }
 
-/// RFC 5322 dates, leniently (day name optional, obsolete zones).
+/// RFC 5322 dates, leniently (day name optional, seconds optional, obsolete zones), by hand:
+/// a DateFormatter per message cost more than the rest of the header parsing.
 public enum MailDate {
+    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    static let zones: [String: Int] = ["ut": 0, "gmt": 0, "z": 0, "utc": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5,
+                                       "mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "msk": 3]
+
     public static func parse(_ raw: String) -> Date? {
-        var text = HeaderParameters.stripComments(raw).trimmingCharacters(in: .whitespaces)
-        if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["d MMM yyyy HH:mm:ss Z", "d MMM yyyy HH:mm Z", "d MMM yy HH:mm:ss Z", "d MMM yyyy HH:mm:ss zzz"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
+        var text = HeaderParameters.stripComments(raw)
+        if let comma = text.firstIndex(of: ",") { text = String(text[text.index(after: comma)...]) }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard parts.count >= 4, let day = Int(parts[0]), let month = months.firstIndex(of: String(parts[1].prefix(3)).lowercased()),
+              var year = Int(parts[2]) else { return nil }
+        if year < 50 { year += 2000 } else if year < 1000 { year += 1900 }
+        let time = parts[3].split(separator: ":").compactMap { Int($0) }
+        guard time.count >= 2 else { return nil }
+        var offset = 0
+        if parts.count >= 5 {
+            let zone = parts[4]
+            if let sign = zone.first, sign == "+" || sign == "-", zone.count == 5, let value = Int(zone.dropFirst()) {
+                offset = (value / 100 * 3600 + value % 100 * 60) * (sign == "-" ? -1 : 1)
+            } else if let hours = zones[zone.lowercased()] {
+                offset = hours * 3600
+            }
         }
-        return nil
+        var components = DateComponents()
+        components.year = year
+        components.month = month + 1
+        components.day = day
+        components.hour = time[0]
+        components.minute = time[1]
+        components.second = time.count > 2 ? time[2] : 0
+        components.timeZone = TimeZone(secondsFromGMT: offset)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        return calendar.date(from: components)
     }
 
+    /// `Sat, 21 Nov 2026 23:55:29 +0300`, in Moscow time.
     public static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
-        formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
+        let moscow = date.addingTimeInterval(3 * 3600)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: moscow)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        func two(_ n: Int?) -> String { let v = n ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[(c.weekday ?? 1) - 1]), \(c.day ?? 1) \(months[(c.month ?? 1) - 1].capitalized) \(c.year ?? 1970) "
+            + "\(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0300"
     }
 }

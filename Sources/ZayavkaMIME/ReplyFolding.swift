@@ -6,23 +6,23 @@ import Foundation
 /// not folded: what is forwarded is the point of the message.
 public enum ReplyFolding {
     public static func split(_ text: String) -> (new: String, quoted: String) {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         var cut: Int?
         var index = 0
         // quotedToEnd[i]: from line i on there is nothing but quotes and blank lines (one pass, not one per line).
         var quotedToEnd = [Bool](repeating: true, count: lines.count + 1)
         for i in stride(from: lines.count - 1, through: 0, by: -1) {
-            let trimmed = lines[i].trimmingCharacters(in: .whitespaces)
+            let trimmed = lines[i].trimmed
             quotedToEnd[i] = quotedToEnd[i + 1] && (trimmed.isEmpty || trimmed.hasPrefix(">"))
         }
         scan: while index < lines.count {
-            let line = lines[index].trimmingCharacters(in: .whitespaces)
+            let line = lines[index].trimmed
             if isForwardMarker(line) { break scan }
             if isSeparator(line) || isReplyHeader(line) { cut = index; break scan }
             // A header wrapped over two lines ("On Mon, … <ivan@" / "x.ru> wrote:").
             if index + 1 < lines.count, !line.isEmpty, !line.hasPrefix(">") {
-                let joined = line + " " + lines[index + 1].trimmingCharacters(in: .whitespaces)
-                if isReplyHeader(joined), !isReplyHeader(lines[index + 1].trimmingCharacters(in: .whitespaces)) {
+                let joined = line + " " + lines[index + 1].trimmed
+                if isReplyHeader(joined), !isReplyHeader(lines[index + 1].trimmed) {
                     cut = index
                     break scan
                 }
@@ -38,19 +38,19 @@ public enum ReplyFolding {
         var newLines = Array(lines[..<(cut ?? lines.count)])
         var quotedLines = cut.map { Array(lines[$0...]) } ?? []
         // Interleaved quotes in what is left are quotes too.
-        if newLines.contains(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(">") }),
-           newLines.contains(where: { let t = $0.trimmingCharacters(in: .whitespaces); return !t.isEmpty && !t.hasPrefix(">") }) {
-            quotedLines = newLines.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix(">") } + quotedLines
-            newLines = newLines.filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix(">") }
+        if newLines.contains(where: { $0.trimmed.hasPrefix(">") }),
+           newLines.contains(where: { let t = $0.trimmed; return !t.isEmpty && !t.hasPrefix(">") }) {
+            quotedLines = newLines.filter { $0.trimmed.hasPrefix(">") } + quotedLines
+            newLines = newLines.filter { !$0.trimmed.hasPrefix(">") }
         }
         if let signature = signatureStart(newLines) {
             quotedLines = Array(newLines[signature...]) + quotedLines
             newLines = Array(newLines[..<signature])
         }
-        let new = newLines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        let quoted = quotedLines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let new = newLines.joined(separator: "\n").trimmed
+        let quoted = quotedLines.joined(separator: "\n").trimmed
         // All of it quoted (a bare forward, a quote-only reply): show everything rather than nothing.
-        if new.isEmpty { return (text.trimmingCharacters(in: .whitespacesAndNewlines), "") }
+        if new.isEmpty { return (text.trimmed, "") }
         return (new, quoted)
     }
 
@@ -84,13 +84,13 @@ public enum ReplyFolding {
 
     /// Outlook's quoted-header block: From/От followed within a few lines by Sent/Отправлено/Date/Дата.
     static func isOutlookBlock(_ lines: [String], at index: Int) -> Bool {
-        let line = lines[index].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "*", with: "")
+        let line = lines[index].trimmed.filter { $0 != "*" }
         let fromPrefixes = ["from:", "от:", "от кого:"]
         guard fromPrefixes.contains(where: { line.lowercased().hasPrefix($0) }) else { return false }
         let sentPrefixes = ["sent:", "отправлено:", "date:", "дата:", "to:", "кому:"]
         var seen = 0
         for next in lines[(index + 1)..<min(lines.count, index + 5)] {
-            let lower = next.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "*", with: "").lowercased()
+            let lower = next.trimmed.filter { $0 != "*" }.lowercased()
             if sentPrefixes.contains(where: { lower.hasPrefix($0) }) { seen += 1 }
         }
         return seen >= 1
@@ -104,7 +104,7 @@ public enum ReplyFolding {
                         "отправлено с моего", "sent via ", "послано с "]
         // A mobile trailer among the last lines.
         for index in lines.indices.reversed().prefix(4) {
-            let lower = lines[index].trimmingCharacters(in: .whitespaces).lowercased()
+            let lower = lines[index].trimmed.lowercased()
             if trailers.contains(where: { lower.hasPrefix($0) }) { return index }
         }
         return nil

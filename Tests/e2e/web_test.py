@@ -8,6 +8,8 @@ pages go to artifacts/screenshots/<database>/.
 
 usage: web_test.py BINARY [--postgres]
 """
+import email
+import email.policy
 import json
 import os
 import re
@@ -89,6 +91,12 @@ class Server:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             raise AssertionError(f"{method} {path} -> {error.code}: {error.read().decode()}")
+
+    def raw(self, path, token):
+        """The body of a GET as bytes (e.g. a message/rfc822)."""
+        request = urllib.request.Request(self.base + "/api/v1" + path, headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request) as response:
+            return response.read()
 
     def stop(self):
         if self.process.poll() is None:
@@ -315,6 +323,30 @@ def run(binary, postgres):
         f.shot("10-portal-not-found")
         f.go("/portal")
         assert subject not in f.text()
+        f.sign_out()
+
+        f.step("a customer who forgot the password gets a link by mail and sets a new one")
+        f.click(driver.find_element(By.ID, "forgot-link"))
+        assert "Восстановление пароля" in f.text()
+        driver.find_element(By.ID, "forgot-email").send_keys("two@e2e.test")
+        f.submit(driver.find_element(By.ID, "forgot-form"))
+        assert "ссылка для смены пароля" in f.text(), f.text()
+        # No relay is configured here: the mail waits in the outbox, where an admin (and this test) can read it.
+        waiting = [i for i in server.api("GET", "/mail/outbox?status=queued", token=admin)["items"]
+                   if i["kind"] == "password_reset" and i["to"] == "two@e2e.test"]
+        assert len(waiting) == 1, waiting
+        message = email.message_from_bytes(server.raw(f"/mail/outbox/{waiting[0]['id']}/raw", admin), policy=email.policy.default)
+        link = re.search(r"https?://\S+/password/set\?token=\S+", message.get_content()).group(0)
+        f.go(link[len(server.base):])
+        f.shot("10b-password-set")
+        driver.find_element(By.ID, "new-password").send_keys("new-customer-2")
+        driver.find_element(By.ID, "new-password-2").send_keys("new-customer-2")
+        f.submit(driver.find_element(By.ID, "password-form"))
+        assert "Пароль задан" in f.text(), f.text()
+        f.sign_in("two@e2e.test", "new-customer-2")
+        assert driver.current_url.endswith("/portal"), driver.current_url
+        f.go(link[len(server.base):])
+        assert "Ссылка не действует" in f.text()
         f.sign_out()
 
         f.step("the agent console in English: queues, filters and the ticket page")
