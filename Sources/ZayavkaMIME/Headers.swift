@@ -494,30 +494,39 @@ public enum QuotedPrintable {
         return out
     }
 
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
     /// Encodes text bytes with CRLF line breaks, lines of at most 76 characters.
     public static func encode(_ text: String) -> String {
-        var out = ""
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        for (lineIndex, line) in lines.enumerated() {
-            var current = ""
-            let bytes = Array(line.utf8)
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                var piece: String
-                if (byte >= 0x21 && byte <= 0x7E && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !isLast) {
-                    piece = String(UnicodeScalar(byte))
-                } else {
-                    piece = String(format: "=%02X", byte)
-                }
-                if current.utf8.count + piece.utf8.count > 75 {
-                    out += current + "=\r\n"
-                    current = ""
-                }
-                current += piece
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 2)
+        var lineLength = 0
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1; continue }
+            if byte == 0x0A {
+                out += [0x0D, 0x0A]
+                lineLength = 0
+                index += 1
+                continue
             }
-            out += current
-            if lineIndex < lines.count - 1 { out += "\r\n" }
+            let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 0x0A || bytes[index + 1] == 0x0D
+            let literal = (byte >= 0x21 && byte <= 0x7E && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
+            let width = literal ? 1 : 3
+            if lineLength + width > 75 {
+                out += [0x3D, 0x0D, 0x0A]
+                lineLength = 0
+            }
+            if literal {
+                out.append(byte)
+            } else {
+                out += [0x3D, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+            }
+            lineLength += width
+            index += 1
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -20,7 +20,7 @@ public enum ReplyFolding {
             if isForwardMarker(line) { break scan }
             if isSeparator(line) || isReplyHeader(line) { cut = index; break scan }
             // A header wrapped over two lines ("On Mon, … <ivan@" / "x.ru> wrote:").
-            if index + 1 < lines.count, !line.isEmpty, !line.hasPrefix(">") {
+            if index + 1 < lines.count, !line.isEmpty, !line.hasPrefix(">"), lines[index + 1].trimmed.hasSuffix(":") {
                 let joined = line + " " + lines[index + 1].trimmed
                 if isReplyHeader(joined), !isReplyHeader(lines[index + 1].trimmed) {
                     cut = index
@@ -55,6 +55,7 @@ public enum ReplyFolding {
     }
 
     static func isForwardMarker(_ line: String) -> Bool {
+        guard let first = line.first, first == "-" || first == "B" || first == "b" || first == "Н" || first == "н" else { return false }
         let lower = line.lowercased()
         return (lower.contains("forwarded message") || lower.contains("пересылаемое сообщение") || lower.contains("пересланное сообщение")
             || lower.hasPrefix("begin forwarded message") || lower.hasPrefix("начало переадресованного сообщения"))
@@ -84,6 +85,7 @@ public enum ReplyFolding {
 
     /// Outlook's quoted-header block: From/От followed within a few lines by Sent/Отправлено/Date/Дата.
     static func isOutlookBlock(_ lines: [String], at index: Int) -> Bool {
+        guard let first = lines[index].trimmed.first, "FfОо*".contains(first) else { return false }
         let line = lines[index].trimmed.filter { $0 != "*" }
         let fromPrefixes = ["from:", "от:", "от кого:"]
         guard fromPrefixes.contains(where: { line.lowercased().hasPrefix($0) }) else { return false }

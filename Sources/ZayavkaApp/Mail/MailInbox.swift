@@ -74,37 +74,124 @@ enum MailInbox {
         let duplicate: Bool
     }
 
-    static func store(raw: [UInt8], envelopeFrom: String, envelopeTo: [String], services: AppServices, db: any Database) async throws -> Stored {
-        let headers = MIMEParser.headers(of: raw)
-        let messageID = MessageIDs.parse(headers["Message-ID"]).first.map { String($0.prefix(250)) }
-        let key = messageID.map { "mid:" + $0.lowercased() } ?? "sha256:" + Hex.encode(SHA256.hash(data: raw))
-        let from = MailAddress.list(headers["From"]).first?.address
-        let subject = headers.text("Subject").map { String($0.prefix(500)) }
-        let automatic = MIMEParser.automaticReason(headers: headers, from: MailAddress.list(headers["From"]).first) != nil
-            || (headers["Content-Type"]?.lowercased().contains("multipart/report") ?? false)
-        let now = Date()
-        let sql = db as! any SQLDatabase
-        return try await services.gate.run {
-            func insert(_ key: String, status: String, reason: String?) -> SQLQueryString {
-                """
-                INSERT INTO mail_inbound (dedupe_key, message_id, envelope_from, envelope_to, from_address, subject, raw, size, status, reason,
-                                          is_automatic, attempts, received_at)
-                VALUES (\(bind: key), \(bind: messageID), \(bind: String(envelopeFrom.prefix(250))),
-                        \(bind: String(envelopeTo.joined(separator: ",").prefix(1000))), \(bind: from.map { String($0.prefix(250)) }),
-                        \(bind: subject), \(bind: Data(raw)), \(bind: raw.count), \(bind: status), \(bind: reason), \(bind: automatic),
-                        \(bind: 0), \(bind: now))
-                ON CONFLICT (dedupe_key) DO NOTHING
-                RETURNING id
-                """
-            }
-            if let row = try await sql.raw(insert(key, status: "pending", reason: nil)).first() {
-                return Stored(id: try row.decode(column: "id", as: Int.self), duplicate: false)
-            }
-            let original = try await sql.raw("SELECT id FROM mail_inbound WHERE dedupe_key = \(bind: key)").first()?.decode(column: "id", as: Int.self)
-            let reason = "already received as #\(original.map(String.init) ?? "?")"
-            let row = try await sql.raw(insert("dup:" + UUID().uuidString, status: "duplicate", reason: reason)).first()
-            return Stored(id: try row?.decode(column: "id", as: Int.self) ?? 0, duplicate: true)
+    /// One message ready to be written.
+    struct Incoming: Sendable {
+        let key: String
+        let messageID: String?
+        let envelopeFrom: String
+        let envelopeTo: String
+        let from: String?
+        let subject: String?
+        let raw: [UInt8]
+        let automatic: Bool
+        let at: Date
+
+        init(raw: [UInt8], envelopeFrom: String, envelopeTo: [String]) {
+            let headers = MIMEParser.headers(of: raw)
+            messageID = MessageIDs.parse(headers["Message-ID"]).first.map { String($0.prefix(250)) }
+            key = messageID.map { "mid:" + $0.lowercased() } ?? "sha256:" + Hex.encode(SHA256.hash(data: raw))
+            let sender = MailAddress.list(headers["From"]).first
+            from = sender.map { String($0.address.prefix(250)) }
+            subject = headers.text("Subject").map { String($0.prefix(500)) }
+            automatic = MIMEParser.automaticReason(headers: headers, from: sender) != nil
+                || (headers["Content-Type"]?.lowercased().contains("multipart/report") ?? false)
+            self.envelopeFrom = String(envelopeFrom.prefix(250))
+            self.envelopeTo = String(envelopeTo.joined(separator: ",").prefix(1000))
+            self.raw = raw
+            at = Date()
         }
+    }
+
+    static func store(raw: [UInt8], envelopeFrom: String, envelopeTo: [String], services: AppServices, db: any Database) async throws -> Stored {
+        try await services.inbox.store(Incoming(raw: raw, envelopeFrom: envelopeFrom, envelopeTo: envelopeTo), on: db)
+    }
+
+    /// Writes messages in one transaction; returns for each whether it was new (and its row).
+    static func write(_ batch: [Incoming], on sql: any SQLDatabase) async throws -> [Stored] {
+        func row(_ m: Incoming, key: String, status: String, reason: String?) -> SQLQueryString {
+            """
+            (\(bind: key), \(bind: m.messageID), \(bind: m.envelopeFrom), \(bind: m.envelopeTo), \(bind: m.from), \(bind: m.subject),
+             \(bind: Data(m.raw)), \(bind: m.raw.count), \(bind: status), \(bind: reason), \(bind: m.automatic), \(bind: 0), \(bind: m.at))
+            """
+        }
+        let columns: SQLQueryString = """
+            INSERT INTO mail_inbound (dedupe_key, message_id, envelope_from, envelope_to, from_address, subject, raw, size, status, reason,
+                                      is_automatic, attempts, received_at) VALUES
+            """
+        let inserted = try await sql.raw(columns + " " + batch.map { row($0, key: $0.key, status: "pending", reason: nil) }.joined(separator: ", ")
+                                         + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key").all()
+        var newIDs: [String: Int] = [:]
+        for r in inserted { newIDs[try r.decode(column: "dedupe_key", as: String.self)] = try r.decode(column: "id", as: Int.self) }
+        var results: [Stored?] = Array(repeating: nil, count: batch.count)
+        var duplicates: [Int] = []
+        for (index, message) in batch.enumerated() {
+            if let id = newIDs.removeValue(forKey: message.key) { results[index] = Stored(id: id, duplicate: false) } else { duplicates.append(index) }
+        }
+        if !duplicates.isEmpty {
+            // Kept for the record, never processed: a second delivery of a message we already have.
+            let keys = Array(Set(duplicates.map { batch[$0].key }))
+            var originals: [String: Int] = [:]
+            for r in try await sql.raw("SELECT id, dedupe_key FROM mail_inbound WHERE dedupe_key IN (\(binds: keys))").all() {
+                originals[try r.decode(column: "dedupe_key", as: String.self)] = try r.decode(column: "id", as: Int.self)
+            }
+            let rows = duplicates.map { index -> SQLQueryString in
+                let message = batch[index]
+                return row(message, key: "dup:" + UUID().uuidString, status: "duplicate",
+                           reason: "already received as #\(originals[message.key].map(String.init) ?? "?")")
+            }
+            let stored = try await sql.raw(columns + " " + rows.joined(separator: ", ") + " RETURNING id").all()
+            for (index, r) in zip(duplicates, stored) { results[index] = Stored(id: try r.decode(column: "id", as: Int.self), duplicate: true) }
+        }
+        return results.map { $0 ?? Stored(id: 0, duplicate: true) }
+    }
+}
+
+/// Group commit for received messages: the messages that arrive while a write is under way are
+/// stored together in the next transaction, so sixteen SMTP sessions cost one commit, not sixteen.
+/// Each caller returns (and its client hears 250) only after the commit that holds its message.
+actor InboxBatcher {
+    private struct Pending {
+        let message: MailInbox.Incoming
+        let continuation: CheckedContinuation<MailInbox.Stored, any Error>
+    }
+
+    private var queue: [Pending] = []
+    private var draining = false
+    private let gate: WriteGate
+
+    init(gate: WriteGate) { self.gate = gate }
+
+    func store(_ message: MailInbox.Incoming, on db: any Database) async throws -> MailInbox.Stored {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Pending(message: message, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain(db) }
+            }
+        }
+    }
+
+    private func drain(_ db: any Database) async {
+        while !queue.isEmpty {
+            // Up to 32 messages or 8 MiB a transaction.
+            var batch: [Pending] = []
+            var bytes = 0
+            while let next = queue.first, batch.count < 32, batch.isEmpty || bytes + next.message.raw.count < 8 * 1_048_576 {
+                batch.append(next)
+                bytes += next.message.raw.count
+                queue.removeFirst()
+            }
+            let messages = batch.map(\.message)
+            do {
+                let stored = try await gate.run {
+                    try await db.transaction { db in try await MailInbox.write(messages, on: db as! any SQLDatabase) }
+                }
+                for (item, result) in zip(batch, stored) { item.continuation.resume(returning: result) }
+            } catch {
+                for item in batch { item.continuation.resume(throwing: error) }
+            }
+        }
+        draining = false
     }
 }
 

@@ -44,6 +44,32 @@ enum Outbox {
         queued.increment()
     }
 
+    /// Many at once (the notifier): multi-row statements, 100 messages each.
+    static func enqueueAll(_ items: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)], on sql: any SQLDatabase) async throws {
+        let now = Date()
+        for start in stride(from: 0, to: items.count, by: 100) {
+            let chunk = items[start..<min(start + 100, items.count)]
+            let rows: [SQLQueryString] = chunk.map { item in
+                """
+                (\(bind: item.kind.rawValue), \(bind: item.mail.to.map(\.address).joined(separator: ",")), \(bind: String(item.mail.subject.prefix(500))),
+                 \(bind: Data(item.mail.render())), \(bind: item.mail.messageID), \(bind: item.ticketID), \(bind: item.userID), 'queued', \(bind: 0),
+                 \(bind: now), \(bind: now))
+                """
+            }
+            try await sql.raw("""
+                INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at)
+                VALUES
+                """ + " " + rows.joined(separator: ", ")).run()
+            let threads: [SQLQueryString] = chunk.compactMap { item in
+                item.ticketID.map { "(\(bind: String(item.mail.messageID.lowercased().prefix(250))), \(bind: $0), 'out', \(bind: now))" }
+            }
+            if !threads.isEmpty {
+                try await sql.raw("INSERT INTO mail_threads (message_id, ticket_id, direction, created_at) VALUES " + threads.joined(separator: ", ")).run()
+            }
+            queued.increment(by: chunk.count)
+        }
+    }
+
     /// Account and password mails (no ticket).
     static func enqueueAccountMail(_ kind: NotificationKind, to recipient: MailAddress, userID: Int, language: Language, token: String,
                                    services: AppServices, on sql: any SQLDatabase) async throws {
@@ -199,7 +225,7 @@ enum MailNotifier {
             }
         }
 
-        var outgoing: [(OutgoingMail, NotificationKind, Int, Int?)] = []
+        var outgoing: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []
         let configuration = services.configuration
         for (event, intent) in intents {
             let recipientID: Int? = switch intent.recipient {
@@ -233,7 +259,7 @@ enum MailNotifier {
                 var references = [thread.first?.id].compactMap { $0 } + thread.suffix(4).map(\.id)
                 references = references.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
                 mail.references = references
-                outgoing.append((mail, intent.kind, event.ticketID, recipientID))
+                outgoing.append((mail: mail, kind: intent.kind, ticketID: event.ticketID, userID: recipientID))
             }
         }
 
@@ -246,9 +272,7 @@ enum MailNotifier {
                     UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
                     """).first()
                 guard moved != nil else { return false }
-                for (mail, kind, ticketID, userID) in toSend {
-                    try await Outbox.enqueue(mail, kind: kind, ticketID: ticketID, userID: userID, on: sql)
-                }
+                try await Outbox.enqueueAll(toSend, on: sql)
                 return true
             }
         }
@@ -306,15 +330,20 @@ enum MailDelivery {
         try await services.gate.run {
             try await app.db.transaction { db in
                 let sql = db as! any SQLDatabase
+                // Delivered: one statement for all of them.
+                let delivered = results.compactMap { item, result -> Int? in if case .success = result { return item.id } else { return nil } }
+                if !delivered.isEmpty {
+                    sent.increment(by: delivered.count)
+                    try await sql.raw("""
+                        UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, sent_at = \(bind: finished), last_error = NULL
+                        WHERE id IN (\(binds: delivered))
+                        """).run()
+                }
                 for (item, result) in results {
                     let attempts = item.attempts + 1
                     switch result {
                     case .success:
-                        sent.increment()
-                        try await sql.raw("""
-                            UPDATE mail_outbox SET status = 'sent', attempts = \(bind: attempts), sent_at = \(bind: finished), last_error = NULL
-                            WHERE id = \(bind: item.id)
-                            """).run()
+                        break
                     case .failure(let error):
                         let permanent = error.isPermanent || attempts >= mail.attempts
                         if permanent { failed.increment() }

@@ -17,6 +17,7 @@ final class AppServices: Sendable {
     let sla: SLASetupCache
     let mailTemplates = MailTemplateCache()
     let mailSignal = MailSignal()
+    let inbox: InboxBatcher
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -24,6 +25,7 @@ final class AppServices: Sendable {
         self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
         self.catalog = CatalogCache()
         self.tickets = TicketBatcher(gate: gate)
+        self.inbox = InboxBatcher(gate: gate)
         self.sla = SLASetupCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
