@@ -27,29 +27,13 @@ enum MailPeople {
         let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
         let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
         let organizationID = try await organization(forDomain: sender.domain, sql: sql)
-        let now = Date()
-        let services = app.services
-        let created: Int? = try await services.gate.run {
-            try await app.db.transaction { db in
-                let sql = db as! any SQLDatabase
-                guard let id = try await sql.raw("""
-                    INSERT INTO users (email, name, role, locale, time_zone, organization_id, is_active, created_at, updated_at)
-                    VALUES (\(bind: sender.address), \(bind: displayName), 'customer', \(bind: language.rawValue), 'Europe/Moscow',
-                            \(bind: organizationID), \(bind: true), \(bind: now), \(bind: now))
-                    ON CONFLICT (email) DO NOTHING RETURNING id
-                    """).first()?.decode(column: "id", as: Int.self) else { return nil }
-                if !message.isAutomatic {
-                    let token = try await PasswordTokens.issue(userID: id, purpose: .account, on: sql)
-                    try await Outbox.enqueueAccountMail(.accountCreated, to: MailAddress(name: displayName, address: sender.address), userID: id,
-                                                        language: language, token: token, services: services, on: sql)
-                }
-                return id
-            }
-        }
+        let created = try await app.services.customers.create(
+            .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: !message.isAutomatic),
+            services: app.services, on: app.db)
         guard let signedIn = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) else {
             throw Abort(.internalServerError, reason: "the new customer vanished")
         }
-        return Resolved(signedIn: signedIn, created: created != nil)
+        return Resolved(signedIn: signedIn, created: created)
     }
 
     static func find(_ email: String, sql: any SQLDatabase, defaultLanguage: Language) async throws -> SignedIn? {
@@ -76,6 +60,88 @@ enum MailPeople {
     }
 }
 
+/// Group commit for customers registered by their first mail: those that arrive together are
+/// written in one transaction (users, password links and account mails as multi-row statements).
+actor CustomerBatcher {
+    struct NewCustomer: Sendable {
+        let email: String
+        let name: String
+        let language: Language
+        let organizationID: Int?
+        /// Send the set-a-password link (not to automatic senders).
+        let sendLink: Bool
+    }
+
+    private struct Pending {
+        let customer: NewCustomer
+        let continuation: CheckedContinuation<Bool, any Error>
+    }
+
+    private var queue: [Pending] = []
+    private var draining = false
+    private let gate: WriteGate
+
+    init(gate: WriteGate) { self.gate = gate }
+
+    /// Creates the customer unless the address is taken; true when this call created it.
+    func create(_ customer: NewCustomer, services: AppServices, on db: any Database) async throws -> Bool {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Pending(customer: customer, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain(services: services, db: db) }
+            }
+        }
+    }
+
+    private func drain(services: AppServices, db: any Database) async {
+        while !queue.isEmpty {
+            let batch = Array(queue.prefix(64))
+            queue.removeFirst(batch.count)
+            let customers = batch.map(\.customer)
+            do {
+                let created = try await gate.run {
+                    try await db.transaction { db in try await Self.write(customers, services: services, on: db as! any SQLDatabase) }
+                }
+                for item in batch { item.continuation.resume(returning: created.contains(item.customer.email)) }
+            } catch {
+                for item in batch { item.continuation.resume(throwing: error) }
+            }
+        }
+        draining = false
+    }
+
+    private static func write(_ customers: [NewCustomer], services: AppServices, on sql: any SQLDatabase) async throws -> Set<String> {
+        let now = Date()
+        let rows: [SQLQueryString] = customers.map { c in
+            """
+            (\(bind: c.email), \(bind: c.name), 'customer', \(bind: c.language.rawValue), 'Europe/Moscow', \(bind: c.organizationID),
+             \(bind: true), \(bind: now), \(bind: now))
+            """
+        }
+        let inserted = try await sql.raw("""
+            INSERT INTO users (email, name, role, locale, time_zone, organization_id, is_active, created_at, updated_at) VALUES
+            """ + " " + rows.joined(separator: ", ") + " ON CONFLICT (email) DO NOTHING RETURNING id, email").all()
+        var ids: [String: Int] = [:]
+        for row in inserted { ids[try row.decode(column: "email", as: String.self)] = try row.decode(column: "id", as: Int.self) }
+        var tokens: [SQLQueryString] = []
+        var mails: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []
+        for customer in customers where customer.sendLink {
+            guard let id = ids[customer.email] else { continue }
+            let token = PasswordTokens.makeToken()
+            tokens.append("(\(bind: id), \(bind: APIToken.hash(token)), 'account', \(bind: now), \(bind: now.addingTimeInterval(PasswordTokens.Purpose.account.lifetime)))")
+            mails.append((try await Outbox.accountMail(.accountCreated, to: MailAddress(name: customer.name, address: customer.email),
+                                                       language: customer.language, token: token, services: services, on: sql),
+                          .accountCreated, nil, id))
+        }
+        if !tokens.isEmpty {
+            try await sql.raw("INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES " + tokens.joined(separator: ", ")).run()
+            try await Outbox.enqueueAll(mails, on: sql)
+        }
+        return Set(ids.keys)
+    }
+}
+
 extension SignedIn {
     /// Marks a known but blocked sender (resolved, yet not allowed to write).
     static let blocked = SignedIn(viewer: Viewer(userID: -1, role: .customer, organizationID: nil, seesOrganizationTickets: false),
@@ -91,8 +157,10 @@ enum PasswordTokens {
         var lifetime: TimeInterval { self == .account ? 7 * 86_400 : 2 * 3600 }
     }
 
+    static func makeToken() -> String { "pw_" + APIToken.generate().dropFirst(3) }
+
     static func issue(userID: Int, purpose: Purpose, on sql: any SQLDatabase) async throws -> String {
-        let token = APIToken.generate().replacingOccurrences(of: "zy_", with: "pw_")
+        let token = makeToken()
         let now = Date()
         try await sql.raw("""
             INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at)

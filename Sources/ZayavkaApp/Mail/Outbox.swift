@@ -73,6 +73,12 @@ enum Outbox {
     /// Account and password mails (no ticket).
     static func enqueueAccountMail(_ kind: NotificationKind, to recipient: MailAddress, userID: Int, language: Language, token: String,
                                    services: AppServices, on sql: any SQLDatabase) async throws {
+        let mail = try await accountMail(kind, to: recipient, language: language, token: token, services: services, on: sql)
+        try await enqueue(mail, kind: kind, ticketID: nil, userID: userID, on: sql)
+    }
+
+    static func accountMail(_ kind: NotificationKind, to recipient: MailAddress, language: Language, token: String,
+                            services: AppServices, on sql: any SQLDatabase) async throws -> OutgoingMail {
         let configuration = services.configuration
         let template = try await services.mailTemplates.template(kind, language, on: sql)
         let link = configuration.publicURL + "/password/set?token=" + token
@@ -80,7 +86,7 @@ enum Outbox {
         var mail = OutgoingMail(from: configuration.mail.from, to: [recipient], subject: rendered.subject, text: rendered.body,
                                 messageID: OutgoingMail.makeMessageID(tag: "zy.a", domain: configuration.mail.domain))
         mail.autoSubmitted = kind.autoSubmitted
-        try await enqueue(mail, kind: kind, ticketID: nil, userID: userID, on: sql)
+        return mail
     }
 }
 

@@ -18,6 +18,7 @@ final class AppServices: Sendable {
     let mailTemplates = MailTemplateCache()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
+    let customers: CustomerBatcher
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -26,6 +27,7 @@ final class AppServices: Sendable {
         self.catalog = CatalogCache()
         self.tickets = TicketBatcher(gate: gate)
         self.inbox = InboxBatcher(gate: gate)
+        self.customers = CustomerBatcher(gate: gate)
         self.sla = SLASetupCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
