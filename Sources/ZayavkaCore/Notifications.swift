@@ -133,9 +133,9 @@ public struct MailTemplate: Sendable, Equatable, Codable {
     static func fill(_ text: String, _ values: [String: String]) -> String {
         var out = ""
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
                 out += rest[open.lowerBound...]
                 return out
             }

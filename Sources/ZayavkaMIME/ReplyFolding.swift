@@ -62,8 +62,8 @@ public enum ReplyFolding {
     }
 
     static func isSeparator(_ line: String) -> Bool {
+        guard line.hasPrefix("--") || line.hasPrefix("__") else { return false }
         let lower = line.lowercased()
-        guard lower.hasPrefix("--") || lower.hasPrefix("__") else { return false }
         return lower.contains("original message") || lower.contains("исходное сообщение") || lower.contains("исходное письмо")
             || lower.contains("reply message") || lower.contains("ответное сообщение")
     }

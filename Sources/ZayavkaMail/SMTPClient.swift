@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -145,7 +146,19 @@ public enum SMTPClient {
         host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? nil : host
     }
 
+    /// One TLS context per relay for the life of the process: building one loads the system's
+    /// trust store, which cost more than the delivery itself.
+    private static let contexts = NIOLockedValueBox<[String: NIOSSLContext]>([:])
+
     static func makeTLSContext(_ relay: SMTPRelay) throws -> NIOSSLContext {
+        let key = "\(relay.host):\(relay.port):\(relay.caFile ?? "")"
+        if let cached = contexts.withLockedValue({ $0[key] }) { return cached }
+        let context = try newTLSContext(relay)
+        contexts.withLockedValue { $0[key] = context }
+        return context
+    }
+
+    static func newTLSContext(_ relay: SMTPRelay) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile = relay.caFile {
             configuration.additionalTrustRoots = [.file(caFile)]
