@@ -84,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "zayavka-bench",
-            dependencies: ["ZayavkaCore"],
+            dependencies: ["ZayavkaCore", "ZayavkaMail", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

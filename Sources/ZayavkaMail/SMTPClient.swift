@@ -83,8 +83,11 @@ public struct Envelope: Sendable {
 public enum SMTPClient {
     /// Delivers `messages` over one connection, in order; returns each one's outcome. A failure to
     /// connect or greet fails them all with the same error.
+    /// `progress` hears each message's outcome as it comes (benchmarks time them).
     public static func deliver(_ messages: [Envelope], via relay: SMTPRelay, group: any EventLoopGroup,
-                               timeout: TimeAmount = .seconds(60)) async -> [Result<SMTPReply, SMTPDeliveryError>] {
+                               timeout: TimeAmount = .seconds(60),
+                               progress: (@Sendable (Int, Result<SMTPReply, SMTPDeliveryError>) -> Void)? = nil)
+        async -> [Result<SMTPReply, SMTPDeliveryError>] {
         guard !messages.isEmpty else { return [] }
         do {
             let context = try relay.security == .none ? nil : makeTLSContext(relay)
@@ -131,6 +134,7 @@ public enum SMTPClient {
                         results.append(.failure(error))
                         try await conversation.command("RSET", expect: 250, "RSET")
                     }
+                    progress?(results.count - 1, results[results.count - 1])
                 }
                 _ = try? await conversation.command("QUIT", expect: 221, "QUIT")
                 return results
