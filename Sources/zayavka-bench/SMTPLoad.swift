@@ -8,7 +8,7 @@ import ZayavkaMail
 /// first and last moments, and each transaction's latency. Written in Swift on NIO so the load
 /// generator takes a sliver of the CPU the server needs; scripts/bench-mail can also send with
 /// Python's smtplib.
-///   zayavka-bench smtp-load --port P [--host H] [--messages N] [--connections C] [--run ID] [--to ADDRESS]
+///   zayavka-bench smtp-load --port P [--host H] [--messages N] [--connections C] [--run ID] [--to ADDRESS] [--output FILE]
 func smtpLoad(_ arguments: [String]) async {
     func option(_ name: String, _ fallback: String) -> String {
         guard let index = arguments.firstIndex(of: "--" + name), index + 1 < arguments.count else { return fallback }
@@ -64,5 +64,6 @@ func smtpLoad(_ arguments: [String]) async {
         "first": start.timeIntervalSince1970, "last": end.timeIntervalSince1970, "latencies_ms": latencies.withLockedValue { $0 },
     ]
     let data = (try? JSONSerialization.data(withJSONObject: report)) ?? Data("{}".utf8)
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+    let output = option("output", "-")
+    if output == "-" { FileHandle.standardOutput.write(data + Data("\n".utf8)) } else { try? data.write(to: URL(fileURLWithPath: output)) }
 }

@@ -124,8 +124,9 @@ actor TicketBatcher {
                     events.append(NewEvent(ticketID: ticketID, actorID: d.createdByID, kind: .commentAdded, commentID: commentID, isPublic: true, at: d.at))
                     events += try await TicketService.attach(d.uploads, ticketID: ticketID, commentID: commentID, actorID: d.createdByID,
                                                              isPublic: true, at: d.at, on: sql)
-                    if let link = d.mail { try await link.record(ticketID: ticketID, commentID: commentID, at: d.at, on: sql) }
                 }
+                let links = zip(drafts, ticketIDs).compactMap { d, id in d.mail.map { ($0, id, commentByTicket[id]!) } }
+                if !links.isEmpty { try await MailLink.recordAll(links, at: drafts[0].at, on: sql) }
                 try await History.record(events, on: sql)
                 return numbers
             }

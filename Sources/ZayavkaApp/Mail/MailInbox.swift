@@ -16,6 +16,31 @@ struct MailLink: Sendable {
     /// Thrown when another worker completed the message first: the write that carries it rolls back.
     struct AlreadyProcessed: Error {}
 
+    /// Many at once (a batch of new tickets): two statements for all of them. Any message already
+    /// completed elsewhere fails the batch (its tickets are then written one by one).
+    static func recordAll(_ links: [(MailLink, Int, Int)], at now: Date, on sql: any SQLDatabase) async throws {
+        if links.count == 1 {
+            try await links[0].0.record(ticketID: links[0].1, commentID: links[0].2, at: now, on: sql)
+            return
+        }
+        let ticketCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.1) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
+        let commentCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.2) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
+        let ids = links.map(\.0.inboundID)
+        let updated: [any SQLRow] = try await sql.raw("""
+            UPDATE mail_inbound SET status = 'processed', processed_at = \(bind: now), reason = NULL,
+                   ticket_id = CASE id \(ticketCase) END, comment_id = CASE id \(commentCase) END
+            WHERE id IN (\(binds: ids)) AND status = 'processing'
+            RETURNING id
+            """).all()
+        guard updated.count == links.count else { throw AlreadyProcessed() }
+        let threads: [SQLQueryString] = links.compactMap { link, ticketID, _ in
+            link.messageID.map { "(\(bind: String($0.lowercased().prefix(250))), \(bind: ticketID), 'in', \(bind: now))" }
+        }
+        if !threads.isEmpty {
+            try await sql.raw("INSERT INTO mail_threads (message_id, ticket_id, direction, created_at) VALUES " + threads.joined(separator: ", ")).run()
+        }
+    }
+
     func record(ticketID: Int, commentID: Int, at now: Date, on sql: any SQLDatabase) async throws {
         let updated = try await sql.raw("""
             UPDATE mail_inbound SET status = 'processed', ticket_id = \(bind: ticketID), comment_id = \(bind: commentID),
