@@ -210,9 +210,7 @@ enum MailIntake {
             priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: nil, dueAt: nil,
             fields: nil, attachments: attachments.map(\.publicID))
         let dto = try await TicketService.create(input, request: request)
-        if let created = try await ticketIDFor(number: dto.number, on: sql) {
-            try await rememberCopies(message, ticketID: created, sender: sender.address, app: app)
-        }
+        try await rememberCopies(message, ticketNumber: dto.number, sender: sender.address, app: app)
         return .newTicket(dto.number)
     }
 
@@ -264,20 +262,21 @@ enum MailIntake {
     }
 
     /// People in To/Cc besides the sender and the support addresses are copied on the ticket.
-    static func rememberCopies(_ message: MailMessage, ticketID: Int, sender: String, app: Application) async throws {
+    static func rememberCopies(_ message: MailMessage, ticketID: Int? = nil, ticketNumber: Int? = nil, sender: String, app: Application) async throws {
         let mail = app.services.configuration.mail
         let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
-        let copies = Set((message.to + message.cc).map(\.address)).filter {
-            $0 != sender && !support.contains(MailThreading.baseAddress($0)) && (mail.supportAddresses.isEmpty ? $0 != mail.from.address : true)
-        }
         // With no support addresses configured, every To address might be ours: copy only Cc then.
-        let candidates = mail.supportAddresses.isEmpty ? Set(message.cc.map(\.address)).filter { $0 != sender } : copies
+        let pool = mail.supportAddresses.isEmpty ? message.cc : message.to + message.cc
+        let candidates = Set(pool.map(\.address)).filter { $0 != sender && !support.contains(MailThreading.baseAddress($0)) }
         guard !candidates.isEmpty else { return }
         let sql = app.db as! any SQLDatabase
+        var id = ticketID
+        if id == nil, let ticketNumber { id = try await ticketIDFor(number: ticketNumber, on: sql) }
+        guard let id else { return }
         try await app.services.gate.run {
             for email in candidates.prefix(20) {
                 try await sql.raw("""
-                    INSERT INTO ticket_ccs (ticket_id, email) VALUES (\(bind: ticketID), \(bind: email)) ON CONFLICT (ticket_id, email) DO NOTHING
+                    INSERT INTO ticket_ccs (ticket_id, email) VALUES (\(bind: id), \(bind: email)) ON CONFLICT (ticket_id, email) DO NOTHING
                     """).run()
             }
         }

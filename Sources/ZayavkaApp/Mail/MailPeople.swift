@@ -10,6 +10,9 @@ import ZayavkaMail
 /// placed in the organization whose email domain matches, and sent a link to set a password
 /// (which also confirms the address). No link goes to automatic senders.
 enum MailPeople {
+    /// Whether any organization lists email domains (checked at most every 5 seconds).
+    static let domainsListed = RefreshingCache<Bool>(ttl: 5)
+
     struct Resolved: Sendable {
         let signedIn: SignedIn?
         let created: Bool
@@ -48,6 +51,11 @@ enum MailPeople {
     /// The organization that lists `domain` among its email domains (one per line).
     static func organization(forDomain domain: String, sql: any SQLDatabase) async throws -> Int? {
         guard !domain.isEmpty else { return nil }
+        // Most teams list no domains at all: then there is nothing to look up.
+        let anyDomains = try await domainsListed.value {
+            try await sql.raw("SELECT 1 AS listed FROM organizations WHERE email_domains IS NOT NULL AND email_domains <> '' LIMIT 1").first() != nil
+        }
+        guard anyDomains else { return nil }
         let rows = try await sql.raw("""
             SELECT id, email_domains FROM organizations WHERE email_domains LIKE \(bind: "%" + domain + "%") ORDER BY id
             """).all()
