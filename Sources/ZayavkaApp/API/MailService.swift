@@ -98,20 +98,42 @@ enum MailService {
 
     static func limit(_ request: Request) -> Int { min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 500) }
 
+    static let inboundSelect: SQLQueryString = """
+        SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
+               t.number, i.received_at, i.processed_at
+        FROM mail_inbound i LEFT JOIN tickets t ON t.id = i.ticket_id
+        """
+    static let outboxSelect: SQLQueryString = """
+        SELECT o.id, o.kind, o.to_address, o.subject, o.status, o.attempts, o.last_error, t.number, o.message_id, o.created_at,
+               o.sent_at, o.next_attempt_at
+        FROM mail_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
+        """
+
+    /// Received messages, newest first (or what needs a person first: quarantine on top).
+    static func inboundItems(status: String?, limit: Int, problemsFirst: Bool = false, on sql: any SQLDatabase) async throws -> [InboundMailDTO] {
+        var statement = inboundSelect
+        if let status { statement += " WHERE i.status = \(bind: status)" }
+        statement += problemsFirst ? " ORDER BY CASE WHEN i.status = 'quarantined' THEN 0 ELSE 1 END, i.id DESC" : " ORDER BY i.id DESC"
+        statement += " LIMIT \(bind: limit)"
+        return try await sql.raw(statement).all().map(inboundDTO)
+    }
+
+    /// Outgoing messages, newest first (or failures first).
+    static func outboxItems(status: String?, limit: Int, problemsFirst: Bool = false, on sql: any SQLDatabase) async throws -> [OutboxMailDTO] {
+        var statement = outboxSelect
+        if let status { statement += " WHERE o.status = \(bind: status)" }
+        statement += problemsFirst ? " ORDER BY CASE WHEN o.status = 'failed' THEN 0 ELSE 1 END, o.id DESC" : " ORDER BY o.id DESC"
+        statement += " LIMIT \(bind: limit)"
+        return try await sql.raw(statement).all().map(outboxDTO)
+    }
+
     static func inbound(request: Request) async throws -> ListOf<InboundMailDTO> {
         try request.require(.manageConfiguration)
         let status = try? request.query.get(String.self, at: "status")
         if let status, !inboundStatuses.contains(status) {
             throw ZayavkaError.validation([FieldError("status", .unknownValue, inboundStatuses.joined(separator: ", "))])
         }
-        var statement: SQLQueryString = """
-            SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
-                   t.number, i.received_at, i.processed_at
-            FROM mail_inbound i LEFT JOIN tickets t ON t.id = i.ticket_id
-            """
-        if let status { statement += " WHERE i.status = \(bind: status)" }
-        statement += " ORDER BY i.id DESC LIMIT \(bind: limit(request))"
-        return ListOf(items: try await request.sql.raw(statement).all().map(inboundDTO), nextCursor: nil)
+        return ListOf(items: try await inboundItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
     }
 
     static func inboundDTO(_ row: any SQLRow) throws -> InboundMailDTO {
@@ -127,11 +149,9 @@ enum MailService {
 
     static func inboundItem(id: Int, request: Request) async throws -> InboundMailDTO {
         try request.require(.manageConfiguration)
-        guard let row = try await request.sql.raw("""
-            SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
-                   t.number, i.received_at, i.processed_at
-            FROM mail_inbound i LEFT JOIN tickets t ON t.id = i.ticket_id WHERE i.id = \(bind: id)
-            """).first() else { throw ZayavkaError.notFound(entity: "mail", id: String(id)) }
+        guard let row = try await request.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
         return try inboundDTO(row)
     }
 
@@ -184,14 +204,7 @@ enum MailService {
         if let status, !outboxStatuses.contains(status) {
             throw ZayavkaError.validation([FieldError("status", .unknownValue, outboxStatuses.joined(separator: ", "))])
         }
-        var statement: SQLQueryString = """
-            SELECT o.id, o.kind, o.to_address, o.subject, o.status, o.attempts, o.last_error, t.number, o.message_id, o.created_at,
-                   o.sent_at, o.next_attempt_at
-            FROM mail_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
-            """
-        if let status { statement += " WHERE o.status = \(bind: status)" }
-        statement += " ORDER BY o.id DESC LIMIT \(bind: limit(request))"
-        return ListOf(items: try await request.sql.raw(statement).all().map(outboxDTO), nextCursor: nil)
+        return ListOf(items: try await outboxItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
     }
 
     static func outboxDTO(_ row: any SQLRow) throws -> OutboxMailDTO {
@@ -201,6 +214,19 @@ enum MailService {
                       lastError: try row.decode(column: "last_error", as: String?.self), ticketNumber: try row.decode(column: "number", as: Int?.self),
                       messageId: try row.decode(column: "message_id", as: String.self), createdAt: try row.decode(column: "created_at", as: Date.self),
                       sentAt: try row.decode(column: "sent_at", as: Date?.self), nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date.self))
+    }
+
+    /// An outgoing message exactly as it is sent (admins): to check a template, or to hand a link on.
+    static func outboxRaw(id: Int, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        guard let row = try await request.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "message/rfc822")
+        headers.add(name: .contentDisposition, value: "attachment; filename=\"outbox-\(id).eml\"")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        return Response(status: .ok, headers: headers, body: .init(data: try row.decode(column: "raw", as: Data.self)))
     }
 
     /// Sends a failed or waiting message again now.
@@ -214,11 +240,9 @@ enum MailService {
                 """).run()
         }
         MailWorker.poke(request.services)
-        guard let row = try await request.sql.raw("""
-            SELECT o.id, o.kind, o.to_address, o.subject, o.status, o.attempts, o.last_error, t.number, o.message_id, o.created_at,
-                   o.sent_at, o.next_attempt_at
-            FROM mail_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id WHERE o.id = \(bind: id)
-            """).first() else { throw ZayavkaError.notFound(entity: "mail", id: String(id)) }
+        guard let row = try await request.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
         return try outboxDTO(row)
     }
 

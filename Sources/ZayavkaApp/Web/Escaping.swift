@@ -1,24 +1,12 @@
 import Plot
+import ZayavkaMIME
 
 /// Plot does not escape attribute values and keeps `&name;` sequences in text as entities, so
 /// every piece of user data goes through these instead of `.text` and plain attribute values.
 enum Escape {
-    /// Text and attribute values: & < > " ' all escaped, nothing kept as an entity.
-    static func html(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count + 16)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// Text and attribute values: & < > " ' all escaped, nothing kept as an entity (the same escaper
+    /// the mail sanitizer uses).
+    static func html(_ value: String) -> String { HTMLSanitizer.escape(value) }
 }
 
 extension Node {

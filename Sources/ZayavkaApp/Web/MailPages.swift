@@ -274,25 +274,11 @@ enum MailPages {
         let inboundFilter = request.query[String.self, at: "in"].flatMap { MailService.inboundStatuses.contains($0) ? $0 : nil }
         let outboxFilter = request.query[String.self, at: "out"].flatMap { MailService.outboxStatuses.contains($0) ? $0 : nil }
         let sql = try request.sql
-        var inboundQuery: SQLQueryString = """
-            SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
-                   t.number, i.received_at, i.processed_at
-            FROM mail_inbound i LEFT JOIN tickets t ON t.id = i.ticket_id
-            """
-        // Quarantine first: it is what needs a person.
-        if let inboundFilter { inboundQuery += " WHERE i.status = \(bind: inboundFilter)" }
-        inboundQuery += " ORDER BY CASE WHEN i.status = 'quarantined' THEN 0 ELSE 1 END, i.id DESC LIMIT 100"
-        var outboxQuery: SQLQueryString = """
-            SELECT o.id, o.kind, o.to_address, o.subject, o.status, o.attempts, o.last_error, t.number, o.message_id, o.created_at,
-                   o.sent_at, o.next_attempt_at
-            FROM mail_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
-            """
-        if let outboxFilter { outboxQuery += " WHERE o.status = \(bind: outboxFilter)" }
-        outboxQuery += " ORDER BY CASE WHEN o.status = 'failed' THEN 0 ELSE 1 END, o.id DESC LIMIT 100"
+        // What needs a person comes first: quarantine and failed deliveries.
         let model = MailOverviewModel(
             stats: try await MailService.stats(request: request),
-            inbound: try await sql.raw(inboundQuery).all().map(MailService.inboundDTO),
-            outbox: try await sql.raw(outboxQuery).all().map(MailService.outboxDTO),
+            inbound: try await MailService.inboundItems(status: inboundFilter, limit: 100, problemsFirst: true, on: sql),
+            outbox: try await MailService.outboxItems(status: outboxFilter, limit: 100, problemsFirst: true, on: sql),
             inboundFilter: inboundFilter, outboxFilter: outboxFilter)
         let ctx = PageContext(request)
         return Layout.render(ctx.l("Почта", "Mail"), ctx, MailView.render(model, ctx))
