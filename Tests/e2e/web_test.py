@@ -27,7 +27,7 @@ import urllib.request
 import zlib
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -139,7 +139,19 @@ class Flow:
         """Runs an action that loads a new page (click, submit) and waits until the new page is there."""
         old = self.d.find_element(By.TAG_NAME, "html")
         action()
-        WebDriverWait(self.d, 15).until(expected_conditions.staleness_of(old))
+
+        def replaced(_):
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                # chromedriver sometimes reports the replaced page as "Node ... does not belong to the document".
+                if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+                    return True
+                raise
+        WebDriverWait(self.d, 15).until(replaced)
         WebDriverWait(self.d, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def click(self, element):

@@ -19,6 +19,9 @@ enum MailIntake {
         case quarantined(String)
     }
 
+    /// Tries before a message that keeps failing is put in quarantine.
+    static let maxAttempts = 5
+
     /// Processes up to `limit` pending messages; returns how many were handled. Messages from one
     /// sender are handled in order (a reply must find the ticket its predecessor opened); different
     /// senders in parallel.
@@ -30,15 +33,19 @@ enum MailIntake {
             try await sql.raw("""
                 UPDATE mail_inbound SET status = 'processing', processed_at = \(bind: now), attempts = attempts + 1
                 WHERE id IN (SELECT id FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT \(bind: limit))
-                RETURNING id, from_address
+                RETURNING id, from_address, attempts
                 """).all()
         }
         guard !claimed.isEmpty else { return 0 }
         var bySender: [String: [Int]] = [:]
+        var attempts: [Int: Int] = [:]
         for row in claimed {
             let sender = try row.decode(column: "from_address", as: String?.self) ?? ""
-            bySender[sender, default: []].append(try row.decode(column: "id", as: Int.self))
+            let id = try row.decode(column: "id", as: Int.self)
+            bySender[sender, default: []].append(id)
+            attempts[id] = try row.decode(column: "attempts", as: Int.self)
         }
+        let tries = attempts
         await withTaskGroup(of: Void.self) { group in
             for ids in bySender.values {
                 group.addTask {
@@ -46,9 +53,17 @@ enum MailIntake {
                         do { _ = try await processClaimed(id: id, app: app) } catch is MailLink.AlreadyProcessed {
                             // Someone else (an import, a retry) finished it first.
                         } catch {
-                            app.logger.error("mail intake failed; the message stays pending", metadata: ["inbound": "\(id)", "error": "\(error)"])
-                            try? await app.services.gate.run {
-                                try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
+                            // A failure that is not the message's fault (the database, a bug) is retried a few
+                            // times; then the message goes to quarantine with the error so it cannot loop forever.
+                            let giveUp = (tries[id] ?? 0) >= maxAttempts
+                            app.logger.error(giveUp ? "mail intake failed again; the message goes to quarantine" : "mail intake failed; the message stays pending",
+                                             metadata: ["inbound": "\(id)", "error": "\(error)"])
+                            if giveUp {
+                                try? await finish(id, status: "quarantined", reason: "failed \(maxAttempts) times: \(error)", app: app)
+                            } else {
+                                try? await app.services.gate.run {
+                                    try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
+                                }
                             }
                         }
                     }
