@@ -20,8 +20,12 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case accountCreated = "account_created"
     /// To a person who asked: set a new password.
     case passwordReset = "password_reset"
+    /// To the assignee (or, with none, the dispatchers and managers): an SLA deadline is near (SPEC S3).
+    case slaWarning = "sla_warning"
+    /// To the assignee and the dispatchers and managers: an SLA deadline has passed (escalation).
+    case slaBreached = "sla_breached"
 
-    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned].contains(self) }
+    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached].contains(self) }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
         switch self {
@@ -37,6 +41,8 @@ public enum NotificationRecipient: Sendable, Equatable, Hashable {
     case requester
     case assignee
     case user(Int)
+    /// Every active dispatcher and manager: who sorts and who answers for the deadlines.
+    case supervisors
 }
 
 public struct NotificationIntent: Sendable, Equatable, Hashable {
@@ -50,7 +56,10 @@ public struct NotificationIntent: Sendable, Equatable, Hashable {
 
 /// What the rules need to know about one history event.
 public struct NotificationFacts: Sendable {
-    public enum Event: String, Sendable { case created, commentAdded = "comment_added", statusChanged = "status_changed", assigned, other }
+    public enum Event: String, Sendable {
+        case created, commentAdded = "comment_added", statusChanged = "status_changed", assigned
+        case slaWarning = "sla_warning", slaBreached = "sla_breached", other
+    }
 
     public var event: Event
     public var actorID: Int?
@@ -107,6 +116,11 @@ public enum NotificationRules {
                 if assignee != facts.actorID { intents.append(.init(.agentAssigned, to: .user(assignee))) }
                 if facts.actorIsStaff, !actorIsRequester { intents.append(.init(.assigneeChanged, to: .requester)) }
             }
+        case .slaWarning:
+            intents.append(.init(.slaWarning, to: facts.assigneeID.map(NotificationRecipient.user) ?? .supervisors))
+        case .slaBreached:
+            if let assignee = facts.assigneeID { intents.append(.init(.slaBreached, to: .user(assignee))) }
+            intents.append(.init(.slaBreached, to: .supervisors))
         case .other:
             break
         }
@@ -148,7 +162,8 @@ public struct MailTemplate: Sendable, Equatable, Codable {
     }
 
     /// The placeholders every template may use.
-    public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag"]
+    public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
+                                      "metric", "due"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -296,6 +311,46 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     {{link}}
 
                     If you did not write to support, simply ignore this message.
+                    """)
+        case .slaWarning:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Скоро срок SLA: {{subject}} [#{{number}}]", body: """
+                    {{name}}, по заявке {{number}} от {{requester}} подходит срок: {{metric}} — до {{due}} (МСК).
+
+                    Тема: {{subject}}
+                    Исполнитель: {{assignee}}
+                    Статус: {{status}}
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] SLA due soon: {{subject}} [#{{number}}]", body: """
+                    {{name}}, request {{number}} from {{requester}} is nearly due: {{metric}} by {{due}} (Moscow time).
+
+                    Subject: {{subject}}
+                    Assignee: {{assignee}}
+                    Status: {{status}}
+
+                    Open the request: {{link}}
+                    """)
+        case .slaBreached:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Нарушен срок SLA: {{subject}} [#{{number}}]", body: """
+                    {{name}}, по заявке {{number}} от {{requester}} нарушен срок: {{metric}} — нужно было до {{due}} (МСК).
+
+                    Тема: {{subject}}
+                    Исполнитель: {{assignee}}
+                    Статус: {{status}}
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] SLA breached: {{subject}} [#{{number}}]", body: """
+                    {{name}}, request {{number}} from {{requester}} missed its deadline: {{metric}} was due by {{due}} (Moscow time).
+
+                    Subject: {{subject}}
+                    Assignee: {{assignee}}
+                    Status: {{status}}
+
+                    Open the request: {{link}}
                     """)
         case .passwordReset:
             return ru

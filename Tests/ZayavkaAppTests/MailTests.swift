@@ -199,6 +199,38 @@ struct MailTests {
         }
     }
 
+    @Test("SLA warnings go to the assignee; a breach also goes up to the dispatchers and managers", arguments: TestDatabase.all)
+    func slaEscalation(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            _ = try await server.request(.POST, "/api/v1/sla-policies/templates/seed002", token: server.adminToken)
+            let agent = try await server.makeUser("agent@zayavka.test", name: "Агент", role: .agent)
+            _ = try await server.makeUser("dispatcher@zayavka.test", name: "Диспетчер", role: .dispatcher, locale: .en)
+            let assigned = try #require(try await submit(server, mail(subject: "Срочно", body: "Не работает."))["ticket_number"] as? Int)
+            _ = try await server.request(.PATCH, "/api/v1/tickets/\(assigned)", token: server.adminToken, json: ["assignee_id": agent.id])
+            let unassigned = try #require(try await submit(server, mail(from: "Ольга <olga@client.ru>", subject: "Тоже срочно", body: "Помогите."))["ticket_number"] as? Int)
+            try await MailNotifier.run(app: server.app)
+            let before = try await outbox(server).count
+            let past = Date().addingTimeInterval(-60)
+            try await server.sql.raw("UPDATE sla_clocks SET warn_at = \(bind: past), due_at = \(bind: past) WHERE stopped_at IS NULL").run()
+            let fired = try await SLATimerJob.run(now: Date(), services: server.app.services, db: server.app.db)
+            #expect(fired.breaches >= 2)
+            try await MailNotifier.run(app: server.app)
+            let items = Array(try await outbox(server).prefix(try await outbox(server).count - before))
+            var sent: [String] = []
+            for item in items {
+                sent.append("\(item["kind"] as? String ?? "") \(item["ticket_number"] as? Int ?? 0) \(item["to"] as? String ?? "")")
+            }
+            #expect(sent.contains("sla_warning \(assigned) agent@zayavka.test"), "\(sent)")
+            #expect(sent.contains("sla_breached \(assigned) agent@zayavka.test"), "\(sent)")
+            #expect(sent.contains("sla_breached \(assigned) dispatcher@zayavka.test"), "\(sent)")
+            #expect(sent.contains("sla_warning \(unassigned) dispatcher@zayavka.test"), "\(sent)")
+            #expect(!sent.contains { $0.contains("client.ru") }, "customers hear nothing of SLA: \(sent)")
+            let row = try await server.sql.raw("SELECT raw FROM mail_outbox WHERE kind = 'sla_breached' AND to_address = 'dispatcher@zayavka.test' ORDER BY id LIMIT 1").first()
+            let text = try MIMEParser.parse(Array(try #require(row).decode(column: "raw", as: Data.self))).text
+            #expect(text.contains("missed its deadline: first response"), "in the dispatcher's English: \(text)")
+        }
+    }
+
     @Test("the outbox delivers over real SMTP: sent, failed at once on 5xx, retried on connection errors")
     func delivery() async throws {
         let sink = CapturingReceiver(refuse: ["gone@client.ru"])

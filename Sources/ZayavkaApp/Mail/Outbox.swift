@@ -100,6 +100,7 @@ enum MailNotifier {
         let actorRole: Role?
         let actorName: String?
         let kind: String
+        let field: String?
         let after: String?
         let commentID: Int?
         let isPublic: Bool
@@ -128,7 +129,7 @@ enum MailNotifier {
         let sql = app.db as! any SQLDatabase
         let cursor = try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
         let rows = try await sql.raw("""
-            SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e."after", e.comment_id, e.is_public,
+            SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
                    e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.status, c.body AS comment_body,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
@@ -141,6 +142,7 @@ enum MailNotifier {
                      actorID: try row.decode(column: "actor_id", as: Int?.self),
                      actorRole: try row.decode(column: "actor_role", as: String?.self).flatMap(Role.init(rawValue:)),
                      actorName: try row.decode(column: "actor_name", as: String?.self), kind: try row.decode(column: "kind", as: String.self),
+                     field: try row.decode(column: "field", as: String?.self),
                      after: try row.decode(column: "after", as: String?.self), commentID: try row.decode(column: "comment_id", as: Int?.self),
                      isPublic: try row.decode(column: "is_public", as: Bool.self), createdAt: try row.decode(column: "created_at", as: Date.self),
                      number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
@@ -175,6 +177,8 @@ enum MailNotifier {
                 kind = event.commentID == event.firstCommentID ? .other : .commentAdded
             case EventKind.statusChanged.rawValue: kind = .statusChanged
             case EventKind.assigned.rawValue: kind = .assigned
+            case EventKind.slaWarning.rawValue: kind = .slaWarning
+            case EventKind.slaBreached.rawValue: kind = .slaBreached
             default: kind = .other
             }
             let automatic = event.kind == EventKind.created.rawValue
@@ -191,13 +195,23 @@ enum MailNotifier {
 
         // Who they go to, the people copied, and each ticket's thread.
         var userIDs = Set<Int>()
+        var supervisors: [Int] = []
+        if intents.contains(where: { $0.1.recipient == .supervisors }) {
+            supervisors = try await sql.raw("""
+                SELECT id FROM users WHERE role IN ('dispatcher', 'manager') AND is_active = \(bind: true) ORDER BY id LIMIT 50
+                """).all().map { try $0.decode(column: "id", as: Int.self) }
+            userIDs.formUnion(supervisors)
+        }
         for (event, intent) in intents {
             switch intent.recipient {
             case .requester: userIDs.insert(event.requesterID)
             case .assignee: if let id = event.assigneeID { userIDs.insert(id) }
             case .user(let id): userIDs.insert(id)
+            case .supervisors: break
             }
         }
+        // SLA mails to the supervisors name the assignee.
+        userIDs.formUnion(intents.compactMap { $0.1.kind == .slaWarning || $0.1.kind == .slaBreached ? $0.0.assigneeID : nil })
         var people: [Int: Person] = [:]
         if !userIDs.isEmpty {
             for row in try await sql.raw("""
@@ -233,13 +247,19 @@ enum MailNotifier {
 
         var outgoing: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []
         let configuration = services.configuration
+        // One intent to the supervisors is one mail to each of them (not to the person who is also the assignee twice).
+        var expanded: [(EventRow, NotificationIntent, Int)] = []
         for (event, intent) in intents {
-            let recipientID: Int? = switch intent.recipient {
-            case .requester: event.requesterID
-            case .assignee: event.assigneeID
-            case .user(let id): id
+            switch intent.recipient {
+            case .requester: expanded.append((event, intent, event.requesterID))
+            case .assignee: if let id = event.assigneeID { expanded.append((event, intent, id)) }
+            case .user(let id): expanded.append((event, intent, id))
+            case .supervisors:
+                for id in supervisors where !(intent.kind == .slaBreached && id == event.assigneeID) { expanded.append((event, intent, id)) }
             }
-            guard let recipientID, let person = people[recipientID], !person.email.hasSuffix(".invalid") else { continue }
+        }
+        for (event, intent, recipientID) in expanded {
+            guard let person = people[recipientID], !person.email.hasSuffix(".invalid") else { continue }
             let template = try await services.mailTemplates.template(intent.kind, person.language, on: sql)
             let statusName = catalog.statuses.first { $0.key == event.status }.map { person.language == .ru ? $0.nameRu : $0.nameEn } ?? event.status
             let link = person.isStaff && !intent.kind.isForCustomer
@@ -251,7 +271,13 @@ enum MailNotifier {
                 "assignee": event.after.flatMap { Int($0) }.flatMap { assigneeNames[$0] } ?? "",
                 "actor": event.actorName ?? "", "requester": people[event.requesterID]?.name ?? "",
             ]
-            let rendered = template.render(values)
+            var filled = values
+            if intent.kind == .slaWarning || intent.kind == .slaBreached {
+                filled["metric"] = SLAMetricNames.name(event.field ?? "", person.language)
+                filled["due"] = event.after.flatMap { try? Date($0, strategy: .iso8601) }.map(SLAMetricNames.moscowTime) ?? ""
+                filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
+            }
+            let rendered = template.render(filled)
             var recipients = [MailAddress(name: person.name, address: person.email)]
             if [.publicReply, .ticketSolved].contains(intent.kind) {
                 recipients += (copies[event.ticketID] ?? []).filter { $0 != person.email }.map { MailAddress(address: $0) }
@@ -283,6 +309,27 @@ enum MailNotifier {
             }
         }
         return committed ? events.count : 0
+    }
+}
+
+/// Words for SLA mails.
+enum SLAMetricNames {
+    static func name(_ metric: String, _ language: Language) -> String {
+        let ru = language == .ru
+        switch SLAMetric(rawValue: metric) {
+        case .firstResponse: return ru ? "первый ответ" : "first response"
+        case .nextResponse: return ru ? "следующий ответ" : "next response"
+        case .resolution: return ru ? "решение" : "resolution"
+        case nil: return metric
+        }
+    }
+
+    static func moscowTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ n: Int?) -> String { let v = n ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
+        return "\(two(c.day)).\(two(c.month)).\(c.year ?? 0) \(two(c.hour)):\(two(c.minute))"
     }
 }
 

@@ -137,6 +137,8 @@ enum MailView {
         case .agentAssigned: l("Назначение (специалисту)", "Assignment (to the agent)")
         case .accountCreated: l("Учётная запись создана", "Account created")
         case .passwordReset: l("Восстановление пароля", "Password reset")
+        case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
+        case .slaBreached: l("Нарушен срок SLA (исполнителю, диспетчерам и руководителям)", "SLA breached (to the assignee, dispatchers and managers)")
         case nil: kind
         }
     }
