@@ -32,22 +32,14 @@ public enum HTMLSanitizer {
     public static func sanitize(_ html: String, allowCID: (String) -> Bool = { _ in false }, rewriteCID: ((String) -> String?)? = nil) -> String {
         var out = ""
         var open: [String] = []
-        var skipping: String?
-        var skipDepth = 0
+        var dropped = DroppedContent()
         for token in HTMLTokenizer(html) {
             switch token {
             case .text(let text):
-                if skipping == nil { out += escape(decodeEntities(text)) }
+                if !dropped.isInside { out += escape(decodeEntities(text)) }
             case .start(let rawName, let attributes, let selfClosing):
                 let name = rawName.lowercased()
-                if let skip = skipping {
-                    if name == skip && !selfClosing { skipDepth += 1 }
-                    continue
-                }
-                if droppedWithContent.contains(name) {
-                    if !selfClosing && !voidTags.contains(name) { skipping = name; skipDepth = 1 }
-                    continue
-                }
+                if dropped.swallows(start: name, selfClosing: selfClosing) { continue }
                 let tag = renamed[name] ?? name
                 guard allowedTags.contains(tag) else { continue }
                 var rendered = "<" + tag
@@ -81,13 +73,7 @@ public enum HTMLSanitizer {
                 if !voidTags.contains(tag) && !selfClosing { open.append(tag) }
             case .end(let rawName):
                 let name = rawName.lowercased()
-                if let skip = skipping {
-                    if name == skip {
-                        skipDepth -= 1
-                        if skipDepth == 0 { skipping = nil }
-                    }
-                    continue
-                }
+                if dropped.swallows(end: name) { continue }
                 let tag = renamed[name] ?? name
                 guard let index = open.lastIndex(of: tag) else { continue }
                 for closing in open[index...].reversed() { out += "</" + closing + ">" }
@@ -113,8 +99,7 @@ public enum HTMLSanitizer {
     public static func text(from html: String) -> String {
         var lines: [String] = []
         var current = ""
-        var skipping: String?
-        var skipDepth = 0
+        var dropped = DroppedContent()
         var quoteDepth = 0
         var preDepth = 0
         var cellStarted = false
@@ -129,7 +114,7 @@ public enum HTMLSanitizer {
         for token in HTMLTokenizer(html) {
             switch token {
             case .text(let raw):
-                guard skipping == nil else { continue }
+                guard !dropped.isInside else { continue }
                 var text = decodeEntities(raw)
                 if preDepth > 0 {
                     let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -150,14 +135,7 @@ public enum HTMLSanitizer {
                 if let last = text.last, last.isWhitespace { current += " " }
             case .start(let rawName, _, let selfClosing):
                 let name = rawName.lowercased()
-                if let skip = skipping {
-                    if name == skip && !selfClosing { skipDepth += 1 }
-                    continue
-                }
-                if droppedWithContent.contains(name) {
-                    if !selfClosing && !voidTags.contains(name) { skipping = name; skipDepth = 1 }
-                    continue
-                }
+                if dropped.swallows(start: name, selfClosing: selfClosing) { continue }
                 switch name {
                 case "br": breakLine(force: true)
                 case "li": breakLine(); current = "• "
@@ -170,13 +148,7 @@ public enum HTMLSanitizer {
                 }
             case .end(let rawName):
                 let name = rawName.lowercased()
-                if let skip = skipping {
-                    if name == skip {
-                        skipDepth -= 1
-                        if skipDepth == 0 { skipping = nil }
-                    }
-                    continue
-                }
+                if dropped.swallows(end: name) { continue }
                 switch name {
                 case "blockquote": breakLine(); quoteDepth = max(0, quoteDepth - 1)
                 case "pre": breakLine(); preDepth = max(0, preDepth - 1)
@@ -246,6 +218,39 @@ public enum HTMLSanitizer {
         }
         out += rest
         return out
+    }
+}
+
+/// Whether the tokens are inside an element dropped with everything in it (script, style, …),
+/// counting nested elements of the same name.
+struct DroppedContent {
+    private var tag: String?
+    private var depth = 0
+
+    var isInside: Bool { tag != nil }
+
+    /// Whether a start tag is swallowed: inside dropped content, or the start of it.
+    mutating func swallows(start name: String, selfClosing: Bool) -> Bool {
+        if let tag {
+            if name == tag && !selfClosing { depth += 1 }
+            return true
+        }
+        guard HTMLSanitizer.droppedWithContent.contains(name) else { return false }
+        if !selfClosing && !HTMLSanitizer.voidTags.contains(name) {
+            tag = name
+            depth = 1
+        }
+        return true
+    }
+
+    /// Whether an end tag is swallowed (inside dropped content); the element's own end leaves it.
+    mutating func swallows(end name: String) -> Bool {
+        guard let tag else { return false }
+        if name == tag {
+            depth -= 1
+            if depth == 0 { self.tag = nil }
+        }
+        return true
     }
 }
 

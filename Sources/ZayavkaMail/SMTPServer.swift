@@ -128,8 +128,7 @@ struct LineReader {
     var hasCompleteLine: Bool { buffer.readableBytesView.contains(0x0A) }
 
     /// The next line without its terminator; nil at the end of the stream. A line longer than
-    /// `limit` throws (commands) unless `truncate` is set (message data: the rest is dropped and
-    /// `overflow` reports it).
+    /// `limit` throws `LineTooLong`.
     mutating func line(limit: Int) async throws -> [UInt8]? {
         while true {
             if let newline = buffer.readableBytesView.firstIndex(of: 0x0A) {

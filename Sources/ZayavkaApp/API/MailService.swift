@@ -164,10 +164,14 @@ enum MailService {
         guard let row = found, viewer.role == .admin || onTicket else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        let data = try row.decode(column: "raw", as: Data.self)
+        return message(try row.decode(column: "raw", as: Data.self), filename: "message-\(id).eml")
+    }
+
+    /// A stored message as a download: never rendered by the browser.
+    private static func message(_ data: Data, filename: String) -> Response {
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "message/rfc822")
-        headers.add(name: .contentDisposition, value: "attachment; filename=\"message-\(id).eml\"")
+        headers.add(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
         headers.add(name: "X-Content-Type-Options", value: "nosniff")
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }
@@ -222,11 +226,7 @@ enum MailService {
         guard let row = try await request.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "message/rfc822")
-        headers.add(name: .contentDisposition, value: "attachment; filename=\"outbox-\(id).eml\"")
-        headers.add(name: "X-Content-Type-Options", value: "nosniff")
-        return Response(status: .ok, headers: headers, body: .init(data: try row.decode(column: "raw", as: Data.self)))
+        return message(try row.decode(column: "raw", as: Data.self), filename: "outbox-\(id).eml")
     }
 
     /// Sends a failed or waiting message again now.

@@ -16,42 +16,25 @@ struct MailLink: Sendable {
     /// Thrown when another worker completed the message first: the write that carries it rolls back.
     struct AlreadyProcessed: Error {}
 
-    /// Many at once (a batch of new tickets): two statements for all of them. Any message already
-    /// completed elsewhere fails the batch (its tickets are then written one by one).
-    static func recordAll(_ links: [(MailLink, Int, Int)], at now: Date, on sql: any SQLDatabase) async throws {
-        if links.count == 1 {
-            try await links[0].0.record(ticketID: links[0].1, commentID: links[0].2, at: now, on: sql)
-            return
-        }
-        let ticketCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.1) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
-        let commentCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.2) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
-        let ids = links.map(\.0.inboundID)
+    /// Completes the messages behind a batch of writes (one for a comment, many for a batch of new
+    /// tickets) in two statements. Any message already completed elsewhere fails the whole write,
+    /// which rolls back (a batch of tickets is then written one by one).
+    static func recordAll(_ links: [(MailLink, ticketID: Int, commentID: Int)], at now: Date, on sql: any SQLDatabase) async throws {
+        guard !links.isEmpty else { return }
+        let ticketCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.ticketID) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
+        let commentCase = links.map { "WHEN \(bind: $0.0.inboundID) THEN CAST(\(bind: $0.commentID) AS INTEGER)" as SQLQueryString }.joined(separator: " ")
         let updated: [any SQLRow] = try await sql.raw("""
             UPDATE mail_inbound SET status = 'processed', processed_at = \(bind: now), reason = NULL,
                    ticket_id = CASE id \(ticketCase) END, comment_id = CASE id \(commentCase) END
-            WHERE id IN (\(binds: ids)) AND status = 'processing'
+            WHERE id IN (\(binds: links.map(\.0.inboundID))) AND status = 'processing'
             RETURNING id
             """).all()
         guard updated.count == links.count else { throw AlreadyProcessed() }
-        let threads: [SQLQueryString] = links.compactMap { link, ticketID, _ in
-            link.messageID.map { "(\(bind: String($0.lowercased().prefix(250))), \(bind: ticketID), 'in', \(bind: now))" }
-        }
-        if !threads.isEmpty {
-            try await sql.raw("INSERT INTO mail_threads (message_id, ticket_id, direction, created_at) VALUES " + threads.joined(separator: ", ")).run()
-        }
+        try await MailThreads.remember(links.compactMap { link, ticketID, _ in link.messageID.map { ($0, ticketID) } }, direction: "in", at: now, on: sql)
     }
 
     func record(ticketID: Int, commentID: Int, at now: Date, on sql: any SQLDatabase) async throws {
-        let updated = try await sql.raw("""
-            UPDATE mail_inbound SET status = 'processed', ticket_id = \(bind: ticketID), comment_id = \(bind: commentID),
-                   processed_at = \(bind: now), reason = NULL
-            WHERE id = \(bind: inboundID) AND status = 'processing'
-            RETURNING id
-            """).first()
-        guard updated != nil else { throw AlreadyProcessed() }
-        if let messageID {
-            try await MailThreads.remember(messageID, ticketID: ticketID, direction: "in", at: now, on: sql)
-        }
+        try await Self.recordAll([(self, ticketID, commentID)], at: now, on: sql)
     }
 }
 
@@ -73,20 +56,26 @@ extension Request {
 
 /// Message-IDs per ticket, both ways: what customers sent and what we sent them.
 enum MailThreads {
-    static func remember(_ messageID: String, ticketID: Int, direction: String, at now: Date, on sql: any SQLDatabase) async throws {
-        try await sql.raw("""
-            INSERT INTO mail_threads (message_id, ticket_id, direction, created_at)
-            VALUES (\(bind: String(messageID.lowercased().prefix(250))), \(bind: ticketID), \(bind: direction), \(bind: now))
-            """).run()
+    /// How a Message-ID is stored and looked up.
+    static func key(_ messageID: String) -> String { String(messageID.lowercased().prefix(250)) }
+
+    /// Remembers Message-IDs for their tickets in one statement.
+    static func remember(_ entries: [(messageID: String, ticketID: Int)], direction: String, at now: Date, on sql: any SQLDatabase) async throws {
+        guard !entries.isEmpty else { return }
+        let rows: [SQLQueryString] = entries.map { "(\(bind: key($0.messageID)), \(bind: $0.ticketID), \(bind: direction), \(bind: now))" }
+        try await sql.raw("INSERT INTO mail_threads (message_id, ticket_id, direction, created_at) VALUES " + rows.joined(separator: ", ")).run()
     }
 
-    /// The ticket one of `ids` belongs to (the most recent mention wins).
+    /// The ticket one of `ids` belongs to: the most recent mention, else the number in one of our
+    /// own ids (`zy.10042.…`, for mail sent before the thread was recorded).
     static func ticket(for ids: [String], on sql: any SQLDatabase) async throws -> Int? {
-        let keys = Array(Set(ids.map { String($0.lowercased().prefix(250)) })).prefix(100)
+        let keys = Array(Set(ids.map(key))).prefix(100)
         guard !keys.isEmpty else { return nil }
-        return try await sql.raw("""
+        if let found = try await sql.raw("""
             SELECT ticket_id FROM mail_threads WHERE message_id IN (\(binds: Array(keys))) ORDER BY id DESC LIMIT 1
-            """).first()?.decode(column: "ticket_id", as: Int.self)
+            """).first()?.decode(column: "ticket_id", as: Int.self) { return found }
+        guard let number = ids.lazy.compactMap(MailThreading.ticketNumber(inMessageID:)).first else { return nil }
+        return try await MailIntake.ticketIDFor(number: number, on: sql)
     }
 }
 

@@ -61,9 +61,7 @@ enum MailIntake {
                             if giveUp {
                                 try? await finish(id, status: "quarantined", reason: "failed \(maxAttempts) times: \(error)", app: app)
                             } else {
-                                try? await app.services.gate.run {
-                                    try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
-                                }
+                                try? await release(id, app: app)
                             }
                         }
                     }
@@ -101,10 +99,16 @@ enum MailIntake {
         } catch is MailLink.AlreadyProcessed {
             return .ignored("processed elsewhere")
         } catch {
-            try? await app.services.gate.run {
-                try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
-            }
+            try? await release(id, app: app)
             throw error
+        }
+    }
+
+    /// Hands a claimed message back to the queue (nothing of it was committed).
+    private static func release(_ id: Int, app: Application) async throws {
+        let sql = app.db as! any SQLDatabase
+        try await app.services.gate.run {
+            try await sql.raw("UPDATE mail_inbound SET status = 'pending' WHERE id = \(bind: id) AND status = 'processing'").run()
         }
     }
 
@@ -112,7 +116,7 @@ enum MailIntake {
     static func processClaimed(id: Int, app: Application) async throws -> Outcome {
         let sql = app.db as! any SQLDatabase
         guard let row = try await sql.raw("""
-            SELECT raw, envelope_to, status, is_automatic FROM mail_inbound WHERE id = \(bind: id)
+            SELECT raw, envelope_to FROM mail_inbound WHERE id = \(bind: id)
             """).first() else { return .ignored("unknown message") }
         let raw = Array(try row.decode(column: "raw", as: Data.self))
         let envelopeTo = try row.decode(column: "envelope_to", as: String.self).split(separator: ",").map(String.init)
@@ -139,13 +143,14 @@ enum MailIntake {
         return " (" + fields.map { "\($0.field): \($0.code.rawValue)" }.joined(separator: ", ") + ")"
     }
 
-    static func finish(_ id: Int, status: String, reason: String?, ticketID: Int? = nil, commentID: Int? = nil, app: Application) async throws {
+    /// Ends a claimed message that makes no ticket or comment (ignored, quarantined) with the reason.
+    static func finish(_ id: Int, status: String, reason: String?, app: Application) async throws {
         let sql = app.db as! any SQLDatabase
         let now = Date()
         try await app.services.gate.run {
             try await sql.raw("""
                 UPDATE mail_inbound SET status = \(bind: status), reason = \(bind: reason.map { String($0.prefix(1000)) }),
-                       processed_at = \(bind: now), ticket_id = COALESCE(\(bind: ticketID), ticket_id), comment_id = COALESCE(\(bind: commentID), comment_id)
+                       processed_at = \(bind: now)
                 WHERE id = \(bind: id) AND status = 'processing'
                 """).run()
         }
@@ -166,9 +171,6 @@ enum MailIntake {
 
         // Threading: our Message-IDs and theirs, then +tags, then the [#number] token.
         var ticketID = try await MailThreads.ticket(for: message.inReplyTo + message.references, on: sql)
-        if ticketID == nil, let number = (message.inReplyTo + message.references).lazy.compactMap(MailThreading.ticketNumber(inMessageID:)).first {
-            ticketID = try await ticketIDFor(number: number, on: sql)
-        }
         if let bounce = message.bounce {
             return try await recordBounce(bounce, message: message, id: id, threadTicket: ticketID, app: app)
         }
@@ -183,8 +185,7 @@ enum MailIntake {
             ticketID = try await ticketIDFor(number: number, on: sql)
         }
 
-        let person = try await MailPeople.resolve(sender, message: message, app: app)
-        guard let signedIn = person.signedIn, !signedIn.isBlocked else {
+        guard case .active(let signedIn) = try await MailPeople.resolve(sender, message: message, app: app) else {
             try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
             return .ignored("blocked sender")
         }
@@ -217,7 +218,7 @@ enum MailIntake {
             try await finish(id, status: "quarantined", reason: reason, app: app)
             return .quarantined(reason)
         }
-        var subject = message.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        var subject = message.subject.trimmed
         if subject.isEmpty { subject = signedIn.language == .ru ? "(без темы)" : "(no subject)" }
         if subject.count > TicketLimits.subjectMaxLength { subject = String(subject.prefix(TicketLimits.subjectMaxLength - 1)) + "…" }
         let input = TicketCreateInput(
@@ -231,8 +232,8 @@ enum MailIntake {
 
     /// The comment text: the new part of the message; the whole text when nothing is new; never empty.
     static func body(of message: MailMessage, language: Language) -> String {
-        var body = message.newText.trimmingCharacters(in: .whitespacesAndNewlines)
-        if body.isEmpty { body = message.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var body = message.newText.trimmed
+        if body.isEmpty { body = message.text.trimmed }
         if body.isEmpty {
             body = message.attachments.isEmpty
                 ? (language == .ru ? "(пустое письмо)" : "(empty message)")
@@ -249,7 +250,6 @@ enum MailIntake {
         let number: Int
         let requesterID: Int
         let organizationID: Int?
-        let status: String
     }
 
     static func ticketIDFor(number: Int, on sql: any SQLDatabase) async throws -> Int? {
@@ -258,12 +258,11 @@ enum MailIntake {
 
     static func ticketFacts(_ id: Int, on sql: any SQLDatabase) async throws -> TicketFacts? {
         guard let row = try await sql.raw("""
-            SELECT id, number, requester_id, organization_id, status FROM tickets WHERE id = \(bind: id)
+            SELECT id, number, requester_id, organization_id FROM tickets WHERE id = \(bind: id)
             """).first() else { return nil }
         return TicketFacts(id: try row.decode(column: "id", as: Int.self), number: try row.decode(column: "number", as: Int.self),
                            requesterID: try row.decode(column: "requester_id", as: Int.self),
-                           organizationID: try row.decode(column: "organization_id", as: Int?.self),
-                           status: try row.decode(column: "status", as: String.self))
+                           organizationID: try row.decode(column: "organization_id", as: Int?.self))
     }
 
     /// The requester, anyone copied on the ticket's mail, staff, and colleagues who share their
@@ -305,24 +304,9 @@ enum MailIntake {
         var records: [AttachmentRecord] = []
         let now = Date()
         for file in files.prefix(100) where file.data.count <= limit {
-            let id = UUID().uuidString.lowercased()
-            let key = "\(id.prefix(2))/\(id.dropFirst(2).prefix(2))/\(id)"
-            let path = store.path(forKey: key)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data(file.data)) else {
-                throw Abort(.internalServerError, reason: "cannot write \(path)")
-            }
-            let record = AttachmentRecord()
-            record.publicID = UUID().uuidString.lowercased()
-            record.uploaderID = uploaderID
-            record.filename = String(ConversationService.safeFilename(file.filename).prefix(255))
-            record.contentType = String(file.contentType.prefix(200))
-            record.size = file.data.count
-            record.sha256 = Hex.encode(SHA256Digest.of(file.data))
-            record.storageKey = key
-            record.createdAt = now
-            record.contentID = file.contentID.map { String($0.prefix(250)) }
-            records.append(record)
+            records.append(AttachmentRecord(uploaderID: uploaderID, filename: file.filename, contentType: file.contentType, size: file.data.count,
+                                            sha256: Hex.encode(SHA256.hash(data: file.data)), storageKey: try store.write(file.data), at: now,
+                                            contentID: file.contentID))
         }
         let toCreate = records
         do {
@@ -341,12 +325,7 @@ enum MailIntake {
     private static func recordBounce(_ bounce: MailBounce, message: MailMessage, id: Int, threadTicket: Int?, app: Application) async throws -> Outcome {
         let sql = app.db as! any SQLDatabase
         var ticketID = threadTicket
-        if let original = bounce.originalMessageID {
-            if ticketID == nil { ticketID = try await MailThreads.ticket(for: [original], on: sql) }
-            if ticketID == nil, let number = MailThreading.ticketNumber(inMessageID: original) {
-                ticketID = try await ticketIDFor(number: number, on: sql)
-            }
-        }
+        if ticketID == nil, let original = bounce.originalMessageID { ticketID = try await MailThreads.ticket(for: [original], on: sql) }
         guard let ticketID else {
             try await finish(id, status: "ignored", reason: "delivery report about a message we do not know", app: app)
             return .bounce(nil)
@@ -356,7 +335,7 @@ enum MailIntake {
         let note = "Письмо не доставлено / Mail could not be delivered" + (recipients.isEmpty ? "" : ": \(recipients)")
             + (detail.isEmpty ? "" : "\n\(detail)") + "\n\n" + String(message.text.prefix(2000))
         let now = Date()
-        let commentID = try await app.services.gate.run {
+        try await app.services.gate.run {
             try await app.db.transaction { db in
                 let sql = db as! any SQLDatabase
                 let commentID = try await sql.raw("""
@@ -371,17 +350,8 @@ enum MailIntake {
                         """).run()
                 }
                 try await MailLink(inboundID: id, messageID: nil).record(ticketID: ticketID, commentID: commentID, at: now, on: sql)
-                return commentID
             }
         }
-        _ = commentID
         return .bounce(ticketID)
-    }
-}
-
-/// SHA-256 of bytes as a digest sequence (for `Hex.encode`).
-enum SHA256Digest {
-    static func of(_ bytes: [UInt8]) -> [UInt8] {
-        Array(SHA256.hash(data: bytes))
     }
 }

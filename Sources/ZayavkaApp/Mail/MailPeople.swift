@@ -13,39 +13,39 @@ enum MailPeople {
     /// Whether any organization lists email domains (checked at most every 5 seconds).
     static let domainsListed = RefreshingCache<Bool>(ttl: 5)
 
-    struct Resolved: Sendable {
-        let signedIn: SignedIn?
-        let created: Bool
+    /// A sender with an account.
+    enum Known: Sendable {
+        case active(SignedIn)
+        /// Inactive or banned: their mail is ignored.
+        case blocked
     }
 
-    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> Resolved {
+    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> Known {
         let sql = app.db as! any SQLDatabase
         let defaultLanguage = app.services.configuration.defaultLanguage
-        if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) {
-            return Resolved(signedIn: existing, created: false)
-        }
-        var name = sender.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) { return existing }
+        var name = sender.name.trimmed
         if name.isEmpty { name = sender.localPart }
         let displayName = String(name.prefix(200))
         let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
         let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
         let organizationID = try await organization(forDomain: sender.domain, sql: sql)
-        let created = try await app.services.customers.create(
+        try await app.services.customers.create(
             .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: !message.isAutomatic),
             services: app.services, on: app.db)
-        guard let signedIn = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) else {
+        guard let known = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) else {
             throw Abort(.internalServerError, reason: "the new customer vanished")
         }
-        return Resolved(signedIn: signedIn, created: created)
+        return known
     }
 
-    static func find(_ email: String, sql: any SQLDatabase, defaultLanguage: Language) async throws -> SignedIn? {
+    static func find(_ email: String, sql: any SQLDatabase, defaultLanguage: Language) async throws -> Known? {
         guard let row = try await sql.raw("""
             SELECT \(unsafeRaw: SignedIn.columns)
             FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.email = \(bind: email.lowercased())
             """).first() else { return nil }
-        // An inactive or banned account is returned as nil by `from`: its mail is ignored.
-        return try SignedIn.from(row, defaultLanguage: defaultLanguage) ?? SignedIn.blocked
+        // `from` gives nil for an inactive or banned account.
+        return try SignedIn.from(row, defaultLanguage: defaultLanguage).map(Known.active) ?? .blocked
     }
 
     /// The organization that lists `domain` among its email domains (one per line).
@@ -82,7 +82,7 @@ actor CustomerBatcher {
 
     private struct Pending {
         let customer: NewCustomer
-        let continuation: CheckedContinuation<Bool, any Error>
+        let continuation: CheckedContinuation<Void, any Error>
     }
 
     private var queue: [Pending] = []
@@ -91,8 +91,8 @@ actor CustomerBatcher {
 
     init(gate: WriteGate) { self.gate = gate }
 
-    /// Creates the customer unless the address is taken; true when this call created it.
-    func create(_ customer: NewCustomer, services: AppServices, on db: any Database) async throws -> Bool {
+    /// Creates the customer unless the address is taken by then.
+    func create(_ customer: NewCustomer, services: AppServices, on db: any Database) async throws {
         try await withCheckedThrowingContinuation { continuation in
             queue.append(Pending(customer: customer, continuation: continuation))
             if !draining {
@@ -108,10 +108,10 @@ actor CustomerBatcher {
             queue.removeFirst(batch.count)
             let customers = batch.map(\.customer)
             do {
-                let created = try await gate.run {
+                try await gate.run {
                     try await db.transaction { db in try await Self.write(customers, services: services, on: db as! any SQLDatabase) }
                 }
-                for item in batch { item.continuation.resume(returning: created.contains(item.customer.email)) }
+                for item in batch { item.continuation.resume() }
             } catch {
                 for item in batch { item.continuation.resume(throwing: error) }
             }
@@ -119,7 +119,7 @@ actor CustomerBatcher {
         draining = false
     }
 
-    private static func write(_ customers: [NewCustomer], services: AppServices, on sql: any SQLDatabase) async throws -> Set<String> {
+    private static func write(_ customers: [NewCustomer], services: AppServices, on sql: any SQLDatabase) async throws {
         let now = Date()
         let rows: [SQLQueryString] = customers.map { c in
             """
@@ -132,29 +132,16 @@ actor CustomerBatcher {
             """ + " " + rows.joined(separator: ", ") + " ON CONFLICT (email) DO NOTHING RETURNING id, email").all()
         var ids: [String: Int] = [:]
         for row in inserted { ids[try row.decode(column: "email", as: String.self)] = try row.decode(column: "id", as: Int.self) }
-        var tokens: [SQLQueryString] = []
+        let linked = customers.filter { $0.sendLink }.compactMap { customer in ids[customer.email].map { (customer, $0) } }
+        let tokens = try await PasswordTokens.issue(for: linked.map(\.1), purpose: .account, on: sql)
         var mails: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []
-        for customer in customers where customer.sendLink {
-            guard let id = ids[customer.email] else { continue }
-            let token = PasswordTokens.makeToken()
-            tokens.append("(\(bind: id), \(bind: APIToken.hash(token)), 'account', \(bind: now), \(bind: now.addingTimeInterval(PasswordTokens.Purpose.account.lifetime)))")
+        for ((customer, id), token) in zip(linked, tokens) {
             mails.append((try await Outbox.accountMail(.accountCreated, to: MailAddress(name: customer.name, address: customer.email),
                                                        language: customer.language, token: token, services: services, on: sql),
                           .accountCreated, nil, id))
         }
-        if !tokens.isEmpty {
-            try await sql.raw("INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES " + tokens.joined(separator: ", ")).run()
-            try await Outbox.enqueueAll(mails, on: sql)
-        }
-        return Set(ids.keys)
+        try await Outbox.enqueueAll(mails, on: sql)
     }
-}
-
-extension SignedIn {
-    /// Marks a known but blocked sender (resolved, yet not allowed to write).
-    static let blocked = SignedIn(viewer: Viewer(userID: -1, role: .customer, organizationID: nil, seesOrganizationTickets: false),
-                                  language: .ru, name: "", organizationName: nil)
-    var isBlocked: Bool { viewer.userID == -1 }
 }
 
 /// One-time links to set a password: for a new account (confirms the address) or a reset.
@@ -168,13 +155,19 @@ enum PasswordTokens {
     static func makeToken() -> String { "pw_" + APIToken.generate().dropFirst(3) }
 
     static func issue(userID: Int, purpose: Purpose, on sql: any SQLDatabase) async throws -> String {
-        let token = makeToken()
+        try await issue(for: [userID], purpose: purpose, on: sql)[0]
+    }
+
+    /// New tokens for these people, in one statement; returned in their order.
+    static func issue(for userIDs: [Int], purpose: Purpose, on sql: any SQLDatabase) async throws -> [String] {
+        guard !userIDs.isEmpty else { return [] }
         let now = Date()
-        try await sql.raw("""
-            INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at)
-            VALUES (\(bind: userID), \(bind: APIToken.hash(token)), \(bind: purpose.rawValue), \(bind: now), \(bind: now.addingTimeInterval(purpose.lifetime)))
-            """).run()
-        return token
+        let tokens = userIDs.map { _ in makeToken() }
+        let rows: [SQLQueryString] = zip(userIDs, tokens).map { userID, token in
+            "(\(bind: userID), \(bind: APIToken.hash(token)), \(bind: purpose.rawValue), \(bind: now), \(bind: now.addingTimeInterval(purpose.lifetime)))"
+        }
+        try await sql.raw("INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES " + rows.joined(separator: ", ")).run()
+        return tokens
     }
 
     /// Who a live token belongs to, or nil when it is unknown, used or expired.

@@ -33,15 +33,7 @@ enum Outbox {
     static let queued = Counter(label: "zayavka_mail_outbox_queued_total")
 
     static func enqueue(_ mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?, on sql: any SQLDatabase) async throws {
-        let now = Date()
-        try await sql.raw("""
-            INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at)
-            VALUES (\(bind: kind.rawValue), \(bind: mail.to.map(\.address).joined(separator: ",")), \(bind: String(mail.subject.prefix(500))),
-                    \(bind: Data(mail.render())), \(bind: mail.messageID), \(bind: ticketID), \(bind: userID), 'queued', \(bind: 0),
-                    \(bind: now), \(bind: now))
-            """).run()
-        if let ticketID { try await MailThreads.remember(mail.messageID, ticketID: ticketID, direction: "out", at: now, on: sql) }
-        queued.increment()
+        try await enqueueAll([(mail, kind, ticketID, userID)], on: sql)
     }
 
     /// Many at once (the notifier): multi-row statements, 100 messages each.
@@ -60,12 +52,7 @@ enum Outbox {
                 INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at)
                 VALUES
                 """ + " " + rows.joined(separator: ", ")).run()
-            let threads: [SQLQueryString] = chunk.compactMap { item in
-                item.ticketID.map { "(\(bind: String(item.mail.messageID.lowercased().prefix(250))), \(bind: $0), 'out', \(bind: now))" }
-            }
-            if !threads.isEmpty {
-                try await sql.raw("INSERT INTO mail_threads (message_id, ticket_id, direction, created_at) VALUES " + threads.joined(separator: ", ")).run()
-            }
+            try await MailThreads.remember(chunk.compactMap { item in item.ticketID.map { (item.mail.messageID, $0) } }, direction: "out", at: now, on: sql)
             queued.increment(by: chunk.count)
         }
     }
@@ -81,7 +68,7 @@ enum Outbox {
                             services: AppServices, on sql: any SQLDatabase) async throws -> OutgoingMail {
         let configuration = services.configuration
         let template = try await services.mailTemplates.template(kind, language, on: sql)
-        let link = configuration.publicURL + "/password/set?token=" + token
+        let link = configuration.publicURL + SitePath.passwordSet.path + "?token=" + token
         let rendered = template.render(["name": recipient.name, "link": link, "tag": configuration.mail.subjectTag])
         var mail = OutgoingMail(from: configuration.mail.from, to: [recipient], subject: rendered.subject, text: rendered.body,
                                 messageID: OutgoingMail.makeMessageID(tag: "zy.a", domain: configuration.mail.domain))
@@ -152,7 +139,6 @@ enum MailNotifier {
                      firstCommentID: try row.decode(column: "first_comment_id", as: Int?.self))
         }
         let lastID = events.last!.id
-        let ticketIDs = Array(Set(events.map(\.ticketID)))
         let commentIDs = events.compactMap(\.commentID) + events.compactMap(\.firstCommentID)
         // Comments that came from automatic mail: nobody answers them automatically.
         var automaticComments = Set<Int>()

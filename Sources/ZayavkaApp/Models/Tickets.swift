@@ -115,6 +115,20 @@ final class AttachmentRecord: Model, @unchecked Sendable {
     @OptionalField(key: "content_id") var contentID: String?
 
     init() {}
+
+    /// A new upload, not attached to anything yet: the name cleaned and bounded like every upload's.
+    init(uploaderID: Int, filename: String, contentType: String, size: Int, sha256: String, storageKey: String, at now: Date,
+         contentID: String? = nil) {
+        publicID = UUID().uuidString.lowercased()
+        self.uploaderID = uploaderID
+        self.filename = String(ConversationService.safeFilename(filename).prefix(255))
+        self.contentType = String(contentType.prefix(200))
+        self.size = size
+        self.sha256 = sha256
+        self.storageKey = storageKey
+        createdAt = now
+        self.contentID = contentID.map { String($0.prefix(250)) }
+    }
 }
 
 // The history (table ticket_events) is written only through `History.record` and read with SQL;

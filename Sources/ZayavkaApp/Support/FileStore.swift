@@ -47,11 +47,26 @@ struct FileStore: Sendable {
         }
     }
 
-    func makeWriter(io: NonBlockingFileIO, eventLoop: any EventLoop) async throws -> Writer {
+    /// A fresh key, `ab/cd/<uuid>`, with its folder created.
+    private func newKey() throws -> (key: String, path: String) {
         let id = UUID().uuidString.lowercased()
         let key = "\(id.prefix(2))/\(id.dropFirst(2).prefix(2))/\(id)"
         let path = self.path(forKey: key)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        return (key, path)
+    }
+
+    /// Stores bytes already in memory (a mail attachment); returns the key.
+    func write(_ bytes: [UInt8]) throws -> String {
+        let (key, path) = try newKey()
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw Abort(.internalServerError, reason: "cannot write \(path)")
+        }
+        return key
+    }
+
+    func makeWriter(io: NonBlockingFileIO, eventLoop: any EventLoop) async throws -> Writer {
+        let (key, path) = try newKey()
         let handle = try await io.openFile(path: path, mode: .write, flags: .allowFileCreation(posixMode: 0o640), eventLoop: eventLoop).get()
         return Writer(key: key, path: path, handle: handle, io: io, eventLoop: eventLoop)
     }

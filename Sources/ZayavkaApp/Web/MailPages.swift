@@ -238,10 +238,6 @@ enum MailView {
         return result.replacingOccurrences(of: #"<img src="cid:[^"]*"[^>]*>"#, with: "", options: .regularExpression)
     }
 
-    struct TemplateRow: Sendable {
-        let dto: MailTemplateDTO
-    }
-
     static func templates(_ rows: [MailTemplateDTO], errors: [String: String], ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         return .group(

@@ -143,16 +143,8 @@ enum StreamedForm {
         guard !files.isEmpty else { return [] }
         let now = Date()
         let records = files.map { file in
-            let record = AttachmentRecord()
-            record.publicID = UUID().uuidString.lowercased()
-            record.uploaderID = uploaderID
-            record.filename = String(ConversationService.safeFilename(file.filename).prefix(255))
-            record.contentType = String(file.contentType.prefix(200))
-            record.size = file.writer.size
-            record.sha256 = file.sha256
-            record.storageKey = file.writer.key
-            record.createdAt = now
-            return record
+            AttachmentRecord(uploaderID: uploaderID, filename: file.filename, contentType: file.contentType, size: file.writer.size,
+                             sha256: file.sha256, storageKey: file.writer.key, at: now)
         }
         do {
             try await request.write { db in for record in records { try await record.create(on: db) } }
