@@ -43,6 +43,8 @@ public enum NotificationRecipient: Sendable, Equatable, Hashable {
     case user(Int)
     /// Every active dispatcher and manager: who sorts and who answers for the deadlines.
     case supervisors
+    /// Every active member of a support group.
+    case group(Int)
 }
 
 public struct NotificationIntent: Sendable, Equatable, Hashable {
@@ -66,6 +68,9 @@ public struct NotificationFacts: Sendable {
     public var actorIsStaff: Bool
     public var requesterID: Int
     public var assigneeID: Int?
+    public var groupID: Int?
+    /// Who the policy behind an `slaBreached` event tells.
+    public var escalation: SLAEscalation
     /// The new assignee of an `assigned` event.
     public var newAssigneeID: Int?
     public var statusCategory: StatusCategory?
@@ -74,9 +79,12 @@ public struct NotificationFacts: Sendable {
     /// A public reply by the same person was written in the same change: its mail says it all.
     public var accompaniedByReply: Bool
 
-    public init(event: Event, actorID: Int?, actorIsStaff: Bool, requesterID: Int, assigneeID: Int?, newAssigneeID: Int? = nil,
+    public init(event: Event, actorID: Int?, actorIsStaff: Bool, requesterID: Int, assigneeID: Int?, groupID: Int? = nil,
+                escalation: SLAEscalation = .standard, newAssigneeID: Int? = nil,
                 statusCategory: StatusCategory? = nil, fromAutomaticMail: Bool = false, accompaniedByReply: Bool = false) {
         self.event = event
+        self.groupID = groupID
+        self.escalation = escalation
         self.actorID = actorID
         self.actorIsStaff = actorIsStaff
         self.requesterID = requesterID
@@ -119,8 +127,11 @@ public enum NotificationRules {
         case .slaWarning:
             intents.append(.init(.slaWarning, to: facts.assigneeID.map(NotificationRecipient.user) ?? .supervisors))
         case .slaBreached:
-            if let assignee = facts.assigneeID { intents.append(.init(.slaBreached, to: .user(assignee))) }
-            intents.append(.init(.slaBreached, to: .supervisors))
+            // As the policy's escalation says; when that reaches nobody, the supervisors are told.
+            let notify = facts.escalation.notify
+            if notify.contains(.assignee), let assignee = facts.assigneeID { intents.append(.init(.slaBreached, to: .user(assignee))) }
+            if notify.contains(.group), let group = facts.groupID { intents.append(.init(.slaBreached, to: .group(group))) }
+            if notify.contains(.supervisors) || intents.isEmpty { intents.append(.init(.slaBreached, to: .supervisors)) }
         case .other:
             break
         }

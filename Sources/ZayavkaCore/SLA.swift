@@ -8,6 +8,57 @@ public enum SLAMetric: String, Sendable, CaseIterable, Codable {
     case nextResponse = "next_response"
     /// Solving the ticket.
     case resolution
+    /// The date and time of solution an agent promised the customer (SPEC T9): a commitment with
+    /// a fixed deadline, tracked like a target.
+    case promise
+}
+
+/// Who is told when a policy's target is missed (SPEC S3).
+public enum SLANotify: String, Sendable, CaseIterable, Codable {
+    /// The ticket's assignee.
+    case assignee
+    /// Every active member of the ticket's group.
+    case group
+    /// Every active dispatcher and manager.
+    case supervisors
+}
+
+/// What a policy does when one of its targets is missed (SPEC S3): tell people, raise the
+/// ticket's priority one step, hand the ticket to another group or person.
+public struct SLAEscalation: Sendable, Equatable, Codable {
+    public var notify: Set<SLANotify>
+    public var raisePriority: Bool
+    public var reassignGroupID: Int?
+    public var reassignUserID: Int?
+
+    /// Told: the assignee and the dispatchers and managers; nothing else changes.
+    public static let standard = SLAEscalation(notify: [.assignee, .supervisors])
+
+    public init(notify: Set<SLANotify>, raisePriority: Bool = false, reassignGroupID: Int? = nil, reassignUserID: Int? = nil) {
+        self.notify = notify
+        self.raisePriority = raisePriority
+        self.reassignGroupID = reassignGroupID
+        self.reassignUserID = reassignUserID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case notify
+        case raisePriority = "raise_priority", reassignGroupID = "reassign_group_id", reassignUserID = "reassign_user_id"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        notify = try c.decodeIfPresent(Set<SLANotify>.self, forKey: .notify) ?? Self.standard.notify
+        raisePriority = try c.decodeIfPresent(Bool.self, forKey: .raisePriority) ?? false
+        reassignGroupID = try c.decodeIfPresent(Int.self, forKey: .reassignGroupID)
+        reassignUserID = try c.decodeIfPresent(Int.self, forKey: .reassignUserID)
+    }
+
+    /// The priority after the escalation: one step up, never past urgent.
+    public func priority(after current: TicketPriority) -> TicketPriority {
+        guard raisePriority else { return current }
+        return TicketPriority(rank: current.rank + 1) ?? current
+    }
 }
 
 /// A customer's plan (seed 002: some routes and targets are for paying customers only).
@@ -88,13 +139,17 @@ public struct SLAPolicy: Sendable, Equatable, Codable {
     public var targets: [SLAMetric: Int]
     /// Warn when this share of a target has passed (SPEC S3), in percent.
     public var warnAtPercent: Int
+    /// What a missed target sets off.
+    public var escalation: SLAEscalation
 
-    public init(key: String, name: String, conditions: SLAConditions = .init(), targets: [SLAMetric: Int], warnAtPercent: Int = 80) {
+    public init(key: String, name: String, conditions: SLAConditions = .init(), targets: [SLAMetric: Int], warnAtPercent: Int = 80,
+                escalation: SLAEscalation = .standard) {
         self.key = key
         self.name = name
         self.conditions = conditions
         self.targets = targets
         self.warnAtPercent = warnAtPercent
+        self.escalation = escalation
     }
 
     /// The first policy that matches, in order.
@@ -142,12 +197,14 @@ public enum SLAState: String, Sendable, Codable, CaseIterable {
 /// the target is met.
 public struct SLAClock: Sendable, Equatable, Codable {
     public let metric: SLAMetric
-    public let targetMinutes: Int
+    public var targetMinutes: Int
     public var startedAt: Date
     public var pausedAt: Date?
     /// Working seconds spent paused in earlier pauses.
     public var pausedWorkingSeconds: TimeInterval
     public var stoppedAt: Date?
+    /// A fixed deadline (a promise): due then whatever the calendar says, and never paused.
+    public var deadline: Date?
 
     public init(metric: SLAMetric, targetMinutes: Int, startedAt: Date) {
         self.metric = metric
@@ -156,16 +213,26 @@ public struct SLAClock: Sendable, Equatable, Codable {
         self.pausedAt = nil
         self.pausedWorkingSeconds = 0
         self.stoppedAt = nil
+        self.deadline = nil
+    }
+
+    /// A promise made at `madeAt` to solve by `deadline` (SPEC T9).
+    public static func promise(madeAt: Date, deadline: Date) -> SLAClock {
+        var clock = SLAClock(metric: .promise, targetMinutes: max(1, Int((deadline.timeIntervalSince(madeAt) / 60).rounded(.up))), startedAt: madeAt)
+        clock.deadline = deadline
+        return clock
     }
 
     /// When the target falls due; nil while paused (it depends on when the customer answers).
     public func dueAt(on calendar: BusinessCalendar) -> Date? {
+        if let deadline { return deadline }
         guard pausedAt == nil else { return nil }
         return calendar.adding(workingSeconds: Double(targetMinutes) * 60 + pausedWorkingSeconds, to: startedAt)
     }
 
     /// When `percent` of the target will have passed; nil while paused.
     public func warnAt(percent: Int, on calendar: BusinessCalendar) -> Date? {
+        if let deadline { return startedAt.addingTimeInterval(deadline.timeIntervalSince(startedAt) * Double(percent) / 100) }
         guard pausedAt == nil else { return nil }
         return calendar.adding(workingSeconds: Double(targetMinutes) * 60 * Double(percent) / 100 + pausedWorkingSeconds, to: startedAt)
     }
@@ -177,6 +244,11 @@ public struct SLAClock: Sendable, Equatable, Codable {
     }
 
     public func state(at now: Date, on calendar: BusinessCalendar, warnAtPercent: Int) -> SLAState {
+        if let deadline {
+            if let stoppedAt { return stoppedAt <= deadline ? .achieved : .missed }
+            if now >= deadline { return .breached }
+            return now >= warnAt(percent: warnAtPercent, on: calendar)! ? .warning : .running
+        }
         let target = Double(targetMinutes) * 60
         if let stoppedAt {
             return elapsedWorkingSeconds(at: stoppedAt, on: calendar) <= target ? .achieved : .missed
@@ -188,7 +260,7 @@ public struct SLAClock: Sendable, Equatable, Codable {
     }
 
     public mutating func pause(at instant: Date) {
-        guard pausedAt == nil, stoppedAt == nil else { return }
+        guard pausedAt == nil, stoppedAt == nil, deadline == nil else { return }
         pausedAt = instant
     }
 
@@ -202,6 +274,44 @@ public struct SLAClock: Sendable, Equatable, Codable {
         guard stoppedAt == nil else { return }
         if pausedAt != nil { resume(at: instant, on: calendar) }
         stoppedAt = instant
+    }
+}
+
+/// A ticket's clocks after its type or priority changed and another policy (or other targets)
+/// now applies (SPEC S2). Time already spent counts against the new targets.
+public enum SLAReplan {
+    /// - `clocks`: the ticket's clocks now.
+    /// - `targets`: the targets of the policy that matches now (empty when none does).
+    /// - `createdAt`: when the ticket was filed — a target the new policy adds runs from then.
+    /// - `firstResponseAt`: the first response, when it has been given (no first-response clock is added then).
+    /// - `waitingSince`: when the ticket started waiting for the customer, if it is waiting now.
+    ///
+    /// Stopped clocks keep their outcome and promises stay as made; running clocks take the new
+    /// target (keeping their start and pauses) or go when the new policy has none for them.
+    public static func clocks(_ clocks: [SLAClock], targets: [SLAMetric: Int], createdAt: Date, firstResponseAt: Date?,
+                              waitingSince: Date?) -> [SLAClock] {
+        var result: [SLAClock] = []
+        // The ticket's pauses so far, as the clocks that ran from its creation counted them.
+        let sibling = clocks.first { $0.stoppedAt == nil && $0.deadline == nil && $0.startedAt == createdAt }
+        for clock in clocks {
+            if clock.stoppedAt != nil || clock.metric == .promise { result.append(clock); continue }
+            guard let minutes = targets[clock.metric] else { continue }
+            var changed = clock
+            changed.targetMinutes = minutes
+            result.append(changed)
+        }
+        for metric in [SLAMetric.firstResponse, .resolution] where !clocks.contains(where: { $0.metric == metric }) {
+            guard let minutes = targets[metric], !(metric == .firstResponse && firstResponseAt != nil) else { continue }
+            var clock = SLAClock(metric: metric, targetMinutes: minutes, startedAt: createdAt)
+            if let sibling {
+                clock.pausedWorkingSeconds = sibling.pausedWorkingSeconds
+                clock.pausedAt = sibling.pausedAt
+            } else {
+                clock.pausedAt = waitingSince
+            }
+            result.append(clock)
+        }
+        return result
     }
 }
 

@@ -237,7 +237,8 @@ struct WebViewTests {
         let samples: [SitePath] = [.home, .signIn, .signOut, .language, .portal, .portalNew, .portalRequest(12), .portalReply(12),
                                    .portalSolved(12), .portalReopen(12), .agent, .queue("mine"), .agentTicket(7), .agentComment(7),
                                    .agentFields(7), .agentNew, .agentBulk, .file("abc"), .adminCanned, .adminCannedSave,
-                                   .adminCannedDelete(3), .adminUsers, .adminUserSave, .asset("app.css")]
+                                   .adminCannedDelete(3), .adminUsers, .adminUserSave, .asset("app.css"), .agentPlan(7), .workload,
+                                   .adminWorkingTime, .adminCalendarSave, .adminCalendarDays, .adminPolicySave, .adminPolicyTemplate]
         for path in samples {
             let parts = path.path.split(separator: "/").map(String.init)
             let pattern = path.route.map(\.description)

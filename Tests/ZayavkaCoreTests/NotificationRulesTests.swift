@@ -39,6 +39,18 @@ struct NotificationRulesTests {
                 == [.init(.slaWarning, to: .supervisors)])
         #expect(NotificationRules.decide(.init(event: .slaBreached, actorID: nil, actorIsStaff: false, requesterID: requester, assigneeID: agent))
                 == [.init(.slaBreached, to: .user(agent)), .init(.slaBreached, to: .supervisors)])
+        // A policy that tells the group and not the supervisors.
+        let toGroup = SLAEscalation(notify: [.assignee, .group])
+        #expect(NotificationRules.decide(.init(event: .slaBreached, actorID: nil, actorIsStaff: false, requesterID: requester, assigneeID: agent,
+                                               groupID: 7, escalation: toGroup))
+                == [.init(.slaBreached, to: .user(agent)), .init(.slaBreached, to: .group(7))])
+        #expect(NotificationRules.decide(.init(event: .slaBreached, actorID: nil, actorIsStaff: false, requesterID: requester, assigneeID: nil,
+                                               groupID: 7, escalation: toGroup))
+                == [.init(.slaBreached, to: .group(7))])
+        // Nobody assigned and no group: the supervisors are told rather than nobody.
+        #expect(NotificationRules.decide(.init(event: .slaBreached, actorID: nil, actorIsStaff: false, requesterID: requester, assigneeID: nil,
+                                               escalation: SLAEscalation(notify: [.assignee])))
+                == [.init(.slaBreached, to: .supervisors)])
     }
 
     @Test("templates fill their placeholders; unknown ones stay empty; threading tokens are read back")

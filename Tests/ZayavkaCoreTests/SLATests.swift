@@ -75,6 +75,72 @@ struct SLATests {
         #expect(late.stoppedAt == moscowTime("2026-03-16T13:30:00"))
     }
 
+    @Test("a promise is due at the promised minute, even outside working hours, and never pauses")
+    func promise() {
+        // Made on Friday 17:00, promised for Saturday 12:00: a calendar would have said Friday 18:00.
+        var clock = SLAClock.promise(madeAt: moscowTime("2026-03-13T17:00:00"), deadline: moscowTime("2026-03-14T12:00:00"))
+        #expect(clock.dueAt(on: calendar) == moscowTime("2026-03-14T12:00:00"))
+        #expect(clock.warnAt(percent: 80, on: calendar) == moscowTime("2026-03-14T08:12:00"))
+        clock.pause(at: moscowTime("2026-03-13T17:30:00"))
+        #expect(clock.pausedAt == nil)
+        #expect(clock.state(at: moscowTime("2026-03-14T10:00:00"), on: calendar, warnAtPercent: 80) == .warning)
+        #expect(clock.state(at: moscowTime("2026-03-14T12:00:00"), on: calendar, warnAtPercent: 80) == .breached)
+        var kept = clock
+        kept.stop(at: moscowTime("2026-03-14T11:59:00"), on: calendar)
+        #expect(kept.state(at: moscowTime("2026-03-20T12:00:00"), on: calendar, warnAtPercent: 80) == .achieved)
+        clock.stop(at: moscowTime("2026-03-16T09:00:00"), on: calendar)
+        #expect(clock.state(at: moscowTime("2026-03-20T12:00:00"), on: calendar, warnAtPercent: 80) == .missed)
+    }
+
+    @Test("escalation raises the priority one step, never past urgent; missing keys mean the standard escalation")
+    func escalation() throws {
+        let raise = SLAEscalation(notify: [.group], raisePriority: true)
+        #expect(raise.priority(after: .normal) == .high)
+        #expect(raise.priority(after: .urgent) == .urgent)
+        #expect(SLAEscalation.standard.priority(after: .low) == .low)
+        let decoded = try JSONDecoder().decode(SLAEscalation.self, from: Data(#"{"raise_priority": true, "reassign_group_id": 4}"#.utf8))
+        #expect(decoded == SLAEscalation(notify: [.assignee, .supervisors], raisePriority: true, reassignGroupID: 4))
+    }
+
+    @Test("seed 003: a question retyped as a suggestion keeps its start; a target the new policy adds runs from filing")
+    func replan() {
+        let filed = moscowTime("2026-03-13T16:00:00")
+        let question = SLAPolicy.firstMatch(in: SLATemplates.seed003, for: SLASubject(type: .question))!
+        let suggestion = SLAPolicy.firstMatch(in: SLATemplates.seed003, for: SLASubject(type: .suggestion))!
+        var first = SLAClock(metric: .firstResponse, targetMinutes: question.targets[.firstResponse]!, startedAt: filed)
+        #expect(first.dueAt(on: calendar) == moscowTime("2026-03-16T11:00:00"))
+        // Retyped as a suggestion (16 h) on Monday: due Tuesday 14:00, counted from Friday 16:00.
+        var replanned = SLAReplan.clocks([first], targets: suggestion.targets, createdAt: filed, firstResponseAt: nil, waitingSince: nil)
+        #expect(replanned.count == 1)
+        #expect(replanned[0].dueAt(on: calendar) == moscowTime("2026-03-17T14:00:00"))
+        // A policy with a resolution target adds that clock from filing, with the pauses the ticket had.
+        first.pause(at: moscowTime("2026-03-16T09:00:00"))
+        first.resume(at: moscowTime("2026-03-16T10:00:00"), on: calendar)
+        replanned = SLAReplan.clocks([first], targets: [.firstResponse: 60, .resolution: 480], createdAt: filed, firstResponseAt: nil,
+                                     waitingSince: nil)
+        #expect(replanned.map(\.metric) == [.firstResponse, .resolution])
+        #expect(replanned[1].pausedWorkingSeconds == 3600)
+        // 8 h: 2 on Friday, then Monday from 10:00 (the hour waiting for the customer does not count).
+        #expect(replanned[1].dueAt(on: calendar) == moscowTime("2026-03-16T16:00:00"))
+        // No policy now: running clocks go; a stopped one keeps its outcome; a promise stays.
+        var answered = first
+        answered.stop(at: moscowTime("2026-03-16T10:30:00"), on: calendar)
+        let promise = SLAClock.promise(madeAt: filed, deadline: moscowTime("2026-03-20T12:00:00"))
+        let running = SLAClock(metric: .resolution, targetMinutes: 480, startedAt: filed)
+        replanned = SLAReplan.clocks([answered, running, promise], targets: [:], createdAt: filed, firstResponseAt: answered.stoppedAt,
+                                     waitingSince: nil)
+        #expect(replanned == [answered, promise])
+        // First response already given: a policy that adds one does not invent it.
+        replanned = SLAReplan.clocks([], targets: [.firstResponse: 60], createdAt: filed, firstResponseAt: moscowTime("2026-03-13T16:10:00"),
+                                     waitingSince: nil)
+        #expect(replanned.isEmpty)
+        // Waiting for the customer now: the new clock starts paused.
+        replanned = SLAReplan.clocks([], targets: [.resolution: 60], createdAt: filed, firstResponseAt: nil,
+                                     waitingSince: moscowTime("2026-03-16T12:00:00"))
+        #expect(replanned[0].pausedAt == moscowTime("2026-03-16T12:00:00"))
+        #expect(replanned[0].dueAt(on: calendar) == nil)
+    }
+
     @Test("a first answer is a solution, a promise in the future, or a refusal with a reason")
     func firstAnswer() throws {
         let now = moscowTime("2026-03-16T10:00:00")

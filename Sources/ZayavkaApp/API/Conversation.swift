@@ -53,15 +53,22 @@ enum ConversationService {
         if input.body.count > TicketLimits.bodyMaxLength { errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength))) }
         if !isPublic, !viewer.role.can(.writeInternalNotes) { errors.append(FieldError("public", .notAllowed)) }
         if input.status != nil, !isStaff { errors.append(FieldError("status", .notAllowed)) }
+        if let answer = input.answer {
+            if !isStaff || !isPublic { errors.append(FieldError("answer", .notAllowed)) }
+            if !["solution", "promise", "refusal"].contains(answer) { errors.append(FieldError("answer", .unknownValue, "solution, promise, refusal")) }
+            if answer == "promise", input.promisedAt == nil { errors.append(FieldError("promised_at", .required)) }
+            do { try input.firstAnswer?.validate(now: Date()) } catch ZayavkaError.validation(let more) { errors += more }
+        }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let catalog = try await request.services.catalog.snapshot(request.database)
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
-        let calendars = try await request.services.sla.setup(try request.sql).calendars
+        let slaSetup = try await request.services.sla.setup(try request.sql)
 
         let commentID = try await request.write { db in
             let sql = db as! any SQLDatabase
             guard let row = try await sql.raw("""
-                SELECT id, status, requester_id, first_response_at FROM tickets WHERE number = \(bind: number)
+                SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
+                WHERE t.number = \(bind: number)
                 """).first() else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
             let ticketID = try row.decode(column: "id", as: Int.self)
             let status = try row.decode(column: "status", as: String.self)
@@ -73,9 +80,18 @@ enum ConversationService {
                 try catalog.workflow.checkTransition(from: status, to: requested, by: .staff)
                 newStatus = requested
             }
+            // A promise is told to the customer in their language, with the minute (Moscow time), unless the reply already says it.
+            var body = input.body
+            if case .promise(let date) = input.firstAnswer {
+                let when = SLAMetricNames.moscowTime(date)
+                if !body.contains(when) {
+                    let russian = (try row.decode(column: "locale", as: String.self)) != Language.en.rawValue
+                    body += russian ? "\n\nСрок решения: \(when) (МСК)." : "\n\nWe will solve it by \(when) (Moscow time)."
+                }
+            }
             let commentID = try await sql.raw("""
                 INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
-                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: input.body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now))
+                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now))
                 RETURNING id
                 """).first()!.decode(column: "id", as: Int.self)
             var events = [NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
@@ -97,11 +113,29 @@ enum ConversationService {
             let requesterID = try row.decode(column: "requester_id", as: Int.self)
             let isFirstResponse = unanswered && requesterID != viewer.userID
             if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
+            if let answer = input.firstAnswer {
+                var detail: String?
+                switch answer {
+                case .solution: break
+                case .promise(let date):
+                    assignments.append("promised_at = \(bind: date)")
+                    detail = date.formatted(.iso8601)
+                case .refusal(let reason): detail = reason
+                }
+                events.append(NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .answerGiven, field: "answer", after: input.answer,
+                                       commentID: commentID, isPublic: false, at: now, reason: detail))
+            }
             try await sql.raw("UPDATE tickets SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: ticketID)").run()
-            if isStaff, isPublic { try await SLAClocks.handle(.staffPublicReply, ticketID: ticketID, at: now, calendars: calendars, on: sql) }
+            if isStaff, isPublic { try await SLAClocks.handle(.staffPublicReply, ticketID: ticketID, at: now, setup: slaSetup, on: sql) }
+            if case .promise(let date) = input.firstAnswer {
+                try await SLAClocks.handle(.promised(date), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+            }
             if let newStatus, newStatus != status, let from = catalog.workflow.definition(status)?.category,
                let to = catalog.workflow.definition(newStatus)?.category {
-                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, calendars: calendars, on: sql)
+                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+            }
+            if !isStaff, isPublic {
+                try await SLAClocks.handle(.customerReply(answered: !unanswered), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
             }
             try await History.record(events, on: sql)
             if let link = mail?.link { try await link.record(ticketID: ticketID, commentID: commentID, at: now, on: sql) }
@@ -126,7 +160,7 @@ enum ConversationService {
     /// The history of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
     static func events(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [EventDTO] {
         var statement: SQLQueryString = """
-            SELECT e.id, e.kind, e.field, e.before, e.after, e.actor_id, u.name AS actor_name, e.comment_id, e.created_at
+            SELECT e.id, e.kind, e.field, e.before, e.after, e.actor_id, u.name AS actor_name, e.comment_id, e.created_at, e.reason
             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = \(bind: ticket.id)
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND e.is_public = \(bind: true)" }
@@ -139,7 +173,7 @@ enum ConversationService {
                 after: try row.decode(column: "after", as: String?.self),
                 actor: try actorID.map { PersonRef(id: $0, name: try row.decode(column: "actor_name", as: String.self)) },
                 commentId: try row.decode(column: "comment_id", as: Int?.self),
-                createdAt: try row.decode(column: "created_at", as: Date.self))
+                createdAt: try row.decode(column: "created_at", as: Date.self), reason: try row.decode(column: "reason", as: String?.self))
         }
     }
 

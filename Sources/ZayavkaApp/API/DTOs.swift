@@ -388,6 +388,25 @@ struct CommentInput: Content {
     let `public`: Bool?
     let attachments: [String]?
     let status: String?
+    /// What an agent's public reply is (SPEC T9): solution, promise (with promised_at) or refusal (with refusal_reason).
+    var answer: String? = nil
+    var promisedAt: Date? = nil
+    var refusalReason: String? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case body, `public`, attachments, status, answer
+        case promisedAt = "promised_at", refusalReason = "refusal_reason"
+    }
+
+    /// The answer as the domain sees it; nil when the reply does not say.
+    var firstAnswer: FirstAnswer? {
+        switch answer {
+        case "solution": .solution
+        case "promise": promisedAt.map(FirstAnswer.promise)
+        case "refusal": .refusal(reason: refusalReason ?? "")
+        default: nil
+        }
+    }
 }
 
 struct EventDTO: Content {
@@ -399,9 +418,10 @@ struct EventDTO: Content {
     let actor: PersonRef?
     let commentId: Int?
     let createdAt: Date
+    var reason: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, field, before, after, actor
+        case id, kind, field, before, after, actor, reason
         case commentId = "comment_id", createdAt = "created_at"
     }
 }
@@ -571,9 +591,10 @@ struct SLAPolicyDTO: Content {
     let warnAtPercent: Int
     let calendar: String
     let active: Bool
+    let escalation: SLAEscalation
 
     enum CodingKeys: String, CodingKey {
-        case key, name, position, conditions, targets, calendar, active
+        case key, name, position, conditions, targets, calendar, active, escalation
         case warnAtPercent = "warn_at_percent"
     }
 }
@@ -587,9 +608,10 @@ struct SLAPolicyInput: Content {
     let warnAtPercent: Int?
     let calendar: String?
     let active: Bool?
+    let escalation: SLAEscalation?
 
     enum CodingKeys: String, CodingKey {
-        case key, name, position, conditions, targets, calendar, active
+        case key, name, position, conditions, targets, calendar, active, escalation
         case warnAtPercent = "warn_at_percent"
     }
 }

@@ -184,6 +184,58 @@ enum API {
                      return ListOf(items: try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: try req.sql), nextCursor: nil)
                  }),
 
+        Endpoint(method: .GET, path: "/tickets/{number}/plan", operationID: "proposeWorkSlot", tag: "working time",
+                 summary: "The earliest slot `minutes` of work would take in the specialist's calendar (default: the assignee) after their planned work, without booking it.",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "minutes", schema: .integer, description: "estimated working minutes"),
+                         .init(name: "user_id", schema: .integer, description: "the specialist (default: the assignee, else you)"),
+                         .init(name: "not_before", schema: .dateTime, description: "not earlier than (default: now)")],
+                 responses: [(200, "Plan"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     var query = PlanningQuery(request: req)
+                     let minutes = query.int("minutes"), user = query.int("user_id"), notBefore = query.date("not_before")
+                     try query.check()
+                     return try await WorkloadService.propose(number: try req.intParameter("number"), minutes: minutes, userID: user,
+                                                              notBefore: notBefore, request: req)
+                 }),
+        Endpoint(method: .POST, path: "/tickets/{number}/plan", operationID: "planWork", tag: "working time",
+                 summary: "Book the earliest free slot for the work and (by default) tell the customer its end as the promised solution time.",
+                 authenticated: true, body: .json("PlanInput"), query: [],
+                 responses: [(201, "Plan"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json(.created) { req in
+                     try await WorkloadService.plan(number: try req.intParameter("number"), input: try req.content.decode(PlanInput.self), request: req)
+                 }),
+        Endpoint(method: .DELETE, path: "/work-slots/{id}", operationID: "deleteWorkSlot", tag: "working time",
+                 summary: "Remove planned work (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(204, nil), (403, "Error"), (404, "Error")],
+                 handler: { req in
+                     try await WorkloadService.deleteSlot(id: try req.intParameter("id"), request: req)
+                     return Response(status: .noContent)
+                 }),
+        Endpoint(method: .GET, path: "/workload", operationID: "getWorkload", tag: "working time",
+                 summary: "Planned work and dated tasks per specialist: one person, a group's members, or all staff (default: this week, Moscow time).",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "user_id", schema: .integer, description: "one specialist"),
+                         .init(name: "group_id", schema: .integer, description: "the members of a group"),
+                         .init(name: "from", schema: .dateTime, description: "start (default: this Monday 00:00 Moscow time)"),
+                         .init(name: "to", schema: .dateTime, description: "end (default: a week after the start; at most 62 days)")],
+                 responses: [(200, "Workload"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     var query = PlanningQuery(request: req)
+                     let user = query.int("user_id"), group = query.int("group_id")
+                     let from = query.date("from") ?? WorkloadService.week(of: Date()).0
+                     let to = query.date("to") ?? from.addingTimeInterval(7 * 86400)
+                     try query.check()
+                     return try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, request: req)
+                 }),
+        Endpoint(method: .GET, path: "/sla/outcomes", operationID: "slaOutcomes", tag: "working time",
+                 summary: "Targets achieved and missed per policy and metric, by when the clock stopped (staff; default: the last three weeks).",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "from", schema: .dateTime, description: "stopped at or after"),
+                         .init(name: "to", schema: .dateTime, description: "stopped before")],
+                 responses: [(200, "SLAOutcomeList"), (403, "Error"), (422, "Error")],
+                 handler: json { try await SLAReport.outcomes(request: $0) }),
+
         // Attachments
         Endpoint(method: .POST, path: "/attachments", operationID: "uploadAttachments", tag: "attachments",
                  summary: "Upload files (multipart/form-data, or a raw body with ?filename=); reference their ids in a ticket or comment.",

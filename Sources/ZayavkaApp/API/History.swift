@@ -13,9 +13,12 @@ struct NewEvent: Sendable {
     var commentID: Int?
     let isPublic: Bool
     let at: Date
+    /// Why it happened, when the change itself does not say (a recomputed due time names the field whose change caused it).
+    var reason: String?
 
     init(ticketID: Int, actorID: Int?, kind: EventKind, field: String? = nil, before: String? = nil, after: String? = nil,
-         commentID: Int? = nil, isPublic: Bool, at: Date) {
+         commentID: Int? = nil, isPublic: Bool, at: Date, reason: String? = nil) {
+        self.reason = reason
         self.ticketID = ticketID
         self.actorID = actorID
         self.kind = kind
@@ -33,10 +36,10 @@ enum History {
     static func record(_ events: [NewEvent], on sql: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         let rows: [SQLQueryString] = events.map { e in
-            "(\(bind: e.ticketID), \(bind: e.actorID), \(bind: e.kind.rawValue), \(bind: e.field), \(bind: e.before), \(bind: e.after), \(bind: e.commentID), \(bind: e.isPublic), \(bind: e.at))"
+            "(\(bind: e.ticketID), \(bind: e.actorID), \(bind: e.kind.rawValue), \(bind: e.field), \(bind: e.before), \(bind: e.after), \(bind: e.commentID), \(bind: e.isPublic), \(bind: e.at), \(bind: e.reason))"
         }
         let statement: SQLQueryString = """
-            INSERT INTO ticket_events (ticket_id, actor_id, kind, field, "before", "after", comment_id, is_public, created_at) VALUES
+            INSERT INTO ticket_events (ticket_id, actor_id, kind, field, "before", "after", comment_id, is_public, created_at, reason) VALUES
             """
         try await sql.raw(statement + " " + rows.joined(separator: ", ")).run()
     }

@@ -219,13 +219,34 @@ enum TicketService {
             if state.status != next.status, let from = catalog.workflow.definition(state.status)?.category,
                let to = catalog.workflow.definition(next.status)?.category {
                 try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticket.id!, at: now,
-                                           calendars: slaSetup.calendars, on: db as! any SQLDatabase)
+                                           setup: slaSetup, on: db as! any SQLDatabase)
             }
-            try await History.record(changes.map {
+            var events = changes.map {
                 History.event(for: $0, ticketID: ticket.id!, actorID: viewer.userID, intake: catalog.intake, at: now)
-            }, on: db as! any SQLDatabase)
+            }
+            // Type, priority, urgency, group and intake answers choose the policy: a change recomputes the due times.
+            let policyFields = changes.map(\.field).filter { ["type", "priority", "urgency", "group_id"].contains($0) || $0.hasPrefix("fields.") }
+            if !policyFields.isEmpty, !slaSetup.policies.isEmpty {
+                events += try await SLAClocks.replan(
+                    ticketID: ticket.id!, subject: try await slaSubject(of: ticket, fields: next.fields, on: db as! any SQLDatabase),
+                    createdAt: ticket.createdAt, firstResponseAt: ticket.firstResponseAt,
+                    waitingSince: catalog.workflow.definition(next.status)?.category == .pending ? now : nil,
+                    reason: policyFields.joined(separator: ","), actorID: viewer.userID, at: now, setup: slaSetup, on: db as! any SQLDatabase)
+            }
+            try await History.record(events, on: db as! any SQLDatabase)
         }
         return try await TicketQueries.dto(number: number, request: request)
+    }
+
+    /// The facts SLA policies are chosen by, as the ticket stands.
+    static func slaSubject(of ticket: TicketRecord, fields: [String: String], on sql: any SQLDatabase) async throws -> SLASubject {
+        var plan: CustomerPlan?
+        if let org = ticket.organizationID, let row = try await sql.raw("SELECT plan FROM organizations WHERE id = \(bind: org)").first() {
+            plan = CustomerPlan(rawValue: try row.decode(column: "plan", as: String.self))
+        }
+        return SLASubject(type: TicketType(rawValue: ticket.type) ?? .question, priority: TicketPriority(rank: ticket.priority) ?? .normal,
+                          urgency: ticket.urgency, plan: plan, organizationID: ticket.organizationID,
+                          channel: TicketChannel(rawValue: ticket.channel) ?? .api, groupID: ticket.groupID, fields: fields)
     }
 
     /// Solved and closed times follow the status category; reopening clears the solution time.

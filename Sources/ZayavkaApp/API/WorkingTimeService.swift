@@ -177,9 +177,12 @@ enum WorkingTimeService {
 
     /// Replaces the special days from the text file; a bad line is a 422 naming it, and nothing changes.
     static func importDays(key: String, request: Request) async throws -> CalendarDTO {
+        try await replaceDays(key: key, text: request.body.string ?? "", request: request)
+    }
+
+    static func replaceDays(key: String, text: String, request: Request) async throws -> CalendarDTO {
         try request.require(.manageConfiguration)
         let stored = try await CalendarStore.find(key, on: request.sql)
-        let text = request.body.string ?? ""
         let days: ProductionCalendarDays
         do { days = try ProductionCalendarDays.parse(text) } catch let error as ProductionCalendarDays.ParseError {
             throw ZayavkaError.validation([FieldError("line \(error.line)", .invalid, error.text)])
@@ -208,7 +211,7 @@ enum WorkingTimeService {
     static func listPolicies(request: Request) async throws -> ListOf<SLAPolicyDTO> {
         try request.require(.readDirectory)
         let rows = try await request.sql.raw("""
-            SELECT p.key, p.name, p.position, p.conditions, p.targets, p.warn_at_percent, p.active, c.key AS calendar_key
+            SELECT p.key, p.name, p.position, p.conditions, p.targets, p.warn_at_percent, p.active, p.escalation, c.key AS calendar_key
             FROM sla_policies p JOIN business_calendars c ON c.id = p.calendar_id ORDER BY p.position, p.id
             """).all()
         return ListOf(items: try rows.map { row in
@@ -217,7 +220,8 @@ enum WorkingTimeService {
                          conditions: try WorkingTimeJSON.decode(SLAConditions.self, try row.decode(column: "conditions", as: String.self)),
                          targets: try WorkingTimeJSON.decode(SLATargetsDTO.self, try row.decode(column: "targets", as: String.self)),
                          warnAtPercent: try row.decode(column: "warn_at_percent", as: Int.self),
-                         calendar: try row.decode(column: "calendar_key", as: String.self), active: try row.decode(column: "active", as: Bool.self))
+                         calendar: try row.decode(column: "calendar_key", as: String.self), active: try row.decode(column: "active", as: Bool.self),
+                         escalation: try WorkingTimeJSON.escalation(try row.decode(column: "escalation", as: String?.self)))
         }, nextCursor: nil)
     }
 
@@ -246,6 +250,13 @@ enum WorkingTimeService {
             calendarID = try await CalendarStore.id(key: calendarKey, on: request.sql)
             if calendarID == nil { errors.append(FieldError("calendar", .unknownValue)) }
         }
+        if let escalation = input.escalation {
+            do {
+                try await TicketService.checkAssignment(assigneeID: escalation.reassignUserID, groupID: escalation.reassignGroupID, on: request.sql)
+            } catch ZayavkaError.validation(let problems) {
+                errors += problems.map { FieldError("escalation." + ($0.field == "assignee_id" ? "reassign_user_id" : "reassign_group_id"), $0.code) }
+            }
+        }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         if key == nil, try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: input.key!)").first() != nil {
             throw ZayavkaError.conflict(field: "key", value: input.key!)
@@ -265,13 +276,15 @@ enum WorkingTimeService {
                 if let percent = input.warnAtPercent { assignments.append("warn_at_percent = \(bind: percent)") }
                 if let calendar { assignments.append("calendar_id = \(bind: calendar)") }
                 if let active = input.active { assignments.append("active = \(bind: active)") }
+                if let escalation = input.escalation { assignments.append("escalation = \(bind: try WorkingTimeJSON.encode(escalation))") }
                 if !assignments.isEmpty {
                     try await sql.raw("UPDATE sla_policies SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id)").run()
                 }
             } else {
                 let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
                 try await insertPolicy(SLAPolicy(key: finalKey, name: input.name!, conditions: input.conditions ?? SLAConditions(),
-                                                 targets: input.targets!.metrics, warnAtPercent: input.warnAtPercent ?? 80),
+                                                 targets: input.targets!.metrics, warnAtPercent: input.warnAtPercent ?? 80,
+                                                 escalation: input.escalation ?? .standard),
                                        position: input.position ?? position, calendarID: calendar ?? defaultCalendar,
                                        active: input.active ?? true, on: sql)
             }
@@ -303,10 +316,10 @@ enum WorkingTimeService {
 
     private static func insertPolicy(_ policy: SLAPolicy, position: Int, calendarID: Int, active: Bool, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
-            INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active)
+            INSERT INTO sla_policies (key, name, position, conditions, targets, warn_at_percent, calendar_id, active, escalation)
             VALUES (\(bind: policy.key), \(bind: policy.name), \(bind: position), \(bind: try WorkingTimeJSON.encode(policy.conditions)),
                     \(bind: try WorkingTimeJSON.encode(SLATargetsDTO(policy.targets))), \(bind: policy.warnAtPercent),
-                    \(bind: calendarID), \(bind: active))
+                    \(bind: calendarID), \(bind: active), \(bind: try WorkingTimeJSON.encode(policy.escalation)))
             """).run()
     }
 }

@@ -96,6 +96,7 @@ enum MailNotifier {
         let subject: String
         let requesterID: Int
         let assigneeID: Int?
+        let groupID: Int?
         let status: String
         let commentBody: String?
         let firstCommentID: Int?
@@ -117,7 +118,7 @@ enum MailNotifier {
         let cursor = try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
         let rows = try await sql.raw("""
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
-                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.status, c.body AS comment_body,
+                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN comments c ON c.id = e.comment_id
@@ -134,7 +135,8 @@ enum MailNotifier {
                      isPublic: try row.decode(column: "is_public", as: Bool.self), createdAt: try row.decode(column: "created_at", as: Date.self),
                      number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
                      requesterID: try row.decode(column: "requester_id", as: Int.self),
-                     assigneeID: try row.decode(column: "assignee_id", as: Int?.self), status: try row.decode(column: "status", as: String.self),
+                     assigneeID: try row.decode(column: "assignee_id", as: Int?.self),
+                     groupID: try row.decode(column: "group_id", as: Int?.self), status: try row.decode(column: "status", as: String.self),
                      commentBody: try row.decode(column: "comment_body", as: String?.self),
                      firstCommentID: try row.decode(column: "first_comment_id", as: Int?.self))
         }
@@ -152,6 +154,18 @@ enum MailNotifier {
         // Public replies per (ticket, actor, moment): a status change made with a reply is told in the reply.
         let replies = Set(events.filter { $0.kind == EventKind.commentAdded.rawValue }.map { "\($0.ticketID)/\($0.actorID ?? 0)/\($0.createdAt.timeIntervalSince1970)" })
         let catalog = try await services.catalog.snapshot(app.db)
+        // Who a breach is told to is the policy's escalation (per ticket and metric).
+        var escalations: [String: SLAEscalation] = [:]
+        let breached = events.filter { $0.kind == EventKind.slaBreached.rawValue }
+        if !breached.isEmpty {
+            for row in try await sql.raw("""
+                SELECT c.ticket_id, c.metric, p.escalation FROM sla_clocks c JOIN sla_policies p ON p.id = c.policy_id
+                WHERE c.ticket_id IN (\(binds: Array(Set(breached.map(\.ticketID)))))
+                """).all() {
+                escalations["\(try row.decode(column: "ticket_id", as: Int.self))/\(try row.decode(column: "metric", as: String.self))"] =
+                    try WorkingTimeJSON.escalation(try row.decode(column: "escalation", as: String?.self))
+            }
+        }
 
         var intents: [(EventRow, NotificationIntent)] = []
         for event in events {
@@ -172,7 +186,8 @@ enum MailNotifier {
                 : event.commentID.map(automaticComments.contains) ?? false
             let facts = NotificationFacts(
                 event: kind, actorID: event.actorID, actorIsStaff: event.actorRole?.isStaff ?? false, requesterID: event.requesterID,
-                assigneeID: event.assigneeID, newAssigneeID: event.kind == EventKind.assigned.rawValue ? event.after.flatMap { Int($0) } : nil,
+                assigneeID: event.assigneeID, groupID: event.groupID,
+                escalation: escalations["\(event.ticketID)/\(event.field ?? "")"] ?? .standard, newAssigneeID: event.kind == EventKind.assigned.rawValue ? event.after.flatMap { Int($0) } : nil,
                 statusCategory: event.after.flatMap { catalog.workflow.definition($0)?.category },
                 fromAutomaticMail: automatic,
                 accompaniedByReply: replies.contains("\(event.ticketID)/\(event.actorID ?? 0)/\(event.createdAt.timeIntervalSince1970)"))
@@ -182,6 +197,18 @@ enum MailNotifier {
         // Who they go to, the people copied, and each ticket's thread.
         var userIDs = Set<Int>()
         var supervisors: [Int] = []
+        var groupMembers: [Int: [Int]] = [:]
+        let groups = Set(intents.compactMap { if case .group(let id) = $0.1.recipient { id } else { nil } })
+        if !groups.isEmpty {
+            for row in try await sql.raw("""
+                SELECT m.group_id, m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
+                WHERE m.group_id IN (\(binds: Array(groups))) AND u.is_active = \(bind: true) ORDER BY m.user_id
+                """).all() {
+                let member = try row.decode(column: "user_id", as: Int.self)
+                groupMembers[try row.decode(column: "group_id", as: Int.self), default: []].append(member)
+                userIDs.insert(member)
+            }
+        }
         if intents.contains(where: { $0.1.recipient == .supervisors }) {
             supervisors = try await sql.raw("""
                 SELECT id FROM users WHERE role IN ('dispatcher', 'manager') AND is_active = \(bind: true) ORDER BY id LIMIT 50
@@ -193,7 +220,7 @@ enum MailNotifier {
             case .requester: userIDs.insert(event.requesterID)
             case .assignee: if let id = event.assigneeID { userIDs.insert(id) }
             case .user(let id): userIDs.insert(id)
-            case .supervisors: break
+            case .supervisors, .group: break
             }
         }
         // SLA mails to the supervisors name the assignee.
@@ -242,8 +269,13 @@ enum MailNotifier {
             case .user(let id): expanded.append((event, intent, id))
             case .supervisors:
                 for id in supervisors where !(intent.kind == .slaBreached && id == event.assigneeID) { expanded.append((event, intent, id)) }
+            case .group(let group):
+                for id in groupMembers[group] ?? [] where !(intent.kind == .slaBreached && id == event.assigneeID) { expanded.append((event, intent, id)) }
             }
         }
+        // Nobody gets the same mail about the same event twice (a dispatcher who is also in the group).
+        var seen = Set<String>()
+        expanded = expanded.filter { seen.insert("\($0.0.id)/\($0.1.kind.rawValue)/\($0.2)").inserted }
         for (event, intent, recipientID) in expanded {
             guard let person = people[recipientID], !person.email.hasSuffix(".invalid") else { continue }
             let template = try await services.mailTemplates.template(intent.kind, person.language, on: sql)
@@ -306,6 +338,7 @@ enum SLAMetricNames {
         case .firstResponse: return ru ? "первый ответ" : "first response"
         case .nextResponse: return ru ? "следующий ответ" : "next response"
         case .resolution: return ru ? "решение" : "resolution"
+        case .promise: return ru ? "обещанный срок решения" : "promised solution time"
         case nil: return metric
         }
     }

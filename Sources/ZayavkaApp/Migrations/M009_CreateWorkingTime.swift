@@ -69,4 +69,9 @@ enum WorkingTimeJSON {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
+
+    /// A policy's stored escalation; none stored is the standard one.
+    static func escalation(_ text: String?) throws -> SLAEscalation {
+        try text.map { try decode(SLAEscalation.self, $0) } ?? .standard
+    }
 }

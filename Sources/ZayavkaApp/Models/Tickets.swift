@@ -138,7 +138,11 @@ final class AttachmentRecord: Model, @unchecked Sendable {
 enum EventKind: String, Codable, CaseIterable {
     case created, fieldChanged = "field_changed", statusChanged = "status_changed", assigned
     case commentAdded = "comment_added", noteAdded = "note_added", attachmentAdded = "attachment_added"
-    case slaWarning = "sla_warning", slaBreached = "sla_breached"
+    case slaWarning = "sla_warning", slaBreached = "sla_breached", slaRecomputed = "sla_recomputed"
+    /// What a public reply was (SPEC T9): field "answer", after solution | promise | refusal, reason the promised time or the refusal's reason.
+    case answerGiven = "answer_given"
+    /// Work planned into a specialist's calendar (SPEC S4): after the user, reason the slot.
+    case workPlanned = "work_planned"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

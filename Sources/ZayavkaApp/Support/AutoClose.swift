@@ -20,7 +20,7 @@ enum AutoCloseJob {
             ORDER BY id LIMIT 500
             """).all()
         var numbers: [Int] = []
-        let calendars = try await services.sla.setup(sql).calendars
+        let slaSetup = try await services.sla.setup(sql)
         for row in due {
             let id = try row.decode(column: "id", as: Int.self)
             let before = try row.decode(column: "status", as: String.self)
@@ -34,7 +34,7 @@ enum AutoCloseJob {
                     guard let updated else { return nil as Int? }
                     try await History.record([NewEvent(ticketID: id, actorID: nil, kind: .statusChanged, field: "status",
                                                        before: before, after: closed, isPublic: true, at: now)], on: sql)
-                    try await SLAClocks.handle(.statusChanged(from: .solved, to: .closed), ticketID: id, at: now, calendars: calendars, on: sql)
+                    try await SLAClocks.handle(.statusChanged(from: .solved, to: .closed), ticketID: id, at: now, setup: slaSetup, on: sql)
                     return try updated.decode(column: "number", as: Int.self)
                 }
             }

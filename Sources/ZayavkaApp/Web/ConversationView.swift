@@ -91,9 +91,29 @@ enum TimelineView {
         case .assigned: return l("ответственный: \(person(event.before)) → \(person(event.after))", "assignee: \(person(event.before)) → \(person(event.after))")
         case .slaWarning: return l("срок SLA скоро истекает (\(event.field ?? ""))", "SLA target is close (\(event.field ?? ""))")
         case .slaBreached: return l("срок SLA нарушен (\(event.field ?? ""))", "SLA target breached (\(event.field ?? ""))")
+        case .slaRecomputed:
+            func when(_ iso: String?) -> String { iso.flatMap { try? Date($0, strategy: .iso8601) }.map(l.dateTime) ?? "—" }
+            let metric = SLAMetricNames.name(event.field ?? "", l.language)
+            let why = (event.reason ?? "").split(separator: ",").map { fieldName(String($0), l) }.joined(separator: ", ")
+            return l("срок SLA «\(metric)» пересчитан: \(when(event.before)) → \(when(event.after)), потому что изменено: \(why)",
+                     "SLA “\(metric)” due time recomputed: \(when(event.before)) → \(when(event.after)), because of a change of: \(why)")
+        case .answerGiven:
+            let kind = event.after ?? ""
+            let detail = kind == "promise" ? event.reason.flatMap { try? Date($0, strategy: .iso8601) }.map(l.dateTime) : event.reason
+            let name = switch kind {
+            case "solution": l("решение", "a solution")
+            case "promise": l("обещан срок решения", "a promised solution time")
+            default: l("обоснованный отказ", "a reasoned refusal")
+            }
+            return l("ответ: ", "the reply is ") + name + (detail.map { " — " + $0 } ?? "")
+        case .workPlanned:
+            let parts = (event.reason ?? "").split(separator: "/").compactMap { try? Date(String($0), strategy: .iso8601) }
+            let span = parts.count == 2 ? l.dateTime(parts[0]) + " — " + l.dateTime(parts[1]) : ""
+            return l("работа запланирована: \(person(event.after)), \(span)", "work planned: \(person(event.after)), \(span)")
         default:
             let field = fieldName(event.field ?? "", l)
-            return l("\(field): «\(event.before ?? "—")» → «\(event.after ?? "—")»", "\(field): “\(event.before ?? "—")” → “\(event.after ?? "—")”")
+            let escalated = event.reason?.hasPrefix("sla_breached") == true ? l(" (эскалация по SLA)", " (SLA escalation)") : ""
+            return l("\(field): «\(event.before ?? "—")» → «\(event.after ?? "—")»", "\(field): “\(event.before ?? "—")” → “\(event.after ?? "—")”") + escalated
         }
     }
 

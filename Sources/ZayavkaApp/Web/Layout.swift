@@ -58,6 +58,7 @@ enum Notices {
                                          "If the address is registered, a link to set a new password has been sent to it."), isError: false)
         case "password-set": .init(text: l("Пароль задан. Войдите с новым паролем.", "Your password is set. Sign in with it."), isError: false)
         case "retried": .init(text: l("Отправлено на повторную обработку.", "Sent for another try."), isError: false)
+        case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)
         default: nil
         }
     }
@@ -105,7 +106,8 @@ enum Layout {
         var links: [(String, String)] = []
         if let signedIn = ctx.signedIn {
             if signedIn.viewer.role.isStaff {
-                links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket"))]
+                links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
+                         (SitePath.workload.path, l("Загрузка", "Workload"))]
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }
@@ -114,6 +116,7 @@ enum Layout {
                 if signedIn.viewer.role.can(.manageOrganizations) { links.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminFields.path, l("Вопросы", "Questions"))) }
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminMail.path, l("Почта", "Mail"))) }
+                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminWorkingTime.path, l("Рабочее время и SLA", "Working time"))) }
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]

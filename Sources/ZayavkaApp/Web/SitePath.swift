@@ -6,7 +6,8 @@ enum SitePath: Equatable {
     case home
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
-    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentNew, agentBulk
+    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentNew, agentBulk, workload
+    case adminWorkingTime, adminCalendarSave, adminCalendarDays, adminPolicySave, adminPolicyTemplate
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
     case adminUsers, adminUserSave
@@ -35,6 +36,13 @@ enum SitePath: Equatable {
         case .agentTicket(let n): "/agent/tickets/\(n)"
         case .agentComment(let n): "/agent/tickets/\(n)/comment"
         case .agentFields(let n): "/agent/tickets/\(n)/fields"
+        case .agentPlan(let n): "/agent/tickets/\(n)/plan"
+        case .workload: "/agent/workload"
+        case .adminWorkingTime: "/admin/working-time"
+        case .adminCalendarSave: "/admin/working-time/calendars/save"
+        case .adminCalendarDays: "/admin/working-time/calendars/days"
+        case .adminPolicySave: "/admin/working-time/policies/save"
+        case .adminPolicyTemplate: "/admin/working-time/policies/template"
         case .agentNew: "/agent/new"
         case .agentBulk: "/agent/bulk"
         case .file(let id): "/files/\(id)"
@@ -69,7 +77,7 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
         case .file: "/files/:id"

@@ -17,6 +17,7 @@ struct L: Sendable {
     var localizer: Localizer { Localizer(language) }
 
     /// "5 заявок" / "5 tickets".
+    func minutes(_ n: Int) -> String { localizer.count(n, ru: ("минута", "минуты", "минут"), en: ("minute", "minutes")) }
     func tickets(_ n: Int) -> String { localizer.count(n, ru: ("заявка", "заявки", "заявок"), en: ("ticket", "tickets")) }
 
     /// "21.11.2026 14:05" / "21 Nov 2026 14:05", in the reader's time zone.

@@ -32,9 +32,13 @@ struct AgentTicketModel: Sendable {
     let intake: [IntakeFieldDefinition]
     let canned: [Canned]
     let clocks: [SLAClockDTO]
+    /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
+    var slots: [WorkSlotDTO] = []
+    var proposal: PlanDTO?
     var errors: [String: String] = [:]
     var draft = ""
     var draftInternal = false
+    var draftAnswer = ""
 }
 
 enum AgentTicketView {
@@ -56,7 +60,7 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), fieldsPanel(model, ctx), slaPanel(model, ctx), requesterCard(model, ctx))
+                .aside(.class("side"), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx), requesterCard(model, ctx))
             )
         )
     }
@@ -77,6 +81,18 @@ enum AgentTicketView {
                         .opt("", l("Вставить шаблон ответа…", "Insert a canned response…")),
                         .forEach(model.canned) { .opt($0.title, $0.title, attributes: [("data-body", $0.body)]) }))),
             .textarea(.name("body"), .id("composer-body"), .required(true), .rows(6), .attr("aria-label", l("Текст", "Text")), .t(model.draft)),
+            // Seed 000: the first answer is a solution, a promised date and time, or a reasoned refusal.
+            .div(.class("field answer-kind"),
+                 .unwrap(model.errors["answer"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+                 .select(.attr("name", "answer"), .id("composer-answer"), .attr("aria-label", l("Что это за ответ", "What this reply is")),
+                         .opt("", l("Ответ без отметки", "A reply (not marked)"), selected: model.draftAnswer.isEmpty),
+                         .opt("solution", l("Решение", "A solution"), selected: model.draftAnswer == "solution"),
+                         .opt("promise", l("Обещание срока решения", "A promised solution time"), selected: model.draftAnswer == "promise"),
+                         .opt("refusal", l("Обоснованный отказ", "A reasoned refusal"), selected: model.draftAnswer == "refusal")),
+                 .element(named: "label", nodes: [.t(l("Срок решения", "Solve by") + " "),
+                                                  .input(.type(.datetimeLocal), .name("promised_at"), .id("composer-promised"))]),
+                 .input(.type(.text), .name("refusal_reason"), .id("composer-refusal"), .attr("maxlength", "500"),
+                        .attr("placeholder", l("Причина отказа", "Reason for the refusal")))),
             .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files")))),
             .div(.class("actions"),
                  .select(.attr("name", "status"), .id("composer-status"), .attr("aria-label", l("Статус после отправки", "Status after sending")),
@@ -137,6 +153,7 @@ enum AgentTicketView {
             case .firstResponse: l("Первый ответ", "First response")
             case .nextResponse: l("Следующий ответ", "Next response")
             case .resolution: l("Решение", "Resolution")
+            case .promise: l("Обещанный срок", "Promised time")
             }
         }
         func state(_ s: SLAState) -> String {
@@ -156,6 +173,40 @@ enum AgentTicketView {
                 .unwrap(clock.dueAt) { due in .div(.attr("title", l.dateTime(due)), .t(l.dateTime(due) + " · " + l.due(due, now: ctx.now))) },
              ])]
         }))
+    }
+
+    /// Planning the work (SPEC S4): the estimate, the specialist, the earliest free slot and the date promised to the customer.
+    static func planPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let number = model.ticket.number
+        let chosen = model.proposal.map { String($0.user.id) } ?? model.ticket.assignee.map { String($0.id) }
+        return .div(
+            .class("card"), .id("plan"),
+            .h2(.t(l("Планирование", "Planning"))),
+            .if(!model.slots.isEmpty, .ul(.class("slots"), .forEach(model.slots) { slot in
+                .li(.t(slot.user.name + ": " + l.dateTime(slot.startsAt) + " — " + l.dateTime(slot.endsAt) + " (\(l.minutes(slot.minutes)))"))
+            })),
+            .unwrap(model.errors["plan"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            .unwrap(model.proposal) { p in
+                .p(.id("plan-proposal"), .t(l("Свободно: ", "Free: ") + p.user.name + ", " + l.dateTime(p.startsAt) + " — " + l.dateTime(p.endsAt)))
+            },
+            .form(.method(.post), .action(SitePath.agentPlan(number).path), .id("plan-form"),
+                  Layout.csrfField(ctx),
+                  Layout.row(l("Оценка, минут", "Estimate, minutes"), for: "plan-minutes", error: nil,
+                             .input(.type(.number), .name("minutes"), .id("plan-minutes"), .attr("min", "1"), .attr("max", String(WorkloadService.maxMinutes)),
+                                    .attr("value", model.proposal.map { String($0.minutes) } ?? ""), .required(true))),
+                  Layout.row(l("Специалист", "Specialist"), for: "plan-user", error: nil,
+                             .select(.attr("name", "user_id"), .id("plan-user"),
+                                     .forEach(model.staff) { .opt($0.value, $0.label, selected: $0.value == chosen) })),
+                  .element(named: "label", nodes: [.input(.type(.checkbox), .name("tell_customer"), .value("1"), .id("plan-tell"), .checked(true)),
+                                                   .t(" " + l("Сообщить клиенту срок решения", "Tell the customer the solution time"))]),
+                  .div(.class("actions"),
+                       .button(.type(.submit), .name("action"), .value("propose"), .id("plan-propose"), .t(l("Найти время", "Find a slot"))),
+                       .button(.type(.submit), .name("action"), .value("book"), .class("primary"), .id("plan-book"),
+                               .t(l("Запланировать", "Plan it"))))),
+            .p(.a(.href(SitePath.workload.path + (model.ticket.assignee.map { "?user_id=\($0.id)" } ?? "")),
+                  .t(l("Календарь загрузки →", "Workload calendar →"))))
+        )
     }
 
     static func requesterCard(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
@@ -216,11 +267,21 @@ enum AgentTicketController {
         for mail in try await sql.raw("SELECT id, comment_id FROM mail_inbound WHERE ticket_id = \(bind: row.id) AND comment_id IS NOT NULL").all() {
             timeline.mailMessages[try mail.decode(column: "comment_id", as: Int.self)] = try mail.decode(column: "id", as: Int.self)
         }
+        let slots = try await sql.raw("""
+            SELECT s.id, s.user_id, u.name, s.starts_at, s.ends_at, s.minutes, s.note FROM work_slots s JOIN users u ON u.id = s.user_id
+            WHERE s.ticket_id = \(bind: row.id) ORDER BY s.starts_at
+            """).all().map { slot in
+            WorkSlotDTO(id: try slot.decode(column: "id", as: Int.self),
+                        user: PersonRef(id: try slot.decode(column: "user_id", as: Int.self), name: try slot.decode(column: "name", as: String.self)),
+                        ticketNumber: number, subject: nil, startsAt: try slot.decode(column: "starts_at", as: Date.self),
+                        endsAt: try slot.decode(column: "ends_at", as: Date.self), minutes: try slot.decode(column: "minutes", as: Int.self),
+                        note: try slot.decode(column: "note", as: String?.self))
+        }
         return AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
-            intake: catalog.intake, canned: canned, clocks: clocks)
+            intake: catalog.intake, canned: canned, clocks: clocks, slots: slots)
     }
 
     static func show(_ request: Request) async throws -> Response {
@@ -236,11 +297,18 @@ enum AgentTicketController {
         let form = try await WebForms.read(request)
         let body = form.value("body") ?? ""
         let isPublic = form.value("visibility") != "internal"
+        let answer = isPublic ? form.text("answer") : nil
         var uploads: [AttachmentRecord] = []
         do {
+            var promised: Date?
+            if answer == "promise", let raw = form.text("promised_at") {
+                promised = PageContext(request).l.parseLocalInput(raw)
+                if promised == nil { throw ZayavkaError.validation([FieldError("promised_at", .invalid)]) }
+            }
             uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
             _ = try await ConversationService.addComment(
-                number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status")),
+                number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status"),
+                                                    answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason")),
                 source: .web, request: request)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
         } catch ZayavkaError.validation(let errors) {
@@ -250,8 +318,48 @@ enum AgentTicketController {
             var model = try await load(number, request: request)
             model.draft = body
             model.draftInternal = !isPublic
-            model.errors["body"] = errors.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            model.draftAnswer = answer ?? ""
+            let answerFields: Set<String> = ["answer", "promised_at", "refusal_reason"]
+            let answerErrors = errors.filter { answerFields.contains($0.field) }
+            func label(_ field: String) -> String {
+                switch field {
+                case "promised_at": ctx.l("Срок решения", "Solve by")
+                case "refusal_reason": ctx.l("Причина отказа", "Reason for the refusal")
+                default: ctx.l("Вид ответа", "Kind of reply")
+                }
+            }
+            if !answerErrors.isEmpty {
+                model.errors["answer"] = answerErrors.map { label($0.field) + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            }
+            let others = errors.filter { !answerFields.contains($0.field) }
+            if !others.isEmpty { model.errors["body"] = others.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ") }
             if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// Planning: "Find a slot" shows the earliest free one; "Plan it" books it and tells the customer.
+    static func plan(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let ctx = PageContext(request)
+        let minutes = form.text("minutes").flatMap(Int.init)
+        let user = form.text("user_id").flatMap(Int.init)
+        do {
+            if form.text("action") == "propose" {
+                var model = try await load(number, request: request)
+                model.proposal = try await WorkloadService.propose(number: number, minutes: minutes, userID: user, notBefore: nil, request: request)
+                return Layout.render("№\(number)", ctx, AgentTicketView.render(model, ctx))
+            }
+            _ = try await WorkloadService.plan(number: number, input: PlanInput(minutes: minutes ?? 0, userId: user, notBefore: nil,
+                                                                                 tellCustomer: form.text("tell_customer") != nil, note: nil),
+                                               request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=planned")
+        } catch ZayavkaError.validation(let problems) {
+            var model = try await load(number, request: request)
+            model.errors["plan"] = problems.map { ($0.field == "minutes" ? ctx.l("Оценка", "Estimate") : ctx.l("Специалист", "Specialist"))
+                + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
         }
     }

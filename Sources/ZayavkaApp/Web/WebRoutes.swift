@@ -33,6 +33,13 @@ enum WebRoutes {
         get(.agentTicket(0), AgentTicketController.show)
         post(.agentComment(0), AgentTicketController.comment)
         post(.agentFields(0), AgentTicketController.fields)
+        post(.agentPlan(0), AgentTicketController.plan)
+        get(.workload, WorkloadPages.show)
+        get(.adminWorkingTime, WorkingTimePages.show)
+        post(.adminCalendarSave, WorkingTimePages.saveCalendar)
+        post(.adminCalendarDays, WorkingTimePages.saveDays)
+        post(.adminPolicySave, WorkingTimePages.savePolicy)
+        post(.adminPolicyTemplate, WorkingTimePages.installTemplate)
         get(.agentNew, NewTicketController.form)
         post(.agentNew, NewTicketController.create)
 
