@@ -323,6 +323,25 @@ struct PlanningTests {
             #expect(try await clocks(server, second)["promise"] != nil)
             let wrong = try await web.post("/agent/tickets/\(second)/plan", [("_csrf", ticketPage.csrf ?? ""), ("minutes", "0"), ("action", "book")])
             #expect(wrong.status == .unprocessableEntity && wrong.html.contains("Оценка"))
+
+            // A specialist on 7:00–17:00 (seed 001) is planned in their own hours.
+            let early = try await server.request(.POST, "/api/v1/calendars", token: admin, json: [
+                "key": "early_7_17", "name": "Москва, 7:00–17:00", "weekly": Array(repeating: ["07:00-17:00"], count: 5) + [[], []],
+            ])
+            #expect(early.status == .created)
+            #expect(try await server.request(.PATCH, "/api/v1/users/\(agent.id)", token: admin, json: ["calendar": "nope"]).status == .unprocessableEntity)
+            let assigned = try await server.request(.PATCH, "/api/v1/users/\(agent.id)", token: admin, json: ["calendar": "early_7_17"])
+            server.expectConforms(assigned.json, to: "User")
+            #expect(assigned["calendar"] as? String == "early_7_17")
+            #expect(try await server.request(.PATCH, "/api/v1/users/\(agent.id)", token: agent.token, json: ["calendar": NSNull()]).status
+                    == .unprocessableEntity)
+            let own = try await server.request(.GET, "/api/v1/tickets/\(first)/plan?minutes=600", token: admin)
+            let earlyCalendar = BusinessCalendar.russianFiveDay(from: 7 * 60, to: 17 * 60)
+            let ownStart = try #require(Self.date(own["starts_at"])), ownEnd = try #require(Self.date(own["ends_at"]))
+            #expect(earlyCalendar.workingMinutes(from: ownStart, to: ownEnd) == 600)
+            #expect(earlyCalendar.isWorking(ownStart) || earlyCalendar.nextWorkingInstant(from: ownStart) == ownStart)
+            let weekOf = try await server.request(.GET, "/api/v1/workload?user_id=\(agent.id)", token: admin)
+            #expect((weekOf["people"] as? [[String: Any]])?.first?["calendar"] as? String == "early_7_17")
         }
     }
 

@@ -90,9 +90,11 @@ struct UserDTO: Content {
     let organizationId: Int?
     let isActive: Bool
     let createdAt: Date?
+    /// The key of the calendar the person works on (SPEC S4); nil: the default calendar.
+    var calendar: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, email, name, role, locale, phone
+        case id, email, name, role, locale, phone, calendar
         case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", createdAt = "created_at"
     }
 
@@ -108,6 +110,11 @@ struct UserDTO: Content {
         isActive = record.isActive
         createdAt = record.createdAt
     }
+
+    init(_ record: UserRecord, calendars: [Int: String]) {
+        self.init(record)
+        calendar = record.calendarID.flatMap { calendars[$0] }
+    }
 }
 
 struct UserInput: Content {
@@ -120,9 +127,11 @@ struct UserInput: Content {
     var organizationId: Int??
     var password: String?
     var isActive: Bool?
+    /// A calendar key; null: back to the default calendar.
+    var calendar: String??
 
     enum CodingKeys: String, CodingKey {
-        case email, name, role, locale, phone, password
+        case email, name, role, locale, phone, password, calendar
         case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active"
     }
 
@@ -140,6 +149,7 @@ struct UserInput: Content {
         organizationId = try c.patch(Int.self, forKey: .organizationId)
         password = try c.decodeIfPresent(String.self, forKey: .password)
         isActive = try c.decodeIfPresent(Bool.self, forKey: .isActive)
+        calendar = try c.patch(String.self, forKey: .calendar)
     }
 }
 

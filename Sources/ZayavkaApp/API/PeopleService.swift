@@ -96,7 +96,9 @@ enum UserService {
         if let org = try? request.query.get(Int.self, at: "organization_id") { query = query.filter(\.$organizationID == org) }
         if let email = try? request.query.get(String.self, at: "email") { query = query.filter(\.$email == email.lowercased()) }
         return try await IDPage.fetch(request) { after, count in
-            try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all().map { ($0.id!, UserDTO($0)) }
+            let calendars = try await calendarKeys(request)
+            return try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all()
+                .map { ($0.id!, UserDTO($0, calendars: calendars)) }
         }
     }
 
@@ -105,7 +107,26 @@ enum UserService {
         guard viewer.userID == id || viewer.role.can(.readDirectory), let user = try await UserRecord.find(id, on: request.database) else {
             throw ZayavkaError.notFound(entity: "user", id: String(id))
         }
-        return UserDTO(user)
+        return UserDTO(user, calendars: try await calendarKeys(request))
+    }
+
+    static func calendarKeys(_ request: Request) async throws -> [Int: String] {
+        var keys: [Int: String] = [:]
+        for row in try await request.sql.raw("SELECT id, key FROM business_calendars").all() {
+            keys[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "key", as: String.self)
+        }
+        return keys
+    }
+
+    /// The calendar a person is given: a key that must exist, or null for the default one.
+    private static func calendarID(_ input: UserInput, request: Request, errors: inout [FieldError]) async throws -> Int?? {
+        guard let choice = input.calendar else { return nil }
+        guard let key = choice else { return .some(nil) }
+        guard let id = try await CalendarStore.id(key: key, on: request.sql) else {
+            errors.append(FieldError("calendar", .unknownValue))
+            return nil
+        }
+        return .some(id)
     }
 
     /// Admins create anyone; other staff create customers (for phone and walk-in requests).
@@ -121,6 +142,7 @@ enum UserService {
         let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
         if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.count > 200 { errors.append(FieldError("name", .tooLong, "200")) }
         errors += try await checkCommon(input, request: request)
+        let calendar = try await calendarID(input, request: request, errors: &errors)
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         if try await UserRecord.query(on: request.database).filter(\.$email == email).count() > 0 {
             throw ZayavkaError.conflict(field: "email", value: email)
@@ -130,8 +152,9 @@ enum UserService {
                               phone: (input.phone ?? nil).flatMap { PhoneNumber.normalize($0) ?? $0 },
                               organizationID: input.organizationId ?? nil)
         if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
+        if let calendar { user.calendarID = calendar }
         try await request.write { db in try await user.create(on: db) }
-        return try await UserDTO(user).encodeResponse(status: .created, for: request)
+        return try await UserDTO(user, calendars: try await calendarKeys(request)).encodeResponse(status: .created, for: request)
     }
 
     static func update(id: Int, _ input: UserInput, request: Request) async throws -> UserDTO {
@@ -147,8 +170,10 @@ enum UserService {
             if input.organizationId != nil { errors.append(FieldError("organization_id", .notAllowed)) }
             if input.isActive != nil { errors.append(FieldError("is_active", .notAllowed)) }
             if input.email != nil { errors.append(FieldError("email", .notAllowed)) }
+            if input.calendar != nil { errors.append(FieldError("calendar", .notAllowed)) }
         }
         errors += try await checkCommon(input, request: request)
+        let calendar = try await calendarID(input, request: request, errors: &errors)
         if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
         var newEmail: String?
         if let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), email != user.email {
@@ -166,10 +191,11 @@ enum UserService {
         if let phone = input.phone { user.phone = phone.flatMap { PhoneNumber.normalize($0) ?? $0 } }
         if let org = input.organizationId { user.organizationID = org }
         if let active = input.isActive { user.isActive = active }
+        if let calendar { user.calendarID = calendar }
         if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
         try await request.write { db in try await user.update(on: db) }
         request.services.tokens.forget(userID: id)
-        return UserDTO(user)
+        return UserDTO(user, calendars: try await calendarKeys(request))
     }
 
     private static func checkCommon(_ input: UserInput, request: Request) async throws -> [FieldError] {

@@ -8,6 +8,8 @@ import ZayavkaCore
 /// A person: customer or staff (SPEC A4). Email is stored lowercased and unique.
 final class UserRecord: Model, @unchecked Sendable {
     static let schema = "users"
+    /// The calendar of the person's working hours (planning, SPEC S4); nil: the default calendar.
+    @OptionalField(key: "calendar_id") var calendarID: Int?
 
     @ID(custom: "id", generatedBy: .database) var id: Int?
     @Field(key: "email") var email: String

@@ -105,11 +105,13 @@ struct UsersModel: Sendable {
         let organizationID: Int?
         let phone: String?
         let isActive: Bool
+        let calendar: String?
     }
 
     var items: [Item]
     var editing: Item?
     var organizations: [QueueModel.Option]
+    var calendars: [QueueModel.Option] = []
     var errors: [String: String] = [:]
 }
 
@@ -144,6 +146,9 @@ enum UsersView {
                                    .forEach(model.organizations) { .opt($0.value, $0.label, selected: $0.value == e?.organizationID.map(String.init)) })),
                 Layout.row(l("Телефон", "Phone"), for: "u-phone", error: model.errors["phone"],
                            .input(.type(.tel), .name("phone"), .id("u-phone"), .attr("value", e?.phone ?? ""))),
+                Layout.row(l("Рабочее время (для планирования)", "Working hours (for planning)"), for: "u-calendar", error: model.errors["calendar"],
+                           .select(.attr("name", "calendar"), .id("u-calendar"), .opt("", l("календарь по умолчанию", "the default calendar")),
+                                   .forEach(model.calendars) { .opt($0.value, $0.label, selected: $0.value == e?.calendar) })),
                 Layout.row(l("Пароль", "Password"), for: "u-password", hint: l("Не меньше 8 символов; пусто — не менять.", "At least 8 characters; leave empty to keep."),
                            error: model.errors["password"],
                            .input(.type(.password), .name("password"), .id("u-password"), .attribute(named: "autocomplete", value: "new-password"))),
@@ -159,15 +164,19 @@ enum UsersView {
 enum UsersController {
     static func model(_ request: Request, editID: Int?) async throws -> UsersModel {
         let items: [UsersModel.Item] = try await request.sql.raw("""
-            SELECT u.id, u.name, u.email, u.role, u.phone, u.is_active, u.organization_id, o.name AS org
-            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id ORDER BY u.role <> 'customer' DESC, u.name LIMIT 500
+            SELECT u.id, u.name, u.email, u.role, u.phone, u.is_active, u.organization_id, o.name AS org, c.key AS calendar
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id LEFT JOIN business_calendars c ON c.id = u.calendar_id ORDER BY u.role <> 'customer' DESC, u.name LIMIT 500
             """).all().map {
             .init(id: try $0.decode(column: "id", as: Int.self), name: try $0.decode(column: "name", as: String.self),
                   email: try $0.decode(column: "email", as: String.self), role: Role(rawValue: try $0.decode(column: "role", as: String.self)) ?? .customer,
                   organization: try $0.decode(column: "org", as: String?.self), organizationID: try $0.decode(column: "organization_id", as: Int?.self),
-                  phone: try $0.decode(column: "phone", as: String?.self), isActive: try $0.decode(column: "is_active", as: Bool.self))
+                  phone: try $0.decode(column: "phone", as: String?.self), isActive: try $0.decode(column: "is_active", as: Bool.self),
+                  calendar: try $0.decode(column: "calendar", as: String?.self))
         }
-        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueueController.organizationOptions(request: request))
+        let calendars = try await request.sql.raw("SELECT key, name FROM business_calendars ORDER BY id").all()
+            .map { QueueModel.Option(value: try $0.decode(column: "key", as: String.self), label: try $0.decode(column: "name", as: String.self)) }
+        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueueController.organizationOptions(request: request),
+                          calendars: calendars)
     }
 
     static func list(_ request: Request) async throws -> Response {
@@ -190,6 +199,7 @@ enum UsersController {
         input.organizationId = .some(form.text("organization_id").flatMap(Int.init))
         input.password = form.value("password")?.nilIfEmpty
         input.isActive = form.value("is_active") == "1"
+        input.calendar = .some(form.text("calendar"))
         let ctx = PageContext(request)
         do {
             if let id { _ = try await UserService.update(id: id, input, request: request) } else { _ = try await UserService.create(input, request: request) }
