@@ -426,6 +426,60 @@ def run(binary, postgres):
         assert token.startswith("zy_"), token
         assert server.api("GET", "/me", token=token)["email"] == "admin@e2e.test"
 
+        f.step("working time: the admin installs seed 003's policies and makes a breach raise the priority")
+        f.go("/admin/working-time")
+        assert "Москва, пн–пт 9:00–18:00" in f.text()
+        f.click(driver.find_element(By.ID, "template-seed003"))
+        assert "Изменения сохранены" in f.text() and "Вопрос — 4 часа" in f.text(), f.text()
+        form = driver.find_element(By.ID, "policy-question_4h")
+        box = form.find_element(By.ID, "policy-question_4h-raise_priority-1")
+        driver.execute_script("arguments[0].scrollIntoView()", box)
+        box.click()
+        f.click(form.find_element(By.ID, "policy-question_4h-save"))
+        assert "Изменения сохранены" in f.text()
+        policies = {p["key"]: p for p in server.api("GET", "/sla-policies", token=admin)["items"]}
+        assert policies["question_4h"]["escalation"]["raise_priority"] is True, policies["question_4h"]
+        f.shot("14-admin-working-time")
+        f.sign_out()
+
+        f.step("the agent answers with a promised solution time; the SLA panel tracks it; the customer is told")
+        customer_token = server.api("POST", "/auth/token", {"email": "one@e2e.test", "password": "customer-1"})["token"]
+        promised = server.api("POST", "/tickets", {"subject": "Не формируется отчёт", "body": "Отчёт по кассе пустой.",
+                                                   "type": "question"}, customer_token)["number"]
+        f.sign_in("agent@e2e.test", "agent-pass-1")
+        f.go(f"/agent/tickets/{promised}")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
+        assert "Первый ответ" in driver.find_element(By.ID, "sla").text
+        driver.find_element(By.ID, "composer-body").send_keys("Исправим в обновлении.")
+        Select(driver.find_element(By.ID, "composer-answer")).select_by_value("promise")
+        driver.execute_script("document.getElementById('composer-promised').value = '2030-01-15T15:00'")
+        f.click(driver.find_element(By.ID, "composer-send"))
+        assert "Ответ отправлен" in f.text(), f.text()
+        sla = driver.find_element(By.ID, "sla").text
+        assert "Обещанный срок" in sla and "2030" in sla, sla
+        assert "обещан срок решения" in f.text()
+
+        f.step("planning: the agent finds the earliest slot, books two hours; the week calendar shows the work")
+        driver.find_element(By.ID, "plan-minutes").send_keys("120")
+        Select(driver.find_element(By.ID, "plan-user")).select_by_visible_text("Анна Специалистова")
+        f.click(driver.find_element(By.ID, "plan-propose"))
+        assert "Свободно: Анна Специалистова" in driver.find_element(By.ID, "plan-proposal").text
+        f.click(driver.find_element(By.ID, "plan-book"))
+        assert "Работа запланирована" in f.text(), f.text()
+        # Today may be a weekend: the work then starts next week.
+        f.go(f"/agent/workload?user_id={agent['id']}")
+        if "Не формируется отчёт" not in f.text():
+            f.click(driver.find_element(By.ID, "week-next"))
+        card = driver.find_element(By.ID, f"workload-{agent['id']}").text
+        assert "Анна Специалистова" in card and "Не формируется отчёт" in card and "Запланировано" in card, card
+        f.shot("15-agent-workload")
+        f.sign_out()
+        f.sign_in("one@e2e.test", "customer-1")
+        f.go(f"/portal/requests/{promised}")
+        assert "Срок решения: 15.01.2030 15:00 (МСК)" in f.text(), f.text()
+        f.sign_out()
+        f.sign_in("admin@e2e.test", "admin-pass-1")
+
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")
         assert "Страница не найдена" in f.text()

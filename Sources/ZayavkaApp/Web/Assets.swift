@@ -67,7 +67,16 @@ table.list tr.selected td { background:#eaf0ff; } table.list tr:hover td { backg
 .filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:flex-end; margin-bottom:.75rem; }
 .filters .field { margin:0; min-width:8.5rem; flex:0 1 10rem; } .filters .field.wide { flex:1 1 14rem; }
 .bulk { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin:.6rem 0; }
-.bulk select { width:auto; }
+.bulk select { width:auto; } .filters > select { width:auto; min-width:12rem; }
+table.week { width:100%; table-layout:fixed; border-collapse:collapse; font-size:.88rem; }
+table.week th, table.week td { border:1px solid var(--line); padding:.35rem .4rem; vertical-align:top; text-align:left; }
+table.week th { background:#eef1f6; color:var(--muted); font-weight:600; }
+table.week .slot { background:#e3ecff; border-radius:4px; padding:.15rem .3rem; margin-bottom:.25rem; overflow-wrap:anywhere; }
+table.week .task { background:#fff1dc; border-radius:4px; padding:.15rem .3rem; margin-bottom:.25rem; overflow-wrap:anywhere; }
+.fieldset { border:1px solid var(--line); border-radius:6px; padding:.5rem .75rem; margin-bottom:.75rem; } .fieldset h4 { margin:.1rem 0 .5rem; }
+.policy .fieldset label { font-weight:normal; margin-right:.5rem; white-space:nowrap; }
+.answer-kind { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-top:.5rem; } .answer-kind select { width:auto; }
+.answer-kind input[type=datetime-local] { width:auto; } .answer-kind input[type=text] { flex:1 1 12rem; width:auto; }
 .ticket { display:grid; grid-template-columns:1fr 320px; gap:1.25rem; }
 .thread { display:flex; flex-direction:column; gap:.75rem; }
 .entry { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.75rem .9rem; }

@@ -122,11 +122,13 @@ enum Layout {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]
             }
         }
+        // The link whose path is the longest prefix of this page's is the current one (/agent vs /agent/workload).
+        let current = links.map(\.0).filter { ctx.path.hasPrefix($0) }.max { $0.count < $1.count }
         return .header(
             .class("top"),
             .a(.class("brand"), .href(SitePath.home.path), .t(l("Заявка", "Zayavka"))),
             .nav(.forEach(links) { link in
-                .a(.href(link.0), .class(ctx.path.hasPrefix(link.0) ? "current" : ""), .t(link.1))
+                .a(.href(link.0), .class(link.0 == current ? "current" : ""), .t(link.1))
             }),
             .div(
                 .class("who"),
