@@ -138,7 +138,8 @@ enum MailView {
         case .accountCreated: l("Учётная запись создана", "Account created")
         case .passwordReset: l("Восстановление пароля", "Password reset")
         case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
-        case .slaBreached: l("Нарушен срок SLA (исполнителю, диспетчерам и руководителям)", "SLA breached (to the assignee, dispatchers and managers)")
+        case .slaBreached: l("Нарушен срок SLA (кому — задаёт политика: исполнителю, группе, диспетчерам)",
+                             "SLA breached (to whom the policy says: the assignee, the group, the dispatchers)")
         case nil: kind
         }
     }

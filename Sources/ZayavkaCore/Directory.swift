@@ -1,0 +1,206 @@
+import Foundation
+
+/// The Russian taxpayer number (ИНН, SPEC A2): 10 digits for an organization, 12 for a person or
+/// an individual entrepreneur, the last one or two being check digits.
+public enum INN {
+    static let weights10 = [2, 4, 10, 3, 5, 9, 4, 6, 8]
+    static let weights11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
+    static let weights12 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
+
+    private static func check(_ digits: [Int], _ weights: [Int]) -> Int {
+        zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 } % 11 % 10
+    }
+
+    /// The digits of a valid INN (spaces allowed around), else nil.
+    public static func normalize(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let digits = trimmed.compactMap(\.wholeNumberValue)
+        switch digits.count {
+        case 10:
+            guard check(digits, weights10) == digits[9] else { return nil }
+        case 12:
+            guard check(digits, weights11) == digits[10], check(digits, weights12) == digits[11] else { return nil }
+        default:
+            return nil
+        }
+        return trimmed
+    }
+
+    public static func isValid(_ text: String) -> Bool { normalize(text) != nil }
+}
+
+/// A hand-off route (SPEC T8, seed 002): where a ticket goes, with which status and responsible,
+/// and what the customer is told. Some routes are for paying customers only.
+public struct HandOffRoute: Sendable, Equatable, Codable {
+    public var key: String
+    public var name: String
+    /// The status the ticket gets (a hand-off status of the team's workflow).
+    public var status: String?
+    public var groupID: Int?
+    public var assigneeID: Int?
+    /// The message posted to the customer, Russian and English.
+    public var messageRu: String
+    public var messageEn: String
+    public var paidOnly: Bool
+    /// A note for the agent to fill in before handing off (seed 002: ask whose request it is).
+    public var agentHint: String?
+
+    public init(key: String, name: String, status: String? = nil, groupID: Int? = nil, assigneeID: Int? = nil,
+                messageRu: String, messageEn: String, paidOnly: Bool = false, agentHint: String? = nil) {
+        self.key = key
+        self.name = name
+        self.status = status
+        self.groupID = groupID
+        self.assigneeID = assigneeID
+        self.messageRu = messageRu
+        self.messageEn = messageEn
+        self.paidOnly = paidOnly
+        self.agentHint = agentHint
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, status
+        case groupID = "group_id", assigneeID = "assignee_id", messageRu = "message_ru", messageEn = "message_en",
+             paidOnly = "paid_only", agentHint = "agent_hint"
+    }
+
+    /// Whether a customer on `plan` may be routed here; a route for paying customers refuses the
+    /// free plan and an unknown one.
+    public func allows(plan: CustomerPlan?) -> Bool { !paidOnly || plan == .paid }
+
+    /// The four routes of seed 002, with its exact words; statuses are the built-in hand-off statuses.
+    public static let seed002: [HandOffRoute] = [
+        HandOffRoute(key: "consultation_line", name: "На ЛК (линия консультаций)", status: "transfer_consultation",
+                     messageRu: "Передали заявку на линию консультаций, они свяжутся с вами в ближайший рабочий день",
+                     messageEn: "We have passed your request to the consultation line; they will contact you on the next working day",
+                     paidOnly: true,
+                     agentHint: "Уточните у клиента, оставляет он заявку на себя или на другое лицо; если на другое — ФИО этого лица в скрытом комментарии."),
+        HandOffRoute(key: "development", name: "На программистов", status: "transfer_development",
+                     messageRu: "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день",
+                     messageEn: "We have passed your request to the developers; they will contact you on the next working day"),
+        HandOffRoute(key: "manager", name: "Менеджер свяжется", status: "to_manager",
+                     messageRu: "Передали заявку вашему менеджеру, он свяжется с вами в ближайший рабочий день",
+                     messageEn: "We have passed your request to your manager; they will contact you on the next working day"),
+        HandOffRoute(key: "second_line", name: "На завтра/понедельник (2-я линия)",
+                     messageRu: "Передали заявку на специалистов 2-линии техподдержки, они свяжутся с вами завтра/в понедельник",
+                     messageEn: "We have passed your request to the second-line specialists; they will contact you tomorrow/on Monday"),
+    ]
+}
+
+/// Text folded for matching rules: lower case, ё as е, letters and digits only.
+public enum RuleText {
+    public static func words(_ text: String) -> [String] {
+        text.lowercased().replacingOccurrences(of: "ё", with: "е")
+            .split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+    }
+}
+
+/// A critical-problem rule (SPEC T4, seed 002): a request is critical when its category is one of
+/// the rule's, or its text holds every stem of one of the rule's phrases (a stem matches the start
+/// of a word; "не" must be a word of its own).
+public struct CriticalRule: Sendable, Equatable, Codable {
+    public var key: String
+    public var name: String
+    /// Values of the intake question "category" that mark the request critical at once.
+    public var categories: [String]
+    /// Each phrase is a list of word stems, e.g. ["не", "открыва", "смен"].
+    public var phrases: [[String]]
+
+    public init(key: String, name: String, categories: [String] = [], phrases: [[String]]) {
+        self.key = key
+        self.name = name
+        self.categories = categories
+        self.phrases = phrases
+    }
+
+    public func matches(words: [String], category: String?) -> Bool {
+        if let category, categories.contains(category) { return true }
+        return phrases.contains { phrase in
+            !phrase.isEmpty && phrase.allSatisfy { stem in
+                let stem = RuleText.words(stem).joined()
+                return stem.count <= 2 ? words.contains(stem) : words.contains { $0.hasPrefix(stem) }
+            }
+        }
+    }
+
+    /// The rules that match a request's subject and body (and category), in order.
+    public static func matching(_ rules: [CriticalRule], subject: String, body: String, category: String? = nil) -> [CriticalRule] {
+        let words = RuleText.words(subject + " " + body)
+        return rules.filter { $0.matches(words: words, category: category) }
+    }
+
+    /// Seed 002's four conditions: cannot work in the database (it hangs, crashes), cannot connect to it
+    /// or to the remote desktop, cannot send a report, the cash shift will not open.
+    public static let seed002: [CriticalRule] = [
+        CriticalRule(key: "database_down", name: "Клиент не может работать в базе", categories: ["database_down"],
+                     phrases: [["не", "работ", "баз"], ["баз", "завис"], ["баз", "аварийн"], ["баз", "вылета"], ["баз", "закрыва"],
+                               ["1с", "завис"], ["программ", "завис"]]),
+        CriticalRule(key: "cannot_connect", name: "Не может подключиться к базе или к удалённому рабочему столу", categories: ["cannot_connect"],
+                     phrases: [["не", "подключ", "баз"], ["не", "подключ", "удален"], ["не", "подключ", "rdp"], ["не", "заход", "баз"],
+                               ["удален", "рабоч", "стол", "не"], ["не", "войти", "баз"]]),
+        CriticalRule(key: "report_not_sent", name: "Не может отправить отчёт", categories: ["report_not_sent"],
+                     phrases: [["не", "отправ", "отчет"], ["отчет", "не", "уход"], ["не", "сдать", "отчет"]]),
+        CriticalRule(key: "cash_shift", name: "Не открывается кассовая смена", categories: ["cash_shift"],
+                     phrases: [["не", "открыва", "смен"], ["касс", "смен", "не"], ["не", "открыть", "смен"]]),
+    ]
+}
+
+/// What happened on a call (SPEC C5).
+public enum CallOutcome: String, Sendable, Codable, CaseIterable {
+    case answered, busy, noAnswer = "no_answer", switchedOff = "switched_off"
+}
+
+/// Seed 002's callback rule: busy → call again within 15 minutes; busy again, no answer or the
+/// phone switched off → write that to the customer in the ticket.
+public struct CallbackRule: Sendable, Equatable, Codable {
+    public var retryMinutes: Int
+    /// How many busy signals in a row are retried before the customer is written to.
+    public var busyRetries: Int
+    public var messageRu: String
+    public var messageEn: String
+
+    public init(retryMinutes: Int = 15, busyRetries: Int = 1,
+                messageRu: String = "Мы звонили вам по заявке, но не смогли дозвониться. Ответьте, пожалуйста, в заявке или сообщите удобное время для звонка (по московскому времени).",
+                messageEn: String = "We called you about your request but could not reach you. Please reply here or tell us a good time to call (Moscow time).") {
+        self.retryMinutes = retryMinutes
+        self.busyRetries = busyRetries
+        self.messageRu = messageRu
+        self.messageEn = messageEn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case retryMinutes = "retry_minutes", busyRetries = "busy_retries", messageRu = "message_ru", messageEn = "message_en"
+    }
+
+    public enum Next: Sendable, Equatable {
+        /// The call went through: nothing more to do.
+        case done
+        /// Call again at this time.
+        case retry(at: Date)
+        /// Write to the customer in the ticket.
+        case tellCustomer
+    }
+
+    /// What follows a callback with `outcome`, made at `now`, after `busyBefore` busy signals in a row.
+    public func next(after outcome: CallOutcome, busyBefore: Int, at now: Date) -> Next {
+        switch outcome {
+        case .answered: return .done
+        case .busy where busyBefore < busyRetries: return .retry(at: now.addingTimeInterval(Double(retryMinutes) * 60))
+        case .busy, .noAnswer, .switchedOff: return .tellCustomer
+        }
+    }
+
+    public static let seed002 = CallbackRule()
+}
+
+/// Seed 001's conduct rule (SPEC V8): the prescribed remark, and a ban offered on a repeat.
+public enum ConductRule {
+    public static let remarkRu = "Давайте вернемся к разговору в деловом и уважительном стиле, в противном случае, я по инструкции должен прекратить наш разговор"
+    public static let remarkEn = "Let us return to a businesslike and respectful conversation; otherwise, as instructed, I must end our conversation"
+
+    /// After this many warnings to the same person, the agent is offered a ban.
+    public static let warningsBeforeBan = 1
+
+    public static func offersBan(previousWarnings: Int) -> Bool { previousWarnings >= warningsBeforeBan }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import ZayavkaCore
+
+@Suite("Directory, routing, phone and conduct rules (issue 6)")
+struct DirectoryTests {
+    @Test("INN: 10 and 12 digits with their check digits", arguments: [
+        ("7707083893", true),     // Sberbank
+        ("7736207543", true),     // Yandex
+        ("500100732259", true),   // a person's INN (12 digits, both check digits)
+        (" 7707083893 ", true),
+        ("7707083894", false),    // last digit wrong
+        ("500100732258", false),  // 12th digit wrong
+        ("500100732249", false),  // 11th digit wrong
+        ("770708389", false), ("77070838930", false), ("77070838ab", false), ("", false), ("７７０７０８３８９３", false),
+    ])
+    func inn(text: String, valid: Bool) {
+        #expect(INN.isValid(text) == valid, "\(text)")
+    }
+
+    @Test("phones in any common spelling become one number", arguments: [
+        "+7 (913) 919-90-99", "89139199099", "8 913 919 90 99", "79139199099", "9139199099", "+7-913-919-90-99", "8(913)9199099",
+    ])
+    func phone(text: String) {
+        #expect(PhoneNumber.normalize(text) == "+79139199099")
+    }
+
+    @Test("phones that are not phones are refused")
+    func notPhones() {
+        #expect(PhoneNumber.normalize("звоните вечером") == nil)
+        #expect(PhoneNumber.normalize("12345") == nil)
+    }
+
+    @Test("seed 002's routes: the consultation line is for paying customers only; the exact words are kept")
+    func routes() {
+        let routes = Dictionary(uniqueKeysWithValues: HandOffRoute.seed002.map { ($0.key, $0) })
+        #expect(routes.count == 4)
+        let line = routes["consultation_line"]!
+        #expect(line.allows(plan: .paid) && !line.allows(plan: .free) && !line.allows(plan: nil))
+        #expect(routes["development"]!.allows(plan: .free))
+        #expect(routes["development"]!.messageRu == "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день")
+        #expect(routes["development"]!.status == "transfer_development" && line.status == "transfer_consultation")
+        #expect(routes["manager"]!.messageRu == "Передали заявку вашему менеджеру, он свяжется с вами в ближайший рабочий день")
+        #expect(routes["second_line"]!.messageRu.hasSuffix("свяжутся с вами завтра/в понедельник"))
+        #expect(StatusDefinition.seed002HandOffs.map(\.key).contains(routes["manager"]!.status!))
+    }
+
+    @Test("critical problems: seed 002's four conditions, by words in any form or by the category chosen", arguments: [
+        ("Не открывается кассовая смена", "Касса пишет ошибку", "cash_shift"),
+        ("Касса", "Смена не открывается с утра, ошибка ФН", "cash_shift"),
+        ("1С", "База зависла, аварийно закрывается при проведении", "database_down"),
+        ("Не могу работать", "Не можем работать в базе бухгалтерии", "database_down"),
+        ("RDP", "Не подключается к удалённому рабочему столу", "cannot_connect"),
+        ("Отчётность", "Не отправляется отчёт в налоговую", "report_not_sent"),
+    ])
+    func critical(subject: String, body: String, rule: String) {
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: subject, body: body).map(\.key).contains(rule), "\(subject) / \(body)")
+    }
+
+    @Test("ordinary requests are not critical; a category makes one critical without words")
+    func notCritical() {
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Вопрос по тарифу", body: "Сколько стоит продление на год?").isEmpty)
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Смена пароля", body: "Как сменить пароль?").isEmpty)
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Отчёт", body: "Отчёт отправлен, спасибо").isEmpty)
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Помогите", body: "", category: "cash_shift").map(\.key) == ["cash_shift"])
+    }
+
+    @Test("seed 002's callback rule: busy → again in 15 minutes; busy again, no answer or switched off → tell the customer")
+    func callbacks() {
+        let rule = CallbackRule.seed002
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(rule.next(after: .busy, busyBefore: 0, at: now) == .retry(at: now.addingTimeInterval(900)))
+        #expect(rule.next(after: .busy, busyBefore: 1, at: now) == .tellCustomer)
+        #expect(rule.next(after: .noAnswer, busyBefore: 0, at: now) == .tellCustomer)
+        #expect(rule.next(after: .switchedOff, busyBefore: 0, at: now) == .tellCustomer)
+        #expect(rule.next(after: .answered, busyBefore: 1, at: now) == .done)
+        let patient = CallbackRule(retryMinutes: 10, busyRetries: 2)
+        #expect(patient.next(after: .busy, busyBefore: 1, at: now) == .retry(at: now.addingTimeInterval(600)))
+    }
+
+    @Test("seed 001's remark, and a ban offered on the second warning")
+    func conduct() {
+        #expect(ConductRule.remarkRu.hasPrefix("Давайте вернемся к разговору в деловом и уважительном стиле"))
+        #expect(!ConductRule.offersBan(previousWarnings: 0))
+        #expect(ConductRule.offersBan(previousWarnings: 1))
+    }
+}
