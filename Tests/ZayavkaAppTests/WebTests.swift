@@ -232,6 +232,12 @@ struct CannedResponseTests {
 struct WebViewTests {
     let ctx = PageContext(l: L(.ru), signedIn: nil, csrf: "token", path: "/portal", now: Date(timeIntervalSince1970: 1_800_000_000))
 
+    @Test("large numbers and capped queue counts read naturally in both languages")
+    func numbers() {
+        #expect(L(.ru).number(10_000) == "10\u{00A0}000" && L(.en).number(1_234_567) == "1,234,567" && L(.en).number(999) == "999")
+        #expect(QueueController.countLabel(10_001, L(.ru)) == "10\u{00A0}000+" && QueueController.countLabel(42, L(.en)) == "42")
+    }
+
     @Test("every typed path matches its own route pattern")
     func paths() {
         let samples: [SitePath] = [.home, .signIn, .signOut, .language, .portal, .portalNew, .portalRequest(12), .portalReply(12),

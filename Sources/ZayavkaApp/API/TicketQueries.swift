@@ -151,12 +151,14 @@ enum TicketQueries {
     }
 
     /// How many tickets match the filters of `params` (cursor and sort ignored).
-    static func count(_ params: [String: String], request: Request) async throws -> Int {
+    /// With a `cap`, counting stops past it (the result is then `cap` + 1).
+    static func count(_ params: [String: String], cap: Int? = nil, request: Request) async throws -> Int {
         var spec = try parse(params, viewer: try request.viewer)
         spec.cursor = nil
-        var statement: SQLQueryString = "SELECT COUNT(*) AS n FROM tickets t"
+        var statement: SQLQueryString = "SELECT 1 FROM tickets t"
         if !spec.conditions.isEmpty { statement += " WHERE " + spec.conditions.joined(separator: " AND ") }
-        return try await request.sql.raw(statement).first()?.decode(column: "n", as: Int.self) ?? 0
+        if let cap { statement += " LIMIT \(unsafeRaw: String(cap + 1))" }
+        return try await request.sql.raw("SELECT COUNT(*) AS n FROM (" + statement + ") counted").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Parses list parameters (the API's query string; the web queues use the same names).

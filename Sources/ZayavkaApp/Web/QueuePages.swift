@@ -83,7 +83,9 @@ enum QueuePageView {
         let main: Node<HTML.BodyContext> = .div(
             .h1(.t(model.view.title(l))),
             filtersForm(model, ctx),
-            .p(.class("muted"), .id("queue-total"), .t(l.tickets(model.total))),
+            .p(.class("muted"), .id("queue-total"), .t(model.total > QueueController.countCap
+                ? l("более \(l.number(QueueController.countCap)) заявок", "more than \(l.number(QueueController.countCap)) tickets")
+                : l.tickets(model.total))),
             bulkForm(model, ctx, query: query),
             nextLink,
             .p(.class("kbd"), .t(l("Клавиши: j/k — вверх/вниз, Enter — открыть, x — выбрать, / — поиск.",
@@ -99,7 +101,7 @@ enum QueuePageView {
         return .nav(.class("queues card"), .attr("aria-label", l("Очереди", "Queues")),
                     .forEach(views) { view in
                         .a(.href(SitePath.queue(view.rawValue).path), .class(view == model.view ? "current" : ""), .id("queue-" + view.rawValue),
-                           .span(.t(view.title(l))), .span(.class("count"), .t(String(model.counts[view] ?? 0))))
+                           .span(.t(view.title(l))), .span(.class("count"), .t(QueueController.countLabel(model.counts[view] ?? 0, l))))
                     })
     }
 
@@ -215,16 +217,26 @@ enum QueueController {
             .map { try $0.decode(column: "group_id", as: Int.self) }
     }
 
+    /// Queue counts stop at this many: beyond it a person reads "10 000+", and a count costs at most
+    /// that many index entries however large the desk grows (1,000,000 tickets: see scripts/bench-queue).
+    static let countCap = 10_000
+
+    static func countLabel(_ n: Int, _ l: L) -> String { n > countCap ? l.number(countCap) + "+" : String(n) }
+
+    /// COUNT(*) of the tickets matching `condition`, up to `countCap` + 1.
+    static func cappedCount(_ condition: SQLQueryString, on sql: any SQLDatabase) async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets t WHERE " + condition + " LIMIT \(unsafeRaw: String(countCap + 1))) capped")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     /// The six counts: each a COUNT that the (status), (assignee_id, status) or (group_id, status)
-    /// index answers alone, without reading the tickets themselves.
+    /// index answers alone, without reading the tickets themselves, capped at `countCap`.
     static func counts(statuses: [StatusDefinition], userID: Int, groupIDs: [Int], request: Request) async throws -> [QueueView: Int] {
         let active = statuses.filter { $0.category.isActive }.map(\.key)
         let pending = statuses.filter { $0.category == .pending }.map(\.key)
         let solved = statuses.filter { $0.category == .solved }.map(\.key)
         let sql = try request.sql
-        func count(_ condition: SQLQueryString) async throws -> Int {
-            try await sql.raw("SELECT COUNT(*) AS n FROM tickets WHERE " + condition).first()?.decode(column: "n", as: Int.self) ?? 0
-        }
+        func count(_ condition: SQLQueryString) async throws -> Int { try await cappedCount(condition, on: sql) }
         var result: [QueueView: Int] = [:]
         result[.mine] = try await count("assignee_id = \(bind: userID) AND status IN (\(binds: active))")
         result[.unassigned] = try await count("assignee_id IS NULL AND status IN (\(binds: active))")
@@ -272,7 +284,7 @@ enum QueueController {
         do {
             // The view's own count is the total unless the person narrowed it down.
             let narrowed = filters.keys.contains { $0 != "sort" }
-            total = narrowed ? try await TicketQueries.count(params, request: request) : counts[view] ?? 0
+            total = narrowed ? try await TicketQueries.count(params, cap: countCap, request: request) : counts[view] ?? 0
             if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
             (rows, next) = try await TicketQueries.page(params, request: request)
         } catch ZayavkaError.validation {

@@ -17,6 +17,18 @@ struct L: Sendable {
     var localizer: Localizer { Localizer(language) }
 
     /// "5 заявок" / "5 tickets".
+    /// 10 000 (a no-break space between thousands) / 10,000.
+    func number(_ n: Int) -> String {
+        let digits = String(abs(n))
+        var groups: [String] = []
+        var end = digits.endIndex
+        while end > digits.startIndex {
+            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+            groups.insert(String(digits[start..<end]), at: 0)
+            end = start
+        }
+        return (n < 0 ? "-" : "") + groups.joined(separator: language == .ru ? "\u{00A0}" : ",")
+    }
     func minutes(_ n: Int) -> String { localizer.count(n, ru: ("минута", "минуты", "минут"), en: ("minute", "minutes")) }
     func tickets(_ n: Int) -> String { localizer.count(n, ru: ("заявка", "заявки", "заявок"), en: ("ticket", "tickets")) }
 
