@@ -142,7 +142,7 @@ public struct CriticalRule: Sendable, Equatable, Codable {
         CriticalRule(key: "report_not_sent", name: "Не может отправить отчёт", categories: ["report_not_sent"],
                      phrases: [["не", "отправ", "отчет"], ["отчет", "не", "уход"], ["не", "сдать", "отчет"]]),
         CriticalRule(key: "cash_shift", name: "Не открывается кассовая смена", categories: ["cash_shift"],
-                     phrases: [["не", "открыва", "смен"], ["касс", "смен", "не"], ["не", "открыть", "смен"]]),
+                     phrases: [["не", "открыва", "смен"], ["не", "открыть", "смен"], ["не", "открыл", "смен"]]),
     ]
 }
 

@@ -29,4 +29,6 @@ public struct FieldError: Sendable, Equatable, Codable {
 
 public enum FieldErrorCode: String, Sendable, Codable {
     case required, tooShort, tooLong, invalid, unknownValue, mustBeInFuture, notAllowed
+    /// Only for customers on a paid plan (seed 002: the consultation line).
+    case paidPlanOnly = "paid_plan_only"
 }

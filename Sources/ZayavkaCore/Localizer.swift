@@ -48,6 +48,7 @@ public struct Localizer: Sendable {
             return pick("недопустимое значение", "is not an allowed value")
         case .mustBeInFuture: return pick("должно быть в будущем", "must be in the future")
         case .notAllowed: return pick("здесь не допускается", "is not allowed here")
+        case .paidPlanOnly: return pick("только для клиентов на платном тарифе", "is only for customers on a paid plan")
         }
     }
 

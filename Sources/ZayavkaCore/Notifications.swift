@@ -24,8 +24,10 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case slaWarning = "sla_warning"
     /// To the assignee and the dispatchers and managers: an SLA deadline has passed (escalation).
     case slaBreached = "sla_breached"
+    /// To the dispatchers and managers, at once: a request matched a critical-problem rule (SPEC T4).
+    case criticalTicket = "critical_ticket"
 
-    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached].contains(self) }
+    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket].contains(self) }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
         switch self {
@@ -60,7 +62,7 @@ public struct NotificationIntent: Sendable, Equatable, Hashable {
 public struct NotificationFacts: Sendable {
     public enum Event: String, Sendable {
         case created, commentAdded = "comment_added", statusChanged = "status_changed", assigned
-        case slaWarning = "sla_warning", slaBreached = "sla_breached", other
+        case slaWarning = "sla_warning", slaBreached = "sla_breached", critical = "marked_critical", other
     }
 
     public var event: Event
@@ -132,6 +134,8 @@ public enum NotificationRules {
             if notify.contains(.assignee), let assignee = facts.assigneeID { intents.append(.init(.slaBreached, to: .user(assignee))) }
             if notify.contains(.group), let group = facts.groupID { intents.append(.init(.slaBreached, to: .group(group))) }
             if notify.contains(.supervisors) || intents.isEmpty { intents.append(.init(.slaBreached, to: .supervisors)) }
+        case .critical:
+            intents.append(.init(.criticalTicket, to: .supervisors))
         case .other:
             break
         }
@@ -360,6 +364,26 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Subject: {{subject}}
                     Assignee: {{assignee}}
                     Status: {{status}}
+
+                    Open the request: {{link}}
+                    """)
+        case .criticalTicket:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] КРИТИЧНО: {{subject}} [#{{number}}]", body: """
+                    {{name}}, заявка {{number}} от {{requester}} отмечена как критическая: {{metric}}.
+                    Решение таких проблем имеет наивысший приоритет.
+
+                    Тема: {{subject}}
+                    Исполнитель: {{assignee}}
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] CRITICAL: {{subject}} [#{{number}}]", body: """
+                    {{name}}, request {{number}} from {{requester}} is marked critical: {{metric}}.
+                    Problems like this have the highest priority.
+
+                    Subject: {{subject}}
+                    Assignee: {{assignee}}
 
                     Open the request: {{link}}
                     """)

@@ -171,8 +171,8 @@ final class TestServer: @unchecked Sendable {
         return (id, try await token(email: email, password: "password-\(email)"))
     }
 
-    func makeTicket(token: String, subject: String = "Не открывается кассовая смена", extra: [String: Any] = [:]) async throws -> Reply {
-        var json: [String: Any] = ["subject": subject, "body": "Касса пишет ошибку 0x1F при открытии смены."]
+    func makeTicket(token: String, subject: String = "Не печатается чек", extra: [String: Any] = [:]) async throws -> Reply {
+        var json: [String: Any] = ["subject": subject, "body": "Принтер чеков пишет ошибку 0x1F при печати."]
         json.merge(extra) { _, new in new }
         return try await request(.POST, "/api/v1/tickets", token: token, json: json)
     }

@@ -62,6 +62,7 @@ struct DirectoryTests {
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Вопрос по тарифу", body: "Сколько стоит продление на год?").isEmpty)
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Смена пароля", body: "Как сменить пароль?").isEmpty)
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Отчёт", body: "Отчёт отправлен, спасибо").isEmpty)
+        #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Касса", body: "Касса не закрывает смену").isEmpty)
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Помогите", body: "", category: "cash_shift").map(\.key) == ["cash_shift"])
     }
 

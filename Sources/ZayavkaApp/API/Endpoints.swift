@@ -236,6 +236,37 @@ enum API {
                  responses: [(200, "SLAOutcomeList"), (403, "Error"), (422, "Error")],
                  handler: json { try await SLAReport.outcomes(request: $0) }),
 
+        Endpoint(method: .POST, path: "/tickets/{number}/route", operationID: "routeTicket", tag: "routing",
+                 summary: "Hand the ticket off along a route: its status, group and responsible, its message to the customer (in their language), the note kept internal. A paid-only route refuses a customer on the free plan (422 paid_plan_only).",
+                 authenticated: true, body: .json("RouteRequest"), query: [],
+                 responses: [(200, "Ticket"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json { req in
+                     try await RoutingService.route(number: try req.intParameter("number"), try req.content.decode(RouteRequest.self), request: req)
+                 }),
+        Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
+                 handler: json { try await RoutingService.listRoutes(request: $0) }),
+        Endpoint(method: .POST, path: "/routes", operationID: "createRoute", tag: "routing", summary: "Add a route (admins).",
+                 authenticated: true, body: .json("RouteInput"), query: [], responses: [(201, "Route"), (403, "Error"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await RoutingService.saveRoute(key: nil, try req.content.decode(RouteInput.self), request: req) }),
+        Endpoint(method: .PATCH, path: "/routes/{key}", operationID: "updateRoute", tag: "routing", summary: "Change a route (admins).",
+                 authenticated: true, body: .json("RouteInput"), query: [], responses: [(200, "Route"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: { req in try await RoutingService.saveRoute(key: req.parameters.get("key"), try req.content.decode(RouteInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/critical-rules", operationID: "listCriticalRules", tag: "routing",
+                 summary: "Critical-problem rules: a new request matching one (by a phrase's word stems or its `category` answer) gets urgent priority and the dispatchers are told at once.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "CriticalRuleList"), (403, "Error")],
+                 handler: json { try await RoutingService.listCriticalRules(request: $0) }),
+        Endpoint(method: .POST, path: "/critical-rules", operationID: "createCriticalRule", tag: "routing", summary: "Add a rule (admins).",
+                 authenticated: true, body: .json("CriticalRuleInput"), query: [],
+                 responses: [(201, "CriticalRule"), (403, "Error"), (409, "Error"), (422, "Error")],
+                 handler: { req in try await RoutingService.saveCriticalRule(key: nil, try req.content.decode(CriticalRuleInput.self), request: req) }),
+        Endpoint(method: .PATCH, path: "/critical-rules/{key}", operationID: "updateCriticalRule", tag: "routing", summary: "Change a rule (admins).",
+                 authenticated: true, body: .json("CriticalRuleInput"), query: [],
+                 responses: [(200, "CriticalRule"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: { req in
+                     try await RoutingService.saveCriticalRule(key: req.parameters.get("key"), try req.content.decode(CriticalRuleInput.self), request: req)
+                 }),
+
         // Attachments
         Endpoint(method: .POST, path: "/attachments", operationID: "uploadAttachments", tag: "attachments",
                  summary: "Upload files (multipart/form-data, or a raw body with ?filename=); reference their ids in a ticket or comment.",

@@ -160,6 +160,17 @@ enum OpenAPIDocument {
                                     ("urgencies", .array(.integer)), ("plans", .array(cases(CustomerPlan.self))),
                                     ("organization_ids", .array(.integer)), ("channels", .array(cases(TicketChannel.self))),
                                     ("group_ids", .array(.integer)), ("fields", .map(.string))]),
+            "Route": object([("key", .string), ("name", .string), ("status", .nullable(.string)), ("group_id", .nullable(.integer)),
+                             ("assignee_id", .nullable(.integer)), ("message_ru", .string), ("message_en", .string), ("paid_only", .boolean),
+                             ("agent_hint", .nullable(.string)), ("position", .integer), ("active", .boolean)]),
+            "RouteInput": input([("key", .string), ("name", .string), ("status", .nullable(.string)), ("group_id", .nullable(.integer)),
+                                 ("assignee_id", .nullable(.integer)), ("message_ru", .string), ("message_en", .string), ("paid_only", .boolean),
+                                 ("agent_hint", .nullable(.string)), ("position", .integer), ("active", .boolean)]),
+            "RouteRequest": input([("route", .string), ("note", .string)], required: ["route"]),
+            "CriticalRule": object([("key", .string), ("name", .string), ("categories", .array(.string)), ("phrases", .array(.array(.string))),
+                                    ("position", .integer), ("active", .boolean)]),
+            "CriticalRuleInput": input([("key", .string), ("name", .string), ("categories", .array(.string)), ("phrases", .array(.array(.string))),
+                                        ("position", .integer), ("active", .boolean)]),
             "WorkSlot": object([("id", .integer), ("user", person), ("ticket_number", .nullable(.integer)), ("subject", .nullable(.string)),
                                 ("starts_at", .dateTime), ("ends_at", .dateTime), ("minutes", .integer), ("note", .nullable(.string))]),
             "WorkTask": object([("number", .integer), ("subject", .string), ("due_at", .dateTime), ("status", .string)]),
@@ -181,7 +192,7 @@ enum OpenAPIDocument {
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean),
                                      ("escalation", .ref("SLAEscalation"))]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule"] {
             s[name + "List"] = list(name)
         }
         return s

@@ -27,6 +27,8 @@ struct TicketDraft: Sendable {
     let sla: SLAStart?
     /// The received message this ticket comes from: marked processed in the same transaction.
     var mail: MailLink? = nil
+    /// The critical-problem rules the request matched (SPEC T4): recorded, and the dispatchers told.
+    var critical: [CriticalRule] = []
 }
 
 /// Group commit for ticket creation. Tickets that arrive while a write is under way are written
@@ -122,6 +124,10 @@ actor TicketBatcher {
                     let commentID = commentByTicket[ticketID]!
                     events.append(NewEvent(ticketID: ticketID, actorID: d.createdByID, kind: .created, after: d.status, isPublic: true, at: d.at))
                     events.append(NewEvent(ticketID: ticketID, actorID: d.createdByID, kind: .commentAdded, commentID: commentID, isPublic: true, at: d.at))
+                    if !d.critical.isEmpty {
+                        events.append(NewEvent(ticketID: ticketID, actorID: nil, kind: .markedCritical, field: d.critical.map(\.key).joined(separator: ","),
+                                               after: d.critical.map(\.name).joined(separator: "; "), isPublic: false, at: d.at))
+                    }
                     events += try await TicketService.attach(d.uploads, ticketID: ticketID, commentID: commentID, actorID: d.createdByID,
                                                              isPublic: true, at: d.at, on: sql)
                 }

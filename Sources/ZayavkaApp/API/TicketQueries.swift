@@ -256,17 +256,18 @@ enum TicketQueries {
         case .due: "t.next_due_at"  // unused: due lists are read in two phases below
         }
         let op = descending ? "<" : ">"
+        // Keyset conditions are row values, `(sort column, number) > (bound, n)`: both databases turn
+        // them into an index range, where the equivalent OR is a filter over every row before the page.
         if let cursor = spec.cursor {
             switch sort {
             case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
             case .priority:
-                conditions.append("(t.priority \(unsafeRaw: op) \(bind: Int(cursor.v)) OR (t.priority = \(bind: Int(cursor.v)) AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+                conditions.append("(t.priority, t.number) \(unsafeRaw: op) (\(bind: Int(cursor.v)), \(bind: cursor.n))")
             case .due:
                 break  // two index-ordered phases below
             case .createdAt, .updatedAt:
                 let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
-                conditions.append("(\(unsafeRaw: column) \(unsafeRaw: op) " + bound + " OR (\(unsafeRaw: column) = " + bound
-                                  + " AND t.number \(unsafeRaw: op) \(bind: cursor.n)))")
+                conditions.append("(\(unsafeRaw: column), t.number) \(unsafeRaw: op) (" + bound + ", \(bind: cursor.n))")
             }
         }
         func statement(_ conditions: [SQLQueryString], order: SQLQueryString, limit: Int) throws -> SQLQueryString {
@@ -285,7 +286,7 @@ enum TicketQueries {
                 var dated = conditions + ["t.next_due_at IS NOT NULL"]
                 if let cursor = spec.cursor {
                     let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
-                    dated.append("(t.next_due_at > " + bound + " OR (t.next_due_at = " + bound + " AND t.number > \(bind: cursor.n)))")
+                    dated.append("(t.next_due_at, t.number) > (" + bound + ", \(bind: cursor.n))")
                 }
                 fetched = try await rows(try statement(dated, order: "t.next_due_at, t.number", limit: limit + 1), on: request.sql)
             }

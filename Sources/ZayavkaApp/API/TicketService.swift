@@ -51,7 +51,10 @@ enum TicketService {
         let now = Date()
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
-        let priority = input.priority ?? .normal
+        // Seed 002: a critical problem (by its words or the category chosen) has the highest priority.
+        let critical = CriticalRule.matching(try await request.services.critical.rules(request.sql), subject: subject, body: input.body,
+                                             category: fields["category"])
+        let priority = critical.isEmpty ? input.priority ?? .normal : .urgent
 
         let sla = try await slaStart(subject: SLASubject(
             type: type, priority: priority, urgency: input.urgency?.level, plan: nil, organizationID: requester.organization?.id,
@@ -61,7 +64,7 @@ enum TicketService {
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
-            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link)
+            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical)
         let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
         return TicketFacts(

@@ -179,6 +179,7 @@ enum MailNotifier {
             case EventKind.assigned.rawValue: kind = .assigned
             case EventKind.slaWarning.rawValue: kind = .slaWarning
             case EventKind.slaBreached.rawValue: kind = .slaBreached
+            case EventKind.markedCritical.rawValue: kind = .critical
             default: kind = .other
             }
             let automatic = event.kind == EventKind.created.rawValue
@@ -224,7 +225,7 @@ enum MailNotifier {
             }
         }
         // SLA mails to the supervisors name the assignee.
-        userIDs.formUnion(intents.compactMap { $0.1.kind == .slaWarning || $0.1.kind == .slaBreached ? $0.0.assigneeID : nil })
+        userIDs.formUnion(intents.compactMap { [.slaWarning, .slaBreached, .criticalTicket].contains($0.1.kind) ? $0.0.assigneeID : nil })
         var people: [Int: Person] = [:]
         if !userIDs.isEmpty {
             for row in try await sql.raw("""
@@ -290,6 +291,10 @@ enum MailNotifier {
                 "actor": event.actorName ?? "", "requester": people[event.requesterID]?.name ?? "",
             ]
             var filled = values
+            if intent.kind == .criticalTicket {
+                filled["metric"] = event.after ?? ""
+                filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
+            }
             if intent.kind == .slaWarning || intent.kind == .slaBreached {
                 filled["metric"] = SLAMetricNames.name(event.field ?? "", person.language)
                 filled["due"] = event.after.flatMap { try? Date($0, strategy: .iso8601) }.map(SLAMetricNames.moscowTime) ?? ""

@@ -42,6 +42,12 @@ struct M013CreatePlanning: AsyncMigration {
         try await sql.create(index: "sla_outcomes_ticket_idx").on("sla_outcomes").column("ticket_id").run()
         try await sql.create(index: "work_slots_user_idx").on("work_slots").column("user_id").column("ends_at").run()
         try await sql.create(index: "work_slots_ticket_idx").on("work_slots").column("ticket_id").run()
+        // The SLA timers look only at clocks still to fire: partial indexes keep that lookup small however
+        // many clocks have fired or stopped (a full scan at a million tickets took 135–320 ms every 30 s).
+        try await sql.raw("CREATE INDEX sla_clocks_to_warn_idx ON sla_clocks (warn_at) WHERE warned_at IS NULL AND stopped_at IS NULL AND paused_at IS NULL").run()
+        try await sql.raw("CREATE INDEX sla_clocks_to_breach_idx ON sla_clocks (due_at) WHERE breached_at IS NULL AND stopped_at IS NULL AND paused_at IS NULL").run()
+        // Auto-close looks for solved tickets by when they were solved.
+        try await sql.create(index: "tickets_solved_at_idx").on("tickets").column("solved_at").run()
     }
 
     func revert(on database: any Database) async throws {

@@ -143,6 +143,10 @@ enum EventKind: String, Codable, CaseIterable {
     case answerGiven = "answer_given"
     /// Work planned into a specialist's calendar (SPEC S4): after the user, reason the slot.
     case workPlanned = "work_planned"
+    /// Critical-problem rules matched (SPEC T4): after the rule keys, comma-separated.
+    case markedCritical = "marked_critical"
+    /// A hand-off route was taken (SPEC T8): after the route key.
+    case routed
 }
 
 /// A status a team uses, built-in or its own hand-off status.

@@ -16,8 +16,8 @@ enum AutoCloseJob {
         guard let closed = catalog.statuses.first(where: { $0.category == .closed })?.key, !solvedKeys.isEmpty else { return [] }
         let due = try await sql.raw("""
             SELECT id, number, status FROM tickets
-            WHERE status IN (\(binds: solvedKeys)) AND solved_at IS NOT NULL AND solved_at <= \(bind: policy.cutoff(now: now))
-            ORDER BY id LIMIT 500
+            WHERE solved_at <= \(bind: policy.cutoff(now: now)) AND status IN (\(binds: solvedKeys))
+            ORDER BY solved_at LIMIT 500
             """).all()
         var numbers: [Int] = []
         let slaSetup = try await services.sla.setup(sql)

@@ -21,8 +21,8 @@ enum SLATimerJob {
         for (kind, stamp, instant) in [(EventKind.slaWarning, "warned_at", "warn_at"), (.slaBreached, "breached_at", "due_at")] {
             let due = try await sql.raw("""
                 SELECT id FROM sla_clocks
-                WHERE stopped_at IS NULL AND paused_at IS NULL AND \(ident: stamp) IS NULL AND \(ident: instant) <= \(bind: now)
-                ORDER BY id LIMIT 500
+                WHERE \(ident: stamp) IS NULL AND stopped_at IS NULL AND paused_at IS NULL AND \(ident: instant) <= \(bind: now)
+                ORDER BY \(ident: instant) LIMIT 500
                 """).all().map { try $0.decode(column: "id", as: Int.self) }
             for id in due {
                 let fired = try await services.gate.run {

@@ -15,6 +15,7 @@ final class AppServices: Sendable {
     let files: FileStore
     let tickets: TicketBatcher
     let sla: SLASetupCache
+    let critical: CriticalRuleCache
     let mailTemplates = MailTemplateCache()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
@@ -29,6 +30,7 @@ final class AppServices: Sendable {
         self.inbox = InboxBatcher(gate: gate)
         self.customers = CustomerBatcher(gate: gate)
         self.sla = SLASetupCache()
+        self.critical = CriticalRuleCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
 }

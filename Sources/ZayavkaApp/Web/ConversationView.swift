@@ -23,6 +23,8 @@ struct TimelineModel: Sendable {
     var peopleNames: [Int: String]
     /// Comment → the received message it came from (staff get a link to the original).
     var mailMessages: [Int: Int] = [:]
+    /// Route key → name, for `routed` events.
+    var routeNames: [String: String] = [:]
 
     /// Merges comments and events in time order; events that only announce a comment are dropped
     /// (the comment itself is shown), and so are the creation's own field settings.
@@ -106,6 +108,12 @@ enum TimelineView {
             default: l("обоснованный отказ", "a reasoned refusal")
             }
             return l("ответ: ", "the reply is ") + name + (detail.map { " — " + $0 } ?? "")
+        case .markedCritical:
+            return l("критическая проблема: \(event.after ?? "") — приоритет «Срочный», диспетчеры оповещены",
+                     "critical problem: \(event.after ?? "") — priority urgent, dispatchers alerted")
+        case .routed:
+            return l("передана по маршруту «\(model.routeNames[event.after ?? ""] ?? event.after ?? "")»",
+                     "handed off along the route “\(model.routeNames[event.after ?? ""] ?? event.after ?? "")”")
         case .workPlanned:
             let parts = (event.reason ?? "").split(separator: "/").compactMap { try? Date(String($0), strategy: .iso8601) }
             let span = parts.count == 2 ? l.dateTime(parts[0]) + " — " + l.dateTime(parts[1]) : ""

@@ -58,6 +58,7 @@ enum Notices {
                                          "If the address is registered, a link to set a new password has been sent to it."), isError: false)
         case "password-set": .init(text: l("Пароль задан. Войдите с новым паролем.", "Your password is set. Sign in with it."), isError: false)
         case "retried": .init(text: l("Отправлено на повторную обработку.", "Sent for another try."), isError: false)
+        case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)
         default: nil
         }

@@ -138,6 +138,7 @@ enum MailView {
         case .accountCreated: l("Учётная запись создана", "Account created")
         case .passwordReset: l("Восстановление пароля", "Password reset")
         case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
+        case .criticalTicket: l("Критическая заявка (диспетчерам и руководителям, сразу)", "A critical request (to dispatchers and managers, at once)")
         case .slaBreached: l("Нарушен срок SLA (кому — задаёт политика: исполнителю, группе, диспетчерам)",
                              "SLA breached (to whom the policy says: the assignee, the group, the dispatchers)")
         case nil: kind

@@ -32,6 +32,8 @@ struct AgentTicketModel: Sendable {
     let intake: [IntakeFieldDefinition]
     let canned: [Canned]
     let clocks: [SLAClockDTO]
+    /// Hand-off routes (SPEC T8).
+    var routes: [RouteDTO] = []
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
     var slots: [WorkSlotDTO] = []
     var proposal: PlanDTO?
@@ -60,7 +62,8 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx), requesterCard(model, ctx))
+                .aside(.class("side"), routePanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                       requesterCard(model, ctx))
             )
         )
     }
@@ -175,6 +178,29 @@ enum AgentTicketView {
         }))
     }
 
+    /// Hand-off (SPEC T8, seed 002): the route sets status and responsible and tells the customer its words.
+    static func routePanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        guard !model.routes.isEmpty else { return .empty }
+        let options: [Node<HTML.SelectContext>] = model.routes.map { route in
+            .opt(route.key, route.name + (route.paidOnly ? l(" (только платные)", " (paid plans only)") : ""),
+                 attributes: [("data-hint", route.agentHint ?? ""), ("data-message", l.language == .ru ? route.messageRu : route.messageEn)])
+        }
+        return .form(
+            .class("card"), .method(.post), .action(SitePath.agentRoute(model.ticket.number).path), .id("route-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(l("Передать заявку", "Hand off"))),
+            .unwrap(model.errors["route"]) { .div(.class("errors"), .attr("role", "alert"), .id("route-error"), .t($0)) },
+            .select(.attr("name", "route"), .id("route-select"), .attr("aria-label", l("Маршрут", "Route")), .group(options)),
+            .ul(.class("muted route-texts"), .forEach(model.routes) { route in
+                .li(.strong(.t(route.name + ": ")), .t("«" + (l.language == .ru ? route.messageRu : route.messageEn) + "»"),
+                    .unwrap(route.agentHint) { .div(.class("hint"), .t($0)) })
+            }),
+            .textarea(.name("note"), .id("route-note"), .rows(2), .attr("placeholder", l("Скрытый комментарий (необязательно)", "Internal note (optional)"))),
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("route-send"), .t(l("Передать", "Hand off"))))
+        )
+    }
+
     /// Planning the work (SPEC S4): the estimate, the specialist, the earliest free slot and the date promised to the customer.
     static func planPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
@@ -277,11 +303,13 @@ enum AgentTicketController {
                         endsAt: try slot.decode(column: "ends_at", as: Date.self), minutes: try slot.decode(column: "minutes", as: Int.self),
                         note: try slot.decode(column: "note", as: String?.self))
         }
+        let routes = try await RoutingService.routes(on: sql)
+        timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
         return AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
-            intake: catalog.intake, canned: canned, clocks: clocks, slots: slots)
+            intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active), slots: slots)
     }
 
     static func show(_ request: Request) async throws -> Response {
@@ -334,6 +362,28 @@ enum AgentTicketController {
             let others = errors.filter { !answerFields.contains($0.field) }
             if !others.isEmpty { model.errors["body"] = others.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ") }
             if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// Hand-off along a route; a refusal (a paid-only route for a free-plan customer) comes back on the page.
+    static func route(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let ctx = PageContext(request)
+        do {
+            _ = try await RoutingService.route(number: number, RouteRequest(route: form.text("route") ?? "", note: form.value("note")), request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=routed")
+        } catch ZayavkaError.validation(let problems) {
+            var model = try await load(number, request: request)
+            let routeName = model.routes.first { $0.key == form.text("route") }?.name ?? ""
+            model.errors["route"] = problems.map { problem in
+                problem.code == .paidPlanOnly
+                    ? ctx.l("Маршрут «\(routeName)» — только для клиентов на платном тарифе; у этого клиента бесплатный тариф или тариф не указан.",
+                            "The route “\(routeName)” is only for customers on a paid plan; this customer's plan is free or not set.")
+                    : ctx.l("Маршрут", "Route") + ": " + ctx.l.localizer.fieldMessage(problem)
+            }.joined(separator: "; ")
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
         }
     }

@@ -34,6 +34,7 @@ enum WebRoutes {
         post(.agentComment(0), AgentTicketController.comment)
         post(.agentFields(0), AgentTicketController.fields)
         post(.agentPlan(0), AgentTicketController.plan)
+        post(.agentRoute(0), AgentTicketController.route)
         get(.workload, WorkloadPages.show)
         get(.adminWorkingTime, WorkingTimePages.show)
         post(.adminCalendarSave, WorkingTimePages.saveCalendar)
