@@ -20,25 +20,15 @@ struct PeriodicJobs: LifecycleHandler {
         let logger = application.logger
         let db = application.db
         let sqlite = (db as? any SQLDatabase)?.dialect.name == "sqlite"
-        // SQLite plans queries from statistics that only ANALYZE gathers: without them the queue lists
-        // sort every open ticket (0.6 s at a million). `PRAGMA optimize` analyzes what changed enough,
-        // with a row limit so it stays quick; at start and then every hour (SQLite's own advice).
-        func optimize() async {
-            guard sqlite, let sql = db as? any SQLDatabase else { return }
-            do {
-                try await sql.raw("PRAGMA analysis_limit = 2000").run()
-                try await sql.raw("PRAGMA optimize = 0x10002").run()
-            } catch {
-                logger.error("PRAGMA optimize failed", metadata: ["error": "\(error)"])
-            }
-        }
-        await optimize()
+        await SQLiteStatistics.refresh(application, analyze: true)
         let rounds = NIOLockedValueBox(0)
         application.storage[TaskKey.self] = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(
             initialDelay: .seconds(30), delay: .seconds(30)
         ) { _ in
             application.eventLoopGroup.next().makeFutureWithTask {
-                if rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }) { await optimize() }
+                if sqlite {
+                    await SQLiteStatistics.refresh(application, analyze: rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }))
+                }
                 do {
                     let closed = try await AutoCloseJob.run(policy: policy, now: Date(), services: services, db: db)
                     if !closed.isEmpty { logger.info("auto-closed solved tickets", metadata: ["numbers": "\(closed)"]) }
@@ -54,6 +44,32 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("SLA timers failed; will try again", metadata: ["error": "\(error)"])
                 }
             }
+        }
+    }
+}
+
+/// SQLite plans queries from statistics that only ANALYZE gathers: without them, or with ones taken
+/// when the desk was small, the queue lists sort every open ticket (0.5 s at a million). A connection
+/// reads the statistics when it opens and when it runs ANALYZE itself, not when another connection
+/// gathers them; Fluent keeps one long-lived connection per event loop.
+enum SQLiteStatistics {
+    /// `analyze`: gather what changed enough (`PRAGMA optimize`, row-limited so it stays quick; SQLite's
+    /// advice for long-lived connections, hourly here). Always: every pooled connection reloads the
+    /// statistics (`ANALYZE sqlite_master`, which only reads them) — every 30 s, so statistics gathered
+    /// by any connection or process reach them all.
+    static func refresh(_ app: Application, analyze: Bool) async {
+        guard (app.db as? any SQLDatabase)?.dialect.name == "sqlite" else { return }
+        do {
+            if analyze, let sql = app.db as? any SQLDatabase {
+                try await sql.raw("PRAGMA analysis_limit = 2000").run()
+                try await sql.raw("PRAGMA optimize = 0x10002").run()
+            }
+            for eventLoop in app.eventLoopGroup.makeIterator() {
+                guard let sql = app.databases.database(.sqlite, logger: app.logger, on: eventLoop) as? any SQLDatabase else { continue }
+                try await sql.raw("ANALYZE sqlite_master").run()
+            }
+        } catch {
+            app.logger.error("refreshing SQLite statistics failed; will try again", metadata: ["error": "\(error)"])
         }
     }
 }
