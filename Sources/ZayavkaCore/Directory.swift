@@ -204,3 +204,25 @@ public enum ConductRule {
 
     public static func offersBan(previousWarnings: Int) -> Bool { previousWarnings >= warningsBeforeBan }
 }
+
+/// What a dispatcher must notice about the customer's account before working a request (SPEC A3,
+/// seed 002: "check that the contract has not ended … that the quota is not exceeded").
+public enum AccountCheck: Sendable, Equatable {
+    case contractEnded(on: LocalDate)
+    case quotaExceeded(quota: Int, usage: Int)
+
+    public var kind: String {
+        switch self {
+        case .contractEnded: "contract_ended"
+        case .quotaExceeded: "quota_exceeded"
+        }
+    }
+
+    /// The checks that fail on `today` (the contract's last day still counts as in force).
+    public static func evaluate(contractEndsOn: LocalDate?, quota: Int?, usage: Int?, today: LocalDate) -> [AccountCheck] {
+        var failed: [AccountCheck] = []
+        if let ends = contractEndsOn, ends < today { failed.append(.contractEnded(on: ends)) }
+        if let quota, let usage, usage > quota { failed.append(.quotaExceeded(quota: quota, usage: usage)) }
+        return failed
+    }
+}

@@ -77,6 +77,43 @@ struct RoutingTests {
         }
     }
 
+    @Test("an ended contract and an exceeded quota show on the ticket with the team's next step; INN check digits are checked",
+          arguments: TestDatabase.all)
+    func accountChecks(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: ["ZAYAVKA_QUOTA_EXCEEDED_STEP": "Предложите тариф побольше."]) { server in
+            let admin = server.adminToken
+            #expect(try await server.request(.POST, "/api/v1/organizations", token: admin,
+                                             json: ["name": "ООО «Ошибка»", "inn": "7707083894"]).status == .unprocessableEntity)
+            let ended = try await server.request(.POST, "/api/v1/organizations", token: admin, json: [
+                "name": "ООО «Ромашка»", "inn": "7707083893", "contract_number": "Д-1042", "contract_ends_on": "2025-12-31",
+                "quota": 10, "usage": 12, "plan": "paid",
+            ])
+            #expect(ended.status == .created)
+            let fine = try await server.request(.POST, "/api/v1/organizations", token: admin,
+                                                json: ["name": "ИП Петров", "inn": "500100732259", "contract_ends_on": "2099-01-01", "quota": 10, "usage": 3])
+            #expect(fine.status == .created)
+            let late = try await server.makeUser("late@x.ru", role: .customer, organizationID: try #require(ended["id"] as? Int))
+            let ok = try await server.makeUser("ok@x.ru", role: .customer, organizationID: try #require(fine["id"] as? Int))
+            let lateTicket = try #require(try await server.makeTicket(token: late.token)["number"] as? Int)
+            let okTicket = try #require(try await server.makeTicket(token: ok.token)["number"] as? Int)
+            let checks = try await server.request(.GET, "/api/v1/tickets/\(lateTicket)/checks", token: admin)
+            server.expectConforms(checks.json, to: "AccountCheckList")
+            #expect(checks.items.compactMap { $0["kind"] as? String } == ["contract_ended", "quota_exceeded"])
+            #expect((checks.items.first?["message"] as? String ?? "").contains("Д-1042 закончился 31.12.2025"))
+            #expect(checks.items.first?["next_step"] as? String == "Следуйте инструкции «Кредит и продление тарифа».")
+            #expect(checks.items.last?["next_step"] as? String == "Предложите тариф побольше.")
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(okTicket)/checks", token: admin).items.isEmpty)
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(lateTicket)/checks", token: late.token).status == .forbidden)
+            _ = try await server.makeUser("agent@s.ru", role: .agent)
+            let web = WebClient(server)
+            try await web.signIn("agent@s.ru", "password-agent@s.ru")
+            let page = try await web.get("/agent/tickets/\(lateTicket)")
+            #expect(page.html.contains("id=\"check-contract_ended\"") && page.html.contains("Кредит и продление тарифа"))
+            #expect(page.html.contains("id=\"check-quota_exceeded\""))
+            #expect(!(try await web.get("/agent/tickets/\(okTicket)").html.contains("check-contract_ended")))
+        }
+    }
+
     @Test("seed 002's critical problems: urgent at once, recorded, the dispatchers mailed; rules are editable", arguments: TestDatabase.all)
     func critical(database: TestDatabase) async throws {
         try await TestServer.with(database) { server in

@@ -79,6 +79,15 @@ struct DirectoryTests {
         #expect(patient.next(after: .busy, busyBefore: 1, at: now) == .retry(at: now.addingTimeInterval(600)))
     }
 
+    @Test("account checks: an ended contract (the last day still counts) and a quota exceeded")
+    func accountChecks() {
+        let today = LocalDate(year: 2026, month: 11, day: 22)
+        #expect(AccountCheck.evaluate(contractEndsOn: LocalDate(year: 2026, month: 11, day: 21), quota: 10, usage: 12, today: today)
+                == [.contractEnded(on: LocalDate(year: 2026, month: 11, day: 21)), .quotaExceeded(quota: 10, usage: 12)])
+        #expect(AccountCheck.evaluate(contractEndsOn: today, quota: 10, usage: 10, today: today).isEmpty)
+        #expect(AccountCheck.evaluate(contractEndsOn: nil, quota: nil, usage: 5, today: today).isEmpty)
+    }
+
     @Test("seed 001's remark, and a ban offered on the second warning")
     func conduct() {
         #expect(ConductRule.remarkRu.hasPrefix("Давайте вернемся к разговору в деловом и уважительном стиле"))

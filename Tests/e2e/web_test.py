@@ -480,6 +480,32 @@ def run(binary, postgres):
         f.sign_out()
         f.sign_in("admin@e2e.test", "admin-pass-1")
 
+        f.step("a dispatcher sees the expired-contract banner; the paid-only line refuses a free-plan customer; 'to development' goes")
+        org = server.api("POST", "/organizations", {"name": "ИП Сидоров", "inn": "500100732259", "plan": "free",
+                                                    "contract_number": "Д-77", "contract_ends_on": "2025-06-30"}, admin)
+        server.api("POST", "/users", {"email": "sidorov@e2e.test", "name": "Иван Сидоров", "role": "customer",
+                                      "password": "customer-3", "organization_id": org["id"]}, admin)
+        server.api("POST", "/users", {"email": "dispatcher@e2e.test", "name": "Диспетчер техподдержки", "role": "dispatcher",
+                                      "password": "dispatcher-1"}, admin)
+        sidorov = server.api("POST", "/auth/token", {"email": "sidorov@e2e.test", "password": "customer-3"})["token"]
+        routed = server.api("POST", "/tickets", {"subject": "Не формируется счёт", "body": "Кнопка «Счёт» ничего не делает."}, sidorov)["number"]
+        f.sign_out()
+        f.sign_in("dispatcher@e2e.test", "dispatcher-1")
+        f.go(f"/agent/tickets/{routed}")
+        banner = driver.find_element(By.ID, "check-contract_ended").text
+        assert "Д-77 закончился 30.06.2025" in banner and "Кредит и продление тарифа" in banner, banner
+        Select(driver.find_element(By.ID, "route-select")).select_by_value("consultation_line")
+        f.click(driver.find_element(By.ID, "route-send"))
+        assert "только для клиентов на платном тарифе" in driver.find_element(By.ID, "route-error").text
+        Select(driver.find_element(By.ID, "route-select")).select_by_value("development")
+        f.click(driver.find_element(By.ID, "route-send"))
+        assert "Заявка передана" in f.text(), f.text()
+        assert "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день" in f.text()
+        assert driver.find_element(By.ID, "status").text == "Требует передачи на ОС", driver.find_element(By.ID, "status").text
+        f.shot("16-agent-routed")
+        f.sign_out()
+        f.sign_in("admin@e2e.test", "admin-pass-1")
+
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")
         assert "Страница не найдена" in f.text()

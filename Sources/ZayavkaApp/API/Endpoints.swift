@@ -243,6 +243,14 @@ enum API {
                  handler: json { req in
                      try await RoutingService.route(number: try req.intParameter("number"), try req.content.decode(RouteRequest.self), request: req)
                  }),
+        Endpoint(method: .GET, path: "/tickets/{number}/checks", operationID: "listAccountChecks", tag: "routing",
+                 summary: "The customer's account checks that fail: an ended contract, an exceeded quota, each with the team's next step (staff).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "AccountCheckList"), (403, "Error"), (404, "Error")],
+                 handler: json { req in
+                     try req.require(.readAllTickets)
+                     let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
+                     return ListOf(items: try await AccountCheckService.checks(of: row, language: req.language, request: req), nextCursor: nil)
+                 }),
         Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
                  authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
                  handler: json { try await RoutingService.listRoutes(request: $0) }),

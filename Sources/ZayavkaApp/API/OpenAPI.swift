@@ -160,6 +160,8 @@ enum OpenAPIDocument {
                                     ("urgencies", .array(.integer)), ("plans", .array(cases(CustomerPlan.self))),
                                     ("organization_ids", .array(.integer)), ("channels", .array(cases(TicketChannel.self))),
                                     ("group_ids", .array(.integer)), ("fields", .map(.string))]),
+            "AccountCheck": object([("kind", .enumeration(["contract_ended", "quota_exceeded"])), ("organization", person),
+                                    ("message", .string), ("next_step", .string)]),
             "Route": object([("key", .string), ("name", .string), ("status", .nullable(.string)), ("group_id", .nullable(.integer)),
                              ("assignee_id", .nullable(.integer)), ("message_ru", .string), ("message_en", .string), ("paid_only", .boolean),
                              ("agent_hint", .nullable(.string)), ("position", .integer), ("active", .boolean)]),
@@ -192,7 +194,7 @@ enum OpenAPIDocument {
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean),
                                      ("escalation", .ref("SLAEscalation"))]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule", "AccountCheck"] {
             s[name + "List"] = list(name)
         }
         return s

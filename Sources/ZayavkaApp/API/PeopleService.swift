@@ -251,8 +251,10 @@ enum DirectoryService {
             if ["paid", "free"].contains(plan) { org.plan = plan } else { errors.append(FieldError("plan", .unknownValue, "paid, free")) }
         }
         if let inn = input.inn {
-            if let inn, !(inn.allSatisfy(\.isNumber) && [10, 12].contains(inn.count)) { errors.append(FieldError("inn", .invalid)) }
-            org.inn = inn
+            // 10 or 12 digits whose check digits agree (SPEC A2); an empty value clears it.
+            let cleaned = inn?.trimmingCharacters(in: .whitespaces)
+            if let cleaned, !cleaned.isEmpty, INN.normalize(cleaned) == nil { errors.append(FieldError("inn", .invalid, "10/12")) }
+            org.inn = cleaned?.isEmpty == true ? nil : cleaned
         }
         if let ends = input.contractEndsOn {
             if let ends, (try? Date(ends, strategy: .iso8601.year().month().day())) == nil { errors.append(FieldError("contract_ends_on", .invalid)) }

@@ -289,3 +289,46 @@ final class CriticalRuleCache: Sendable {
 
     func invalidate() { cache.invalidate() }
 }
+
+struct AccountCheckDTO: Content {
+    let kind: String
+    let organization: PersonRef
+    /// What is wrong, in the reader's language.
+    let message: String
+    /// The team's prescribed next step.
+    let nextStep: String
+
+    enum CodingKeys: String, CodingKey { case kind, organization, message, nextStep = "next_step" }
+}
+
+/// The account checks of a ticket's customer (SPEC A3): an ended contract, an exceeded quota.
+enum AccountCheckService {
+    static func checks(of ticket: TicketQueries.Row, language: Language, request: Request) async throws -> [AccountCheckDTO] {
+        guard let organization = ticket.facts.organization,
+              let row = try await request.sql.raw("""
+                  SELECT contract_number, contract_ends_on, quota, usage FROM organizations WHERE id = \(bind: organization.id)
+                  """).first() else { return [] }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .moscow
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
+        let today = LocalDate(year: parts.year!, month: parts.month!, day: parts.day!)
+        let ends = try row.decode(column: "contract_ends_on", as: String?.self).flatMap { LocalDate($0) }
+        let contract = try row.decode(column: "contract_number", as: String?.self).map { " № " + $0 } ?? ""
+        let configuration = request.services.configuration
+        let ru = language == .ru
+        return AccountCheck.evaluate(contractEndsOn: ends, quota: try row.decode(column: "quota", as: Int?.self),
+                                     usage: try row.decode(column: "usage", as: Int?.self), today: today).map { check in
+            switch check {
+            case .contractEnded(let day):
+                let date = String(format: "%02d.%02d.%04d", day.day, day.month, day.year)
+                return AccountCheckDTO(kind: check.kind, organization: organization,
+                                       message: ru ? "Договор\(contract) закончился \(date)." : "The contract\(contract) ended on \(date).",
+                                       nextStep: configuration.contractEndedStep)
+            case .quotaExceeded(let quota, let usage):
+                return AccountCheckDTO(kind: check.kind, organization: organization,
+                                       message: ru ? "Квота превышена: использовано \(usage) из \(quota)." : "The quota is exceeded: \(usage) of \(quota) used.",
+                                       nextStep: configuration.quotaExceededStep)
+            }
+        }
+    }
+}

@@ -26,6 +26,9 @@ public struct AppConfiguration: Sendable {
     public var sessionIdleHours: Double
     /// Whether session cookies carry `Secure` (sent over HTTPS only).
     public var secureCookies: Bool
+    /// The team's next step shown on a ticket whose customer's contract has ended, or whose quota is exceeded (SPEC A3).
+    public var contractEndedStep = "Следуйте инструкции «Кредит и продление тарифа»."
+    public var quotaExceededStep = "Следуйте инструкции «Переполнена квота»."
 
     public var mail: MailConfiguration
 
@@ -65,6 +68,8 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
         ("ZAYAVKA_AUTOCLOSE_DAYS", "days after which a solved ticket closes by itself (a later reply opens a new ticket)", "7"),
+        ("ZAYAVKA_CONTRACT_ENDED_STEP", "the team's next step, shown on a ticket whose customer's contract has ended", "Следуйте инструкции «Кредит и продление тарифа»."),
+        ("ZAYAVKA_QUOTA_EXCEEDED_STEP", "the team's next step, shown on a ticket whose customer's quota is exceeded", "Следуйте инструкции «Переполнена квота»."),
         ("ZAYAVKA_SESSION_HOURS", "a web session ends after this many hours without activity", "12"),
         ("ZAYAVKA_SECURE_COOKIES", "`true`/`false`: mark session cookies Secure (HTTPS only); by default true when ZAYAVKA_PUBLIC_URL is https", "auto"),
         ("ZAYAVKA_DATABASE_SCHEMA", "PostgreSQL schema for Zayavka's tables (created if missing)", "public"),
@@ -158,8 +163,11 @@ public struct AppConfiguration: Sendable {
             sessionIdleHours: sessionHours,
             secureCookies: secureCookies,
             mail: mail)
+        var result = configuration
+        if let step = environment["ZAYAVKA_CONTRACT_ENDED_STEP"], !step.isEmpty { result.contractEndedStep = step }
+        if let step = environment["ZAYAVKA_QUOTA_EXCEEDED_STEP"], !step.isEmpty { result.quotaExceededStep = step }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
-        return configuration
+        return result
     }
 
     public var usesPostgres: Bool { databaseURL != nil }

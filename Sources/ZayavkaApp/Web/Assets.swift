@@ -76,6 +76,7 @@ table.week .task { background:#fff1dc; border-radius:4px; padding:.15rem .3rem; 
 .fieldset { border:1px solid var(--line); border-radius:6px; padding:.5rem .75rem; margin-bottom:.75rem; } .fieldset h4 { margin:.1rem 0 .5rem; }
 .policy .fieldset label { font-weight:normal; margin-right:.5rem; white-space:nowrap; }
 .answer-kind { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-top:.5rem; } .answer-kind select { width:auto; }
+.route-texts { font-size:.82rem; padding-left:1rem; margin:.5rem 0; } .route-texts .hint { font-style:italic; }
 .answer-kind input[type=datetime-local] { width:auto; } .answer-kind input[type=text] { flex:1 1 12rem; width:auto; }
 .ticket { display:grid; grid-template-columns:1fr 320px; gap:1.25rem; }
 .thread { display:flex; flex-direction:column; gap:.75rem; }

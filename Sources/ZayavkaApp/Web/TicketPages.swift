@@ -34,6 +34,8 @@ struct AgentTicketModel: Sendable {
     let clocks: [SLAClockDTO]
     /// Hand-off routes (SPEC T8).
     var routes: [RouteDTO] = []
+    /// The customer's failing account checks (SPEC A3).
+    var checks: [AccountCheckDTO] = []
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
     var slots: [WorkSlotDTO] = []
     var proposal: PlanDTO?
@@ -55,6 +57,10 @@ enum AgentTicketView {
                .span(.class("badge \(ticket.priority.rawValue)"), .t(l.localizer.name(ticket.priority))), .t(" "),
                .span(.class("muted"), .t(l.localizer.name(ticket.channel) + " · " + l("создана", "filed") + " " + l.dateTime(ticket.createdAt)
                                          + " (" + l.age(since: ticket.createdAt, now: ctx.now) + ")"))),
+            .forEach(model.checks) { check in
+                .div(.class("notice error banner"), .id("check-" + check.kind), .attr("role", "alert"),
+                     .strong(.t(check.organization.name + ": " + check.message)), .t(" " + check.nextStep))
+            },
             .div(
                 .class("ticket"),
                 .div(
@@ -309,7 +315,8 @@ enum AgentTicketController {
             ticket: ticket,
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
-            intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active), slots: slots)
+            intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
+            checks: try await AccountCheckService.checks(of: row, language: language, request: request), slots: slots)
     }
 
     static func show(_ request: Request) async throws -> Response {
