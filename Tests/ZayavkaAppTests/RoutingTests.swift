@@ -114,6 +114,42 @@ struct RoutingTests {
         }
     }
 
+    @Test("seed 001's conduct remark: posted in the customer's language and recorded; the repeat offers a ban, recorded as a request",
+          arguments: TestDatabase.all)
+    func conduct(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let agent = try await server.makeUser("agent@s.ru", role: .agent)
+            let rude = try await server.makeUser("rude@x.ru", role: .customer)
+            let first = try #require(try await server.makeTicket(token: rude.token)["number"] as? Int)
+            let second = try #require(try await server.makeTicket(token: rude.token, subject: "Опять")["number"] as? Int)
+            // No ban before a first warning.
+            #expect(try await server.request(.POST, "/api/v1/tickets/\(first)/warning", token: agent.token, json: ["request_ban": true]).status
+                    == .unprocessableEntity)
+            let warned = try await server.request(.POST, "/api/v1/tickets/\(first)/warning", token: agent.token, json: [:])
+            #expect(warned.status == .ok)
+            server.expectConforms(warned.json, to: "Warning")
+            #expect(warned["warnings"] as? Int == 1 && warned["ban_offered"] as? Bool == false)
+            let seen = try await server.request(.GET, "/api/v1/tickets/\(first)/comments", token: rude.token)
+            #expect((seen.items.last?["body"] as? String ?? "").hasPrefix("Давайте вернемся к разговору в деловом и уважительном стиле"))
+            // The repeat, on another ticket of the same customer, offers the ban; asking records it.
+            let again = try await server.request(.POST, "/api/v1/tickets/\(second)/warning", token: agent.token, json: [:])
+            #expect(again["warnings"] as? Int == 2 && again["ban_offered"] as? Bool == true)
+            let ban = try await server.request(.POST, "/api/v1/tickets/\(second)/warning", token: agent.token, json: ["request_ban": true])
+            #expect(ban["ban_requested"] as? Bool == true)
+            let events = try await server.request(.GET, "/api/v1/tickets/\(second)/events", token: server.adminToken)
+            #expect(events.items.contains { $0["kind"] as? String == "ban_requested" && $0["after"] as? String == String(rude.id) })
+            #expect(!(try await server.request(.GET, "/api/v1/tickets/\(second)/events", token: rude.token).text.contains("ban_requested")))
+            #expect(try await server.request(.POST, "/api/v1/tickets/\(second)/warning", token: rude.token, json: [:]).status == .forbidden)
+            // The page: the count and the ban button after a warning.
+            let web = WebClient(server)
+            try await web.signIn("agent@s.ru", "password-agent@s.ru")
+            let page = try await web.get("/agent/tickets/\(first)")
+            #expect(page.html.contains("Замечаний клиенту: 2.") && page.html.contains("conduct-ban"))
+            let posted = try await web.post("/agent/tickets/\(first)/warning", [("_csrf", page.csrf ?? ""), ("action", "warn")])
+            #expect(posted.status == .seeOther && (posted.location ?? "").contains("notice=warned-again"))
+        }
+    }
+
     @Test("seed 002's critical problems: urgent at once, recorded, the dispatchers mailed; rules are editable", arguments: TestDatabase.all)
     func critical(database: TestDatabase) async throws {
         try await TestServer.with(database) { server in

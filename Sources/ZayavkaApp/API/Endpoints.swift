@@ -251,6 +251,13 @@ enum API {
                      let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
                      return ListOf(items: try await AccountCheckService.checks(of: row, language: req.language, request: req), nextCursor: nil)
                  }),
+        Endpoint(method: .POST, path: "/tickets/{number}/warning", operationID: "warnCustomer", tag: "routing",
+                 summary: "Seed 001's conduct remark: posts it to the customer (in their language) and records it. After an earlier warning `ban_offered` is true, and `{\"request_ban\": true}` records a request to ban the customer (staff).",
+                 authenticated: true, body: .json("WarningInput"), query: [],
+                 responses: [(200, "Warning"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     try await ConductService.warn(number: try req.intParameter("number"), try req.content.decode(WarningInput.self), request: req)
+                 }),
         Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
                  authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
                  handler: json { try await RoutingService.listRoutes(request: $0) }),

@@ -160,6 +160,8 @@ enum OpenAPIDocument {
                                     ("urgencies", .array(.integer)), ("plans", .array(cases(CustomerPlan.self))),
                                     ("organization_ids", .array(.integer)), ("channels", .array(cases(TicketChannel.self))),
                                     ("group_ids", .array(.integer)), ("fields", .map(.string))]),
+            "WarningInput": input([("request_ban", .boolean)]),
+            "Warning": object([("warnings", .integer), ("ban_offered", .boolean), ("ban_requested", .boolean), ("comment_id", .nullable(.integer))]),
             "AccountCheck": object([("kind", .enumeration(["contract_ended", "quota_exceeded"])), ("organization", person),
                                     ("message", .string), ("next_step", .string)]),
             "Route": object([("key", .string), ("name", .string), ("status", .nullable(.string)), ("group_id", .nullable(.integer)),

@@ -147,6 +147,10 @@ enum EventKind: String, Codable, CaseIterable {
     case markedCritical = "marked_critical"
     /// A hand-off route was taken (SPEC T8): after the route key.
     case routed
+    /// Seed 001's remark was posted to the customer (SPEC V8): after the requester's id.
+    case conductWarning = "conduct_warning"
+    /// After a repeat offence the agent asked for the customer's ban (carried out by a later feature).
+    case banRequested = "ban_requested"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

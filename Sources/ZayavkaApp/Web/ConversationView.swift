@@ -108,6 +108,8 @@ enum TimelineView {
             default: l("обоснованный отказ", "a reasoned refusal")
             }
             return l("ответ: ", "the reply is ") + name + (detail.map { " — " + $0 } ?? "")
+        case .conductWarning: return l("замечание клиенту о деловом стиле общения", "a conduct warning to the customer")
+        case .banRequested: return l("запрошен бан клиента (повторное нарушение)", "a ban of the customer requested (repeat offence)")
         case .markedCritical:
             return l("критическая проблема: \(event.after ?? "") — приоритет «Срочный», диспетчеры оповещены",
                      "critical problem: \(event.after ?? "") — priority urgent, dispatchers alerted")

@@ -58,6 +58,10 @@ enum Notices {
                                          "If the address is registered, a link to set a new password has been sent to it."), isError: false)
         case "password-set": .init(text: l("Пароль задан. Войдите с новым паролем.", "Your password is set. Sign in with it."), isError: false)
         case "retried": .init(text: l("Отправлено на повторную обработку.", "Sent for another try."), isError: false)
+        case "warned": .init(text: l("Замечание отправлено клиенту.", "The warning was sent to the customer."), isError: false)
+        case "warned-again": .init(text: l("Повторное замечание отправлено. По регламенту при повторном нарушении клиента отключают: можно запросить бан.",
+                                          "A repeat warning was sent. The regulation bans on a repeat offence: you may ask for a ban."), isError: false)
+        case "ban-requested": .init(text: l("Запрос на бан клиента записан.", "The request to ban the customer is recorded."), isError: false)
         case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)
         default: nil

@@ -6,7 +6,7 @@ enum SitePath: Equatable {
     case home
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
-    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentNew, agentBulk, workload
+    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentNew, agentBulk, workload
     case adminWorkingTime, adminCalendarSave, adminCalendarDays, adminPolicySave, adminPolicyTemplate
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
@@ -38,6 +38,7 @@ enum SitePath: Equatable {
         case .agentFields(let n): "/agent/tickets/\(n)/fields"
         case .agentPlan(let n): "/agent/tickets/\(n)/plan"
         case .agentRoute(let n): "/agent/tickets/\(n)/route"
+        case .agentWarning(let n): "/agent/tickets/\(n)/warning"
         case .workload: "/agent/workload"
         case .adminWorkingTime: "/admin/working-time"
         case .adminCalendarSave: "/admin/working-time/calendars/save"
@@ -78,7 +79,7 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
         case .file: "/files/:id"

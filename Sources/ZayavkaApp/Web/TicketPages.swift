@@ -36,6 +36,8 @@ struct AgentTicketModel: Sendable {
     var routes: [RouteDTO] = []
     /// The customer's failing account checks (SPEC A3).
     var checks: [AccountCheckDTO] = []
+    /// Conduct warnings the customer has had (SPEC V8).
+    var warnings = 0
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
     var slots: [WorkSlotDTO] = []
     var proposal: PlanDTO?
@@ -68,7 +70,7 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), routePanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                .aside(.class("side"), routePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
                        requesterCard(model, ctx))
             )
         )
@@ -207,6 +209,23 @@ enum AgentTicketView {
         )
     }
 
+    /// Seed 001's remark for a customer who leaves the business tone; a repeat offence offers a ban.
+    static func conductPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .form(
+            .class("card"), .method(.post), .action(SitePath.agentWarning(model.ticket.number).path), .id("conduct-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(l("Нарушение делового стиля", "Conduct"))),
+            .p(.class("muted"), .id("conduct-count"),
+               .t(model.warnings == 0 ? l("Замечаний клиенту не было.", "No warnings so far.")
+                  : l("Замечаний клиенту: \(model.warnings).", "Warnings so far: \(model.warnings)."))),
+            .div(.class("actions"),
+                 .button(.type(.submit), .name("action"), .value("warn"), .id("conduct-warn"), .t(l("Сделать замечание", "Warn the customer"))),
+                 .if(model.warnings > 0, .button(.type(.submit), .name("action"), .value("ban"), .class("secondary"), .id("conduct-ban"),
+                                                 .t(l("Запросить бан (повторное нарушение)", "Ask for a ban (repeat offence)")))))
+        )
+    }
+
     /// Planning the work (SPEC S4): the estimate, the specialist, the earliest free slot and the date promised to the customer.
     static func planPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
@@ -316,7 +335,8 @@ enum AgentTicketController {
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
-            checks: try await AccountCheckService.checks(of: row, language: language, request: request), slots: slots)
+            checks: try await AccountCheckService.checks(of: row, language: language, request: request),
+            warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots)
     }
 
     static func show(_ request: Request) async throws -> Response {
@@ -371,6 +391,15 @@ enum AgentTicketController {
             if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
         }
+    }
+
+    static func warning(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let result = try await ConductService.warn(number: number, WarningInput(requestBan: form.text("action") == "ban"), request: request)
+        let notice = result.banRequested ? "ban-requested" : (result.banOffered ? "warned-again" : "warned")
+        return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + notice)
     }
 
     /// Hand-off along a route; a refusal (a paid-only route for a free-plan customer) comes back on the page.

@@ -35,6 +35,7 @@ enum WebRoutes {
         post(.agentFields(0), AgentTicketController.fields)
         post(.agentPlan(0), AgentTicketController.plan)
         post(.agentRoute(0), AgentTicketController.route)
+        post(.agentWarning(0), AgentTicketController.warning)
         get(.workload, WorkloadPages.show)
         get(.adminWorkingTime, WorkingTimePages.show)
         post(.adminCalendarSave, WorkingTimePages.saveCalendar)
