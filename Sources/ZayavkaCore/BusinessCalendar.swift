@@ -44,6 +44,12 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.init(year: yoe + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
     }
 
+    /// The day `instant` falls on in `zone`.
+    public init(containing instant: Date, in zone: TimeZone) {
+        let local = Int(instant.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: instant)
+        self.init(daysSinceEpoch: BusinessCalendar.floorDiv(local, 86_400))
+    }
+
     /// 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday).
     public var weekdayIndex: Int { ((daysSinceEpoch % 7) + 7 + 3) % 7 }
 

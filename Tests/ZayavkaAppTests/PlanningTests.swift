@@ -309,7 +309,7 @@ struct PlanningTests {
             let web = WebClient(server)
             try await web.signIn("agent@s.ru", "password-agent@s.ru")
             // The week that holds the second piece of work (today may be a weekend).
-            let slotDay = WorkloadPages.moscowDay(try #require(Self.date(next["starts_at"])))
+            let slotDay = LocalDate(containing: try #require(Self.date(next["starts_at"])), in: .moscow)
             let view = try await web.get("/agent/workload?user_id=\(agent.id)&week=\(slotDay)")
             #expect(view.status == .ok && view.html.contains("Анна Специалист") && view.html.contains("Выгрузка"))
             let ticketPage = try await web.get("/agent/tickets/\(second)")

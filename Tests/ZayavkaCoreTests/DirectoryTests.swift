@@ -88,6 +88,13 @@ struct DirectoryTests {
         #expect(AccountCheck.evaluate(contractEndsOn: nil, quota: nil, usage: 5, today: today).isEmpty)
     }
 
+    @Test("the local day of an instant follows the zone")
+    func localDay() {
+        let instant = Date(timeIntervalSince1970: 1_773_437_400)  // 2026-03-13 21:30 UTC = 2026-03-14 00:30 in Moscow
+        #expect(LocalDate(containing: instant, in: .moscow) == LocalDate(year: 2026, month: 3, day: 14))
+        #expect(LocalDate(containing: instant, in: TimeZone(identifier: "UTC")!) == LocalDate(year: 2026, month: 3, day: 13))
+    }
+
     @Test("seed 001's remark, and a ban offered on the second warning")
     func conduct() {
         #expect(ConductRule.remarkRu.hasPrefix("Давайте вернемся к разговору в деловом и уважительном стиле"))

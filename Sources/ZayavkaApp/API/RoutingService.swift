@@ -308,10 +308,7 @@ enum AccountCheckService {
               let row = try await request.sql.raw("""
                   SELECT contract_number, contract_ends_on, quota, usage FROM organizations WHERE id = \(bind: organization.id)
                   """).first() else { return [] }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .moscow
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
-        let today = LocalDate(year: parts.year!, month: parts.month!, day: parts.day!)
+        let today = LocalDate(containing: Date(), in: .moscow)
         let ends = try row.decode(column: "contract_ends_on", as: String?.self).flatMap { LocalDate($0) }
         let contract = try row.decode(column: "contract_number", as: String?.self).map { " № " + $0 } ?? ""
         let configuration = request.services.configuration

@@ -80,10 +80,7 @@ enum TicketService {
         let setup = try await request.services.sla.setup(try request.sql)
         guard !setup.policies.isEmpty else { return nil }
         var subject = subject
-        if let org = subject.organizationID,
-           let row = try await request.sql.raw("SELECT plan FROM organizations WHERE id = \(bind: org)").first() {
-            subject.plan = CustomerPlan(rawValue: try row.decode(column: "plan", as: String.self))
-        }
+        subject.plan = try await plan(organizationID: subject.organizationID, on: request.sql)
         return SLAStart.plan(for: subject, at: now, setup: setup)
     }
 
@@ -243,13 +240,17 @@ enum TicketService {
 
     /// The facts SLA policies are chosen by, as the ticket stands.
     static func slaSubject(of ticket: TicketRecord, fields: [String: String], on sql: any SQLDatabase) async throws -> SLASubject {
-        var plan: CustomerPlan?
-        if let org = ticket.organizationID, let row = try await sql.raw("SELECT plan FROM organizations WHERE id = \(bind: org)").first() {
-            plan = CustomerPlan(rawValue: try row.decode(column: "plan", as: String.self))
-        }
-        return SLASubject(type: TicketType(rawValue: ticket.type) ?? .question, priority: TicketPriority(rank: ticket.priority) ?? .normal,
-                          urgency: ticket.urgency, plan: plan, organizationID: ticket.organizationID,
+        SLASubject(type: TicketType(rawValue: ticket.type) ?? .question, priority: TicketPriority(rank: ticket.priority) ?? .normal,
+                          urgency: ticket.urgency, plan: try await plan(organizationID: ticket.organizationID, on: sql),
+                          organizationID: ticket.organizationID,
                           channel: TicketChannel(rawValue: ticket.channel) ?? .api, groupID: ticket.groupID, fields: fields)
+    }
+
+    /// An organization's plan (paid or free); nil without an organization.
+    static func plan(organizationID: Int?, on sql: any SQLDatabase) async throws -> CustomerPlan? {
+        guard let organizationID,
+              let row = try await sql.raw("SELECT plan FROM organizations WHERE id = \(bind: organizationID)").first() else { return nil }
+        return CustomerPlan(rawValue: try row.decode(column: "plan", as: String.self))
     }
 
     /// Solved and closed times follow the status category; reopening clears the solution time.

@@ -127,10 +127,7 @@ enum WorkloadService {
     private static func target(_ userID: Int?, ticket: TicketQueries.Row, request: Request) async throws -> Specialist {
         let viewer = try request.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let number = ticket.number
-        let assignee = try await request.sql.raw("SELECT assignee_id FROM tickets WHERE number = \(bind: number)").first()?
-            .decode(column: "assignee_id", as: Int?.self)
-        return try await specialist(userID ?? assignee ?? viewer.userID, request: request)
+        return try await specialist(userID ?? ticket.facts.assignee?.id ?? viewer.userID, request: request)
     }
 
     /// The earliest slot the work would take, without booking it.

@@ -19,16 +19,13 @@ struct PeriodicJobs: LifecycleHandler {
         let services = application.services
         let logger = application.logger
         let db = application.db
-        let sqlite = (db as? any SQLDatabase)?.dialect.name == "sqlite"
         await SQLiteStatistics.refresh(application, analyze: true)
         let rounds = NIOLockedValueBox(0)
         application.storage[TaskKey.self] = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(
             initialDelay: .seconds(30), delay: .seconds(30)
         ) { _ in
             application.eventLoopGroup.next().makeFutureWithTask {
-                if sqlite {
-                    await SQLiteStatistics.refresh(application, analyze: rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }))
-                }
+                await SQLiteStatistics.refresh(application, analyze: rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }))
                 do {
                     let closed = try await AutoCloseJob.run(policy: policy, now: Date(), services: services, db: db)
                     if !closed.isEmpty { logger.info("auto-closed solved tickets", metadata: ["numbers": "\(closed)"]) }

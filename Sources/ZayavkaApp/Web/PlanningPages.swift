@@ -21,7 +21,7 @@ enum WorkloadPages {
         let workload = try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, request: request)
         let staff = try await QueueController.staffOptions(request: request)
         let groups = try await QueueController.groupOptions(request: request)
-        let days = (0..<7).map { from.addingTimeInterval(Double($0) * 86400 + 3600) }.map(moscowDay)
+        let days = (0..<7).map { from.addingTimeInterval(Double($0) * 86400 + 3600) }.map { LocalDate(containing: $0, in: .moscow) }
         func weekLink(_ offset: Int) -> String {
             var items = ["week=" + days[0].adding(days: offset * 7).description]
             if let user { items.append("user_id=\(user)") }
@@ -77,13 +77,6 @@ enum WorkloadPages {
                 )
             }
         ))
-    }
-
-    static func moscowDay(_ instant: Date) -> LocalDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .moscow
-        let c = calendar.dateComponents([.year, .month, .day], from: instant)
-        return LocalDate(year: c.year!, month: c.month!, day: c.day!)
     }
 
     static func moscowNoon(_ day: LocalDate) -> Date {
