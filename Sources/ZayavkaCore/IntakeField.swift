@@ -27,6 +27,22 @@ public struct IntakeFieldDefinition: Sendable, Equatable, Codable {
 
     public func label(_ language: Language) -> String { language == .ru ? labelRu : labelEn }
 
+    /// A choice's option is its value, optionally followed by its labels:
+    /// "cash_shift|Не открывается кассовая смена|The cash shift will not open".
+    public var optionValues: [String] { options.map { String($0.split(separator: "|", omittingEmptySubsequences: false)[0]) } }
+
+    /// What the form shows for an option value (the value itself when it has no labels).
+    public func optionLabel(_ value: String, _ language: Language) -> String {
+        guard let option = options.first(where: { $0 == value || $0.hasPrefix(value + "|") }) else { return value }
+        let parts = option.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        switch (parts.count, language) {
+        case (1, _): return value
+        case (2, _): return parts[1]
+        case (_, .ru): return parts[1]
+        default: return parts[2].isEmpty ? parts[1] : parts[2]
+        }
+    }
+
     /// Checks values against the definitions; unknown keys and malformed values are errors,
     /// missing required ones too when `requireAll` (customer-filed tickets). Agents may file
     /// with gaps, which the ticket page shows as missing.
@@ -55,7 +71,7 @@ public struct IntakeFieldDefinition: Sendable, Equatable, Codable {
         if value.count > TicketLimits.fieldValueMaxLength { return (.tooLong, String(TicketLimits.fieldValueMaxLength)) }
         switch kind {
         case .text, .multiline: return nil
-        case .choice: return options.contains(value) ? nil : (.unknownValue, options.joined(separator: ", "))
+        case .choice: return optionValues.contains(value) ? nil : (.unknownValue, optionValues.joined(separator: ", "))
         case .phone: return PhoneNumber.normalize(value) == nil ? (.invalid, nil) : nil
         case .url:
             let candidate = value.contains("://") ? value : "https://" + value
@@ -65,6 +81,16 @@ public struct IntakeFieldDefinition: Sendable, Equatable, Codable {
         case .boolean: return ["true", "false"].contains(value) ? nil : (.invalid, nil)
         }
     }
+
+    /// Seed 002's kinds of problem, the first four critical (matched by `CriticalRule.seed002`'s categories).
+    public static let category = IntakeFieldDefinition(
+        key: "category", kind: .choice, labelRu: "Что случилось", labelEn: "What happened",
+        options: ["database_down|Не могу работать в базе (зависает, закрывается)|Cannot work in the database (hangs, crashes)",
+                  "cannot_connect|Не могу подключиться к базе или к удалённому рабочему столу|Cannot connect to the database or the remote desktop",
+                  "report_not_sent|Не отправляется отчёт|A report will not send",
+                  "cash_shift|Не открывается кассовая смена|The cash shift will not open",
+                  "question|Вопрос по работе программы|A question about the program",
+                  "other|Другое|Something else"])
 
     /// The questions of the seeds (000, 002, 004), shipped as the default form; admins edit them.
     public static let seedDefaults: [IntakeFieldDefinition] = [

@@ -123,7 +123,7 @@ enum IntakeInputs {
         case .choice:
             control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
                               .opt("", l("— выберите —", "— choose —")),
-                              .forEach(field.options) { option in .opt(option, option, selected: option == value) })
+                              .forEach(field.optionValues) { option in .opt(option, field.optionLabel(option, l.language), selected: option == value) })
         case .boolean:
             control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
                               .opt("", "—"),
