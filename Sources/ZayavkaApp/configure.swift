@@ -97,7 +97,7 @@ enum Migrations {
     static let all: [any Migration] = [
         M001CreatePeople(), M002CreateGroups(), M003CreateTokens(), M004CreateStatuses(), M005CreateIntakeFields(),
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
-        M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(),
+        M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
     ]
 
     static func register(on app: Application) {

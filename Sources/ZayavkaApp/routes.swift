@@ -14,6 +14,8 @@ func routes(_ app: Application) throws {
         let handler = endpoint.handler
         if case .upload = endpoint.body {
             router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
+        } else if case .csv = endpoint.body {
+            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
         } else if case .message = endpoint.body {
             router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
         } else {

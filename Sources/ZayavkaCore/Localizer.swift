@@ -58,6 +58,7 @@ public struct Localizer: Sendable {
             "organization": ("Организация", "Organization"), "token": ("Токен", "Token"),
             "attachment": ("Файл", "Attachment"), "status": ("Статус", "Status"), "intake_field": ("Поле", "Field"),
             "route": ("Адрес", "Path"), "canned_response": ("Шаблон ответа", "Canned response"),
+            "callback": ("Обратный звонок", "Callback"),
         ]
         let pair = names[entity] ?? (entity, entity)
         return language == .ru ? pair.0 : pair.1

@@ -92,10 +92,12 @@ struct UserDTO: Content {
     let createdAt: Date?
     /// The key of the calendar the person works on (SPEC S4); nil: the default calendar.
     var calendar: String?
+    /// Staff on shift receive tickets of groups that assign by turn or load (SPEC T6).
+    let onShift: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, role, locale, phone, calendar
-        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", createdAt = "created_at"
+        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", createdAt = "created_at", onShift = "on_shift"
     }
 
     init(_ record: UserRecord) {
@@ -109,6 +111,7 @@ struct UserDTO: Content {
         organizationId = record.organizationID
         isActive = record.isActive
         createdAt = record.createdAt
+        onShift = record.onShift ?? false
     }
 
     init(_ record: UserRecord, calendars: [Int: String]) {
@@ -129,10 +132,11 @@ struct UserInput: Content {
     var isActive: Bool?
     /// A calendar key; null: back to the default calendar.
     var calendar: String??
+    var onShift: Bool?
 
     enum CodingKeys: String, CodingKey {
         case email, name, role, locale, phone, password, calendar
-        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active"
+        case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", onShift = "on_shift"
     }
 
     /// An empty input, filled in by the web forms.
@@ -148,6 +152,7 @@ struct UserInput: Content {
         phone = try c.patch(String.self, forKey: .phone)
         organizationId = try c.patch(Int.self, forKey: .organizationId)
         password = try c.decodeIfPresent(String.self, forKey: .password)
+        onShift = try c.decodeIfPresent(Bool.self, forKey: .onShift)
         isActive = try c.decodeIfPresent(Bool.self, forKey: .isActive)
         calendar = try c.patch(String.self, forKey: .calendar)
     }
@@ -164,12 +169,13 @@ struct OrganizationDTO: Content {
     let usage: Int?
     let phones: [String]
     let emailDomains: [String]
+    let logins: [String]
     let notes: String?
     let membersSeeAllTickets: Bool
     let createdAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, inn, plan, quota, usage, phones, notes
+        case id, name, inn, plan, quota, usage, phones, notes, logins
         case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
              membersSeeAllTickets = "members_see_all_tickets", createdAt = "created_at"
     }
@@ -185,6 +191,7 @@ struct OrganizationDTO: Content {
         usage = record.usage
         phones = record.phones.map { $0.split(separator: "\n").map(String.init) } ?? []
         emailDomains = record.emailDomains.map { $0.split(separator: "\n").map(String.init) } ?? []
+        logins = record.logins.map { $0.split(separator: "\n").map(String.init) } ?? []
         notes = record.notes
         membersSeeAllTickets = record.membersSeeAllTickets
         createdAt = record.createdAt
@@ -201,11 +208,12 @@ struct OrganizationInput: Content {
     var usage: Int??
     var phones: [String]?
     var emailDomains: [String]?
+    var logins: [String]?
     var notes: String??
     var membersSeeAllTickets: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, inn, plan, quota, usage, phones, notes
+        case name, inn, plan, quota, usage, phones, notes, logins
         case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
              membersSeeAllTickets = "members_see_all_tickets"
     }
@@ -224,6 +232,7 @@ struct OrganizationInput: Content {
         usage = try c.patch(Int.self, forKey: .usage)
         phones = try c.decodeIfPresent([String].self, forKey: .phones)
         emailDomains = try c.decodeIfPresent([String].self, forKey: .emailDomains)
+        logins = try c.decodeIfPresent([String].self, forKey: .logins)
         notes = try c.patch(String.self, forKey: .notes)
         membersSeeAllTickets = try c.decodeIfPresent(Bool.self, forKey: .membersSeeAllTickets)
     }
@@ -234,13 +243,16 @@ struct GroupDTO: Content {
     let name: String
     let description: String?
     let memberIds: [Int]
+    /// manual, round_robin or least_loaded (SPEC T6).
+    let assignment: AssignmentMode
 
-    enum CodingKeys: String, CodingKey { case id, name, description, memberIds = "member_ids" }
+    enum CodingKeys: String, CodingKey { case id, name, description, assignment, memberIds = "member_ids" }
 }
 
 struct GroupInput: Content {
-    let name: String?
-    let description: String?
+    var name: String?
+    var description: String?
+    var assignment: AssignmentMode?
 }
 
 struct ListOf<T: Content>: Content {

@@ -5,7 +5,7 @@ import ZayavkaCore
 /// One API operation: how it is routed and how it is documented, in one value, so the OpenAPI
 /// document cannot drift from what the server does.
 struct Endpoint: Sendable {
-    enum Body: Sendable { case none, json(String), upload, text, message }
+    enum Body: Sendable { case none, json(String), upload, text, message, csv }
 
     let method: HTTPMethod
     /// OpenAPI-style path below /api/v1, e.g. "/tickets/{number}".
@@ -104,6 +104,79 @@ enum API {
                  summary: "Change an organization.", authenticated: true, body: .json("OrganizationInput"), query: [],
                  responses: [(200, "Organization"), (404, "Error"), (422, "Error")],
                  handler: { req in try await DirectoryService.saveOrganization(id: try req.intParameter("id"), try req.content.decode(OrganizationInput.self), request: req) }),
+
+        Endpoint(method: .GET, path: "/directory/search", operationID: "searchDirectory", tag: "directory",
+                 summary: "One search box (staff): organizations and contacts by contract number, login, INN, name, email or phone in any spelling (+7 (913) 919-90-99, 89139199099, …); a prefix is enough. Best matches first: exact, then INN, contract, login, phone, email, domain, name.",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "q", schema: .string, description: "what the caller said: at least 2 characters"),
+                         .init(name: "limit", schema: .integer, description: "at most this many of each, 1…50 (20)")],
+                 responses: [(200, "DirectorySearch"), (403, "Error")],
+                 handler: json { req in
+                     let limit = min(max(req.query[Int.self, at: "limit"] ?? DirectorySearchService.defaultLimit, 1), 50)
+                     return try await DirectorySearchService.search(req.query[String.self, at: "q"] ?? "", limit: limit, request: req)
+                 }),
+        Endpoint(method: .GET, path: "/organizations/export", operationID: "exportOrganizations", tag: "directory",
+                 summary: "All organizations as CSV (UTF-8 with BOM, `;`), the columns import takes.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "CSV"), (403, "Error")], handler: { try await DirectoryCSV.exportOrganizations(request: $0) }),
+        Endpoint(method: .POST, path: "/organizations/import", operationID: "importOrganizations", tag: "directory",
+                 summary: "Create or update organizations from CSV (UTF-8 or windows-1251; `;`, `,` or tab; headings in English or Russian: name/Название, inn/ИНН, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, notes). A row matches an organization by INN, then contract number, then name. Rejected rows are listed with why; the others are saved (admins).",
+                 authenticated: true, body: .csv, query: [], responses: [(200, "ImportReport"), (403, "Error"), (413, "Error"), (422, "Error")],
+                 handler: json { req in try await DirectoryCSV.importOrganizations(try await DirectoryCSV.body(req), request: req) }),
+        Endpoint(method: .GET, path: "/contacts/export", operationID: "exportContacts", tag: "directory",
+                 summary: "All customers as CSV: email, name, phone, organization_inn, organization, locale.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "CSV"), (403, "Error")], handler: { try await DirectoryCSV.exportContacts(request: $0) }),
+        Endpoint(method: .POST, path: "/contacts/import", operationID: "importContacts", tag: "directory",
+                 summary: "Create or update customers from CSV, matched by email; the organization by its INN or name (an unknown one rejects the row). Staff accounts are refused (admins).",
+                 authenticated: true, body: .csv, query: [], responses: [(200, "ImportReport"), (403, "Error"), (413, "Error"), (422, "Error")],
+                 handler: json { req in try await DirectoryCSV.importContacts(try await DirectoryCSV.body(req), request: req) }),
+
+        // Phone
+        Endpoint(method: .POST, path: "/calls", operationID: "logCall", tag: "phone",
+                 summary: "Log a call (staff): on a ticket (`ticket_number`) or on a new one registered from it (`new_ticket`, channel phone, the caller's number in its phone field). `callback_at` schedules a callback.",
+                 authenticated: true, body: .json("CallInput"), query: [],
+                 responses: [(201, "Call"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json(.created) { req in try await PhoneService.logCall(try req.content.decode(CallInput.self), request: req) }),
+        Endpoint(method: .GET, path: "/tickets/{number}/calls", operationID: "listCalls", tag: "phone",
+                 summary: "The ticket's calls, newest first (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "CallList"), (403, "Error"), (404, "Error")],
+                 handler: json { req in ListOf(items: try await PhoneService.calls(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+        Endpoint(method: .POST, path: "/tickets/{number}/callbacks", operationID: "scheduleCallback", tag: "phone",
+                 summary: "Schedule a callback (staff); the number defaults to the ticket's phone, else the customer's; the agent to the ticket's assignee, else you.",
+                 authenticated: true, body: .json("CallbackInput"), query: [],
+                 responses: [(201, "Callback"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json(.created) { req in
+                     try await PhoneService.scheduleCallback(number: try req.intParameter("number"), try req.content.decode(CallbackInput.self), request: req)
+                 }),
+        Endpoint(method: .GET, path: "/callbacks", operationID: "listCallbacks", tag: "phone",
+                 summary: "The callback queue: pending callbacks, soonest first (staff).", authenticated: true, body: .none,
+                 query: [.init(name: "due", schema: .boolean, description: "only those whose time has come"),
+                         .init(name: "assignee_id", schema: .integer, description: "one agent's (and the unassigned)"),
+                         .init(name: "ticket_number", schema: .integer, description: "one ticket's")],
+                 responses: [(200, "CallbackList"), (403, "Error")],
+                 handler: json { req in
+                     ListOf(items: try await PhoneService.callbacks(due: req.query[Bool.self, at: "due"] ?? false, assigneeID: req.query[Int.self, at: "assignee_id"],
+                                                                    ticketNumber: req.query[Int.self, at: "ticket_number"], request: req), nextCursor: nil)
+                 }),
+        Endpoint(method: .POST, path: "/callbacks/{id}/attempt", operationID: "attemptCallback", tag: "phone",
+                 summary: "Record a try at a callback: the call is logged, then the callback rule decides (seed 002: busy → again in 15 minutes; busy again, no answer or switched off → the rule's message is posted to the customer in their language).",
+                 authenticated: true, body: .json("CallbackAttemptInput"), query: [],
+                 responses: [(200, "CallbackAttempt"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json { req in try await PhoneService.attempt(id: try req.intParameter("id"), try req.content.decode(CallbackAttemptInput.self), request: req) }),
+        Endpoint(method: .DELETE, path: "/callbacks/{id}", operationID: "cancelCallback", tag: "phone",
+                 summary: "Cancel a pending callback (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "Callback"), (403, "Error"), (404, "Error"), (409, "Error")],
+                 handler: json { req in try await PhoneService.cancelCallback(id: try req.intParameter("id"), request: req) }),
+        Endpoint(method: .GET, path: "/callback-rule", operationID: "getCallbackRule", tag: "phone",
+                 summary: "The callback rule: minutes before calling again after busy, how many busy signals are retried, the message to the customer.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "CallbackRule"), (403, "Error")],
+                 handler: json { req in
+                     _ = try PhoneService.requireStaff(req)
+                     return try await PhoneService.callbackRule(on: req.sql)
+                 }),
+        Endpoint(method: .PATCH, path: "/callback-rule", operationID: "updateCallbackRule", tag: "phone",
+                 summary: "Change the callback rule (admins).", authenticated: true, body: .json("CallbackRuleInput"), query: [],
+                 responses: [(200, "CallbackRule"), (403, "Error"), (422, "Error")],
+                 handler: json { req in try await PhoneService.saveCallbackRule(try req.content.decode(CallbackRuleInput.self), request: req) }),
 
         // Groups
         Endpoint(method: .GET, path: "/groups", operationID: "listGroups", tag: "directory", summary: "Support lines (groups).",

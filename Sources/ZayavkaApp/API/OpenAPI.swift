@@ -69,22 +69,24 @@ enum OpenAPIDocument {
             "User": object([("id", .integer), ("email", .string), ("name", .string), ("role", cases(Role.self)),
                             ("locale", cases(Language.self)), ("time_zone", .string), ("phone", .nullable(.string)),
                             ("organization_id", .nullable(.integer)), ("is_active", .boolean), ("created_at", .nullable(.dateTime)),
-                            ("calendar", .nullable(.string))]),
+                            ("calendar", .nullable(.string)), ("on_shift", .boolean)]),
             "UserInput": input([("email", .string), ("name", .string), ("role", cases(Role.self)), ("locale", cases(Language.self)),
                                 ("time_zone", .string), ("phone", .nullable(.string)), ("organization_id", .nullable(.integer)),
-                                ("password", .string), ("is_active", .boolean), ("calendar", .nullable(.string))]),
+                                ("password", .string), ("is_active", .boolean), ("calendar", .nullable(.string)),
+                                ("on_shift", .boolean)]),
             "Organization": object([("id", .integer), ("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
                                     ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
                                     ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
-                                    ("email_domains", .array(.string)), ("notes", .nullable(.string)),
+                                    ("email_domains", .array(.string)), ("logins", .array(.string)), ("notes", .nullable(.string)),
                                     ("members_see_all_tickets", .boolean), ("created_at", .nullable(.dateTime))]),
             "OrganizationInput": input([("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
                                         ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
                                         ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
-                                        ("email_domains", .array(.string)), ("notes", .nullable(.string)),
+                                        ("email_domains", .array(.string)), ("logins", .array(.string)), ("notes", .nullable(.string)),
                                         ("members_see_all_tickets", .boolean)]),
-            "Group": object([("id", .integer), ("name", .string), ("description", .nullable(.string)), ("member_ids", .array(.integer))]),
-            "GroupInput": input([("name", .string), ("description", .string)]),
+            "Group": object([("id", .integer), ("name", .string), ("description", .nullable(.string)), ("member_ids", .array(.integer)),
+                             ("assignment", cases(AssignmentMode.self))]),
+            "GroupInput": input([("name", .string), ("description", .string), ("assignment", cases(AssignmentMode.self))]),
             "Ticket": object([("number", .integer), ("subject", .string), ("status", .string), ("status_name", .string),
                               ("type", cases(TicketType.self)), ("priority", cases(TicketPriority.self)), ("urgency", .nullable(.integer)),
                               ("channel", cases(TicketChannel.self)), ("responsibility", .nullable(cases(Responsibility.self))),
@@ -144,6 +146,7 @@ enum OpenAPIDocument {
             "PasswordResetRequest": input([("email", .string)], required: ["email"]),
             "PasswordSet": input([("token", .string), ("password", .string)], required: ["token", "password"]),
             "Text": .string,
+            "CSV": .string,
             "SLAClock": object([("metric", cases(SLAMetric.self)), ("policy", .nullable(.string)), ("target_minutes", .integer),
                                 ("started_at", .dateTime), ("due_at", .nullable(.dateTime)), ("stopped_at", .nullable(.dateTime)),
                                 ("state", cases(SLAState.self)), ("elapsed_minutes", .integer),
@@ -175,6 +178,33 @@ enum OpenAPIDocument {
                                     ("position", .integer), ("active", .boolean)]),
             "CriticalRuleInput": input([("key", .string), ("name", .string), ("categories", .array(.string)), ("phrases", .array(.array(.string))),
                                         ("position", .integer), ("active", .boolean)]),
+            "DirectoryMatch": object([("kind", cases(DirectorySearch.Kind.self)), ("value", .string)]),
+            "OrganizationMatch": object([("organization", .ref("Organization")), ("matched", .ref("DirectoryMatch")), ("open_tickets", .integer),
+                                         ("checks", .array(.enumeration(["contract_ended", "quota_exceeded"])))]),
+            "ContactMatch": object([("id", .integer), ("name", .string), ("email", .string), ("phone", .nullable(.string)),
+                                    ("organization", .nullable(person)), ("matched", .ref("DirectoryMatch")), ("open_tickets", .integer)]),
+            "DirectorySearch": object([("query", .string), ("organizations", .array(.ref("OrganizationMatch"))), ("contacts", .array(.ref("ContactMatch")))]),
+            "ImportReport": object([("created", .integer), ("updated", .integer), ("unknown_columns", .array(.string)),
+                                    ("rejected", .array(object([("line", .integer),
+                                                                ("errors", .array(object([("field", .string), ("code", .string), ("message", .string)])))])))]),
+            "Call": object([("id", .integer), ("ticket_number", .nullable(.integer)), ("direction", .enumeration(["in", "out"])), ("number", .string),
+                            ("started_at", .dateTime), ("duration_seconds", .integer), ("outcome", cases(CallOutcome.self)), ("note", .nullable(.string)),
+                            ("agent", .nullable(person)), ("callback_id", .nullable(.integer))]),
+            "CallTicketInput": input([("subject", .string), ("body", .string), ("requester_id", .integer), ("requester_email", .string),
+                                      ("requester_name", .string), ("group_id", .integer), ("fields", .map(.string))], required: ["subject", "body"]),
+            "CallInput": input([("number", .string), ("direction", .enumeration(["in", "out"])), ("started_at", .dateTime),
+                                ("duration_seconds", .integer), ("outcome", cases(CallOutcome.self)), ("note", .string), ("ticket_number", .integer),
+                                ("new_ticket", .ref("CallTicketInput")), ("callback_at", .dateTime)], required: ["number"]),
+            "Callback": object([("id", .integer), ("ticket_number", .integer), ("subject", .string), ("number", .string), ("due_at", .dateTime),
+                                ("assignee", .nullable(person)), ("busy_count", .integer),
+                                ("state", .enumeration(["pending", "attempted", "done", "retried", "customer_told", "cancelled"])),
+                                ("note", .nullable(.string)), ("created_at", .dateTime)]),
+            "CallbackInput": input([("due_at", .dateTime), ("number", .string), ("note", .string), ("assignee_id", .integer)], required: ["due_at"]),
+            "CallbackAttemptInput": input([("outcome", cases(CallOutcome.self)), ("duration_seconds", .integer), ("note", .string)], required: ["outcome"]),
+            "CallbackAttempt": object([("call", .ref("Call")), ("next", .enumeration(["done", "retry", "customer_told"])), ("callback", .ref("Callback")),
+                                       ("retry", .nullable(.ref("Callback"))), ("comment_id", .nullable(.integer))]),
+            "CallbackRule": object([("retry_minutes", .integer), ("busy_retries", .integer), ("message_ru", .string), ("message_en", .string)]),
+            "CallbackRuleInput": input([("retry_minutes", .integer), ("busy_retries", .integer), ("message_ru", .string), ("message_en", .string)]),
             "WorkSlot": object([("id", .integer), ("user", person), ("ticket_number", .nullable(.integer)), ("subject", .nullable(.string)),
                                 ("starts_at", .dateTime), ("ends_at", .dateTime), ("minutes", .integer), ("note", .nullable(.string))]),
             "WorkTask": object([("number", .integer), ("subject", .string), ("due_at", .dateTime), ("status", .string)]),
@@ -196,7 +226,7 @@ enum OpenAPIDocument {
                                      ("targets", .ref("SLATargets")), ("warn_at_percent", .integer), ("calendar", .string), ("active", .boolean),
                                      ("escalation", .ref("SLAEscalation"))]),
         ]
-        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule", "AccountCheck"] {
+        for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule", "AccountCheck", "Call", "Callback"] {
             s[name + "List"] = list(name)
         }
         return s
@@ -227,6 +257,8 @@ enum OpenAPIDocument {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": JSONSchema.ref(schema).json]]]
             case .text:
                 operation["requestBody"] = ["required": true, "content": ["text/plain": ["schema": JSONSchema.string.json]]]
+            case .csv:
+                operation["requestBody"] = ["required": true, "content": ["text/csv": ["schema": JSONSchema.string.json]]]
             case .message:
                 operation["requestBody"] = ["required": true, "content": ["message/rfc822": ["schema": JSONSchema.string.json]]]
             case .upload:
@@ -239,7 +271,7 @@ enum OpenAPIDocument {
             for (status, schema) in endpoint.responses {
                 var response: [String: Any] = ["description": HTTPDescription.text(status)]
                 if let schema {
-                    let type = schema == "Binary" ? "application/octet-stream" : schema == "Text" ? "text/plain" : schema == "Message" ? "message/rfc822" : "application/json"
+                    let type = schema == "Binary" ? "application/octet-stream" : schema == "Text" ? "text/plain" : schema == "CSV" ? "text/csv" : schema == "Message" ? "message/rfc822" : "application/json"
                     response["content"] = [type: ["schema": JSONSchema.ref(schema).json]]
                 }
                 responses[String(status)] = response

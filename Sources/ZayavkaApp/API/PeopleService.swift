@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
+import SQLKit
 import Vapor
 import ZayavkaCore
 
@@ -153,7 +154,10 @@ enum UserService {
                               organizationID: input.organizationId ?? nil)
         if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
         if let calendar { user.calendarID = calendar }
-        try await request.write { db in try await user.create(on: db) }
+        try await request.write { db in
+            try await user.create(on: db)
+            try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
+        }
         return try await UserDTO(user, calendars: try await calendarKeys(request)).encodeResponse(status: .created, for: request)
     }
 
@@ -191,9 +195,15 @@ enum UserService {
         if let phone = input.phone { user.phone = phone.flatMap { PhoneNumber.normalize($0) ?? $0 } }
         if let org = input.organizationId { user.organizationID = org }
         if let active = input.isActive { user.isActive = active }
+        if let onShift = input.onShift {
+            if user.roleValue.isStaff { user.onShift = onShift } else { throw ZayavkaError.validation([FieldError("on_shift", .notAllowed)]) }
+        }
         if let calendar { user.calendarID = calendar }
         if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
-        try await request.write { db in try await user.update(on: db) }
+        try await request.write { db in
+            try await user.update(on: db)
+            try await DirectoryIndex.refresh(users: [id], on: db as! any SQLDatabase)
+        }
         request.services.tokens.forget(userID: id)
         return UserDTO(user, calendars: try await calendarKeys(request))
     }
@@ -265,17 +275,22 @@ enum DirectoryService {
         if let value = input.usage { org.usage = value }
         if let value = input.phones { org.phones = value.map { PhoneNumber.normalize($0) ?? $0 }.joined(separator: "\n") }
         if let value = input.emailDomains { org.emailDomains = value.map { $0.lowercased() }.joined(separator: "\n") }
+        if let value = input.logins { org.logins = value.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "\n") }
         if let value = input.notes { org.notes = value }
         if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        try await request.write { db in try await org.save(on: db) }
+        try await request.write { db in
+            try await org.save(on: db)
+            try await DirectoryIndex.refresh(organizations: [org.id!], on: db as! any SQLDatabase)
+        }
         if id != nil { request.services.tokens.forgetAll() }
         return try await OrganizationDTO(org).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }
 
     static func groupDTO(_ group: GroupRecord, on db: any Database) async throws -> GroupDTO {
         let members = try await GroupMemberRecord.query(on: db).filter(\.$groupID == group.id!).sort(\.$userID).all()
-        return GroupDTO(id: group.id!, name: group.name, description: group.details, memberIds: members.map(\.userID))
+        return GroupDTO(id: group.id!, name: group.name, description: group.details, memberIds: members.map(\.userID),
+                        assignment: group.assignment.flatMap(AssignmentMode.init(rawValue:)) ?? .manual)
     }
 
     static func listGroups(request: Request) async throws -> ListOf<GroupDTO> {
@@ -308,6 +323,7 @@ enum DirectoryService {
             group.name = name
         } else if id == nil { throw ZayavkaError.validation([FieldError("name", .required)]) }
         if let description = input.description { group.details = description }
+        if let assignment = input.assignment { group.assignment = assignment.rawValue }
         try await request.write { db in try await group.save(on: db) }
         return try await groupDTO(group, on: request.database).encodeResponse(status: id == nil ? .created : .ok, for: request)
     }

@@ -45,7 +45,13 @@ enum TicketService {
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
 
         let requester = try await resolveRequester(input, request: request)
-        let assignment = try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.sql)
+        // A group that assigns by turn or load picks the agent now (SPEC T6).
+        var assigneeID = input.assigneeId
+        if assigneeID == nil, let group = input.groupId, try await request.sql.raw("SELECT 1 AS x FROM support_groups WHERE id = \(bind: group)").first() != nil {
+            let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
+            assigneeID = try await request.write { db in try await AssignmentService.pick(groupID: group, activeStatuses: active, on: db as! any SQLDatabase) }
+        }
+        let assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: request.sql)
         let uploads = try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
         let channel = input.channel ?? .api
         let now = Date()
@@ -63,7 +69,7 @@ enum TicketService {
             subject: subject, body: input.body, requesterID: requester.person.id, organizationID: requester.organization?.id,
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
-            assigneeID: input.assigneeId, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
+            assigneeID: assigneeID, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
             fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical)
         let number = try await request.services.tickets.create(draft, on: request.database)
         ticketsCreated.increment()
@@ -102,7 +108,10 @@ enum TicketService {
             let name = input.requesterName?.trimmingCharacters(in: .whitespaces)
             let user = UserRecord(email: email, name: (name?.isEmpty ?? true) ? String(email.prefix(while: { $0 != "@" })) : name!,
                                   role: .customer, locale: request.language)
-            try await request.write { db in try await user.create(on: db) }
+            try await request.write { db in
+                try await user.create(on: db)
+                try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
+            }
             return Requester(person: PersonRef(id: user.id!, name: user.name), organization: nil)
         }
         return Requester(person: signedIn.person, organization: signedIn.organization)
@@ -193,6 +202,17 @@ enum TicketService {
         try await request.write { db in
             guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
                 throw ZayavkaError.notFound(entity: "ticket", id: String(number))
+            }
+            var patch = patch
+            // Moved to a group that assigns by turn or load, with nobody of that group responsible: it picks one.
+            if case .some(.some(let group)) = patch.groupID, group != ticket.groupID, patch.assigneeID == nil {
+                let sql = db as! any SQLDatabase
+                var needsAgent = true
+                if let current = ticket.assigneeID { needsAgent = !(try await AssignmentService.isMember(current, of: group, on: sql)) }
+                if needsAgent,
+                   let agent = try await AssignmentService.pick(groupID: group, activeStatuses: catalog.statuses.filter { $0.category.isActive }.map(\.key), on: sql) {
+                    patch.assigneeID = .some(agent)
+                }
             }
             let fieldRows = try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).all()
             let state = ticket.state(fields: Dictionary(fieldRows.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))

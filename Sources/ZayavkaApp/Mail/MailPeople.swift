@@ -132,6 +132,7 @@ actor CustomerBatcher {
             """ + " " + rows.joined(separator: ", ") + " ON CONFLICT (email) DO NOTHING RETURNING id, email").all()
         var ids: [String: Int] = [:]
         for row in inserted { ids[try row.decode(column: "email", as: String.self)] = try row.decode(column: "id", as: Int.self) }
+        try await DirectoryIndex.refresh(users: Array(ids.values), on: sql)
         let linked = customers.filter { $0.sendLink }.compactMap { customer in ids[customer.email].map { (customer, $0) } }
         let tokens = try await PasswordTokens.issue(for: linked.map(\.1), purpose: .account, on: sql)
         var mails: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []

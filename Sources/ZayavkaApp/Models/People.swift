@@ -10,6 +10,7 @@ final class UserRecord: Model, @unchecked Sendable {
     static let schema = "users"
     /// The calendar of the person's working hours (planning, SPEC S4); nil: the default calendar.
     @OptionalField(key: "calendar_id") var calendarID: Int?
+    @OptionalField(key: "on_shift") var onShift: Bool?
 
     @ID(custom: "id", generatedBy: .database) var id: Int?
     @Field(key: "email") var email: String
@@ -58,6 +59,7 @@ final class OrganizationRecord: Model, @unchecked Sendable {
     @OptionalField(key: "usage") var usage: Int?
     @OptionalField(key: "phones") var phones: String?
     @OptionalField(key: "email_domains") var emailDomains: String?
+    @OptionalField(key: "logins") var logins: String?
     @OptionalField(key: "notes") var notes: String?
     @Field(key: "members_see_all_tickets") var membersSeeAllTickets: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
@@ -73,6 +75,7 @@ final class GroupRecord: Model, @unchecked Sendable {
     @ID(custom: "id", generatedBy: .database) var id: Int?
     @Field(key: "name") var name: String
     @OptionalField(key: "description") var details: String?
+    @OptionalField(key: "assignment") var assignment: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

@@ -151,6 +151,10 @@ enum EventKind: String, Codable, CaseIterable {
     case conductWarning = "conduct_warning"
     /// After a repeat offence the agent asked for the customer's ban (carried out by a later feature).
     case banRequested = "ban_requested"
+    /// A call about the ticket (SPEC C5): field the direction (in, out), after the outcome, reason the number.
+    case callLogged = "call_logged"
+    /// A callback was scheduled: after its time (ISO 8601), reason the number.
+    case callbackScheduled = "callback_scheduled"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

@@ -116,6 +116,14 @@ enum TimelineView {
         case .routed:
             return l("передана по маршруту «\(model.routeNames[event.after ?? ""] ?? event.after ?? "")»",
                      "handed off along the route “\(model.routeNames[event.after ?? ""] ?? event.after ?? "")”")
+        case .callLogged:
+            let outcome = CallOutcomeNames.name(event.after ?? "", l)
+            return event.field == "out"
+                ? l("исходящий звонок на \(event.reason ?? "—"): \(outcome)", "outgoing call to \(event.reason ?? "—"): \(outcome)")
+                : l("входящий звонок с \(event.reason ?? "—"): \(outcome)", "incoming call from \(event.reason ?? "—"): \(outcome)")
+        case .callbackScheduled:
+            let when = event.after.flatMap { try? Date($0, strategy: .iso8601) }.map(l.dateTime) ?? "—"
+            return l("запланирован обратный звонок на \(event.reason ?? "—") в \(when)", "a callback to \(event.reason ?? "—") scheduled for \(when)")
         case .workPlanned:
             let parts = (event.reason ?? "").split(separator: "/").compactMap { try? Date(String($0), strategy: .iso8601) }
             let span = parts.count == 2 ? l.dateTime(parts[0]) + " — " + l.dateTime(parts[1]) : ""
@@ -138,6 +146,19 @@ enum TimelineView {
         case "group_id": l("группа", "group")
         case "due_at": l("срок", "due date")
         default: field.hasPrefix("fields.") ? String(field.dropFirst(7)) : field
+        }
+    }
+}
+
+/// The outcomes of a call as people read them.
+enum CallOutcomeNames {
+    static func name(_ raw: String, _ l: L) -> String {
+        switch CallOutcome(rawValue: raw) {
+        case .answered: l("ответил", "answered")
+        case .busy: l("занято", "busy")
+        case .noAnswer: l("не ответил", "no answer")
+        case .switchedOff: l("телефон выключен", "switched off")
+        case nil: raw
         }
     }
 }

@@ -82,7 +82,8 @@ enum DirectoryPages {
         let form = try await WebForms.read(request)
         let id = form.text("id").flatMap(Int.init)
         do {
-            _ = try await DirectoryService.saveGroup(id: id, GroupInput(name: form.text("name"), description: form.text("description")), request: request)
+            _ = try await DirectoryService.saveGroup(id: id, GroupInput(name: form.text("name"), description: form.text("description"),
+                                                                                 assignment: form.text("assignment").flatMap(AssignmentMode.init(rawValue:))), request: request)
             return request.redirect(to: SitePath.adminGroups.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await groups(request, errors: fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
