@@ -69,6 +69,8 @@ final class TestServer: @unchecked Sendable {
         app.logger.logLevel = .error
         // Web tests look at redirects themselves.
         app.http.client.configuration.redirectConfiguration = .disallow
+        // A failing test body has stopped the server already; shutting the application down twice traps.
+        var stopped = false
         do {
             try await configure(app, configuration: configuration)
             app.http.server.configuration.port = 0
@@ -82,11 +84,12 @@ final class TestServer: @unchecked Sendable {
                 try await body(server)
             } catch {
                 await server.stop()
+                stopped = true
                 throw error
             }
             await server.stop()
         } catch {
-            try? await app.asyncShutdown()
+            if !stopped { try? await app.asyncShutdown() }
             if other == nil { try? FileManager.default.removeItem(at: directory) }
             throw error
         }

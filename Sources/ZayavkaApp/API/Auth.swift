@@ -13,13 +13,15 @@ struct SignedIn: Sendable {
     let organizationName: String?
     /// Where dates are shown for this person (web pages); Moscow unless they chose otherwise.
     var timeZone: TimeZone = WebTime.moscow
+    /// Staff: on shift, so groups that assign by turn or load include them (SPEC T6).
+    var onShift = false
 
     var person: PersonRef { PersonRef(id: viewer.userID, name: name) }
 
     /// The person's columns that both sign-in paths (API token, web session) select, from
     /// `users u LEFT JOIN organizations o`.
     static let columns = """
-        u.id AS user_id, u.name, u.role, u.locale, u.time_zone, u.organization_id, u.is_active, u.banned_at,
+        u.id AS user_id, u.name, u.role, u.locale, u.time_zone, u.organization_id, u.is_active, u.banned_at, u.on_shift,
         o.name AS organization_name, o.members_see_all_tickets
         """
 
@@ -37,6 +39,7 @@ struct SignedIn: Sendable {
             name: try row.decode(column: "name", as: String.self),
             organizationName: try row.decode(column: "organization_name", as: String?.self))
         signedIn.timeZone = TimeZone(identifier: try row.decode(column: "time_zone", as: String.self)) ?? WebTime.moscow
+        signedIn.onShift = try row.decode(column: "on_shift", as: Bool?.self) ?? false
         return signedIn
     }
     var organization: PersonRef? { viewer.organizationID.map { PersonRef(id: $0, name: organizationName ?? "") } }

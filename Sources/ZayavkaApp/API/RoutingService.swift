@@ -308,13 +308,18 @@ enum AccountCheckService {
               let row = try await request.sql.raw("""
                   SELECT contract_number, contract_ends_on, quota, usage FROM organizations WHERE id = \(bind: organization.id)
                   """).first() else { return [] }
+        return describe(organization: organization, contractNumber: try row.decode(column: "contract_number", as: String?.self),
+                        contractEndsOn: try row.decode(column: "contract_ends_on", as: String?.self), quota: try row.decode(column: "quota", as: Int?.self),
+                        usage: try row.decode(column: "usage", as: Int?.self), language: language, configuration: request.services.configuration)
+    }
+
+    /// The failing checks of an organization's account, in words, with the team's next step.
+    static func describe(organization: PersonRef, contractNumber: String?, contractEndsOn: String?, quota: Int?, usage: Int?,
+                         language: Language, configuration: AppConfiguration) -> [AccountCheckDTO] {
         let today = LocalDate(containing: Date(), in: .moscow)
-        let ends = try row.decode(column: "contract_ends_on", as: String?.self).flatMap { LocalDate($0) }
-        let contract = try row.decode(column: "contract_number", as: String?.self).map { " № " + $0 } ?? ""
-        let configuration = request.services.configuration
+        let contract = contractNumber.map { " № " + $0 } ?? ""
         let ru = language == .ru
-        return AccountCheck.evaluate(contractEndsOn: ends, quota: try row.decode(column: "quota", as: Int?.self),
-                                     usage: try row.decode(column: "usage", as: Int?.self), today: today).map { check in
+        return AccountCheck.evaluate(contractEndsOn: contractEndsOn.flatMap { LocalDate($0) }, quota: quota, usage: usage, today: today).map { check in
             switch check {
             case .contractEnded(let day):
                 let date = String(format: "%02d.%02d.%04d", day.day, day.month, day.year)

@@ -44,8 +44,9 @@ enum DirectoryPages {
         let editing = groups.first { $0.id == editID }
         let rows: [[Node<HTML.BodyContext>]] = groups.map { group in
             [.a(.href(SitePath.adminGroups.path + "?edit=\(group.id)"), .t(group.name)), .t(group.description ?? ""),
-             .t(group.memberIds.compactMap { names[$0] }.joined(separator: ", "))]
+             .t(group.memberIds.compactMap { names[$0] }.joined(separator: ", ")), .t(assignmentName(group.assignment, l))]
         }
+        let mode = typed?.value("assignment") ?? editing?.assignment.rawValue ?? AssignmentMode.manual.rawValue
         let form: Node<HTML.BodyContext> = .form(
             .class("card"), .method(.post), .action(SitePath.adminGroupSave.path), .id("group-form"),
             Layout.csrfField(ctx),
@@ -55,6 +56,9 @@ enum DirectoryPages {
                        .input(.type(.text), .name("name"), .id("g-name"), .attr("value", typed?.value("name") ?? editing?.name ?? ""), .required(true))),
             Layout.row(l("Описание", "Description"), for: "g-description", error: errors["description"],
                        .input(.type(.text), .name("description"), .id("g-description"), .attr("value", typed?.value("description") ?? editing?.description ?? ""))),
+            Layout.row(l("Распределение заявок", "Assignment"), for: "g-assignment", error: errors["assignment"],
+                       .select(.attr("name", "assignment"), .id("g-assignment"),
+                               .forEach(AssignmentMode.allCases) { .opt($0.rawValue, assignmentName($0, l), selected: $0.rawValue == mode) })),
             .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
         )
         let members: Node<HTML.BodyContext> = .unwrap(editing) { group in
@@ -72,9 +76,19 @@ enum DirectoryPages {
         let content: Node<HTML.BodyContext> = .group(
             .h1(.t(l("Группы (линии поддержки)", "Groups (support lines)"))),
             errorsBox(errors, l),
-            table("groups", [l("Название", "Name"), l("Описание", "Description"), l("Участники", "Members")], rows),
+            table("groups", [l("Название", "Name"), l("Описание", "Description"), l("Участники", "Members"), l("Распределение", "Assignment")], rows),
+            .p(.class("muted"), .t(l("По очереди и по загрузке — среди участников, отметивших «На смене». Если на смене никого, заявка ждёт диспетчера в очереди группы.",
+                                     "Round robin and least loaded choose among members who are “On shift”. With nobody on shift the ticket waits for the dispatcher in the group's queue."))),
             form, members)
         return Layout.render(l("Группы", "Groups"), ctx, status: status, content)
+    }
+
+    static func assignmentName(_ mode: AssignmentMode, _ l: L) -> String {
+        switch mode {
+        case .manual: l("Вручную (диспетчер)", "By hand (dispatcher)")
+        case .roundRobin: l("По очереди", "Round robin")
+        case .leastLoaded: l("Наименее загруженному", "Least loaded")
+        }
     }
 
     static func saveGroup(_ request: Request) async throws -> Response {
@@ -103,7 +117,7 @@ enum DirectoryPages {
     // MARK: Organizations
 
     static func organizations(_ request: Request, errors: [String: String] = [:], status: HTTPResponseStatus = .ok,
-                              typed: ReceivedForm? = nil) async throws -> Response {
+                              typed: ReceivedForm? = nil, report: DirectoryImport.Report? = nil) async throws -> Response {
         try requireAdmin(request, .manageOrganizations)
         let ctx = PageContext(request)
         let l = ctx.l
@@ -134,6 +148,7 @@ enum DirectoryPages {
                                    .opt("paid", l("Платный", "Paid"), selected: plan == "paid"))),
                 text("contract_ends_on", l("Договор до (ГГГГ-ММ-ДД)", "Contract ends (YYYY-MM-DD)"), e?.contractEndsOn),
                 text("quota", l("Квота", "Quota"), e?.quota.map(String.init)),
+                text("logins", l("Логины (через запятую)", "Logins (comma-separated)"), e?.logins.joined(separator: ", ")),
                 text("phones", l("Телефоны (через запятую)", "Phones (comma-separated)"), e?.phones.joined(separator: ", ")),
                 text("email_domains", l("Почтовые домены (через запятую)", "Email domains (comma-separated)"), e?.emailDomains.joined(separator: ", ")),
                 text("notes", l("Заметки", "Notes"), e?.notes),
@@ -148,7 +163,7 @@ enum DirectoryPages {
             .h1(.t(l("Организации", "Organizations"))),
             errorsBox(errors, l),
             table("organizations", [l("Название", "Name"), l("ИНН", "INN"), l("Договор", "Contract"), l("Тариф", "Plan"), l("Договор до", "Contract ends")], rows),
-            form)
+            form, DirectoryImport.panel(ctx, report: report))
         return Layout.render(l("Организации", "Organizations"), ctx, status: status, content)
     }
 
@@ -176,6 +191,7 @@ enum DirectoryPages {
             input.quota = .some(nil)
         }
         input.phones = list("phones")
+        input.logins = list("logins")
         input.emailDomains = list("email_domains")
         input.notes = .some(form.text("notes"))
         input.membersSeeAllTickets = form.value("members_see_all_tickets") == "1"

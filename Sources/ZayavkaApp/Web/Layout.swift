@@ -64,6 +64,14 @@ enum Notices {
         case "ban-requested": .init(text: l("Запрос на бан клиента записан.", "The request to ban the customer is recorded."), isError: false)
         case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)
+        case "call-logged": .init(text: l("Звонок записан в заявку.", "The call is logged on the ticket."), isError: false)
+        case "callback-scheduled": .init(text: l("Обратный звонок запланирован.", "The callback is scheduled."), isError: false)
+        case "callback-done": .init(text: l("Дозвонились: обратный звонок выполнен.", "Got through: the callback is done."), isError: false)
+        case "callback-retry": .init(text: l("Занято: повторный звонок запланирован по регламенту.", "Busy: another try is scheduled as the regulation says."), isError: false)
+        case "callback-customer-told": .init(text: l("Не дозвонились: клиенту написано об этом в заявке.", "Could not get through: the customer was told in the ticket."), isError: false)
+        case "callback-taken": .init(text: l("Этот обратный звонок уже отмечен.", "This callback has already been recorded."), isError: true)
+        case "callback-invalid": .init(text: l("Выберите результат звонка.", "Choose the outcome of the call."), isError: true)
+        case "imported": .init(text: l("Импорт выполнен.", "Import done."), isError: false)
         default: nil
         }
     }
@@ -112,7 +120,8 @@ enum Layout {
         if let signedIn = ctx.signedIn {
             if signedIn.viewer.role.isStaff {
                 links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
-                         (SitePath.workload.path, l("Загрузка", "Workload"))]
+                         (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
+                         (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload"))]
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }
@@ -122,6 +131,7 @@ enum Layout {
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminFields.path, l("Вопросы", "Questions"))) }
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminMail.path, l("Почта", "Mail"))) }
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminWorkingTime.path, l("Рабочее время и SLA", "Working time"))) }
+                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls"))) }
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]
@@ -144,6 +154,17 @@ enum Layout {
                     .button(.type(.submit), .name("lang"), .value("ru"), .class(l.language == .ru ? "on" : ""), .attr("lang", "ru"), .t("Русский")),
                     .button(.type(.submit), .name("lang"), .value("en"), .class(l.language == .en ? "on" : ""), .attr("lang", "en"), .t("English"))
                 ),
+                .unwrap(ctx.signedIn.flatMap { $0.viewer.role.isStaff ? $0 : nil }) { signedIn in
+                    .form(
+                        .class("shift"), .method(.post), .action(SitePath.shift.path),
+                        csrfField(ctx),
+                        .input(.type(.hidden), .name("back"), .attr("value", ctx.path)),
+                        .input(.type(.hidden), .name("on_shift"), .attr("value", signedIn.onShift ? "0" : "1")),
+                        .button(.type(.submit), .id("shift-toggle"), .class(signedIn.onShift ? "on" : ""),
+                                .attr("title", l("Заявки групп с автоназначением достаются тем, кто на смене", "Groups that assign automatically give tickets to those on shift")),
+                                .t(signedIn.onShift ? l("На смене ✓", "On shift ✓") : l("Не на смене", "Off shift")))
+                    )
+                },
                 .unwrap(ctx.signedIn) { signedIn in
                     .form(
                         .method(.post), .action(SitePath.signOut.path),

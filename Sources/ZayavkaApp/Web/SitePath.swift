@@ -7,6 +7,9 @@ enum SitePath: Equatable {
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
     case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentNew, agentBulk, workload
+    case directory, call, callbacks, callbackAttempt(Int), agentCall(Int), agentCallback(Int), shift
+    case adminRouting, adminRouteSave, adminCriticalSave, adminCallbackRuleSave
+    case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
     case adminWorkingTime, adminCalendarSave, adminCalendarDays, adminPolicySave, adminPolicyTemplate
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
@@ -40,6 +43,21 @@ enum SitePath: Equatable {
         case .agentRoute(let n): "/agent/tickets/\(n)/route"
         case .agentWarning(let n): "/agent/tickets/\(n)/warning"
         case .workload: "/agent/workload"
+        case .directory: "/agent/directory"
+        case .call: "/agent/call"
+        case .callbacks: "/agent/callbacks"
+        case .callbackAttempt(let id): "/agent/callbacks/\(id)/attempt"
+        case .agentCall(let n): "/agent/tickets/\(n)/call"
+        case .agentCallback(let n): "/agent/tickets/\(n)/callback"
+        case .shift: "/agent/shift"
+        case .adminRouting: "/admin/routing"
+        case .adminRouteSave: "/admin/routing/routes/save"
+        case .adminCriticalSave: "/admin/routing/critical/save"
+        case .adminCallbackRuleSave: "/admin/routing/callback-rule/save"
+        case .adminOrganizationImport: "/admin/organizations/import"
+        case .adminOrganizationExport: "/admin/organizations/export.csv"
+        case .adminContactImport: "/admin/contacts/import"
+        case .adminContactExport: "/admin/contacts/export.csv"
         case .adminWorkingTime: "/admin/working-time"
         case .adminCalendarSave: "/admin/working-time/calendars/save"
         case .adminCalendarDays: "/admin/working-time/calendars/days"
@@ -79,9 +97,10 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentCall, .agentCallback:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
+        case .callbackAttempt: "/agent/callbacks/:id/attempt"
         case .file: "/files/:id"
         case .adminCannedDelete: "/admin/canned-responses/:id/delete"
         case .tokenRevoke: "/account/tokens/:id/revoke"

@@ -41,6 +41,10 @@ struct AgentTicketModel: Sendable {
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
     var slots: [WorkSlotDTO] = []
     var proposal: PlanDTO?
+    /// Calls and pending callbacks (SPEC C5), and the number to call: the ticket's phone, else the customer's.
+    var calls: [CallDTO] = []
+    var callbacks: [CallbackDTO] = []
+    var phone: String?
     var errors: [String: String] = [:]
     var draft = ""
     var draftInternal = false
@@ -70,7 +74,7 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), routePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                .aside(.class("side"), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
                        requesterCard(model, ctx))
             )
         )
@@ -329,6 +333,8 @@ enum AgentTicketController {
                         note: try slot.decode(column: "note", as: String?.self))
         }
         let routes = try await RoutingService.routes(on: sql)
+        let calls = try await PhoneService.calls(number: number, request: request)
+        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, request: request)
         timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
         return AgentTicketModel(
             ticket: ticket,
@@ -336,7 +342,8 @@ enum AgentTicketController {
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
             checks: try await AccountCheckService.checks(of: row, language: language, request: request),
-            warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots)
+            warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
+            calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone)
     }
 
     static func show(_ request: Request) async throws -> Response {

@@ -37,6 +37,14 @@ enum WebRoutes {
         post(.agentRoute(0), AgentTicketController.route)
         post(.agentWarning(0), AgentTicketController.warning)
         get(.workload, WorkloadPages.show)
+        get(.directory, DirectorySearchPage.show)
+        get(.call, IncomingCallPage.show)
+        post(.call, IncomingCallPage.register)
+        get(.callbacks, CallbacksPage.show)
+        post(.callbackAttempt(0), CallbacksPage.attempt)
+        post(.shift, CallbacksPage.shift)
+        post(.agentCall(0), AgentTicketController.logCall)
+        post(.agentCallback(0), AgentTicketController.scheduleCallback)
         get(.adminWorkingTime, WorkingTimePages.show)
         post(.adminCalendarSave, WorkingTimePages.saveCalendar)
         post(.adminCalendarDays, WorkingTimePages.saveDays)
@@ -60,6 +68,14 @@ enum WebRoutes {
         post(.adminGroupMember, DirectoryPages.setMember)
         get(.adminOrganizations) { try await DirectoryPages.organizations($0) }
         post(.adminOrganizationSave, DirectoryPages.saveOrganization)
+        post(.adminOrganizationImport, DirectoryImport.importOrganizations)
+        post(.adminContactImport, DirectoryImport.importContacts)
+        get(.adminOrganizationExport) { try await DirectoryCSV.exportOrganizations(request: $0) }
+        get(.adminContactExport) { try await DirectoryCSV.exportContacts(request: $0) }
+        get(.adminRouting) { try await RoutingPages.show($0) }
+        post(.adminRouteSave, RoutingPages.saveRoute)
+        post(.adminCriticalSave, RoutingPages.saveRule)
+        post(.adminCallbackRuleSave, RoutingPages.saveCallbackRule)
         get(.adminFields) { try await DirectoryPages.fields($0) }
         post(.adminFieldSave, DirectoryPages.saveField)
         get(.tokens) { try await DirectoryPages.tokens($0) }
