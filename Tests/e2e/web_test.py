@@ -11,6 +11,7 @@ usage: web_test.py BINARY [--postgres]
 import email
 import email.policy
 import json
+import datetime
 import os
 import re
 import secrets
@@ -480,18 +481,39 @@ def run(binary, postgres):
         f.sign_out()
         f.sign_in("admin@e2e.test", "admin-pass-1")
 
-        f.step("a dispatcher sees the expired-contract banner; the paid-only line refuses a free-plan customer; 'to development' goes")
+        f.step("a dispatcher takes a call: finds the customer by INN, sees the expired-contract banner, registers the ticket with the caller's number")
         org = server.api("POST", "/organizations", {"name": "ИП Сидоров", "inn": "500100732259", "plan": "free",
                                                     "contract_number": "Д-77", "contract_ends_on": "2025-06-30"}, admin)
-        server.api("POST", "/users", {"email": "sidorov@e2e.test", "name": "Иван Сидоров", "role": "customer",
-                                      "password": "customer-3", "organization_id": org["id"]}, admin)
+        sidorov_user = server.api("POST", "/users", {"email": "sidorov@e2e.test", "name": "Иван Сидоров", "role": "customer",
+                                                     "password": "customer-3", "organization_id": org["id"]}, admin)
         server.api("POST", "/users", {"email": "dispatcher@e2e.test", "name": "Диспетчер техподдержки", "role": "dispatcher",
                                       "password": "dispatcher-1"}, admin)
-        sidorov = server.api("POST", "/auth/token", {"email": "sidorov@e2e.test", "password": "customer-3"})["token"]
-        routed = server.api("POST", "/tickets", {"subject": "Не формируется счёт", "body": "Кнопка «Счёт» ничего не делает."}, sidorov)["number"]
         f.sign_out()
         f.sign_in("dispatcher@e2e.test", "dispatcher-1")
-        f.go(f"/agent/tickets/{routed}")
+        f.click(driver.find_element(By.LINK_TEXT, "Звонок"))
+        driver.find_element(By.ID, "q").send_keys("500100732259")
+        f.submit(driver.find_element(By.ID, "directory-search"))
+        banner = driver.find_element(By.CSS_SELECTOR, ".found-organization .check-contract_ended").text
+        assert "Д-77 закончился 30.06.2025" in banner and "Кредит и продление тарифа" in banner, banner
+        person = driver.find_element(By.ID, f"person-{sidorov_user['id']}")
+        assert person.is_selected(), "the only person of the organization is chosen"
+        driver.find_element(By.ID, "call-number").send_keys("+7 (913) 555-12-34")
+        driver.find_element(By.ID, "call-subject").send_keys("Не формируется счёт")
+        driver.find_element(By.ID, "call-body").send_keys("Кнопка «Счёт» ничего не делает.")
+        Select(driver.find_element(By.ID, "field-category")).select_by_value("question")
+        driver.find_element(By.ID, "call-time").send_keys("после 15:00")
+        driver.find_element(By.ID, "call-minutes").send_keys("3")
+        f.shot("16-incoming-call")
+        f.click(driver.find_element(By.ID, "call-register"))
+        assert "Звонок записан в заявку" in f.text(), f.text()
+        routed = int(driver.current_url.split("/agent/tickets/")[1].split("?")[0])
+        calls = driver.find_element(By.ID, "calls").text
+        assert "входящий · +79135551234 · 3 мин 0 с · ответил" in calls, calls
+        ticket = server.api("GET", f"/tickets/{routed}", token=admin)
+        assert ticket["channel"] == "phone" and ticket["fields"]["phone"] == "+79135551234", ticket
+        assert ticket["fields"]["call_time"] == "после 15:00", ticket
+
+        f.step("on the ticket: the banner again; the paid-only consultation line refuses a free-plan customer; 'to development' goes with the seed's words")
         banner = driver.find_element(By.ID, "check-contract_ended").text
         assert "Д-77 закончился 30.06.2025" in banner and "Кредит и продление тарифа" in banner, banner
         Select(driver.find_element(By.ID, "route-select")).select_by_value("consultation_line")
@@ -502,9 +524,61 @@ def run(binary, postgres):
         assert "Заявка передана" in f.text(), f.text()
         assert "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день" in f.text()
         assert driver.find_element(By.ID, "status").text == "Требует передачи на ОС", driver.find_element(By.ID, "status").text
-        f.shot("16-agent-routed")
+        f.shot("17-agent-routed")
+
+        f.step("a busy callback reschedules itself 15 minutes later; the second busy posts the seed's message to the customer")
+        dispatcher_token = server.api("POST", "/auth/token", {"email": "dispatcher@e2e.test", "password": "dispatcher-1"})["token"]
+        now = datetime.datetime.now(datetime.timezone.utc)
+        server.api("POST", f"/tickets/{routed}/callbacks", {"due_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}, dispatcher_token)
+        f.click(driver.find_element(By.LINK_TEXT, "Перезвонить"))
+        due = driver.find_element(By.ID, "due-callbacks")
+        assert f"№{routed}" in due.text and "+79135551234" in due.text, due.text
+        Select(due.find_element(By.CSS_SELECTOR, "select[name=outcome]")).select_by_value("busy")
+        f.click(due.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        assert "Занято: повторный звонок запланирован" in f.text(), f.text()
+        later = driver.find_element(By.ID, "later-callbacks").text
+        moscow = datetime.timezone(datetime.timedelta(hours=3))
+        expected = [(now + datetime.timedelta(minutes=15 + d)).astimezone(moscow).strftime("%H:%M") for d in (-1, 0, 1)]
+        assert any(e in later for e in expected) and "повтор после «занято»" in later, (later, expected)
+        assert "Сейчас звонить некому" in driver.find_element(By.TAG_NAME, "main").text
+        retry = driver.find_element(By.ID, "later-callbacks")
+        Select(retry.find_element(By.CSS_SELECTOR, "select[name=outcome]")).select_by_value("busy")
+        f.click(retry.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        assert "клиенту написано об этом в заявке" in f.text(), f.text()
+        f.go(f"/agent/tickets/{routed}")
+        assert "Мы звонили вам по заявке, но не смогли дозвониться" in f.text(), f.text()
+        calls = driver.find_element(By.ID, "calls").text
+        assert calls.count("исходящий · +79135551234") == 2 and "занято" in calls, calls
+        f.shot("18-callbacks")
+
+        f.step("the one search box finds the customer by a phone written another way; the admin imports organizations from CSV with a report and edits the callback rule")
+        server.api("PATCH", f"/users/{sidorov_user['id']}", {"phone": "+7 (343) 222-16-02"}, admin)
+        f.click(driver.find_element(By.LINK_TEXT, "Клиенты"))
+        driver.find_element(By.ID, "q").send_keys("8 343 222 16 02")
+        f.submit(driver.find_element(By.ID, "directory-search"))
+        assert "Иван Сидоров" in f.text() and "найдено по: телефон" in f.text(), f.text()
         f.sign_out()
         f.sign_in("admin@e2e.test", "admin-pass-1")
+        csv_path = os.path.join(work, "организации.csv")
+        with open(csv_path, "w", encoding="cp1251") as out:
+            out.write("Название;ИНН;Номер договора;Тариф;Договор до\r\nООО Лютик;7736207543;Д-100;платный;31.12.2030\r\nПлохая;123;;;\r\n")
+        f.go("/admin/organizations")
+        driver.find_element(By.ID, "import-organizations-file").send_keys(csv_path)
+        f.click(driver.find_element(By.ID, "import-organizations-send"))
+        counts = driver.find_element(By.ID, "import-counts").text
+        assert "Создано: 1" in counts and "отклонено строк: 1" in counts, counts
+        assert "inn: неверный формат" in driver.find_element(By.ID, "import-rejected").text
+        f.shot("19-admin-import")
+        f.go("/admin/routing")
+        assert "На программистов" in driver.find_element(By.ID, "routes").text
+        assert "Не открывается кассовая смена" in driver.find_element(By.ID, "critical-rules").text
+        minutes = driver.find_element(By.ID, "cb-minutes")
+        assert minutes.get_attribute("value") == "15", minutes.get_attribute("value")
+        minutes.clear()
+        minutes.send_keys("20")
+        f.submit(driver.find_element(By.ID, "callback-rule-form"))
+        assert "Изменения сохранены" in f.text(), f.text()
+        assert server.api("GET", "/callback-rule", token=admin)["retry_minutes"] == 20
 
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")

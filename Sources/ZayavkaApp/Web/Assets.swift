@@ -77,6 +77,11 @@ table.week .task { background:#fff1dc; border-radius:4px; padding:.15rem .3rem; 
 .policy .fieldset label { font-weight:normal; margin-right:.5rem; white-space:nowrap; }
 .answer-kind { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-top:.5rem; } .answer-kind select { width:auto; }
 .route-texts { font-size:.82rem; padding-left:1rem; margin:.5rem 0; } .route-texts .hint { font-style:italic; }
+.inline { display:flex; gap:.5rem; flex-wrap:wrap; align-items:center; } .inline > input, .inline > select { width:auto; flex:1 1 8rem; }
+.inline > input.short, input.short { flex:0 0 5rem; width:5rem; }
+ul.callbacks, ul.calls, ul.people, ul.open-tickets { list-style:none; padding-left:0; } ul.open-tickets { padding-left:1.5rem; }
+li.callback { padding:.4rem 0; border-bottom:1px solid #e5e7eb; } li.callback.due { background:#fff7ed; }
+form.attempt { margin-top:.3rem; } .found-organization h3 { margin-top:0; }
 .answer-kind input[type=datetime-local] { width:auto; } .answer-kind input[type=text] { flex:1 1 12rem; width:auto; }
 .ticket { display:grid; grid-template-columns:1fr 320px; gap:1.25rem; }
 .thread { display:flex; flex-direction:column; gap:.75rem; }

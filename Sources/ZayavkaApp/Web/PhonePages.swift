@@ -203,7 +203,9 @@ enum IncomingCallPage {
         for match in result.organizations.prefix(5) {
             content.append(PhoneView.organizationCard(match, checks: PhoneView.checks(of: match, l, request.services.configuration), l))
         }
-        let callerNumber = form?.value("number") ?? PhoneNumber.normalize(query) ?? people.first?.phone ?? ""
+        // The query is the caller's number when it reads as a Russian one (an INN of 12 digits does not).
+        let asPhone = PhoneNumber.normalize(query).flatMap { $0.hasPrefix("+7") && $0.count == 12 && INN.normalize(query) == nil ? $0 : nil }
+        let callerNumber = form?.value("number") ?? asPhone ?? people.first?.phone ?? ""
         let chosenPerson = form?.value("requester_id") ?? (people.count == 1 ? String(people[0].id) : "")
         let chosenTicket = form?.value("ticket_number") ?? "new"
         let category = (try await request.services.catalog.snapshot(request.database)).intake.first { $0.key == "category" }
