@@ -216,6 +216,20 @@ struct DirectoryPhoneTests {
             #expect(try await server.request(.POST, "/api/v1/callbacks/\(last)/attempt", token: dispatcher.token,
                                              json: ["outcome": "answered", "duration_seconds": 240])["next"] as? String == "done")
 
+            // A critical category chosen on the call's form (seed 002: the cash shift will not open) makes the ticket urgent at once.
+            let critical = try await server.request(.POST, "/api/v1/calls", token: dispatcher.token, json: [
+                "number": "+7 913 919 90 99",
+                "new_ticket": ["subject": "Касса", "body": "Звонок", "requester_id": customer.id, "fields": ["category": "cash_shift"]],
+            ])
+            let criticalNumber = try #require(critical["ticket_number"] as? Int)
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(criticalNumber)", token: admin)["priority"] as? String == "urgent")
+            #expect(try await server.request(.GET, "/api/v1/tickets/\(criticalNumber)/events", token: admin).items
+                        .contains { $0["kind"] as? String == "marked_critical" && $0["field"] as? String == "cash_shift" })
+            #expect(try await server.request(.POST, "/api/v1/calls", token: dispatcher.token, json: [
+                "number": "+7 913 919 90 99",
+                "new_ticket": ["subject": "Касса", "body": "Звонок", "requester_id": customer.id, "fields": ["category": "nonsense"]],
+            ]).status == .unprocessableEntity)
+
             // The rule is configurable.
             let rule = try await server.request(.PATCH, "/api/v1/callback-rule", token: admin, json: ["retry_minutes": 10, "busy_retries": 2])
             #expect(rule.status == .ok && rule["retry_minutes"] as? Int == 10)
