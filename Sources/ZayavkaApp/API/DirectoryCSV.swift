@@ -128,6 +128,10 @@ enum DirectoryCSV {
         RejectedRowDTO(line: line, errors: errors.map { ImportFieldErrorDTO(field: $0.field, code: $0.code.rawValue, message: localizer.fieldMessage($0)) })
     }
 
+    private static func chunks<T>(_ rows: [T], of size: Int = 1000) -> [[T]] {
+        stride(from: 0, to: rows.count, by: size).map { Array(rows[$0..<min($0 + size, rows.count)]) }
+    }
+
     /// A cell's value as its column's type binds it.
     private static func bound(_ key: String, _ value: String?) -> SQLQueryString {
         ["quota", "usage", "organization_id"].contains(key) ? "\(bind: value.flatMap { Int($0) })" : "\(bind: value)"
@@ -216,39 +220,45 @@ enum DirectoryCSV {
             accepted.append(OrganizationRow(existingID: existing, values: values))
         }
 
-        let work = accepted
-        let (created, updated) = try await request.write { db in
-            let sql = db as! any SQLDatabase
-            var touched: [Int] = []
-            var created = 0, updated = 0
-            let now = Date()
-            for row in work {
-                if let id = row.existingID {
-                    guard !row.values.isEmpty else { continue }
-                    let sets = row.values.sorted { $0.key < $1.key }.map { ("\(ident: $0.key) = " as SQLQueryString) + bound($0.key, $0.value) }
-                    try await sql.raw("UPDATE organizations SET " + sets.joined(separator: ", ") + ", updated_at = \(bind: now) WHERE id = \(bind: id)").run()
-                    touched.append(id)
-                    updated += 1
-                } else {
-                    var values = row.values
-                    values["plan"] = values["plan"] ?? "free"
-                    let keys = values.keys.sorted()
-                    let inserted = try await sql.raw("""
-                        INSERT INTO organizations (
-                        """ + keys.map { "\(ident: $0)" as SQLQueryString }.joined(separator: ", ") + """
-                        , members_see_all_tickets, created_at, updated_at) VALUES (
-                        """ + keys.map { bound($0, values[$0]!) }.joined(separator: ", ") + """
-                        , \(bind: false), \(bind: now), \(bind: now)) RETURNING id
-                        """).first()!
-                    touched.append(try inserted.decode(column: "id", as: Int.self))
-                    created += 1
+        // A thousand rows a transaction: other writers are not held up for the whole file, and what
+        // is committed stays even when a later part fails.
+        var totalCreated = 0, totalUpdated = 0
+        for work in chunks(accepted) {
+            let (created, updated) = try await request.write { db in
+                let sql = db as! any SQLDatabase
+                var touched: [Int] = []
+                var created = 0, updated = 0
+                let now = Date()
+                for row in work {
+                    if let id = row.existingID {
+                        guard !row.values.isEmpty else { continue }
+                        let sets = row.values.sorted { $0.key < $1.key }.map { ("\(ident: $0.key) = " as SQLQueryString) + bound($0.key, $0.value) }
+                        try await sql.raw("UPDATE organizations SET " + sets.joined(separator: ", ") + ", updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+                        touched.append(id)
+                        updated += 1
+                    } else {
+                        var values = row.values
+                        values["plan"] = values["plan"] ?? "free"
+                        let keys = values.keys.sorted()
+                        let inserted = try await sql.raw("""
+                            INSERT INTO organizations (
+                            """ + keys.map { "\(ident: $0)" as SQLQueryString }.joined(separator: ", ") + """
+                            , members_see_all_tickets, created_at, updated_at) VALUES (
+                            """ + keys.map { bound($0, values[$0]!) }.joined(separator: ", ") + """
+                            , \(bind: false), \(bind: now), \(bind: now)) RETURNING id
+                            """).first()!
+                        touched.append(try inserted.decode(column: "id", as: Int.self))
+                        created += 1
+                    }
                 }
+                try await DirectoryIndex.refresh(organizations: touched, on: sql)
+                return (created, updated)
             }
-            try await DirectoryIndex.refresh(organizations: touched, on: sql)
-            return (created, updated)
+            totalCreated += created
+            totalUpdated += updated
         }
-        if updated > 0 { request.services.tokens.forgetAll() }
-        return ImportReportDTO(created: created, updated: updated, rejected: rejected, unknownColumns: unknown)
+        if totalUpdated > 0 { request.services.tokens.forgetAll() }
+        return ImportReportDTO(created: totalCreated, updated: totalUpdated, rejected: rejected, unknownColumns: unknown)
     }
 
     /// Contacts are matched by email. The organization is named by INN or by name; one that does
@@ -319,44 +329,48 @@ enum DirectoryCSV {
             rejected.append(report([FieldError("email", .notAllowed)], line: accepted[email]!.line, localizer))
         }
         rejected.sort { $0.line < $1.line }
-        let work = order.filter { !staff.contains($0) }.map { accepted[$0]! }
         let language = request.services.configuration.defaultLanguage.rawValue
-        let (created, updated, touched) = try await request.write { db in
-            let sql = db as! any SQLDatabase
-            var existing: [String: (id: Int, role: String)] = [:]
-            for chunk in stride(from: 0, to: work.count, by: 500).map({ work[$0..<min($0 + 500, work.count)] }) {
-                for row in try await sql.raw("SELECT id, email, role FROM users WHERE email IN (\(binds: chunk.map(\.email)))").all() {
-                    existing[try row.decode(column: "email", as: String.self)] = (try row.decode(column: "id", as: Int.self), try row.decode(column: "role", as: String.self))
+        var totalCreated = 0, totalUpdated = 0
+        for work in chunks(order.filter { !staff.contains($0) }.map { accepted[$0]! }) {
+            let (created, updated, touched) = try await request.write { db in
+                let sql = db as! any SQLDatabase
+                var existing: [String: (id: Int, role: String)] = [:]
+                for chunk in stride(from: 0, to: work.count, by: 500).map({ work[$0..<min($0 + 500, work.count)] }) {
+                    for row in try await sql.raw("SELECT id, email, role FROM users WHERE email IN (\(binds: chunk.map(\.email)))").all() {
+                        existing[try row.decode(column: "email", as: String.self)] = (try row.decode(column: "id", as: Int.self), try row.decode(column: "role", as: String.self))
+                    }
                 }
-            }
-            var created = 0, updated = 0
-            var touched: [Int] = []
-            let now = Date()
-            for row in work {
-                var values = row.values
-                if let organizationID = row.organizationID { values["organization_id"] = organizationID.map(String.init) }
-                if let found = existing[row.email] {
-                    guard !values.isEmpty else { continue }
-                    let sets = values.sorted { $0.key < $1.key }.map { ("\(ident: $0.key) = " as SQLQueryString) + bound($0.key, $0.value) }
-                    try await sql.raw("UPDATE users SET " + sets.joined(separator: ", ") + ", updated_at = \(bind: now) WHERE id = \(bind: found.id)").run()
-                    touched.append(found.id)
-                    updated += 1
-                } else {
-                    let name = (values["name"] ?? nil) ?? String(row.email.prefix { $0 != "@" })
-                    let inserted = try await sql.raw("""
-                        INSERT INTO users (email, name, role, locale, time_zone, phone, organization_id, is_active, created_at, updated_at)
-                        VALUES (\(bind: row.email), \(bind: name), 'customer', \(bind: (values["locale"] ?? nil) ?? language), 'Europe/Moscow',
-                                \(bind: values["phone"] ?? nil), \(bind: (row.organizationID ?? nil)), \(bind: true), \(bind: now), \(bind: now))
-                        RETURNING id
-                        """).first()!
-                    touched.append(try inserted.decode(column: "id", as: Int.self))
-                    created += 1
+                var created = 0, updated = 0
+                var touched: [Int] = []
+                let now = Date()
+                for row in work {
+                    var values = row.values
+                    if let organizationID = row.organizationID { values["organization_id"] = organizationID.map(String.init) }
+                    if let found = existing[row.email] {
+                        guard !values.isEmpty else { continue }
+                        let sets = values.sorted { $0.key < $1.key }.map { ("\(ident: $0.key) = " as SQLQueryString) + bound($0.key, $0.value) }
+                        try await sql.raw("UPDATE users SET " + sets.joined(separator: ", ") + ", updated_at = \(bind: now) WHERE id = \(bind: found.id)").run()
+                        touched.append(found.id)
+                        updated += 1
+                    } else {
+                        let name = (values["name"] ?? nil) ?? String(row.email.prefix { $0 != "@" })
+                        let inserted = try await sql.raw("""
+                            INSERT INTO users (email, name, role, locale, time_zone, phone, organization_id, is_active, created_at, updated_at)
+                            VALUES (\(bind: row.email), \(bind: name), 'customer', \(bind: (values["locale"] ?? nil) ?? language), 'Europe/Moscow',
+                                    \(bind: values["phone"] ?? nil), \(bind: (row.organizationID ?? nil)), \(bind: true), \(bind: now), \(bind: now))
+                            RETURNING id
+                            """).first()!
+                        touched.append(try inserted.decode(column: "id", as: Int.self))
+                        created += 1
+                    }
                 }
+                try await DirectoryIndex.refresh(users: touched, on: sql)
+                return (created, updated, touched)
             }
-            try await DirectoryIndex.refresh(users: touched, on: sql)
-            return (created, updated, touched)
+            for id in touched { request.services.tokens.forget(userID: id) }
+            totalCreated += created
+            totalUpdated += updated
         }
-        for id in touched { request.services.tokens.forget(userID: id) }
-        return ImportReportDTO(created: created, updated: updated, rejected: rejected, unknownColumns: unknown)
+        return ImportReportDTO(created: totalCreated, updated: totalUpdated, rejected: rejected, unknownColumns: unknown)
     }
 }
