@@ -171,3 +171,21 @@ public enum AssignmentChooser {
         }
     }
 }
+
+/// Seed 002's support lines, shipped as a template: the groups, how each assigns, and which
+/// hand-off route leads to it.
+public struct SupportLine: Sendable, Equatable {
+    public let name: String
+    public let description: String
+    public let assignment: AssignmentMode
+    public let route: String?
+
+    public static let seed002: [SupportLine] = [
+        SupportLine(name: "Первая линия", description: "Принимает звонки и заявки, решает по инструкциям", assignment: .roundRobin, route: nil),
+        SupportLine(name: "Вторая линия", description: "Заявки «на завтра/понедельник»", assignment: .leastLoaded, route: "second_line"),
+        SupportLine(name: "Программисты (ОС)", description: "Ошибки программ: «Требует передачи на ОС»", assignment: .manual, route: "development"),
+        SupportLine(name: "Линия консультаций (ЛК)", description: "Только платные клиенты: «Требует передачи на ЛК»", assignment: .manual,
+                    route: "consultation_line"),
+        SupportLine(name: "Менеджеры", description: "«Менеджер свяжется»", assignment: .manual, route: "manager"),
+    ]
+}

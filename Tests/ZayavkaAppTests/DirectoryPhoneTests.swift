@@ -295,6 +295,17 @@ struct DirectoryPhoneTests {
             }
             let nobody = try await server.makeTicket(token: agents[1].token, extra: ["requester_id": customer.id, "group_id": group])
             #expect(nobody["assignee"] == nil || nobody["assignee"] is NSNull)
+            // Seed 002's lines install in one call and the routes lead to them; a second call changes nothing.
+            let lines = try await server.request(.POST, "/api/v1/groups/templates/seed002", token: admin)
+            server.expectConforms(lines.json, to: "GroupList")
+            let byName = Dictionary(lines.items.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+            #expect(byName["Первая линия"]?["id"] as? Int == group, "an existing line is kept as it is")
+            #expect(byName["Программисты (ОС)"]?["assignment"] as? String == "manual")
+            #expect(byName["Вторая линия"]?["assignment"] as? String == "least_loaded")
+            let routes = try await server.request(.GET, "/api/v1/routes", token: admin).items
+            #expect(routes.first { $0["key"] as? String == "development" }?["group_id"] as? Int == byName["Программисты (ОС)"]?["id"] as? Int)
+            #expect(try await server.request(.POST, "/api/v1/groups/templates/seed002", token: admin).items.count == lines.items.count)
+            #expect(try await server.request(.POST, "/api/v1/groups/templates/seed002", token: agents[0].token).status == .forbidden)
             // A manual group never assigns.
             _ = try await server.request(.PATCH, "/api/v1/groups/\(group)", token: admin, json: ["assignment": "manual"])
             _ = try await server.request(.PATCH, "/api/v1/users/\(agents[0].id)", token: agents[0].token, json: ["on_shift": true])

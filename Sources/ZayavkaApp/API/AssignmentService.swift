@@ -31,6 +31,28 @@ enum AssignmentService {
         return chosen
     }
 
+    /// Installs seed 002's support lines: the groups that are missing, with their assignment, and
+    /// each hand-off route pointed at its line when it has no group yet. Returns the groups.
+    static func installSeed002Lines(on sql: any SQLDatabase) async throws -> [Int] {
+        var ids: [Int] = []
+        for line in SupportLine.seed002 {
+            let id: Int
+            if let found = try await sql.raw("SELECT id FROM support_groups WHERE name = \(bind: line.name)").first() {
+                id = try found.decode(column: "id", as: Int.self)
+            } else {
+                id = try await sql.raw("""
+                    INSERT INTO support_groups (name, description, assignment, created_at)
+                    VALUES (\(bind: line.name), \(bind: line.description), \(bind: line.assignment.rawValue), \(bind: Date())) RETURNING id
+                    """).first()!.decode(column: "id", as: Int.self)
+            }
+            if let route = line.route {
+                try await sql.raw("UPDATE hand_off_routes SET group_id = \(bind: id) WHERE key = \(bind: route) AND group_id IS NULL").run()
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
     /// Whether `userID` belongs to `groupID`.
     static func isMember(_ userID: Int, of groupID: Int, on sql: any SQLDatabase) async throws -> Bool {
         try await sql.raw("SELECT 1 AS x FROM group_members WHERE group_id = \(bind: groupID) AND user_id = \(bind: userID)").first() != nil

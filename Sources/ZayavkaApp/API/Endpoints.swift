@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import Vapor
 import ZayavkaCore
 
@@ -185,6 +186,14 @@ enum API {
         Endpoint(method: .POST, path: "/groups", operationID: "createGroup", tag: "directory", summary: "Create a group.",
                  authenticated: true, body: .json("GroupInput"), query: [], responses: [(201, "Group"), (409, "Error"), (422, "Error")],
                  handler: { req in try await DirectoryService.saveGroup(id: nil, try req.content.decode(GroupInput.self), request: req) }),
+        Endpoint(method: .POST, path: "/groups/templates/seed002", operationID: "installSeed002Lines", tag: "directory",
+                 summary: "Install seed 002's support lines (first line round robin, second line least loaded, developers, the consultation line, managers) and point each hand-off route without a group at its line (admins).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "GroupList"), (403, "Error")],
+                 handler: json { req in
+                     try req.require(.manageGroups)
+                     _ = try await req.write { db in try await AssignmentService.installSeed002Lines(on: db as! any SQLDatabase) }
+                     return try await DirectoryService.listGroups(request: req)
+                 }),
         Endpoint(method: .GET, path: "/groups/{id}", operationID: "getGroup", tag: "directory", summary: "One group.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
                  handler: json { req in try await DirectoryService.getGroup(id: try req.intParameter("id"), request: req) }),

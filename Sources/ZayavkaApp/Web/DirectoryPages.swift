@@ -79,8 +79,22 @@ enum DirectoryPages {
             table("groups", [l("Название", "Name"), l("Описание", "Description"), l("Участники", "Members"), l("Распределение", "Assignment")], rows),
             .p(.class("muted"), .t(l("По очереди и по загрузке — среди участников, отметивших «На смене». Если на смене никого, заявка ждёт диспетчера в очереди группы.",
                                      "Round robin and least loaded choose among members who are “On shift”. With nobody on shift the ticket waits for the dispatcher in the group's queue."))),
-            form, members)
+            form, members,
+            .form(.class("card"), .method(.post), .action(SitePath.adminGroupTemplate.path), .id("lines-template"),
+                  Layout.csrfField(ctx),
+                  .h2(.t(l("Линии по регламенту 002", "Seed 002's lines"))),
+                  .p(.class("muted"), .t(l("Первая линия (по очереди), вторая линия (по загрузке), программисты, линия консультаций, менеджеры; маршруты передачи ведут на них.",
+                                           "First line (round robin), second line (least loaded), developers, the consultation line, managers; the hand-off routes lead to them."))),
+                  .div(.class("actions"), .button(.type(.submit), .id("lines-install"), .t(l("Создать линии", "Create the lines"))))))
         return Layout.render(l("Группы", "Groups"), ctx, status: status, content)
+    }
+
+    static func installLines(_ request: Request) async throws -> Response {
+        try requireAdmin(request, .manageGroups)
+        let form = try await WebForms.read(request)
+        form.discardFiles()
+        _ = try await request.write { db in try await AssignmentService.installSeed002Lines(on: db as! any SQLDatabase) }
+        return request.redirect(to: SitePath.adminGroups.path + "?notice=saved")
     }
 
     static func assignmentName(_ mode: AssignmentMode, _ l: L) -> String {

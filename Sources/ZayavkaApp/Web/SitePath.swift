@@ -14,7 +14,7 @@ enum SitePath: Equatable {
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
     case adminUsers, adminUserSave
-    case adminGroups, adminGroupSave, adminGroupMember
+    case adminGroups, adminGroupSave, adminGroupMember, adminGroupTemplate
     case adminOrganizations, adminOrganizationSave
     case adminFields, adminFieldSave
     case tokens, tokenCreate, tokenRevoke(Int)
@@ -74,6 +74,7 @@ enum SitePath: Equatable {
         case .adminGroups: "/admin/groups"
         case .adminGroupSave: "/admin/groups/save"
         case .adminGroupMember: "/admin/groups/member"
+        case .adminGroupTemplate: "/admin/groups/template"
         case .adminOrganizations: "/admin/organizations"
         case .adminOrganizationSave: "/admin/organizations/save"
         case .adminFields: "/admin/intake-fields"

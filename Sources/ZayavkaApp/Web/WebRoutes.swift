@@ -66,6 +66,7 @@ enum WebRoutes {
         get(.adminGroups) { try await DirectoryPages.groups($0) }
         post(.adminGroupSave, DirectoryPages.saveGroup)
         post(.adminGroupMember, DirectoryPages.setMember)
+        post(.adminGroupTemplate, DirectoryPages.installLines)
         get(.adminOrganizations) { try await DirectoryPages.organizations($0) }
         post(.adminOrganizationSave, DirectoryPages.saveOrganization)
         post(.adminOrganizationImport, DirectoryImport.importOrganizations)
