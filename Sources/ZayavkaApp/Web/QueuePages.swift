@@ -254,7 +254,10 @@ enum QueueController {
     }
 
     static func staffOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await options("SELECT id, name FROM users WHERE role <> 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 500", request: request)
+        // The staff roles by name, so the role index answers it: `role <> 'customer'` read every customer.
+        let staff = Role.allCases.filter(\.isStaff).map(\.rawValue)
+        return try await options("SELECT id, name FROM users WHERE role IN (\(binds: staff)) AND is_active = \(bind: true) ORDER BY name LIMIT 500",
+                                 request: request)
     }
 
     static func groupOptions(request: Request) async throws -> [QueueModel.Option] {
