@@ -53,53 +53,51 @@ enum DirectoryCSV {
 
     // MARK: Export
 
-    static func exportOrganizations(request: Request) async throws -> Response {
-        try request.require(.readDirectory)
-        let sql = try request.sql
+    /// Reads a table in id order, 2000 rows a query (a keyset page, so the last page costs what the
+    /// first does), turning each row into CSV cells.
+    private static func pagedCells(_ sql: any SQLDatabase, _ page: (Int) -> SQLQueryString,
+                                   _ cells: (any SQLRow) throws -> [String]) async throws -> [[String]] {
         var rows: [[String]] = []
         var after = 0
         while true {
-            let page = try await sql.raw("""
-                SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, notes
-                FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
-                """).all()
-            guard let last = page.last else { break }
-            for row in page {
-                rows.append([
-                    try row.decode(column: "name", as: String.self), try row.decode(column: "inn", as: String?.self) ?? "",
-                    try row.decode(column: "contract_number", as: String?.self) ?? "", lines(try row.decode(column: "logins", as: String?.self)),
-                    try row.decode(column: "plan", as: String.self), try row.decode(column: "contract_ends_on", as: String?.self) ?? "",
-                    (try row.decode(column: "quota", as: Int?.self)).map(String.init) ?? "",
-                    (try row.decode(column: "usage", as: Int?.self)).map(String.init) ?? "",
-                    lines(try row.decode(column: "phones", as: String?.self)), lines(try row.decode(column: "email_domains", as: String?.self)),
-                    try row.decode(column: "notes", as: String?.self) ?? "",
-                ])
-            }
+            let batch = try await sql.raw(page(after)).all()
+            guard let last = batch.last else { return rows }
+            for row in batch { rows.append(try cells(row)) }
             after = try last.decode(column: "id", as: Int.self)
+        }
+    }
+
+    static func exportOrganizations(request: Request) async throws -> Response {
+        try request.require(.readDirectory)
+        let rows = try await pagedCells(try request.sql, { after in """
+            SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, notes
+            FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
+            """ }) { row in
+            [
+                try row.decode(column: "name", as: String.self), try row.decode(column: "inn", as: String?.self) ?? "",
+                try row.decode(column: "contract_number", as: String?.self) ?? "", lines(try row.decode(column: "logins", as: String?.self)),
+                try row.decode(column: "plan", as: String.self), try row.decode(column: "contract_ends_on", as: String?.self) ?? "",
+                (try row.decode(column: "quota", as: Int?.self)).map(String.init) ?? "",
+                (try row.decode(column: "usage", as: Int?.self)).map(String.init) ?? "",
+                lines(try row.decode(column: "phones", as: String?.self)), lines(try row.decode(column: "email_domains", as: String?.self)),
+                try row.decode(column: "notes", as: String?.self) ?? "",
+            ]
         }
         return csvResponse(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
     }
 
     static func exportContacts(request: Request) async throws -> Response {
         try request.require(.readDirectory)
-        let sql = try request.sql
-        var rows: [[String]] = []
-        var after = 0
-        while true {
-            let page = try await sql.raw("""
-                SELECT u.id, u.email, u.name, u.phone, u.locale, o.inn, o.name AS organization_name
-                FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
-                WHERE u.role = 'customer' AND u.id > \(bind: after) ORDER BY u.id LIMIT 2000
-                """).all()
-            guard let last = page.last else { break }
-            for row in page {
-                rows.append([
-                    try row.decode(column: "email", as: String.self), try row.decode(column: "name", as: String.self),
-                    try row.decode(column: "phone", as: String?.self) ?? "", try row.decode(column: "inn", as: String?.self) ?? "",
-                    try row.decode(column: "organization_name", as: String?.self) ?? "", try row.decode(column: "locale", as: String.self),
-                ])
-            }
-            after = try last.decode(column: "id", as: Int.self)
+        let rows = try await pagedCells(try request.sql, { after in """
+            SELECT u.id, u.email, u.name, u.phone, u.locale, o.inn, o.name AS organization_name
+            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
+            WHERE u.role = 'customer' AND u.id > \(bind: after) ORDER BY u.id LIMIT 2000
+            """ }) { row in
+            [
+                try row.decode(column: "email", as: String.self), try row.decode(column: "name", as: String.self),
+                try row.decode(column: "phone", as: String?.self) ?? "", try row.decode(column: "inn", as: String?.self) ?? "",
+                try row.decode(column: "organization_name", as: String?.self) ?? "", try row.decode(column: "locale", as: String.self),
+            ]
         }
         return csvResponse(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
     }
