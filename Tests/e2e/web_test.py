@@ -551,6 +551,56 @@ def run(binary, postgres):
         assert calls.count("исходящий · +79135551234") == 2 and "занято" in calls, calls
         f.shot("18-callbacks")
 
+        f.step("a customer files a critical problem on the portal: urgency explained, made urgent, the dispatcher alerted at once; two conduct warnings and a ban request")
+        f.sign_out()
+        f.sign_in("sidorov@e2e.test", "customer-3")
+        f.click(driver.find_element(By.ID, "new-request"))
+        form_text = driver.find_element(By.TAG_NAME, "main").text
+        assert "Максимальный приоритет. Вы совсем не можете обслужить клиента." in form_text, form_text
+        driver.find_element(By.ID, "subject").send_keys("Касса с утра не работает")
+        Select(driver.find_element(By.ID, "type")).select_by_value("problem")
+        driver.find_element(By.CSS_SELECTOR, "input[name=urgency][value='1']").click()
+        Select(driver.find_element(By.ID, "field-category")).select_by_value("cash_shift")
+        driver.find_element(By.ID, "body").send_keys("Продажи стоят, покупатели уходят.")
+        f.click(driver.find_element(By.ID, "submit-request"))
+        match = re.search(r"/portal/requests/(\d+)", driver.current_url)
+        assert match, (driver.current_url, f.text())
+        critical = int(match.group(1))
+        ticket = server.api("GET", f"/tickets/{critical}", token=admin)
+        assert ticket["priority"] == "urgent" and ticket["urgency"] == 1, ticket
+        alert = []
+        for _ in range(50):
+            alert = [i for i in server.api("GET", "/mail/outbox", token=admin)["items"]
+                     if i["kind"] == "critical_ticket" and i["to"] == "dispatcher@e2e.test"]
+            if alert:
+                break
+            time.sleep(0.2)
+        assert len(alert) == 1 and "КРИТИЧНО" in alert[0]["subject"] and f"#{critical}" in alert[0]["subject"], alert
+        f.sign_out()
+        f.sign_in("dispatcher@e2e.test", "dispatcher-1")
+        f.go(f"/agent/tickets/{critical}")
+        assert "критическая проблема: Не открывается кассовая смена" in f.text(), f.text()
+        assert "Замечаний клиенту не было" in driver.find_element(By.ID, "conduct-count").text
+        f.click(driver.find_element(By.ID, "conduct-warn"))
+        assert "Замечание отправлено клиенту" in f.text(), f.text()
+        assert "Давайте вернемся к разговору в деловом и уважительном стиле" in f.text()
+        assert driver.find_elements(By.ID, "conduct-ban"), "after a warning the ban button is there"
+        f.click(driver.find_element(By.ID, "conduct-warn"))
+        assert "Повторное замечание отправлено" in f.text(), f.text()
+        assert "Замечаний клиенту: 2" in driver.find_element(By.ID, "conduct-count").text
+        f.click(driver.find_element(By.ID, "conduct-ban"))
+        assert "Запрос на бан клиента записан" in f.text(), f.text()
+        assert "запрошен бан клиента (повторное нарушение)" in f.text(), f.text()
+        f.shot("18b-critical-conduct")
+        f.sign_out()
+        f.sign_in("sidorov@e2e.test", "customer-3")
+        f.go(f"/portal/requests/{critical}")
+        page = f.text()
+        assert page.count("Давайте вернемся к разговору в деловом и уважительном стиле") == 2, page
+        assert "запрошен бан" not in page and "критическая проблема" not in page, page
+        f.sign_out()
+        f.sign_in("dispatcher@e2e.test", "dispatcher-1")
+
         f.step("the one search box finds the customer by a phone written another way; the admin imports organizations from CSV with a report and edits the callback rule")
         server.api("PATCH", f"/users/{sidorov_user['id']}", {"phone": "+7 (343) 222-16-02"}, admin)
         f.click(driver.find_element(By.LINK_TEXT, "Клиенты"))
