@@ -105,6 +105,25 @@ public enum DirectorySearch {
         return result
     }
 
+    /// Words a customer puts around the number itself ("договор № Д-77", "логин: granit").
+    private static let referenceFillers: Set<String> = ["договор", "договора", "дог", "логин", "номер", "ном", "no", "n", "contract", "login",
+                                                        "number", "лк", "и", "или", "and", "or"]
+
+    /// The contract or login keys a customer's answer to seed 002's "contract number or login" may
+    /// name: the whole answer and each word of it, letters and digits only, without the words said
+    /// around them. "Договор № ЕО-000123" gives "ео000123"; "Д-77 / granit" gives "д77", "granit".
+    public static func referenceKeys(_ answer: String) -> [String] {
+        var keys: [String] = []
+        func add(_ key: String) {
+            if key.count >= minQueryLength, !referenceFillers.contains(key), !keys.contains(key) { keys.append(key) }
+        }
+        let words = answer.split { $0.isWhitespace || ",;/\\|:()«»\"'".contains($0) }.map { compact(String($0)) }.filter { !$0.isEmpty }
+        let meaningful = words.filter { !referenceFillers.contains($0) }
+        add(meaningful.joined())
+        meaningful.forEach(add)
+        return Array(keys.prefix(8))
+    }
+
     /// The smallest string greater than every string that starts with `prefix`, by code point
     /// (and so by UTF-8 bytes, the order of SQLite's BINARY and PostgreSQL's "C" collation).
     public static func upperBound(_ prefix: String) -> String {

@@ -313,4 +313,84 @@ struct DirectoryPhoneTests {
             #expect(manual["assignee"] == nil || manual["assignee"] is NSNull)
         }
     }
+
+    @Test("the customer's 'contract or login' answer names the account: its checks on a ticket without an organization, not found, ambiguous, another organization's; a dispatcher places the customer",
+          arguments: TestDatabase.all)
+    func accountReference(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let admin = server.adminToken
+            let ended = try #require(try await server.request(.POST, "/api/v1/organizations", token: admin, json: [
+                "name": "ИП Сидоров", "inn": "500100732259", "contract_number": "Д-77", "plan": "free", "contract_ends_on": "2025-06-30",
+            ])["id"] as? Int)
+            let other = try #require(try await server.request(.POST, "/api/v1/organizations", token: admin, json: [
+                "name": "ООО Лютик", "inn": "7736207543", "logins": ["lutik", "shared"], "plan": "paid",
+            ])["id"] as? Int)
+            _ = try await server.request(.POST, "/api/v1/organizations", token: admin, json: ["name": "ООО Ромашка", "logins": ["shared"]])
+            let stranger = try await server.makeUser("new@mail.ru", name: "Новый Клиент", role: .customer)
+            let agent = try await server.makeUser("agent@s.ru", role: .agent)
+            let dispatcher = try await server.makeUser("disp@s.ru", name: "Диспетчер", role: .dispatcher)
+            func ticket(_ answer: String, token: String) async throws -> Int {
+                let reply = try await server.makeTicket(token: token, extra: ["fields": ["contract_or_login": answer]])
+                #expect(reply.status == .created, "\(reply.text)")
+                return try #require(reply["number"] as? Int)
+            }
+            func account(_ number: Int, token: String? = nil) async throws -> TestServer.Reply {
+                let reply = try await server.request(.GET, "/api/v1/tickets/\(number)/account", token: token ?? agent.token)
+                #expect(reply.status == .ok, "\(reply.text)")
+                server.expectConforms(reply.json, to: "TicketAccount")
+                return reply
+            }
+
+            // Somebody not in an organization names its contract: its checks are the ticket's.
+            let named = try await ticket("Договор № Д 77", token: stranger.token)
+            var reply = try await account(named)
+            #expect(reply["source"] as? String == "reference")
+            #expect((reply["organization"] as? [String: Any])?["name"] as? String == "ИП Сидоров")
+            #expect((reply["reference"] as? [String: Any])?["state"] as? String == "found")
+            #expect((reply["checks"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["contract_ended"])
+            #expect(reply["can_place"] as? Bool == false, "an agent does not place customers")
+            #expect(try await account(named, token: dispatcher.token)["can_place"] as? Bool == true)
+            let checks = try await server.request(.GET, "/api/v1/tickets/\(named)/checks", token: agent.token)
+            #expect((checks["items"] as? [[String: Any]])?.first?["kind"] as? String == "contract_ended")
+            // The page says who it is and offers the dispatcher to place the customer.
+            let web = WebClient(server)
+            try await web.signIn("disp@s.ru", "password-disp@s.ru")
+            var page = try await web.get("/agent/tickets/\(named)")
+            #expect(page.html.contains("Клиент не привязан к организации") && page.html.contains("id=\"place-requester\""))
+            #expect(page.html.contains("Д-77 закончился 30.06.2025"))
+            // An agent may not place; the dispatcher does, through the form.
+            #expect(try await server.request(.POST, "/api/v1/tickets/\(named)/account/place", token: agent.token).status == .forbidden)
+            page = try await web.post("/agent/tickets/\(named)/place", [("_csrf", page.csrf ?? "")])
+            #expect(page.status == .seeOther || page.status == .found, "\(page.status)")
+            reply = try await account(named)
+            #expect(reply["source"] as? String == "ticket" && reply["reference_mismatch"] as? Bool == false)
+            #expect(try await server.request(.GET, "/api/v1/users/\(stranger.id)", token: admin)["organization_id"] as? Int == ended)
+            let history = try await server.request(.GET, "/api/v1/tickets/\(named)/events", token: agent.token)
+            #expect((history["items"] as? [[String: Any]])?.contains { $0["field"] as? String == "organization_id" && $0["after"] as? String == "ИП Сидоров" } == true)
+            // Placing twice is refused in words: the ticket has its organization now.
+            let again = try await server.request(.POST, "/api/v1/tickets/\(named)/account/place", token: dispatcher.token)
+            #expect(again.status == .unprocessableEntity)
+
+            // Not in the directory; several organizations; another organization's login.
+            let typo = try await ticket("Д-78", token: stranger.token)
+            #expect((try await account(typo)["reference"] as? [String: Any])?["state"] as? String == "not_found")
+            page = try await web.get("/agent/tickets/\(typo)")
+            #expect(page.html.contains("не найден в справочнике"))
+            let shared = try await ticket("логин shared", token: stranger.token)
+            reply = try await account(shared)
+            #expect((reply["reference"] as? [String: Any])?["state"] as? String == "ambiguous")
+            #expect(((reply["reference"] as? [String: Any])?["organizations"] as? [[String: Any]])?.count == 2)
+            let mismatch = try await ticket("lutik", token: stranger.token)
+            reply = try await account(mismatch)
+            #expect(reply["source"] as? String == "ticket" && reply["reference_mismatch"] as? Bool == true)
+            #expect(((reply["reference"] as? [String: Any])?["organizations"] as? [[String: Any]])?.first?["id"] as? Int == other)
+            page = try await web.get("/agent/tickets/\(mismatch)")
+            #expect(page.html.contains("принадлежит другой организации"))
+            #expect(try await server.request(.POST, "/api/v1/tickets/\(mismatch)/account/place", token: dispatcher.token).status == .unprocessableEntity)
+            // No answer: nothing to say.
+            let plain = try #require(try await server.makeTicket(token: stranger.token)["number"] as? Int)
+            reply = try await account(plain)
+            #expect(reply["reference"] is NSNull || reply["reference"] == nil)
+        }
+    }
 }

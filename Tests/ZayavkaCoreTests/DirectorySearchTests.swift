@@ -33,6 +33,24 @@ struct DirectorySearchTests {
         #expect(finds(query, romashka) == kind, "\(query)")
     }
 
+    @Test("a customer's 'contract or login' answer gives the keys it may name, the whole answer first", arguments: [
+        ("Д-77", ["д77"]),
+        ("Договор № ЕО-000123", ["ео000123"]),
+        ("договор ЕО 000123", ["ео000123", "ео", "000123"]),
+        ("ЕО-12/345", ["ео12345", "ео12", "345"]),
+        ("логин: romashka_1c", ["romashka1c"]),
+        ("Д-77 или granit", ["д77granit", "д77", "granit"]),
+        ("№", []),
+        ("  ", []),
+    ])
+    func referenceKeys(answer: String, keys: [String]) {
+        #expect(DirectorySearch.referenceKeys(answer) == keys, "\(answer)")
+        // Every key is one the index stores for a contract or a login written that way.
+        let stored = DirectorySearch.organization(name: "X", inn: nil, contractNumber: "ЕО-12/345", logins: ["romashka_1c"], phones: [], emailDomains: [])
+        if answer == "ЕО-12/345" { #expect(stored.contains(DirectorySearch.Entry(.contract, keys[0]))) }
+        if answer.hasPrefix("логин") { #expect(stored.contains(DirectorySearch.Entry(.login, keys[0]))) }
+    }
+
     @Test("queries that must not match")
     func misses() {
         #expect(finds("Лютик", romashka) == nil)

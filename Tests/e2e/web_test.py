@@ -601,6 +601,30 @@ def run(binary, postgres):
         f.sign_out()
         f.sign_in("dispatcher@e2e.test", "dispatcher-1")
 
+        f.step("a customer not in any organization gives the contract on the portal: the dispatcher sees whose it is, its banner, and places the customer")
+        server.api("POST", "/users", {"email": "buh@sidorov.test", "name": "Мария Бухгалтер", "role": "customer",
+                                      "password": "customer-4"}, admin)
+        f.sign_out()
+        f.sign_in("buh@sidorov.test", "customer-4")
+        f.click(driver.find_element(By.ID, "new-request"))
+        driver.find_element(By.ID, "subject").send_keys("Не выгружается отчёт")
+        driver.find_element(By.ID, "field-contract_or_login").send_keys("договор Д 77")
+        driver.find_element(By.ID, "body").send_keys("Отчёт в налоговую не уходит.")
+        f.click(driver.find_element(By.ID, "submit-request"))
+        stranger = int(re.search(r"/portal/requests/(\d+)", driver.current_url).group(1))
+        f.sign_out()
+        f.sign_in("dispatcher@e2e.test", "dispatcher-1")
+        f.go(f"/agent/tickets/{stranger}")
+        said = driver.find_element(By.ID, "account-reference").text
+        assert "Клиент не привязан к организации" in said and "«ИП Сидоров»" in said, said
+        assert "Кредит и продление тарифа" in driver.find_element(By.ID, "check-contract_ended").text
+        f.click(driver.find_element(By.ID, "place-requester"))
+        assert "Клиент привязан к организации" in f.text(), f.text()
+        assert not driver.find_elements(By.ID, "account-reference"), "once placed, the answer agrees with the ticket"
+        assert "организация: «—» → «ИП Сидоров»" in f.text(), f.text()
+        assert server.api("GET", f"/tickets/{stranger}", token=admin)["organization"]["name"] == "ИП Сидоров"
+        f.shot("18c-account-placed")
+
         f.step("the one search box finds the customer by a phone written another way; the admin imports organizations from CSV with a report and edits the callback rule")
         server.api("PATCH", f"/users/{sidorov_user['id']}", {"phone": "+7 (343) 222-16-02"}, admin)
         f.click(driver.find_element(By.LINK_TEXT, "Клиенты"))

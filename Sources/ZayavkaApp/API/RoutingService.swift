@@ -303,9 +303,8 @@ struct AccountCheckDTO: Content {
 
 /// The account checks of a ticket's customer (SPEC A3): an ended contract, an exceeded quota.
 enum AccountCheckService {
-    static func checks(of ticket: TicketQueries.Row, language: Language, request: Request) async throws -> [AccountCheckDTO] {
-        guard let organization = ticket.facts.organization,
-              let row = try await request.sql.raw("""
+    static func checks(of organization: PersonRef, language: Language, request: Request) async throws -> [AccountCheckDTO] {
+        guard let row = try await request.sql.raw("""
                   SELECT contract_number, contract_ends_on, quota, usage FROM organizations WHERE id = \(bind: organization.id)
                   """).first() else { return [] }
         return describe(organization: organization, contractNumber: try row.decode(column: "contract_number", as: String?.self),

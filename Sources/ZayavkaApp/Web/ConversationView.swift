@@ -144,6 +144,7 @@ enum TimelineView {
         case "responsibility": l("ответственность", "responsibility")
         case "cause": l("причина", "cause")
         case "group_id": l("группа", "group")
+        case "organization_id": l("организация", "organization")
         case "due_at": l("срок", "due date")
         default: field.hasPrefix("fields.") ? String(field.dropFirst(7)) : field
         }

@@ -61,6 +61,7 @@ enum Notices {
         case "warned": .init(text: l("Замечание отправлено клиенту.", "The warning was sent to the customer."), isError: false)
         case "warned-again": .init(text: l("Повторное замечание отправлено. По регламенту при повторном нарушении клиента отключают: можно запросить бан.",
                                           "A repeat warning was sent. The regulation bans on a repeat offence: you may ask for a ban."), isError: false)
+        case "placed": .init(text: l("Клиент привязан к организации; проверки договора и квоты — её.", "The customer is placed in the organization; the contract and quota checks are its own."), isError: false)
         case "ban-requested": .init(text: l("Запрос на бан клиента записан.", "The request to ban the customer is recorded."), isError: false)
         case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)

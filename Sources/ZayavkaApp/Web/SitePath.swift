@@ -6,7 +6,7 @@ enum SitePath: Equatable {
     case home
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
-    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentNew, agentBulk, workload
+    case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentPlace(Int), agentNew, agentBulk, workload
     case directory, call, callbacks, callbackAttempt(Int), agentCall(Int), agentCallback(Int), shift
     case adminRouting, adminRouteSave, adminCriticalSave, adminCallbackRuleSave
     case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
@@ -42,6 +42,7 @@ enum SitePath: Equatable {
         case .agentPlan(let n): "/agent/tickets/\(n)/plan"
         case .agentRoute(let n): "/agent/tickets/\(n)/route"
         case .agentWarning(let n): "/agent/tickets/\(n)/warning"
+        case .agentPlace(let n): "/agent/tickets/\(n)/place"
         case .workload: "/agent/workload"
         case .directory: "/agent/directory"
         case .call: "/agent/call"
@@ -98,7 +99,7 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentCall, .agentCallback:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentPlace, .agentCall, .agentCallback:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
         case .callbackAttempt: "/agent/callbacks/:id/attempt"

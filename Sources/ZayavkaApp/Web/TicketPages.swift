@@ -34,8 +34,10 @@ struct AgentTicketModel: Sendable {
     let clocks: [SLAClockDTO]
     /// Hand-off routes (SPEC T8).
     var routes: [RouteDTO] = []
-    /// The customer's failing account checks (SPEC A3).
-    var checks: [AccountCheckDTO] = []
+    /// Whose account the ticket is on, the customer's "contract or login" answer looked up, and the
+    /// failing account checks (SPEC A3).
+    var account: TicketAccountDTO?
+    var checks: [AccountCheckDTO] { account?.checks ?? [] }
     /// Conduct warnings the customer has had (SPEC V8).
     var warnings = 0
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
@@ -67,6 +69,7 @@ enum AgentTicketView {
                 .div(.class("notice error banner"), .id("check-" + check.kind), .attr("role", "alert"),
                      .strong(.t(check.organization.name + ": " + check.message)), .t(" " + check.nextStep))
             },
+            accountReference(model, ctx),
             .div(
                 .class("ticket"),
                 .div(
@@ -213,6 +216,42 @@ enum AgentTicketView {
         )
     }
 
+    /// What the customer's "contract or login" answer says about the account (seed 002: check that it
+    /// is correct): not in the directory, several organizations, another organization than the
+    /// ticket's, or the organization of a customer not yet placed in one, with "place" for dispatchers.
+    static func accountReference(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        guard let account = model.account, let reference = account.reference else { return .empty }
+        let names = reference.organizations.map { "«" + $0.name + "»" }.joined(separator: ", ")
+        let said = "«" + reference.value + "»"
+        func notice(_ text: String, _ extra: Node<HTML.BodyContext> = .empty) -> Node<HTML.BodyContext> {
+            .div(.class("notice warning banner"), .id("account-reference"), .attr("role", "status"), .t(text), extra)
+        }
+        switch (reference.state, account.source) {
+        case ("not_found", _):
+            return notice(l("Договор или логин \(said) из заявки не найден в справочнике: уточните его у клиента.",
+                            "The contract or login \(said) given in the request is not in the directory: check it with the customer."))
+        case ("ambiguous", _):
+            return notice(l("Договор или логин \(said) есть у нескольких организаций: \(names).",
+                            "The contract or login \(said) belongs to several organizations: \(names)."))
+        case (_, "reference"):
+            let organization = reference.organizations.first?.name ?? ""
+            let place: Node<HTML.BodyContext> = account.canPlace
+                ? .form(.method(.post), .action(SitePath.agentPlace(model.ticket.number).path), .id("place-form"), .class("inline"),
+                        Layout.csrfField(ctx),
+                        .button(.type(.submit), .id("place-requester"),
+                                .t(l("Привязать клиента к «\(organization)»", "Place the customer in “\(organization)”"))))
+                : .empty
+            return notice(l("Клиент не привязан к организации. По договору или логину \(said) это \(names).",
+                            "The customer is not in an organization. The contract or login \(said) is \(names)."), place)
+        case _ where account.referenceMismatch:
+            return notice(l("Договор или логин \(said) из заявки принадлежит другой организации: \(names), а не «\(account.organization?.name ?? "")».",
+                            "The contract or login \(said) given in the request belongs to another organization: \(names), not “\(account.organization?.name ?? "")”."))
+        default:
+            return .empty
+        }
+    }
+
     /// Seed 001's remark for a customer who leaves the business tone; a repeat offence offers a ban.
     static func conductPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
@@ -341,7 +380,7 @@ enum AgentTicketController {
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
-            checks: try await AccountCheckService.checks(of: row, language: language, request: request),
+            account: try await TicketAccountService.account(of: row, language: language, request: request),
             warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
             calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone)
     }
@@ -407,6 +446,15 @@ enum AgentTicketController {
         let result = try await ConductService.warn(number: number, WarningInput(requestBan: form.text("action") == "ban"), request: request)
         let notice = result.banRequested ? "ban-requested" : (result.banOffered ? "warned-again" : "warned")
         return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + notice)
+    }
+
+    /// Places the customer in the organization their "contract or login" answer names.
+    static func place(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        _ = try await WebForms.read(request)
+        _ = try await TicketAccountService.place(number: number, request: request)
+        return request.redirect(to: SitePath.agentTicket(number).path + "?notice=placed")
     }
 
     /// Hand-off along a route; a refusal (a paid-only route for a free-plan customer) comes back on the page.

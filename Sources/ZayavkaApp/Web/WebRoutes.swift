@@ -36,6 +36,7 @@ enum WebRoutes {
         post(.agentPlan(0), AgentTicketController.plan)
         post(.agentRoute(0), AgentTicketController.route)
         post(.agentWarning(0), AgentTicketController.warning)
+        post(.agentPlace(0), AgentTicketController.place)
         get(.workload, WorkloadPages.show)
         get(.directory, DirectorySearchPage.show)
         get(.call, IncomingCallPage.show)

@@ -1,0 +1,137 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The intake question in which seed 002 asks for the customer's contract number or login.
+enum AccountReference {
+    static let fieldKey = "contract_or_login"
+}
+
+struct AccountReferenceDTO: Content {
+    /// The customer's words, as given in the "contract number or login" answer.
+    let value: String
+    /// found (one organization has that contract or login), ambiguous (several), not_found.
+    let state: String
+    /// The organizations it names, at most five.
+    let organizations: [PersonRef]
+}
+
+struct TicketAccountDTO: Content {
+    /// Whose account the checks are about.
+    let organization: PersonRef?
+    /// ticket (the ticket's organization), reference (none on the ticket; the one the customer's contract or login names), none.
+    let source: String
+    let reference: AccountReferenceDTO?
+    /// The reference names an organization other than the ticket's: somebody should look.
+    let referenceMismatch: Bool
+    let checks: [AccountCheckDTO]
+    /// The requester can be placed in the organization the reference found (POST /tickets/{n}/account/place).
+    let canPlace: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case organization, source, reference, checks
+        case referenceMismatch = "reference_mismatch", canPlace = "can_place"
+    }
+}
+
+/// Seed 002: "find the client by contract number or login … check that it is correct; check the
+/// contract and the quota". A ticket filed by mail or on the portal by somebody not yet placed in
+/// an organization still names one in its "contract or login" answer: that answer is looked up
+/// in the directory (exact contract or login keys), its account checks are shown, and a
+/// dispatcher can place the customer in it with one action.
+enum TicketAccountService {
+    /// The organizations whose contract or login is exactly what the answer says, for the most
+    /// specific reading of it that matches anything (the whole answer before its single words).
+    static func resolve(_ answer: String, on sql: any SQLDatabase) async throws -> AccountReferenceDTO? {
+        let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keys = DirectorySearch.referenceKeys(trimmed)
+        guard !keys.isEmpty else { return nil }
+        let rows = try await sql.raw("""
+            SELECT DISTINCT k.key, o.id, o.name FROM directory_keys k JOIN organizations o ON o.id = k.organization_id
+            WHERE k.key IN (\(binds: keys)) AND k.kind IN (\(binds: [DirectorySearch.Kind.contract.rawValue, DirectorySearch.Kind.login.rawValue]))
+            ORDER BY o.name, o.id LIMIT 50
+            """).all()
+        var byKey: [String: [PersonRef]] = [:]
+        for row in rows {
+            let org = PersonRef(id: try row.decode(column: "id", as: Int.self), name: try row.decode(column: "name", as: String.self))
+            let key = try row.decode(column: "key", as: String.self)
+            if !(byKey[key]?.contains { $0.id == org.id } ?? false) { byKey[key, default: []].append(org) }
+        }
+        let found = keys.lazy.compactMap { byKey[$0] }.first ?? []
+        let state = found.isEmpty ? "not_found" : (found.count == 1 ? "found" : "ambiguous")
+        return AccountReferenceDTO(value: trimmed, state: state, organizations: Array(found.prefix(5)))
+    }
+
+    static func account(of ticket: TicketQueries.Row, language: Language, request: Request) async throws -> TicketAccountDTO {
+        let sql = try request.sql
+        let reference = try await ticket.facts.fields[AccountReference.fieldKey].asyncMap { try await resolve($0, on: sql) } ?? nil
+        let named = reference?.state == "found" ? reference?.organizations.first : nil
+        if let organization = ticket.facts.organization {
+            let mismatch = reference.map { $0.state != "not_found" && !$0.organizations.contains { $0.id == organization.id } } ?? false
+            return TicketAccountDTO(organization: organization, source: "ticket", reference: reference, referenceMismatch: mismatch,
+                                    checks: try await AccountCheckService.checks(of: organization, language: language, request: request),
+                                    canPlace: false)
+        }
+        guard let named else {
+            return TicketAccountDTO(organization: nil, source: "none", reference: reference, referenceMismatch: false, checks: [], canPlace: false)
+        }
+        let requesterOrganization = try await sql.raw("SELECT organization_id FROM users WHERE id = \(bind: ticket.requesterID)")
+            .first()?.decode(column: "organization_id", as: Int?.self)
+        let viewer = try request.viewer
+        return TicketAccountDTO(organization: named, source: "reference", reference: reference, referenceMismatch: false,
+                                checks: try await AccountCheckService.checks(of: named, language: language, request: request),
+                                canPlace: viewer.role.can(.manageOrganizations) && (requesterOrganization == nil || requesterOrganization == named.id))
+    }
+
+    /// Places the requester (if not yet in an organization) and their tickets without one in the
+    /// organization the ticket's "contract or login" answer names; records it on the ticket and
+    /// recomputes its SLA due times (the plan may choose another policy).
+    static func place(number: Int, request: Request) async throws -> TicketAccountDTO {
+        try request.require(.manageOrganizations)
+        let viewer = try request.viewer
+        let sql = try request.sql
+        let row = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
+        let current = try await account(of: row, language: request.language, request: request)
+        guard current.canPlace, let organization = current.organization else {
+            throw ZayavkaError.validation([FieldError("fields." + AccountReference.fieldKey, current.source == "ticket" ? .notAllowed : .unknownValue)])
+        }
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let slaSetup = try await request.services.sla.setup(sql)
+        let requesterID = row.requesterID
+        try await request.write { db in
+            let sql = db as! any SQLDatabase
+            guard let ticket = try await TicketRecord.find(row.id, on: db) else {
+                throw ZayavkaError.notFound(entity: "ticket", id: String(number))
+            }
+            try await sql.raw("UPDATE users SET organization_id = \(bind: organization.id) WHERE id = \(bind: requesterID) AND organization_id IS NULL").run()
+            try await sql.raw("""
+                UPDATE tickets SET organization_id = \(bind: organization.id) WHERE requester_id = \(bind: requesterID) AND organization_id IS NULL
+                """).run()
+            ticket.organizationID = organization.id
+            let now = Date()
+            var events = [NewEvent(ticketID: row.id, actorID: viewer.userID, kind: .fieldChanged, field: "organization_id",
+                                   before: nil, after: organization.name, isPublic: false, at: now, reason: AccountReference.fieldKey)]
+            if !slaSetup.policies.isEmpty {
+                events += try await SLAClocks.replan(
+                    ticketID: row.id, subject: try await TicketService.slaSubject(of: ticket, fields: row.facts.fields, on: sql),
+                    createdAt: ticket.createdAt, firstResponseAt: ticket.firstResponseAt,
+                    waitingSince: catalog.workflow.definition(ticket.status)?.category == .pending ? now : nil,
+                    reason: "organization_id", actorID: viewer.userID, at: now, setup: slaSetup, on: sql)
+            }
+            try await History.record(events, on: sql)
+        }
+        try await DirectoryIndex.refresh(users: [requesterID], on: sql)
+        request.services.tokens.forgetAll()
+        let placed = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
+        return try await account(of: placed, language: request.language, request: request)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
