@@ -124,7 +124,7 @@ public struct CSVColumns: Sendable {
     public static let organizations = CSVColumns([
         ("name", "Название"), ("inn", "ИНН"), ("contract_number", "Номер договора"), ("logins", "Логины"),
         ("plan", "Тариф"), ("contract_ends_on", "Договор до"), ("quota", "Квота"), ("usage", "Использовано"),
-        ("phones", "Телефоны"), ("email_domains", "Почтовые домены"), ("notes", "Заметки"),
+        ("phones", "Телефоны"), ("email_domains", "Почтовые домены"), ("addresses", "Адреса"), ("notes", "Заметки"),
     ])
     public static let contacts = CSVColumns([
         ("email", "Email"), ("name", "Имя"), ("phone", "Телефон"), ("organization_inn", "ИНН организации"),
@@ -150,6 +150,12 @@ public struct CSVColumns: Sendable {
     /// Several values in one cell: separated by commas, semicolons or line breaks.
     public static func list(_ cell: String) -> [String] {
         cell.split(whereSeparator: { ",;\n".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Several values that may hold commas themselves (addresses): separated by semicolons or line breaks.
+    public static func lines(_ cell: String) -> [String] {
+        // "\r\n" (what browsers send from a textarea) is one Character: isNewline, not "\n".
+        cell.split(whereSeparator: { $0 == ";" || $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// A date as ISO (2026-12-31) or as Russians write it (31.12.2026), in ISO; nil when neither.

@@ -76,13 +76,14 @@ struct DirectoryPhoneTests {
         try await TestServer.with(database) { server in
             let admin = server.adminToken
             let csv = """
-                Название;ИНН;Номер договора;Логины;Тариф;Договор до;Квота;Использовано;Телефоны
-                ООО «Ромашка»;7707083893;ЕО-1;romashka, romashka2;платный;31.12.2030;100;20;+7 (913) 919-90-99
+                Название;ИНН;Номер договора;Логины;Тариф;Договор до;Квота;Использовано;Телефоны;Адреса
+                ООО «Ромашка»;7707083893;ЕО-1;romashka, romashka2;платный;31.12.2030;100;20;+7 (913) 919-90-99;"г. Москва, ул. Ленина, д. 1; г. Тверь, пр. Мира, 5"
                 ИП Лютик;500100732259;ЕО-2;;free;;;;
                 Плохой ИНН;7707083894;;;;;;;
                 ;7736207543;;;;;;;
                 Неверная дата;;;;paid;31.02.2030;много;;звоните
-                ООО «Ромашка»;7707083893;ЕО-1;romashka, romashka2;paid;31.12.2030;100;25;+7 (913) 919-90-99
+                ООО «Ромашка»;7707083893;ЕО-1;romashka, romashka2;paid;31.12.2030;100;25;+7 (913) 919-90-99;"г. Москва, ул. Ленина, д. 1
+                г. Тверь, пр. Мира, 5"
 
                 """
             let reply = try await server.request(.POST, "/api/v1/organizations/import", token: admin, body: Data(csv.utf8),
@@ -100,6 +101,7 @@ struct DirectoryPhoneTests {
             #expect(found["usage"] as? Int == 25, "the repeated row updated the one before it")
             #expect(found["plan"] as? String == "paid" && found["contract_ends_on"] as? String == "2030-12-31")
             #expect(found["phones"] as? [String] == ["+79139199099"])
+            #expect(found["addresses"] as? [String] == ["г. Москва, ул. Ленина, д. 1", "г. Тверь, пр. Мира, 5"], "a comma inside an address is no separator")
 
             // A second file in windows-1251 with commas updates by INN.
             let update = "name,inn,quota\nООО Ромашка (новое имя),7707083893,500\n".data(using: .windowsCP1251)!
@@ -133,6 +135,8 @@ struct DirectoryPhoneTests {
             let rows = try CSV.parse(CSV.text(of: exported.body))
             #expect(rows.count == 3 && rows[0].fields.first == "name")
             #expect(rows.contains { $0.fields.contains("romashka, romashka2") })
+            #expect(rows[0].fields.contains("addresses"))
+            #expect(rows.contains { $0.fields.contains("г. Москва, ул. Ленина, д. 1; г. Тверь, пр. Мира, 5") })
             let again = try await server.request(.POST, "/api/v1/organizations/import", token: admin, body: exported.body)
             #expect(again["created"] as? Int == 0 && again["updated"] as? Int == 2 && (again["rejected"] as? [Any])?.isEmpty == true)
             let people2 = try await server.request(.GET, "/api/v1/contacts/export", token: admin)

@@ -51,6 +51,13 @@ struct DirectorySearchTests {
         if answer.hasPrefix("логин") { #expect(stored.contains(DirectorySearch.Entry(.login, keys[0]))) }
     }
 
+    @Test("addresses keep their commas: one per line (LF or a browser's CRLF) or separated by semicolons")
+    func addressLines() {
+        #expect(CSVColumns.lines("г. Москва, ул. Ленина, д. 1\r\nг. Тверь, пр. Мира, 5") == ["г. Москва, ул. Ленина, д. 1", "г. Тверь, пр. Мира, 5"])
+        #expect(CSVColumns.lines("Тверь, 1; Тула, 2\n\n") == ["Тверь, 1", "Тула, 2"])
+        #expect(CSVColumns.lines(" ; \r\n ").isEmpty)
+    }
+
     @Test("queries that must not match")
     func misses() {
         #expect(finds("Лютик", romashka) == nil)

@@ -404,8 +404,11 @@ def run(binary, postgres):
         driver.find_element(By.ID, "o-name").send_keys("ООО «Ромашка»")
         driver.find_element(By.ID, "o-inn").send_keys("7707083893")
         Select(driver.find_element(By.ID, "o-plan")).select_by_value("paid")
+        driver.find_element(By.ID, "o-addresses").send_keys("г. Москва, ул. Ленина, д. 1\nг. Тверь, пр. Мира, 5")
         f.submit(driver.find_element(By.ID, "organization-form"))
         assert "ООО «Ромашка»" in driver.find_element(By.ID, "organizations").text
+        romashka = [o for o in server.api("GET", "/organizations", token=admin)["items"] if o["inn"] == "7707083893"][0]
+        assert romashka["addresses"] == ["г. Москва, ул. Ленина, д. 1", "г. Тверь, пр. Мира, 5"], romashka
         f.go("/admin/groups")
         driver.find_element(By.ID, "g-name").send_keys("Первая линия")
         f.submit(driver.find_element(By.ID, "group-form"))

@@ -170,12 +170,13 @@ struct OrganizationDTO: Content {
     let phones: [String]
     let emailDomains: [String]
     let logins: [String]
+    let addresses: [String]
     let notes: String?
     let membersSeeAllTickets: Bool
     let createdAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, inn, plan, quota, usage, phones, notes, logins
+        case id, name, inn, plan, quota, usage, phones, notes, logins, addresses
         case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
              membersSeeAllTickets = "members_see_all_tickets", createdAt = "created_at"
     }
@@ -192,6 +193,7 @@ struct OrganizationDTO: Content {
         phones = record.phones.map { $0.split(separator: "\n").map(String.init) } ?? []
         emailDomains = record.emailDomains.map { $0.split(separator: "\n").map(String.init) } ?? []
         logins = record.logins.map { $0.split(separator: "\n").map(String.init) } ?? []
+        addresses = record.addresses.map { $0.split(separator: "\n").map(String.init) } ?? []
         notes = record.notes
         membersSeeAllTickets = record.membersSeeAllTickets
         createdAt = record.createdAt
@@ -209,11 +211,12 @@ struct OrganizationInput: Content {
     var phones: [String]?
     var emailDomains: [String]?
     var logins: [String]?
+    var addresses: [String]?
     var notes: String??
     var membersSeeAllTickets: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case name, inn, plan, quota, usage, phones, notes, logins
+        case name, inn, plan, quota, usage, phones, notes, logins, addresses
         case contractNumber = "contract_number", contractEndsOn = "contract_ends_on", emailDomains = "email_domains",
              membersSeeAllTickets = "members_see_all_tickets"
     }
@@ -233,6 +236,7 @@ struct OrganizationInput: Content {
         phones = try c.decodeIfPresent([String].self, forKey: .phones)
         emailDomains = try c.decodeIfPresent([String].self, forKey: .emailDomains)
         logins = try c.decodeIfPresent([String].self, forKey: .logins)
+        addresses = try c.decodeIfPresent([String].self, forKey: .addresses)
         notes = try c.patch(String.self, forKey: .notes)
         membersSeeAllTickets = try c.decodeIfPresent(Bool.self, forKey: .membersSeeAllTickets)
     }

@@ -70,7 +70,7 @@ enum DirectoryCSV {
     static func exportOrganizations(request: Request) async throws -> Response {
         try request.require(.readDirectory)
         let rows = try await pagedCells(try request.sql, { after in """
-            SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, notes
+            SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses, notes
             FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
             """ }) { row in
             [
@@ -80,6 +80,7 @@ enum DirectoryCSV {
                 (try row.decode(column: "quota", as: Int?.self)).map(String.init) ?? "",
                 (try row.decode(column: "usage", as: Int?.self)).map(String.init) ?? "",
                 lines(try row.decode(column: "phones", as: String?.self)), lines(try row.decode(column: "email_domains", as: String?.self)),
+                (try row.decode(column: "addresses", as: String?.self) ?? "").split(separator: "\n").joined(separator: "; "),
                 try row.decode(column: "notes", as: String?.self) ?? "",
             ]
         }
@@ -196,6 +197,11 @@ enum DirectoryCSV {
                 values["phones"] = normalized.joined(separator: "\n").nilIfEmpty
             }
             if let domains = take("email_domains") { values["email_domains"] = CSVColumns.list(domains).map { $0.lowercased() }.joined(separator: "\n").nilIfEmpty }
+            if let addresses = take("addresses") {
+                let kept = CSVColumns.lines(addresses)
+                if kept.contains(where: { $0.count > 500 }) { errors.append(FieldError("addresses", .tooLong, "500")) }
+                values["addresses"] = kept.joined(separator: "\n").nilIfEmpty
+            }
             if let notes = take("notes") {
                 if notes.count > 10_000 { errors.append(FieldError("notes", .tooLong, "10000")) }
                 values["notes"] = notes.nilIfEmpty

@@ -120,7 +120,7 @@ enum API {
                  summary: "All organizations as CSV (UTF-8 with BOM, `;`), the columns import takes.", authenticated: true, body: .none, query: [],
                  responses: [(200, "CSV"), (403, "Error")], handler: { try await DirectoryCSV.exportOrganizations(request: $0) }),
         Endpoint(method: .POST, path: "/organizations/import", operationID: "importOrganizations", tag: "directory",
-                 summary: "Create or update organizations from CSV (UTF-8 or windows-1251; `;`, `,` or tab; headings in English or Russian: name/Название, inn/ИНН, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, notes). A row matches an organization by INN, then contract number, then name. Rejected rows are listed with why; the others are saved (admins).",
+                 summary: "Create or update organizations from CSV (UTF-8 or windows-1251; `;`, `,` or tab; headings in English or Russian: name/Название, inn/ИНН, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses/Адреса (separated by `;` or line breaks), notes). A row matches an organization by INN, then contract number, then name. Rejected rows are listed with why; the others are saved (admins).",
                  authenticated: true, body: .csv, query: [], responses: [(200, "ImportReport"), (403, "Error"), (413, "Error"), (422, "Error")],
                  handler: json { req in try await DirectoryCSV.importOrganizations(try await DirectoryCSV.body(req), request: req) }),
         Endpoint(method: .GET, path: "/contacts/export", operationID: "exportContacts", tag: "directory",

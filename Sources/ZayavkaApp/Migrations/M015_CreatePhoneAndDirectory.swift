@@ -12,6 +12,7 @@ struct M015CreatePhoneAndDirectory: AsyncMigration {
         let sql = database as! any SQLDatabase
         let postgres = sql.dialect.name == "postgresql"
         try await database.schema("organizations").field("logins", .string).update()
+        try await database.schema("organizations").field("addresses", .string).update()
 
         // Keys compare by code point: SQLite's BINARY does, PostgreSQL needs the "C" collation for
         // the index to serve `key >= $1 AND key < $2` whatever the database's locale.

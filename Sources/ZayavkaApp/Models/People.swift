@@ -60,6 +60,8 @@ final class OrganizationRecord: Model, @unchecked Sendable {
     @OptionalField(key: "phones") var phones: String?
     @OptionalField(key: "email_domains") var emailDomains: String?
     @OptionalField(key: "logins") var logins: String?
+    /// One address a line (offices, shops, warehouses).
+    @OptionalField(key: "addresses") var addresses: String?
     @OptionalField(key: "notes") var notes: String?
     @Field(key: "members_see_all_tickets") var membersSeeAllTickets: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?

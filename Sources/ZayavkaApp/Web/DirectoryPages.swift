@@ -165,6 +165,9 @@ enum DirectoryPages {
                 text("logins", l("Логины (через запятую)", "Logins (comma-separated)"), e?.logins.joined(separator: ", ")),
                 text("phones", l("Телефоны (через запятую)", "Phones (comma-separated)"), e?.phones.joined(separator: ", ")),
                 text("email_domains", l("Почтовые домены (через запятую)", "Email domains (comma-separated)"), e?.emailDomains.joined(separator: ", ")),
+                Layout.row(l("Адреса (по одному в строке)", "Addresses (one a line)"), for: "o-addresses", error: errors["addresses"],
+                           .textarea(.name("addresses"), .id("o-addresses"), .rows(3),
+                                     .t(typed?.value("addresses") ?? e?.addresses.joined(separator: "\n") ?? ""))),
                 text("notes", l("Заметки", "Notes"), e?.notes),
             ])),
             .div(.class("field"), .element(named: "label", nodes: [
@@ -207,6 +210,7 @@ enum DirectoryPages {
         input.phones = list("phones")
         input.logins = list("logins")
         input.emailDomains = list("email_domains")
+        input.addresses = CSVColumns.lines(form.value("addresses") ?? "")
         input.notes = .some(form.text("notes"))
         input.membersSeeAllTickets = form.value("members_see_all_tickets") == "1"
         do {

@@ -33,6 +33,7 @@ enum PhoneView {
         if let ends = o.contractEndsOn { facts.append((l("Договор до", "Contract ends"), ends)) }
         if let quota = o.quota { facts.append((l("Квота", "Quota"), "\(o.usage ?? 0) / \(quota)")) }
         if !o.phones.isEmpty { facts.append((l("Телефоны", "Phones"), o.phones.joined(separator: ", "))) }
+        if !o.addresses.isEmpty { facts.append((l("Адреса", "Addresses"), o.addresses.joined(separator: "; "))) }
         facts.append((l("Открытых заявок", "Open tickets"), String(match.openTickets)))
         return .div(
             .class("card found-organization"), .attr("data-id", String(o.id)),
