@@ -67,6 +67,15 @@ struct DirectoryPhoneTests {
             #expect(page.status == .ok)
             #expect(page.html.contains("ООО «Ромашка-Софт»") && page.html.contains("закончился 31.01.2020"))
             #expect(try await web.get("/agent/directory?q=zzzz").html.contains("Ничего не найдено"))
+
+            // The admin's organization list searches the same way (a large desk has more than a page).
+            let adminWeb = WebClient(server)
+            try await adminWeb.signIn(TestServer.adminEmail, TestServer.adminPassword)
+            let listed = try await adminWeb.get("/admin/organizations?q=" + "ео 12 345".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(listed.status == .ok && listed.html.contains("ООО «Ромашка-Софт»") && !listed.html.contains("ООО Лютик"))
+            #expect(try await adminWeb.get("/admin/organizations?q=zzzz").html.contains("id=\"organizations-none\""))
+            let editing = try await adminWeb.get("/admin/organizations?q=Лютик&edit=\(org)")
+            #expect(editing.html.contains("value=\"500100732259\""), "the organization being edited is on the page whatever the search")
         }
     }
 

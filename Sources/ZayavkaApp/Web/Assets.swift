@@ -40,6 +40,8 @@ button.link { background:none; border:none; color:#dce6ff; cursor:pointer; paddi
 main { max-width:1280px; margin:0 auto; padding:1.25rem; }
 h1 { font-size:1.45rem; margin:.2rem 0 1rem; } h2 { font-size:1.1rem; margin:1.25rem 0 .6rem; }
 .notice { background:#e7f5ee; border:1px solid #b5e0c8; color:var(--ok); padding:.6rem .9rem; border-radius:6px; margin-bottom:1rem; }
+.inline-search { display:flex; gap:.5rem; margin-bottom:1rem; max-width:40rem; }
+.inline-search input { flex:1; }
 .notice.warning { background:#fff6e0; border:1px solid #f0d48a; color:#6b4e00; }
 .notice form.inline { display:inline; margin-left:.5rem; }
 .notice.error, .errors { background:#fdeceb; border:1px solid #f3b8b3; color:var(--danger); padding:.6rem .9rem; border-radius:6px; margin-bottom:1rem; }

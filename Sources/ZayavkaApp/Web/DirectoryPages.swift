@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Plot
 import SQLKit
@@ -135,8 +136,21 @@ enum DirectoryPages {
         try requireAdmin(request, .manageOrganizations)
         let ctx = PageContext(request)
         let l = ctx.l
-        let all = try await OrganizationRecord.query(on: request.database).sort(\.$name).limit(500).all().map(OrganizationDTO.init)
+        // The first 500 by name, or those the directory's search box finds (a large desk has more).
+        let query = request.query[String.self, at: "q"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
+        var all: [OrganizationDTO]
+        if query.isEmpty {
+            all = try await OrganizationRecord.query(on: request.database).sort(\.$name).limit(500).all().map(OrganizationDTO.init)
+        } else {
+            let ids = try await DirectoryIndex.lookup(query, limit: 100, on: try request.sql).organizations.map(\.id)
+            let found = try await OrganizationRecord.query(on: request.database).filter(\.$id ~~ ids).all()
+            let byID = Dictionary(found.map { ($0.id!, OrganizationDTO($0)) }, uniquingKeysWith: { a, _ in a })
+            all = ids.compactMap { byID[$0] }
+        }
+        if let editID, !all.contains(where: { $0.id == editID }), let record = try await OrganizationRecord.find(editID, on: request.database) {
+            all.insert(OrganizationDTO(record), at: 0)
+        }
         let e = all.first { $0.id == editID }
         let rows: [[Node<HTML.BodyContext>]] = all.map { org in
             [.a(.href(SitePath.adminOrganizations.path + "?edit=\(org.id)"), .t(org.name)), .t(org.inn ?? "—"), .t(org.contractNumber ?? "—"),
@@ -179,6 +193,11 @@ enum DirectoryPages {
         let content: Node<HTML.BodyContext> = .group(
             .h1(.t(l("Организации", "Organizations"))),
             errorsBox(errors, l),
+            .form(.method(.get), .action(SitePath.adminOrganizations.path), .id("organization-search"), .class("inline-search"),
+                  .input(.type(.search), .name("q"), .id("o-search"), .attr("value", query),
+                         .attr("placeholder", l("ИНН, договор, логин, название, телефон", "INN, contract, login, name, phone"))),
+                  .button(.type(.submit), .t(l("Найти", "Find")))),
+            .if(!query.isEmpty && all.isEmpty, .p(.class("muted"), .id("organizations-none"), .t(l("Ничего не найдено.", "Nothing found.")))),
             table("organizations", [l("Название", "Name"), l("ИНН", "INN"), l("Договор", "Contract"), l("Тариф", "Plan"), l("Договор до", "Contract ends")], rows),
             form, DirectoryImport.panel(ctx, report: report))
         return Layout.render(l("Организации", "Organizations"), ctx, status: status, content)
