@@ -2,6 +2,19 @@ import Foundation
 
 /// The Russian taxpayer number (ИНН, SPEC A2): 10 digits for an organization, 12 for a person or
 /// an individual entrepreneur, the last one or two being check digits.
+/// An organization's addresses as stored (SPEC A2): one a line, each on one line, trimmed, empty
+/// ones dropped, none longer than `maxLength`.
+public enum OrganizationAddresses {
+    public static let maxLength = 500
+
+    public static func clean(_ values: [String]) -> (stored: String?, error: FieldError?) {
+        let kept = values.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        let error = kept.contains { $0.count > maxLength } ? FieldError("addresses", .tooLong, String(maxLength)) : nil
+        return (kept.isEmpty ? nil : kept.joined(separator: "\n"), error)
+    }
+}
+
 public enum INN {
     static let weights10 = [2, 4, 10, 3, 5, 9, 4, 6, 8]
     static let weights11 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]

@@ -49,7 +49,7 @@ enum DirectoryCSV {
         return Response(status: .ok, headers: headers, body: .init(string: text))
     }
 
-    private static func lines(_ text: String?) -> String { (text ?? "").split(separator: "\n").joined(separator: ", ") }
+    private static func lines(_ text: String?, separator: String = ", ") -> String { (text ?? "").split(separator: "\n").joined(separator: separator) }
 
     // MARK: Export
 
@@ -80,7 +80,7 @@ enum DirectoryCSV {
                 (try row.decode(column: "quota", as: Int?.self)).map(String.init) ?? "",
                 (try row.decode(column: "usage", as: Int?.self)).map(String.init) ?? "",
                 lines(try row.decode(column: "phones", as: String?.self)), lines(try row.decode(column: "email_domains", as: String?.self)),
-                (try row.decode(column: "addresses", as: String?.self) ?? "").split(separator: "\n").joined(separator: "; "),
+                lines(try row.decode(column: "addresses", as: String?.self), separator: "; "),
                 try row.decode(column: "notes", as: String?.self) ?? "",
             ]
         }
@@ -198,9 +198,9 @@ enum DirectoryCSV {
             }
             if let domains = take("email_domains") { values["email_domains"] = CSVColumns.list(domains).map { $0.lowercased() }.joined(separator: "\n").nilIfEmpty }
             if let addresses = take("addresses") {
-                let kept = CSVColumns.lines(addresses)
-                if kept.contains(where: { $0.count > 500 }) { errors.append(FieldError("addresses", .tooLong, "500")) }
-                values["addresses"] = kept.joined(separator: "\n").nilIfEmpty
+                let (stored, error) = OrganizationAddresses.clean(CSVColumns.lines(addresses))
+                if let error { errors.append(error) }
+                values["addresses"] = stored
             }
             if let notes = take("notes") {
                 if notes.count > 10_000 { errors.append(FieldError("notes", .tooLong, "10000")) }

@@ -329,18 +329,12 @@ enum API {
                  summary: "The customer's account checks that fail: an ended contract, an exceeded quota, each with the team's next step (staff). They are the ticket's organization's or, with none, those of the organization the customer's \"contract or login\" answer names (see /account).",
                  authenticated: true, body: .none, query: [], responses: [(200, "AccountCheckList"), (403, "Error"), (404, "Error")],
                  handler: json { req in
-                     try req.require(.readAllTickets)
-                     let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
-                     return ListOf(items: try await TicketAccountService.account(of: row, language: req.language, request: req).checks, nextCursor: nil)
+                     ListOf(items: try await TicketAccountService.account(number: try req.intParameter("number"), request: req).checks, nextCursor: nil)
                  }),
         Endpoint(method: .GET, path: "/tickets/{number}/account", operationID: "getTicketAccount", tag: "routing",
                  summary: "Whose account the ticket is on (staff): the ticket's organization, or the one the customer's \"contract or login\" answer names exactly (seed 002: check that it is correct), that answer's lookup (found, ambiguous, not_found), whether it names another organization than the ticket's, the failing checks, and whether the requester can be placed in it.",
                  authenticated: true, body: .none, query: [], responses: [(200, "TicketAccount"), (403, "Error"), (404, "Error")],
-                 handler: json { req in
-                     try req.require(.readAllTickets)
-                     let row = try await TicketQueries.load(number: try req.intParameter("number"), viewer: try req.viewer, on: try req.sql)
-                     return try await TicketAccountService.account(of: row, language: req.language, request: req)
-                 }),
+                 handler: json { req in try await TicketAccountService.account(number: try req.intParameter("number"), request: req) }),
         Endpoint(method: .POST, path: "/tickets/{number}/account/place", operationID: "placeTicketRequester", tag: "routing",
                  summary: "Places the requester, not yet in an organization, and their tickets without one in the organization the \"contract or login\" answer names; recorded on the ticket, SLA due times recomputed (dispatchers, managers, admins). 422 when the ticket already has an organization or the answer names none or several.",
                  authenticated: true, body: .none, query: [], responses: [(200, "TicketAccount"), (403, "Error"), (404, "Error"), (422, "Error")],

@@ -277,9 +277,9 @@ enum DirectoryService {
         if let value = input.emailDomains { org.emailDomains = value.map { $0.lowercased() }.joined(separator: "\n") }
         if let value = input.logins { org.logins = value.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "\n") }
         if let value = input.addresses {
-            let kept = value.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            if kept.contains(where: { $0.count > 500 }) { errors.append(FieldError("addresses", .tooLong, "500")) }
-            org.addresses = kept.isEmpty ? nil : kept.joined(separator: "\n")
+            let (stored, error) = OrganizationAddresses.clean(value)
+            if let error { errors.append(error) }
+            org.addresses = stored
         }
         if let value = input.notes { org.notes = value }
         if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }

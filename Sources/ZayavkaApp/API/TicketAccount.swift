@@ -53,20 +53,28 @@ enum TicketAccountService {
             WHERE k.key IN (\(binds: keys)) AND k.kind IN (\(binds: [DirectorySearch.Kind.contract.rawValue, DirectorySearch.Kind.login.rawValue]))
             ORDER BY o.name, o.id LIMIT 50
             """).all()
+        // DISTINCT leaves one row per key and organization (a contract that is also a login counts once).
         var byKey: [String: [PersonRef]] = [:]
         for row in rows {
-            let org = PersonRef(id: try row.decode(column: "id", as: Int.self), name: try row.decode(column: "name", as: String.self))
-            let key = try row.decode(column: "key", as: String.self)
-            if !(byKey[key]?.contains { $0.id == org.id } ?? false) { byKey[key, default: []].append(org) }
+            byKey[try row.decode(column: "key", as: String.self), default: []]
+                .append(PersonRef(id: try row.decode(column: "id", as: Int.self), name: try row.decode(column: "name", as: String.self)))
         }
         let found = keys.lazy.compactMap { byKey[$0] }.first ?? []
         let state = found.isEmpty ? "not_found" : (found.count == 1 ? "found" : "ambiguous")
         return AccountReferenceDTO(value: trimmed, state: state, organizations: Array(found.prefix(5)))
     }
 
+    /// The account of ticket `number` as the API gives it (staff).
+    static func account(number: Int, request: Request) async throws -> TicketAccountDTO {
+        try request.require(.readAllTickets)
+        let row = try await TicketQueries.load(number: number, viewer: try request.viewer, on: try request.sql)
+        return try await account(of: row, language: request.language, request: request)
+    }
+
     static func account(of ticket: TicketQueries.Row, language: Language, request: Request) async throws -> TicketAccountDTO {
         let sql = try request.sql
-        let reference = try await ticket.facts.fields[AccountReference.fieldKey].asyncMap { try await resolve($0, on: sql) } ?? nil
+        var reference: AccountReferenceDTO?
+        if let answer = ticket.facts.fields[AccountReference.fieldKey] { reference = try await resolve(answer, on: sql) }
         let named = reference?.state == "found" ? reference?.organizations.first : nil
         if let organization = ticket.facts.organization {
             let mismatch = reference.map { $0.state != "not_found" && !$0.organizations.contains { $0.id == organization.id } } ?? false
@@ -126,12 +134,5 @@ enum TicketAccountService {
         request.services.tokens.forgetAll()
         let placed = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         return try await account(of: placed, language: request.language, request: request)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }
