@@ -52,7 +52,8 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .iso8601
     ContentConfiguration.global.use(encoder: encoder, for: .json)
-    ContentConfiguration.global.use(decoder: decoder, for: .json)
+    ContentConfiguration.global.use(decoder: ScreeningJSONDecoder(base: decoder), for: .json)
+    ContentConfiguration.global.use(decoder: CheckedFormDataDecoder(), for: .formData)
 
     try await configureDatabase(app, configuration: configuration)
     Migrations.register(on: app)
@@ -64,8 +65,10 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(InputScreeningMiddleware())
     try routes(app)
     app.lifecycle.use(PeriodicJobs())
+    app.lifecycle.use(PasswordHasherShutdown())
     if background { app.lifecycle.use(MailWorker()) }
 }
 
@@ -98,6 +101,7 @@ enum Migrations {
         M001CreatePeople(), M002CreateGroups(), M003CreateTokens(), M004CreateStatuses(), M005CreateIntakeFields(),
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
         M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
+        M016SenderVerification(),
     ]
 
     static func register(on app: Application) {
@@ -112,7 +116,7 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
     let email = configuration.adminEmail ?? "admin@zayavka.local"
     let generated = configuration.adminPassword == nil
     let password = configuration.adminPassword ?? String((0..<16).map { _ in "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789".randomElement()! })
-    let hash = try await app.password.async.hash(password)
+    let hash = try await app.services.passwords.hash(password)
     if let existing = try await UserRecord.query(on: app.db).filter(\.$email == email).first() {
         existing.role = Role.admin.rawValue
         existing.passwordHash = hash
@@ -123,4 +127,9 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
     var message = "\nZayavka admin account created:\n  email:    \(email)\n"
     message += generated ? "  password: \(password)\n  (shown once; change it after signing in)\n" : "  password: the one in ZAYAVKA_ADMIN_PASSWORD\n"
     FileHandle.standardOutput.write(Data(message.utf8))
+}
+
+/// Stops the password-hashing threads with the application.
+private struct PasswordHasherShutdown: LifecycleHandler {
+    func shutdown(_ application: Application) { application.services.passwords.shutdown() }
 }

@@ -11,7 +11,11 @@ func routes(_ app: Application) throws {
     let authenticated = app.grouped(BearerAuthMiddleware())
     for endpoint in API.endpoints {
         let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
-        let handler = endpoint.handler
+        let inner = endpoint.handler
+        let handler: @Sendable (Request) async throws -> Response = { request in
+            try EndpointInput.check(endpoint, request)
+            return try await inner(request)
+        }
         if case .upload = endpoint.body {
             router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
         } else if case .csv = endpoint.body {
@@ -41,8 +45,17 @@ func routes(_ app: Application) throws {
         }
     }
 
-    app.get("metrics") { _ -> Response in
-        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: prometheusRegistry.emitToString()))
+    /// Prometheus metrics: only for the configured addresses (loopback by default) or with the metrics token.
+    app.get("metrics") { req -> Response in
+        let configuration = req.services.configuration
+        let address = req.remoteAddress?.ipAddress ?? ""
+        let tokenMatches = configuration.metricsToken.map { expected in
+            WebSessions.tokensMatch(req.headers.bearerAuthorization?.token, expected)
+        } ?? false
+        guard tokenMatches || configuration.metricsAllowedAddresses.contains(address) else {
+            throw ZayavkaError.forbidden(reason: "metrics")
+        }
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: .init(string: prometheusRegistry.emitToString()))
     }
 
     WebRoutes.register(app)

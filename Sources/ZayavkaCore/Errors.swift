@@ -12,6 +12,10 @@ public enum ZayavkaError: Error, Sendable, Equatable {
     case validation([FieldError])
     case conflict(field: String, value: String)
     case payloadTooLarge(limitBytes: Int)
+    /// The body is not of a type the operation reads (`expected` is the media type it wants).
+    case unsupportedMediaType(expected: String)
+    /// Too many attempts from this client or at this account; try again after the given seconds.
+    case tooManyRequests(retryAfterSeconds: Int)
 }
 
 /// One invalid input: which field and why, as a message key the localizer turns into words.
@@ -29,6 +33,10 @@ public struct FieldError: Sendable, Equatable, Codable {
 
 public enum FieldErrorCode: String, Sendable, Codable {
     case required, tooShort, tooLong, invalid, unknownValue, mustBeInFuture, notAllowed
+    /// NUL, other control characters or line breaks where none may be.
+    case controlCharacters = "control_characters"
+    /// Over a per-person quota; the argument says the limit ("files/MiB").
+    case quotaExceeded = "quota_exceeded"
     /// Only for customers on a paid plan (seed 002: the consultation line).
     case paidPlanOnly = "paid_plan_only"
 }

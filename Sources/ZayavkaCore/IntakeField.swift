@@ -68,7 +68,7 @@ public struct IntakeFieldDefinition: Sendable, Equatable, Codable {
 
     /// Why a value does not fit this field, or nil.
     public func check(_ value: String) -> (FieldErrorCode, String?)? {
-        if value.count > TicketLimits.fieldValueMaxLength { return (.tooLong, String(TicketLimits.fieldValueMaxLength)) }
+        if value.isOver(TicketLimits.fieldValueMaxLength) { return (.tooLong, String(TicketLimits.fieldValueMaxLength)) }
         switch kind {
         case .text, .multiline: return nil
         case .choice: return optionValues.contains(value) ? nil : (.unknownValue, optionValues.joined(separator: ", "))

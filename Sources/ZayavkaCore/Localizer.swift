@@ -31,6 +31,12 @@ public struct Localizer: Sendable {
         case .payloadTooLarge(let limit):
             return pick("Файл слишком большой: не более \(Self.formatBytes(limit, .ru)).",
                         "The file is too large: at most \(Self.formatBytes(limit, .en)).")
+        case .unsupportedMediaType(let expected):
+            return pick("Неверный тип тела запроса: ожидается Content-Type: \(expected).", "Wrong body type: expected Content-Type: \(expected).")
+        case .tooManyRequests(let seconds):
+            let minutes = max(1, (seconds + 59) / 60)
+            return pick("Слишком много попыток. Попробуйте снова через \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).",
+                        "Too many attempts. Try again in \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).")
         }
     }
 
@@ -48,6 +54,14 @@ public struct Localizer: Sendable {
             return pick("недопустимое значение", "is not an allowed value")
         case .mustBeInFuture: return pick("должно быть в будущем", "must be in the future")
         case .notAllowed: return pick("здесь не допускается", "is not allowed here")
+        case .quotaExceeded:
+            let parts = (error.argument ?? "").split(separator: "/")
+            let files = parts.first.map(String.init) ?? "?", megabytes = parts.count > 1 ? String(parts[1]) : "?"
+            return pick("превышен лимит неотправленных файлов (\(files) файлов, \(megabytes) МБ): отправьте или удалите загруженные; неприкреплённые файлы удаляются через сутки",
+                        "over the limit of files not yet sent (\(files) files, \(megabytes) MB): send or remove the uploaded ones; files never attached are removed after a day")
+        case .controlCharacters:
+            return pick("содержит недопустимые управляющие символы (NUL, перевод строки и т. п.)",
+                        "contains control characters that are not allowed (NUL, line breaks and the like)")
         case .paidPlanOnly: return pick("только для клиентов на платном тарифе", "is only for customers on a paid plan")
         }
     }

@@ -26,8 +26,12 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case slaBreached = "sla_breached"
     /// To the dispatchers and managers, at once: a request matched a critical-problem rule (SPEC T4).
     case criticalTicket = "critical_ticket"
+    /// To a staff member: mail in their name arrived without proof it is theirs; it was kept as an internal note.
+    case unverifiedStaffMail = "unverified_staff_mail"
 
-    public var isForCustomer: Bool { ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket].contains(self) }
+    public var isForCustomer: Bool {
+        ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail].contains(self)
+    }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
         switch self {
@@ -384,6 +388,26 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
                     Subject: {{subject}}
                     Assignee: {{assignee}}
+
+                    Open the request: {{link}}
+                    """)
+        case .unverifiedStaffMail:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Письмо от вашего имени не подтверждено: {{subject}} [#{{number}}]", body: """
+                    {{name}}, по заявке {{number}} пришло письмо с вашим адресом в поле «От», но мы не смогли подтвердить, что его отправили вы: это не ответ на наше письмо вам, и почтовый сервер не подтвердил подпись DKIM или SPF.
+
+                    Поэтому письмо сохранено как внутренняя заметка с пометкой «отправитель не подтверждён» и клиенту не отправлено.
+
+                    Если письмо писали вы, ответьте клиенту из заявки или ответом на наше уведомление. Если нет — кто-то пишет от вашего имени; сообщите администратору.
+
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Mail in your name not verified: {{subject}} [#{{number}}]", body: """
+                    {{name}}, a message with your address in From: arrived on request {{number}}, but we could not verify that you sent it: it does not answer our mail to you, and no mail server confirmed a DKIM signature or SPF.
+
+                    So it was kept as an internal note marked "sender not verified" and was not sent to the customer.
+
+                    If you wrote it, reply to the customer from the request or by answering one of our notifications. If not, someone is writing in your name; tell your administrator.
 
                     Open the request: {{link}}
                     """)

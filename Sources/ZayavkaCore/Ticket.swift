@@ -102,7 +102,7 @@ public enum TicketRules {
         errors += validateSubject(subject)
         if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             errors.append(FieldError("body", .required))
-        } else if body.count > TicketLimits.bodyMaxLength {
+        } else if body.isOver(TicketLimits.bodyMaxLength) {
             errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength)))
         }
         if type == .task, dueAt == nil { errors.append(FieldError("due_at", .required)) }
@@ -114,7 +114,7 @@ public enum TicketRules {
     static func validateSubject(_ subject: String) -> [FieldError] {
         let trimmed = subject.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return [FieldError("subject", .required)] }
-        if trimmed.count > TicketLimits.subjectMaxLength {
+        if trimmed.isOver(TicketLimits.subjectMaxLength) {
             return [FieldError("subject", .tooLong, String(TicketLimits.subjectMaxLength))]
         }
         return []
@@ -138,7 +138,7 @@ public enum TicketRules {
         if let responsibility = patch.responsibility { next.responsibility = responsibility }
         if let cause = patch.cause {
             let trimmed = cause?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let trimmed, trimmed.count > TicketLimits.causeMaxLength {
+            if let trimmed, trimmed.isOver(TicketLimits.causeMaxLength) {
                 errors.append(FieldError("cause", .tooLong, String(TicketLimits.causeMaxLength)))
             }
             next.cause = (trimmed?.isEmpty ?? true) ? nil : trimmed

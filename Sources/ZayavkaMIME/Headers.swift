@@ -323,8 +323,16 @@ public struct MailAddress: Sendable, Equatable, Hashable {
     public var localPart: String { String(address.prefix(while: { $0 != "@" })) }
     public var domain: String { address.split(separator: "@").last.map(String.init) ?? "" }
 
-    /// `Name <addr>` with the name encoded when needed, for outgoing headers.
+    /// Whether the address can go into a header and an SMTP command as it is: no control
+    /// characters, spaces or angle brackets (which would end the header or the command early).
+    public var isSafeForHeaders: Bool {
+        !address.isEmpty && address.utf8.count <= 254 && !address.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F || $0 == "<" || $0 == ">" }
+    }
+
+    /// `Name <addr>` with the name encoded when needed, for outgoing headers. Control characters in
+    /// the name become spaces: a name can never start a header line of its own.
     public var header: String {
+        let name = String(String.UnicodeScalarView(self.name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
         guard !name.isEmpty else { return "<\(address)>" }
         let encoded = EncodedWords.encode(name)
         if encoded != name { return "\(encoded) <\(address)>" }

@@ -34,6 +34,19 @@ public struct OutgoingMail: Sendable, Equatable {
         return "\(tag).\(String(random))@\(domain)"
     }
 
+    /// Whether every address and header value can be rendered without a control character reaching
+    /// a header: the last line behind the validation at every entry point (a CR/LF in an address
+    /// once produced a `Bcc:` header). The outbox refuses a message that fails this.
+    public var hasSafeHeaders: Bool {
+        let addresses = [from] + to + cc + (replyTo.map { [$0] } ?? [])
+        guard !to.isEmpty, addresses.allSatisfy(\.isSafeForHeaders) else { return false }
+        func safeToken(_ value: String) -> Bool { !value.unicodeScalars.contains { $0.value < 0x21 || $0 == "<" || $0 == ">" } }
+        guard safeToken(messageID), inReplyTo.map(safeToken) ?? true, references.allSatisfy(safeToken) else { return false }
+        return extraHeaders.allSatisfy { name, value in
+            safeToken(name) && !name.contains(":") && !value.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0.value == 0 }
+        }
+    }
+
     public func render() -> [UInt8] {
         var head: [String] = []
         head.append("Date: " + MailDate.format(date))

@@ -68,6 +68,11 @@ public struct SMTPDeliveryError: Error, Sendable, CustomStringConvertible {
 
 /// One message to deliver.
 public struct Envelope: Sendable {
+    /// No control characters, spaces or angle brackets, at most 254 bytes (RFC 5321 path limits).
+    public static func isSafeAddress(_ address: String) -> Bool {
+        address.utf8.count <= 254 && !address.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F || $0 == "<" || $0 == ">" }
+    }
+
     public let sender: String
     public let recipients: [String]
     public let data: [UInt8]
@@ -236,6 +241,12 @@ public enum SMTPClient {
         }
 
         mutating func transaction(_ message: Envelope, eightBit: Bool) async throws -> SMTPReply {
+            // The last line against command injection: an address with a control character, a space or
+            // an angle bracket would end MAIL/RCPT early and start a command of its own. Never retried.
+            for address in [message.sender] + message.recipients where !Envelope.isSafeAddress(address) {
+                throw SMTPDeliveryError(message: "refused to send: the address \(address.debugDescription.prefix(80)) holds control characters",
+                                        reply: SMTPReply(code: 553, lines: ["address refused before sending"]))
+            }
             let hasEightBit = message.data.contains(where: { $0 >= 0x80 })
             // Pipelined: MAIL, every RCPT and DATA go out together (RFC 2920).
             var batch = "MAIL FROM:<\(message.sender)>" + (hasEightBit && eightBit ? " BODY=8BITMIME" : "") + "\r\n"

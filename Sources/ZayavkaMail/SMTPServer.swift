@@ -279,8 +279,10 @@ struct SMTPSession {
         if address.hasPrefix("@"), let colon = address.firstIndex(of: ":") { address = String(address[address.index(after: colon)...]) }
         var parameters: [String: String] = [:]
         for item in tail.split(separator: " ") {
-            let pair = item.split(separator: "=", maxSplits: 1)
-            parameters[pair[0].uppercased()] = pair.count > 1 ? String(pair[1]) : ""
+            // Split keeping empty pieces: a lone "=" (which once took the whole server down) has an empty key.
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = pair.first, !key.isEmpty else { continue }
+            parameters[key.uppercased()] = pair.count > 1 ? String(pair[1]) : ""
         }
         return (address, parameters)
     }

@@ -166,6 +166,10 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 fields = errors.map { .init(field: $0.field, code: $0.code.rawValue, message: localizer.fieldMessage($0)) }
             case .conflict: (status, code) = (.conflict, "conflict")
             case .payloadTooLarge: (status, code) = (.payloadTooLarge, "payload_too_large")
+            case .unsupportedMediaType: (status, code) = (.unsupportedMediaType, "unsupported_media_type")
+            case .tooManyRequests(let seconds):
+                (status, code) = (.tooManyRequests, "too_many_requests")
+                headers.add(name: .retryAfter, value: String(seconds))
             }
         case let decoding as DecodingError:
             (status, code) = (.badRequest, "bad_request")

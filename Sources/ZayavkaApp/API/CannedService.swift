@@ -42,11 +42,12 @@ enum CannedService {
         let body = (input.body ?? existing?.body ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [FieldError] = []
         if title.isEmpty { errors.append(FieldError("title", .required)) }
-        if title.count > 200 { errors.append(FieldError("title", .tooLong, "200")) }
+        if title.isOver(200) { errors.append(FieldError("title", .tooLong, "200")) }
         if body.isEmpty { errors.append(FieldError("body", .required)) }
-        if body.count > 10_000 { errors.append(FieldError("body", .tooLong, "10000")) }
+        if body.isOver(10_000) { errors.append(FieldError("body", .tooLong, "10000")) }
+        if let position = input.position, !(0...1_000_000).contains(position) { errors.append(FieldError("position", .invalid, "0…1000000")) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        let position = input.position ?? existing?.position ?? ((current.map(\.position).max() ?? 0) + 1)
+        let position = input.position ?? existing?.position ?? (min(current.map(\.position).max() ?? 0, 1_000_000) + 1)
         let now = Date()
         let savedID: Int = try await request.write { db in
             let sql = db as! any SQLDatabase

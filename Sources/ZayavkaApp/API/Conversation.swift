@@ -20,7 +20,7 @@ enum ConversationService {
     /// The comments of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
     static func comments(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [CommentDTO] {
         var statement: SQLQueryString = """
-            SELECT c.id, c.body, c.is_public, c.author_id, u.name AS author_name, c.source, c.created_at
+            SELECT c.id, c.body, c.is_public, c.author_id, u.name AS author_name, c.source, c.created_at, c.sender_verified
             FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id = \(bind: ticket.id)
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND c.is_public = \(bind: true)" }
@@ -37,7 +37,8 @@ enum ConversationService {
                 author: try authorID.map { PersonRef(id: $0, name: try row.decode(column: "author_name", as: String.self)) },
                 source: TicketChannel(rawValue: try row.decode(column: "source", as: String.self)) ?? .api,
                 createdAt: try row.decode(column: "created_at", as: Date.self),
-                attachments: attachments.filter { $0.commentID == id }.map(AttachmentDTO.init))
+                attachments: attachments.filter { $0.commentID == id }.map(AttachmentDTO.init),
+                senderVerified: try row.decode(column: "sender_verified", as: Bool?.self))
         }
     }
 
@@ -50,7 +51,7 @@ enum ConversationService {
         let isPublic = input.public ?? true
         var errors: [FieldError] = []
         if input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { errors.append(FieldError("body", .required)) }
-        if input.body.count > TicketLimits.bodyMaxLength { errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength))) }
+        if input.body.isOver(TicketLimits.bodyMaxLength) { errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength))) }
         if !isPublic, !viewer.role.can(.writeInternalNotes) { errors.append(FieldError("public", .notAllowed)) }
         if input.status != nil, !isStaff { errors.append(FieldError("status", .notAllowed)) }
         if let answer = input.answer {
@@ -90,8 +91,9 @@ enum ConversationService {
                 }
             }
             let commentID = try await sql.raw("""
-                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
-                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now))
+                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at, sender_verified)
+                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now),
+                        \(bind: mail?.link?.senderVerified))
                 RETURNING id
                 """).first()!.decode(column: "id", as: Int.self)
             var events = [NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
@@ -187,6 +189,7 @@ enum ConversationService {
         if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit + 64 * 1024 {
             throw ZayavkaError.payloadTooLarge(limitBytes: limit)
         }
+        try await PendingUploads.checkQuota(viewer: viewer, bytes: request.headers.first(name: .contentLength).flatMap { Int($0) }, on: try request.sql)
         if let type = request.headers.contentType, type.type == "multipart" {
             let form = try await StreamedForm.receive(request, fileLimit: limit)
             guard !form.files.isEmpty else { throw ZayavkaError.validation([FieldError("file", .required)]) }

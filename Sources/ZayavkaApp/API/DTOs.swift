@@ -133,10 +133,13 @@ struct UserInput: Content {
     /// A calendar key; null: back to the default calendar.
     var calendar: String??
     var onShift: Bool?
+    /// Your own password, required to change it (so a session left open cannot take the account).
+    var currentPassword: String?
 
     enum CodingKeys: String, CodingKey {
         case email, name, role, locale, phone, password, calendar
         case timeZone = "time_zone", organizationId = "organization_id", isActive = "is_active", onShift = "on_shift"
+        case currentPassword = "current_password"
     }
 
     /// An empty input, filled in by the web forms.
@@ -155,6 +158,7 @@ struct UserInput: Content {
         onShift = try c.decodeIfPresent(Bool.self, forKey: .onShift)
         isActive = try c.decodeIfPresent(Bool.self, forKey: .isActive)
         calendar = try c.patch(String.self, forKey: .calendar)
+        currentPassword = try c.decodeIfPresent(String.self, forKey: .currentPassword)
     }
 }
 
@@ -163,17 +167,17 @@ struct OrganizationDTO: Content {
     let name: String
     let contractNumber: String?
     let inn: String?
-    let plan: String
-    let contractEndsOn: String?
-    let quota: Int?
-    let usage: Int?
+    var plan: String?
+    var contractEndsOn: String?
+    var quota: Int?
+    var usage: Int?
     let phones: [String]
-    let emailDomains: [String]
-    let logins: [String]
+    var emailDomains: [String]?
+    var logins: [String]?
     let addresses: [String]
-    let notes: String?
-    let membersSeeAllTickets: Bool
-    let createdAt: Date?
+    var notes: String?
+    var membersSeeAllTickets: Bool?
+    var createdAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, name, inn, plan, quota, usage, phones, notes, logins, addresses
@@ -197,6 +201,24 @@ struct OrganizationDTO: Content {
         notes = record.notes
         membersSeeAllTickets = record.membersSeeAllTickets
         createdAt = record.createdAt
+    }
+
+    /// The one place that decides what of an organization a viewer sees: staff all of it; a member
+    /// (customer) its name, contract number, INN, phones and addresses, which they know anyway, but
+    /// not the team's notes, plan, contract end, quota and usage, logins or mail domains.
+    static func visible(_ record: OrganizationRecord, to viewer: Viewer) -> OrganizationDTO {
+        var dto = OrganizationDTO(record)
+        guard !viewer.role.isStaff else { return dto }
+        dto.plan = nil
+        dto.contractEndsOn = nil
+        dto.quota = nil
+        dto.usage = nil
+        dto.emailDomains = nil
+        dto.logins = nil
+        dto.notes = nil
+        dto.membersSeeAllTickets = nil
+        dto.createdAt = nil
+        return dto
     }
 }
 
@@ -405,8 +427,13 @@ struct CommentDTO: Content {
     let source: TicketChannel
     let createdAt: Date
     let attachments: [AttachmentDTO]
+    /// For comments that came by mail: whether the sender was verified (a reply to our mail to that
+    /// address, or DKIM/SPF passed at a trusted server); absent otherwise.
+    var senderVerified: Bool? = nil
 
-    enum CodingKeys: String, CodingKey { case id, body, `public`, author, source, attachments, createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, body, `public`, author, source, attachments, createdAt = "created_at", senderVerified = "sender_verified"
+    }
 }
 
 struct CommentInput: Content {

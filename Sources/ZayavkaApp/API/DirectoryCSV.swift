@@ -39,6 +39,8 @@ enum DirectoryCSV {
             data.append(contentsOf: chunk.readableBytesView)
             if data.count > maxBytes { throw ZayavkaError.payloadTooLarge(limitBytes: maxBytes) }
         }
+        // A NUL byte is no text: PostgreSQL refuses it, SQLite would keep it. Refused like in every other field.
+        if data.contains(0) { throw ZayavkaError.validation([FieldError("body", .controlCharacters)]) }
         return data
     }
 
@@ -163,7 +165,7 @@ enum DirectoryCSV {
             var values: [String: String?] = [:]
             func take(_ key: String) -> String? { cell(row, positions, key) }
             let name = take("name") ?? ""
-            if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.count > 300 { errors.append(FieldError("name", .tooLong, "300")) }
+            if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.isOver(300) { errors.append(FieldError("name", .tooLong, "300")) }
             values["name"] = name
             if let inn = take("inn") {
                 if !inn.isEmpty, INN.normalize(inn) == nil { errors.append(FieldError("inn", .invalid, "10/12")) }
@@ -203,7 +205,7 @@ enum DirectoryCSV {
                 values["addresses"] = stored
             }
             if let notes = take("notes") {
-                if notes.count > 10_000 { errors.append(FieldError("notes", .tooLong, "10000")) }
+                if notes.isOver(10_000) { errors.append(FieldError("notes", .tooLong, "10000")) }
                 values["notes"] = notes.nilIfEmpty
             }
             if !errors.isEmpty {
@@ -292,7 +294,7 @@ enum DirectoryCSV {
             if email.isEmpty { errors.append(FieldError("email", .required)) } else if !UserService.isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) }
             var values: [String: String?] = [:]
             if let name = take("name"), !name.isEmpty {
-                if name.count > 200 { errors.append(FieldError("name", .tooLong, "200")) }
+                if name.isOver(200) { errors.append(FieldError("name", .tooLong, "200")) }
                 values["name"] = name
             }
             if let phone = take("phone") {

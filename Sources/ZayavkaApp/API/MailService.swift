@@ -273,9 +273,9 @@ enum MailService {
         if let input {
             var errors: [FieldError] = []
             if input.subject.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("subject", .required)) }
-            if input.subject.count > 500 { errors.append(FieldError("subject", .tooLong, "500")) }
+            if input.subject.isOver(500) { errors.append(FieldError("subject", .tooLong, "500")) }
             if input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { errors.append(FieldError("body", .required)) }
-            if input.body.count > 20_000 { errors.append(FieldError("body", .tooLong, "20000")) }
+            if input.body.isOver(20_000) { errors.append(FieldError("body", .tooLong, "20000")) }
             if !errors.isEmpty { throw ZayavkaError.validation(errors) }
             let now = Date()
             try await request.write { db in

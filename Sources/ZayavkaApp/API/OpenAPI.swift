@@ -72,13 +72,14 @@ enum OpenAPIDocument {
                             ("calendar", .nullable(.string)), ("on_shift", .boolean)]),
             "UserInput": input([("email", .string), ("name", .string), ("role", cases(Role.self)), ("locale", cases(Language.self)),
                                 ("time_zone", .string), ("phone", .nullable(.string)), ("organization_id", .nullable(.integer)),
-                                ("password", .string), ("is_active", .boolean), ("calendar", .nullable(.string)),
+                                ("password", .string), ("current_password", .string), ("is_active", .boolean), ("calendar", .nullable(.string)),
                                 ("on_shift", .boolean)]),
+            // Customers get id, name, contract_number, inn, phones and addresses; the rest is staff-only and left out.
             "Organization": object([("id", .integer), ("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
-                                    ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
+                                    ("plan", .nullable(.enumeration(["paid", "free"]))), ("contract_ends_on", .nullable(.date)),
                                     ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
-                                    ("email_domains", .array(.string)), ("logins", .array(.string)), ("addresses", .array(.string)), ("notes", .nullable(.string)),
-                                    ("members_see_all_tickets", .boolean), ("created_at", .nullable(.dateTime))]),
+                                    ("email_domains", .nullable(.array(.string))), ("logins", .nullable(.array(.string))), ("addresses", .array(.string)),
+                                    ("notes", .nullable(.string)), ("members_see_all_tickets", .nullable(.boolean)), ("created_at", .nullable(.dateTime))]),
             "OrganizationInput": input([("name", .string), ("contract_number", .nullable(.string)), ("inn", .nullable(.string)),
                                         ("plan", .enumeration(["paid", "free"])), ("contract_ends_on", .nullable(.date)),
                                         ("quota", .nullable(.integer)), ("usage", .nullable(.integer)), ("phones", .array(.string)),
@@ -109,7 +110,8 @@ enum OpenAPIDocument {
                                   ("sha256", .string), ("url", .string), ("created_at", .dateTime)]),
             "AttachmentList": object([("attachments", .array(.ref("Attachment")))]),
             "Comment": object([("id", .integer), ("body", .string), ("public", .boolean), ("author", .nullable(person)),
-                               ("source", cases(TicketChannel.self)), ("created_at", .dateTime), ("attachments", .array(.ref("Attachment")))]),
+                               ("source", cases(TicketChannel.self)), ("created_at", .dateTime), ("attachments", .array(.ref("Attachment"))),
+                               ("sender_verified", .nullable(.boolean))]),
             "CommentInput": input([("body", .string), ("public", .boolean), ("attachments", .array(.string)), ("status", .string),
                                    ("answer", .enumeration(["solution", "promise", "refusal"])), ("promised_at", .dateTime),
                                    ("refusal_reason", .string)],
@@ -281,13 +283,16 @@ enum OpenAPIDocument {
                 }
                 responses[String(status)] = response
             }
-            if endpoint.authenticated {
-                operation["security"] = [["bearer": [String]()]]
-                responses["401"] = responses["401"] ?? ["description": HTTPDescription.text(401),
-                                                        "content": ["application/json": ["schema": JSONSchema.ref("Error").json]]]
-            } else {
-                operation["security"] = [[String: [String]]()]
+            // The answers every operation can give through the shared layers (EndpointInput, the
+            // screening middleware and decoder, the error middleware), besides its own.
+            var common: [Int] = [400, 404, 422, 429]
+            if endpoint.authenticated { common += [401, 403] }
+            if case .none = endpoint.body {} else { common += [413, 415] }
+            for status in common where responses[String(status)] == nil {
+                responses[String(status)] = ["description": HTTPDescription.text(status),
+                                             "content": ["application/json": ["schema": JSONSchema.ref("Error").json]]]
             }
+            operation["security"] = endpoint.authenticated ? [["bearer": [String]()]] : [[String: [String]]()]
             operation["responses"] = responses
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
         }
@@ -319,9 +324,11 @@ enum HTTPDescription {
         case 403: "Not allowed for this role"
         case 404: "Not found (also: not yours to see)"
         case 409: "Conflicts with the current state"
+        case 400: "Malformed request (JSON that does not parse, a value of the wrong type)"
         case 413: "Too large"
-        case 422: "Invalid input; `fields` says what and why"
-        case 429: "Too many attempts"
+        case 415: "The body is not of the media type the operation reads"
+        case 422: "Invalid input (body or query parameters); `fields` says what and why"
+        case 429: "Too many attempts, or the server is too busy to check a password now; see Retry-After"
         default: "Status \(status)"
         }
     }

@@ -7,45 +7,30 @@ import ZayavkaCore
 
 /// Users and tokens.
 enum UserService {
-    static func isPlausibleEmail(_ email: String) -> Bool {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !email.contains(" ") && email.count <= 254
-    }
+    /// RFC 5321/5322 mailbox rules (`EmailAddress`): what every path that stores an address checks.
+    static func isPlausibleEmail(_ email: String) -> Bool { EmailAddress.isValid(email) }
 
     static func validTimeZone(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
 
     // MARK: Tokens
 
-    /// Failed sign-ins per email, to slow down password guessing: 10 failures lock that email for 15 minutes.
-    static let failures = NIOLockedValueBox<[String: (count: Int, since: Date)]>([:])
-
-    /// Checks an email and password, counting failures: the 11th try within 15 minutes is refused
-    /// without looking at the password. Used by the API's token endpoint and the web sign-in form.
+    /// Checks an email and password through the sign-in guard (see `SignInGuard`): the attempt is
+    /// counted before the password is checked, an unknown email costs a dummy hash check so the
+    /// answer takes as long, and bcrypt runs on its own threads (`PasswordHasher`). Used by the API's
+    /// token endpoint and the web sign-in form.
     static func verifyPassword(email rawEmail: String, password: String, request: Request) async throws -> UserRecord {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        let now = Date()
-        let locked = failures.withLockedValue { table -> Bool in
-            if let entry = table[email], now.timeIntervalSince(entry.since) > 900 { table[email] = nil }
-            return (table[email]?.count ?? 0) >= 10
-        }
-        if locked {
-            throw Abort(.tooManyRequests, reason: request.language == .ru
-                        ? "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
-                        : "Too many failed sign-in attempts. Try again in 15 minutes.")
-        }
+        guard email.utf8.count <= FieldLimits.email, password.utf8.count <= 1024 else { throw ZayavkaError.unauthenticated }
+        let address = request.remoteAddress?.ipAddress ?? "unknown"
+        let guardian = request.services.signIns
+        let attempt = try guardian.begin(email: email, address: address, now: Date())
+        var succeeded = false
+        defer { guardian.finish(attempt, succeeded: succeeded) }
         let user = try await UserRecord.query(on: request.database).filter(\.$email == email).first()
-        var verified = false
-        if let user, let hash = user.passwordHash, user.isActive, user.bannedAt == nil {
-            verified = (try? await request.password.async.verify(password, created: hash)) ?? false
-        }
-        guard verified, let user else {
-            failures.withLockedValue { table in
-                let entry = table[email] ?? (0, now)
-                table[email] = (entry.count + 1, entry.since)
-            }
-            throw ZayavkaError.unauthenticated
-        }
-        failures.withLockedValue { $0[email] = nil }
+        let usable = user.map { $0.isActive && $0.bannedAt == nil } ?? false
+        let matches = try await request.services.passwords.verify(password, hash: usable ? user?.passwordHash : nil)
+        guard matches, let user else { throw ZayavkaError.unauthenticated }
+        succeeded = true
         return user
     }
 
@@ -141,7 +126,8 @@ enum UserService {
         let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         if email.isEmpty { errors.append(FieldError("email", .required)) } else if !isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) }
         let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
-        if name.isEmpty { errors.append(FieldError("name", .required)) } else if name.count > 200 { errors.append(FieldError("name", .tooLong, "200")) }
+        if name.isEmpty { errors.append(FieldError("name", .required)) }
+        else if let error = TextInput.check(name, field: "name", maxCharacters: FieldLimits.personName, multiline: false) { errors.append(error) }
         errors += try await checkCommon(input, request: request)
         let calendar = try await calendarID(input, request: request, errors: &errors)
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
@@ -152,7 +138,7 @@ enum UserService {
                               timeZone: input.timeZone ?? "Europe/Moscow",
                               phone: (input.phone ?? nil).flatMap { PhoneNumber.normalize($0) ?? $0 },
                               organizationID: input.organizationId ?? nil)
-        if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
+        if let password = input.password { user.passwordHash = try await request.services.passwords.hash(password) }
         if let calendar { user.calendarID = calendar }
         try await request.write { db in
             try await user.create(on: db)
@@ -178,7 +164,22 @@ enum UserService {
         }
         errors += try await checkCommon(input, request: request)
         let calendar = try await calendarID(input, request: request, errors: &errors)
-        if let name = input.name, name.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
+        if let name = input.name {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { errors.append(FieldError("name", .required)) }
+            if let error = TextInput.check(trimmed, field: "name", maxCharacters: FieldLimits.personName, multiline: false) { errors.append(error) }
+        }
+        // Changing your own password takes the current one (a session left open must not be enough).
+        var currentPasswordChecked = false
+        if isSelf, input.password != nil {
+            guard let current = input.currentPassword, !current.isEmpty else {
+                throw ZayavkaError.validation(errors + [FieldError("current_password", .required)])
+            }
+            guard user.passwordHash != nil, try await request.services.passwords.verify(current, hash: user.passwordHash) else {
+                throw ZayavkaError.validation(errors + [FieldError("current_password", .invalid)])
+            }
+            currentPasswordChecked = true
+        }
         var newEmail: String?
         if let email = input.email?.trimmingCharacters(in: .whitespaces).lowercased(), email != user.email {
             if !isPlausibleEmail(email) { errors.append(FieldError("email", .invalid)) } else { newEmail = email }
@@ -199,10 +200,16 @@ enum UserService {
             if user.roleValue.isStaff { user.onShift = onShift } else { throw ZayavkaError.validation([FieldError("on_shift", .notAllowed)]) }
         }
         if let calendar { user.calendarID = calendar }
-        if let password = input.password { user.passwordHash = try await request.password.async.hash(password) }
+        let passwordChanged = input.password != nil
+        if let password = input.password { user.passwordHash = try await request.services.passwords.hash(password) }
+        let keepSession = currentPasswordChecked ? request.webSession?.id : nil
+        let keepToken = currentPasswordChecked && request.webSession == nil ? Credentials.currentTokenHash(request) : nil
         try await request.write { db in
             try await user.update(on: db)
             try await DirectoryIndex.refresh(users: [id], on: db as! any SQLDatabase)
+            if passwordChanged {
+                try await Credentials.endSessions(userID: id, keepSessionID: keepSession, keepTokenHash: keepToken, now: Date(), on: db as! any SQLDatabase)
+            }
         }
         request.services.tokens.forget(userID: id)
         return UserDTO(user, calendars: try await calendarKeys(request))
@@ -212,7 +219,9 @@ enum UserService {
         var errors: [FieldError] = []
         if let zone = input.timeZone, !validTimeZone(zone) { errors.append(FieldError("time_zone", .invalid)) }
         if let password = input.password, password.count < 8 { errors.append(FieldError("password", .invalid, "8+")) }
-        if let phone = input.phone ?? nil, phone.count > 50 { errors.append(FieldError("phone", .tooLong, "50")) }
+        if let password = input.password, password.isOver(FieldLimits.password) { errors.append(FieldError("password", .tooLong, String(FieldLimits.password))) }
+        if let phone = input.phone ?? nil, let error = TextInput.check(phone, field: "phone", maxCharacters: FieldLimits.phone, multiline: false) { errors.append(error) }
+        if let zone = input.timeZone, zone.utf8.count > 100 { errors.append(FieldError("time_zone", .invalid)) }
         if let org = input.organizationId ?? nil, try await OrganizationRecord.find(org, on: request.database) == nil {
             errors.append(FieldError("organization_id", .unknownValue))
         }
@@ -235,7 +244,7 @@ enum DirectoryService {
         guard viewer.role.can(.readDirectory) || viewer.organizationID == id,
               let org = try await OrganizationRecord.find(id, on: request.database)
         else { throw ZayavkaError.notFound(entity: "organization", id: String(id)) }
-        return OrganizationDTO(org)
+        return OrganizationDTO.visible(org, to: viewer)
     }
 
     static func saveOrganization(id: Int?, _ input: OrganizationInput, request: Request) async throws -> Response {
@@ -269,6 +278,22 @@ enum DirectoryService {
         if let ends = input.contractEndsOn {
             if let ends, (try? Date(ends, strategy: .iso8601.year().month().day())) == nil { errors.append(FieldError("contract_ends_on", .invalid)) }
             org.contractEndsOn = ends
+        }
+        // The same limits as the CSV import and the web form (`FieldLimits`).
+        if let name = input.name, let error = TextInput.check(name, field: "name", maxCharacters: FieldLimits.organizationName, multiline: false) {
+            errors.append(error)
+        }
+        if let value = input.contractNumber ?? nil, let error = TextInput.check(value, field: "contract_number", maxCharacters: 100, multiline: false) {
+            errors.append(error)
+        }
+        if let value = input.notes ?? nil, let error = TextInput.check(value, field: "notes", maxCharacters: FieldLimits.longText) { errors.append(error) }
+        for (field, list, limit) in [("phones", input.phones, FieldLimits.phone), ("email_domains", input.emailDomains, 253), ("logins", input.logins, FieldLimits.shortText)] {
+            guard let list else { continue }
+            if list.count > 100 { errors.append(FieldError(field, .tooLong, "100")) }
+            if let error = list.lazy.compactMap({ TextInput.check($0, field: field, maxCharacters: limit, multiline: false) }).first { errors.append(error) }
+        }
+        for (field, value) in [("quota", input.quota ?? nil), ("usage", input.usage ?? nil)] {
+            if let value, !(0...1_000_000_000).contains(value) { errors.append(FieldError(field, .invalid, "0…1000000000")) }
         }
         if let value = input.contractNumber { org.contractNumber = value }
         if let value = input.quota { org.quota = value }
@@ -409,7 +434,7 @@ enum ConfigService {
             record.required = false
             record.customerVisible = true
             record.active = true
-            record.position = (try await IntakeFieldRecord.query(on: request.database).max(\.$position) ?? 0) + 10
+            record.position = min(try await IntakeFieldRecord.query(on: request.database).max(\.$position) ?? 0, 1_000_000) + 10
             if input.labelRu == nil { errors.append(FieldError("label_ru", .required)) }
             if input.labelEn == nil { errors.append(FieldError("label_en", .required)) }
         }
@@ -420,7 +445,9 @@ enum ConfigService {
         if let value = input.required { record.required = value }
         if let value = input.customerVisible { record.customerVisible = value }
         if let value = input.active { record.active = value }
-        if let value = input.position { record.position = value }
+        if let value = input.position {
+            if (0...1_000_000).contains(value) { record.position = value } else { errors.append(FieldError("position", .invalid, "0…1000000")) }
+        }
         if record.kind == IntakeFieldDefinition.Kind.choice.rawValue, record.options.isEmpty { errors.append(FieldError("options", .required)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         try await request.write { db in try await record.save(on: db) }

@@ -157,7 +157,7 @@ enum PhoneService {
         if !["in", "out"].contains(direction) { errors.append(FieldError("direction", .unknownValue, "in, out")) }
         let duration = input.durationSeconds ?? 0
         if !(0...86_400).contains(duration) { errors.append(FieldError("duration_seconds", .invalid)) }
-        if let note = input.note, note.count > maxNote { errors.append(FieldError("note", .tooLong, String(maxNote))) }
+        if let note = input.note, note.isOver(maxNote) { errors.append(FieldError("note", .tooLong, String(maxNote))) }
         switch (input.ticketNumber, input.newTicket) {
         case (nil, nil): errors.append(FieldError("ticket_number", .required))
         case (.some, .some): errors.append(FieldError("new_ticket", .notAllowed))
@@ -286,7 +286,7 @@ enum PhoneService {
             if phone == nil { errors.append(FieldError("number", .required)) }
         }
         if input.dueAt < Date().addingTimeInterval(-60), busyCount == 0 { errors.append(FieldError("due_at", .invalid)) }
-        if let note = input.note, note.count > maxNote { errors.append(FieldError("note", .tooLong, String(maxNote))) }
+        if let note = input.note, note.isOver(maxNote) { errors.append(FieldError("note", .tooLong, String(maxNote))) }
         if let assignee = input.assigneeId {
             do { try await TicketService.checkAssignment(assigneeID: assignee, groupID: nil, on: request.sql) }
             catch ZayavkaError.validation(let more) { errors += more }
@@ -326,7 +326,7 @@ enum PhoneService {
         let sql = try request.sql
         let callback = try await callback(id: id, on: sql)
         guard callback.state == "pending" else { throw ZayavkaError.conflict(field: "state", value: callback.state) }
-        if let note = input.note, note.count > maxNote { throw ZayavkaError.validation([FieldError("note", .tooLong, String(maxNote))]) }
+        if let note = input.note, note.isOver(maxNote) { throw ZayavkaError.validation([FieldError("note", .tooLong, String(maxNote))]) }
         let duration = input.durationSeconds ?? 0
         guard (0...86_400).contains(duration) else { throw ZayavkaError.validation([FieldError("duration_seconds", .invalid)]) }
         let now = Date()
@@ -399,7 +399,7 @@ enum PhoneService {
             guard let value else { continue }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { errors.append(FieldError(field, .required)) }
-            if trimmed.count > 2000 { errors.append(FieldError(field, .tooLong, "2000")) }
+            if trimmed.isOver(2000) { errors.append(FieldError(field, .tooLong, "2000")) }
             if field == "message_ru" { rule.messageRu = trimmed } else { rule.messageEn = trimmed }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }

@@ -123,7 +123,7 @@ enum RoutingService {
             }
         }
         for (field, value) in [("name", input.name), ("message_ru", input.messageRu), ("message_en", input.messageEn)] {
-            if let value, value.count > 2000 { errors.append(FieldError(field, .tooLong, "2000")) }
+            if let value, value.isOver(2000) { errors.append(FieldError(field, .tooLong, "2000")) }
             if key != nil, let value, value.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError(field, .required)) }
         }
         if let status = input.status ?? nil {
@@ -180,7 +180,7 @@ enum RoutingService {
         guard let stored = try await routes(on: sql, activeOnly: true).first(where: { $0.key == input.route }) else {
             throw ZayavkaError.validation([FieldError("route", .unknownValue)])
         }
-        if let note = input.note, note.count > TicketLimits.bodyMaxLength {
+        if let note = input.note, note.isOver(TicketLimits.bodyMaxLength) {
             throw ZayavkaError.validation([FieldError("note", .tooLong, String(TicketLimits.bodyMaxLength))])
         }
         let facts = try await sql.raw("""

@@ -112,9 +112,9 @@ actor TicketBatcher {
                 let clockRows = zip(drafts, ticketIDs).flatMap { d, id in d.sla.map { SLAClocks.insert($0, ticketID: id, on: sql) } ?? [] }
                 if !clockRows.isEmpty { try await sql.raw(SLAClocks.insertPrefix + " " + clockRows.joined(separator: ", ")).run() }
                 let commentRows: [SQLQueryString] = zip(drafts, ticketIDs).map { d, id in
-                    "(\(bind: id), \(bind: d.requesterID), \(bind: d.body), \(bind: true), \(bind: d.channel.rawValue), \(bind: d.at))"
+                    "(\(bind: id), \(bind: d.requesterID), \(bind: d.body), \(bind: true), \(bind: d.channel.rawValue), \(bind: d.at), \(bind: d.mail?.senderVerified))"
                 }
-                let comments = try await sql.raw("INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at) VALUES "
+                let comments = try await sql.raw("INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at, sender_verified) VALUES "
                                                  + commentRows.joined(separator: ", ") + " RETURNING id, ticket_id").all()
                 var commentByTicket: [Int: Int] = [:]
                 for row in comments { commentByTicket[try row.decode(column: "ticket_id", as: Int.self)] = try row.decode(column: "id", as: Int.self) }

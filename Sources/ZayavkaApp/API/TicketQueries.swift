@@ -123,10 +123,20 @@ enum TicketQueries {
 
         init(v: Double, n: Int, z: Bool? = nil) { self.v = v; self.n = n; self.z = z }
 
+        /// A cursor is client input: its value must be one a row could have had (a finite number within
+        /// what a timestamp in microseconds or a priority rank can be), so converting it cannot trap.
+        var isPlausible: Bool {
+            v.isFinite && abs(v) <= Self.valueBound && (0...Int(Int32.max)).contains(n)
+        }
+
+        /// Microseconds up to the year 9800, which PostgreSQL reads back as a timestamp.
+        static let valueBound = 2.5e17
+
         init?(encoded: String) {
             var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             while base64.count % 4 != 0 { base64 += "=" }
-            guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else { return nil }
+            guard encoded.utf8.count <= 200, let data = Data(base64Encoded: base64),
+                  let cursor = try? JSONDecoder().decode(Cursor.self, from: data), cursor.isPlausible else { return nil }
             self = cursor
         }
     }
@@ -184,7 +194,7 @@ enum TicketQueries {
         }
         func date(_ name: String) -> Date? {
             guard let raw = params[name], !raw.isEmpty else { return nil }
-            guard let value = try? Date(raw, strategy: .iso8601) else { errors.append(FieldError(name, .invalid)); return nil }
+            guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid)); return nil }
             return value
         }
         if let statuses = list("status") { conditions.append("t.status IN (\(binds: statuses))") }
@@ -262,6 +272,9 @@ enum TicketQueries {
             switch sort {
             case .number: conditions.append("t.number \(unsafeRaw: op) \(bind: cursor.n)")
             case .priority:
+                guard (0...100).contains(cursor.v), cursor.v == cursor.v.rounded() else {
+                    throw ZayavkaError.validation([FieldError("cursor", .invalid)])
+                }
                 conditions.append("(t.priority, t.number) \(unsafeRaw: op) (\(bind: Int(cursor.v)), \(bind: cursor.n))")
             case .due:
                 break  // two index-ordered phases below

@@ -27,6 +27,10 @@ enum TicketService {
                 ("channel", input.channel.map { ![.web, .api, .widget].contains($0) && $0 != intake?.channel } ?? false),
             ]
             errors += staffOnly.filter(\.1).map { FieldError($0.0, .notAllowed) }
+            // Answers to questions hidden from customers are the team's to give (SPEC V1), as they are theirs to see.
+            for key in (input.fields ?? [:]).keys.sorted() where catalog.intake.first(where: { $0.key == key })?.customerVisible == false {
+                errors.append(FieldError("fields.\(key)", .notAllowed))
+            }
         }
         let type = input.type ?? .question
         do {
@@ -39,7 +43,7 @@ enum TicketService {
             do { try catalog.workflow.checkTransition(from: "new", to: initialStatus, by: .staff) }
             catch { errors.append(FieldError("status", .notAllowed, initialStatus)) }
         }
-        if let cause = input.cause, cause.count > TicketLimits.causeMaxLength {
+        if let cause = input.cause, cause.isOver(TicketLimits.causeMaxLength) {
             errors.append(FieldError("cause", .tooLong, String(TicketLimits.causeMaxLength)))
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }

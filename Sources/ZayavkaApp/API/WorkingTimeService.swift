@@ -245,6 +245,8 @@ enum WorkingTimeService {
             if values.isEmpty || values.contains(where: { $0 <= 0 || $0 > 525_600 }) { errors.append(FieldError("targets", .invalid, "1…525600")) }
         }
         if let percent = input.warnAtPercent, !(1...99).contains(percent) { errors.append(FieldError("warn_at_percent", .invalid, "1…99")) }
+        if let position = input.position, !(0...1_000_000).contains(position) { errors.append(FieldError("position", .invalid, "0…1000000")) }
+        if let name = input.name, let error = TextInput.check(name, field: "name", maxCharacters: FieldLimits.shortText, multiline: false) { errors.append(error) }
         var calendarID: Int?
         if let calendarKey = input.calendar {
             calendarID = try await CalendarStore.id(key: calendarKey, on: request.sql)
@@ -281,7 +283,7 @@ enum WorkingTimeService {
                     try await sql.raw("UPDATE sla_policies SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id)").run()
                 }
             } else {
-                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
+                let position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()?.decode(column: "p", as: Int.self) ?? 0, 1_000_000) + 10
                 try await insertPolicy(SLAPolicy(key: finalKey, name: input.name!, conditions: input.conditions ?? SLAConditions(),
                                                  targets: input.targets!.metrics, warnAtPercent: input.warnAtPercent ?? 80,
                                                  escalation: input.escalation ?? .standard),
@@ -304,7 +306,7 @@ enum WorkingTimeService {
         let defaultCalendar = try await CalendarStore.id(on: request.sql)!
         try await request.write { db in
             let sql = db as! any SQLDatabase
-            var position = try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()!.decode(column: "p", as: Int.self)
+            var position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()?.decode(column: "p", as: Int.self) ?? 0, 1_000_000)
             for policy in policies where try await sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: policy.key)").first() == nil {
                 position += 10
                 try await insertPolicy(policy, position: position, calendarID: defaultCalendar, active: true, on: sql)

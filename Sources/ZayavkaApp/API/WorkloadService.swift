@@ -149,7 +149,7 @@ enum WorkloadService {
         let viewer = try request.viewer
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
         let minutes = try check(minutes: input.minutes)
-        if let note = input.note, note.count > 500 { throw ZayavkaError.validation([FieldError("note", .tooLong, "500")]) }
+        if let note = input.note, note.isOver(500) { throw ZayavkaError.validation([FieldError("note", .tooLong, "500")]) }
         let who = try await target(input.userId, ticket: ticket, request: request)
         let notBefore = input.notBefore
         let slot = try await request.write { db in
@@ -277,7 +277,7 @@ struct PlanningQuery {
 
     mutating func date(_ name: String) -> Date? {
         guard let raw = try? request.query.get(String.self, at: name), !raw.isEmpty else { return nil }
-        guard let value = try? Date(raw, strategy: .iso8601) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
+        guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
         return value
     }
 

@@ -12,6 +12,8 @@ import ZayavkaMail
 struct MailLink: Sendable {
     let inboundID: Int
     let messageID: String?
+    /// Whether the sender was verified (`SenderVerification`): stored on the comment the message becomes.
+    var senderVerified: Bool? = nil
 
     /// Thrown when another worker completed the message first: the write that carries it rolls back.
     struct AlreadyProcessed: Error {}

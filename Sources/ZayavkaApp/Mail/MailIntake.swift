@@ -189,18 +189,27 @@ enum MailIntake {
             try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
             return .ignored("blocked sender")
         }
+        let verification = try await verifySender(message, sender: sender.address, app: app)
         let request = Request(application: app, on: app.eventLoopGroup.next())
         request.setSignedIn(signedIn)
-        request.mailIntake = MailIntakeContext(channel: .email, link: MailLink(inboundID: id, messageID: message.messageID))
+        request.mailIntake = MailIntakeContext(channel: .email, link: MailLink(inboundID: id, messageID: message.messageID,
+                                                                               senderVerified: verification.isVerified))
         let attachments = try await saveAttachments(message.attachments, uploaderID: signedIn.viewer.userID, request: request)
         let body = Self.body(of: message, language: signedIn.language)
 
         if let ticketID, let ticket = try await ticketFacts(ticketID, on: sql),
            try await mayWrite(signedIn.viewer, email: sender.address, to: ticket, on: sql) {
-            let input = CommentInput(body: body, public: true, attachments: attachments.map(\.publicID), status: nil)
+            // Anyone can put a staff address in From:. Unless the sender is verified, a staff member's
+            // mail is kept as an internal note, marked unverified, and the staff member is told.
+            let staffUnverified = signedIn.viewer.role.isStaff && !verification.isVerified
+            let input = CommentInput(body: body, public: !staffUnverified, attachments: attachments.map(\.publicID), status: nil)
             do {
                 let comment = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, request: request)
                 try await rememberCopies(message, ticketID: ticketID, sender: sender.address, app: app)
+                if staffUnverified {
+                    try await Outbox.enqueueUnverifiedMailNotice(to: signedIn, email: sender.address, ticketNumber: ticket.number,
+                                                                 subject: message.subject, services: services, on: sql)
+                }
                 return .comment(comment.id)
             } catch ZayavkaError.ticketClosed {
                 // Closed in the meantime: a follow-up opens a new ticket below.
@@ -228,6 +237,30 @@ enum MailIntake {
         let dto = try await TicketService.create(input, request: request)
         try await rememberCopies(message, ticketNumber: dto.number, sender: sender.address, app: app)
         return .newTicket(dto.number)
+    }
+
+    /// Whether the message really comes from its sender (`SenderVerification`): it answers one of our
+    /// messages to that address, or a trusted server in front says DKIM or SPF passed. Only the
+    /// `Authentication-Results` headers above the first `Received:` are read: those are the ones our
+    /// own server added (which must also remove forged ones claiming its authserv-id, RFC 8601 §5).
+    static func verifySender(_ message: MailMessage, sender: String, app: Application) async throws -> SenderVerification.Outcome {
+        let sql = app.db as! any SQLDatabase
+        let references = Array(Set(message.inReplyTo + message.references).filter { !$0.isEmpty && $0.utf8.count <= 250 }.prefix(50))
+        var answersOurs = false
+        if !references.isEmpty {
+            answersOurs = try await sql.raw("""
+                SELECT 1 AS x FROM mail_outbox WHERE message_id IN (\(binds: references))
+                AND (',' || to_address || ',') LIKE \(bind: "%," + sender.lowercased() + ",%") LIMIT 1
+                """).first() != nil
+        }
+        var results: [String] = []
+        for field in message.headers.fields {
+            let name = field.name.lowercased()
+            if name == "received" { break }
+            if name == "authentication-results" { results.append(field.raw) }
+        }
+        return SenderVerification.decide(sender: sender.lowercased(), answersOurMailToSender: answersOurs, authenticationResults: results,
+                                         trustedServers: app.services.configuration.trustedAuthServers)
     }
 
     /// The comment text: the new part of the message; the whole text when nothing is new; never empty.

@@ -190,7 +190,7 @@ enum PasswordTokens {
         guard let holder = try await holder(of: token, on: try request.sql) else {
             throw ZayavkaError.validation([FieldError("token", .invalid)])
         }
-        let hash = try await request.password.async.hash(password)
+        let hash = try await request.services.passwords.hash(password)
         let now = Date()
         try await request.write { db in
             let sql = db as! any SQLDatabase
@@ -199,7 +199,12 @@ enum PasswordTokens {
                 WHERE id = \(bind: holder.userID)
                 """).run()
             try await sql.raw("UPDATE password_tokens SET used_at = \(bind: now) WHERE user_id = \(bind: holder.userID) AND used_at IS NULL").run()
+            // Whoever had the old password is out: every session and token of the person ends.
+            try await Credentials.endSessions(userID: holder.userID, keepSessionID: nil, keepTokenHash: nil, now: now, on: sql)
         }
+        request.services.tokens.forget(userID: holder.userID)
+        // The owner proved they read the mailbox: sign-in locks on the address are lifted.
+        request.services.signIns.clear(email: holder.email.lowercased())
         return holder.userID
     }
 

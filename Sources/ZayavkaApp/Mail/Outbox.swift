@@ -39,6 +39,8 @@ enum Outbox {
     /// Many at once (the notifier): multi-row statements, 100 messages each.
     static func enqueueAll(_ items: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)], on sql: any SQLDatabase) async throws {
         let now = Date()
+        // The last line behind address validation: a message whose headers could be split is never queued.
+        let items = items.filter { $0.mail.hasSafeHeaders }
         for start in stride(from: 0, to: items.count, by: 100) {
             let chunk = items[start..<min(start + 100, items.count)]
             let rows: [SQLQueryString] = chunk.map { item in
@@ -62,6 +64,23 @@ enum Outbox {
                                    services: AppServices, on sql: any SQLDatabase) async throws {
         let mail = try await accountMail(kind, to: recipient, language: language, token: token, services: services, on: sql)
         try await enqueue(mail, kind: kind, ticketID: nil, userID: userID, on: sql)
+    }
+
+    /// Tells a staff member that mail in their name could not be verified and was kept as an internal note.
+    static func enqueueUnverifiedMailNotice(to person: SignedIn, email: String, ticketNumber: Int, subject: String,
+                                            services: AppServices, on sql: any SQLDatabase) async throws {
+        let configuration = services.configuration
+        let kind = NotificationKind.unverifiedStaffMail
+        let template = try await services.mailTemplates.template(kind, person.language, on: sql)
+        let rendered = template.render(["name": person.name, "number": String(ticketNumber), "subject": String(subject.prefix(200)),
+                                        "link": configuration.publicURL + SitePath.agentTicket(ticketNumber).path,
+                                        "tag": configuration.mail.subjectTag])
+        var mail = OutgoingMail(from: configuration.mail.from, to: [MailAddress(name: person.name, address: email)], subject: rendered.subject,
+                                text: rendered.body, messageID: OutgoingMail.makeMessageID(tag: "zy.u", domain: configuration.mail.domain))
+        mail.autoSubmitted = kind.autoSubmitted
+        let ticketID = try await MailIntake.ticketIDFor(number: ticketNumber, on: sql)
+        let notice = mail
+        try await services.gate.run { try await enqueue(notice, kind: kind, ticketID: ticketID, userID: person.viewer.userID, on: sql) }
     }
 
     static func accountMail(_ kind: NotificationKind, to recipient: MailAddress, language: Language, token: String,

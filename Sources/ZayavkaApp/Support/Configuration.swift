@@ -29,6 +29,13 @@ public struct AppConfiguration: Sendable {
     /// The team's next step shown on a ticket whose customer's contract has ended, or whose quota is exceeded (SPEC A3).
     public var contractEndedStep = "Следуйте инструкции «Кредит и продление тарифа»."
     public var quotaExceededStep = "Следуйте инструкции «Переполнена квота»."
+    /// `/metrics` answers requests from these client addresses, or carrying this bearer token.
+    public var metricsAllowedAddresses: [String] = ["127.0.0.1", "::1"]
+    public var metricsToken: String?
+    /// Mail servers in front of the help desk whose `Authentication-Results` (RFC 8601) are believed:
+    /// their authserv-ids. A staff member's reply by mail is filed as a reply only when one of them
+    /// says DKIM or SPF passed for the sender's domain, or when it answers a notification sent to them.
+    public var trustedAuthServers: [String] = []
 
     public var mail: MailConfiguration
 
@@ -85,6 +92,9 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_MAIL_ATTEMPTS", "delivery attempts before a message is marked failed", "8"),
         ("ZAYAVKA_MAIL_SENDER_LIMIT", "new tickets one sender may open by mail per hour; more go to quarantine", "30"),
         ("ZAYAVKA_MAIL_MAX_MB", "largest message the listener accepts, in MiB (SMTP SIZE)", "35"),
+        ("ZAYAVKA_MAIL_TRUSTED_AUTHSERV", "comma-separated authserv-ids of the mail servers in front whose Authentication-Results headers are believed (a staff reply by mail counts when DKIM or SPF passed there)", "none"),
+        ("ZAYAVKA_METRICS_ALLOW", "comma-separated client addresses allowed to read /metrics without a token (`none` for nobody)", "127.0.0.1,::1"),
+        ("ZAYAVKA_METRICS_TOKEN", "bearer token that opens /metrics from any address", "unset"),
     ]
 
     /// Reads the environment; throws one error naming every bad value.
@@ -166,6 +176,12 @@ public struct AppConfiguration: Sendable {
         var result = configuration
         if let step = environment["ZAYAVKA_CONTRACT_ENDED_STEP"], !step.isEmpty { result.contractEndedStep = step }
         if let step = environment["ZAYAVKA_QUOTA_EXCEEDED_STEP"], !step.isEmpty { result.quotaExceededStep = step }
+        func list(_ raw: String) -> [String] { raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let raw = environment["ZAYAVKA_METRICS_ALLOW"], !raw.isEmpty { result.metricsAllowedAddresses = raw == "none" ? [] : list(raw) }
+        if let token = environment["ZAYAVKA_METRICS_TOKEN"], !token.isEmpty {
+            if token.count < 16 { problems.append("ZAYAVKA_METRICS_TOKEN: at least 16 characters") } else { result.metricsToken = token }
+        }
+        if let raw = environment["ZAYAVKA_MAIL_TRUSTED_AUTHSERV"], !raw.isEmpty { result.trustedAuthServers = list(raw).map { $0.lowercased() } }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return result
     }

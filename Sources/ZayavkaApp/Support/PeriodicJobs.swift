@@ -33,6 +33,12 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("auto-close failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let removed = try await PendingUploads.sweep(now: Date(), services: services, db: db)
+                    if removed > 0 { logger.info("removed uploads never attached", metadata: ["count": "\(removed)"]) }
+                } catch {
+                    logger.error("removing old uploads failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let fired = try await SLATimerJob.run(now: Date(), services: services, db: db)
                     if fired.warnings + fired.breaches > 0 {
                         logger.info("SLA timers fired", metadata: ["warnings": "\(fired.warnings)", "breaches": "\(fired.breaches)"])

@@ -20,6 +20,8 @@ final class AppServices: Sendable {
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
     let customers: CustomerBatcher
+    let passwords: PasswordHasher
+    let signIns = SignInGuard()
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -29,6 +31,7 @@ final class AppServices: Sendable {
         self.tickets = TicketBatcher(gate: gate)
         self.inbox = InboxBatcher(gate: gate)
         self.customers = CustomerBatcher(gate: gate)
+        self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.sla = SLASetupCache()
         self.critical = CriticalRuleCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))

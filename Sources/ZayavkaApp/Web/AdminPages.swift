@@ -152,6 +152,12 @@ enum UsersView {
                 Layout.row(l("Пароль", "Password"), for: "u-password", hint: l("Не меньше 8 символов; пусто — не менять.", "At least 8 characters; leave empty to keep."),
                            error: model.errors["password"],
                            .input(.type(.password), .name("password"), .id("u-password"), .attribute(named: "autocomplete", value: "new-password"))),
+                // Your own password changes only with the current one; other sessions then end.
+                .if(e != nil && e?.id == ctx.signedIn?.viewer.userID,
+                    Layout.row(l("Текущий пароль (чтобы сменить свой)", "Current password (to change your own)"), for: "u-current-password",
+                               error: model.errors["current_password"],
+                               .input(.type(.password), .name("current_password"), .id("u-current-password"),
+                                      .attribute(named: "autocomplete", value: "current-password")))),
                 .div(.class("field"), .element(named: "label", nodes: [
                     .input(.type(.checkbox), .name("is_active"), .value("1"), .checked(e?.isActive ?? true)), .t(" " + l("Активен", "Active")),
                 ])),
@@ -198,6 +204,7 @@ enum UsersController {
         input.phone = .some(form.text("phone"))
         input.organizationId = .some(form.text("organization_id").flatMap(Int.init))
         input.password = form.value("password")?.nilIfEmpty
+        input.currentPassword = form.value("current_password")?.nilIfEmpty
         input.isActive = form.value("is_active") == "1"
         input.calendar = .some(form.text("calendar"))
         let ctx = PageContext(request)

@@ -38,10 +38,7 @@ struct SignInPage {
 /// Sign-in, sign-out, language switch and the home redirect.
 enum AuthController {
     /// Only paths of this site: an absolute path, not `//host`.
-    static func safeNext(_ raw: String?) -> String? {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\") else { return nil }
-        return raw
-    }
+    static func safeNext(_ raw: String?) -> String? { LocalRedirect.path(raw) }
 
     static func home(_ request: Request) -> Response {
         guard let signedIn = request.signedInIfAny else { return request.redirect(to: SitePath.signIn.path) }
@@ -73,8 +70,12 @@ enum AuthController {
         } catch ZayavkaError.unauthenticated {
             page.error = ctx.l("Неверная почта или пароль.", "Wrong email or password.")
             return Layout.render(ctx.l("Вход", "Sign in"), ctx, status: .unauthorized, page.render(ctx))
-        } catch let abort as any AbortError where abort.status == .tooManyRequests {
-            page.error = abort.reason
+        } catch let error as ZayavkaError {
+            guard case .tooManyRequests = error else { throw error }
+            // The owner gets in from another address, or by the mailed link (which lifts the lock).
+            page.error = ctx.l.localizer.message(for: error) + " "
+                + ctx.l("Если это ваша учётная запись, войдите по ссылке из письма: «Забыли пароль?».",
+                        "If this is your account, sign in with the link we mail you: “Forgot your password?”.")
             return Layout.render(ctx.l("Вход", "Sign in"), ctx, status: .tooManyRequests, page.render(ctx))
         }
     }

@@ -154,7 +154,7 @@ enum DirectoryPages {
         let e = all.first { $0.id == editID }
         let rows: [[Node<HTML.BodyContext>]] = all.map { org in
             [.a(.href(SitePath.adminOrganizations.path + "?edit=\(org.id)"), .t(org.name)), .t(org.inn ?? "—"), .t(org.contractNumber ?? "—"),
-             .t(org.plan), .t(org.contractEndsOn ?? "—")]
+             .t(org.plan ?? "—"), .t(org.contractEndsOn ?? "—")]
         }
         func text(_ name: String, _ label: String, _ value: String?, hint: String? = nil) -> Node<HTML.BodyContext> {
             Layout.row(label, for: "o-" + name, hint: hint, error: errors[name],
@@ -176,9 +176,9 @@ enum DirectoryPages {
                                    .opt("paid", l("Платный", "Paid"), selected: plan == "paid"))),
                 text("contract_ends_on", l("Договор до (ГГГГ-ММ-ДД)", "Contract ends (YYYY-MM-DD)"), e?.contractEndsOn),
                 text("quota", l("Квота", "Quota"), e?.quota.map(String.init)),
-                text("logins", l("Логины (через запятую)", "Logins (comma-separated)"), e?.logins.joined(separator: ", ")),
+                text("logins", l("Логины (через запятую)", "Logins (comma-separated)"), e?.logins?.joined(separator: ", ")),
                 text("phones", l("Телефоны (через запятую)", "Phones (comma-separated)"), e?.phones.joined(separator: ", ")),
-                text("email_domains", l("Почтовые домены (через запятую)", "Email domains (comma-separated)"), e?.emailDomains.joined(separator: ", ")),
+                text("email_domains", l("Почтовые домены (через запятую)", "Email domains (comma-separated)"), e?.emailDomains?.joined(separator: ", ")),
                 Layout.row(l("Адреса (по одному в строке)", "Addresses (one a line)"), for: "o-addresses", error: errors["addresses"],
                            .textarea(.name("addresses"), .id("o-addresses"), .rows(3),
                                      .t(typed?.value("addresses") ?? e?.addresses.joined(separator: "\n") ?? ""))),

@@ -45,6 +45,10 @@ struct WebErrorMiddleware: AsyncMiddleware {
             title = l("Файл слишком большой", "The file is too large")
             explanation = l("Каждый файл — не больше \(l.fileSize(limit)). Уменьшите файл или отправьте ссылку на него.",
                             "Each file may be at most \(l.fileSize(limit)). Make it smaller or send a link to it.")
+        case ZayavkaError.tooManyRequests:
+            status = .tooManyRequests
+            title = l("Слишком много попыток", "Too many attempts")
+            explanation = l.localizer.message(for: error as! ZayavkaError)
         case let domain as ZayavkaError:
             status = .unprocessableEntity
             title = l("Не получилось", "That did not work")

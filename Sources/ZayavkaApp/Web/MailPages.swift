@@ -139,6 +139,7 @@ enum MailView {
         case .passwordReset: l("Восстановление пароля", "Password reset")
         case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
         case .criticalTicket: l("Критическая заявка (диспетчерам и руководителям, сразу)", "A critical request (to dispatchers and managers, at once)")
+        case .unverifiedStaffMail: l("Письмо от имени сотрудника не подтверждено (этому сотруднику)", "Mail in a staff member's name not verified (to that person)")
         case .slaBreached: l("Нарушен срок SLA (кому — задаёт политика: исполнителю, группе, диспетчерам)",
                              "SLA breached (to whom the policy says: the assignee, the group, the dispatchers)")
         case nil: kind

@@ -28,8 +28,8 @@ enum PhoneView {
         var facts: [(String, String)] = []
         if let inn = o.inn { facts.append((l("ИНН", "INN"), inn)) }
         if let contract = o.contractNumber { facts.append((l("Договор", "Contract"), contract)) }
-        if !o.logins.isEmpty { facts.append((l("Логины", "Logins"), o.logins.joined(separator: ", "))) }
-        facts.append((l("Тариф", "Plan"), planName(o.plan, l)))
+        if let logins = o.logins, !logins.isEmpty { facts.append((l("Логины", "Logins"), logins.joined(separator: ", "))) }
+        if let plan = o.plan { facts.append((l("Тариф", "Plan"), planName(plan, l))) }
         if let ends = o.contractEndsOn { facts.append((l("Договор до", "Contract ends"), ends)) }
         if let quota = o.quota { facts.append((l("Квота", "Quota"), "\(o.usage ?? 0) / \(quota)")) }
         if !o.phones.isEmpty { facts.append((l("Телефоны", "Phones"), o.phones.joined(separator: ", "))) }
@@ -284,11 +284,11 @@ enum IncomingCallPage {
         input.direction = "in"
         input.note = form.text("note")
         if let minutes = form.text("minutes") {
-            guard let value = Int(minutes) else {
-                return try await render(request, form: form, errors: ["duration_seconds": l.localizer.fieldMessage(FieldError("minutes", .invalid))],
+            guard let seconds = CallLength.seconds(minutes) else {
+                return try await render(request, form: form, errors: ["duration_seconds": l.localizer.fieldMessage(FieldError("minutes", .invalid, "0…1440"))],
                                         status: .unprocessableEntity)
             }
-            input.durationSeconds = value * 60
+            input.durationSeconds = seconds
         }
         if let raw = form.text("callback_at") {
             guard let at = l.parseLocalInput(raw) else {
@@ -354,14 +354,16 @@ enum CallbacksPage {
         guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
         let form = try await WebForms.read(request)
         form.discardFiles()
-        let back = form.text("back").flatMap { $0.hasPrefix("/agent/") ? $0 : nil } ?? SitePath.callbacks.path
+        let back = LocalRedirect.path(form.text("back")).flatMap { $0.hasPrefix("/agent/") ? $0 : nil } ?? SitePath.callbacks.path
         let separator = back.contains("?") ? "&" : "?"
         guard let outcome = form.text("outcome").flatMap(CallOutcome.init(rawValue:)) else {
             return request.redirect(to: back + separator + "notice=callback-invalid")
         }
-        let minutes = form.text("minutes").flatMap(Int.init) ?? 0
+        guard let seconds = form.text("minutes").map(CallLength.seconds) ?? 0 else {
+            return request.redirect(to: back + separator + "notice=callback-invalid")
+        }
         do {
-            let result = try await PhoneService.attempt(id: id, CallbackAttemptInput(outcome: outcome, durationSeconds: max(0, minutes) * 60,
+            let result = try await PhoneService.attempt(id: id, CallbackAttemptInput(outcome: outcome, durationSeconds: seconds,
                                                                                       note: form.text("note")), request: request)
             return request.redirect(to: back + separator + "notice=callback-" + result.next.replacingOccurrences(of: "_", with: "-"))
         } catch ZayavkaError.conflict {
@@ -376,7 +378,7 @@ enum CallbacksPage {
         var input = UserInput()
         input.onShift = form.value("on_shift") == "1"
         _ = try await UserService.update(id: signedIn.viewer.userID, input, request: request)
-        let back = form.text("back").flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? SitePath.agent.path
+        let back = LocalRedirect.path(form.text("back")) ?? SitePath.agent.path
         return request.redirect(to: back)
     }
 }
@@ -435,7 +437,12 @@ extension AgentTicketController {
         var input = CallInput(number: form.text("number") ?? "")
         input.direction = form.text("direction") ?? "out"
         input.outcome = form.text("outcome").flatMap(CallOutcome.init(rawValue:))
-        input.durationSeconds = form.text("minutes").flatMap(Int.init).map { $0 * 60 }
+        if let minutes = form.text("minutes") {
+            guard let seconds = CallLength.seconds(minutes) else {
+                throw ZayavkaError.validation([FieldError("minutes", .invalid, "0…1440")])
+            }
+            input.durationSeconds = seconds
+        }
         input.note = form.text("note")
         input.ticketNumber = number
         do {
@@ -467,5 +474,14 @@ extension AgentTicketController {
         var model = try await load(number, request: request)
         model.errors[key] = message
         return Layout.render("№\(number)", PageContext(request), status: .unprocessableEntity, AgentTicketView.render(model, PageContext(request)))
+    }
+}
+
+/// The length of a call as the forms take it: whole minutes, 0…1440 (a day).
+enum CallLength {
+    /// Seconds for `minutes`, or nil when it is not a number in range (checked before multiplying).
+    static func seconds(_ minutes: String) -> Int? {
+        guard minutes.utf8.count <= 6, let value = Int(minutes.trimmingCharacters(in: .whitespaces)), (0...1440).contains(value) else { return nil }
+        return value * 60
     }
 }

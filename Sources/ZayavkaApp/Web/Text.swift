@@ -52,9 +52,13 @@ struct L: Sendable {
 
     /// Reads a `datetime-local` value back, in the reader's time zone.
     func parseLocalInput(_ raw: String) -> Date? {
+        guard raw.utf8.count <= 40 else { return nil }
         let parts = raw.split(whereSeparator: { $0 == "-" || $0 == "T" || $0 == ":" }).compactMap { Int($0) }
-        guard parts.count >= 5 else { return nil }
+        // Each part in its range before Calendar sees it; the result within the dates anything may hold.
+        guard parts.count >= 5, (1900...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]),
+              (0...23).contains(parts[3]), (0...59).contains(parts[4]) else { return nil }
         return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))
+            .flatMap { DateWindow.contains($0) ? $0 : nil }
     }
 
     private var calendar: Calendar {

@@ -42,6 +42,8 @@ enum StreamedForm {
     static func receive(_ request: Request, fileLimit: Int) async throws -> ReceivedForm {
         guard let type = request.headers.contentType else { return ReceivedForm() }
         if type.type == "multipart", let boundary = type.parameters["boundary"] {
+            // RFC 2046: 1 to 70 characters. MultipartKit traps on an empty one, which any client can send.
+            guard (1...70).contains(boundary.utf8.count) else { throw ZayavkaError.validation([FieldError("boundary", .invalid)]) }
             return try await multipart(request, boundary: boundary, fileLimit: fileLimit)
         }
         var collected = ByteBuffer()
@@ -49,7 +51,26 @@ enum StreamedForm {
             collected.writeBuffer(&chunk)
             if collected.readableBytes > fieldBytesLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fieldBytesLimit) }
         }
-        return ReceivedForm(fields: parseURLEncoded(String(buffer: collected)))
+        return ReceivedForm(fields: try screen(parseURLEncoded(String(buffer: collected))))
+    }
+
+    /// Every field of every form goes through `TextInput` (as every JSON string does): a control
+    /// character other than a line break or tab is refused naming the field, runs of combining marks
+    /// are cut, and no value may exceed `FieldLimits.anyText`.
+    static func screen(_ fields: [String: [String]]) throws -> [String: [String]] {
+        var errors: [FieldError] = []
+        var screened: [String: [String]] = [:]
+        for (name, values) in fields {
+            if TextInput.hasForbiddenControl(name, multiline: false) { errors.append(FieldError("form", .controlCharacters)); continue }
+            screened[name] = values.map { value in
+                if TextInput.hasForbiddenControl(value) { errors.append(FieldError(name, .controlCharacters)); return "" }
+                let cleaned = TextInput.clean(value)
+                if let error = TextInput.limitError(cleaned, field: name, maxCharacters: FieldLimits.anyText) { errors.append(error) }
+                return cleaned
+            }
+        }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return screened
     }
 
     /// `a=1&b=x+y&a=2` → ["a": ["1", "2"], "b": ["x y"]].
@@ -84,7 +105,10 @@ enum StreamedForm {
         parser.onPartComplete = { events.append(.complete) }
         do {
             for try await chunk in request.body {
-                try parser.execute(chunk)
+                do { try parser.execute(chunk) } catch {
+                    // A malformed multipart body is the client's mistake: 422 naming the body, not 500.
+                    throw ZayavkaError.validation([FieldError("body", .invalid)])
+                }
                 for event in events {
                     switch event {
                     case .header(let name, let value): headers.add(name: name, value: value)
@@ -119,6 +143,9 @@ enum StreamedForm {
                 }
                 events.removeAll(keepingCapacity: true)
             }
+            // A body that ends inside a file part was cut off: nothing of it is kept.
+            if current != nil { throw ZayavkaError.validation([FieldError("body", .invalid)]) }
+            form.fields = try screen(form.fields)
         } catch {
             current?.writer.abort()
             form.discardFiles()
