@@ -830,6 +830,27 @@ def run(binary, postgres):
         f.comment_with(koi_number, answer_text)
         f.sent("agent_customer_reply", koi_number, agent_email)
 
+        f.step("d. mail over SMTP with the agent's address in From: that answers none of our mail to them: an unverified internal note, the agent is told, the customer gets nothing")
+        spoof_text = "Оплатите счёт на карту " + secrets.token_hex(3)
+        raw, spoof_mid = text_message(sender=agent_email, name="Анна Специалистова", subject=f"Re: [#{koi_number}]", body=spoof_text)
+        f.send(raw, agent_email)
+        assert f.processed(spoof_mid)["ticket_number"] == koi_number
+        spoofed = f.comment_with(koi_number, spoof_text)
+        assert spoofed["public"] is False and spoofed.get("sender_verified") is False, f"a spoofed staff reply was filed as {spoofed}"
+        f.sent("unverified_staff_mail", koi_number, agent_email)
+        f.idle()
+        assert not [d for d in relay.to(ivan) if spoof_text in d.text()], "the spoofed reply reached the customer"
+
+        f.step("d. the agent answering our assignment mail is verified: a public reply, mailed to the customer")
+        genuine_text = "Проверили: прошивка ФН обновлена, касса работает. " + secrets.token_hex(3)
+        raw, genuine_mid = text_message(sender=agent_email, name="Анна Специалистова", subject="Re: " + assigned.subject, body=genuine_text,
+                                        in_reply_to=assigned.message_id, references=[assigned.message_id])
+        f.send(raw, agent_email)
+        assert f.processed(genuine_mid)["ticket_number"] == koi_number
+        genuine = f.comment_with(koi_number, genuine_text)
+        assert genuine["public"] is True and genuine.get("sender_verified") is True, f"the agent's verified reply was filed as {genuine}"
+        wait_for("the verified reply to reach the customer", lambda: [d for d in relay.to(ivan) if genuine_text in d.text()])
+
         # e. reopen
         f.step("e. a customer's mail to a solved ticket reopens it")
         f.api("PATCH", f"/tickets/{koi_number}", {"status": "solved"})

@@ -63,6 +63,7 @@ table.list tr.selected td { background:#eaf0ff; } table.list tr:hover td { backg
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:.8rem; background:#eef1f6; color:var(--ink); white-space:nowrap; }
 .badge.new { background:#e3ecff; color:#1c47a6; } .badge.open { background:#e5f6ec; color:#166b43; } .badge.pending, .badge.scheduled, .badge.hand_off { background:#fff1dc; color:#8a4b06; }
 .badge.solved { background:#eceff3; color:#47505e; } .badge.closed { background:#f1f1f1; color:#777; }
+.badge.warning { background:#fdecea; color:#9b1c1c; }
 .badge.urgent { background:#fdeceb; color:var(--danger); } .badge.high { background:#fff1dc; color:var(--warn); }
 .due.overdue { color:var(--danger); font-weight:600; } .muted { color:var(--muted); }
 .console { display:grid; grid-template-columns:220px 1fr; gap:1.25rem; }

@@ -58,6 +58,12 @@ enum TimelineView {
             .div(.class("meta"),
                  .strong(.t(comment.author?.name ?? l("Система", "System"))),
                  .unwrap(comment.public ? nil : l("Внутренняя заметка", "Internal note")) { .span(.class("badge"), .t($0)) },
+                 // Mail whose sender could not be verified (SenderVerification): anyone can write any From:.
+                 .if(comment.senderVerified == false,
+                     .span(.class("badge warning unverified-sender"),
+                           .attr("title", l("Это не ответ на наше письмо этому адресу, и подпись DKIM/SPF не подтверждена сервером",
+                                            "Not an answer to our mail to this address, and no server confirmed DKIM/SPF")),
+                           .t(l("отправитель не подтверждён", "sender not verified")))),
                  .element(named: "time", nodes: [.attr("datetime", l.iso(comment.createdAt)), .t(l.dateTime(comment.createdAt))]),
                  .span(.class("muted"), .t(l.localizer.name(comment.source))),
                  .unwrap(mail) { .a(.class("muted original-mail"), .href(SitePath.adminMailRaw($0).path), .t(l("исходное письмо", "original message"))) }),
