@@ -31,6 +31,21 @@ public enum TextInput {
         return dropped ? String(scalars) : text
     }
 
+    /// For text that must be taken, not refused (a received mail): control characters removed (line
+    /// breaks become spaces when `multiline` is false) and combining-mark runs cut.
+    public static func sanitize(_ text: String, multiline: Bool = true) -> String {
+        guard hasForbiddenControl(text, multiline: multiline) else { return clean(text) }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x09, 0x0A, 0x0D, 0x2028, 0x2029: scalars.append(multiline ? scalar : " ")
+            case 0x00...0x1F, 0x7F...0x9F: continue
+            default: scalars.append(scalar)
+            }
+        }
+        return clean(String(scalars))
+    }
+
     /// Combining marks and variation selectors: what stacks on a base character.
     public static func isCombining(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

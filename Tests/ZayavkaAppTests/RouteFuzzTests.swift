@@ -78,7 +78,10 @@ struct RouteFuzzTests {
     func everyRoute(database: TestDatabase) async throws {
         let seed = ProcessInfo.processInfo.environment["ZAYAVKA_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
         let rounds = ProcessInfo.processInfo.environment["ZAYAVKA_FUZZ_ROUNDS"].flatMap(Int.init) ?? 3
-        print("route fuzz: seed \(seed), \(rounds) rounds (ZAYAVKA_FUZZ_SEED, ZAYAVKA_FUZZ_ROUNDS)")
+        // scripts/fuzz-routes runs the same generator for minutes: passes over every route until the time is up.
+        let seconds = ProcessInfo.processInfo.environment["ZAYAVKA_FUZZ_SECONDS"].flatMap(Double.init) ?? 0
+        let deadline = Date().addingTimeInterval(seconds)
+        print("route fuzz: seed \(seed), \(rounds) rounds a route, \(Int(seconds)) s (ZAYAVKA_FUZZ_SEED, ZAYAVKA_FUZZ_ROUNDS, ZAYAVKA_FUZZ_SECONDS)")
         var rng = SeededGenerator(state: seed)
         try await TestServer.with(database) { server in
             let customer = try await server.makeUser("c@client.ru", role: .customer)
@@ -99,6 +102,9 @@ struct RouteFuzzTests {
             }
             var failures: [String] = []
             var sent = 0
+            var passes = 0
+            repeat {
+            passes += 1
             for route in routes {
                 let endpoint = API.endpoints.first { $0.method == route.method && $0.routeComponents.map(\.description) == route.path.map(\.description) }
                 for _ in 0..<rounds {
@@ -158,12 +164,13 @@ struct RouteFuzzTests {
                     #expect(health.status == .ok, "down after \(route.method) \(route.path)")
                 }
             }
+            } while Date() < deadline && failures.isEmpty
             let report = failures.prefix(20).joined(separator: "\n")
             #expect(failures.isEmpty, "seed \(seed): \(failures.count) server errors:\n\(report)")
             #expect(sent >= routes.count * rounds)
             let health = try await server.request(.GET, "/healthz")
             #expect(health.status == .ok)
-            print("route fuzz: \(sent) requests over \(routes.count) routes, \(failures.count) server errors")
+            print("route fuzz: \(sent) requests over \(routes.count) routes in \(passes) passes, \(failures.count) server errors")
         }
     }
 }

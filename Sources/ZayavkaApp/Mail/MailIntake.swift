@@ -163,6 +163,8 @@ enum MailIntake {
         let mail = services.configuration.mail
         let sql = app.db as! any SQLDatabase
         guard let sender = message.from else { return .quarantined("no sender") }
+        // The same address rules as every other entry point: a From: that is no mailbox makes no account.
+        guard EmailAddress.isValid(sender.address.lowercased()) else { return .quarantined("the sender's address is not a valid mailbox") }
         let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
         if support.contains(MailThreading.baseAddress(sender.address)) {
             try await finish(id, status: "ignored", reason: "sent from our own address (a loop)", app: app)
@@ -227,9 +229,10 @@ enum MailIntake {
             try await finish(id, status: "quarantined", reason: reason, app: app)
             return .quarantined(reason)
         }
-        var subject = message.subject.trimmed
+        var subject = TextInput.sanitize(message.subject, multiline: false).trimmed
         if subject.isEmpty { subject = signedIn.language == .ru ? "(без темы)" : "(no subject)" }
-        if subject.count > TicketLimits.subjectMaxLength { subject = String(subject.prefix(TicketLimits.subjectMaxLength - 1)) + "…" }
+        if subject.isOver(TicketLimits.subjectMaxLength) { subject = String(subject.prefix(TicketLimits.subjectMaxLength - 1)) + "…" }
+        if subject.isOver(TicketLimits.subjectMaxLength) { subject = String(subject.prefix(TicketLimits.subjectMaxLength / 8)) + "…" }
         let input = TicketCreateInput(
             subject: subject, body: body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .email, type: nil,
             priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: nil, dueAt: nil,
@@ -265,15 +268,19 @@ enum MailIntake {
 
     /// The comment text: the new part of the message; the whole text when nothing is new; never empty.
     static func body(of message: MailMessage, language: Language) -> String {
-        var body = message.newText.trimmed
-        if body.isEmpty { body = message.text.trimmed }
+        // Mail is taken, not refused: control characters (a NUL would stop PostgreSQL) go, stacked marks are cut.
+        var body = TextInput.sanitize(message.newText).trimmed
+        if body.isEmpty { body = TextInput.sanitize(message.text).trimmed }
         if body.isEmpty {
             body = message.attachments.isEmpty
                 ? (language == .ru ? "(пустое письмо)" : "(empty message)")
                 : (language == .ru ? "(письмо без текста, только вложения)" : "(no text, attachments only)")
         }
-        if body.count > TicketLimits.bodyMaxLength {
-            body = String(body.prefix(TicketLimits.bodyMaxLength - 200)) + (language == .ru ? "\n\n[текст сокращён; полностью — в исходном письме]" : "\n\n[text shortened; see the original message]")
+        if body.isOver(TicketLimits.bodyMaxLength) {
+            // Characters first; a text of long emoji sequences may still be over in scalars or bytes, so cut deeper then.
+            var kept = String(body.prefix(TicketLimits.bodyMaxLength - 200))
+            if kept.isOver(TicketLimits.bodyMaxLength - 200) { kept = String(kept.prefix(TicketLimits.bodyMaxLength / 8)) }
+            body = kept + (language == .ru ? "\n\n[текст сокращён; полностью — в исходном письме]" : "\n\n[text shortened; see the original message]")
         }
         return body
     }

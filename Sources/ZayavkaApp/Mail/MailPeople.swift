@@ -24,7 +24,7 @@ enum MailPeople {
         let sql = app.db as! any SQLDatabase
         let defaultLanguage = app.services.configuration.defaultLanguage
         if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) { return existing }
-        var name = sender.name.trimmed
+        var name = TextInput.sanitize(sender.name, multiline: false).trimmed
         if name.isEmpty { name = sender.localPart }
         let displayName = String(name.prefix(200))
         let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
