@@ -27,6 +27,10 @@ public enum Zayavka {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             exit(arguments.dropFirst().first { !$0.hasPrefix("-") } == "mail" ? 75 : 2)
         }
+        if arguments.dropFirst().first(where: { !$0.hasPrefix("-") }) == "openapi", !arguments.contains("--help") {
+            try OpenAPICommand.write(serverURL: configuration.publicURL)
+            return
+        }
         var environment = try Environment.detect(arguments: arguments)
         try bootstrapLogging(format: configuration.logFormat, environment: &environment)
         let app = try await Application.make(environment)

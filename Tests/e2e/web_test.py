@@ -300,6 +300,17 @@ def run(binary, postgres):
         f.click(driver.find_element(By.ID, "send-reply"))
         assert "Ответ отправлен" in f.text() and "второй снимок.png" in f.text()
 
+        f.step("the customer confirms a solution: it is recorded for the agent and the question is not asked again")
+        server.api("PATCH", f"/tickets/{number}", {"status": "solved"}, admin)
+        f.go(f"/portal/requests/{number}")
+        f.click(driver.find_element(By.ID, "confirm-solved"))
+        assert "Спасибо" in f.text(), f.text()
+        assert not driver.find_elements(By.ID, "confirm-solved"), "the question is asked again after the answer"
+        assert "Вы подтвердили, что вопрос решён" in f.text(), f.text()
+        events = server.api("GET", f"/tickets/{number}/events", None, admin)["items"]
+        assert [e for e in events if e["kind"] == "solution_confirmed"], [e["kind"] for e in events]
+        server.api("PATCH", f"/tickets/{number}", {"status": "open"}, admin)
+
         f.step("the portal works on a phone-sized screen: no sideways scrolling")
         driver.set_window_size(390, 844)
         for path in ["/portal", f"/portal/requests/{number}", "/portal/new"]:

@@ -155,6 +155,8 @@ enum EventKind: String, Codable, CaseIterable {
     case callLogged = "call_logged"
     /// A callback was scheduled: after its time (ISO 8601), reason the number.
     case callbackScheduled = "callback_scheduled"
+    /// The customer confirmed the solution («Да, решено»): after the status it confirmed.
+    case solutionConfirmed = "solution_confirmed"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

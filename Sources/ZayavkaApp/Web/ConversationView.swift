@@ -116,6 +116,7 @@ enum TimelineView {
             return l("ответ: ", "the reply is ") + name + (detail.map { " — " + $0 } ?? "")
         case .conductWarning: return l("замечание клиенту о деловом стиле общения", "a conduct warning to the customer")
         case .banRequested: return l("запрошен бан клиента (повторное нарушение)", "a ban of the customer requested (repeat offence)")
+        case .solutionConfirmed: return l("клиент подтвердил, что вопрос решён", "the customer confirmed it is solved")
         case .markedCritical:
             return l("критическая проблема: \(event.after ?? "") — приоритет «Срочный», диспетчеры оповещены",
                      "critical problem: \(event.after ?? "") — priority urgent, dispatchers alerted")

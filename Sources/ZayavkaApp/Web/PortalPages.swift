@@ -163,6 +163,8 @@ struct PortalRequestModel: Sendable {
     let intake: [IntakeFieldDefinition]
     var replyError: String?
     var replyText = ""
+    /// The customer already confirmed the current solution: the question is not asked again.
+    var solutionConfirmed = false
 }
 
 enum PortalRequestView {
@@ -180,7 +182,9 @@ enum PortalRequestView {
                  .element(named: "dd", nodes: [.t(ticket.fields[field.key] ?? "")])]
             }))),
             TimelineView.render(model.timeline, ctx),
-            .if(category == .solved, .div(
+            .if(category == .solved && model.solutionConfirmed,
+                .div(.class("card"), .id("solution-confirmed"), .p(.t(l("Вы подтвердили, что вопрос решён. Спасибо!", "You confirmed it is solved. Thank you!"))))),
+            .if(category == .solved && !model.solutionConfirmed, .div(
                 .class("card"), .id("solution-check"),
                 .p(.t(l("Мы считаем, что вопрос решён. Это так?", "We think this is solved. Is it?"))),
                 .div(.class("actions"),
@@ -280,8 +284,10 @@ enum PortalController {
         let timeline = TimelineModel(comments: comments, events: events.filter { $0.kind == EventKind.statusChanged.rawValue },
                                      statusNames: Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a }),
                                      peopleNames: [:])
-        return PortalRequestModel(ticket: ticket, statusCategory: catalog.workflow.definition(ticket.status)?.category,
-                                  timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
+        var model = PortalRequestModel(ticket: ticket, statusCategory: catalog.workflow.definition(ticket.status)?.category,
+                                       timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
+        model.solutionConfirmed = try await SolutionConfirmation.isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: request.sql)
+        return model
     }
 
     static func number(_ request: Request) throws -> Int {
@@ -327,7 +333,16 @@ enum PortalController {
         }
     }
 
-    /// "It is solved" (confirm) and "it is not solved" (reopen).
+    /// "It is solved": the confirmation is recorded (`SolutionConfirmation`) and the question goes away.
+    static func confirmSolved(_ request: Request) async throws -> Response {
+        _ = try requireCustomerArea(request)
+        let number = try number(request)
+        _ = try await WebForms.read(request)
+        _ = try await SolutionConfirmation.confirm(number: number, request: request)
+        return request.redirect(to: SitePath.portalRequest(number).path + "?notice=solved")
+    }
+
+    /// "It is not solved" (reopen).
     static func setStatus(_ status: String, notice: String) -> @Sendable (Request) async throws -> Response {
         { request in
             _ = try requireCustomerArea(request)

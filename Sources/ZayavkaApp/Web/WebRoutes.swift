@@ -24,7 +24,7 @@ enum WebRoutes {
         post(.portalNew, PortalController.create)
         get(.portalRequest(0), PortalController.show)
         post(.portalReply(0), PortalController.reply)
-        post(.portalSolved(0), PortalController.setStatus("solved", notice: "solved"))
+        post(.portalSolved(0), PortalController.confirmSolved)
         post(.portalReopen(0), PortalController.setStatus("open", notice: "reopened"))
 
         get(.agent) { try QueueController.start($0) }
