@@ -52,7 +52,10 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Starts a server, runs `body`, and always stops it and removes its data.
+    /// `before` runs once the data folder and PostgreSQL schema are chosen and before the server
+    /// starts (and migrates): upgrade tests put an earlier release's database there.
     static func with(_ database: TestDatabase, environment extra: [String: String] = [:], sharing other: TestServer? = nil,
+                     before: ((URL, String?) async throws -> Void)? = nil,
                      _ body: (TestServer) async throws -> Void) async throws {
         let directory = other?.dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("zayavka-test-\(UUID().uuidString)")
         var environment = ["ZAYAVKA_BCRYPT_COST": "4", "ZAYAVKA_ADMIN_EMAIL": adminEmail, "ZAYAVKA_ADMIN_PASSWORD": adminPassword,
@@ -64,6 +67,7 @@ final class TestServer: @unchecked Sendable {
             environment["ZAYAVKA_DATABASE_SCHEMA"] = schema!
         }
         environment.merge(extra) { _, new in new }
+        if let before { try await before(directory, schema) }
         let configuration = try AppConfiguration.load(environment: environment, dataDirectoryOverride: directory.path)
         let app = try await Application.make(.testing)
         app.logger.logLevel = .error
@@ -79,7 +83,8 @@ final class TestServer: @unchecked Sendable {
             guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError, reason: "no port") }
             let server = TestServer(app: app, baseURL: "http://127.0.0.1:\(port)", dataDirectory: directory, database: database,
                                     schema: schema, shared: other != nil)
-            server.adminToken = try await server.token(email: adminEmail, password: adminPassword)
+            server.adminToken = try await server.token(email: environment["ZAYAVKA_ADMIN_EMAIL"] ?? adminEmail,
+                                                       password: environment["ZAYAVKA_ADMIN_PASSWORD"] ?? adminPassword)
             do {
                 try await body(server)
             } catch {

@@ -316,7 +316,7 @@ struct SecurityTests {
                                                  headers: [("Content-Type", "text/plain"), ("Accept-Language", "en")])
             #expect(plain.status == .unsupportedMediaType)
             #expect(plain.errorMessage?.contains("application/json") == true)
-            for query in ["organization_id=abc", "limit=abc", "organization_id=99999999999999999999", "role=admin&limit=-5x"] {
+            for query in ["organization_id=abc", "limit=abc", "organization_id=99999999999999999999", "role=admin&limit=-5x", "cursor=abc", "cursor=-1"] {
                 let users = try await server.request(.GET, "/api/v1/users?\(query)", token: server.adminToken)
                 #expect(users.status == .unprocessableEntity, "\(query): \(users.status)")
             }
