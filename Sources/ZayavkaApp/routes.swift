@@ -13,8 +13,15 @@ func routes(_ app: Application) throws {
         let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
         let inner = endpoint.handler
         let handler: @Sendable (Request) async throws -> Response = { request in
-            try EndpointInput.check(endpoint, request)
-            return try await inner(request)
+            do {
+                try EndpointInput.check(endpoint, request)
+                let response = try await inner(request)
+                await request.drainUnreadBody()
+                return response
+            } catch {
+                await request.drainUnreadBody()
+                throw error
+            }
         }
         if case .upload = endpoint.body {
             router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }

@@ -421,7 +421,8 @@ public enum MessageIDs {
         if ids.isEmpty {
             ids = raw.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init).filter { $0.contains("@") }
         }
-        return ids
+        // An id is printable ASCII-or-better with no controls (RFC 5322 msg-id); others are no ids at all.
+        return ids.filter { id in id.utf8.count <= 998 && !id.unicodeScalars.contains { $0.value < 0x21 || $0.value == 0x7F } }
     }
 }
 

@@ -81,7 +81,8 @@ def main():
         customer = api("POST", "/users", {"email": "ivan@romashka.ru", "name": "Иван Петров", "role": "customer",
                                            "password": "customer-1", "organization_id": org["id"]}, admin)
         api("POST", "/sla-policies/templates/seed000", None, admin)
-        api("POST", "/calendars", {"key": "ekb", "name": "Екатеринбург", "time_zone": "Asia/Yekaterinburg"}, admin)
+        api("POST", "/calendars", {"key": "ekb", "name": "Екатеринбург", "time_zone": "Asia/Yekaterinburg",
+                                   "weekly": [["09:00-18:00"]] * 5 + [[], []]}, admin)
         api("POST", "/canned-responses", {"title": "Передали программистам", "body": "Передали заявку программистам."}, admin)
         customer_token = api("POST", "/auth/token", {"email": "ivan@romashka.ru", "password": "customer-1"})["token"]
         tickets = []

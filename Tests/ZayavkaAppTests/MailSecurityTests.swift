@@ -98,6 +98,23 @@ struct MailSecurityTests {
         }
     }
 
+    @Test("control characters in a received message's headers and body are taken out, the message is kept and filed", arguments: TestDatabase.all)
+    func controlCharactersInMail(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            let raw = Data(("From: =?UTF-8?B?0JjQstCw0L0AAA==?= <ivan@client.ru>\r\nTo: support@zayavka.test\r\nSubject: =?UTF-8?B?AAAA?= x\r\n"
+                            + "Message-ID: <nul-1@client.ru>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nТекст\u{0}с NUL\r\n").utf8)
+            let reply = try await server.request(.POST, "/api/v1/mail/inbound", token: server.adminToken, body: raw,
+                                                 headers: [("Content-Type", "message/rfc822")])
+            #expect(reply.status == .created, "\(reply.status) \(reply.text)")
+            #expect(reply["status"] as? String == "processed")
+            let number = try #require(reply["ticket_number"] as? Int)
+            let comments = try await server.request(.GET, "/api/v1/tickets/\(number)/comments", token: server.adminToken).items
+            #expect(comments.first?["body"] as? String == "Текстс NUL")
+            let users = try await server.request(.GET, "/api/v1/users?email=ivan@client.ru", token: server.adminToken).items
+            #expect(users.first?["name"] as? String == "Иван")
+        }
+    }
+
     @Test("the SMTP listener answers a malformed parameter with an error and keeps serving")
     func listenerSurvivesBadParameters() async throws {
         try await TestServer.with(.sqlite, environment: Self.environment) { server in

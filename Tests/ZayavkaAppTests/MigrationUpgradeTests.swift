@@ -43,7 +43,7 @@ struct MigrationUpgradeTests {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 if let schema, case .postgres(let url) = database {
                     let dump = try String(contentsOf: Self.fixtures.appendingPathComponent(release + ".pgsql"), encoding: .utf8)
-                    try Self.psql(url, "CREATE SCHEMA \(schema);\n" + dump.replacingOccurrences(of: "@SCHEMA@", with: schema))
+                    try Self.psql(url, dump.replacingOccurrences(of: "@SCHEMA@", with: schema))
                 } else {
                     try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(release + ".sqlite"),
                                                      to: directory.appendingPathComponent("zayavka.sqlite"))

@@ -104,15 +104,17 @@ enum MailInbox {
 
         init(raw: [UInt8], envelopeFrom: String, envelopeTo: [String]) {
             let headers = MIMEParser.headers(of: raw)
-            messageID = MessageIDs.parse(headers["Message-ID"]).first.map { String($0.prefix(250)) }
+            // Everything stored from the headers is text a sender chose: control characters (a NUL stops
+            // PostgreSQL) are taken out before the message is kept, so no message is lost to them.
+            messageID = MessageIDs.parse(headers["Message-ID"]).first.map { String(TextInput.sanitize($0, multiline: false).prefix(250)) }
             key = messageID.map { "mid:" + $0.lowercased() } ?? "sha256:" + Hex.encode(SHA256.hash(data: raw))
             let sender = MailAddress.list(headers["From"]).first
-            from = sender.map { String($0.address.prefix(250)) }
-            subject = headers.text("Subject").map { String($0.prefix(500)) }
+            from = sender.map { String(TextInput.sanitize($0.address, multiline: false).prefix(250)) }
+            subject = headers.text("Subject").map { String(TextInput.sanitize($0, multiline: false).prefix(500)) }
             automatic = MIMEParser.automaticReason(headers: headers, from: sender) != nil
                 || (headers["Content-Type"]?.lowercased().contains("multipart/report") ?? false)
-            self.envelopeFrom = String(envelopeFrom.prefix(250))
-            self.envelopeTo = String(envelopeTo.joined(separator: ",").prefix(1000))
+            self.envelopeFrom = String(TextInput.sanitize(envelopeFrom, multiline: false).prefix(250))
+            self.envelopeTo = String(TextInput.sanitize(envelopeTo.joined(separator: ","), multiline: false).prefix(1000))
             self.raw = raw
             at = Date()
         }

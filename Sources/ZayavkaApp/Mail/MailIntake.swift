@@ -344,9 +344,11 @@ enum MailIntake {
         var records: [AttachmentRecord] = []
         let now = Date()
         for file in files.prefix(100) where file.data.count <= limit {
-            records.append(AttachmentRecord(uploaderID: uploaderID, filename: file.filename, contentType: file.contentType, size: file.data.count,
+            // Names and types come from the sender: no control characters reach the database or a download's headers.
+            records.append(AttachmentRecord(uploaderID: uploaderID, filename: ConversationService.safeFilename(TextInput.sanitize(file.filename, multiline: false)),
+                                            contentType: String(TextInput.sanitize(file.contentType, multiline: false).prefix(200)), size: file.data.count,
                                             sha256: Hex.encode(SHA256.hash(data: file.data)), storageKey: try store.write(file.data), at: now,
-                                            contentID: file.contentID))
+                                            contentID: file.contentID.map { String(TextInput.sanitize($0, multiline: false).prefix(250)) }))
         }
         let toCreate = records
         do {

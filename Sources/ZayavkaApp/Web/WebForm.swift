@@ -47,6 +47,7 @@ enum StreamedForm {
             return try await multipart(request, boundary: boundary, fileLimit: fileLimit)
         }
         var collected = ByteBuffer()
+        request.markBodyRead()
         for try await var chunk in request.body {
             collected.writeBuffer(&chunk)
             if collected.readableBytes > fieldBytesLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fieldBytesLimit) }
@@ -104,6 +105,7 @@ enum StreamedForm {
         parser.onBody = { buffer in events.append(.body(buffer)) }
         parser.onPartComplete = { events.append(.complete) }
         do {
+            request.markBodyRead()
             for try await chunk in request.body {
                 do { try parser.execute(chunk) } catch {
                     // A malformed multipart body is the client's mistake: 422 naming the body, not 500.

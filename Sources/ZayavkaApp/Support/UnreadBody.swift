@@ -1,0 +1,28 @@
+import Foundation
+import Vapor
+
+/// A streamed request body that a handler never read (it refused the request first: a 403, a 415,
+/// a missing CSRF token) is read to its end and dropped before the response goes out. Left unread, a
+/// body larger than NIO's buffer stalls the connection, and a debug build stops on Vapor's
+/// "BodyStream deinitialized before closing" assertion.
+extension Request {
+    private struct BodyReadKey: StorageKey { typealias Value = Bool }
+
+    /// Every reader of a streamed body calls this before it starts.
+    func markBodyRead() { storage[BodyReadKey.self] = true }
+
+    /// Reads and drops a streamed body nobody read (at most 256 MiB; past that the connection is left to close).
+    func drainUnreadBody() async {
+        guard storage[BodyReadKey.self] != true, body.data == nil else { return }
+        markBodyRead()
+        var total = 0
+        do {
+            for try await chunk in body {
+                total += chunk.readableBytes
+                if total > 256 << 20 { break }
+            }
+        } catch {
+            // The client went away: nothing left to drain.
+        }
+    }
+}
