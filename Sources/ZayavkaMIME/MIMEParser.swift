@@ -448,6 +448,10 @@ public enum MailDate {
                 offset = hours * 3600
             }
         }
+        // Every part in its range before Calendar sees it: a Date header is whatever the sender wrote.
+        let second = time.count > 2 ? time[2] : 0
+        guard (1000...9999).contains(year), (0...11).contains(month), (1...31).contains(day), (0...24).contains(time[0]),
+              (0...59).contains(time[1]), (0...60).contains(second) else { return nil }
         var components = DateComponents()
         components.year = year
         components.month = month + 1

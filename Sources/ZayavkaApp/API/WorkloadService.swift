@@ -259,8 +259,9 @@ enum WorkloadService {
     static func week(of instant: Date) -> (Date, Date) {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = .moscow
-        let start = calendar.dateInterval(of: .weekOfYear, for: instant)!.start
-        return (start, calendar.date(byAdding: .day, value: 7, to: start)!)
+        guard let start = calendar.dateInterval(of: .weekOfYear, for: instant)?.start,
+              let end = calendar.date(byAdding: .day, value: 7, to: start) else { return (instant, instant.addingTimeInterval(7 * 86_400)) }
+        return (start, end)
     }
 }
 

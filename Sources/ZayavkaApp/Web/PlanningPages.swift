@@ -14,7 +14,7 @@ enum WorkloadPages {
         var query = PlanningQuery(request: request)
         let user = query.int("user_id"), group = query.int("group_id")
         let weekText = request.query[String.self, at: "week"]
-        let day = weekText.flatMap { LocalDate($0) }
+        let day = weekText.flatMap { LocalDate($0) }.flatMap { (1900...9999).contains($0.year) ? $0 : nil }
         let anchor = day.map { moscowNoon($0) } ?? Date()
         let (from, to) = WorkloadService.week(of: anchor)
         try query.check()
