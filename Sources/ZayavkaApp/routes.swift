@@ -12,14 +12,16 @@ func routes(_ app: Application) throws {
     for endpoint in API.endpoints {
         let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
         let inner = endpoint.handler
+        // Only streamed bodies can be left unread (collected ones are read before the handler runs).
+        let streams: Bool = switch endpoint.body { case .upload, .csv, .message: true; default: false }
         let handler: @Sendable (Request) async throws -> Response = { request in
             do {
                 try EndpointInput.check(endpoint, request)
                 let response = try await inner(request)
-                await request.drainUnreadBody()
+                if streams { await request.drainUnreadBody() }
                 return response
             } catch {
-                await request.drainUnreadBody()
+                if streams { await request.drainUnreadBody() }
                 throw error
             }
         }

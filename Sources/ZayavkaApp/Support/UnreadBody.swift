@@ -13,7 +13,7 @@ extension Request {
 
     /// Reads and drops a streamed body nobody read (at most 256 MiB; past that the connection is left to close).
     func drainUnreadBody() async {
-        guard storage[BodyReadKey.self] != true, body.data == nil else { return }
+        guard method != .GET, method != .HEAD, storage[BodyReadKey.self] != true, body.data == nil else { return }
         markBodyRead()
         var total = 0
         do {
