@@ -12,26 +12,15 @@ func routes(_ app: Application) throws {
     for endpoint in API.endpoints {
         let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
         let inner = endpoint.handler
-        // Only streamed bodies can be left unread (collected ones are read before the handler runs).
-        let streams: Bool = switch endpoint.body { case .upload, .csv, .message: true; default: false }
         let handler: @Sendable (Request) async throws -> Response = { request in
-            do {
-                try EndpointInput.check(endpoint, request)
-                let response = try await inner(request)
-                if streams { await request.drainUnreadBody() }
-                return response
-            } catch {
-                if streams { await request.drainUnreadBody() }
-                throw error
-            }
+            try EndpointInput.check(endpoint, request)
+            return try await inner(request)
         }
-        if case .upload = endpoint.body {
-            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
-        } else if case .csv = endpoint.body {
-            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
-        } else if case .message = endpoint.body {
-            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await handler($0) }
-        } else {
+        switch endpoint.body {
+        case .upload, .csv, .message:
+            // Streamed bodies: one a handler refused before reading it is drained (see UnreadBody).
+            router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await $0.drainingBody(handler) }
+        default:
             router.on(endpoint.method, endpoint.routeComponents) { try await handler($0) }
         }
     }

@@ -15,11 +15,6 @@ struct SecurityTests {
         #expect(health.status == .ok, "the server must survive", sourceLocation: sourceLocation)
     }
 
-    static func cursor(_ json: String) -> String {
-        Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
     static let forgedCursors = [
         #"{"v":1e300,"n":1}"#, #"{"v":-1e308,"n":1}"#, #"{"v":-9223372036854775808,"n":1}"#, #"{"v":9.3e18,"n":2}"#,
         #"{"v":1,"n":9223372036854775807}"#, #"{"v":1e17,"n":-1}"#, #"{"v":"NaN","n":1}"#,
@@ -33,7 +28,7 @@ struct SecurityTests {
             for sort in TicketQueries.SortKey.allCases {
                 for json in Self.forgedCursors {
                     let order = sort == .due ? "asc" : "desc"
-                    let reply = try await server.request(.GET, "/api/v1/tickets?sort=\(sort.rawValue)&order=\(order)&cursor=\(Self.cursor(json))",
+                    let reply = try await server.request(.GET, "/api/v1/tickets?sort=\(sort.rawValue)&order=\(order)&cursor=\(HostileValues.cursor(json))",
                                                          token: customer.token, headers: [("Accept-Language", "en")])
                     #expect(reply.status == .unprocessableEntity, "\(sort) \(json): \(reply.status)")
                     #expect(reply.errorMessage?.contains("cursor") == true)
@@ -50,9 +45,9 @@ struct SecurityTests {
             try await portal.signIn("c@client.ru", "password-c@client.ru")
             for json in Self.forgedCursors {
                 // The pages answer with a page (or back to the first one), never a crash or a 500.
-                let queue = try await web.get("/agent/queues/open?sort=priority&cursor=\(Self.cursor(json))")
+                let queue = try await web.get("/agent/queues/open?sort=priority&cursor=\(HostileValues.cursor(json))")
                 #expect(queue.status.code < 500, "queue: \(queue.status)")
-                let page = try await portal.get("/portal?cursor=\(Self.cursor(json))")
+                let page = try await portal.get("/portal?cursor=\(HostileValues.cursor(json))")
                 #expect(page.status.code < 500, "portal: \(page.status)")
             }
             try await Self.expectAlive(server)

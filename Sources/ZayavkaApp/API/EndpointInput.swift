@@ -4,15 +4,16 @@ import ZayavkaCore
 
 /// Checks what every API operation receives before its handler runs, from what its `Endpoint`
 /// declares: each declared query parameter must parse as its type (an id that is not a number is
-/// refused, not ignored), no query value may hold a control character, and the body must be of
-/// the declared media type and not empty. One place, so no operation can forget.
+/// refused, not ignored), and the body must be of the declared media type and not empty. One place,
+/// so no operation can forget. The query pairs come as `InputScreeningMiddleware` parsed them for
+/// every route (parsed again only where that middleware did not run).
 enum EndpointInput {
     /// Integers a client may send: ids, limits, minutes. Wider values are refused before any arithmetic.
     static let integerRange: ClosedRange<Int> = -1_000_000_000_000...1_000_000_000_000
 
     static func check(_ endpoint: Endpoint, _ request: Request) throws {
         var errors: [FieldError] = []
-        for (name, value) in try queryPairs(request) {
+        for (name, value) in try request.screenedQuery ?? queryPairs(request) {
             if TextInput.hasForbiddenControl(value, multiline: false) { errors.append(FieldError(name, .controlCharacters)); continue }
             if value.utf8.count > 4000 { errors.append(FieldError(name, .tooLong, "4000")); continue }
             guard let declared = endpoint.query.first(where: { $0.name == name }), !value.isEmpty else { continue }

@@ -14,10 +14,23 @@ struct InputScreeningMiddleware: AsyncMiddleware {
             }
         }
         var errors: [FieldError] = []
-        for (name, value) in try EndpointInput.queryPairs(request) where TextInput.hasForbiddenControl(value, multiline: false) {
+        let pairs = try EndpointInput.queryPairs(request)
+        request.screenedQuery = pairs
+        for (name, value) in pairs where TextInput.hasForbiddenControl(value, multiline: false) {
             errors.append(FieldError(String(name.prefix(100)), .controlCharacters))
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         return try await next.respond(to: request)
+    }
+}
+
+extension Request {
+    private struct ScreenedQueryKey: StorageKey { typealias Value = [(String, String)] }
+
+    /// The query pairs the middleware parsed and screened (no control characters), so an endpoint's
+    /// typed checks do not parse the query a second time.
+    var screenedQuery: [(String, String)]? {
+        get { storage[ScreenedQueryKey.self] }
+        set { storage[ScreenedQueryKey.self] = newValue }
     }
 }

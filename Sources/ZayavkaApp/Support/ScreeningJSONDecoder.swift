@@ -31,12 +31,18 @@ private struct Screened<T: Decodable>: Decodable {
     init(from decoder: any Decoder) throws { value = try T(from: ScreeningDecoder(base: decoder)) }
 }
 
+/// The field a coding path names in an error: `fields.category`, `attachments.0`; `body` for the whole.
+private func fieldName(_ path: [any CodingKey]) -> String {
+    let field = path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    return field.isEmpty ? "body" : field
+}
+
 /// Checks one decoded string: the path names the field in the error.
 private func screen(_ value: String, path: [any CodingKey]) throws -> String {
-    let field = path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-    if TextInput.hasForbiddenControl(value) { throw ZayavkaError.validation([FieldError(field.isEmpty ? "body" : field, .controlCharacters)]) }
+    let field = fieldName(path)
+    if TextInput.hasForbiddenControl(value) { throw ZayavkaError.validation([FieldError(field, .controlCharacters)]) }
     let cleaned = TextInput.clean(value)
-    if let error = TextInput.limitError(cleaned, field: field.isEmpty ? "body" : field, maxCharacters: FieldLimits.anyText) {
+    if let error = TextInput.limitError(cleaned, field: field, maxCharacters: FieldLimits.anyText) {
         throw ZayavkaError.validation([error])
     }
     return cleaned
@@ -45,20 +51,14 @@ private func screen(_ value: String, path: [any CodingKey]) throws -> String {
 /// Checks one decoded date: PostgreSQL's driver traps on dates past the year 294,000, which ISO 8601
 /// parsing accepts; no date a person means lies outside `DateWindow`.
 private func screen(_ value: Date, path: [any CodingKey]) throws -> Date {
-    guard DateWindow.contains(value) else {
-        let field = path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        throw ZayavkaError.validation([FieldError(field.isEmpty ? "body" : field, .invalid, "1900…9999")])
-    }
+    guard DateWindow.contains(value) else { throw ZayavkaError.validation([FieldError(fieldName(path), .invalid, "1900…9999")]) }
     return value
 }
 
 /// Checks one decoded whole number: ids, minutes, positions and limits all lie within
 /// `EndpointInput.integerRange`, so no later `minutes * 60` or `position + 10` can overflow.
 private func screen(_ value: Int, path: [any CodingKey]) throws -> Int {
-    guard EndpointInput.integerRange.contains(value) else {
-        let field = path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        throw ZayavkaError.validation([FieldError(field.isEmpty ? "body" : field, .invalid)])
-    }
+    guard EndpointInput.integerRange.contains(value) else { throw ZayavkaError.validation([FieldError(fieldName(path), .invalid)]) }
     return value
 }
 

@@ -11,6 +11,18 @@ extension Request {
     /// Every reader of a streamed body calls this before it starts.
     func markBodyRead() { storage[BodyReadKey.self] = true }
 
+    /// Runs a handler of a streamed route and drains the body it left unread, whether it answered or threw.
+    func drainingBody(_ handler: (Request) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await handler(self)
+            await drainUnreadBody()
+            return response
+        } catch {
+            await drainUnreadBody()
+            throw error
+        }
+    }
+
     /// Reads and drops a streamed body nobody read (at most 256 MiB; past that the connection is left to close).
     func drainUnreadBody() async {
         guard method != .GET, method != .HEAD, storage[BodyReadKey.self] != true, body.data == nil else { return }

@@ -12,16 +12,7 @@ enum WebRoutes {
         func get(_ path: SitePath, _ handler: @escaping Handler) { web.get(path.route) { try await handler($0) } }
         // Every form is read by `WebForms.read`, which streams files to disk and checks the CSRF token.
         func post(_ path: SitePath, _ handler: @escaping Handler) {
-            web.on(.POST, path.route, body: .stream) { request in
-                do {
-                    let response = try await handler(request)
-                    await request.drainUnreadBody()
-                    return response
-                } catch {
-                    await request.drainUnreadBody()
-                    throw error
-                }
-            }
+            web.on(.POST, path.route, body: .stream) { request in try await request.drainingBody(handler) }
         }
 
         get(.home) { AuthController.home($0) }
