@@ -22,6 +22,7 @@ public enum Charset {
         case "utf-16", "utf16": return "utf-16"
         case "utf-16le": return "utf-16le"
         case "utf-16be": return "utf-16be"
+        case "utf-7", "utf7", "unicode-1-1-utf-7", "csunicode11utf7", "x-unicode-2-0-utf-7": return "utf-7"
         default: return nil
         }
     }
@@ -44,6 +45,7 @@ public enum Charset {
         case "windows-1252": return (single(bytes, table: cp1252), true)
         case "iso-8859-15": return (single(bytes, table: iso885915), true)
         case "iso-8859-1": return (String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })), true)
+        case "utf-7": return UTF7.decode(bytes)
         case "utf-16", "utf-16le", "utf-16be":
             let data = Data(bytes)
             let encoding: String.Encoding = name == "utf-16le" ? .utf16LittleEndian : name == "utf-16be" ? .utf16BigEndian : .utf16
@@ -52,6 +54,42 @@ public enum Charset {
         default:
             return (String(decoding: bytes, as: UTF8.self), false)
         }
+    }
+
+    /// Raw 8-bit header bytes (RFC 5322 allows none, mailers send them anyway): UTF-8 when they are
+    /// valid UTF-8 (RFC 6532), else the charset the message declares, else windows-1251. Cyrillic
+    /// letters of the single-byte tables are all 0xC0 and above, so text in them is never valid UTF-8.
+    public static func decodeHeader<C: Collection>(_ bytes: C, declared: String?) -> String where C.Element == UInt8 {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        let name = declared.flatMap(canonical)
+        switch name {
+        case nil, "utf-8", "us-ascii", "utf-16", "utf-16le", "utf-16be", "utf-7": return decode(bytes, label: "windows-1251").text
+        default: return decode(bytes, label: name).text
+        }
+    }
+
+    /// The bytes of `scalar` in a single-byte charset (or UTF-8), nil when the charset has no such
+    /// character: turns raw 8-bit bytes that a header decoding made into characters back into the
+    /// bytes an encoded word around them means.
+    public static func encode(_ scalar: Unicode.Scalar, label: String) -> [UInt8]? {
+        if scalar.isASCII { return [UInt8(scalar.value)] }
+        let name = canonical(label)
+        let table: [UInt16]
+        switch name {
+        case "utf-8", "us-ascii", nil: return Array(String(scalar).utf8)
+        case "iso-8859-1": return scalar.value <= 0xFF ? [UInt8(scalar.value)] : nil
+        case "windows-1251": table = cp1251
+        case "koi8-r": table = koi8r
+        case "koi8-u": table = koi8u
+        case "iso-8859-5": table = iso88595
+        case "cp866": table = cp866
+        case "x-mac-cyrillic": table = macCyrillic
+        case "windows-1252": table = cp1252
+        case "iso-8859-15": table = iso885915
+        default: return nil
+        }
+        guard let index = table.firstIndex(of: UInt16(truncatingIfNeeded: scalar.value)), scalar.value <= 0xFFFF else { return nil }
+        return [UInt8(0x80 + index)]
     }
 
     private static func single<C: Collection>(_ bytes: C, table: [UInt16]) -> String where C.Element == UInt8 {
@@ -144,6 +182,76 @@ public enum Charset {
         0x00E0, 0x00E1, 0x00E2, 0x00E3, 0x00E4, 0x00E5, 0x00E6, 0x00E7, 0x00E8, 0x00E9, 0x00EA, 0x00EB, 0x00EC, 0x00ED, 0x00EE, 0x00EF,
         0x00F0, 0x00F1, 0x00F2, 0x00F3, 0x00F4, 0x00F5, 0x00F6, 0x00F7, 0x00F8, 0x00F9, 0x00FA, 0x00FB, 0x00FC, 0x00FD, 0x00FE, 0x00FF,
     ]
+}
+
+/// UTF-7 (RFC 2152), which old Outlook and some webmail still label text with: ASCII as itself,
+/// anything else as `+` modified-base64 of UTF-16 up to the first character outside base64
+/// (a `-` there is dropped); `+-` is a literal plus.
+enum UTF7 {
+    private static let alphabet: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 128)
+        for (index, byte) in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8).enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
+
+    static func decode<C: Collection>(_ bytes: C) -> (text: String, exact: Bool) where C.Element == UInt8 {
+        var units: [UInt16] = []
+        units.reserveCapacity(bytes.count)
+        var exact = true
+        var inBase64 = false
+        var accumulator: UInt32 = 0
+        var bits = 0
+        var wroteInShift = false
+        for byte in bytes {
+            if inBase64 {
+                if byte < 0x80, alphabet[Int(byte)] != 0xFF {
+                    accumulator = (accumulator << 6 | UInt32(alphabet[Int(byte)])) & 0xFF_FFFF
+                    bits += 6
+                    if bits >= 16 {
+                        bits -= 16
+                        units.append(UInt16((accumulator >> UInt32(bits)) & 0xFFFF))
+                        wroteInShift = true
+                    }
+                    continue
+                }
+                // The shift ends; leftover bits must be zero padding.
+                if bits >= 6 || (accumulator & ((1 << UInt32(bits)) - 1)) != 0 { exact = false }
+                inBase64 = false
+                if byte == 0x2D {
+                    if !wroteInShift { units.append(0x2B) } // "+-" is "+"
+                    continue
+                }
+            } else if byte == 0x2B {
+                inBase64 = true
+                accumulator = 0
+                bits = 0
+                wroteInShift = false
+                continue
+            }
+            if byte >= 0x80 { exact = false; units.append(0xFFFD) } else { units.append(UInt16(byte)) }
+        }
+        if inBase64 && !wroteInShift && bits == 0 { units.append(0x2B) }
+        var text = ""
+        text.reserveCapacity(units.count)
+        for scalar in decodeUTF16(units, exact: &exact) { text.unicodeScalars.append(scalar) }
+        return (text, exact)
+    }
+
+    private static func decodeUTF16(_ units: [UInt16], exact: inout Bool) -> [Unicode.Scalar] {
+        var scalars: [Unicode.Scalar] = []
+        var iterator = units.makeIterator()
+        var decoder = Unicode.UTF16()
+        loop: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): scalars.append(scalar)
+            case .emptyInput: break loop
+            case .error: exact = false; scalars.append("\u{FFFD}")
+            }
+        }
+        return scalars
+    }
 }
 
 extension StringProtocol {

@@ -182,14 +182,9 @@ public enum HTMLSanitizer {
         return out
     }
 
-    static let namedEntities: [String: String] = [
-        "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'", "nbsp": "\u{00A0}", "laquo": "«", "raquo": "»",
-        "mdash": "—", "ndash": "–", "hellip": "…", "copy": "©", "reg": "®", "trade": "™", "euro": "€", "rsquo": "’",
-        "lsquo": "‘", "ldquo": "“", "rdquo": "”", "bdquo": "„", "bull": "•", "middot": "·", "times": "×", "deg": "°",
-        "shy": "\u{00AD}", "zwnj": "\u{200C}", "zwj": "\u{200D}", "thinsp": "\u{2009}", "ensp": "\u{2002}", "emsp": "\u{2003}",
-        "numero": "№", "sect": "§", "para": "¶", "plusmn": "±", "rarr": "→", "larr": "←", "hArr": "⇔", "rub": "₽",
-    ]
-
+    /// Decodes character references: every HTML5 named one (`&ouml;`, `&frac12;`, `&szlig;`), the
+    /// legacy names without a semicolon when no letter, digit or `=` follows (`&copy 2024`, but not
+    /// `?a=1&copy=2` in a link), and numeric ones, where 0x80–0x9F mean windows-1252 as HTML5 says.
     public static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") else { return text }
         var out = ""
@@ -197,27 +192,57 @@ public enum HTMLSanitizer {
         while let amp = rest.firstIndex(of: "&") {
             out += rest[..<amp]
             let after = rest[rest.index(after: amp)...]
-            if let semicolon = after.prefix(32).firstIndex(of: ";") {
-                let name = after[..<semicolon]
-                var replacement: String?
-                if name.hasPrefix("#x") || name.hasPrefix("#X") {
-                    replacement = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String($0) }
-                } else if name.hasPrefix("#") {
-                    replacement = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init).map { String($0) }
-                } else {
-                    replacement = namedEntities[String(name)]
-                }
-                if let replacement, replacement != "\0" {
-                    out += replacement
-                    rest = after[after.index(after: semicolon)...]
-                    continue
-                }
+            if let (replacement, end) = reference(at: after) {
+                out += replacement
+                rest = after[end...]
+                continue
             }
             out += "&"
             rest = after
         }
         out += rest
         return out
+    }
+
+    /// The reference right after an `&`: its text and where the rest begins.
+    private static func reference(at after: Substring) -> (String, Substring.Index)? {
+        let window = after.prefix(HTMLEntityTable.longestName + 2)
+        if let semicolon = window.firstIndex(of: ";") {
+            let name = after[..<semicolon]
+            let end = after.index(after: semicolon)
+            if name.hasPrefix("#x") || name.hasPrefix("#X") {
+                return UInt32(name.dropFirst(2), radix: 16).flatMap(numeric).map { ($0, end) }
+            } else if name.hasPrefix("#") {
+                return UInt32(name.dropFirst()).flatMap(numeric).map { ($0, end) }
+            } else if let value = HTMLEntityTable.named[String(name)] {
+                return (value, end)
+            }
+        }
+        // A legacy name without its semicolon: the longest that matches.
+        let letters = after.prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber) }).prefix(8)
+        var length = letters.count
+        while length >= 2 {
+            let name = String(letters.prefix(length))
+            if HTMLEntityTable.legacy.contains(name), let value = HTMLEntityTable.named[name] {
+                let end = after.index(after.startIndex, offsetBy: length)
+                let next = end < after.endIndex ? after[end] : " "
+                guard !(next.isLetter || next.isNumber || next == "=") else { return nil }
+                return (value, end)
+            }
+            length -= 1
+        }
+        return nil
+    }
+
+    private static let windows1252: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+
+    private static func numeric(_ code: UInt32) -> String? {
+        guard code != 0 else { return "\u{FFFD}" }
+        let mapped = (0x80...0x9F).contains(code) ? windows1252[Int(code - 0x80)] : code
+        return Unicode.Scalar(mapped).map { String($0) } ?? "\u{FFFD}"
     }
 }
 

@@ -15,6 +15,9 @@ public struct MailHeader: Sendable, Equatable {
 public struct MailHeaders: Sendable, Equatable {
     public private(set) var fields: [MailHeader] = []
 
+    /// Whether any field held raw 8-bit bytes (whose charset had to be guessed).
+    public private(set) var hasRaw8bit = false
+
     public init(_ fields: [MailHeader] = []) { self.fields = fields }
 
     public subscript(name: String) -> String? {
@@ -31,13 +34,24 @@ public struct MailHeaders: Sendable, Equatable {
     public func text(_ name: String) -> String? { self[name].map(EncodedWords.decode) }
 
     /// Parses a header block (bytes up to the empty line). Folded lines are joined; a line with no
-    /// colon that is not a continuation is skipped; raw 8-bit bytes are read as UTF-8, else windows-1251.
-    public static func parse(_ bytes: ArraySlice<UInt8>) -> MailHeaders {
+    /// colon that is not a continuation is skipped; raw 8-bit bytes are read as UTF-8, else in
+    /// `charset` (what the message declares for its text), else windows-1251.
+    public static func parse(_ bytes: ArraySlice<UInt8>, charset: String? = nil) -> MailHeaders {
         var fields: [MailHeader] = []
         var name: String?
         var value: [UInt8] = []
+        var raw8bit = false
         func flush() {
-            if let name { fields.append(MailHeader(name: name, raw: Charset.decode(value, label: "utf-8").text.trimmed)) }
+            if let name {
+                let text: String
+                if value.contains(where: { $0 >= 0x80 }) {
+                    raw8bit = true
+                    text = Charset.decodeHeader(value, declared: charset)
+                } else {
+                    text = String(decoding: value, as: UTF8.self)
+                }
+                fields.append(MailHeader(name: name, raw: text.trimmed))
+            }
             name = nil
             value = []
         }
@@ -53,7 +67,9 @@ public struct MailHeaders: Sendable, Equatable {
             value = Array(line[(colon + 1)...])
         }
         flush()
-        return MailHeaders(fields)
+        var headers = MailHeaders(fields)
+        headers.hasRaw8bit = raw8bit
+        return headers
     }
 }
 
@@ -145,10 +161,30 @@ public enum EncodedWords {
         let bytes: [UInt8]
         switch encoding {
         case "B": bytes = Base64.decode(Array(payload.utf8)[...])
-        case "Q": bytes = QuotedPrintable.decode(Array(payload.utf8)[...], underscoreIsSpace: true)
+        case "Q": bytes = QuotedPrintable.decode(payloadBytes(payload, charset: charset)[...], underscoreIsSpace: true)
         default: return nil
         }
         return Word(charset: charset, bytes: bytes, end: close.upperBound)
+    }
+
+    /// A Q word's payload as bytes. Some mailers put raw 8-bit bytes in it (`=?windows-1251?Q?<raw>?=`);
+    /// the header's decoding already made characters of them, which go back into the bytes they were
+    /// in the word's charset, so that the word is not decoded twice. A character the charset lacks
+    /// stays as its UTF-8 bytes.
+    private static func payloadBytes(_ payload: Substring, charset: String) -> [UInt8] {
+        guard payload.utf8.contains(where: { $0 >= 0x80 }) else { return Array(payload.utf8) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(payload.utf8.count)
+        for scalar in payload.unicodeScalars {
+            if scalar.isASCII {
+                bytes.append(UInt8(scalar.value))
+            } else if let encoded = Charset.encode(scalar, label: charset) {
+                bytes += encoded // 8-bit bytes pass through Q decoding as they are
+            } else {
+                bytes += Array(String(scalar).utf8)
+            }
+        }
+        return bytes
     }
 
     /// Encodes `text` for a header when it is not plain ASCII: UTF-8 B words of at most 75 characters,
@@ -345,22 +381,24 @@ public struct MailAddress: Sendable, Equatable, Hashable {
         guard let raw, !raw.isEmpty else { return [] }
         var result: [MailAddress] = []
         var current = ""
-        var quoted = false, angle = false, escaped = false
+        var quoted = false, angle = false, escaped = false, hasAt = false
         var comment = 0
         func flush() {
-            if let address = single(current) { result.append(address) }
+            if hasAt, let address = single(current) { result.append(address) }
             current = ""
+            hasAt = false
         }
         for character in raw {
             if escaped { current.append(character); escaped = false; continue }
             if character == "\\" && quoted { escaped = true; current.append(character); continue }
             switch character {
+            case "@": hasAt = true
             case "\"" where comment == 0: quoted.toggle()
             case "(" where !quoted: comment += 1
             case ")" where !quoted && comment > 0: comment -= 1
             case "<" where !quoted && comment == 0: angle = true
             case ">" where !quoted && comment == 0: angle = false
-            case ":" where !quoted && !angle && comment == 0 && !current.contains("@"):
+            case ":" where !quoted && !angle && comment == 0 && !hasAt:
                 current = "" // a group name
                 continue
             case ";" where !quoted && !angle && comment == 0:

@@ -8,6 +8,8 @@ public struct MIMEPart: Sendable {
     public var children: [MIMEPart]
     /// A message/rfc822 part's own parsed structure.
     public var embedded: [MIMEPart]
+    /// The file name on the `begin` line of a uuencoded body.
+    public var uuencodedName: String? = nil
 
     public var disposition: (value: String, parameters: [String: String])? {
         headers["Content-Disposition"].map {
@@ -98,16 +100,18 @@ public enum MIMEParser {
     public static let maxDepth = 30
 
     /// Parses a whole message.
-    public static func parse(_ data: [UInt8], maxBytes: Int = 256 * 1_048_576) throws(MailParseError) -> MailMessage {
+    /// `envelopeSender` is the SMTP MAIL FROM: the sender when no header names a usable one.
+    public static func parse(_ data: [UInt8], maxBytes: Int = 256 * 1_048_576, envelopeSender: String? = nil) throws(MailParseError) -> MailMessage {
         guard data.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A && $0 != 0x09 }) else { throw .empty }
         guard data.count <= maxBytes else { throw .tooLarge(limit: maxBytes) }
         guard looksLikeHeaders(data[...]) else { throw .noHeaders }
-        let root = try parsePart(data[...], depth: 0, defaultType: .textPlain)
+        var root = try parsePart(data[...], depth: 0, defaultType: .textPlain, headerCharset: nil)
+        // Raw 8-bit header bytes that are not UTF-8 are in the charset the message declares for its text.
+        if hasRaw8bitHeaders(root), let declared = declaredCharset(root) {
+            root = try parsePart(data[...], depth: 0, defaultType: .textPlain, headerCharset: declared)
+        }
         let headers = root.headers
-        let from = MailAddress.list(headers["From"]).first
-            ?? MailAddress.list(headers["Sender"]).first
-            ?? MailAddress.list(headers["Reply-To"]).first
-            ?? MailAddress.list(headers["Return-Path"]).first
+        let from = sender(in: headers) ?? envelopeSender.flatMap { MailAddress.list($0).first }
         guard let from else { throw .noSender }
 
         var collector = BodyCollector()
@@ -153,6 +157,32 @@ public enum MIMEParser {
             charsetFallback: collector.fallback)
     }
 
+    /// The first usable mailbox of From, Sender, Reply-To, Return-Path. A header that is one encoded
+    /// word around the whole `Name <address>` (some mailers encode it all) is read decoded.
+    static func sender(in headers: MailHeaders) -> MailAddress? {
+        for name in ["From", "Sender", "Reply-To", "Return-Path"] {
+            guard let raw = headers[name] else { continue }
+            if let address = MailAddress.list(raw).first { return address }
+            let decoded = EncodedWords.decode(raw)
+            if decoded != raw, let address = MailAddress.list(decoded).first { return address }
+        }
+        return nil
+    }
+
+    static func hasRaw8bitHeaders(_ part: MIMEPart) -> Bool {
+        part.headers.hasRaw8bit || part.children.contains(where: hasRaw8bitHeaders) || part.embedded.contains(where: hasRaw8bitHeaders)
+    }
+
+    /// The charset the message declares for its text: the body's, or the first part's that names one.
+    static func declaredCharset(_ part: MIMEPart) -> String? {
+        if part.headers["Content-Type"] != nil, let charset = part.contentType.parameters["charset"],
+           let name = Charset.canonical(charset), name != "us-ascii" {
+            return name
+        }
+        for child in part.children { if let found = declaredCharset(child) { return found } }
+        return nil
+    }
+
     /// Only the headers, cheaply (the SMTP listener reads Message-ID before storing).
     public static func headers(of data: [UInt8]) -> MailHeaders {
         let (headerEnd, _) = splitHeaderBody(data[...])
@@ -165,7 +195,7 @@ public enum MIMEParser {
     }
 
     /// The first non-empty line must be a header field (`Name: value`) for the bytes to be a message.
-    static func looksLikeHeaders(_ data: ArraySlice<UInt8>) -> Bool {
+    public static func looksLikeHeaders(_ data: ArraySlice<UInt8>) -> Bool {
         var index = data.startIndex
         while index < data.endIndex, data[index] == 0x0D || data[index] == 0x0A { index += 1 }
         var nameLength = 0
@@ -194,10 +224,11 @@ public enum MIMEParser {
         return (data.endIndex, data.endIndex)
     }
 
-    static func parsePart(_ data: ArraySlice<UInt8>, depth: Int, defaultType: ContentType) throws(MailParseError) -> MIMEPart {
+    static func parsePart(_ data: ArraySlice<UInt8>, depth: Int, defaultType: ContentType,
+                          headerCharset: String?) throws(MailParseError) -> MIMEPart {
         guard depth <= maxDepth else { throw .tooDeep(limit: maxDepth) }
         let (headerEnd, bodyStart) = splitHeaderBody(data)
-        let headers = MailHeaders.parse(data[data.startIndex..<headerEnd])
+        let headers = MailHeaders.parse(data[data.startIndex..<headerEnd], charset: headerCharset)
         let body = data[bodyStart..<data.endIndex]
         var type = ContentType.parse(headers["Content-Type"]) ?? defaultType
         if headers["Content-Type"] == nil, let charset = defaultType.parameters["charset"] { type.parameters["charset"] = charset }
@@ -211,14 +242,23 @@ public enum MIMEParser {
             }
             let childDefault = type.subtype == "digest" ? ContentType(type: "message", subtype: "rfc822") : .textPlain
             for section in sections(of: body, boundary: boundary) {
-                part.children.append(try parsePart(section, depth: depth + 1, defaultType: childDefault))
+                part.children.append(try parsePart(section, depth: depth + 1, defaultType: childDefault, headerCharset: headerCharset))
             }
             return part
         }
-        part.body = decodeTransfer(body, encoding: headers["Content-Transfer-Encoding"])
+        switch headers["Content-Transfer-Encoding"]?.lowercased().trimmed {
+        case "x-uuencode", "uuencode", "x-uue", "uue":
+            if let block = UUEncode.blocks(in: body).first {
+                part.body = block.data
+                part.uuencodedName = block.name
+            } else {
+                part.body = Array(body)
+            }
+        case let encoding: part.body = decodeTransfer(body, encoding: encoding)
+        }
         if type.mimeType == "message/rfc822" || type.mimeType == "message/global" {
             if looksLikeHeaders(part.body[...]) {
-                part.embedded = [try parsePart(part.body[...], depth: depth + 1, defaultType: .textPlain)]
+                part.embedded = [try parsePart(part.body[...], depth: depth + 1, defaultType: .textPlain, headerCharset: nil)]
             }
         }
         return part
@@ -385,7 +425,14 @@ struct BodyCollector {
 
     mutating func addText(_ part: MIMEPart) {
         let text = decodeText(part)
-        if part.contentType.subtype == "html" { html = text } else { plain.append(text) }
+        if part.contentType.subtype == "html" { html = text; return }
+        // Files uuencoded into the text (old clients and scripts): attachments, cut from the text.
+        let (rest, files) = UUEncode.extract(from: text)
+        plain.append(rest)
+        for file in files {
+            attachments.append(MailAttachment(filename: FileExtension.safe(file.name), contentType: FileExtension.type(of: file.name),
+                                              data: file.data, inline: false, contentID: nil))
+        }
     }
 
     mutating func addAttachment(_ part: MIMEPart, parentType: ContentType?) {
@@ -398,15 +445,58 @@ struct BodyCollector {
         let cid = part.contentID
         let dispositionValue = part.disposition?.value
         let inline = dispositionValue != "attachment" && (cid != nil || (dispositionValue == "inline" && part.contentType.type == "image"))
+        if name == nil, let signature = FileExtension.signatureName(for: type) {
+            name = signature
+        }
+        if name == nil, let uuName = part.uuencodedName, !uuName.isEmpty { name = uuName }
         if name == nil {
             name = (inline ? "image" : "attachment-\(attachments.count + 1)") + "." + FileExtension.guess(for: type)
         }
-        let safe = name!.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "\\", with: "_")
-        attachments.append(MailAttachment(filename: safe, contentType: type, data: part.body, inline: inline, contentID: cid))
+        let contentType = type == "application/octet-stream" ? FileExtension.type(of: name!) : type
+        attachments.append(MailAttachment(filename: FileExtension.safe(name!), contentType: contentType, data: part.body, inline: inline, contentID: cid))
     }
 }
 
 enum FileExtension {
+    /// A file name that names no folder.
+    static func safe(_ name: String) -> String {
+        name.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "\\", with: "_")
+    }
+
+    /// What a signature part is called when the sender gave it no name (clients show these names).
+    static func signatureName(for type: String) -> String? {
+        switch type {
+        case "application/pgp-signature": "signature.asc"
+        case "application/pkcs7-signature", "application/x-pkcs7-signature": "smime.p7s"
+        case "application/pgp-keys": "public-key.asc"
+        case "application/pgp-encrypted": "pgp-encrypted.asc"
+        default: nil
+        }
+    }
+
+    /// A content type from a file name's extension, for files that came without one.
+    static func type(of name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return "application/octet-stream" }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "txt", "log": return "text/plain"
+        case "pdf": return "application/pdf"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "zip": return "application/zip"
+        case "doc": return "application/msword"
+        case "xls": return "application/vnd.ms-excel"
+        case "docx": return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        case "xlsx": return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        case "csv": return "text/csv"
+        case "xml": return "application/xml"
+        case "eml": return "message/rfc822"
+        case "asc", "sig": return "application/pgp-signature"
+        case "p7s": return "application/pkcs7-signature"
+        default: return "application/octet-stream"
+        }
+    }
+
     static func guess(for type: String) -> String {
         switch type {
         case "image/png": "png"

@@ -193,4 +193,63 @@ struct MIMEParserTests {
         for level in 1...40 { raw += "--b\(level - 1)\r\nContent-Type: multipart/mixed; boundary=\"b\(level)\"\r\n\r\n" }
         #expect(throws: MailParseError.tooDeep(limit: MIMEParser.maxDepth)) { try MIMEParser.parse(Array(raw.utf8)) }
     }
+
+    @Test("no usable sender in the headers: the envelope sender (MAIL FROM) is the sender; with none, the message is refused")
+    func envelopeSender() throws {
+        let raw = Array("To: support@example.ru\r\nSubject: hi\r\nFrom: undisclosed\r\n\r\nbody\r\n".utf8)
+        #expect(throws: MailParseError.noSender) { try MIMEParser.parse(raw) }
+        #expect(throws: MailParseError.noSender) { try MIMEParser.parse(raw, envelopeSender: "api") }
+        let parsed = try MIMEParser.parse(raw, envelopeSender: "Ivan@Example.RU")
+        #expect(parsed.from?.address == "ivan@example.ru")
+        // A From the headers name wins over the envelope.
+        let withFrom = Array("From: Anna <anna@example.ru>\r\n\r\nbody\r\n".utf8)
+        #expect(try MIMEParser.parse(withFrom, envelopeSender: "bounce@list.example.ru").from?.address == "anna@example.ru")
+    }
+
+    @Test("UTF-7: shifted runs, the literal plus, a run ended by a non-base64 character, broken padding")
+    func utf7() {
+        #expect(Charset.decode(Array("Hi Mom -+Jjo--!".utf8), label: "utf-7") == ("Hi Mom -☺-!", true))
+        #expect(Charset.decode(Array("1 +- 1 = 2".utf8), label: "UTF-7").text == "1 + 1 = 2")
+        #expect(Charset.decode(Array("+BB8EQAQ4BDIENQRC.".utf8), label: "unicode-1-1-utf-7").text == "Привет.")
+        #expect(Charset.decode(Array("+BB8E-".utf8), label: "utf-7").exact == false)
+        #expect(EncodedWords.decode("=?utf-7?Q?+BB8EQAQ4BDIENQRC-?=") == "Привет")
+    }
+
+    @Test("uuencode: a block decodes exactly; a broken block stays text; names never choose a folder")
+    func uuencode() {
+        let text = "before\nbegin 644 ../../etc/a.txt\n#86)C\n`\nend\nafter"
+        let (rest, files) = UUEncode.extract(from: text)
+        #expect(rest == "before\nafter")
+        #expect(files == [UUEncode.Block(name: "a.txt", data: Array("abc".utf8))])
+        let broken = "begin 644 x.bin\nthis is not uuencode at all, just a line\nend"
+        #expect(UUEncode.extract(from: broken).files.isEmpty)
+        #expect(UUEncode.extract(from: broken).text == broken)
+        #expect(UUEncode.extract(from: "begin 644 x.bin\n#86)C\n").files.isEmpty) // no end line
+    }
+
+    @Test("HTML5 named references, legacy names without a semicolon, windows-1252 numeric ones")
+    func entities() {
+        #expect(HTMLSanitizer.decodeEntities("Gr&ouml;&szlig;e &frac12; caf&eacute; &NotNestedGreaterGreater; &CounterClockwiseContourIntegral;")
+                == "Größe ½ café ⪢̸ ∳")
+        #expect(HTMLSanitizer.decodeEntities("&copy 2025, &copy=2, &copyx, &unknown;") == "© 2025, &copy=2, &copyx, &unknown;")
+        #expect(HTMLSanitizer.decodeEntities("&#150; &#x80; &#0; &#xD800; &#99999999999;") == "– € \u{FFFD} \u{FFFD} &#99999999999;")
+        #expect(HTMLSanitizer.sanitize("<p>&ouml; &amp;ouml;</p>").contains("ö &amp;ouml;"))
+    }
+
+    @Test("raw 8-bit headers: UTF-8 when valid, else the declared charset; raw bytes inside Q words decode once")
+    func raw8bitHeaders() throws {
+        var koi = Array("From: ".utf8) + [0xF0, 0xC5, 0xD4, 0xD2] + Array(" <p@example.ru>\r\nSubject: ".utf8) + [0xF4, 0xC5, 0xD3, 0xD4]
+        koi += Array("\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\nbody\r\n".utf8)
+        let parsed = try MIMEParser.parse(koi)
+        #expect(parsed.from?.name == "Петр")
+        #expect(parsed.subject == "Тест")
+        // Without a declared charset the guess stays windows-1251; valid UTF-8 stays UTF-8.
+        #expect(Charset.decodeHeader([0xD2, 0xE5, 0xF1, 0xF2], declared: nil) == "Тест")
+        #expect(Charset.decodeHeader(Array("Тест".utf8), declared: "koi8-r") == "Тест")
+        // =?windows-1251?Q?<raw cp1251>?= and =?koi8-r?Q?<raw koi8>?=
+        let word = MailHeaders.parse(Array("Subject: =?windows-1251?Q?".utf8)[...] + [0xCA, 0xE0, 0xF1, 0xF1, 0xE0] + Array("?=\r\n".utf8))
+        #expect(word.text("Subject") == "Касса")
+        #expect(Charset.encode("Ё", label: "koi8-r") == [0xB3])
+        #expect(Charset.encode("€", label: "koi8-r") == nil)
+    }
 }

@@ -11,6 +11,7 @@ Usage:  python3 Tests/mail/hand_fixtures.py
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import quopri
 import sys
@@ -1807,6 +1808,234 @@ Nightly import finished with 3 rejected rows.
     "text_contains": ["Nightly import finished with 3 rejected rows."],
     "has_html": False,
     "attachments": [],
+    **NOT_AUTO,
+})
+
+# =========================================================================== older and non-Russian clients
+
+# --- 37 KOI8-R with raw 8-bit Subject and From name (old Unix mailers, The Bat! misconfigured)
+subj37 = "Не открывается отчёт"
+fixture("37-koi8r-raw-8bit-headers", crlf(A("From: ") + "Пётр Иванов".encode("koi8-r") + A(""" <p.ivanov@example.net>
+To: support@example.ru
+Subject: """) + subj37.encode("koi8-r") + A("""
+Date: Mon, 3 Mar 2025 13:00:00 +0300
+Message-ID: <koi8-raw-37@example.net>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=koi8-r
+Content-Transfer-Encoding: 8bit
+
+""") + "Отчёт за февраль не открывается, пишет \"ошибка формата\".\n".encode("koi8-r")), {
+    "description": "KOI8-R message whose Subject and From name are raw 8-bit bytes (no encoded words): the headers "
+                   "are read in the charset the body declares, not as windows-1251",
+    "quarantine": False,
+    "subject": subj37,
+    "from": person("Пётр Иванов", "p.ivanov@example.net"),
+    "to": SUPPORT_TO,
+    "message_id": "koi8-raw-37@example.net",
+    "text_contains": ["Отчёт за февраль не открывается"],
+    "has_html": False,
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 38 raw 8-bit bytes inside a Q encoded word (some webmail and 1C mailers)
+subj38 = "Не работает касса"
+fixture("38-raw-8bit-inside-encoded-word", crlf(A("""From: =?windows-1251?Q?""") + "Ольга_Смирнова".encode("cp1251") + A("""?= <o.smirnova@example.net>
+To: support@example.ru
+Subject: =?windows-1251?Q?""") + subj38.replace(" ", "_").encode("cp1251") + A("""?=
+Date: Mon, 3 Mar 2025 13:10:00 +0300
+Message-ID: <raw-in-word-38@example.net>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b38"
+
+--b38
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+""") + "Касса не пробивает чеки с утра.\n".encode("utf-8") + A("""--b38--
+""")), {
+    "description": "encoded words =?windows-1251?Q?...?= whose payload holds raw windows-1251 bytes instead of =XX "
+                   "escapes, in a message whose text is UTF-8: decoded once, in the word's charset",
+    "quarantine": False,
+    "subject": subj38,
+    "from": person("Ольга Смирнова", "o.smirnova@example.net"),
+    "to": SUPPORT_TO,
+    "message_id": "raw-in-word-38@example.net",
+    "text_contains": ["Касса не пробивает чеки с утра."],
+    "has_html": False,
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 39 HTML-only mail from a German client, with named entities beyond the common few
+fixture("39-html-named-entities", crlf(A("""From: Juergen Weiss <j.weiss@example.de>
+To: support@example.ru
+Subject: Rechnung
+Date: Mon, 3 Mar 2025 13:20:00 +0100
+Message-ID: <entities-39@example.de>
+MIME-Version: 1.0
+Content-Type: text/html; charset=us-ascii
+Content-Transfer-Encoding: 7bit
+
+<html><body><p>Sehr geehrte Damen und Herren,</p>
+<p>die Rechnung f&uuml;r M&auml;rz ist &frac12; bezahlt. Gr&ouml;&szlig;e aus K&ouml;ln &ndash; caf&eacute; &amp; co &copy 2025.</p>
+<p><a href="https://example.de/r?a=1&copy=2">Link</a></p>
+</body></html>
+""")), {
+    "description": "HTML-only message whose text uses HTML5 named entities (&uuml; &auml; &frac12; &ouml; &szlig; "
+                   "&eacute;) and a legacy &copy without semicolon; a link keeps its literal &copy= parameter",
+    "quarantine": False,
+    "subject": "Rechnung",
+    "from": {"address": "j.weiss@example.de"},
+    "to": SUPPORT_TO,
+    "message_id": "entities-39@example.de",
+    "text_contains": ["die Rechnung für März ist ½ bezahlt. Größe aus Köln – café & co © 2025."],
+    "has_html": True,
+    "html_contains": ["Größe aus Köln", "½", "café &amp; co © 2025", "r?a=1&amp;copy=2"],
+    "html_excludes": ["&amp;ouml;", "&amp;frac12;", "&amp;szlig;"],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 40 x-uuencode attachment part (old Pegasus / scripts) and a uuencoded block inside a plain body
+pdf40 = fake_pdf("hand40", 900)
+log40 = ("2025-03-03 13:30:01 ERROR kassa: timeout\n" * 12).encode("ascii")
+
+
+def uu(data: bytes, name: str) -> str:
+    lines = [f"begin 644 {name}"]
+    for i in range(0, len(data), 45):
+        lines.append(binascii.b2a_uu(data[i:i + 45]).decode("ascii").rstrip("\n"))
+    lines += ["`", "end"]
+    return "\n".join(lines) + "\n"
+
+
+fixture("40-uuencode", crlf(A(f"""From: Old Mailer <old@example.org>
+To: support@example.ru
+Subject: Logs and invoice
+Date: Mon, 3 Mar 2025 13:30:00 +0300
+Message-ID: <uuencode-40@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b40"
+
+--b40
+Content-Type: text/plain; charset=us-ascii
+
+The cash register log is below, the invoice is attached.
+
+{uu(log40, "kassa.log")}
+Please check the timeouts.
+--b40
+Content-Type: application/pdf
+Content-Transfer-Encoding: x-uuencode
+
+{uu(pdf40, "invoice.pdf")}--b40--
+""")), {
+    "description": "a uuencoded file inside the plain text (cut out of the text, kept as kassa.log) and a part with "
+                   "Content-Transfer-Encoding: x-uuencode and no name (named from its begin line, decoded exactly)",
+    "quarantine": False,
+    "subject": "Logs and invoice",
+    "from": person("Old Mailer", "old@example.org"),
+    "to": SUPPORT_TO,
+    "message_id": "uuencode-40@example.org",
+    "text_contains": ["The cash register log is below", "Please check the timeouts."],
+    "text_excludes": ["begin 644", binascii.b2a_uu(log40[:45]).decode("ascii")[:20]],
+    "has_html": False,
+    "attachments": [att("kassa.log", "text/plain", log40), att("invoice.pdf", "application/pdf", pdf40)],
+    **NOT_AUTO,
+})
+
+# --- 41 UTF-7 (old Outlook Express "Unicode (UTF-7)")
+subj41 = "Вопрос по договору"
+body41 = "Здравствуйте! Пришлите, пожалуйста, акт сверки + счёт.\n"
+fixture("41-utf7", crlf(A(f"""From: {ew_q(("Анна Белова"), "utf-7")} <a.belova@example.net>
+To: support@example.ru
+Subject: {ew_b(subj41, "utf-7")}
+Date: Mon, 3 Mar 2025 13:40:00 +0300
+Message-ID: <utf7-41@example.net>
+MIME-Version: 1.0
+Content-Type: text/plain; charset="utf-7"
+Content-Transfer-Encoding: 7bit
+
+""") + body41.encode("utf-7")), {
+    "description": "text/plain; charset=utf-7 body, a B encoded word in UTF-7 (Subject) and a Q one (From name); "
+                   "the body has a literal + (encoded +-)",
+    "quarantine": False,
+    "subject": subj41,
+    "from": person("Анна Белова", "a.belova@example.net"),
+    "to": SUPPORT_TO,
+    "message_id": "utf7-41@example.net",
+    "text_contains": ["Пришлите, пожалуйста, акт сверки + счёт."],
+    "has_html": False,
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 42 From: one encoded word around the whole "Name <address>"
+fixture("42-from-one-encoded-word", crlf(A(f"""From: {ew_b("Сергей Котов <s.kotov@example.net>", "utf-8")}
+To: support@example.ru
+Subject: Re: [#10077] Accounts
+Date: Mon, 3 Mar 2025 13:50:00 +0300
+Message-ID: <whole-from-42@example.net>
+In-Reply-To: <zy.10077.aaa111@support.example.ru>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+""") + "Да, всё заработало, спасибо.\n".encode("utf-8")), {
+    "description": "From is a single B encoded word around the whole Name <address> (some mobile clients): the "
+                   "address is read from the decoded header instead of sending the reply to quarantine",
+    "quarantine": False,
+    "subject": "Re: [#10077] Accounts",
+    "from": person("Сергей Котов", "s.kotov@example.net"),
+    "to": SUPPORT_TO,
+    "message_id": "whole-from-42@example.net",
+    "in_reply_to": ["zy.10077.aaa111@support.example.ru"],
+    "text_contains": ["Да, всё заработало, спасибо."],
+    "has_html": False,
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 43 PGP/MIME signed (Thunderbird + OpenPGP, Enigmail)
+sig43 = A("""-----BEGIN PGP SIGNATURE-----
+
+iHUEARYKAB0WIQTqZ5rC7pJ0oW1xkY2Yw3vKXb2LwQUCZ8XqBwAKCRCYw3vKXb2L
+wXb0AP9mQ1pN2h0p3yq2bYv0Y7b9T4r2uQm7bS0gX9kP2wEA/1x6t3r1vY0bH8mA
+=Zx9Q
+-----END PGP SIGNATURE-----
+""")
+fixture("43-pgp-signed", crlf(A("""From: Mikhail Orlov <m.orlov@example.org>
+To: support@example.ru
+Subject: Signed request
+Date: Mon, 3 Mar 2025 14:00:00 +0300
+Message-ID: <pgp-43@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="sig43"
+
+This is an OpenPGP/MIME signed message (RFC 4880 and 3156)
+--sig43
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit
+
+Please reset the password of the kassa01 account.
+--sig43
+Content-Type: application/pgp-signature
+Content-Description: OpenPGP digital signature
+Content-Disposition: attachment
+
+""") + sig43 + A("""--sig43--
+""")), {
+    "description": "multipart/signed (PGP/MIME) whose signature part has no file name: kept as signature.asc, not "
+                   "attachment-1.bin",
+    "quarantine": False,
+    "subject": "Signed request",
+    "from": person("Mikhail Orlov", "m.orlov@example.org"),
+    "to": SUPPORT_TO,
+    "message_id": "pgp-43@example.org",
+    "text_contains": ["Please reset the password of the kassa01 account."],
+    "has_html": False,
+    "attachments": [att("signature.asc", "application/pgp-signature", sig43.replace(b"\n", b"\r\n").rstrip(b"\r\n"))],
     **NOT_AUTO,
 })
 
