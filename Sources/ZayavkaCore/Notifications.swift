@@ -182,7 +182,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
     /// The placeholders every template may use.
     public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
-                                      "metric", "due"]
+                                      "metric", "due", "reply_by", "account"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -195,20 +195,20 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Здравствуйте, {{name}}!
 
                     Ваше обращение принято и зарегистрировано под номером {{number}}.
-                    Специалист поддержки рассмотрит его и ответит вам по электронной почте. Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
+                    {{reply_by}} Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
 
                     Заявку можно посмотреть здесь: {{link}}
-
+                    {{account}}
                     Это письмо отправлено автоматически.
                     """)
                 : MailTemplate(subject: customerSubject, body: """
                     Hello {{name}},
 
                     Your request has been received and registered as number {{number}}.
-                    A support specialist will review it and answer you by email. To add to the request, simply reply to this message without changing the subject.
+                    {{reply_by}} To add to the request, simply reply to this message without changing the subject.
 
                     You can follow the request here: {{link}}
-
+                    {{account}}
                     This message was sent automatically.
                     """)
         case .publicReply:
@@ -472,5 +472,47 @@ public enum MailThreading {
         guard id.hasPrefix("zy.") else { return nil }
         let digits = id.dropFirst(3).prefix(while: { $0.isNumber })
         return Int(digits)
+    }
+}
+
+/// What the acknowledgement promises: when the customer hears back (from the ticket's first-response
+/// SLA clock: its target in working time and the moment it falls due, in Moscow time), and the
+/// paragraph with the set-password link for a customer who has no password yet.
+public enum AcknowledgementText {
+    /// "Специалист поддержки ответит вам в течение 2 рабочих часов — до 14:30 03.12.2026 (мск)."
+    /// Without a clock: the promise to answer by email, with no time.
+    public static func replyBy(targetMinutes: Int?, due: String?, _ language: Language) -> String {
+        let ru = language == .ru
+        guard let targetMinutes, targetMinutes > 0, let due else {
+            return ru ? "Специалист поддержки рассмотрит его и ответит вам по электронной почте."
+                      : "A support specialist will review it and answer you by email."
+        }
+        let span = duration(minutes: targetMinutes, language)
+        return ru ? "Специалист поддержки ответит вам в течение \(span) — до \(due) (мск)."
+                  : "A support specialist will answer you within \(span), by \(due) Moscow time."
+    }
+
+    /// "2 рабочих часов" / "1 рабочего часа" / "90 рабочих минут" (genitive, after «в течение»);
+    /// "2 working hours" / "1 working hour" / "90 working minutes".
+    public static func duration(minutes: Int, _ language: Language) -> String {
+        let hours = minutes % 60 == 0
+        let count = hours ? minutes / 60 : minutes
+        if language == .en {
+            let unit = hours ? (count == 1 ? "hour" : "hours") : (count == 1 ? "minute" : "minutes")
+            return "\(count) working \(unit)"
+        }
+        let singular = count % 10 == 1 && count % 100 != 11
+        let unit = hours ? (singular ? "рабочего часа" : "рабочих часов") : (singular ? "рабочей минуты" : "рабочих минут")
+        return "\(count) \(unit)"
+    }
+
+    /// The set-password paragraph (with its blank lines), or "" when the customer has a password.
+    public static func account(link: String?, _ language: Language) -> String {
+        guard let link else { return "" }
+        return language == .ru
+            ? "\nДля вас создана учётная запись на портале поддержки. Задайте пароль по ссылке (она действует 7 дней), "
+              + "чтобы следить за заявками и создавать новые:\n\(link)\n"
+            : "\nAn account on the support portal has been created for you. Set your password with this link (valid for 7 days) "
+              + "to follow your requests and file new ones:\n\(link)\n"
     }
 }

@@ -115,6 +115,25 @@ struct MailSecurityTests {
         }
     }
 
+    @Test("a message whose headers name no usable sender is filed under the envelope sender (MAIL FROM), not quarantined",
+          arguments: TestDatabase.all)
+    func envelopeSenderFallback(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            let raw = Array(("From: undisclosed\r\nTo: support@zayavka.test\r\nSubject: =?utf-8?B?" + Data("Касса".utf8).base64EncodedString()
+                             + "?=\r\nMessage-ID: <env-1@client.ru>\r\n\r\nЧеки не печатаются.\r\n").utf8)
+            let stored = try await MailInbox.store(raw: raw, envelopeFrom: "ivan.reply@client.ru", envelopeTo: ["support@zayavka.test"],
+                                                   services: server.app.services, db: server.app.db)
+            let outcome = try await MailIntake.process(id: stored.id, app: server.app)
+            guard case .newTicket(let number) = outcome else { Issue.record("not filed: \(outcome)"); return }
+            let ticket = try await server.request(.GET, "/api/v1/tickets/\(number)", token: server.adminToken)
+            let users = try await server.request(.GET, "/api/v1/users?email=ivan.reply@client.ru", token: server.adminToken).items
+            let requester = ticket["requester"] as? [String: Any]
+            #expect(requester?["id"] as? Int == users.first?["id"] as? Int)
+            #expect(users.count == 1)
+            #expect(ticket["subject"] as? String == "Касса")
+        }
+    }
+
     @Test("the SMTP listener answers a malformed parameter with an error and keeps serving")
     func listenerSurvivesBadParameters() async throws {
         try await TestServer.with(.sqlite, environment: Self.environment) { server in

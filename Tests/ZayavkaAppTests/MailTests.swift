@@ -44,10 +44,12 @@ struct MailTests {
         try await server.request(.GET, "/api/v1/mail/outbox?limit=500", token: server.adminToken).items
     }
 
-    @Test("a new sender becomes a customer with a ticket; the acknowledgement and account mail are queued, threaded and RFC 3834-marked",
+    @Test("a new sender becomes a customer with a ticket and gets one mail: the acknowledgement, threaded, RFC 3834-marked, saying when they hear back and holding the set-password link",
           arguments: TestDatabase.all)
     func newTicket(database: TestDatabase) async throws {
         try await TestServer.with(database, environment: Self.environment) { server in
+            // Seed 000's regulation: an answer within two working hours.
+            #expect(try await server.request(.POST, "/api/v1/sla-policies/templates/seed000", token: server.adminToken).status == .ok)
             let raw = mail(subject: "Касса не открывает смену", body: "Ошибка ФН при открытии смены.\n\n-- \nИван, ООО Ромашка")
             let reply = try await submit(server, raw)
             #expect(reply.status == .created)
@@ -65,15 +67,36 @@ struct MailTests {
             let ack = try #require(queued.first { ($0["kind"] as? String) == "ticket_created" })
             #expect(ack["to"] as? String == "ivan@client.ru")
             #expect(ack["subject"] as? String == "[Support] Re: Касса не открывает смену [#\(number)]")
-            #expect(queued.contains { ($0["kind"] as? String) == "account_created" })
+            #expect(queued.filter { ($0["to"] as? String) == "ivan@client.ru" }.count == 1, "one mail, not an acknowledgement and an account mail")
+            #expect(!queued.contains { ($0["kind"] as? String) == "account_created" })
             let rows = try await server.sql.raw("SELECT raw FROM mail_outbox WHERE kind = 'ticket_created'").all()
             let sent = try MIMEParser.parse(Array(try rows[0].decode(column: "raw", as: Data.self)))
             #expect(sent.headers["Auto-Submitted"] == "auto-replied")
             #expect(sent.inReplyTo.count == 1)
             #expect(sent.text.contains("/portal/requests/\(number)"))
-            // Running the notifier again sends nothing twice.
+            // When the customer hears back: the first-response clock's target and due time, in Moscow time.
+            let clock = try await server.sql.raw("""
+                SELECT c.due_at FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = \(bind: number) AND c.metric = 'first_response'
+                """).first()
+            let due = try #require(try clock?.decode(column: "due_at", as: Date?.self))
+            #expect(sent.text.contains("ответит вам в течение 2 рабочих часов — до \(SLAMetricNames.moscowTime(due)) (мск)"), "\(sent.text)")
+            // The link sets the password, and the account is the customer's from then on.
+            let line = try #require(sent.text.split(separator: "\n").first { $0.contains("/password/set?token=") })
+            let token = String(line[line.range(of: "token=")!.upperBound...]).trimmingCharacters(in: .whitespaces)
+            #expect(try await server.request(.POST, "/api/v1/auth/password", json: ["token": token, "password": "ivan-pass-123"]).status == .noContent)
+            #expect(try await server.token(email: "ivan@client.ru", password: "ivan-pass-123").hasPrefix("zy_"))
+            // A customer with a password gets no link in the next acknowledgement.
+            let second = try await submit(server, mail(subject: "Ещё вопрос", body: "Как выгрузить чеки?"))
+            let secondNumber = try #require(second["ticket_number"] as? Int)
             try await MailNotifier.run(app: server.app)
-            #expect(try await outbox(server).count == queued.count)
+            let again = try await server.sql.raw("SELECT raw FROM mail_outbox WHERE kind = 'ticket_created' ORDER BY id DESC").first()
+            let secondAck = try MIMEParser.parse(Array(try #require(again).decode(column: "raw", as: Data.self)))
+            #expect(secondAck.subject.contains("#\(secondNumber)"))
+            #expect(!secondAck.text.contains("/password/set"))
+            // Running the notifier again sends nothing twice.
+            let queuedNow = try await outbox(server).count
+            try await MailNotifier.run(app: server.app)
+            #expect(try await outbox(server).count == queuedNow)
 
             // A sender from an organization's email domain lands in that organization.
             let organization = try await server.request(.POST, "/api/v1/organizations", token: server.adminToken,

@@ -116,14 +116,16 @@ enum MailIntake {
     static func processClaimed(id: Int, app: Application) async throws -> Outcome {
         let sql = app.db as! any SQLDatabase
         guard let row = try await sql.raw("""
-            SELECT raw, envelope_to FROM mail_inbound WHERE id = \(bind: id)
+            SELECT raw, envelope_from, envelope_to FROM mail_inbound WHERE id = \(bind: id)
             """).first() else { return .ignored("unknown message") }
         let raw = Array(try row.decode(column: "raw", as: Data.self))
+        let envelopeFrom = try row.decode(column: "envelope_from", as: String.self)
         let envelopeTo = try row.decode(column: "envelope_to", as: String.self).split(separator: ",").map(String.init)
         let services = app.services
         let message: MailMessage
         do {
-            message = try MIMEParser.parse(raw, maxBytes: max(services.configuration.mail.maxMessageBytes * 2, 1_048_576))
+            message = try MIMEParser.parse(raw, maxBytes: max(services.configuration.mail.maxMessageBytes * 2, 1_048_576),
+                                           envelopeSender: envelopeFrom)
         } catch {
             let reason = "cannot parse: \(error)"
             try await finish(id, status: "quarantined", reason: reason, app: app)
@@ -187,7 +189,8 @@ enum MailIntake {
             ticketID = try await ticketIDFor(number: number, on: sql)
         }
 
-        guard case .active(let signedIn) = try await MailPeople.resolve(sender, message: message, app: app) else {
+        let resolved = try await MailPeople.resolve(sender, message: message, app: app)
+        guard case .active(let signedIn) = resolved.known else {
             try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
             return .ignored("blocked sender")
         }
@@ -208,6 +211,9 @@ enum MailIntake {
             do {
                 let comment = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, request: request)
                 try await rememberCopies(message, ticketID: ticketID, sender: sender.address, app: app)
+                if resolved.created && !message.isAutomatic {
+                    try await MailPeople.sendAccountMail(to: signedIn, email: sender.address, app: app)
+                }
                 if staffUnverified {
                     try await Outbox.enqueueUnverifiedMailNotice(to: signedIn, email: sender.address, ticketNumber: ticket.number,
                                                                  subject: message.subject, services: services, on: sql)

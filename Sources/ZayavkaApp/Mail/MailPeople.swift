@@ -20,10 +20,13 @@ enum MailPeople {
         case blocked
     }
 
-    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> Known {
+    /// The sender's account, created when there is none (`created`). A new customer gets no mail of
+    /// their own here: the acknowledgement of their ticket carries the set-password link, and a
+    /// message that only adds to a ticket gets the account mail from `sendAccountMail`.
+    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> (known: Known, created: Bool) {
         let sql = app.db as! any SQLDatabase
         let defaultLanguage = app.services.configuration.defaultLanguage
-        if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) { return existing }
+        if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) { return (existing, false) }
         var name = TextInput.sanitize(sender.name, multiline: false).trimmed
         if name.isEmpty { name = sender.localPart }
         let displayName = String(name.prefix(200))
@@ -31,12 +34,28 @@ enum MailPeople {
         let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
         let organizationID = try await organization(forDomain: sender.domain, sql: sql)
         try await app.services.customers.create(
-            .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: !message.isAutomatic),
+            .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: false),
             services: app.services, on: app.db)
         guard let known = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) else {
             throw Abort(.internalServerError, reason: "the new customer vanished")
         }
-        return known
+        return (known, true)
+    }
+
+    /// The account mail (a link to set a password) for a customer created by a message that made no
+    /// ticket of its own, so no acknowledgement will carry the link.
+    static func sendAccountMail(to customer: SignedIn, email: String, app: Application) async throws {
+        let services = app.services
+        try await services.gate.run {
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                let token = try await PasswordTokens.issue(userID: customer.viewer.userID, purpose: .account, on: sql)
+                try await Outbox.enqueueAccountMail(.accountCreated, to: MailAddress(name: customer.name, address: email),
+                                                    userID: customer.viewer.userID, language: customer.language, token: token,
+                                                    services: services, on: sql)
+            }
+        }
+        MailWorker.poke(services)
     }
 
     static func find(_ email: String, sql: any SQLDatabase, defaultLanguage: Language) async throws -> Known? {
@@ -161,14 +180,19 @@ enum PasswordTokens {
 
     /// New tokens for these people, in one statement; returned in their order.
     static func issue(for userIDs: [Int], purpose: Purpose, on sql: any SQLDatabase) async throws -> [String] {
-        guard !userIDs.isEmpty else { return [] }
-        let now = Date()
         let tokens = userIDs.map { _ in makeToken() }
-        let rows: [SQLQueryString] = zip(userIDs, tokens).map { userID, token in
+        try await store(Array(zip(userIDs, tokens)), purpose: purpose, on: sql)
+        return tokens
+    }
+
+    /// Stores tokens made with `makeToken` (their hashes), in one statement.
+    static func store(_ tokens: [(userID: Int, token: String)], purpose: Purpose, on sql: any SQLDatabase) async throws {
+        guard !tokens.isEmpty else { return }
+        let now = Date()
+        let rows: [SQLQueryString] = tokens.map { userID, token in
             "(\(bind: userID), \(bind: APIToken.hash(token)), \(bind: purpose.rawValue), \(bind: now), \(bind: now.addingTimeInterval(purpose.lifetime)))"
         }
         try await sql.raw("INSERT INTO password_tokens (user_id, token_hash, purpose, created_at, expires_at) VALUES " + rows.joined(separator: ", ")).run()
-        return tokens
     }
 
     /// Who a live token belongs to, or nil when it is unknown, used or expired.

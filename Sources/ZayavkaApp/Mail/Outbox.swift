@@ -127,6 +127,8 @@ enum MailNotifier {
         let name: String
         let language: Language
         let isStaff: Bool
+        /// A customer who has never set a password: the acknowledgement carries the link to set one.
+        let needsPassword: Bool
     }
 
     /// Handles up to `limit` events; returns how many.
@@ -248,14 +250,31 @@ enum MailNotifier {
         var people: [Int: Person] = [:]
         if !userIDs.isEmpty {
             for row in try await sql.raw("""
-                SELECT id, email, name, locale, role FROM users WHERE id IN (\(binds: Array(userIDs))) AND is_active = \(bind: true)
+                SELECT id, email, name, locale, role, CASE WHEN password_hash IS NULL THEN 1 ELSE 0 END AS no_password
+                FROM users WHERE id IN (\(binds: Array(userIDs))) AND is_active = \(bind: true)
                 """).all() {
                 let id = try row.decode(column: "id", as: Int.self)
+                let role = Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer
+                let noPassword = try row.decode(column: "no_password", as: Int.self) == 1
                 people[id] = Person(id: id, email: try row.decode(column: "email", as: String.self), name: try row.decode(column: "name", as: String.self),
                                     language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? services.configuration.defaultLanguage,
-                                    isStaff: (Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer).isStaff)
+                                    isStaff: role.isStaff, needsPassword: role == .customer && noPassword)
             }
         }
+        // When the acknowledgement promises an answer: the first-response clock of each new ticket.
+        var firstResponse: [Int: (target: Int, due: Date)] = [:]
+        let acknowledged = Set(intents.filter { $0.1.kind == .ticketCreated }.map(\.0.ticketID))
+        if !acknowledged.isEmpty {
+            for row in try await sql.raw("""
+                SELECT ticket_id, target_minutes, due_at FROM sla_clocks
+                WHERE ticket_id IN (\(binds: Array(acknowledged))) AND metric = \(bind: SLAMetric.firstResponse.rawValue) AND stopped_at IS NULL
+                """).all() {
+                guard let due = try row.decode(column: "due_at", as: Date?.self) else { continue }
+                firstResponse[try row.decode(column: "ticket_id", as: Int.self)] = (try row.decode(column: "target_minutes", as: Int.self), due)
+            }
+        }
+        // Set-password links in acknowledgements, stored with the mails that carry them.
+        var accountTokens: [(userID: Int, token: String)] = []
         var copies: [Int: [String]] = [:]
         var threads: [Int: [(id: String, direction: String)]] = [:]
         if !intents.isEmpty {
@@ -314,6 +333,18 @@ enum MailNotifier {
                 filled["metric"] = event.after ?? ""
                 filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
             }
+            if intent.kind == .ticketCreated {
+                let clock = firstResponse[event.ticketID]
+                filled["reply_by"] = AcknowledgementText.replyBy(targetMinutes: clock?.target, due: clock.map { SLAMetricNames.moscowTime($0.due) },
+                                                                 person.language)
+                var accountLink: String?
+                if person.needsPassword, !accountTokens.contains(where: { $0.userID == person.id }) {
+                    let token = PasswordTokens.makeToken()
+                    accountTokens.append((person.id, token))
+                    accountLink = configuration.publicURL + SitePath.passwordSet.path + "?token=" + token
+                }
+                filled["account"] = AcknowledgementText.account(link: accountLink, person.language)
+            }
             if intent.kind == .slaWarning || intent.kind == .slaBreached {
                 filled["metric"] = SLAMetricNames.name(event.field ?? "", person.language)
                 filled["due"] = event.after.flatMap { try? Date($0, strategy: .iso8601) }.map(SLAMetricNames.moscowTime) ?? ""
@@ -338,6 +369,7 @@ enum MailNotifier {
         }
 
         let toSend = outgoing
+        let tokens = accountTokens
         let committed = try await services.gate.run {
             try await app.db.transaction { db in
                 let sql = db as! any SQLDatabase
@@ -346,6 +378,7 @@ enum MailNotifier {
                     UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
                     """).first()
                 guard moved != nil else { return false }
+                try await PasswordTokens.store(tokens, purpose: .account, on: sql)
                 try await Outbox.enqueueAll(toSend, on: sql)
                 return true
             }

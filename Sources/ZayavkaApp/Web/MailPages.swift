@@ -301,7 +301,7 @@ enum MailPages {
         }
         var parsed: MailMessage?
         var parseError: String?
-        do { parsed = try MIMEParser.parse(Array(raw)) } catch { parseError = "\(error)" }
+        do { parsed = try MIMEParser.parse(Array(raw), envelopeSender: item.envelopeFrom) } catch { parseError = "\(error)" }
         let ctx = PageContext(request)
         return Layout.render(item.subject ?? ctx.l("Письмо", "Message"), ctx, MailView.message(item, parsed: parsed, parseError: parseError, ctx: ctx, images: images))
     }
