@@ -203,8 +203,7 @@ enum ConversationService {
         let writer = try await request.services.files.makeWriter(io: io, eventLoop: request.eventLoop)
         let file: ReceivedForm.File
         do {
-            request.markBodyRead()
-            for try await chunk in request.body {
+            for try await chunk in request.bodyChunks() {
                 try await writer.write(chunk)
                 if writer.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
             }

@@ -35,8 +35,7 @@ enum DirectoryCSV {
     /// The request body, up to `maxBytes`.
     static func body(_ request: Request) async throws -> Data {
         var data = Data()
-        request.markBodyRead()
-        for try await chunk in request.body {
+        for try await chunk in request.bodyChunks() {
             data.append(contentsOf: chunk.readableBytesView)
             if data.count > maxBytes { throw ZayavkaError.payloadTooLarge(limitBytes: maxBytes) }
         }

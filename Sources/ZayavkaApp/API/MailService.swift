@@ -190,8 +190,7 @@ enum MailService {
         try request.require(.manageConfiguration)
         let limit = request.services.configuration.mail.maxMessageBytes
         var collected = ByteBuffer()
-        request.markBodyRead()
-        for try await var chunk in request.body {
+        for try await var chunk in request.bodyChunks() {
             collected.writeBuffer(&chunk)
             if collected.readableBytes > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
         }

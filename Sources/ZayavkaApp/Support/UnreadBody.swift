@@ -8,7 +8,7 @@ import Vapor
 extension Request {
     private struct BodyReadKey: StorageKey { typealias Value = Bool }
 
-    /// Every reader of a streamed body calls this before it starts.
+    /// Every reader of a streamed body calls this before it starts (`bodyChunks` does).
     func markBodyRead() { storage[BodyReadKey.self] = true }
 
     /// Runs a handler of a streamed route and drains the body it left unread, whether it answered or threw.
@@ -26,10 +26,9 @@ extension Request {
     /// Reads and drops a streamed body nobody read (at most 256 MiB; past that the connection is left to close).
     func drainUnreadBody() async {
         guard method != .GET, method != .HEAD, storage[BodyReadKey.self] != true, body.data == nil else { return }
-        markBodyRead()
         var total = 0
         do {
-            for try await chunk in body {
+            for try await chunk in bodyChunks() {
                 total += chunk.readableBytes
                 if total > 256 << 20 { break }
             }

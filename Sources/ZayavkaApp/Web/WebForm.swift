@@ -47,8 +47,7 @@ enum StreamedForm {
             return try await multipart(request, boundary: boundary, fileLimit: fileLimit)
         }
         var collected = ByteBuffer()
-        request.markBodyRead()
-        for try await var chunk in request.body {
+        for try await var chunk in request.bodyChunks() {
             collected.writeBuffer(&chunk)
             if collected.readableBytes > fieldBytesLimit { throw ZayavkaError.payloadTooLarge(limitBytes: fieldBytesLimit) }
         }
@@ -105,8 +104,7 @@ enum StreamedForm {
         parser.onBody = { buffer in events.append(.body(buffer)) }
         parser.onPartComplete = { events.append(.complete) }
         do {
-            request.markBodyRead()
-            for try await chunk in request.body {
+            for try await chunk in request.bodyChunks() {
                 do { try parser.execute(chunk) } catch {
                     // A malformed multipart body is the client's mistake: 422 naming the body, not 500.
                     throw ZayavkaError.validation([FieldError("body", .invalid)])
