@@ -46,17 +46,24 @@ enum TicketService {
         if let cause = input.cause, cause.isOver(TicketLimits.causeMaxLength) {
             errors.append(FieldError("cause", .tooLong, String(TicketLimits.causeMaxLength)))
         }
-        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        // Every read and check before the first write: a refused request leaves no customer behind
+        // and moves no round-robin pointer. The checks that read report their problems together.
+        func collecting<T>(_ check: () async throws -> T) async throws -> T? {
+            do { return try await check() } catch ZayavkaError.validation(let more) { errors += more; return nil }
+        }
+        let requesterPlan = try await collecting { try await lookUpRequester(input, request: request) }
+        var assignment = try await collecting { try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.sql) }
+        let uploads = try await collecting { try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database) }
+        guard errors.isEmpty, let requesterPlan, assignment != nil, let uploads else { throw ZayavkaError.validation(errors) }
 
-        let requester = try await resolveRequester(input, request: request)
-        // A group that assigns by turn or load picks the agent now (SPEC T6).
+        // The writes: a new customer, then the group's pick (SPEC T6), then the ticket.
+        let requester = try await createIfNeeded(requesterPlan, request: request)
         var assigneeID = input.assigneeId
-        if assigneeID == nil, let group = input.groupId, try await request.sql.raw("SELECT 1 AS x FROM support_groups WHERE id = \(bind: group)").first() != nil {
+        if assigneeID == nil, let group = input.groupId {
             let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
             assigneeID = try await request.write { db in try await AssignmentService.pick(groupID: group, activeStatuses: active, on: db as! any SQLDatabase) }
+            if assigneeID != nil { assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: request.sql) }
         }
-        let assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: request.sql)
-        let uploads = try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
         let channel = input.channel ?? .api
         let now = Date()
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
@@ -80,7 +87,7 @@ enum TicketService {
         return TicketFacts(
             number: number, subject: subject, status: initialStatus, type: type, priority: priority, urgency: input.urgency?.level,
             channel: channel, responsibility: input.responsibility, cause: input.cause, requester: requester.person,
-            organization: requester.organization, assignee: assignment.assignee, group: assignment.group, dueAt: input.dueAt,
+            organization: requester.organization, assignee: assignment?.assignee, group: assignment?.group, dueAt: input.dueAt,
             fields: fields, createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil, nextDueAt: sla?.nextDue
         ).dto(for: viewer, catalog: catalog, language: request.language)
     }
@@ -96,29 +103,43 @@ enum TicketService {
 
     private struct Requester { let person: PersonRef; let organization: PersonRef? }
 
+    /// Who a ticket is for, found without writing anything: an existing person, or a new customer to create.
+    private enum RequesterPlan {
+        case existing(Requester)
+        case newCustomer(email: String, name: String)
+    }
+
     /// The customer a ticket is for: the signed-in person, an existing user, or a new customer found by email.
-    private static func resolveRequester(_ input: TicketCreateInput, request: Request) async throws -> Requester {
+    private static func lookUpRequester(_ input: TicketCreateInput, request: Request) async throws -> RequesterPlan {
         let signedIn = try request.signedIn
         if let id = input.requesterId, id != signedIn.viewer.userID {
             guard let found = try await person(where: "u.id = \(bind: id)", on: request.sql) else {
                 throw ZayavkaError.validation([FieldError("requester_id", .unknownValue)])
             }
-            return found
+            return .existing(found)
         }
         if let rawEmail = input.requesterEmail {
             let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
             guard UserService.isPlausibleEmail(email) else { throw ZayavkaError.validation([FieldError("requester_email", .invalid)]) }
-            if let found = try await person(where: "u.email = \(bind: email)", on: request.sql) { return found }
-            let name = input.requesterName?.trimmingCharacters(in: .whitespaces)
-            let user = UserRecord(email: email, name: (name?.isEmpty ?? true) ? String(email.prefix(while: { $0 != "@" })) : name!,
-                                  role: .customer, locale: request.language)
+            if let found = try await person(where: "u.email = \(bind: email)", on: request.sql) { return .existing(found) }
+            let name = input.requesterName?.trimmingCharacters(in: .whitespaces) ?? ""
+            return .newCustomer(email: email, name: name.isEmpty ? String(email.prefix(while: { $0 != "@" })) : name)
+        }
+        return .existing(Requester(person: signedIn.person, organization: signedIn.organization))
+    }
+
+    /// Creates the new customer a plan names (the first write of a ticket creation).
+    private static func createIfNeeded(_ plan: RequesterPlan, request: Request) async throws -> Requester {
+        switch plan {
+        case .existing(let requester): return requester
+        case .newCustomer(let email, let name):
+            let user = UserRecord(email: email, name: name, role: .customer, locale: request.language)
             try await request.write { db in
                 try await user.create(on: db)
                 try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
             }
             return Requester(person: PersonRef(id: user.id!, name: user.name), organization: nil)
         }
-        return Requester(person: signedIn.person, organization: signedIn.organization)
     }
 
     private static func person(where condition: SQLQueryString, on sql: any SQLDatabase) async throws -> Requester? {
