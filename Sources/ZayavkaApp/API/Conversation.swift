@@ -43,10 +43,20 @@ enum ConversationService {
     }
 
     static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, request: Request) async throws -> CommentDTO {
-        let viewer = try request.viewer
-        let mail = request.mailIntake
+        let commentID = try await addComment(number: number, input: input, source: source, context: try request.context)
+        guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
+            throw ZayavkaError.notFound(entity: "comment", id: String(commentID))
+        }
+        return dto
+    }
+
+    /// Adds a comment (and what it implies: status, first response, SLA clocks, history) in one
+    /// transaction; returns its id.
+    static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, context: ServiceContext) async throws -> Int {
+        let viewer = try context.viewer
+        let mail = context.mailIntake
         // Mail intake has decided who may write to the ticket (requester, people copied, staff).
-        if mail == nil { _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql) }
+        if mail == nil { _ = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql) }
         let isStaff = viewer.role.isStaff
         let isPublic = input.public ?? true
         var errors: [FieldError] = []
@@ -58,14 +68,15 @@ enum ConversationService {
             if !isStaff || !isPublic { errors.append(FieldError("answer", .notAllowed)) }
             if !["solution", "promise", "refusal"].contains(answer) { errors.append(FieldError("answer", .unknownValue, "solution, promise, refusal")) }
             if answer == "promise", input.promisedAt == nil { errors.append(FieldError("promised_at", .required)) }
-            do { try input.firstAnswer?.validate(now: Date()) } catch ZayavkaError.validation(let more) { errors += more }
+            do { try input.firstAnswer?.validate(now: context.now) } catch ZayavkaError.validation(let more) { errors += more }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database)
-        let slaSetup = try await request.services.sla.setup(try request.sql)
+        let catalog = try await context.services.catalog.snapshot(context.db)
+        let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db)
+        let slaSetup = try await context.services.sla.setup(context.sql)
 
-        let commentID = try await request.write { db in
+        let now = context.now
+        let commentID = try await context.write { db in
             let sql = db as! any SQLDatabase
             guard let row = try await sql.raw("""
                 SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
@@ -74,7 +85,6 @@ enum ConversationService {
             let ticketID = try row.decode(column: "id", as: Int.self)
             let status = try row.decode(column: "status", as: String.self)
             guard catalog.workflow.acceptsComments(status) else { throw ZayavkaError.ticketClosed(number: number) }
-            let now = Date()
             // Status: an explicit one from staff, else what the reply itself implies.
             var newStatus = catalog.workflow.statusAfterComment(current: status, byCustomer: !isStaff, isPublic: isPublic)
             if let requested = input.status {
@@ -144,11 +154,7 @@ enum ConversationService {
             return commentID
         }
         TicketService.commentsCreated.increment()
-        if mail != nil { return CommentDTO(id: commentID, body: input.body, public: isPublic, author: try request.signedIn.person, source: source, createdAt: Date(), attachments: []) }
-        guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
-            throw ZayavkaError.notFound(entity: "comment", id: String(commentID))
-        }
-        return dto
+        return commentID
     }
 
     // MARK: History

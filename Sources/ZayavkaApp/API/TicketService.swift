@@ -13,10 +13,14 @@ enum TicketService {
     // MARK: Create
 
     static func create(_ input: TicketCreateInput, request: Request) async throws -> TicketDTO {
-        let viewer = try request.viewer
-        let catalog = try await request.services.catalog.snapshot(request.database)
+        try await create(input, context: try request.context)
+    }
+
+    static func create(_ input: TicketCreateInput, context: ServiceContext) async throws -> TicketDTO {
+        let viewer = try context.viewer
+        let catalog = try await context.services.catalog.snapshot(context.db)
         let isCustomer = !viewer.role.can(.fileTicketsForOthers)
-        let intake = request.mailIntake
+        let intake = context.mailIntake
         var errors: [FieldError] = []
         if isCustomer {
             let staffOnly: [(String, Bool)] = [
@@ -36,7 +40,7 @@ enum TicketService {
         do {
             try TicketRules.validateNew(subject: input.subject, body: input.body, type: type, dueAt: input.dueAt,
                                         fields: input.fields ?? [:], intake: catalog.intake,
-                                        checkRequiredFields: isCustomer && intake == nil, now: Date())
+                                        checkRequiredFields: isCustomer && intake == nil, now: context.now)
         } catch ZayavkaError.validation(let more) { errors += more }
         let initialStatus = input.status ?? "new"
         if initialStatus != "new" {
@@ -51,53 +55,53 @@ enum TicketService {
         func collecting<T>(_ check: () async throws -> T) async throws -> T? {
             do { return try await check() } catch ZayavkaError.validation(let more) { errors += more; return nil }
         }
-        let requesterPlan = try await collecting { try await lookUpRequester(input, request: request) }
-        var assignment = try await collecting { try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: request.sql) }
-        let uploads = try await collecting { try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: request.database) }
+        let requesterPlan = try await collecting { try await lookUpRequester(input, context: context) }
+        var assignment = try await collecting { try await checkAssignment(assigneeID: input.assigneeId, groupID: input.groupId, on: context.sql) }
+        let uploads = try await collecting { try await pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db) }
         guard errors.isEmpty, let requesterPlan, assignment != nil, let uploads else { throw ZayavkaError.validation(errors) }
 
         // The writes: a new customer, then the group's pick (SPEC T6), then the ticket.
-        let requester = try await createIfNeeded(requesterPlan, request: request)
+        let requester = try await createIfNeeded(requesterPlan, context: context)
         var assigneeID = input.assigneeId
         if assigneeID == nil, let group = input.groupId {
             let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
-            assigneeID = try await request.write { db in try await AssignmentService.pick(groupID: group, activeStatuses: active, on: db as! any SQLDatabase) }
-            if assigneeID != nil { assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: request.sql) }
+            assigneeID = try await context.write { db in try await AssignmentService.pick(groupID: group, activeStatuses: active, on: db as! any SQLDatabase) }
+            if assigneeID != nil { assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: context.sql) }
         }
         let channel = input.channel ?? .api
-        let now = Date()
+        let now = context.now
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         // Seed 002: a critical problem (by its words or the category chosen) has the highest priority.
-        let critical = CriticalRule.matching(try await request.services.critical.rules(request.sql), subject: subject, body: input.body,
+        let critical = CriticalRule.matching(try await context.services.critical.rules(context.sql), subject: subject, body: input.body,
                                              category: fields["category"])
         let priority = critical.isEmpty ? input.priority ?? .normal : .urgent
 
         let sla = try await slaStart(subject: SLASubject(
             type: type, priority: priority, urgency: input.urgency?.level, plan: nil, organizationID: requester.organization?.id,
-            channel: channel, groupID: input.groupId, fields: fields), at: now, request: request)
+            channel: channel, groupID: input.groupId, fields: fields), at: now, context: context)
         let draft = TicketDraft(
             subject: subject, body: input.body, requesterID: requester.person.id, organizationID: requester.organization?.id,
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: assigneeID, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
             fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical)
-        let number = try await request.services.tickets.create(draft, on: request.database)
+        let number = try await context.services.tickets.create(draft, on: context.db)
         ticketsCreated.increment()
         return TicketFacts(
             number: number, subject: subject, status: initialStatus, type: type, priority: priority, urgency: input.urgency?.level,
             channel: channel, responsibility: input.responsibility, cause: input.cause, requester: requester.person,
             organization: requester.organization, assignee: assignment?.assignee, group: assignment?.group, dueAt: input.dueAt,
             fields: fields, createdAt: now, updatedAt: now, solvedAt: nil, closedAt: nil, nextDueAt: sla?.nextDue
-        ).dto(for: viewer, catalog: catalog, language: request.language)
+        ).dto(for: viewer, catalog: catalog, language: context.language)
     }
 
     /// The SLA clocks a new ticket starts; the organization's plan is looked up only when policies exist.
-    private static func slaStart(subject: SLASubject, at now: Date, request: Request) async throws -> SLAStart? {
-        let setup = try await request.services.sla.setup(try request.sql)
+    private static func slaStart(subject: SLASubject, at now: Date, context: ServiceContext) async throws -> SLAStart? {
+        let setup = try await context.services.sla.setup(context.sql)
         guard !setup.policies.isEmpty else { return nil }
         var subject = subject
-        subject.plan = try await plan(organizationID: subject.organizationID, on: request.sql)
+        subject.plan = try await plan(organizationID: subject.organizationID, on: context.sql)
         return SLAStart.plan(for: subject, at: now, setup: setup)
     }
 
@@ -110,10 +114,10 @@ enum TicketService {
     }
 
     /// The customer a ticket is for: the signed-in person, an existing user, or a new customer found by email.
-    private static func lookUpRequester(_ input: TicketCreateInput, request: Request) async throws -> RequesterPlan {
-        let signedIn = try request.signedIn
+    private static func lookUpRequester(_ input: TicketCreateInput, context: ServiceContext) async throws -> RequesterPlan {
+        let signedIn = try context.person
         if let id = input.requesterId, id != signedIn.viewer.userID {
-            guard let found = try await person(where: "u.id = \(bind: id)", on: request.sql) else {
+            guard let found = try await person(where: "u.id = \(bind: id)", on: context.sql) else {
                 throw ZayavkaError.validation([FieldError("requester_id", .unknownValue)])
             }
             return .existing(found)
@@ -121,7 +125,7 @@ enum TicketService {
         if let rawEmail = input.requesterEmail {
             let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
             guard UserService.isPlausibleEmail(email) else { throw ZayavkaError.validation([FieldError("requester_email", .invalid)]) }
-            if let found = try await person(where: "u.email = \(bind: email)", on: request.sql) { return .existing(found) }
+            if let found = try await person(where: "u.email = \(bind: email)", on: context.sql) { return .existing(found) }
             let name = input.requesterName?.trimmingCharacters(in: .whitespaces) ?? ""
             return .newCustomer(email: email, name: name.isEmpty ? String(email.prefix(while: { $0 != "@" })) : name)
         }
@@ -129,12 +133,12 @@ enum TicketService {
     }
 
     /// Creates the new customer a plan names (the first write of a ticket creation).
-    private static func createIfNeeded(_ plan: RequesterPlan, request: Request) async throws -> Requester {
+    private static func createIfNeeded(_ plan: RequesterPlan, context: ServiceContext) async throws -> Requester {
         switch plan {
         case .existing(let requester): return requester
         case .newCustomer(let email, let name):
-            let user = UserRecord(email: email, name: name, role: .customer, locale: request.language)
-            try await request.write { db in
+            let user = UserRecord(email: email, name: name, role: .customer, locale: context.language)
+            try await context.write { db in
                 try await user.create(on: db)
                 try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
             }

@@ -40,20 +40,11 @@ struct MailLink: Sendable {
     }
 }
 
-/// Set on the request that mail intake writes through: the channel is trusted and the write
+/// Part of the `ServiceContext` mail intake writes through: the channel is trusted and the write
 /// completes the received message.
 struct MailIntakeContext: Sendable {
     let channel: TicketChannel
     let link: MailLink?
-}
-
-extension Request {
-    private struct MailIntakeKey: StorageKey { typealias Value = MailIntakeContext }
-
-    var mailIntake: MailIntakeContext? {
-        get { storage[MailIntakeKey.self] }
-        set { storage[MailIntakeKey.self] = newValue }
-    }
 }
 
 /// Message-IDs per ticket, both ways: what customers sent and what we sent them.

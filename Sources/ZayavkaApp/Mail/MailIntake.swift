@@ -195,11 +195,9 @@ enum MailIntake {
             return .ignored("blocked sender")
         }
         let verification = try await verifySender(message, sender: sender.address, app: app)
-        let request = Request(application: app, on: app.eventLoopGroup.next())
-        request.setSignedIn(signedIn)
-        request.mailIntake = MailIntakeContext(channel: .email, link: MailLink(inboundID: id, messageID: message.messageID,
-                                                                               senderVerified: verification.isVerified))
-        let attachments = try await saveAttachments(message.attachments, uploaderID: signedIn.viewer.userID, request: request)
+        let context = ServiceContext(application: app, signedIn: signedIn, mailIntake: MailIntakeContext(
+            channel: .email, link: MailLink(inboundID: id, messageID: message.messageID, senderVerified: verification.isVerified)))
+        let attachments = try await saveAttachments(message.attachments, uploaderID: signedIn.viewer.userID, context: context)
         let body = Self.body(of: message, language: signedIn.language)
 
         if let ticketID, let ticket = try await ticketFacts(ticketID, on: sql),
@@ -209,7 +207,7 @@ enum MailIntake {
             let staffUnverified = signedIn.viewer.role.isStaff && !verification.isVerified
             let input = CommentInput(body: body, public: !staffUnverified, attachments: attachments.map(\.publicID), status: nil)
             do {
-                let comment = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, request: request)
+                let commentID = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, context: context)
                 try await rememberCopies(message, ticketID: ticketID, sender: sender.address, app: app)
                 if resolved.created && !message.isAutomatic {
                     try await MailPeople.sendAccountMail(to: signedIn, email: sender.address, app: app)
@@ -218,7 +216,7 @@ enum MailIntake {
                     try await Outbox.enqueueUnverifiedMailNotice(to: signedIn, email: sender.address, ticketNumber: ticket.number,
                                                                  subject: message.subject, services: services, on: sql)
                 }
-                return .comment(comment.id)
+                return .comment(commentID)
             } catch ZayavkaError.ticketClosed {
                 // Closed in the meantime: a follow-up opens a new ticket below.
             }
@@ -231,7 +229,7 @@ enum MailIntake {
             """).first()?.decode(column: "n", as: Int.self) ?? 0
         if recent >= mail.senderLimitPerHour {
             let reason = "rate limit: \(recent) tickets from \(sender.address) in the last hour (ZAYAVKA_MAIL_SENDER_LIMIT=\(mail.senderLimitPerHour))"
-            await StreamedForm.forget(attachments, request: request)
+            await StreamedForm.forget(attachments, context: context)
             try await finish(id, status: "quarantined", reason: reason, app: app)
             return .quarantined(reason)
         }
@@ -243,7 +241,7 @@ enum MailIntake {
             subject: subject, body: body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .email, type: nil,
             priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: nil, dueAt: nil,
             fields: nil, attachments: attachments.map(\.publicID))
-        let dto = try await TicketService.create(input, request: request)
+        let dto = try await TicketService.create(input, context: context)
         try await rememberCopies(message, ticketNumber: dto.number, sender: sender.address, app: app)
         return .newTicket(dto.number)
     }
@@ -343,12 +341,12 @@ enum MailIntake {
     }
 
     /// Stores the message's files as the sender's uploads (cid images keep their Content-ID).
-    static func saveAttachments(_ files: [MailAttachment], uploaderID: Int, request: Request) async throws -> [AttachmentRecord] {
+    static func saveAttachments(_ files: [MailAttachment], uploaderID: Int, context: ServiceContext) async throws -> [AttachmentRecord] {
         guard !files.isEmpty else { return [] }
-        let store = request.services.files
-        let limit = request.services.configuration.maxAttachmentBytes
+        let store = context.services.files
+        let limit = context.services.configuration.maxAttachmentBytes
         var records: [AttachmentRecord] = []
-        let now = Date()
+        let now = context.now
         for file in files.prefix(100) where file.data.count <= limit {
             // Names and types come from the sender: no control characters reach the database or a download's headers.
             records.append(AttachmentRecord(uploaderID: uploaderID, filename: ConversationService.safeFilename(TextInput.sanitize(file.filename, multiline: false)),
@@ -358,7 +356,7 @@ enum MailIntake {
         }
         let toCreate = records
         do {
-            try await request.write { db in for record in toCreate { try await record.create(on: db) } }
+            try await context.write { db in for record in toCreate { try await record.create(on: db) } }
         } catch {
             for record in records { store.remove(key: record.storageKey) }
             throw error

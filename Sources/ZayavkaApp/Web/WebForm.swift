@@ -186,11 +186,16 @@ enum StreamedForm {
 extension StreamedForm {
     /// Undoes `record` when the form the files came with was refused: rows and files go.
     static func forget(_ records: [AttachmentRecord], request: Request) async {
+        guard let context = try? request.context else { return }
+        await forget(records, context: context)
+    }
+
+    static func forget(_ records: [AttachmentRecord], context: ServiceContext) async {
         let ids = records.compactMap(\.id)
         guard !ids.isEmpty else { return }
-        try? await request.write { db in
+        try? await context.write { db in
             try await (db as! any SQLDatabase).raw("DELETE FROM attachments WHERE id IN (\(binds: ids)) AND comment_id IS NULL").run()
         }
-        for record in records { request.services.files.remove(key: record.storageKey) }
+        for record in records { context.services.files.remove(key: record.storageKey) }
     }
 }

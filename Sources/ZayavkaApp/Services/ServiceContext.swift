@@ -1,0 +1,66 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// What the application layer needs of its caller, whoever that is: the person acting, their
+/// language, the database, the services, the moment the work happens and the channel it came
+/// through. An HTTP request makes one in one place (`Request.context`); mail intake, the periodic
+/// jobs and tests make one directly, with no HTTP request behind it. `now` is the time every write
+/// of the operation records, so a test can set it instead of rewriting rows afterwards.
+struct ServiceContext: Sendable {
+    let signedIn: SignedIn?
+    let language: Language
+    let db: any Database
+    let services: AppServices
+    let now: Date
+    /// Mail intake: the channel a ticket gets and the message it came from.
+    let mailIntake: MailIntakeContext?
+    /// For file I/O (uploads): the thread pool and event loops.
+    let application: Application
+
+    init(application: Application, signedIn: SignedIn?, language: Language? = nil, db: (any Database)? = nil,
+         now: Date = Date(), mailIntake: MailIntakeContext? = nil) {
+        self.application = application
+        self.signedIn = signedIn
+        self.language = language ?? signedIn?.language ?? application.services.configuration.defaultLanguage
+        self.db = db ?? application.db
+        self.services = application.services
+        self.now = now
+        self.mailIntake = mailIntake
+    }
+
+    var sql: any SQLDatabase { db as! any SQLDatabase }
+
+    /// The person acting; 401 when nobody is signed in.
+    var viewer: Viewer {
+        get throws {
+            guard let signedIn else { throw ZayavkaError.unauthenticated }
+            return signedIn.viewer
+        }
+    }
+
+    var person: SignedIn {
+        get throws {
+            guard let signedIn else { throw ZayavkaError.unauthenticated }
+            return signedIn
+        }
+    }
+
+    /// A database transaction that SQLite runs alone (see `WriteGate`).
+    func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let db = self.db
+        return try await services.gate.run { try await db.transaction { try await work($0) } }
+    }
+}
+
+extension Request {
+    /// The application layer's view of this request: built here and nowhere else.
+    var context: ServiceContext {
+        get throws {
+            ServiceContext(application: application, signedIn: signedInIfAny, language: language, db: try database,
+                           mailIntake: nil)
+        }
+    }
+}
