@@ -1,0 +1,103 @@
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Turns every error into `{"error": {code, message, fields}}` with a message in the caller's
+/// language and the right status; unknown errors are logged and answered as 500 without details.
+struct APIErrorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            // People (not programs) who reach a page that does not exist get a page, in their language.
+            if !request.url.path.hasPrefix("/api/"), request.headers.first(name: .accept)?.contains("text/html") == true {
+                return WebErrorMiddleware.page(for: error, request: request)
+            }
+            return Self.response(for: error, request: request)
+        }
+    }
+
+    static func response(for error: any Error, request: Request) -> Response {
+        let localizer = Localizer(request.language)
+        let ru = request.language == .ru
+        let status: HTTPResponseStatus
+        let code: String
+        let message: String
+        var fields: [ErrorBody.FieldDetail]?
+        var headers = HTTPHeaders()
+        switch error {
+        case let domain as ZayavkaError:
+            message = localizer.message(for: domain)
+            switch domain {
+            case .notFound: (status, code) = (.notFound, "not_found")
+            case .forbidden: (status, code) = (.forbidden, "forbidden")
+            case .unauthenticated:
+                (status, code) = (.unauthorized, "unauthenticated")
+                headers.add(name: .wwwAuthenticate, value: "Bearer")
+            case .illegalTransition: (status, code) = (.conflict, "illegal_transition")
+            case .unknownStatus: (status, code) = (.unprocessableEntity, "unknown_status")
+            case .ticketClosed: (status, code) = (.conflict, "ticket_closed")
+            case .validation(let errors):
+                (status, code) = (.unprocessableEntity, "validation")
+                fields = errors.map { .init(field: $0.field, code: $0.code.rawValue, message: localizer.fieldMessage($0)) }
+            case .conflict: (status, code) = (.conflict, "conflict")
+            case .payloadTooLarge: (status, code) = (.payloadTooLarge, "payload_too_large")
+            case .unsupportedMediaType: (status, code) = (.unsupportedMediaType, "unsupported_media_type")
+            case .tooManyRequests(let seconds):
+                (status, code) = (.tooManyRequests, "too_many_requests")
+                headers.add(name: .retryAfter, value: String(seconds))
+            }
+        case let decoding as DecodingError:
+            (status, code) = (.badRequest, "bad_request")
+            message = (ru ? "Неверный JSON: " : "Invalid JSON: ") + Self.describe(decoding)
+        case let abort as any AbortError:
+            status = abort.status
+            switch abort.status {
+            case .notFound:
+                code = "not_found"
+                message = localizer.message(for: .notFound(entity: "route", id: request.url.path))
+            case .payloadTooLarge:
+                code = "payload_too_large"
+                message = ru ? "Запрос слишком большой." : "The request is too large."
+            case .unsupportedMediaType:
+                code = "unsupported_media_type"
+                message = ru ? "Ожидается Content-Type: application/json." : "Expected Content-Type: application/json."
+            case .methodNotAllowed:
+                code = "method_not_allowed"
+                message = ru ? "Метод не поддерживается." : "Method not allowed."
+            default:
+                code = abort.status.code < 500 ? "bad_request" : "internal"
+                message = abort.status.code < 500 ? abort.reason : (ru ? "Внутренняя ошибка сервера." : "Internal server error.")
+            }
+            if abort.status.code >= 500 { request.logger.report(error: error) }
+        default:
+            request.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            (status, code) = (.internalServerError, "internal")
+            message = ru ? "Внутренняя ошибка сервера. Данные, принятые ранее, сохранены." : "Internal server error. Nothing accepted before was lost."
+        }
+        let body = ErrorBody(error: .init(code: code, message: message, fields: fields))
+        let response = Response(status: status, headers: headers)
+        try? response.content.encode(body, as: .json)
+        return response
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let prefix = path(context)
+            return "missing \(prefix.isEmpty ? key.stringValue : prefix + "." + key.stringValue)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "wrong type at \(path(context))"
+        case .dataCorrupted(let context):
+            return path(context).isEmpty ? context.debugDescription : "invalid value at \(path(context))"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

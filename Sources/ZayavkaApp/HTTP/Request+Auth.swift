@@ -1,0 +1,40 @@
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+extension Request {
+    private struct SignedInKey: StorageKey { typealias Value = SignedIn }
+
+    /// The signed-in person; set by `BearerAuthMiddleware`.
+    var signedIn: SignedIn {
+        get throws {
+            guard let value = storage[SignedInKey.self] else { throw ZayavkaError.unauthenticated }
+            return value
+        }
+    }
+
+    var viewer: Viewer {
+        get throws { try signedIn.viewer }
+    }
+
+    /// The signed-in person, or nil (web pages that also serve visitors).
+    var signedInIfAny: SignedIn? { storage[SignedInKey.self] }
+
+    func setSignedIn(_ value: SignedIn) { storage[SignedInKey.self] = value }
+
+    /// The user's language, else the one chosen on the sign-in page, else the browser's, else the configured default (SPEC N2).
+    var language: Language {
+        storage[SignedInKey.self]?.language
+            ?? cookies[WebCookies.language].flatMap { Language(rawValue: $0.string) }
+            ?? Language.negotiate(acceptLanguage: headers.first(name: .acceptLanguage))
+            ?? services.configuration.defaultLanguage
+    }
+
+    /// Throws `.forbidden` unless the viewer's role has `permission`.
+    func require(_ permission: Permission) throws {
+        guard try viewer.role.can(permission) else { throw ZayavkaError.forbidden(reason: "\(permission)") }
+    }
+}

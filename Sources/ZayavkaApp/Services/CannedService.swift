@@ -1,0 +1,63 @@
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Canned responses: every agent reads them, managers and admins edit them (API and web pages).
+enum CannedService {
+    static func requireEditor(_ request: Request) throws {
+        let viewer = try request.viewer
+        guard [.manager, .admin].contains(viewer.role) else { throw ZayavkaError.forbidden(reason: "managers and admins edit canned responses") }
+    }
+
+    static func list(request: Request) async throws -> [CannedResponseDTO] {
+        guard try request.viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
+        return try await request.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
+            CannedResponseDTO(id: try $0.decode(column: "id", as: Int.self), title: try $0.decode(column: "title", as: String.self),
+                              body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self))
+        }
+    }
+
+    /// Creates (`id` nil) or changes a canned response; returns it.
+    static func save(id: Int?, _ input: CannedResponseInput, request: Request) async throws -> CannedResponseDTO {
+        try requireEditor(request)
+        let current = try await list(request: request)
+        let existing = id.flatMap { id in current.first { $0.id == id } }
+        if id != nil, existing == nil { throw ZayavkaError.notFound(entity: "canned_response", id: String(id!)) }
+        let title = (input.title ?? existing?.title ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = (input.body ?? existing?.body ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var errors: [FieldError] = []
+        if title.isEmpty { errors.append(FieldError("title", .required)) }
+        if title.isOver(200) { errors.append(FieldError("title", .tooLong, "200")) }
+        if body.isEmpty { errors.append(FieldError("body", .required)) }
+        if body.isOver(10_000) { errors.append(FieldError("body", .tooLong, "10000")) }
+        if let position = input.position, !(0...1_000_000).contains(position) { errors.append(FieldError("position", .invalid, "0…1000000")) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        let position = input.position ?? existing?.position ?? (min(current.map(\.position).max() ?? 0, 1_000_000) + 1)
+        let now = Date()
+        let savedID: Int = try await request.write { db in
+            let sql = db as! any SQLDatabase
+            if let id {
+                try await sql.raw("""
+                    UPDATE canned_responses SET title = \(bind: title), body = \(bind: body), position = \(bind: position), updated_at = \(bind: now)
+                    WHERE id = \(bind: id)
+                    """).run()
+                return id
+            }
+            return try await sql.raw("""
+                INSERT INTO canned_responses (title, body, position, created_at, updated_at)
+                VALUES (\(bind: title), \(bind: body), \(bind: position), \(bind: now), \(bind: now)) RETURNING id
+                """).first()!.decode(column: "id", as: Int.self)
+        }
+        return CannedResponseDTO(id: savedID, title: title, body: body, position: position)
+    }
+
+    static func delete(id: Int, request: Request) async throws -> HTTPStatus {
+        try requireEditor(request)
+        let removed = try await request.write { db in
+            try await (db as! any SQLDatabase).raw("DELETE FROM canned_responses WHERE id = \(bind: id) RETURNING id").all().count
+        }
+        guard removed > 0 else { throw ZayavkaError.notFound(entity: "canned_response", id: String(id)) }
+        return .noContent
+    }
+}

@@ -1,0 +1,244 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+import ZayavkaMail
+
+/// Admins' view of the mail channel: what came in (and what is in quarantine, with why), what
+/// goes out (and why it failed), the notification texts; and the public password-link endpoints.
+enum MailService {
+    static let inboundStatuses = ["pending", "processing", "processed", "quarantined", "duplicate", "ignored"]
+    static let outboxStatuses = ["queued", "sending", "sent", "failed"]
+
+    static func stats(request: Request) async throws -> MailStatsDTO {
+        try request.require(.manageConfiguration)
+        let sql = try request.sql
+        var inbound = Dictionary(uniqueKeysWithValues: inboundStatuses.map { ($0, 0) })
+        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_inbound GROUP BY status").all() {
+            inbound[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        var outbox = Dictionary(uniqueKeysWithValues: outboxStatuses.map { ($0, 0) })
+        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status").all() {
+            outbox[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return MailStatsDTO(inbound: inbound, outbox: outbox, relayConfigured: request.services.configuration.mail.relay != nil)
+    }
+
+    static func limit(_ request: Request) -> Int { min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 500) }
+
+    static let inboundSelect: SQLQueryString = """
+        SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
+               t.number, i.received_at, i.processed_at
+        FROM mail_inbound i LEFT JOIN tickets t ON t.id = i.ticket_id
+        """
+    static let outboxSelect: SQLQueryString = """
+        SELECT o.id, o.kind, o.to_address, o.subject, o.status, o.attempts, o.last_error, t.number, o.message_id, o.created_at,
+               o.sent_at, o.next_attempt_at
+        FROM mail_outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
+        """
+
+    /// Received messages, newest first (or what needs a person first: quarantine on top).
+    static func inboundItems(status: String?, limit: Int, problemsFirst: Bool = false, on sql: any SQLDatabase) async throws -> [InboundMailDTO] {
+        var statement = inboundSelect
+        if let status { statement += " WHERE i.status = \(bind: status)" }
+        statement += problemsFirst ? " ORDER BY CASE WHEN i.status = 'quarantined' THEN 0 ELSE 1 END, i.id DESC" : " ORDER BY i.id DESC"
+        statement += " LIMIT \(bind: limit)"
+        return try await sql.raw(statement).all().map(inboundDTO)
+    }
+
+    /// Outgoing messages, newest first (or failures first).
+    static func outboxItems(status: String?, limit: Int, problemsFirst: Bool = false, on sql: any SQLDatabase) async throws -> [OutboxMailDTO] {
+        var statement = outboxSelect
+        if let status { statement += " WHERE o.status = \(bind: status)" }
+        statement += problemsFirst ? " ORDER BY CASE WHEN o.status = 'failed' THEN 0 ELSE 1 END, o.id DESC" : " ORDER BY o.id DESC"
+        statement += " LIMIT \(bind: limit)"
+        return try await sql.raw(statement).all().map(outboxDTO)
+    }
+
+    static func inbound(request: Request) async throws -> ListOf<InboundMailDTO> {
+        try request.require(.manageConfiguration)
+        let status = try? request.query.get(String.self, at: "status")
+        if let status, !inboundStatuses.contains(status) {
+            throw ZayavkaError.validation([FieldError("status", .unknownValue, inboundStatuses.joined(separator: ", "))])
+        }
+        return ListOf(items: try await inboundItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
+    }
+
+    static func inboundDTO(_ row: any SQLRow) throws -> InboundMailDTO {
+        InboundMailDTO(id: try row.decode(column: "id", as: Int.self), messageId: try row.decode(column: "message_id", as: String?.self),
+                       from: try row.decode(column: "from_address", as: String?.self),
+                       envelopeFrom: try row.decode(column: "envelope_from", as: String.self),
+                       subject: try row.decode(column: "subject", as: String?.self), status: try row.decode(column: "status", as: String.self),
+                       reason: try row.decode(column: "reason", as: String?.self), automatic: try row.decode(column: "is_automatic", as: Bool.self),
+                       size: try row.decode(column: "size", as: Int.self), ticketNumber: try row.decode(column: "number", as: Int?.self),
+                       receivedAt: try row.decode(column: "received_at", as: Date.self),
+                       processedAt: try row.decode(column: "processed_at", as: Date?.self))
+    }
+
+    static func inboundItem(id: Int, request: Request) async throws -> InboundMailDTO {
+        try request.require(.manageConfiguration)
+        guard let row = try await request.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
+        return try inboundDTO(row)
+    }
+
+    /// The message exactly as received (admins always; staff when it belongs to a ticket).
+    static func raw(id: Int, request: Request) async throws -> Response {
+        let viewer = try request.viewer
+        guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
+        let found = try await request.sql.raw("SELECT raw, ticket_id FROM mail_inbound WHERE id = \(bind: id)").first()
+        let onTicket = try found?.decode(column: "ticket_id", as: Int?.self) != nil
+        guard let row = found, viewer.role == .admin || onTicket else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
+        return message(try row.decode(column: "raw", as: Data.self), filename: "message-\(id).eml")
+    }
+
+    /// A stored message as a download: never rendered by the browser.
+    private static func message(_ data: Data, filename: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "message/rfc822")
+        headers.add(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+
+    /// Processes a quarantined (or pending) message again, e.g. after raising the sender limit.
+    static func retry(id: Int, request: Request) async throws -> InboundMailDTO {
+        try request.require(.manageConfiguration)
+        let outcome = try await MailIntake.process(id: id, app: request.application)
+        if case .ignored(let why) = outcome, why == "unknown message" { throw ZayavkaError.notFound(entity: "mail", id: String(id)) }
+        MailWorker.poke(request.services)
+        return try await inboundItem(id: id, request: request)
+    }
+
+    /// Files a raw RFC 5322 message sent in the body, through the same path as SMTP.
+    static func submit(request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        let limit = request.services.configuration.mail.maxMessageBytes
+        var collected = ByteBuffer()
+        for try await var chunk in request.bodyChunks() {
+            collected.writeBuffer(&chunk)
+            if collected.readableBytes > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
+        }
+        let raw = collected.readBytes(length: collected.readableBytes) ?? []
+        let stored = try await MailInbox.store(raw: raw, envelopeFrom: "api", envelopeTo: [request.services.configuration.mail.from.address],
+                                               services: request.services, db: try request.database)
+        if !stored.duplicate { _ = try await MailIntake.process(id: stored.id, app: request.application) }
+        MailWorker.poke(request.services)
+        return try await inboundItem(id: stored.id, request: request).encodeResponse(status: .created, for: request)
+    }
+
+    static func outbox(request: Request) async throws -> ListOf<OutboxMailDTO> {
+        try request.require(.manageConfiguration)
+        let status = try? request.query.get(String.self, at: "status")
+        if let status, !outboxStatuses.contains(status) {
+            throw ZayavkaError.validation([FieldError("status", .unknownValue, outboxStatuses.joined(separator: ", "))])
+        }
+        return ListOf(items: try await outboxItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
+    }
+
+    static func outboxDTO(_ row: any SQLRow) throws -> OutboxMailDTO {
+        OutboxMailDTO(id: try row.decode(column: "id", as: Int.self), kind: try row.decode(column: "kind", as: String.self),
+                      to: try row.decode(column: "to_address", as: String.self), subject: try row.decode(column: "subject", as: String.self),
+                      status: try row.decode(column: "status", as: String.self), attempts: try row.decode(column: "attempts", as: Int.self),
+                      lastError: try row.decode(column: "last_error", as: String?.self), ticketNumber: try row.decode(column: "number", as: Int?.self),
+                      messageId: try row.decode(column: "message_id", as: String.self), createdAt: try row.decode(column: "created_at", as: Date.self),
+                      sentAt: try row.decode(column: "sent_at", as: Date?.self), nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date.self))
+    }
+
+    /// An outgoing message exactly as it is sent (admins): to check a template, or to hand a link on.
+    static func outboxRaw(id: Int, request: Request) async throws -> Response {
+        try request.require(.manageConfiguration)
+        guard let row = try await request.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
+        return message(try row.decode(column: "raw", as: Data.self), filename: "outbox-\(id).eml")
+    }
+
+    /// Sends a failed or waiting message again now.
+    static func retryOutbox(id: Int, request: Request) async throws -> OutboxMailDTO {
+        try request.require(.manageConfiguration)
+        let now = Date()
+        let db = try request.database
+        try await request.services.gate.run {
+            try await (db as! any SQLDatabase).raw("""
+                UPDATE mail_outbox SET status = 'queued', next_attempt_at = \(bind: now), attempts = 0 WHERE id = \(bind: id) AND status <> 'sent'
+                """).run()
+        }
+        MailWorker.poke(request.services)
+        guard let row = try await request.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first() else {
+            throw ZayavkaError.notFound(entity: "mail", id: String(id))
+        }
+        return try outboxDTO(row)
+    }
+
+    static func templates(request: Request) async throws -> [MailTemplateDTO] {
+        try request.require(.manageConfiguration)
+        let sql = try request.sql
+        var overrides: Set<String> = []
+        for row in try await sql.raw("SELECT kind, language FROM mail_templates").all() {
+            overrides.insert(try row.decode(column: "kind", as: String.self) + "/" + row.decode(column: "language", as: String.self))
+        }
+        var result: [MailTemplateDTO] = []
+        for kind in NotificationKind.allCases {
+            for language in Language.allCases {
+                let template = try await request.services.mailTemplates.template(kind, language, on: sql)
+                result.append(MailTemplateDTO(kind: kind.rawValue, language: language.rawValue, subject: template.subject, body: template.body,
+                                              customized: overrides.contains(kind.rawValue + "/" + language.rawValue),
+                                              placeholders: MailTemplate.placeholders))
+            }
+        }
+        return result
+    }
+
+    static func saveTemplate(kind rawKind: String?, language rawLanguage: String?, _ input: MailTemplateInput?, request: Request) async throws -> MailTemplateDTO {
+        try request.require(.manageConfiguration)
+        guard let kind = rawKind.flatMap(NotificationKind.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawKind ?? "") }
+        guard let language = rawLanguage.flatMap(Language.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawLanguage ?? "") }
+        let db = try request.database
+        if let input {
+            var errors: [FieldError] = []
+            if input.subject.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("subject", .required)) }
+            if input.subject.isOver(500) { errors.append(FieldError("subject", .tooLong, "500")) }
+            if input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { errors.append(FieldError("body", .required)) }
+            if input.body.isOver(20_000) { errors.append(FieldError("body", .tooLong, "20000")) }
+            if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+            let now = Date()
+            try await request.write { db in
+                let sql = db as! any SQLDatabase
+                try await sql.raw("DELETE FROM mail_templates WHERE kind = \(bind: kind.rawValue) AND language = \(bind: language.rawValue)").run()
+                try await sql.raw("""
+                    INSERT INTO mail_templates (kind, language, subject, body, updated_at)
+                    VALUES (\(bind: kind.rawValue), \(bind: language.rawValue), \(bind: input.subject), \(bind: input.body), \(bind: now))
+                    """).run()
+            }
+        } else {
+            try await request.write { db in
+                try await (db as! any SQLDatabase).raw("DELETE FROM mail_templates WHERE kind = \(bind: kind.rawValue) AND language = \(bind: language.rawValue)").run()
+            }
+        }
+        _ = db
+        request.services.mailTemplates.invalidate()
+        let template = try await request.services.mailTemplates.template(kind, language, on: try request.sql)
+        return MailTemplateDTO(kind: kind.rawValue, language: language.rawValue, subject: template.subject, body: template.body,
+                               customized: input != nil, placeholders: MailTemplate.placeholders)
+    }
+
+    static func requestPasswordReset(request: Request) async throws -> Response {
+        let input = try request.content.decode(PasswordResetInput.self)
+        guard UserService.isPlausibleEmail(input.email.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw ZayavkaError.validation([FieldError("email", .invalid)])
+        }
+        try await PasswordTokens.requestReset(email: input.email, request: request)
+        return Response(status: .accepted)
+    }
+
+    static func setPassword(request: Request) async throws -> Response {
+        let input = try request.content.decode(PasswordSetInput.self)
+        _ = try await PasswordTokens.consume(input.token, password: input.password, request: request)
+        return Response(status: .noContent)
+    }
+}

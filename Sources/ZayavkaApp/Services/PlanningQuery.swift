@@ -1,0 +1,24 @@
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Query parameters of the planning endpoints, checked together.
+struct PlanningQuery {
+    var errors: [FieldError] = []
+    let request: Request
+
+    mutating func int(_ name: String) -> Int? {
+        guard let raw = try? request.query.get(String.self, at: name), !raw.isEmpty else { return nil }
+        guard let value = Int(raw) else { errors.append(FieldError(name, .invalid)); return nil }
+        return value
+    }
+
+    mutating func date(_ name: String) -> Date? {
+        guard let raw = try? request.query.get(String.self, at: name), !raw.isEmpty else { return nil }
+        guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
+        return value
+    }
+
+    func check() throws { if !errors.isEmpty { throw ZayavkaError.validation(errors) } }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The agent's ticket page: controller. It loads the model (services and `AgentTicketQuery`, no SQL of
+/// its own), renders `AgentTicketView`, and handles the page's forms (reply or note, fields, route, plan).
+enum AgentTicketController {
+    static func load(_ number: Int, request: Request) async throws -> AgentTicketModel {
+        let signedIn = try QueueController.requireStaff(request)
+        let sql = try request.sql
+        let row = try await TicketQueries.load(number: number, viewer: signedIn.viewer, on: sql)
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        let language = request.language
+        let ticket = row.dto(signedIn.viewer, catalog, language)
+        let comments = try await ConversationService.comments(of: row, viewer: signedIn.viewer, request: request)
+        let events = try await ConversationService.events(of: row, viewer: signedIn.viewer, request: request)
+        let staff = try await QueueController.staffOptions(request: request)
+        var people = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        people[ticket.requester.id] = ticket.requester.name
+        let statusNames = Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a })
+        guard let requester = try await AgentTicketQuery.requester(id: ticket.requester.id, excluding: number, statusNames: statusNames, on: sql)
+        else { throw NotFoundPage() }
+        let canned = try await CannedService.list(request: request).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
+        let calendars = try await request.services.sla.setup(sql).calendars
+        let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
+        var timeline = TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people)
+        timeline.mailMessages = try await AgentTicketQuery.mailMessages(ticketID: row.id, on: sql)
+        let slots = try await AgentTicketQuery.slots(ticketID: row.id, number: number, on: sql)
+        let routes = try await RoutingService.routes(on: sql)
+        let calls = try await PhoneService.calls(number: number, request: request)
+        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, request: request)
+        timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return AgentTicketModel(
+            ticket: ticket,
+            timeline: timeline,
+            requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
+            intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
+            account: try await TicketAccountService.account(of: row, language: language, request: request),
+            warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
+            calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone)
+    }
+
+    static func show(_ request: Request) async throws -> Response {
+        let number = try PortalController.number(request)
+        let model = try await load(number, request: request)
+        let ctx = PageContext(request)
+        return Layout.render("№\(number) · " + model.ticket.subject, ctx, AgentTicketView.render(model, ctx))
+    }
+
+    static func comment(_ request: Request) async throws -> Response {
+        let signedIn = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let body = form.value("body") ?? ""
+        let isPublic = form.value("visibility") != "internal"
+        let answer = isPublic ? form.text("answer") : nil
+        var uploads: [AttachmentRecord] = []
+        do {
+            var promised: Date?
+            if answer == "promise", let raw = form.text("promised_at") {
+                promised = PageContext(request).l.parseLocalInput(raw)
+                if promised == nil { throw ZayavkaError.validation([FieldError("promised_at", .invalid)]) }
+            }
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            _ = try await ConversationService.addComment(
+                number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status"),
+                                                    answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason")),
+                source: .web, request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
+        } catch ZayavkaError.validation(let errors) {
+            form.discardFiles()
+            await StreamedForm.forget(uploads, request: request)
+            let ctx = PageContext(request)
+            var model = try await load(number, request: request)
+            model.draft = body
+            model.draftInternal = !isPublic
+            model.draftAnswer = answer ?? ""
+            let answerFields: Set<String> = ["answer", "promised_at", "refusal_reason"]
+            let answerErrors = errors.filter { answerFields.contains($0.field) }
+            func label(_ field: String) -> String {
+                switch field {
+                case "promised_at": ctx.l("Срок решения", "Solve by")
+                case "refusal_reason": ctx.l("Причина отказа", "Reason for the refusal")
+                default: ctx.l("Вид ответа", "Kind of reply")
+                }
+            }
+            if !answerErrors.isEmpty {
+                model.errors["answer"] = answerErrors.map { label($0.field) + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            }
+            let others = errors.filter { !answerFields.contains($0.field) }
+            if !others.isEmpty { model.errors["body"] = others.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ") }
+            if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    static func warning(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let result = try await ConductService.warn(number: number, WarningInput(requestBan: form.text("action") == "ban"), request: request)
+        let notice = result.banRequested ? "ban-requested" : (result.banOffered ? "warned-again" : "warned")
+        return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + notice)
+    }
+
+    /// Places the customer in the organization their "contract or login" answer names.
+    static func place(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        _ = try await WebForms.read(request)
+        _ = try await TicketAccountService.place(number: number, request: request)
+        return request.redirect(to: SitePath.agentTicket(number).path + "?notice=placed")
+    }
+
+    /// Hand-off along a route; a refusal (a paid-only route for a free-plan customer) comes back on the page.
+    static func route(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let ctx = PageContext(request)
+        do {
+            _ = try await RoutingService.route(number: number, RouteRequest(route: form.text("route") ?? "", note: form.value("note")), request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=routed")
+        } catch ZayavkaError.validation(let problems) {
+            var model = try await load(number, request: request)
+            let routeName = model.routes.first { $0.key == form.text("route") }?.name ?? ""
+            model.errors["route"] = problems.map { problem in
+                problem.code == .paidPlanOnly
+                    ? ctx.l("Маршрут «\(routeName)» — только для клиентов на платном тарифе; у этого клиента бесплатный тариф или тариф не указан.",
+                            "The route “\(routeName)” is only for customers on a paid plan; this customer's plan is free or not set.")
+                    : ctx.l("Маршрут", "Route") + ": " + ctx.l.localizer.fieldMessage(problem)
+            }.joined(separator: "; ")
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// Planning: "Find a slot" shows the earliest free one; "Plan it" books it and tells the customer.
+    static func plan(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        let ctx = PageContext(request)
+        let minutes = form.text("minutes").flatMap(Int.init)
+        let user = form.text("user_id").flatMap(Int.init)
+        do {
+            if form.text("action") == "propose" {
+                var model = try await load(number, request: request)
+                model.proposal = try await WorkloadService.propose(number: number, minutes: minutes, userID: user, notBefore: nil, request: request)
+                return Layout.render("№\(number)", ctx, AgentTicketView.render(model, ctx))
+            }
+            _ = try await WorkloadService.plan(number: number, input: PlanInput(minutes: minutes ?? 0, userId: user, notBefore: nil,
+                                                                                 tellCustomer: form.text("tell_customer") != nil, note: nil),
+                                               request: request)
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=planned")
+        } catch ZayavkaError.validation(let problems) {
+            var model = try await load(number, request: request)
+            model.errors["plan"] = problems.map { ($0.field == "minutes" ? ctx.l("Оценка", "Estimate") : ctx.l("Специалист", "Specialist"))
+                + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// Saves the side panel: only fields that changed become a patch (and a history entry).
+    static func fields(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
+        let number = try PortalController.number(request)
+        let form = try await WebForms.read(request)
+        // Only the ticket to compare with; the whole page is loaded again only to show errors.
+        let t = try await TicketQueries.dto(number: number, request: request)
+        let intake = try await request.services.catalog.snapshot(request.database).intake
+        let ctx = PageContext(request)
+        var patch = TicketPatchInput()
+        var errors: [String: String] = [:]
+        if let subject = form.value("subject"), subject != t.subject { patch.subject = subject }
+        if let status = form.text("status"), status != t.status { patch.status = status }
+        let assignee = form.text("assignee_id").flatMap(Int.init)
+        if assignee != t.assignee?.id { patch.assigneeId = .some(assignee) }
+        let group = form.text("group_id").flatMap(Int.init)
+        if group != t.group?.id { patch.groupId = .some(group) }
+        if let type = form.text("type").flatMap(TicketType.init(rawValue:)), type != t.type { patch.type = type }
+        if let priority = form.text("priority").flatMap(TicketPriority.init(rawValue:)), priority != t.priority { patch.priority = priority }
+        let urgency = form.text("urgency").flatMap(Int.init)
+        if urgency != t.urgency { patch.urgency = .some(urgency.flatMap(Urgency.init)) }
+        let responsibility = form.text("responsibility").flatMap(Responsibility.init(rawValue:))
+        if responsibility != t.responsibility { patch.responsibility = .some(responsibility) }
+        let cause = form.text("cause")
+        if cause != t.cause { patch.cause = .some(cause) }
+        var due: Date?
+        if let raw = form.text("due_at") {
+            due = ctx.l.parseLocalInput(raw)
+            if due == nil { errors["due_at"] = ctx.l.localizer.fieldMessage(FieldError("due_at", .invalid)) }
+        }
+        if due.map({ Int($0.timeIntervalSince1970 / 60) }) != t.dueAt.map({ Int($0.timeIntervalSince1970 / 60) }), errors["due_at"] == nil {
+            patch.dueAt = .some(due)
+        }
+        var fieldChanges: [String: String?] = [:]
+        for field in intake {
+            let value = form.text("fields." + field.key)
+            if value != t.fields[field.key] { fieldChanges[field.key] = .some(value) }
+        }
+        if !fieldChanges.isEmpty { patch.fields = fieldChanges }
+        if errors.isEmpty {
+            do {
+                _ = try await TicketService.update(number: number, input: patch, request: request)
+                return request.redirect(to: SitePath.agentTicket(number).path + "?notice=saved")
+            } catch ZayavkaError.validation(let problems) {
+                for problem in problems { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+            } catch let error as ZayavkaError {
+                errors["_form"] = ctx.l.localizer.message(for: error)
+            }
+        }
+        var model = try await load(number, request: request)
+        model.errors = errors
+        if model.errors["_form"] == nil {
+            model.errors["_form"] = ctx.l("Изменения не сохранены: проверьте поля.", "Nothing was saved: please check the fields.")
+        }
+        return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+    }
+}

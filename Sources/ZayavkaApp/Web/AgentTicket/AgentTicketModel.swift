@@ -1,0 +1,52 @@
+import Foundation
+import Plot
+import ZayavkaCore
+
+/// The agent's ticket page: model.
+struct AgentTicketModel: Sendable {
+    struct Requester: Sendable {
+        let id: Int
+        let name: String
+        let email: String
+        let phone: String?
+        let organization: String?
+        let inn: String?
+        let contract: String?
+        let plan: String?
+        let otherTickets: [(number: Int, subject: String, status: String)]
+    }
+
+    struct Canned: Sendable {
+        let title: String
+        let body: String
+    }
+
+    let ticket: TicketDTO
+    let timeline: TimelineModel
+    let requester: Requester
+    let statuses: [StatusDefinition]
+    let staff: [QueueModel.Option]
+    let groups: [QueueModel.Option]
+    let intake: [IntakeFieldDefinition]
+    let canned: [Canned]
+    let clocks: [SLAClockDTO]
+    /// Hand-off routes (SPEC T8).
+    var routes: [RouteDTO] = []
+    /// Whose account the ticket is on, the customer's "contract or login" answer looked up, and the
+    /// failing account checks (SPEC A3).
+    var account: TicketAccountDTO?
+    var checks: [AccountCheckDTO] { account?.checks ?? [] }
+    /// Conduct warnings the customer has had (SPEC V8).
+    var warnings = 0
+    /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
+    var slots: [WorkSlotDTO] = []
+    var proposal: PlanDTO?
+    /// Calls and pending callbacks (SPEC C5), and the number to call: the ticket's phone, else the customer's.
+    var calls: [CallDTO] = []
+    var callbacks: [CallbackDTO] = []
+    var phone: String?
+    var errors: [String: String] = [:]
+    var draft = ""
+    var draftInternal = false
+    var draftAnswer = ""
+}
