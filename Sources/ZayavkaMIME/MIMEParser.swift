@@ -111,7 +111,9 @@ public enum MIMEParser {
             root = try parsePart(data[...], depth: 0, defaultType: .textPlain, headerCharset: declared)
         }
         let headers = root.headers
-        let from = sender(in: headers) ?? envelopeSender.flatMap { MailAddress.list($0).first }
+        // The envelope names the sender only of what is a message: bytes whose only header is the
+        // Received line our own server added are junk, and stay in quarantine.
+        let from = sender(in: headers) ?? (looksLikeMessage(headers) ? envelopeSender.flatMap { MailAddress.list($0).first } : nil)
         guard let from else { throw .noSender }
 
         var collector = BodyCollector()
@@ -167,6 +169,14 @@ public enum MIMEParser {
             if decoded != raw, let address = MailAddress.list(decoded).first { return address }
         }
         return nil
+    }
+
+    static let messageHeaders: Set<String> = ["subject", "to", "cc", "date", "message-id", "mime-version", "content-type",
+                                              "in-reply-to", "references"]
+
+    /// Whether the sender wrote any of the fields every mail client writes.
+    static func looksLikeMessage(_ headers: MailHeaders) -> Bool {
+        headers.fields.contains { messageHeaders.contains($0.name.lowercased()) }
     }
 
     static func hasRaw8bitHeaders(_ part: MIMEPart) -> Bool {

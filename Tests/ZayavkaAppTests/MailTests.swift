@@ -139,6 +139,25 @@ struct MailTests {
         }
     }
 
+    @Test("an acknowledgement template an admin wrote without {{account}} still carries a new customer's set-password link",
+          arguments: TestDatabase.all)
+    func customTemplateKeepsAccountLink(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            let saved = try await server.request(.PUT, "/api/v1/mail/templates/ticket_created/ru", token: server.adminToken,
+                                                 json: ["subject": "Заявка {{number}}", "body": "Здравствуйте, {{name}}! Заявка {{number}} принята. {{reply_by}}"])
+            #expect(saved.status == .ok, "\(saved.text)")
+            let reply = try await submit(server, mail(subject: "Не работает касса", body: "Касса не включается."))
+            let number = try #require(reply["ticket_number"] as? Int)
+            try await MailNotifier.run(app: server.app)
+            let row = try await server.sql.raw("SELECT raw FROM mail_outbox WHERE kind = 'ticket_created'").first()
+            let ack = try MIMEParser.parse(Array(try #require(row).decode(column: "raw", as: Data.self)))
+            #expect(ack.subject == "Заявка \(number)")
+            #expect(ack.text.contains("Заявка \(number) принята. Специалист поддержки рассмотрит его и ответит вам по электронной почте."),
+                    "no SLA policy: the promise without a time\n\(ack.text)")
+            #expect(ack.text.contains("/password/set?token="), "\(ack.text)")
+        }
+    }
+
     @Test("automatic mail gets no answer; a bounce is a note; duplicates, garbage and floods are kept but not filed twice",
           arguments: TestDatabase.all)
     func protection(database: TestDatabase) async throws {

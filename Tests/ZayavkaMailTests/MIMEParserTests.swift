@@ -204,6 +204,9 @@ struct MIMEParserTests {
         // A From the headers name wins over the envelope.
         let withFrom = Array("From: Anna <anna@example.ru>\r\n\r\nbody\r\n".utf8)
         #expect(try MIMEParser.parse(withFrom, envelopeSender: "bounce@list.example.ru").from?.address == "anna@example.ru")
+        // Junk behind our own Received line is no message: the envelope does not make it one.
+        let junk = Array("Received: from x by mx; Wed, 2 Dec 2026 10:00:00 +0300\r\n".utf8) + [0x00, 0xFF, 0xFE, 0x41, 0x3A, 0x0D, 0x0A]
+        #expect(throws: MailParseError.noSender) { try MIMEParser.parse(junk, envelopeSender: "garbage@example.ru") }
     }
 
     @Test("UTF-7: shifted runs, the literal plus, a run ended by a non-base64 character, broken padding")

@@ -350,7 +350,11 @@ enum MailNotifier {
                 filled["due"] = event.after.flatMap { try? Date($0, strategy: .iso8601) }.map(SLAMetricNames.moscowTime) ?? ""
                 filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
             }
-            let rendered = template.render(filled)
+            var rendered = template.render(filled)
+            // An acknowledgement template edited before `{{account}}` existed still carries the set-password link.
+            if let account = filled["account"], !account.isEmpty, !template.body.contains("{{account}}") {
+                rendered.body += "\n" + account
+            }
             var recipients = [MailAddress(name: person.name, address: person.email)]
             if [.publicReply, .ticketSolved].contains(intent.kind) {
                 recipients += (copies[event.ticketID] ?? []).filter { $0 != person.email }.map { MailAddress(address: $0) }
