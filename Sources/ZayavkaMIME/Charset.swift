@@ -32,18 +32,11 @@ public enum Charset {
     /// Russian mail). `exact` is false when a fallback was used.
     public static func decode<C: Collection>(_ bytes: C, label: String?) -> (text: String, exact: Bool) where C.Element == UInt8 {
         let name = label.flatMap(canonical) ?? (label == nil ? "us-ascii" : nil)
+        if let table = name.flatMap(singleByteTable) { return (single(bytes, table: table), true) }
         switch name {
         case "us-ascii", "utf-8", nil:
             if let text = String(validating: bytes, as: UTF8.self) { return (text, name != nil) }
             return (single(bytes, table: cp1251), false)
-        case "windows-1251": return (single(bytes, table: cp1251), true)
-        case "koi8-r": return (single(bytes, table: koi8r), true)
-        case "koi8-u": return (single(bytes, table: koi8u), true)
-        case "iso-8859-5": return (single(bytes, table: iso88595), true)
-        case "cp866": return (single(bytes, table: cp866), true)
-        case "x-mac-cyrillic": return (single(bytes, table: macCyrillic), true)
-        case "windows-1252": return (single(bytes, table: cp1252), true)
-        case "iso-8859-15": return (single(bytes, table: iso885915), true)
         case "iso-8859-1": return (String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })), true)
         case "utf-7": return UTF7.decode(bytes)
         case "utf-16", "utf-16le", "utf-16be":
@@ -74,22 +67,28 @@ public enum Charset {
     public static func encode(_ scalar: Unicode.Scalar, label: String) -> [UInt8]? {
         if scalar.isASCII { return [UInt8(scalar.value)] }
         let name = canonical(label)
-        let table: [UInt16]
         switch name {
         case "utf-8", "us-ascii", nil: return Array(String(scalar).utf8)
         case "iso-8859-1": return scalar.value <= 0xFF ? [UInt8(scalar.value)] : nil
-        case "windows-1251": table = cp1251
-        case "koi8-r": table = koi8r
-        case "koi8-u": table = koi8u
-        case "iso-8859-5": table = iso88595
-        case "cp866": table = cp866
-        case "x-mac-cyrillic": table = macCyrillic
-        case "windows-1252": table = cp1252
-        case "iso-8859-15": table = iso885915
-        default: return nil
+        default: break
         }
-        guard let index = table.firstIndex(of: UInt16(truncatingIfNeeded: scalar.value)), scalar.value <= 0xFFFF else { return nil }
+        guard let table = name.flatMap(singleByteTable), let index = table.firstIndex(of: UInt16(truncatingIfNeeded: scalar.value)), scalar.value <= 0xFFFF else { return nil }
         return [UInt8(0x80 + index)]
+    }
+
+    /// The upper half of a single-byte charset (a canonical name), nil for the others.
+    static func singleByteTable(_ name: String) -> [UInt16]? {
+        switch name {
+        case "windows-1251": cp1251
+        case "koi8-r": koi8r
+        case "koi8-u": koi8u
+        case "iso-8859-5": iso88595
+        case "cp866": cp866
+        case "x-mac-cyrillic": macCyrillic
+        case "windows-1252": cp1252
+        case "iso-8859-15": iso885915
+        default: nil
+        }
     }
 
     private static func single<C: Collection>(_ bytes: C, table: [UInt16]) -> String where C.Element == UInt8 {

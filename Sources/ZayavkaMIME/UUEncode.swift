@@ -8,25 +8,9 @@ public enum UUEncode {
         public var data: [UInt8]
     }
 
-    /// Every `begin … end` block in the bytes, decoded.
+    /// Every `begin … end` block in the bytes, decoded (a uuencoded transfer encoding's body).
     public static func blocks(in bytes: ArraySlice<UInt8>) -> [Block] {
-        var found: [Block] = []
-        var current: (name: String, data: [UInt8])?
-        for line in Lines.split(bytes) {
-            if let open = current {
-                if isEnd(line) {
-                    found.append(Block(name: open.name, data: open.data))
-                    current = nil
-                } else if let decoded = decodeLine(line) {
-                    current!.data += decoded
-                } else {
-                    current = nil // not uuencode after all
-                }
-            } else if let name = beginName(line) {
-                current = (name, [])
-            }
-        }
-        return found
+        extract(from: String(decoding: bytes, as: UTF8.self)).files
     }
 
     /// The text with its uuencoded blocks cut out, and the files they held. Only whole blocks count
