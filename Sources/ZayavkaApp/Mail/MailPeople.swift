@@ -46,14 +46,12 @@ enum MailPeople {
     /// ticket of its own, so no acknowledgement will carry the link.
     static func sendAccountMail(to customer: SignedIn, email: String, app: Application) async throws {
         let services = app.services
-        try await services.gate.run {
-            try await app.db.transaction { db in
-                let sql = db as! any SQLDatabase
-                let token = try await PasswordTokens.issue(userID: customer.viewer.userID, purpose: .account, on: sql)
-                try await Outbox.enqueueAccountMail(.accountCreated, to: MailAddress(name: customer.name, address: email),
-                                                    userID: customer.viewer.userID, language: customer.language, token: token,
-                                                    services: services, on: sql)
-            }
+        try await services.write(on: app.db) { db in
+            let sql = db as! any SQLDatabase
+            let token = try await PasswordTokens.issue(userID: customer.viewer.userID, purpose: .account, on: sql)
+            try await Outbox.enqueueAccountMail(.accountCreated, to: MailAddress(name: customer.name, address: email),
+                                                userID: customer.viewer.userID, language: customer.language, token: token,
+                                                services: services, on: sql)
         }
         MailWorker.poke(services)
     }

@@ -34,13 +34,6 @@ struct ServiceContext: Sendable {
     var sql: any SQLDatabase { db as! any SQLDatabase }
 
     /// The person acting; 401 when nobody is signed in.
-    var viewer: Viewer {
-        get throws {
-            guard let signedIn else { throw ZayavkaError.unauthenticated }
-            return signedIn.viewer
-        }
-    }
-
     var person: SignedIn {
         get throws {
             guard let signedIn else { throw ZayavkaError.unauthenticated }
@@ -48,10 +41,13 @@ struct ServiceContext: Sendable {
         }
     }
 
+    var viewer: Viewer {
+        get throws { try person.viewer }
+    }
+
     /// A database transaction that SQLite runs alone (see `WriteGate`).
     func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        let db = self.db
-        return try await services.gate.run { try await db.transaction { try await work($0) } }
+        try await services.write(on: db, work)
     }
 }
 
@@ -59,8 +55,7 @@ extension Request {
     /// The application layer's view of this request: built here and nowhere else.
     var context: ServiceContext {
         get throws {
-            ServiceContext(application: application, signedIn: signedInIfAny, language: language, db: try database,
-                           mailIntake: nil)
+            ServiceContext(application: application, signedIn: signedInIfAny, language: language, db: try database)
         }
     }
 }

@@ -66,7 +66,10 @@ enum TicketService {
         if assigneeID == nil, let group = input.groupId {
             let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
             assigneeID = try await context.write { db in try await AssignmentService.pick(groupID: group, activeStatuses: active, on: db as! any SQLDatabase) }
-            if assigneeID != nil { assignment = try await checkAssignment(assigneeID: assigneeID, groupID: input.groupId, on: context.sql) }
+            if let assigneeID {
+                let picked = try await checkAssignment(assigneeID: assigneeID, groupID: nil, on: context.sql)
+                assignment = (picked.assignee, assignment?.group)
+            }
         }
         let channel = input.channel ?? .api
         let now = context.now

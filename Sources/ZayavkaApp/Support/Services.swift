@@ -36,6 +36,11 @@ final class AppServices: Sendable {
         self.critical = CriticalRuleCache()
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
+
+    /// A database transaction that SQLite runs alone (see `WriteGate`).
+    func write<T: Sendable>(on db: any Database, _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await gate.run { try await db.transaction { try await work($0) } }
+    }
 }
 
 extension Application {
@@ -66,8 +71,7 @@ extension Request {
 
     /// A database transaction that SQLite runs alone (see `WriteGate`).
     func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        let db = try database
-        return try await services.gate.run { try await db.transaction { try await work($0) } }
+        try await services.write(on: try database, work)
     }
 
     var sql: any SQLDatabase {
