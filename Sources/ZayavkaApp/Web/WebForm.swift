@@ -186,7 +186,11 @@ enum StreamedForm {
 extension StreamedForm {
     /// Undoes `record` when the form the files came with was refused: rows and files go.
     static func forget(_ records: [AttachmentRecord], request: Request) async {
-        guard let context = try? request.context else { return }
+        guard let context = try? request.context else {
+            // No database any more (shutting down): the files go all the same, as before the context existed.
+            for record in records { request.services.files.remove(key: record.storageKey) }
+            return
+        }
         await forget(records, context: context)
     }
 
