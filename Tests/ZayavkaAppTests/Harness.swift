@@ -109,6 +109,18 @@ final class TestServer: @unchecked Sendable {
 
     var sql: any SQLDatabase { app.db as! any SQLDatabase }
 
+    /// The application layer's view of a person (default: the admin) at a moment, as a request
+    /// would build it: a test acts yesterday or next month through the services instead of
+    /// rewriting rows afterwards.
+    func context(email: String = TestServer.adminEmail, at now: Date = Date()) async throws -> ServiceContext {
+        let row = try await sql.raw("""
+            SELECT \(unsafeRaw: SignedIn.columns) FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
+            WHERE u.email = \(bind: email)
+            """).first()
+        let signedIn = try SignedIn.from(try #require(row), defaultLanguage: .ru)
+        return ServiceContext(application: app, signedIn: try #require(signedIn), now: now)
+    }
+
     // MARK: HTTP
 
     struct Reply: Sendable {

@@ -127,15 +127,16 @@ struct BackgroundTests {
             let old = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
             let fresh = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
             let open = try #require(try await server.makeTicket(token: server.adminToken)["number"] as? Int)
-            for number in [old, fresh] {
-                _ = try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: server.adminToken, json: ["status": "solved"])
-            }
+            // One was solved eight days ago, one just now: the time comes from the context.
             let now = Date()
-            try await server.sql.raw("UPDATE tickets SET solved_at = \(bind: now.addingTimeInterval(-8 * 86_400)) WHERE number = \(bind: old)").run()
+            var solve = TicketPatchInput()
+            solve.status = "solved"
+            _ = try await TicketService.update(number: old, input: solve, context: try await server.context(at: now.addingTimeInterval(-8 * 86_400)))
+            _ = try await server.request(.PATCH, "/api/v1/tickets/\(fresh)", token: server.adminToken, json: ["status": "solved"])
             let policy = AutoClosePolicy(days: 7)
-            let closed = try await AutoCloseJob.run(policy: policy, now: now, services: server.app.services, db: server.app.db)
+            let closed = try await AutoCloseJob.run(policy: policy, context: .system(server.app, at: now))
             #expect(closed == [old])
-            let again = try await AutoCloseJob.run(policy: policy, now: now, services: server.app.services, db: server.app.db)
+            let again = try await AutoCloseJob.run(policy: policy, context: .system(server.app, at: now))
             #expect(again.isEmpty)
             let ticket = try await server.request(.GET, "/api/v1/tickets/\(old)", token: server.adminToken)
             #expect(ticket["status"] as? String == "closed" && ticket["closed_at"] != nil)

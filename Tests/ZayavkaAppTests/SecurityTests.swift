@@ -432,7 +432,7 @@ struct SecurityTests {
                 .map { try $0.decode(column: "storage_key", as: String.self) }
             #expect(keys.count == ids.count - 1)
             // A day later the sweep removes the rest, rows and files; the attached one stays.
-            let removed = try await PendingUploads.sweep(now: Date().addingTimeInterval(PendingUploads.maxAge + 60), services: server.app.services, db: server.app.db)
+            let removed = try await PendingUploads.sweep(context: .system(server.app, at: Date().addingTimeInterval(PendingUploads.maxAge + 60)))
             #expect(removed == ids.count - 1)
             for key in keys { #expect(!FileManager.default.fileExists(atPath: server.app.services.files.path(forKey: key))) }
             let left = try await server.sql.raw("SELECT COUNT(*) AS n FROM attachments").first()!.decode(column: "n", as: Int.self)

@@ -196,17 +196,16 @@ struct SLATimerTests {
             // One waits for the customer (paused), one is answered (stopped): neither may fire.
             _ = try await first.request(.PATCH, "/api/v1/tickets/\(numbers[0])", token: first.adminToken, json: ["status": "pending"])
             _ = try await first.request(.POST, "/api/v1/tickets/\(numbers[1])/comments", token: first.adminToken, json: ["body": "Ответ"])
-            let past = Date().addingTimeInterval(-3600)
-            try await first.sql.raw("UPDATE sla_clocks SET warn_at = \(bind: past), due_at = \(bind: past) WHERE paused_at IS NULL").run()
 
             try await TestServer.with(database, sharing: first) { second in
-                let now = Date()
-                async let a = SLATimerJob.run(now: now, services: first.app.services, db: first.app.db)
-                async let b = SLATimerJob.run(now: now, services: second.app.services, db: second.app.db)
+                // A month on, every running clock is past its warning and its due time; both instances look at once.
+                let now = Date().addingTimeInterval(30 * 86_400)
+                async let a = SLATimerJob.run(context: .system(first.app, at: now))
+                async let b = SLATimerJob.run(context: .system(second.app, at: now))
                 let (x, y) = try await (a, b)
                 #expect(x.warnings + y.warnings == 10)
                 #expect(x.breaches + y.breaches == 10)
-                let again = try await SLATimerJob.run(now: now, services: second.app.services, db: second.app.db)
+                let again = try await SLATimerJob.run(context: .system(second.app, at: now))
                 #expect(again == SLATimerJob.Fired(warnings: 0, breaches: 0))
             }
             let kinds = try await first.sql.raw("SELECT kind, COUNT(*) AS n FROM ticket_events WHERE kind LIKE 'sla_%' GROUP BY kind ORDER BY kind").all()

@@ -47,6 +47,21 @@ private func json<T: Content>(_ status: HTTPStatus = .ok, _ work: @escaping @Sen
     { request in try await work(request).encodeResponse(status: status, for: request) }
 }
 
+/// For answers that make their own response: a saved item (201 or 200), a download.
+private func respond<T: AsyncResponseEncodable>(_ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
+    { request in try await work(request).encodeResponse(for: request) }
+}
+
+extension Request {
+    /// `limit` and `cursor` as the caller sent them.
+    var page: PageRequest { PageRequest(limit: query[Int.self, at: "limit"], cursor: query[String.self, at: "cursor"]) }
+}
+
+extension URLQueryContainer {
+    /// Every query parameter as text (the ticket list's filters); none when the query is not flat.
+    var stringParameters: [String: String] { (try? decode([String: String].self)) ?? [:] }
+}
+
 private let listQuery: [Endpoint.QueryParameter] = [
     .init(name: "limit", schema: .integer, description: "page size, 1…100 (25)"),
     .init(name: "cursor", schema: .string, description: "next_cursor of the previous page"),
@@ -59,17 +74,17 @@ enum API {
         Endpoint(method: .POST, path: "/auth/token", operationID: "createToken", tag: "auth",
                  summary: "Sign in with email and password; returns a bearer token (shown once).", authenticated: false,
                  body: .json("TokenRequest"), query: [], responses: [(201, "TokenCreated"), (401, "Error"), (429, "Error")],
-                 handler: { req in try await UserService.issueToken(try req.content.decode(TokenRequest.self), request: req) }),
+                 handler: json(.created) { req in try await UserService.issueToken(try req.content.decode(TokenRequest.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/auth/tokens", operationID: "listTokens", tag: "auth",
                  summary: "Your tokens (admins: everyone's with all=true).", authenticated: true, body: .none,
                  query: [.init(name: "all", schema: .boolean, description: "admins: every user's tokens")],
-                 responses: [(200, "TokenList")], handler: json { try await UserService.listTokens(request: $0) }),
+                 responses: [(200, "TokenList")], handler: json { req in try await UserService.listTokens(all: req.query[Bool.self, at: "all"] ?? false, context: try req.context) }),
         Endpoint(method: .DELETE, path: "/auth/tokens/{id}", operationID: "revokeToken", tag: "auth",
                  summary: "Revoke a token.", authenticated: true, body: .none, query: [], responses: [(204, nil), (404, "Error")],
-                 handler: { req in Response(status: try await UserService.revokeToken(id: try req.intParameter("id"), request: req)) }),
+                 handler: { req in Response(status: try await UserService.revokeToken(id: try req.intParameter("id"), context: try req.context)) }),
         Endpoint(method: .GET, path: "/me", operationID: "me", tag: "users", summary: "The signed-in user.", authenticated: true,
                  body: .none, query: [], responses: [(200, "User")],
-                 handler: json { req in try await UserService.get(id: try req.viewer.userID, request: req) }),
+                 handler: json { req in try await UserService.get(id: try req.viewer.userID, context: try req.context) }),
 
         // Users
         Endpoint(method: .GET, path: "/users", operationID: "listUsers", tag: "users", summary: "List users (staff).",
@@ -77,34 +92,38 @@ enum API {
                  query: listQuery + [.init(name: "role", schema: .string, description: "filter by role"),
                                      .init(name: "organization_id", schema: .integer, description: "filter by organization"),
                                      .init(name: "email", schema: .string, description: "exact email")],
-                 responses: [(200, "UserList")], handler: json { try await UserService.list(request: $0) }),
+                 responses: [(200, "UserList")], handler: json { req in
+                     let filter = UserService.Filter(role: req.query[String.self, at: "role"], organizationID: req.query[Int.self, at: "organization_id"],
+                                                     email: req.query[String.self, at: "email"])
+                     return try await UserService.list(filter, page: req.page, context: try req.context)
+                 }),
         Endpoint(method: .POST, path: "/users", operationID: "createUser", tag: "users",
                  summary: "Create a user (admins: any role; agents: customers).", authenticated: true, body: .json("UserInput"),
                  query: [], responses: [(201, "User"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await UserService.create(try req.content.decode(UserInput.self), request: req) }),
+                 handler: json(.created) { req in try await UserService.create(try req.content.decode(UserInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/users/{id}", operationID: "getUser", tag: "users", summary: "One user.", authenticated: true,
                  body: .none, query: [], responses: [(200, "User"), (404, "Error")],
-                 handler: json { req in try await UserService.get(id: try req.intParameter("id"), request: req) }),
+                 handler: json { req in try await UserService.get(id: try req.intParameter("id"), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/users/{id}", operationID: "updateUser", tag: "users",
                  summary: "Change a user (admins), or your own profile.", authenticated: true, body: .json("UserInput"), query: [],
                  responses: [(200, "User"), (404, "Error"), (422, "Error")],
-                 handler: json { req in try await UserService.update(id: try req.intParameter("id"), try req.content.decode(UserInput.self), request: req) }),
+                 handler: json { req in try await UserService.update(id: try req.intParameter("id"), try req.content.decode(UserInput.self), context: try req.context) }),
 
         // Organizations
         Endpoint(method: .GET, path: "/organizations", operationID: "listOrganizations", tag: "directory", summary: "List organizations.",
                  authenticated: true, body: .none, query: listQuery, responses: [(200, "OrganizationList")],
-                 handler: json { try await DirectoryService.listOrganizations(request: $0) }),
+                 handler: json { req in try await DirectoryService.listOrganizations(page: req.page, context: try req.context) }),
         Endpoint(method: .POST, path: "/organizations", operationID: "createOrganization", tag: "directory",
                  summary: "Create an organization.", authenticated: true, body: .json("OrganizationInput"), query: [],
                  responses: [(201, "Organization"), (422, "Error")],
-                 handler: { req in try await DirectoryService.saveOrganization(id: nil, try req.content.decode(OrganizationInput.self), request: req) }),
+                 handler: respond { req in try await DirectoryService.saveOrganization(id: nil, try req.content.decode(OrganizationInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/organizations/{id}", operationID: "getOrganization", tag: "directory", summary: "One organization.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Organization"), (404, "Error")],
-                 handler: json { req in try await DirectoryService.getOrganization(id: try req.intParameter("id"), request: req) }),
+                 handler: json { req in try await DirectoryService.getOrganization(id: try req.intParameter("id"), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/organizations/{id}", operationID: "updateOrganization", tag: "directory",
                  summary: "Change an organization.", authenticated: true, body: .json("OrganizationInput"), query: [],
                  responses: [(200, "Organization"), (404, "Error"), (422, "Error")],
-                 handler: { req in try await DirectoryService.saveOrganization(id: try req.intParameter("id"), try req.content.decode(OrganizationInput.self), request: req) }),
+                 handler: respond { req in try await DirectoryService.saveOrganization(id: try req.intParameter("id"), try req.content.decode(OrganizationInput.self), context: try req.context) }),
 
         Endpoint(method: .GET, path: "/directory/search", operationID: "searchDirectory", tag: "directory",
                  summary: "One search box (staff): organizations and contacts by contract number, login, INN, name, email or phone in any spelling (+7 (913) 919-90-99, 89139199099, …); a prefix is enough. Best matches first: exact, then INN, contract, login, phone, email, domain, name.",
@@ -114,39 +133,39 @@ enum API {
                  responses: [(200, "DirectorySearch"), (403, "Error")],
                  handler: json { req in
                      let limit = min(max(req.query[Int.self, at: "limit"] ?? DirectorySearchService.defaultLimit, 1), 50)
-                     return try await DirectorySearchService.search(req.query[String.self, at: "q"] ?? "", limit: limit, request: req)
+                     return try await DirectorySearchService.search(req.query[String.self, at: "q"] ?? "", limit: limit, context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/organizations/export", operationID: "exportOrganizations", tag: "directory",
                  summary: "All organizations as CSV (UTF-8 with BOM, `;`), the columns import takes.", authenticated: true, body: .none, query: [],
-                 responses: [(200, "CSV"), (403, "Error")], handler: { try await DirectoryCSV.exportOrganizations(request: $0) }),
+                 responses: [(200, "CSV"), (403, "Error")], handler: respond { try await DirectoryCSV.exportOrganizations(context: try $0.context) }),
         Endpoint(method: .POST, path: "/organizations/import", operationID: "importOrganizations", tag: "directory",
                  summary: "Create or update organizations from CSV (UTF-8 or windows-1251; `;`, `,` or tab; headings in English or Russian: name/Название, inn/ИНН, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses/Адреса (separated by `;` or line breaks), notes). A row matches an organization by INN, then contract number, then name. Rejected rows are listed with why; the others are saved (admins).",
                  authenticated: true, body: .csv, query: [], responses: [(200, "ImportReport"), (403, "Error"), (413, "Error"), (422, "Error")],
-                 handler: json { req in try await DirectoryCSV.importOrganizations(try await DirectoryCSV.body(req), request: req) }),
+                 handler: json { req in try await DirectoryCSV.importOrganizations(try await Uploads.csv(req), context: try req.context) }),
         Endpoint(method: .GET, path: "/contacts/export", operationID: "exportContacts", tag: "directory",
                  summary: "All customers as CSV: email, name, phone, organization_inn, organization, locale.", authenticated: true, body: .none, query: [],
-                 responses: [(200, "CSV"), (403, "Error")], handler: { try await DirectoryCSV.exportContacts(request: $0) }),
+                 responses: [(200, "CSV"), (403, "Error")], handler: respond { try await DirectoryCSV.exportContacts(context: try $0.context) }),
         Endpoint(method: .POST, path: "/contacts/import", operationID: "importContacts", tag: "directory",
                  summary: "Create or update customers from CSV, matched by email; the organization by its INN or name (an unknown one rejects the row). Staff accounts are refused (admins).",
                  authenticated: true, body: .csv, query: [], responses: [(200, "ImportReport"), (403, "Error"), (413, "Error"), (422, "Error")],
-                 handler: json { req in try await DirectoryCSV.importContacts(try await DirectoryCSV.body(req), request: req) }),
+                 handler: json { req in try await DirectoryCSV.importContacts(try await Uploads.csv(req), context: try req.context) }),
 
         // Phone
         Endpoint(method: .POST, path: "/calls", operationID: "logCall", tag: "phone",
                  summary: "Log a call (staff): on a ticket (`ticket_number`) or on a new one registered from it (`new_ticket`, channel phone, the caller's number in its phone field). `callback_at` schedules a callback.",
                  authenticated: true, body: .json("CallInput"), query: [],
                  responses: [(201, "Call"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: json(.created) { req in try await PhoneService.logCall(try req.content.decode(CallInput.self), request: req) }),
+                 handler: json(.created) { req in try await PhoneService.logCall(try req.content.decode(CallInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/tickets/{number}/calls", operationID: "listCalls", tag: "phone",
                  summary: "The ticket's calls, newest first (staff).", authenticated: true, body: .none, query: [],
                  responses: [(200, "CallList"), (403, "Error"), (404, "Error")],
-                 handler: json { req in ListOf(items: try await PhoneService.calls(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+                 handler: json { req in ListOf(items: try await PhoneService.calls(number: try req.intParameter("number"), context: try req.context), nextCursor: nil) }),
         Endpoint(method: .POST, path: "/tickets/{number}/callbacks", operationID: "scheduleCallback", tag: "phone",
                  summary: "Schedule a callback (staff); the number defaults to the ticket's phone, else the customer's; the agent to the ticket's assignee, else you.",
                  authenticated: true, body: .json("CallbackInput"), query: [],
                  responses: [(201, "Callback"), (403, "Error"), (404, "Error"), (422, "Error")],
                  handler: json(.created) { req in
-                     try await PhoneService.scheduleCallback(number: try req.intParameter("number"), try req.content.decode(CallbackInput.self), request: req)
+                     try await PhoneService.scheduleCallback(number: try req.intParameter("number"), try req.content.decode(CallbackInput.self), context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/callbacks", operationID: "listCallbacks", tag: "phone",
                  summary: "The callback queue: pending callbacks, soonest first (staff).", authenticated: true, body: .none,
@@ -156,63 +175,63 @@ enum API {
                  responses: [(200, "CallbackList"), (403, "Error")],
                  handler: json { req in
                      ListOf(items: try await PhoneService.callbacks(due: req.query[Bool.self, at: "due"] ?? false, assigneeID: req.query[Int.self, at: "assignee_id"],
-                                                                    ticketNumber: req.query[Int.self, at: "ticket_number"], request: req), nextCursor: nil)
+                                                                    ticketNumber: req.query[Int.self, at: "ticket_number"], context: try req.context), nextCursor: nil)
                  }),
         Endpoint(method: .POST, path: "/callbacks/{id}/attempt", operationID: "attemptCallback", tag: "phone",
                  summary: "Record a try at a callback: the call is logged, then the callback rule decides (seed 002: busy → again in 15 minutes; busy again, no answer or switched off → the rule's message is posted to the customer in their language).",
                  authenticated: true, body: .json("CallbackAttemptInput"), query: [],
                  responses: [(200, "CallbackAttempt"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
-                 handler: json { req in try await PhoneService.attempt(id: try req.intParameter("id"), try req.content.decode(CallbackAttemptInput.self), request: req) }),
+                 handler: json { req in try await PhoneService.attempt(id: try req.intParameter("id"), try req.content.decode(CallbackAttemptInput.self), context: try req.context) }),
         Endpoint(method: .DELETE, path: "/callbacks/{id}", operationID: "cancelCallback", tag: "phone",
                  summary: "Cancel a pending callback (staff).", authenticated: true, body: .none, query: [],
                  responses: [(200, "Callback"), (403, "Error"), (404, "Error"), (409, "Error")],
-                 handler: json { req in try await PhoneService.cancelCallback(id: try req.intParameter("id"), request: req) }),
+                 handler: json { req in try await PhoneService.cancelCallback(id: try req.intParameter("id"), context: try req.context) }),
         Endpoint(method: .GET, path: "/callback-rule", operationID: "getCallbackRule", tag: "phone",
                  summary: "The callback rule: minutes before calling again after busy, how many busy signals are retried, the message to the customer.",
                  authenticated: true, body: .none, query: [], responses: [(200, "CallbackRule"), (403, "Error")],
                  handler: json { req in
-                     _ = try PhoneService.requireStaff(req)
+                     _ = try PhoneService.requireStaff(try req.context)
                      return try await PhoneService.callbackRule(on: req.sql)
                  }),
         Endpoint(method: .PATCH, path: "/callback-rule", operationID: "updateCallbackRule", tag: "phone",
                  summary: "Change the callback rule (admins).", authenticated: true, body: .json("CallbackRuleInput"), query: [],
                  responses: [(200, "CallbackRule"), (403, "Error"), (422, "Error")],
-                 handler: json { req in try await PhoneService.saveCallbackRule(try req.content.decode(CallbackRuleInput.self), request: req) }),
+                 handler: json { req in try await PhoneService.saveCallbackRule(try req.content.decode(CallbackRuleInput.self), context: try req.context) }),
 
         // Groups
         Endpoint(method: .GET, path: "/groups", operationID: "listGroups", tag: "directory", summary: "Support lines (groups).",
                  authenticated: true, body: .none, query: [], responses: [(200, "GroupList")],
-                 handler: json { try await DirectoryService.listGroups(request: $0) }),
+                 handler: json { try await DirectoryService.listGroups(context: try $0.context) }),
         Endpoint(method: .POST, path: "/groups", operationID: "createGroup", tag: "directory", summary: "Create a group.",
                  authenticated: true, body: .json("GroupInput"), query: [], responses: [(201, "Group"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await DirectoryService.saveGroup(id: nil, try req.content.decode(GroupInput.self), request: req) }),
+                 handler: respond { req in try await DirectoryService.saveGroup(id: nil, try req.content.decode(GroupInput.self), context: try req.context) }),
         Endpoint(method: .POST, path: "/groups/templates/seed002", operationID: "installSeed002Lines", tag: "directory",
                  summary: "Install seed 002's support lines (first line round robin, second line least loaded, developers, the consultation line, managers) and point each hand-off route without a group at its line (admins).",
                  authenticated: true, body: .none, query: [], responses: [(200, "GroupList"), (403, "Error")],
                  handler: json { req in
                      try req.require(.manageGroups)
                      _ = try await req.write { db in try await AssignmentService.installSeed002Lines(on: db as! any SQLDatabase) }
-                     return try await DirectoryService.listGroups(request: req)
+                     return try await DirectoryService.listGroups(context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/groups/{id}", operationID: "getGroup", tag: "directory", summary: "One group.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
-                 handler: json { req in try await DirectoryService.getGroup(id: try req.intParameter("id"), request: req) }),
+                 handler: json { req in try await DirectoryService.getGroup(id: try req.intParameter("id"), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/groups/{id}", operationID: "updateGroup", tag: "directory", summary: "Rename or describe a group.",
                  authenticated: true, body: .json("GroupInput"), query: [], responses: [(200, "Group"), (404, "Error")],
-                 handler: { req in try await DirectoryService.saveGroup(id: try req.intParameter("id"), try req.content.decode(GroupInput.self), request: req) }),
+                 handler: respond { req in try await DirectoryService.saveGroup(id: try req.intParameter("id"), try req.content.decode(GroupInput.self), context: try req.context) }),
         Endpoint(method: .PUT, path: "/groups/{id}/members/{user_id}", operationID: "addGroupMember", tag: "directory",
                  summary: "Add a staff member to a group.", authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
-                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: true, request: req) }),
+                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: true, context: try req.context) }),
         Endpoint(method: .DELETE, path: "/groups/{id}/members/{user_id}", operationID: "removeGroupMember", tag: "directory",
                  summary: "Remove a member from a group.", authenticated: true, body: .none, query: [], responses: [(200, "Group"), (404, "Error")],
-                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: false, request: req) }),
+                 handler: json { req in try await DirectoryService.setMember(groupID: try req.intParameter("id"), userID: try req.intParameter("user_id"), member: false, context: try req.context) }),
 
         // Tickets
         Endpoint(method: .POST, path: "/tickets", operationID: "createTicket", tag: "tickets",
                  summary: "File a ticket: customers for themselves, staff on behalf of a customer (requester_id or requester_email).",
                  authenticated: true, body: .json("TicketCreate"), query: [], responses: [(201, "Ticket"), (422, "Error")],
                  handler: { req in
-                     try await TicketService.create(try req.content.decode(TicketCreateInput.self), request: req).encodeResponse(status: .created, for: req)
+                     try await TicketService.create(try req.content.decode(TicketCreateInput.self), context: try req.context).encodeResponse(status: .created, for: req)
                  }),
         Endpoint(method: .GET, path: "/tickets", operationID: "listTickets", tag: "tickets",
                  summary: "Tickets the caller may see, filtered, sorted, a page at a time.", authenticated: true, body: .none,
@@ -235,26 +254,26 @@ enum API {
                           description: "sort key (created_at); due: nearest SLA due time first, none last (asc only)"),
                     .init(name: "order", schema: .enumeration(["asc", "desc"]), description: "direction (desc)"),
                  ],
-                 responses: [(200, "TicketList"), (422, "Error")], handler: json { try await TicketQueries.list(request: $0) }),
+                 responses: [(200, "TicketList"), (422, "Error")], handler: json { req in try await TicketQueries.list(req.query.stringParameters, context: try req.context) }),
         Endpoint(method: .GET, path: "/tickets/{number}", operationID: "getTicket", tag: "tickets", summary: "One ticket by its number.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Ticket"), (404, "Error")],
-                 handler: json { req in try await TicketQueries.dto(number: try req.intParameter("number"), request: req) }),
+                 handler: json { req in try await TicketQueries.dto(number: try req.intParameter("number"), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/tickets/{number}", operationID: "updateTicket", tag: "tickets",
                  summary: "Change fields and status (staff); customers only solve or reopen.", authenticated: true,
                  body: .json("TicketPatch"), query: [], responses: [(200, "Ticket"), (404, "Error"), (409, "Error"), (422, "Error")],
-                 handler: json { req in try await TicketService.update(number: try req.intParameter("number"), input: try req.content.decode(TicketPatchInput.self), request: req) }),
+                 handler: json { req in try await TicketService.update(number: try req.intParameter("number"), input: try req.content.decode(TicketPatchInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/tickets/{number}/comments", operationID: "listComments", tag: "tickets",
                  summary: "The conversation; customers get public replies only.", authenticated: true, body: .none, query: [],
                  responses: [(200, "CommentList"), (404, "Error")],
-                 handler: json { req in ListOf(items: try await ConversationService.comments(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+                 handler: json { req in ListOf(items: try await ConversationService.comments(number: try req.intParameter("number"), context: try req.context), nextCursor: nil) }),
         Endpoint(method: .POST, path: "/tickets/{number}/comments", operationID: "addComment", tag: "tickets",
                  summary: "Reply publicly or add an internal note (staff), with uploaded attachments.", authenticated: true,
                  body: .json("CommentInput"), query: [], responses: [(201, "Comment"), (404, "Error"), (409, "Error"), (422, "Error")],
-                 handler: json(.created) { req in try await ConversationService.addComment(number: try req.intParameter("number"), input: try req.content.decode(CommentInput.self), request: req) }),
+                 handler: json(.created) { req in try await ConversationService.addComment(number: try req.intParameter("number"), input: try req.content.decode(CommentInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/tickets/{number}/events", operationID: "listEvents", tag: "tickets",
                  summary: "The immutable history; customers see what concerns them.", authenticated: true, body: .none, query: [],
                  responses: [(200, "EventList"), (404, "Error")],
-                 handler: json { req in ListOf(items: try await ConversationService.events(number: try req.intParameter("number"), request: req), nextCursor: nil) }),
+                 handler: json { req in ListOf(items: try await ConversationService.events(number: try req.intParameter("number"), context: try req.context), nextCursor: nil) }),
 
         Endpoint(method: .GET, path: "/tickets/{number}/sla", operationID: "listTicketSLA", tag: "tickets",
                  summary: "The ticket's SLA clocks with due times and states (staff).", authenticated: true, body: .none, query: [],
@@ -278,20 +297,20 @@ enum API {
                      let minutes = query.int("minutes"), user = query.int("user_id"), notBefore = query.date("not_before")
                      try query.check()
                      return try await WorkloadService.propose(number: try req.intParameter("number"), minutes: minutes, userID: user,
-                                                              notBefore: notBefore, request: req)
+                                                              notBefore: notBefore, context: try req.context)
                  }),
         Endpoint(method: .POST, path: "/tickets/{number}/plan", operationID: "planWork", tag: "working time",
                  summary: "Book the earliest free slot for the work and (by default) tell the customer its end as the promised solution time.",
                  authenticated: true, body: .json("PlanInput"), query: [],
                  responses: [(201, "Plan"), (403, "Error"), (404, "Error"), (422, "Error")],
                  handler: json(.created) { req in
-                     try await WorkloadService.plan(number: try req.intParameter("number"), input: try req.content.decode(PlanInput.self), request: req)
+                     try await WorkloadService.plan(number: try req.intParameter("number"), input: try req.content.decode(PlanInput.self), context: try req.context)
                  }),
         Endpoint(method: .DELETE, path: "/work-slots/{id}", operationID: "deleteWorkSlot", tag: "working time",
                  summary: "Remove planned work (staff).", authenticated: true, body: .none, query: [],
                  responses: [(204, nil), (403, "Error"), (404, "Error")],
                  handler: { req in
-                     try await WorkloadService.deleteSlot(id: try req.intParameter("id"), request: req)
+                     try await WorkloadService.deleteSlot(id: try req.intParameter("id"), context: try req.context)
                      return Response(status: .noContent)
                  }),
         Endpoint(method: .GET, path: "/workload", operationID: "getWorkload", tag: "working time",
@@ -308,7 +327,7 @@ enum API {
                      let from = query.date("from") ?? WorkloadService.week(of: Date()).0
                      let to = query.date("to") ?? from.addingTimeInterval(7 * 86400)
                      try query.check()
-                     return try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, request: req)
+                     return try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/sla/outcomes", operationID: "slaOutcomes", tag: "working time",
                  summary: "Targets achieved and missed per policy and metric, by when the clock stopped (staff; default: the last three weeks).",
@@ -316,62 +335,67 @@ enum API {
                  query: [.init(name: "from", schema: .dateTime, description: "stopped at or after"),
                          .init(name: "to", schema: .dateTime, description: "stopped before")],
                  responses: [(200, "SLAOutcomeList"), (403, "Error"), (422, "Error")],
-                 handler: json { try await SLAReport.outcomes(request: $0) }),
+                 handler: json { req in
+                     var query = PlanningQuery(request: req)
+                     let from = query.date("from"), to = query.date("to")
+                     try query.check()
+                     return try await SLAReport.outcomes(from: from, to: to, context: try req.context)
+                 }),
 
         Endpoint(method: .POST, path: "/tickets/{number}/route", operationID: "routeTicket", tag: "routing",
                  summary: "Hand the ticket off along a route: its status, group and responsible, its message to the customer (in their language), the note kept internal. A paid-only route refuses a customer on the free plan (422 paid_plan_only).",
                  authenticated: true, body: .json("RouteRequest"), query: [],
                  responses: [(200, "Ticket"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
                  handler: json { req in
-                     try await RoutingService.route(number: try req.intParameter("number"), try req.content.decode(RouteRequest.self), request: req)
+                     try await RoutingService.route(number: try req.intParameter("number"), try req.content.decode(RouteRequest.self), context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/tickets/{number}/checks", operationID: "listAccountChecks", tag: "routing",
                  summary: "The customer's account checks that fail: an ended contract, an exceeded quota, each with the team's next step (staff). They are the ticket's organization's or, with none, those of the organization the customer's \"contract or login\" answer names (see /account).",
                  authenticated: true, body: .none, query: [], responses: [(200, "AccountCheckList"), (403, "Error"), (404, "Error")],
                  handler: json { req in
-                     ListOf(items: try await TicketAccountService.account(number: try req.intParameter("number"), request: req).checks, nextCursor: nil)
+                     ListOf(items: try await TicketAccountService.account(number: try req.intParameter("number"), context: try req.context).checks, nextCursor: nil)
                  }),
         Endpoint(method: .GET, path: "/tickets/{number}/account", operationID: "getTicketAccount", tag: "routing",
                  summary: "Whose account the ticket is on (staff): the ticket's organization, or the one the customer's \"contract or login\" answer names exactly (seed 002: check that it is correct), that answer's lookup (found, ambiguous, not_found), whether it names another organization than the ticket's, the failing checks, and whether the requester can be placed in it.",
                  authenticated: true, body: .none, query: [], responses: [(200, "TicketAccount"), (403, "Error"), (404, "Error")],
-                 handler: json { req in try await TicketAccountService.account(number: try req.intParameter("number"), request: req) }),
+                 handler: json { req in try await TicketAccountService.account(number: try req.intParameter("number"), context: try req.context) }),
         Endpoint(method: .POST, path: "/tickets/{number}/account/place", operationID: "placeTicketRequester", tag: "routing",
                  summary: "Places the requester, not yet in an organization, and their tickets without one in the organization the \"contract or login\" answer names; recorded on the ticket, SLA due times recomputed (dispatchers, managers, admins). 422 when the ticket already has an organization or the answer names none or several.",
                  authenticated: true, body: .none, query: [], responses: [(200, "TicketAccount"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: json { req in try await TicketAccountService.place(number: try req.intParameter("number"), request: req) }),
+                 handler: json { req in try await TicketAccountService.place(number: try req.intParameter("number"), context: try req.context) }),
         Endpoint(method: .POST, path: "/tickets/{number}/confirm-solution", operationID: "confirmSolution", tag: "tickets",
                  summary: "The customer confirms the solution («Да, решено»): recorded as a solution_confirmed event (once per solution); 409 unless the ticket is solved; staff get 403.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Ticket"), (403, "Error"), (404, "Error"), (409, "Error")],
-                 handler: json { req in try await SolutionConfirmation.confirm(number: try req.intParameter("number"), request: req) }),
+                 handler: json { req in try await SolutionConfirmation.confirm(number: try req.intParameter("number"), context: try req.context) }),
         Endpoint(method: .POST, path: "/tickets/{number}/warning", operationID: "warnCustomer", tag: "routing",
                  summary: "Seed 001's conduct remark: posts it to the customer (in their language) and records it. After an earlier warning `ban_offered` is true, and `{\"request_ban\": true}` records a request to ban the customer (staff).",
                  authenticated: true, body: .json("WarningInput"), query: [],
                  responses: [(200, "Warning"), (403, "Error"), (404, "Error"), (422, "Error")],
                  handler: json { req in
-                     try await ConductService.warn(number: try req.intParameter("number"), try req.content.decode(WarningInput.self), request: req)
+                     try await ConductService.warn(number: try req.intParameter("number"), try req.content.decode(WarningInput.self), context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
                  authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
-                 handler: json { try await RoutingService.listRoutes(request: $0) }),
+                 handler: json { try await RoutingService.listRoutes(context: try $0.context) }),
         Endpoint(method: .POST, path: "/routes", operationID: "createRoute", tag: "routing", summary: "Add a route (admins).",
                  authenticated: true, body: .json("RouteInput"), query: [], responses: [(201, "Route"), (403, "Error"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await RoutingService.saveRoute(key: nil, try req.content.decode(RouteInput.self), request: req) }),
+                 handler: respond { req in try await RoutingService.saveRoute(key: nil, try req.content.decode(RouteInput.self), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/routes/{key}", operationID: "updateRoute", tag: "routing", summary: "Change a route (admins).",
                  authenticated: true, body: .json("RouteInput"), query: [], responses: [(200, "Route"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: { req in try await RoutingService.saveRoute(key: req.parameters.get("key"), try req.content.decode(RouteInput.self), request: req) }),
+                 handler: respond { req in try await RoutingService.saveRoute(key: req.parameters.get("key"), try req.content.decode(RouteInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/critical-rules", operationID: "listCriticalRules", tag: "routing",
                  summary: "Critical-problem rules: a new request matching one (by a phrase's word stems or its `category` answer) gets urgent priority and the dispatchers are told at once.",
                  authenticated: true, body: .none, query: [], responses: [(200, "CriticalRuleList"), (403, "Error")],
-                 handler: json { try await RoutingService.listCriticalRules(request: $0) }),
+                 handler: json { try await RoutingService.listCriticalRules(context: try $0.context) }),
         Endpoint(method: .POST, path: "/critical-rules", operationID: "createCriticalRule", tag: "routing", summary: "Add a rule (admins).",
                  authenticated: true, body: .json("CriticalRuleInput"), query: [],
                  responses: [(201, "CriticalRule"), (403, "Error"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await RoutingService.saveCriticalRule(key: nil, try req.content.decode(CriticalRuleInput.self), request: req) }),
+                 handler: respond { req in try await RoutingService.saveCriticalRule(key: nil, try req.content.decode(CriticalRuleInput.self), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/critical-rules/{key}", operationID: "updateCriticalRule", tag: "routing", summary: "Change a rule (admins).",
                  authenticated: true, body: .json("CriticalRuleInput"), query: [],
                  responses: [(200, "CriticalRule"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: { req in
-                     try await RoutingService.saveCriticalRule(key: req.parameters.get("key"), try req.content.decode(CriticalRuleInput.self), request: req)
+                 handler: respond { req in
+                     try await RoutingService.saveCriticalRule(key: req.parameters.get("key"), try req.content.decode(CriticalRuleInput.self), context: try req.context)
                  }),
 
         // Attachments
@@ -380,152 +404,162 @@ enum API {
                  authenticated: true, body: .upload,
                  query: [.init(name: "filename", schema: .string, description: "for a raw body: the file's name")],
                  responses: [(201, "AttachmentList"), (413, "Error"), (422, "Error")],
-                 handler: json(.created) { try await ConversationService.upload(request: $0) }),
+                 handler: json(.created) { try await Uploads.receive($0) }),
         Endpoint(method: .GET, path: "/attachments/{id}", operationID: "downloadAttachment", tag: "attachments",
                  summary: "Download a file you may see.", authenticated: true, body: .none, query: [],
                  responses: [(200, "Binary"), (404, "Error")],
-                 handler: { req in try await ConversationService.download(id: req.parameters.get("id") ?? "", request: req) }),
+                 handler: respond { req in try await ConversationService.download(id: req.parameters.get("id") ?? "", context: try req.context) }),
 
         // Configuration
         Endpoint(method: .GET, path: "/statuses", operationID: "listStatuses", tag: "configuration",
                  summary: "Statuses, built-in and the team's hand-off statuses.", authenticated: true, body: .none, query: [],
-                 responses: [(200, "StatusList")], handler: json { try await ConfigService.statuses(request: $0) }),
+                 responses: [(200, "StatusList")], handler: json { try await ConfigService.statuses(context: try $0.context) }),
         Endpoint(method: .POST, path: "/statuses", operationID: "createStatus", tag: "configuration",
                  summary: "Add a hand-off status (admins).", authenticated: true, body: .json("StatusInput"), query: [],
                  responses: [(201, "Status"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await ConfigService.createStatus(try req.content.decode(StatusInput.self), request: req) }),
+                 handler: json(.created) { req in try await ConfigService.createStatus(try req.content.decode(StatusInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/intake-fields", operationID: "listIntakeFields", tag: "configuration",
                  summary: "The intake questions (customers: the ones they answer).", authenticated: true, body: .none, query: [],
-                 responses: [(200, "IntakeFieldList")], handler: json { try await ConfigService.intakeFields(request: $0) }),
+                 responses: [(200, "IntakeFieldList")], handler: json { try await ConfigService.intakeFields(context: try $0.context) }),
         Endpoint(method: .POST, path: "/intake-fields", operationID: "createIntakeField", tag: "configuration",
                  summary: "Add an intake question (admins).", authenticated: true, body: .json("IntakeFieldInput"), query: [],
                  responses: [(201, "IntakeField"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await ConfigService.saveIntakeField(key: nil, try req.content.decode(IntakeFieldInput.self), request: req) }),
+                 handler: respond { req in try await ConfigService.saveIntakeField(key: nil, try req.content.decode(IntakeFieldInput.self), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/intake-fields/{key}", operationID: "updateIntakeField", tag: "configuration",
                  summary: "Change an intake question (admins).", authenticated: true, body: .json("IntakeFieldInput"), query: [],
                  responses: [(200, "IntakeField"), (404, "Error"), (422, "Error")],
-                 handler: { req in try await ConfigService.saveIntakeField(key: req.parameters.get("key"), try req.content.decode(IntakeFieldInput.self), request: req) }),
+                 handler: respond { req in try await ConfigService.saveIntakeField(key: req.parameters.get("key"), try req.content.decode(IntakeFieldInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/canned-responses", operationID: "listCannedResponses", tag: "configuration",
                  summary: "The team's canned responses (staff).", authenticated: true, body: .none, query: [],
                  responses: [(200, "CannedResponseList"), (403, "Error")],
-                 handler: json { ListOf(items: try await CannedService.list(request: $0), nextCursor: nil) }),
+                 handler: json { ListOf(items: try await CannedService.list(context: try $0.context), nextCursor: nil) }),
         Endpoint(method: .POST, path: "/canned-responses", operationID: "createCannedResponse", tag: "configuration",
                  summary: "Add a canned response (managers, admins).", authenticated: true, body: .json("CannedResponseInput"), query: [],
                  responses: [(201, "CannedResponse"), (403, "Error"), (422, "Error")],
-                 handler: json(.created) { try await CannedService.save(id: nil, try $0.content.decode(CannedResponseInput.self), request: $0) }),
+                 handler: json(.created) { try await CannedService.save(id: nil, try $0.content.decode(CannedResponseInput.self), context: try $0.context) }),
         Endpoint(method: .PATCH, path: "/canned-responses/{id}", operationID: "updateCannedResponse", tag: "configuration",
                  summary: "Change a canned response (managers, admins).", authenticated: true, body: .json("CannedResponseInput"), query: [],
                  responses: [(200, "CannedResponse"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: json { try await CannedService.save(id: try $0.intParameter("id"), try $0.content.decode(CannedResponseInput.self), request: $0) }),
+                 handler: json { try await CannedService.save(id: try $0.intParameter("id"), try $0.content.decode(CannedResponseInput.self), context: try $0.context) }),
         Endpoint(method: .DELETE, path: "/canned-responses/{id}", operationID: "deleteCannedResponse", tag: "configuration",
                  summary: "Remove a canned response (managers, admins).", authenticated: true, body: .none, query: [],
                  responses: [(204, nil), (403, "Error"), (404, "Error")],
-                 handler: { req in Response(status: try await CannedService.delete(id: try req.intParameter("id"), request: req)) }),
+                 handler: { req in Response(status: try await CannedService.delete(id: try req.intParameter("id"), context: try req.context)) }),
         // Working time
         Endpoint(method: .GET, path: "/calendars", operationID: "listCalendars", tag: "working time",
                  summary: "Business calendars (staff).", authenticated: true, body: .none, query: [],
-                 responses: [(200, "CalendarList")], handler: json { try await WorkingTimeService.listCalendars(request: $0) }),
+                 responses: [(200, "CalendarList")], handler: json { try await WorkingTimeService.listCalendars(context: try $0.context) }),
         Endpoint(method: .POST, path: "/calendars", operationID: "createCalendar", tag: "working time",
                  summary: "Create a calendar (admins); production_calendar russia (default) loads the Russian holidays.",
                  authenticated: true, body: .json("CalendarInput"), query: [], responses: [(201, "Calendar"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await WorkingTimeService.createCalendar(try req.content.decode(CalendarInput.self), request: req) }),
+                 handler: json(.created) { req in try await WorkingTimeService.createCalendar(try req.content.decode(CalendarInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/calendars/{key}", operationID: "getCalendar", tag: "working time", summary: "One calendar.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Calendar"), (404, "Error")],
-                 handler: json { req in try await WorkingTimeService.getCalendar(key: req.parameters.get("key") ?? "", request: req) }),
+                 handler: json { req in try await WorkingTimeService.getCalendar(key: req.parameters.get("key") ?? "", context: try req.context) }),
         Endpoint(method: .PATCH, path: "/calendars/{key}", operationID: "updateCalendar", tag: "working time",
                  summary: "Change a calendar's name, time zone or hours (admins).", authenticated: true, body: .json("CalendarInput"), query: [],
                  responses: [(200, "Calendar"), (404, "Error"), (422, "Error")],
-                 handler: json { req in try await WorkingTimeService.updateCalendar(key: req.parameters.get("key") ?? "", try req.content.decode(CalendarInput.self), request: req) }),
+                 handler: json { req in try await WorkingTimeService.updateCalendar(key: req.parameters.get("key") ?? "", try req.content.decode(CalendarInput.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/calendars/{key}/days", operationID: "exportCalendarDays", tag: "working time",
                  summary: "Export holidays, worked weekend days and shortened days: one \"YYYY-MM-DD holiday|workday|short\" a line.",
                  authenticated: true, body: .none, query: [], responses: [(200, "Text"), (404, "Error")],
-                 handler: { req in try await WorkingTimeService.exportDays(key: req.parameters.get("key") ?? "", request: req) }),
+                 handler: respond { req in try await WorkingTimeService.exportDays(key: req.parameters.get("key") ?? "", context: try req.context) }),
         Endpoint(method: .PUT, path: "/calendars/{key}/days", operationID: "importCalendarDays", tag: "working time",
                  summary: "Replace the special days from that file (admins); a bad line is named and nothing changes.",
                  authenticated: true, body: .text, query: [], responses: [(200, "Calendar"), (404, "Error"), (422, "Error")],
-                 handler: json { req in try await WorkingTimeService.importDays(key: req.parameters.get("key") ?? "", request: req) }),
+                 handler: json { req in try await WorkingTimeService.replaceDays(key: req.parameters.get("key") ?? "", text: req.body.string ?? "", context: try req.context) }),
         Endpoint(method: .GET, path: "/calendars/{key}/due", operationID: "calculateDue", tag: "working time",
                  summary: "When `minutes` of working time from `from` end on this calendar.", authenticated: true, body: .none,
                  query: [.init(name: "from", schema: .dateTime, description: "ISO 8601 start"),
                          .init(name: "minutes", schema: .integer, description: "working minutes")],
                  responses: [(200, "Due"), (404, "Error"), (422, "Error")],
-                 handler: json { req in try await WorkingTimeService.due(key: req.parameters.get("key") ?? "", request: req) }),
+                 handler: json { req in
+                     let from = req.query[String.self, at: "from"].flatMap { try? Date($0, strategy: .iso8601) }
+                     return try await WorkingTimeService.due(key: req.parameters.get("key") ?? "", from: from, minutes: req.query[Int.self, at: "minutes"],
+                                                             context: try req.context)
+                 }),
         Endpoint(method: .GET, path: "/sla-policies", operationID: "listSLAPolicies", tag: "working time",
                  summary: "SLA policies in order; the first that matches a ticket applies.", authenticated: true, body: .none, query: [],
-                 responses: [(200, "SLAPolicyList")], handler: json { try await WorkingTimeService.listPolicies(request: $0) }),
+                 responses: [(200, "SLAPolicyList")], handler: json { try await WorkingTimeService.listPolicies(context: try $0.context) }),
         Endpoint(method: .POST, path: "/sla-policies", operationID: "createSLAPolicy", tag: "working time",
                  summary: "Add a policy (admins).", authenticated: true, body: .json("SLAPolicyInput"), query: [],
                  responses: [(201, "SLAPolicy"), (409, "Error"), (422, "Error")],
-                 handler: { req in try await WorkingTimeService.savePolicy(key: nil, try req.content.decode(SLAPolicyInput.self), request: req) }),
+                 handler: respond { req in try await WorkingTimeService.savePolicy(key: nil, try req.content.decode(SLAPolicyInput.self), context: try req.context) }),
         Endpoint(method: .PATCH, path: "/sla-policies/{key}", operationID: "updateSLAPolicy", tag: "working time",
                  summary: "Change a policy (admins).", authenticated: true, body: .json("SLAPolicyInput"), query: [],
                  responses: [(200, "SLAPolicy"), (404, "Error"), (422, "Error")],
-                 handler: { req in try await WorkingTimeService.savePolicy(key: req.parameters.get("key"), try req.content.decode(SLAPolicyInput.self), request: req) }),
+                 handler: respond { req in try await WorkingTimeService.savePolicy(key: req.parameters.get("key"), try req.content.decode(SLAPolicyInput.self), context: try req.context) }),
         Endpoint(method: .POST, path: "/sla-policies/templates/{template}", operationID: "installSLATemplate", tag: "working time",
                  summary: "Install a seed's policies: seed000 (2 working hours), seed002 (30 minutes), seed003 (by type).",
                  authenticated: true, body: .none, query: [], responses: [(200, "SLAPolicyList"), (404, "Error")],
-                 handler: json { req in try await WorkingTimeService.installTemplate(req.parameters.get("template") ?? "", request: req) }),
+                 handler: json { req in try await WorkingTimeService.installTemplate(req.parameters.get("template") ?? "", context: try req.context) }),
 
         // Mail
         Endpoint(method: .GET, path: "/mail/stats", operationID: "mailStats", tag: "mail",
                  summary: "Counts of received messages and of the outbox by status (admins).", authenticated: true, body: .none, query: [],
-                 responses: [(200, "MailStats"), (403, "Error")], handler: json { try await MailService.stats(request: $0) }),
+                 responses: [(200, "MailStats"), (403, "Error")], handler: json { try await MailService.stats(context: try $0.context) }),
         Endpoint(method: .GET, path: "/mail/inbound", operationID: "listInboundMail", tag: "mail",
                  summary: "Received messages, newest first; `status=quarantined` lists the ones that could not be filed, with the reason (admins).",
                  authenticated: true, body: .none,
                  query: [.init(name: "status", schema: .enumeration(MailService.inboundStatuses), description: "only this status"),
                          .init(name: "limit", schema: .integer, description: "1…500 (50)")],
-                 responses: [(200, "InboundMailList"), (403, "Error"), (422, "Error")], handler: json { try await MailService.inbound(request: $0) }),
+                 responses: [(200, "InboundMailList"), (403, "Error"), (422, "Error")], handler: json { req in try await MailService.inbound(status: req.query[String.self, at: "status"], limit: req.query[Int.self, at: "limit"], context: try req.context) }),
         Endpoint(method: .POST, path: "/mail/inbound", operationID: "submitInboundMail", tag: "mail",
                  summary: "File a raw RFC 5322 message (body: message/rfc822), exactly as if it had arrived over SMTP (admins).",
                  authenticated: true, body: .message, query: [],
-                 responses: [(201, "InboundMail"), (403, "Error"), (413, "Error")], handler: { try await MailService.submit(request: $0) }),
+                 responses: [(201, "InboundMail"), (403, "Error"), (413, "Error")], handler: json(.created) { req in try await MailService.submit(raw: try await Uploads.message(req), context: try req.context) }),
         Endpoint(method: .GET, path: "/mail/inbound/{id}", operationID: "getInboundMail", tag: "mail",
                  summary: "One received message: status, reason, ticket (admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "InboundMail"), (403, "Error"), (404, "Error")],
-                 handler: json { try await MailService.inboundItem(id: try $0.intParameter("id"), request: $0) }),
+                 handler: json { try await MailService.inboundItem(id: try $0.intParameter("id"), context: try $0.context) }),
         Endpoint(method: .GET, path: "/mail/inbound/{id}/raw", operationID: "getInboundMailRaw", tag: "mail",
                  summary: "The message exactly as received (message/rfc822).", authenticated: true, body: .none, query: [],
                  responses: [(200, "Message"), (403, "Error"), (404, "Error")],
-                 handler: { try await MailService.raw(id: try $0.intParameter("id"), request: $0) }),
+                 handler: respond { try await MailService.raw(id: try $0.intParameter("id"), context: try $0.context) }),
         Endpoint(method: .POST, path: "/mail/inbound/{id}/retry", operationID: "retryInboundMail", tag: "mail",
                  summary: "Process a quarantined message again (admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "InboundMail"), (403, "Error"), (404, "Error")],
-                 handler: json { try await MailService.retry(id: try $0.intParameter("id"), request: $0) }),
+                 handler: json { try await MailService.retry(id: try $0.intParameter("id"), context: try $0.context) }),
         Endpoint(method: .GET, path: "/mail/outbox", operationID: "listOutbox", tag: "mail",
                  summary: "Outgoing messages, newest first; failed ones carry the relay's reason (admins).", authenticated: true, body: .none,
                  query: [.init(name: "status", schema: .enumeration(MailService.outboxStatuses), description: "only this status"),
                          .init(name: "limit", schema: .integer, description: "1…500 (50)")],
-                 responses: [(200, "OutboxMailList"), (403, "Error"), (422, "Error")], handler: json { try await MailService.outbox(request: $0) }),
+                 responses: [(200, "OutboxMailList"), (403, "Error"), (422, "Error")], handler: json { req in try await MailService.outbox(status: req.query[String.self, at: "status"], limit: req.query[Int.self, at: "limit"], context: try req.context) }),
         Endpoint(method: .GET, path: "/mail/outbox/{id}/raw", operationID: "getOutboxMailRaw", tag: "mail",
                  summary: "An outgoing message exactly as it is sent (message/rfc822; admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "Message"), (403, "Error"), (404, "Error")],
-                 handler: { try await MailService.outboxRaw(id: try $0.intParameter("id"), request: $0) }),
+                 handler: respond { try await MailService.outboxRaw(id: try $0.intParameter("id"), context: try $0.context) }),
         Endpoint(method: .POST, path: "/mail/outbox/{id}/retry", operationID: "retryOutboxMail", tag: "mail",
                  summary: "Send a failed or waiting message again now (admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "OutboxMail"), (403, "Error"), (404, "Error")],
-                 handler: json { try await MailService.retryOutbox(id: try $0.intParameter("id"), request: $0) }),
+                 handler: json { try await MailService.retryOutbox(id: try $0.intParameter("id"), context: try $0.context) }),
         Endpoint(method: .GET, path: "/mail/templates", operationID: "listMailTemplates", tag: "mail",
                  summary: "Every notification text in both languages, as used now (admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "MailTemplateList"), (403, "Error")],
-                 handler: json { ListOf(items: try await MailService.templates(request: $0), nextCursor: nil) }),
+                 handler: json { ListOf(items: try await MailService.templates(context: try $0.context), nextCursor: nil) }),
         Endpoint(method: .PUT, path: "/mail/templates/{kind}/{language}", operationID: "saveMailTemplate", tag: "mail",
                  summary: "Replace a notification text; placeholders are {{name}}, {{number}}, {{subject}}, {{link}}, {{body}}, {{status}}, {{assignee}}, {{actor}}, {{requester}}, {{tag}} (admins).",
                  authenticated: true, body: .json("MailTemplateInput"), query: [],
                  responses: [(200, "MailTemplate"), (403, "Error"), (404, "Error"), (422, "Error")],
-                 handler: json { try await MailService.saveTemplate(kind: $0.parameters.get("kind"), language: $0.parameters.get("language"), try $0.content.decode(MailTemplateInput.self), request: $0) }),
+                 handler: json { try await MailService.saveTemplate(kind: $0.parameters.get("kind"), language: $0.parameters.get("language"), try $0.content.decode(MailTemplateInput.self), context: try $0.context) }),
         Endpoint(method: .DELETE, path: "/mail/templates/{kind}/{language}", operationID: "resetMailTemplate", tag: "mail",
                  summary: "Go back to the built-in text (admins).", authenticated: true, body: .none, query: [],
                  responses: [(200, "MailTemplate"), (403, "Error"), (404, "Error")],
-                 handler: json { try await MailService.saveTemplate(kind: $0.parameters.get("kind"), language: $0.parameters.get("language"), nil, request: $0) }),
+                 handler: json { try await MailService.saveTemplate(kind: $0.parameters.get("kind"), language: $0.parameters.get("language"), nil, context: try $0.context) }),
         Endpoint(method: .POST, path: "/auth/password-reset", operationID: "requestPasswordReset", tag: "auth",
                  summary: "Email a link to set a new password; answers 202 whether or not the address has an account.",
                  authenticated: false, body: .json("PasswordResetRequest"), query: [], responses: [(202, nil), (422, "Error")],
-                 handler: { try await MailService.requestPasswordReset(request: $0) }),
+                 handler: { req in
+                     try await MailService.requestPasswordReset(try req.content.decode(PasswordResetInput.self), context: try req.context)
+                     return Response(status: .accepted)
+                 }),
         Endpoint(method: .POST, path: "/auth/password", operationID: "setPassword", tag: "auth",
                  summary: "Set a password with the token from a password or account mail (confirms the address).",
                  authenticated: false, body: .json("PasswordSet"), query: [], responses: [(204, nil), (422, "Error")],
-                 handler: { try await MailService.setPassword(request: $0) }),
+                 handler: { req in
+                     try await MailService.setPassword(try req.content.decode(PasswordSetInput.self), context: try req.context)
+                     return Response(status: .noContent)
+                 }),
         Endpoint(method: .GET, path: "/urgencies", operationID: "listUrgencies", tag: "configuration",
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],

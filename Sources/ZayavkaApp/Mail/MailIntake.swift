@@ -207,7 +207,7 @@ enum MailIntake {
             let staffUnverified = signedIn.viewer.role.isStaff && !verification.isVerified
             let input = CommentInput(body: body, public: !staffUnverified, attachments: attachments.map(\.publicID), status: nil)
             do {
-                let commentID = try await ConversationService.addComment(number: ticket.number, input: input, source: .email, context: context)
+                let commentID = try await ConversationService.insertComment(number: ticket.number, input: input, source: .email, context: context)
                 try await rememberCopies(message, ticketID: ticketID, sender: sender.address, app: app)
                 if resolved.created && !message.isAutomatic {
                     try await MailPeople.sendAccountMail(to: signedIn, email: sender.address, app: app)

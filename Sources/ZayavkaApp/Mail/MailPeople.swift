@@ -206,15 +206,15 @@ enum PasswordTokens {
     }
 
     /// Sets the password, confirms the address and spends every open token of the person.
-    static func consume(_ token: String, password: String, request: Request) async throws -> Int {
+    static func consume(_ token: String, password: String, context: ServiceContext) async throws -> Int {
         guard password.count >= 8 else { throw ZayavkaError.validation([FieldError("password", .tooShort, "8")]) }
         guard password.count <= 200 else { throw ZayavkaError.validation([FieldError("password", .tooLong, "200")]) }
-        guard let holder = try await holder(of: token, on: try request.sql) else {
+        guard let holder = try await holder(of: token, on: try context.sql) else {
             throw ZayavkaError.validation([FieldError("token", .invalid)])
         }
-        let hash = try await request.services.passwords.hash(password)
-        let now = Date()
-        try await request.write { db in
+        let hash = try await context.services.passwords.hash(password)
+        let now = context.now
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             try await sql.raw("""
                 UPDATE users SET password_hash = \(bind: hash), email_verified_at = COALESCE(email_verified_at, \(bind: now)), updated_at = \(bind: now)
@@ -224,28 +224,28 @@ enum PasswordTokens {
             // Whoever had the old password is out: every session and token of the person ends.
             try await Credentials.endSessions(userID: holder.userID, keepSessionID: nil, keepTokenHash: nil, now: now, on: sql)
         }
-        request.services.tokens.forget(userID: holder.userID)
+        context.services.tokens.forget(userID: holder.userID)
         // The owner proved they read the mailbox: sign-in locks on the address are lifted.
-        request.services.signIns.clear(email: holder.email.lowercased())
+        context.services.signIns.clear(email: holder.email.lowercased())
         return holder.userID
     }
 
     /// Sends a reset link when the address belongs to an active person; says nothing either way
     /// (no one learns which addresses have accounts). At most one link a minute per person.
-    static func requestReset(email: String, request: Request) async throws {
-        let sql = try request.sql
+    static func requestReset(email: String, context: ServiceContext) async throws {
+        let sql = try context.sql
         guard let row = try await sql.raw("""
             SELECT id, name, locale FROM users WHERE email = \(bind: email.lowercased().trimmingCharacters(in: .whitespaces)) AND is_active = \(bind: true)
             """).first() else { return }
         let userID = try row.decode(column: "id", as: Int.self)
-        let minuteAgo = Date().addingTimeInterval(-60)
+        let minuteAgo = context.now.addingTimeInterval(-60)
         if try await sql.raw("""
             SELECT 1 AS recent FROM password_tokens WHERE user_id = \(bind: userID) AND purpose = 'reset' AND created_at > \(bind: minuteAgo)
             """).first() != nil { return }
         let name = try row.decode(column: "name", as: String.self)
-        let language = Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? request.services.configuration.defaultLanguage
-        let services = request.services
-        try await request.write { db in
+        let language = Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? context.services.configuration.defaultLanguage
+        let services = context.services
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             let token = try await issue(userID: userID, purpose: .reset, on: sql)
             try await Outbox.enqueueAccountMail(.passwordReset, to: MailAddress(name: name, address: email.lowercased()), userID: userID,

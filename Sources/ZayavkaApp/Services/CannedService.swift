@@ -5,23 +5,23 @@ import ZayavkaCore
 
 /// Canned responses: every agent reads them, managers and admins edit them (API and web pages).
 enum CannedService {
-    static func requireEditor(_ request: Request) throws {
-        let viewer = try request.viewer
+    static func requireEditor(_ context: ServiceContext) throws {
+        let viewer = try context.viewer
         guard [.manager, .admin].contains(viewer.role) else { throw ZayavkaError.forbidden(reason: "managers and admins edit canned responses") }
     }
 
-    static func list(request: Request) async throws -> [CannedResponseDTO] {
-        guard try request.viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        return try await request.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
+    static func list(context: ServiceContext) async throws -> [CannedResponseDTO] {
+        guard try context.viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
+        return try await context.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
             CannedResponseDTO(id: try $0.decode(column: "id", as: Int.self), title: try $0.decode(column: "title", as: String.self),
                               body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self))
         }
     }
 
     /// Creates (`id` nil) or changes a canned response; returns it.
-    static func save(id: Int?, _ input: CannedResponseInput, request: Request) async throws -> CannedResponseDTO {
-        try requireEditor(request)
-        let current = try await list(request: request)
+    static func save(id: Int?, _ input: CannedResponseInput, context: ServiceContext) async throws -> CannedResponseDTO {
+        try requireEditor(context)
+        let current = try await list(context: context)
         let existing = id.flatMap { id in current.first { $0.id == id } }
         if id != nil, existing == nil { throw ZayavkaError.notFound(entity: "canned_response", id: String(id!)) }
         let title = (input.title ?? existing?.title ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -34,8 +34,8 @@ enum CannedService {
         if let position = input.position, !(0...1_000_000).contains(position) { errors.append(FieldError("position", .invalid, "0…1000000")) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let position = input.position ?? existing?.position ?? (min(current.map(\.position).max() ?? 0, 1_000_000) + 1)
-        let now = Date()
-        let savedID: Int = try await request.write { db in
+        let now = context.now
+        let savedID: Int = try await context.write { db in
             let sql = db as! any SQLDatabase
             if let id {
                 try await sql.raw("""
@@ -52,9 +52,9 @@ enum CannedService {
         return CannedResponseDTO(id: savedID, title: title, body: body, position: position)
     }
 
-    static func delete(id: Int, request: Request) async throws -> HTTPStatus {
-        try requireEditor(request)
-        let removed = try await request.write { db in
+    static func delete(id: Int, context: ServiceContext) async throws -> HTTPStatus {
+        try requireEditor(context)
+        let removed = try await context.write { db in
             try await (db as! any SQLDatabase).raw("DELETE FROM canned_responses WHERE id = \(bind: id) RETURNING id").all().count
         }
         guard removed > 0 else { throw ZayavkaError.notFound(entity: "canned_response", id: String(id)) }

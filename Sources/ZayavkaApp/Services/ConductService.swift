@@ -13,10 +13,10 @@ enum ConductService {
             """).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    static func warn(number: Int, _ input: WarningInput, request: Request) async throws -> WarningDTO {
-        let viewer = try request.viewer
+    static func warn(number: Int, _ input: WarningInput, context: ServiceContext) async throws -> WarningDTO {
+        let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let sql = try request.sql
+        let sql = try context.sql
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         let before = try await warningsBefore(requesterID: ticket.requesterID, on: sql)
         let ticketID = ticket.id
@@ -25,23 +25,23 @@ enum ConductService {
             guard ConductRule.offersBan(previousWarnings: before) else {
                 throw ZayavkaError.validation([FieldError("request_ban", .notAllowed)])
             }
-            try await request.write { db in
+            try await context.write { db in
                 try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .banRequested, field: "requester_id",
-                                                   after: String(ticket.requesterID), isPublic: false, at: Date())], on: db as! any SQLDatabase)
+                                                   after: String(ticket.requesterID), isPublic: false, at: context.now)], on: db as! any SQLDatabase)
             }
             return WarningDTO(warnings: before, banOffered: true, banRequested: true, commentId: nil)
         }
         let locale = try await sql.raw("SELECT locale FROM users WHERE id = \(bind: ticket.requesterID)").first()?
             .decode(column: "locale", as: String.self)
         let remark = locale == Language.en.rawValue ? ConductRule.remarkEn : ConductRule.remarkRu
-        let comment = try await ConversationService.addComment(
-            number: number, input: CommentInput(body: remark, public: true, attachments: nil, status: nil), source: .web, request: request)
-        try await request.write { db in
+        let commentID = try await ConversationService.insertComment(
+            number: number, input: CommentInput(body: remark, public: true, attachments: nil, status: nil), source: .web, context: context)
+        try await context.write { db in
             try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .conductWarning, field: "requester_id",
-                                               after: String(ticket.requesterID), commentID: comment.id, isPublic: false, at: Date())],
+                                               after: String(ticket.requesterID), commentID: commentID, isPublic: false, at: context.now)],
                                      on: db as! any SQLDatabase)
         }
         // A repeat offence (this is not the first warning) offers the ban.
-        return WarningDTO(warnings: before + 1, banOffered: ConductRule.offersBan(previousWarnings: before), banRequested: false, commentId: comment.id)
+        return WarningDTO(warnings: before + 1, banOffered: ConductRule.offersBan(previousWarnings: before), banRequested: false, commentId: commentID)
     }
 }

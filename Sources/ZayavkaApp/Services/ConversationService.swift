@@ -11,22 +11,22 @@ import ZayavkaCore
 enum ConversationService {
     // MARK: Comments
 
-    static func comments(number: Int, request: Request) async throws -> [CommentDTO] {
-        let viewer = try request.viewer
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
-        return try await comments(of: ticket, viewer: viewer, request: request)
+    static func comments(number: Int, context: ServiceContext) async throws -> [CommentDTO] {
+        let viewer = try context.viewer
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
+        return try await comments(of: ticket, viewer: viewer, context: context)
     }
 
     /// The comments of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
-    static func comments(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [CommentDTO] {
+    static func comments(of ticket: TicketQueries.Row, viewer: Viewer, context: ServiceContext) async throws -> [CommentDTO] {
         var statement: SQLQueryString = """
             SELECT c.id, c.body, c.is_public, c.author_id, u.name AS author_name, c.source, c.created_at, c.sender_verified
             FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.ticket_id = \(bind: ticket.id)
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND c.is_public = \(bind: true)" }
         statement += " ORDER BY c.id"
-        let rows = try await request.sql.raw(statement).all()
-        var attachments = try await AttachmentRecord.query(on: request.database).filter(\.$ticketID == ticket.id).sort(\.$id).all()
+        let rows = try await context.sql.raw(statement).all()
+        var attachments = try await AttachmentRecord.query(on: context.database).filter(\.$ticketID == ticket.id).sort(\.$id).all()
         attachments = attachments.filter { $0.commentID != nil }
         return try rows.map { row in
             let id = try row.decode(column: "id", as: Int.self)
@@ -42,9 +42,9 @@ enum ConversationService {
         }
     }
 
-    static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, request: Request) async throws -> CommentDTO {
-        let commentID = try await addComment(number: number, input: input, source: source, context: try request.context)
-        guard let dto = try await comments(number: number, request: request).first(where: { $0.id == commentID }) else {
+    static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, context: ServiceContext) async throws -> CommentDTO {
+        let commentID = try await insertComment(number: number, input: input, source: source, context: context)
+        guard let dto = try await comments(number: number, context: context).first(where: { $0.id == commentID }) else {
             throw ZayavkaError.notFound(entity: "comment", id: String(commentID))
         }
         return dto
@@ -52,7 +52,7 @@ enum ConversationService {
 
     /// Adds a comment (and what it implies: status, first response, SLA clocks, history) in one
     /// transaction; returns its id.
-    static func addComment(number: Int, input: CommentInput, source: TicketChannel = .api, context: ServiceContext) async throws -> Int {
+    static func insertComment(number: Int, input: CommentInput, source: TicketChannel = .api, context: ServiceContext) async throws -> Int {
         let viewer = try context.viewer
         let mail = context.mailIntake
         // Mail intake has decided who may write to the ticket (requester, people copied, staff).
@@ -159,21 +159,21 @@ enum ConversationService {
 
     // MARK: History
 
-    static func events(number: Int, request: Request) async throws -> [EventDTO] {
-        let viewer = try request.viewer
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
-        return try await events(of: ticket, viewer: viewer, request: request)
+    static func events(number: Int, context: ServiceContext) async throws -> [EventDTO] {
+        let viewer = try context.viewer
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
+        return try await events(of: ticket, viewer: viewer, context: context)
     }
 
     /// The history of a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
-    static func events(of ticket: TicketQueries.Row, viewer: Viewer, request: Request) async throws -> [EventDTO] {
+    static func events(of ticket: TicketQueries.Row, viewer: Viewer, context: ServiceContext) async throws -> [EventDTO] {
         var statement: SQLQueryString = """
             SELECT e.id, e.kind, e.field, e.before, e.after, e.actor_id, u.name AS actor_name, e.comment_id, e.created_at, e.reason
             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = \(bind: ticket.id)
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND e.is_public = \(bind: true)" }
         statement += " ORDER BY e.id"
-        return try await request.sql.raw(statement).all().map { row in
+        return try await context.sql.raw(statement).all().map { row in
             let actorID = try row.decode(column: "actor_id", as: Int?.self)
             return EventDTO(
                 id: try row.decode(column: "id", as: Int.self), kind: try row.decode(column: "kind", as: String.self),
@@ -186,43 +186,6 @@ enum ConversationService {
     }
 
     // MARK: Attachments
-
-    /// Streams an upload to disk: a raw body (name in `?filename=` or Content-Disposition) or a
-    /// multipart/form-data body with one or more files. Over the size limit: 413 and nothing kept.
-    static func upload(request: Request) async throws -> AttachmentList {
-        let viewer = try request.viewer
-        let limit = request.services.configuration.maxAttachmentBytes
-        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit + 64 * 1024 {
-            throw ZayavkaError.payloadTooLarge(limitBytes: limit)
-        }
-        try await PendingUploads.checkQuota(viewer: viewer, bytes: request.headers.first(name: .contentLength).flatMap { Int($0) }, on: try request.sql)
-        if let type = request.headers.contentType, type.type == "multipart" {
-            let form = try await StreamedForm.receive(request, fileLimit: limit)
-            guard !form.files.isEmpty else { throw ZayavkaError.validation([FieldError("file", .required)]) }
-            let records = try await StreamedForm.record(form.files, uploaderID: viewer.userID, request: request)
-            return AttachmentList(attachments: records.map(AttachmentDTO.init))
-        }
-        let filename = (try? request.query.get(String.self, at: "filename"))
-            ?? request.headers.first(name: .contentDisposition).flatMap(Self.filename(fromDisposition:))
-        guard let filename, !filename.isEmpty else { throw ZayavkaError.validation([FieldError("filename", .required)]) }
-        let io = NonBlockingFileIO(threadPool: request.application.threadPool)
-        let writer = try await request.services.files.makeWriter(io: io, eventLoop: request.eventLoop)
-        let file: ReceivedForm.File
-        do {
-            for try await chunk in request.bodyChunks() {
-                try await writer.write(chunk)
-                if writer.size > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
-            }
-            file = .init(writer: writer, field: "file", filename: filename,
-                         contentType: request.headers.first(name: .contentType) ?? "application/octet-stream", sha256: try writer.finish())
-        } catch {
-            writer.abort()
-            throw error
-        }
-        let records = try await StreamedForm.record([file], uploaderID: viewer.userID, request: request)
-        return AttachmentList(attachments: records.map(AttachmentDTO.init))
-    }
-
 
     /// The filename of a Content-Disposition header, RFC 6266 / 5987 (`filename*=UTF-8''…`) first.
     static func filename(fromDisposition value: String) -> String? {
@@ -249,29 +212,22 @@ enum ConversationService {
 
     /// Sends a file to someone who may see it: the uploader before it is posted, afterwards whoever
     /// may see the comment (internal notes' files only to staff). Anything else is 404.
-    static func download(id: String, request: Request) async throws -> Response {
-        let viewer = try request.viewer
-        guard let record = try await AttachmentRecord.query(on: request.database).filter(\.$publicID == id).first() else {
+    static func download(id: String, context: ServiceContext) async throws -> Download {
+        let viewer = try context.viewer
+        guard let record = try await AttachmentRecord.query(on: context.database).filter(\.$publicID == id).first() else {
             throw ZayavkaError.notFound(entity: "attachment", id: id)
         }
         var allowed = record.uploaderID == viewer.userID && record.commentID == nil
         if let commentID = record.commentID, let ticketID = record.ticketID,
-           let ticket = try await TicketRecord.find(ticketID, on: request.database),
-           let comment = try await CommentRecord.find(commentID, on: request.database) {
+           let ticket = try await TicketRecord.find(ticketID, on: context.database),
+           let comment = try await CommentRecord.find(commentID, on: context.database) {
             allowed = Visibility.canSee(requesterID: ticket.requesterID, organizationID: ticket.organizationID, viewer: viewer)
                 && (comment.isPublic || Visibility.canSeeInternal(viewer))
         }
         guard allowed else { throw ZayavkaError.notFound(entity: "attachment", id: id) }
-        let response = try await request.fileio.asyncStreamFile(at: request.services.files.path(forKey: record.storageKey))
         let inlineTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
         let inline = inlineTypes.contains(record.contentType.lowercased())
-        response.headers.replaceOrAdd(name: .contentType, value: inline ? record.contentType : "application/octet-stream")
-        let encoded = record.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
-        let ascii = String(record.filename.unicodeScalars.map { $0.isASCII && $0 != "\"" ? Character($0) : "_" })
-        response.headers.replaceOrAdd(name: .contentDisposition,
-                                      value: "\(inline ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)")
-        response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; sandbox")
-        return response
+        return Download(source: .file(context.services.files.path(forKey: record.storageKey)),
+                        contentType: inline ? record.contentType : "application/octet-stream", filename: record.filename, inline: inline)
     }
 }

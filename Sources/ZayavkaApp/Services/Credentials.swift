@@ -17,9 +17,4 @@ enum Credentials {
             WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND token_hash <> \(bind: keepTokenHash ?? "")
             """).run()
     }
-
-    /// The hash of the bearer token this request came with, if any.
-    static func currentTokenHash(_ request: Request) -> String? {
-        request.headers.bearerAuthorization.map { APIToken.hash($0.token) }
-    }
 }

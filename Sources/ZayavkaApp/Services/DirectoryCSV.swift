@@ -10,23 +10,8 @@ import ZayavkaCore
 enum DirectoryCSV {
     static let maxBytes = 50 * 1024 * 1024
 
-    /// The request body, up to `maxBytes`.
-    static func body(_ request: Request) async throws -> Data {
-        var data = Data()
-        for try await chunk in request.bodyChunks() {
-            data.append(contentsOf: chunk.readableBytesView)
-            if data.count > maxBytes { throw ZayavkaError.payloadTooLarge(limitBytes: maxBytes) }
-        }
-        // A NUL byte is no text: PostgreSQL refuses it, SQLite would keep it. Refused like in every other field.
-        if data.contains(0) { throw ZayavkaError.validation([FieldError("body", .controlCharacters)]) }
-        return data
-    }
-
-    static func csvResponse(_ text: String, filename: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "text/csv; charset=utf-8")
-        headers.add(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
-        return Response(status: .ok, headers: headers, body: .init(string: text))
+    static func csvFile(_ text: String, filename: String) -> Download {
+        Download(source: .text(text), contentType: "text/csv; charset=utf-8", filename: filename)
     }
 
     private static func lines(_ text: String?, separator: String = ", ") -> String { (text ?? "").split(separator: "\n").joined(separator: separator) }
@@ -47,9 +32,9 @@ enum DirectoryCSV {
         }
     }
 
-    static func exportOrganizations(request: Request) async throws -> Response {
-        try request.require(.readDirectory)
-        let rows = try await pagedCells(try request.sql, { after in """
+    static func exportOrganizations(context: ServiceContext) async throws -> Download {
+        try context.require(.readDirectory)
+        let rows = try await pagedCells(try context.sql, { after in """
             SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses, notes
             FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
             """ }) { row in
@@ -64,12 +49,12 @@ enum DirectoryCSV {
                 try row.decode(column: "notes", as: String?.self) ?? "",
             ]
         }
-        return csvResponse(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
+        return csvFile(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
     }
 
-    static func exportContacts(request: Request) async throws -> Response {
-        try request.require(.readDirectory)
-        let rows = try await pagedCells(try request.sql, { after in """
+    static func exportContacts(context: ServiceContext) async throws -> Download {
+        try context.require(.readDirectory)
+        let rows = try await pagedCells(try context.sql, { after in """
             SELECT u.id, u.email, u.name, u.phone, u.locale, o.inn, o.name AS organization_name
             FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
             WHERE u.role = 'customer' AND u.id > \(bind: after) ORDER BY u.id LIMIT 2000
@@ -80,7 +65,7 @@ enum DirectoryCSV {
                 try row.decode(column: "organization_name", as: String?.self) ?? "", try row.decode(column: "locale", as: String.self),
             ]
         }
-        return csvResponse(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
+        return csvFile(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
     }
 
     // MARK: Import
@@ -123,10 +108,10 @@ enum DirectoryCSV {
 
     /// Rows are matched to existing organizations by INN, then contract number, then name; a match
     /// is updated in the columns the file has, the rest are created.
-    static func importOrganizations(_ data: Data, request: Request) async throws -> ImportReportDTO {
-        try request.require(.manageOrganizations)
+    static func importOrganizations(_ data: Data, context: ServiceContext) async throws -> ImportReportDTO {
+        try context.require(.manageOrganizations)
         let (rows, positions, unknown) = try parse(data, columns: .organizations, required: ["name"])
-        let sql = try request.sql
+        let sql = try context.sql
         var byINN: [String: Int] = [:], byContract: [String: Int] = [:], byName: [String: Int] = [:]
         for row in try await sql.raw("SELECT id, name, inn, contract_number FROM organizations").all() {
             let id = try row.decode(column: "id", as: Int.self)
@@ -134,7 +119,7 @@ enum DirectoryCSV {
             if let contract = try row.decode(column: "contract_number", as: String?.self) { byContract[DirectorySearch.compact(contract)] = id }
             byName[DirectorySearch.fold(try row.decode(column: "name", as: String.self))] = id
         }
-        let localizer = Localizer(request.language)
+        let localizer = Localizer(context.language)
         var rejected: [RejectedRowDTO] = []
         var accepted: [OrganizationRow] = []
         var pendingKeys: [String: Int] = [:]  // identity of rows new in this file → index in `accepted`
@@ -208,11 +193,11 @@ enum DirectoryCSV {
         // is committed stays even when a later part fails.
         var totalCreated = 0, totalUpdated = 0
         for work in chunks(accepted) {
-            let (created, updated) = try await request.write { db in
+            let (created, updated) = try await context.write { db in
                 let sql = db as! any SQLDatabase
                 var touched: [Int] = []
                 var created = 0, updated = 0
-                let now = Date()
+                let now = context.now
                 for row in work {
                     if let id = row.existingID {
                         guard !row.values.isEmpty else { continue }
@@ -241,17 +226,17 @@ enum DirectoryCSV {
             totalCreated += created
             totalUpdated += updated
         }
-        if totalUpdated > 0 { request.services.tokens.forgetAll() }
-        await refreshStatistics(request, rows: totalCreated)
+        if totalUpdated > 0 { context.services.tokens.forgetAll() }
+        await refreshStatistics(context, rows: totalCreated)
         return ImportReportDTO(created: totalCreated, updated: totalUpdated, rejected: rejected, unknownColumns: unknown)
     }
 
     /// Contacts are matched by email. The organization is named by INN or by name; one that does
     /// not exist rejects the row rather than inventing an organization.
-    static func importContacts(_ data: Data, request: Request) async throws -> ImportReportDTO {
-        try request.require(.manageUsers)
+    static func importContacts(_ data: Data, context: ServiceContext) async throws -> ImportReportDTO {
+        try context.require(.manageUsers)
         let (rows, positions, unknown) = try parse(data, columns: .contacts, required: ["email"])
-        let sql = try request.sql
+        let sql = try context.sql
         var orgByINN: [String: Int] = [:], orgByName: [String: Int] = [:]
         if positions["organization_inn"] != nil || positions["organization"] != nil {
             for row in try await sql.raw("SELECT id, name, inn FROM organizations").all() {
@@ -260,7 +245,7 @@ enum DirectoryCSV {
                 orgByName[DirectorySearch.fold(try row.decode(column: "name", as: String.self))] = id
             }
         }
-        let localizer = Localizer(request.language)
+        let localizer = Localizer(context.language)
         var rejected: [RejectedRowDTO] = []
         struct ContactRow: Sendable { var line: Int; var email: String; var values: [String: String?]; var organizationID: Int?? }
         var accepted: [String: ContactRow] = [:]
@@ -314,10 +299,10 @@ enum DirectoryCSV {
             rejected.append(report([FieldError("email", .notAllowed)], line: accepted[email]!.line, localizer))
         }
         rejected.sort { $0.line < $1.line }
-        let language = request.services.configuration.defaultLanguage.rawValue
+        let language = context.services.configuration.defaultLanguage.rawValue
         var totalCreated = 0, totalUpdated = 0
         for work in chunks(order.filter { !staff.contains($0) }.map { accepted[$0]! }) {
-            let (created, updated, touched) = try await request.write { db in
+            let (created, updated, touched) = try await context.write { db in
                 let sql = db as! any SQLDatabase
                 var existing: [String: (id: Int, role: String)] = [:]
                 for chunk in stride(from: 0, to: work.count, by: 500).map({ work[$0..<min($0 + 500, work.count)] }) {
@@ -327,7 +312,7 @@ enum DirectoryCSV {
                 }
                 var created = 0, updated = 0
                 var touched: [Int] = []
-                let now = Date()
+                let now = context.now
                 for row in work {
                     var values = row.values
                     if let organizationID = row.organizationID { values["organization_id"] = organizationID.map(String.init) }
@@ -352,19 +337,19 @@ enum DirectoryCSV {
                 try await DirectoryIndex.refresh(users: touched, on: sql)
                 return (created, updated, touched)
             }
-            for id in touched { request.services.tokens.forget(userID: id) }
+            for id in touched { context.services.tokens.forget(userID: id) }
             totalCreated += created
             totalUpdated += updated
         }
-        await refreshStatistics(request, rows: totalCreated)
+        await refreshStatistics(context, rows: totalCreated)
         return ImportReportDTO(created: totalCreated, updated: totalUpdated, rejected: rejected, unknownColumns: unknown)
     }
 
     /// After a large import SQLite would plan with the statistics of the empty desk (a contact search
     /// scanned every user) until the hourly `PRAGMA optimize`: gather them now and reload them on
     /// every connection.
-    private static func refreshStatistics(_ request: Request, rows: Int) async {
+    private static func refreshStatistics(_ context: ServiceContext, rows: Int) async {
         guard rows >= 1000 else { return }
-        await SQLiteStatistics.refresh(request.application, analyze: true)
+        await SQLiteStatistics.refresh(context.application, analyze: true)
     }
 }

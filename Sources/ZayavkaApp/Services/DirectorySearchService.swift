@@ -8,19 +8,19 @@ import ZayavkaCore
 enum DirectorySearchService {
     static let defaultLimit = 20
 
-    static func search(_ raw: String, limit: Int = defaultLimit, request: Request) async throws -> DirectorySearchDTO {
-        try request.require(.readDirectory)
+    static func search(_ raw: String, limit: Int = defaultLimit, context: ServiceContext) async throws -> DirectorySearchDTO {
+        try context.require(.readDirectory)
         let query = String(raw.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-        let sql = try request.sql
+        let sql = try context.sql
         let found = try await DirectoryIndex.lookup(query, limit: limit, on: sql)
-        let catalog = try await request.services.catalog.snapshot(request.database)
+        let catalog = try await context.services.catalog.snapshot(context.database)
         let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
-        let today = LocalDate(containing: Date(), in: .moscow)
+        let today = LocalDate(containing: context.now, in: .moscow)
 
         var organizations: [OrganizationMatchDTO] = []
         if !found.organizations.isEmpty {
             let ids = found.organizations.map(\.id)
-            let records = Dictionary(try await OrganizationRecord.query(on: request.database).filter(\.$id ~~ ids).all().map { ($0.id!, $0) },
+            let records = Dictionary(try await OrganizationRecord.query(on: context.database).filter(\.$id ~~ ids).all().map { ($0.id!, $0) },
                                      uniquingKeysWith: { a, _ in a })
             let open = try await counts("organization_id", ids, active, on: sql)
             for (id, hit) in found.organizations {

@@ -7,27 +7,27 @@ import ZayavkaCore
 
 /// Organizations and groups.
 enum DirectoryService {
-    static func listOrganizations(request: Request) async throws -> ListOf<OrganizationDTO> {
-        try request.require(.readDirectory)
-        let query = try OrganizationRecord.query(on: request.database).sort(\.$id)
-        return try await IDPage.fetch(request) { after, count in
+    static func listOrganizations(page: PageRequest, context: ServiceContext) async throws -> ListOf<OrganizationDTO> {
+        try context.require(.readDirectory)
+        let query = try OrganizationRecord.query(on: context.database).sort(\.$id)
+        return try await IDPage.fetch(page) { after, count in
             try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all().map { ($0.id!, OrganizationDTO($0)) }
         }
     }
 
-    static func getOrganization(id: Int, request: Request) async throws -> OrganizationDTO {
-        let viewer = try request.viewer
+    static func getOrganization(id: Int, context: ServiceContext) async throws -> OrganizationDTO {
+        let viewer = try context.viewer
         guard viewer.role.can(.readDirectory) || viewer.organizationID == id,
-              let org = try await OrganizationRecord.find(id, on: request.database)
+              let org = try await OrganizationRecord.find(id, on: context.database)
         else { throw ZayavkaError.notFound(entity: "organization", id: String(id)) }
         return OrganizationDTO.visible(org, to: viewer)
     }
 
-    static func saveOrganization(id: Int?, _ input: OrganizationInput, request: Request) async throws -> Response {
-        try request.require(.manageOrganizations)
+    static func saveOrganization(id: Int?, _ input: OrganizationInput, context: ServiceContext) async throws -> Saved<OrganizationDTO> {
+        try context.require(.manageOrganizations)
         let org: OrganizationRecord
         if let id {
-            guard let found = try await OrganizationRecord.find(id, on: request.database) else {
+            guard let found = try await OrganizationRecord.find(id, on: context.database) else {
                 throw ZayavkaError.notFound(entity: "organization", id: String(id))
             }
             org = found
@@ -85,12 +85,12 @@ enum DirectoryService {
         if let value = input.notes { org.notes = value }
         if let value = input.membersSeeAllTickets { org.membersSeeAllTickets = value }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        try await request.write { db in
+        try await context.write { db in
             try await org.save(on: db)
             try await DirectoryIndex.refresh(organizations: [org.id!], on: db as! any SQLDatabase)
         }
-        if id != nil { request.services.tokens.forgetAll() }
-        return try await OrganizationDTO(org).encodeResponse(status: id == nil ? .created : .ok, for: request)
+        if id != nil { context.services.tokens.forgetAll() }
+        return Saved(item: OrganizationDTO(org), created: id == nil)
     }
 
     static func groupDTO(_ group: GroupRecord, on db: any Database) async throws -> GroupDTO {
@@ -99,54 +99,54 @@ enum DirectoryService {
                         assignment: group.assignment.flatMap(AssignmentMode.init(rawValue:)) ?? .manual)
     }
 
-    static func listGroups(request: Request) async throws -> ListOf<GroupDTO> {
-        try request.require(.readDirectory)
+    static func listGroups(context: ServiceContext) async throws -> ListOf<GroupDTO> {
+        try context.require(.readDirectory)
         var items: [GroupDTO] = []
-        for group in try await GroupRecord.query(on: request.database).sort(\.$id).all() { items.append(try await groupDTO(group, on: request.database)) }
+        for group in try await GroupRecord.query(on: context.database).sort(\.$id).all() { items.append(try await groupDTO(group, on: context.database)) }
         return ListOf(items: items, nextCursor: nil)
     }
 
-    static func getGroup(id: Int, request: Request) async throws -> GroupDTO {
-        try request.require(.readDirectory)
-        guard let group = try await GroupRecord.find(id, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
-        return try await groupDTO(group, on: request.database)
+    static func getGroup(id: Int, context: ServiceContext) async throws -> GroupDTO {
+        try context.require(.readDirectory)
+        guard let group = try await GroupRecord.find(id, on: context.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+        return try await groupDTO(group, on: context.database)
     }
 
-    static func saveGroup(id: Int?, _ input: GroupInput, request: Request) async throws -> Response {
-        try request.require(.manageGroups)
+    static func saveGroup(id: Int?, _ input: GroupInput, context: ServiceContext) async throws -> Saved<GroupDTO> {
+        try context.require(.manageGroups)
         let group: GroupRecord
         if let id {
-            guard let found = try await GroupRecord.find(id, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
+            guard let found = try await GroupRecord.find(id, on: context.database) else { throw ZayavkaError.notFound(entity: "group", id: String(id)) }
             group = found
         } else {
             group = GroupRecord()
         }
         if let name = input.name?.trimmingCharacters(in: .whitespaces) {
             guard !name.isEmpty else { throw ZayavkaError.validation([FieldError("name", .required)]) }
-            if try await GroupRecord.query(on: request.database).filter(\.$name == name).filter(\.$id != (id ?? -1)).count() > 0 {
+            if try await GroupRecord.query(on: context.database).filter(\.$name == name).filter(\.$id != (id ?? -1)).count() > 0 {
                 throw ZayavkaError.conflict(field: "name", value: name)
             }
             group.name = name
         } else if id == nil { throw ZayavkaError.validation([FieldError("name", .required)]) }
         if let description = input.description { group.details = description }
         if let assignment = input.assignment { group.assignment = assignment.rawValue }
-        try await request.write { db in try await group.save(on: db) }
-        return try await groupDTO(group, on: request.database).encodeResponse(status: id == nil ? .created : .ok, for: request)
+        try await context.write { db in try await group.save(on: db) }
+        return Saved(item: try await groupDTO(group, on: context.database), created: id == nil)
     }
 
-    static func setMember(groupID: Int, userID: Int, member: Bool, request: Request) async throws -> GroupDTO {
-        try request.require(.manageGroups)
-        guard let group = try await GroupRecord.find(groupID, on: request.database) else { throw ZayavkaError.notFound(entity: "group", id: String(groupID)) }
-        guard let user = try await UserRecord.find(userID, on: request.database) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
+    static func setMember(groupID: Int, userID: Int, member: Bool, context: ServiceContext) async throws -> GroupDTO {
+        try context.require(.manageGroups)
+        guard let group = try await GroupRecord.find(groupID, on: context.database) else { throw ZayavkaError.notFound(entity: "group", id: String(groupID)) }
+        guard let user = try await UserRecord.find(userID, on: context.database) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
         if member {
             guard user.roleValue.isStaff else { throw ZayavkaError.validation([FieldError("user_id", .notAllowed)]) }
-            let exists = try await GroupMemberRecord.query(on: request.database).filter(\.$groupID == groupID).filter(\.$userID == userID).count() > 0
-            if !exists { try await request.write { db in try await GroupMemberRecord(groupID: groupID, userID: userID).create(on: db) } }
+            let exists = try await GroupMemberRecord.query(on: context.database).filter(\.$groupID == groupID).filter(\.$userID == userID).count() > 0
+            if !exists { try await context.write { db in try await GroupMemberRecord(groupID: groupID, userID: userID).create(on: db) } }
         } else {
-            try await request.write { db in
+            try await context.write { db in
                 try await GroupMemberRecord.query(on: db).filter(\.$groupID == groupID).filter(\.$userID == userID).delete()
             }
         }
-        return try await groupDTO(group, on: request.database)
+        return try await groupDTO(group, on: context.database)
     }
 }

@@ -11,9 +11,9 @@ enum MailService {
     static let inboundStatuses = ["pending", "processing", "processed", "quarantined", "duplicate", "ignored"]
     static let outboxStatuses = ["queued", "sending", "sent", "failed"]
 
-    static func stats(request: Request) async throws -> MailStatsDTO {
-        try request.require(.manageConfiguration)
-        let sql = try request.sql
+    static func stats(context: ServiceContext) async throws -> MailStatsDTO {
+        try context.require(.manageConfiguration)
+        let sql = try context.sql
         var inbound = Dictionary(uniqueKeysWithValues: inboundStatuses.map { ($0, 0) })
         for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_inbound GROUP BY status").all() {
             inbound[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
@@ -22,10 +22,10 @@ enum MailService {
         for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status").all() {
             outbox[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
         }
-        return MailStatsDTO(inbound: inbound, outbox: outbox, relayConfigured: request.services.configuration.mail.relay != nil)
+        return MailStatsDTO(inbound: inbound, outbox: outbox, relayConfigured: context.services.configuration.mail.relay != nil)
     }
 
-    static func limit(_ request: Request) -> Int { min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 500) }
+    static func limit(_ requested: Int?) -> Int { min(max(requested ?? 50, 1), 500) }
 
     static let inboundSelect: SQLQueryString = """
         SELECT i.id, i.message_id, i.from_address, i.envelope_from, i.subject, i.status, i.reason, i.is_automatic, i.size,
@@ -56,13 +56,12 @@ enum MailService {
         return try await sql.raw(statement).all().map(outboxDTO)
     }
 
-    static func inbound(request: Request) async throws -> ListOf<InboundMailDTO> {
-        try request.require(.manageConfiguration)
-        let status = try? request.query.get(String.self, at: "status")
+    static func inbound(status: String?, limit requested: Int?, context: ServiceContext) async throws -> ListOf<InboundMailDTO> {
+        try context.require(.manageConfiguration)
         if let status, !inboundStatuses.contains(status) {
             throw ZayavkaError.validation([FieldError("status", .unknownValue, inboundStatuses.joined(separator: ", "))])
         }
-        return ListOf(items: try await inboundItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
+        return ListOf(items: try await inboundItems(status: status, limit: limit(requested), on: context.sql), nextCursor: nil)
     }
 
     static func inboundDTO(_ row: any SQLRow) throws -> InboundMailDTO {
@@ -76,19 +75,19 @@ enum MailService {
                        processedAt: try row.decode(column: "processed_at", as: Date?.self))
     }
 
-    static func inboundItem(id: Int, request: Request) async throws -> InboundMailDTO {
-        try request.require(.manageConfiguration)
-        guard let row = try await request.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first() else {
+    static func inboundItem(id: Int, context: ServiceContext) async throws -> InboundMailDTO {
+        try context.require(.manageConfiguration)
+        guard let row = try await context.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first() else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
         return try inboundDTO(row)
     }
 
     /// The message exactly as received (admins always; staff when it belongs to a ticket).
-    static func raw(id: Int, request: Request) async throws -> Response {
-        let viewer = try request.viewer
+    static func raw(id: Int, context: ServiceContext) async throws -> Download {
+        let viewer = try context.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let found = try await request.sql.raw("SELECT raw, ticket_id FROM mail_inbound WHERE id = \(bind: id)").first()
+        let found = try await context.sql.raw("SELECT raw, ticket_id FROM mail_inbound WHERE id = \(bind: id)").first()
         let onTicket = try found?.decode(column: "ticket_id", as: Int?.self) != nil
         guard let row = found, viewer.role == .admin || onTicket else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
@@ -97,47 +96,35 @@ enum MailService {
     }
 
     /// A stored message as a download: never rendered by the browser.
-    private static func message(_ data: Data, filename: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "message/rfc822")
-        headers.add(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
-        headers.add(name: "X-Content-Type-Options", value: "nosniff")
-        return Response(status: .ok, headers: headers, body: .init(data: data))
+    private static func message(_ data: Data, filename: String) -> Download {
+        Download(source: .bytes(data), contentType: "message/rfc822", filename: filename)
     }
 
     /// Processes a quarantined (or pending) message again, e.g. after raising the sender limit.
-    static func retry(id: Int, request: Request) async throws -> InboundMailDTO {
-        try request.require(.manageConfiguration)
-        let outcome = try await MailIntake.process(id: id, app: request.application)
+    static func retry(id: Int, context: ServiceContext) async throws -> InboundMailDTO {
+        try context.require(.manageConfiguration)
+        let outcome = try await MailIntake.process(id: id, app: context.application)
         if case .ignored(let why) = outcome, why == "unknown message" { throw ZayavkaError.notFound(entity: "mail", id: String(id)) }
-        MailWorker.poke(request.services)
-        return try await inboundItem(id: id, request: request)
+        MailWorker.poke(context.services)
+        return try await inboundItem(id: id, context: context)
     }
 
-    /// Files a raw RFC 5322 message sent in the body, through the same path as SMTP.
-    static func submit(request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
-        let limit = request.services.configuration.mail.maxMessageBytes
-        var collected = ByteBuffer()
-        for try await var chunk in request.bodyChunks() {
-            collected.writeBuffer(&chunk)
-            if collected.readableBytes > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
-        }
-        let raw = collected.readBytes(length: collected.readableBytes) ?? []
-        let stored = try await MailInbox.store(raw: raw, envelopeFrom: "api", envelopeTo: [request.services.configuration.mail.from.address],
-                                               services: request.services, db: try request.database)
-        if !stored.duplicate { _ = try await MailIntake.process(id: stored.id, app: request.application) }
-        MailWorker.poke(request.services)
-        return try await inboundItem(id: stored.id, request: request).encodeResponse(status: .created, for: request)
+    /// Files a raw RFC 5322 message, through the same path as SMTP.
+    static func submit(raw: [UInt8], context: ServiceContext) async throws -> InboundMailDTO {
+        try context.require(.manageConfiguration)
+        let stored = try await MailInbox.store(raw: raw, envelopeFrom: "api", envelopeTo: [context.services.configuration.mail.from.address],
+                                               services: context.services, db: try context.database)
+        if !stored.duplicate { _ = try await MailIntake.process(id: stored.id, app: context.application) }
+        MailWorker.poke(context.services)
+        return try await inboundItem(id: stored.id, context: context)
     }
 
-    static func outbox(request: Request) async throws -> ListOf<OutboxMailDTO> {
-        try request.require(.manageConfiguration)
-        let status = try? request.query.get(String.self, at: "status")
+    static func outbox(status: String?, limit requested: Int?, context: ServiceContext) async throws -> ListOf<OutboxMailDTO> {
+        try context.require(.manageConfiguration)
         if let status, !outboxStatuses.contains(status) {
             throw ZayavkaError.validation([FieldError("status", .unknownValue, outboxStatuses.joined(separator: ", "))])
         }
-        return ListOf(items: try await outboxItems(status: status, limit: limit(request), on: request.sql), nextCursor: nil)
+        return ListOf(items: try await outboxItems(status: status, limit: limit(requested), on: context.sql), nextCursor: nil)
     }
 
     static func outboxDTO(_ row: any SQLRow) throws -> OutboxMailDTO {
@@ -150,34 +137,34 @@ enum MailService {
     }
 
     /// An outgoing message exactly as it is sent (admins): to check a template, or to hand a link on.
-    static func outboxRaw(id: Int, request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
-        guard let row = try await request.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
+    static func outboxRaw(id: Int, context: ServiceContext) async throws -> Download {
+        try context.require(.manageConfiguration)
+        guard let row = try await context.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
         return message(try row.decode(column: "raw", as: Data.self), filename: "outbox-\(id).eml")
     }
 
     /// Sends a failed or waiting message again now.
-    static func retryOutbox(id: Int, request: Request) async throws -> OutboxMailDTO {
-        try request.require(.manageConfiguration)
-        let now = Date()
-        let db = try request.database
-        try await request.services.gate.run {
+    static func retryOutbox(id: Int, context: ServiceContext) async throws -> OutboxMailDTO {
+        try context.require(.manageConfiguration)
+        let now = context.now
+        let db = try context.database
+        try await context.services.gate.run {
             try await (db as! any SQLDatabase).raw("""
                 UPDATE mail_outbox SET status = 'queued', next_attempt_at = \(bind: now), attempts = 0 WHERE id = \(bind: id) AND status <> 'sent'
                 """).run()
         }
-        MailWorker.poke(request.services)
-        guard let row = try await request.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first() else {
+        MailWorker.poke(context.services)
+        guard let row = try await context.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first() else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
         return try outboxDTO(row)
     }
 
-    static func templates(request: Request) async throws -> [MailTemplateDTO] {
-        try request.require(.manageConfiguration)
-        let sql = try request.sql
+    static func templates(context: ServiceContext) async throws -> [MailTemplateDTO] {
+        try context.require(.manageConfiguration)
+        let sql = try context.sql
         var overrides: Set<String> = []
         for row in try await sql.raw("SELECT kind, language FROM mail_templates").all() {
             overrides.insert(try row.decode(column: "kind", as: String.self) + "/" + row.decode(column: "language", as: String.self))
@@ -185,7 +172,7 @@ enum MailService {
         var result: [MailTemplateDTO] = []
         for kind in NotificationKind.allCases {
             for language in Language.allCases {
-                let template = try await request.services.mailTemplates.template(kind, language, on: sql)
+                let template = try await context.services.mailTemplates.template(kind, language, on: sql)
                 result.append(MailTemplateDTO(kind: kind.rawValue, language: language.rawValue, subject: template.subject, body: template.body,
                                               customized: overrides.contains(kind.rawValue + "/" + language.rawValue),
                                               placeholders: MailTemplate.placeholders))
@@ -194,11 +181,11 @@ enum MailService {
         return result
     }
 
-    static func saveTemplate(kind rawKind: String?, language rawLanguage: String?, _ input: MailTemplateInput?, request: Request) async throws -> MailTemplateDTO {
-        try request.require(.manageConfiguration)
+    static func saveTemplate(kind rawKind: String?, language rawLanguage: String?, _ input: MailTemplateInput?, context: ServiceContext) async throws -> MailTemplateDTO {
+        try context.require(.manageConfiguration)
         guard let kind = rawKind.flatMap(NotificationKind.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawKind ?? "") }
         guard let language = rawLanguage.flatMap(Language.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawLanguage ?? "") }
-        let db = try request.database
+        let db = try context.database
         if let input {
             var errors: [FieldError] = []
             if input.subject.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("subject", .required)) }
@@ -206,8 +193,8 @@ enum MailService {
             if input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { errors.append(FieldError("body", .required)) }
             if input.body.isOver(20_000) { errors.append(FieldError("body", .tooLong, "20000")) }
             if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-            let now = Date()
-            try await request.write { db in
+            let now = context.now
+            try await context.write { db in
                 let sql = db as! any SQLDatabase
                 try await sql.raw("DELETE FROM mail_templates WHERE kind = \(bind: kind.rawValue) AND language = \(bind: language.rawValue)").run()
                 try await sql.raw("""
@@ -216,29 +203,25 @@ enum MailService {
                     """).run()
             }
         } else {
-            try await request.write { db in
+            try await context.write { db in
                 try await (db as! any SQLDatabase).raw("DELETE FROM mail_templates WHERE kind = \(bind: kind.rawValue) AND language = \(bind: language.rawValue)").run()
             }
         }
         _ = db
-        request.services.mailTemplates.invalidate()
-        let template = try await request.services.mailTemplates.template(kind, language, on: try request.sql)
+        context.services.mailTemplates.invalidate()
+        let template = try await context.services.mailTemplates.template(kind, language, on: try context.sql)
         return MailTemplateDTO(kind: kind.rawValue, language: language.rawValue, subject: template.subject, body: template.body,
                                customized: input != nil, placeholders: MailTemplate.placeholders)
     }
 
-    static func requestPasswordReset(request: Request) async throws -> Response {
-        let input = try request.content.decode(PasswordResetInput.self)
+    static func requestPasswordReset(_ input: PasswordResetInput, context: ServiceContext) async throws {
         guard UserService.isPlausibleEmail(input.email.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw ZayavkaError.validation([FieldError("email", .invalid)])
         }
-        try await PasswordTokens.requestReset(email: input.email, request: request)
-        return Response(status: .accepted)
+        try await PasswordTokens.requestReset(email: input.email, context: context)
     }
 
-    static func setPassword(request: Request) async throws -> Response {
-        let input = try request.content.decode(PasswordSetInput.self)
-        _ = try await PasswordTokens.consume(input.token, password: input.password, request: request)
-        return Response(status: .noContent)
+    static func setPassword(_ input: PasswordSetInput, context: ServiceContext) async throws {
+        _ = try await PasswordTokens.consume(input.token, password: input.password, context: context)
     }
 }

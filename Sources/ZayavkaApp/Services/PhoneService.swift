@@ -11,8 +11,8 @@ import ZayavkaCore
 enum PhoneService {
     static let maxNote = 4000
 
-    static func requireStaff(_ request: Request) throws -> Viewer {
-        let viewer = try request.viewer
+    static func requireStaff(_ context: ServiceContext) throws -> Viewer {
+        let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
         return viewer
     }
@@ -23,8 +23,8 @@ enum PhoneService {
     }
 
     /// Logs a call on an existing ticket or on a new one registered from it.
-    static func logCall(_ input: CallInput, request: Request) async throws -> CallDTO {
-        let viewer = try requireStaff(request)
+    static func logCall(_ input: CallInput, context: ServiceContext) async throws -> CallDTO {
+        let viewer = try requireStaff(context)
         var errors: [FieldError] = []
         let number = PhoneNumber.normalize(input.number)
         if number == nil { errors.append(FieldError("number", .invalid)) }
@@ -38,12 +38,12 @@ enum PhoneService {
         case (.some, .some): errors.append(FieldError("new_ticket", .notAllowed))
         default: break
         }
-        if let at = input.callbackAt, at < Date().addingTimeInterval(-60) { errors.append(FieldError("callback_at", .invalid)) }
+        if let at = input.callbackAt, at < context.now.addingTimeInterval(-60) { errors.append(FieldError("callback_at", .invalid)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
 
         let ticketNumber: Int
         if let existing = input.ticketNumber {
-            _ = try await TicketQueries.load(number: existing, viewer: viewer, on: request.sql)
+            _ = try await TicketQueries.load(number: existing, viewer: viewer, on: context.sql)
             ticketNumber = existing
         } else {
             let new = input.newTicket!
@@ -52,23 +52,23 @@ enum PhoneService {
             let created = try await TicketService.create(TicketCreateInput(
                 subject: new.subject, body: new.body, requesterId: new.requesterId, requesterEmail: new.requesterEmail,
                 requesterName: new.requesterName, channel: .phone, type: nil, priority: nil, urgency: nil, responsibility: nil, cause: nil,
-                status: nil, assigneeId: nil, groupId: new.groupId, dueAt: nil, fields: fields, attachments: nil), request: request)
+                status: nil, assigneeId: nil, groupId: new.groupId, dueAt: nil, fields: fields, attachments: nil), context: context)
             ticketNumber = created.number
         }
-        let call = try await insertCall(ticketNumber: ticketNumber, direction: direction, number: number!, startedAt: input.startedAt ?? Date(),
+        let call = try await insertCall(ticketNumber: ticketNumber, direction: direction, number: number!, startedAt: input.startedAt ?? context.now,
                                         duration: duration, outcome: input.outcome ?? .answered, note: input.note, callbackID: nil,
-                                        viewer: viewer, request: request)
+                                        viewer: viewer, context: context)
         if let at = input.callbackAt {
             _ = try await scheduleCallback(number: ticketNumber, CallbackInput(dueAt: at, number: number, note: nil, assigneeId: viewer.userID),
-                                           request: request)
+                                           context: context)
         }
         return call
     }
 
     private static func insertCall(ticketNumber: Int, direction: String, number: String, startedAt: Date, duration: Int, outcome: CallOutcome,
-                                   note: String?, callbackID: Int?, viewer: Viewer, request: Request) async throws -> CallDTO {
+                                   note: String?, callbackID: Int?, viewer: Viewer, context: ServiceContext) async throws -> CallDTO {
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-        let id = try await request.write { db in
+        let id = try await context.write { db in
             let sql = db as! any SQLDatabase
             guard let ticket = try await sql.raw("SELECT id, requester_id FROM tickets WHERE number = \(bind: ticketNumber)").first() else {
                 throw ZayavkaError.notFound(entity: "ticket", id: String(ticketNumber))
@@ -77,22 +77,22 @@ enum PhoneService {
             let row = try await sql.raw("""
                 INSERT INTO calls (ticket_id, agent_id, customer_id, direction, number, started_at, duration_seconds, outcome, note, callback_id, created_at)
                 VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: try ticket.decode(column: "requester_id", as: Int.self)), \(bind: direction),
-                        \(bind: number), \(bind: startedAt), \(bind: duration), \(bind: outcome.rawValue), \(bind: note), \(bind: callbackID), \(bind: Date()))
+                        \(bind: number), \(bind: startedAt), \(bind: duration), \(bind: outcome.rawValue), \(bind: note), \(bind: callbackID), \(bind: context.now))
                 RETURNING id
                 """).first()!
             try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .callLogged, field: direction,
-                                               after: outcome.rawValue, isPublic: false, at: Date(), reason: number)], on: sql)
-            try await sql.raw("UPDATE tickets SET updated_at = \(bind: Date()) WHERE id = \(bind: ticketID)").run()
+                                               after: outcome.rawValue, isPublic: false, at: context.now, reason: number)], on: sql)
+            try await sql.raw("UPDATE tickets SET updated_at = \(bind: context.now) WHERE id = \(bind: ticketID)").run()
             return try row.decode(column: "id", as: Int.self)
         }
         return CallDTO(id: id, ticketNumber: ticketNumber, direction: direction, number: number, startedAt: startedAt, durationSeconds: duration,
-                       outcome: outcome, note: note, agent: try request.signedIn.person, callbackId: callbackID)
+                       outcome: outcome, note: note, agent: try context.person.person, callbackId: callbackID)
     }
 
-    static func calls(number: Int, request: Request) async throws -> [CallDTO] {
-        let viewer = try requireStaff(request)
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
-        return try await request.sql.raw("""
+    static func calls(number: Int, context: ServiceContext) async throws -> [CallDTO] {
+        let viewer = try requireStaff(context)
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
+        return try await context.sql.raw("""
             SELECT c.id, c.direction, c.number, c.started_at, c.duration_seconds, c.outcome, c.note, c.callback_id, c.agent_id, u.name AS agent_name
             FROM calls c LEFT JOIN users u ON u.id = c.agent_id WHERE c.ticket_id = \(bind: ticket.id) ORDER BY c.started_at DESC, c.id DESC
             """).all().map { row in
@@ -132,18 +132,18 @@ enum PhoneService {
 
     /// The callback queue: pending callbacks, soonest first. `due` keeps those whose time has come;
     /// `assigneeID` those of one agent (with the unassigned ones).
-    static func callbacks(due: Bool, assigneeID: Int?, ticketNumber: Int?, limit: Int = 200, request: Request) async throws -> [CallbackDTO] {
-        _ = try requireStaff(request)
+    static func callbacks(due: Bool, assigneeID: Int?, ticketNumber: Int?, limit: Int = 200, context: ServiceContext) async throws -> [CallbackDTO] {
+        _ = try requireStaff(context)
         var query = callbackSelect + " WHERE cb.state = 'pending'"
-        if due { query = query + " AND cb.due_at <= \(bind: Date())" }
+        if due { query = query + " AND cb.due_at <= \(bind: context.now)" }
         if let assigneeID { query = query + " AND (cb.assignee_id = \(bind: assigneeID) OR cb.assignee_id IS NULL)" }
         if let ticketNumber { query = query + " AND t.number = \(bind: ticketNumber)" }
-        return try await request.sql.raw(query + " ORDER BY cb.due_at, cb.id LIMIT \(unsafeRaw: String(limit))").all().map(callbackDTO)
+        return try await context.sql.raw(query + " ORDER BY cb.due_at, cb.id LIMIT \(unsafeRaw: String(limit))").all().map(callbackDTO)
     }
 
-    static func scheduleCallback(number: Int, _ input: CallbackInput, busyCount: Int = 0, request: Request) async throws -> CallbackDTO {
-        let viewer = try requireStaff(request)
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+    static func scheduleCallback(number: Int, _ input: CallbackInput, busyCount: Int = 0, context: ServiceContext) async throws -> CallbackDTO {
+        let viewer = try requireStaff(context)
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
         var errors: [FieldError] = []
         var phone: String?
         if let raw = input.number {
@@ -151,7 +151,7 @@ enum PhoneService {
             if phone == nil { errors.append(FieldError("number", .invalid)) }
         } else {
             // The ticket's phone, else the customer's.
-            let known = try await request.sql.raw("""
+            let known = try await context.sql.raw("""
                 SELECT (SELECT value FROM ticket_field_values WHERE ticket_id = \(bind: ticket.id) AND key = 'phone') AS field_phone, u.phone
                 FROM users u WHERE u.id = \(bind: ticket.requesterID)
                 """).first()
@@ -160,60 +160,60 @@ enum PhoneService {
             phone = fieldPhone.flatMap { PhoneNumber.normalize($0) } ?? userPhone.flatMap { PhoneNumber.normalize($0) }
             if phone == nil { errors.append(FieldError("number", .required)) }
         }
-        if input.dueAt < Date().addingTimeInterval(-60), busyCount == 0 { errors.append(FieldError("due_at", .invalid)) }
+        if input.dueAt < context.now.addingTimeInterval(-60), busyCount == 0 { errors.append(FieldError("due_at", .invalid)) }
         if let note = input.note, note.isOver(maxNote) { errors.append(FieldError("note", .tooLong, String(maxNote))) }
         if let assignee = input.assigneeId {
-            do { try await TicketService.checkAssignment(assigneeID: assignee, groupID: nil, on: request.sql) }
+            do { try await TicketService.checkAssignment(assigneeID: assignee, groupID: nil, on: context.sql) }
             catch ZayavkaError.validation(let more) { errors += more }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let assignee = input.assigneeId ?? ticket.facts.assignee?.id ?? viewer.userID
         let number = phone!
-        let id = try await request.write { db in
+        let id = try await context.write { db in
             let sql = db as! any SQLDatabase
             let row = try await sql.raw("""
                 INSERT INTO callbacks (ticket_id, number, due_at, assignee_id, busy_count, state, note, created_by_id, created_at)
                 VALUES (\(bind: ticket.id), \(bind: number), \(bind: input.dueAt), \(bind: assignee), \(bind: busyCount), 'pending',
-                        \(bind: input.note?.nilIfEmpty), \(bind: viewer.userID), \(bind: Date()))
+                        \(bind: input.note?.nilIfEmpty), \(bind: viewer.userID), \(bind: context.now))
                 RETURNING id
                 """).first()!
             try await History.record([NewEvent(ticketID: ticket.id, actorID: viewer.userID, kind: .callbackScheduled, field: "callback",
-                                               after: input.dueAt.formatted(.iso8601), isPublic: false, at: Date(), reason: number)], on: sql)
+                                               after: input.dueAt.formatted(.iso8601), isPublic: false, at: context.now, reason: number)], on: sql)
             return try row.decode(column: "id", as: Int.self)
         }
-        return try await callback(id: id, on: request.sql)
+        return try await callback(id: id, on: context.sql)
     }
 
-    static func cancelCallback(id: Int, request: Request) async throws -> CallbackDTO {
-        _ = try requireStaff(request)
-        let existing = try await callback(id: id, on: request.sql)
+    static func cancelCallback(id: Int, context: ServiceContext) async throws -> CallbackDTO {
+        _ = try requireStaff(context)
+        let existing = try await callback(id: id, on: context.sql)
         guard existing.state == "pending" else { throw ZayavkaError.conflict(field: "state", value: existing.state) }
-        try await request.write { db in
-            try await (db as! any SQLDatabase).raw("UPDATE callbacks SET state = 'cancelled', done_at = \(bind: Date()) WHERE id = \(bind: id)").run()
+        try await context.write { db in
+            try await (db as! any SQLDatabase).raw("UPDATE callbacks SET state = 'cancelled', done_at = \(bind: context.now) WHERE id = \(bind: id)").run()
         }
-        return try await callback(id: id, on: request.sql)
+        return try await callback(id: id, on: context.sql)
     }
 
     /// One try at a callback. The outcome goes through the team's callback rule (seed 002: busy →
     /// again in 15 minutes; busy again, no answer or switched off → the customer is told in the ticket).
-    static func attempt(id: Int, _ input: CallbackAttemptInput, request: Request) async throws -> CallbackAttemptDTO {
-        let viewer = try requireStaff(request)
-        let sql = try request.sql
+    static func attempt(id: Int, _ input: CallbackAttemptInput, context: ServiceContext) async throws -> CallbackAttemptDTO {
+        let viewer = try requireStaff(context)
+        let sql = try context.sql
         let callback = try await callback(id: id, on: sql)
         guard callback.state == "pending" else { throw ZayavkaError.conflict(field: "state", value: callback.state) }
         if let note = input.note, note.isOver(maxNote) { throw ZayavkaError.validation([FieldError("note", .tooLong, String(maxNote))]) }
         let duration = input.durationSeconds ?? 0
         guard (0...86_400).contains(duration) else { throw ZayavkaError.validation([FieldError("duration_seconds", .invalid)]) }
-        let now = Date()
+        let now = context.now
         // Claim it first, so two agents (or a double click) cannot both act on it.
-        let claimed = try await request.write { db in
+        let claimed = try await context.write { db in
             try await (db as! any SQLDatabase).raw("""
                 UPDATE callbacks SET state = 'attempted', done_at = \(bind: now) WHERE id = \(bind: id) AND state = 'pending' RETURNING id
                 """).first() != nil
         }
         guard claimed else { throw ZayavkaError.conflict(field: "state", value: "attempted") }
         let call = try await insertCall(ticketNumber: callback.ticketNumber, direction: "out", number: callback.number, startedAt: now,
-                                        duration: duration, outcome: input.outcome, note: input.note, callbackID: id, viewer: viewer, request: request)
+                                        duration: duration, outcome: input.outcome, note: input.note, callbackID: id, viewer: viewer, context: context)
         let rule = try await callbackRule(on: sql)
         let busyBefore = callback.busyCount
         var next = "done"
@@ -221,30 +221,29 @@ enum PhoneService {
         var commentID: Int?
         switch rule.rule.next(after: input.outcome, busyBefore: busyBefore, at: now) {
         case .done:
-            try await setState(id, "done", on: request)
+            try await setState(id, "done", context: context)
         case .retry(let at):
-            try await setState(id, "retried", on: request)
+            try await setState(id, "retried", context: context)
             retry = try await scheduleCallback(number: callback.ticketNumber,
                                                CallbackInput(dueAt: at, number: callback.number, note: callback.note, assigneeId: callback.assignee?.id),
-                                               busyCount: busyBefore + 1, request: request)
+                                               busyCount: busyBefore + 1, context: context)
             next = "retry"
         case .tellCustomer:
-            try await setState(id, "customer_told", on: request)
+            try await setState(id, "customer_told", context: context)
             let english = try await sql.raw("""
                 SELECT u.locale FROM tickets t JOIN users u ON u.id = t.requester_id WHERE t.number = \(bind: callback.ticketNumber)
                 """).first()?.decode(column: "locale", as: String.self) == Language.en.rawValue
-            let comment = try await ConversationService.addComment(
+            commentID = try await ConversationService.insertComment(
                 number: callback.ticketNumber,
                 input: CommentInput(body: english ? rule.messageEn : rule.messageRu, public: true, attachments: nil, status: nil),
-                source: .phone, request: request)
-            commentID = comment.id
+                source: .phone, context: context)
             next = "customer_told"
         }
         return CallbackAttemptDTO(call: call, next: next, callback: try await self.callback(id: id, on: sql), retry: retry, commentId: commentID)
     }
 
-    private static func setState(_ id: Int, _ state: String, on request: Request) async throws {
-        try await request.write { db in
+    private static func setState(_ id: Int, _ state: String, context: ServiceContext) async throws {
+        try await context.write { db in
             try await (db as! any SQLDatabase).raw("UPDATE callbacks SET state = \(bind: state) WHERE id = \(bind: id)").run()
         }
     }
@@ -260,9 +259,9 @@ enum PhoneService {
                                messageRu: try row.decode(column: "message_ru", as: String.self), messageEn: try row.decode(column: "message_en", as: String.self))
     }
 
-    static func saveCallbackRule(_ input: CallbackRuleInput, request: Request) async throws -> CallbackRuleDTO {
-        try request.require(.manageConfiguration)
-        var rule = try await callbackRule(on: request.sql)
+    static func saveCallbackRule(_ input: CallbackRuleInput, context: ServiceContext) async throws -> CallbackRuleDTO {
+        try context.require(.manageConfiguration)
+        var rule = try await callbackRule(on: context.sql)
         var errors: [FieldError] = []
         if let minutes = input.retryMinutes {
             if (1...1440).contains(minutes) { rule.retryMinutes = minutes } else { errors.append(FieldError("retry_minutes", .invalid, "1…1440")) }
@@ -279,7 +278,7 @@ enum PhoneService {
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let saved = rule
-        try await request.write { db in
+        try await context.write { db in
             try await (db as! any SQLDatabase).raw("""
                 UPDATE callback_rule SET retry_minutes = \(bind: saved.retryMinutes), busy_retries = \(bind: saved.busyRetries),
                        message_ru = \(bind: saved.messageRu), message_en = \(bind: saved.messageEn) WHERE id = 1

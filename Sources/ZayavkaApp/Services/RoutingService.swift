@@ -21,14 +21,14 @@ enum RoutingService {
         }
     }
 
-    static func listRoutes(request: Request) async throws -> ListOf<RouteDTO> {
-        try request.require(.readAllTickets)
-        return ListOf(items: try await routes(on: request.sql), nextCursor: nil)
+    static func listRoutes(context: ServiceContext) async throws -> ListOf<RouteDTO> {
+        try context.require(.readAllTickets)
+        return ListOf(items: try await routes(on: context.sql), nextCursor: nil)
     }
 
-    static func saveRoute(key: String?, _ input: RouteInput, request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
-        let sql = try request.sql
+    static func saveRoute(key: String?, _ input: RouteInput, context: ServiceContext) async throws -> Saved<RouteDTO> {
+        try context.require(.manageConfiguration)
+        let sql = try context.sql
         var errors: [FieldError] = []
         var existing: RouteDTO?
         if let key {
@@ -46,7 +46,7 @@ enum RoutingService {
             if key != nil, let value, value.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError(field, .required)) }
         }
         if let status = input.status ?? nil {
-            let catalog = try await request.services.catalog.snapshot(request.database)
+            let catalog = try await context.services.catalog.snapshot(context.database)
             if catalog.workflow.definition(status) == nil { errors.append(FieldError("status", .unknownValue)) }
         }
         do {
@@ -62,7 +62,7 @@ enum RoutingService {
         let assigneeValue = input.assigneeId ?? existing?.assigneeId
         let hintValue = input.agentHint ?? existing?.agentHint
         let stored = existing
-        try await request.write { db in
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             if let existing = stored {
                 try await sql.raw("""
@@ -84,17 +84,17 @@ enum RoutingService {
             }
         }
         let saved = try await routes(on: sql).first { $0.key == finalKey }!
-        return try await saved.encodeResponse(status: key == nil ? .created : .ok, for: request)
+        return Saved(item: saved, created: key == nil)
     }
 
     /// Hands a ticket off along a route: status, group and responsible as the route says, the
     /// route's message to the customer in their language, the agent's note kept internal, and a
     /// `routed` event. A route for paying customers refuses a customer on the free plan (or none)
     /// before anything changes.
-    static func route(number: Int, _ input: RouteRequest, request: Request) async throws -> TicketDTO {
-        let viewer = try request.viewer
+    static func route(number: Int, _ input: RouteRequest, context: ServiceContext) async throws -> TicketDTO {
+        let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let sql = try request.sql
+        let sql = try context.sql
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         guard let stored = try await routes(on: sql, activeOnly: true).first(where: { $0.key == input.route }) else {
             throw ZayavkaError.validation([FieldError("route", .unknownValue)])
@@ -116,22 +116,22 @@ enum RoutingService {
         if let group = route.groupID, group != ticket.facts.group?.id { patch.groupId = .some(group) }
         if let assignee = route.assigneeID, assignee != ticket.facts.assignee?.id { patch.assigneeId = .some(assignee) }
         if patch.status != nil || patch.groupId != nil || patch.assigneeId != nil {
-            _ = try await TicketService.update(number: number, input: patch, request: request)
+            _ = try await TicketService.update(number: number, input: patch, context: context)
         }
         let english = try facts?.decode(column: "locale", as: String.self) == Language.en.rawValue
-        _ = try await ConversationService.addComment(
+        _ = try await ConversationService.insertComment(
             number: number, input: CommentInput(body: english ? route.messageEn : route.messageRu, public: true, attachments: nil, status: nil),
-            source: .web, request: request)
+            source: .web, context: context)
         if let note = input.note?.trimmingCharacters(in: .whitespacesAndNewlines), !note.isEmpty {
-            _ = try await ConversationService.addComment(number: number, input: CommentInput(body: note, public: false, attachments: nil, status: nil),
-                                                         source: .web, request: request)
+            _ = try await ConversationService.insertComment(number: number, input: CommentInput(body: note, public: false, attachments: nil, status: nil),
+                                                         source: .web, context: context)
         }
         let ticketID = ticket.id
-        try await request.write { db in
+        try await context.write { db in
             try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .routed, field: "route", after: route.key,
-                                               isPublic: false, at: Date())], on: db as! any SQLDatabase)
+                                               isPublic: false, at: context.now)], on: db as! any SQLDatabase)
         }
-        return try await TicketQueries.dto(number: number, request: request)
+        return try await TicketQueries.dto(number: number, context: context)
     }
 
     // MARK: Critical rules
@@ -146,14 +146,14 @@ enum RoutingService {
         }
     }
 
-    static func listCriticalRules(request: Request) async throws -> ListOf<CriticalRuleDTO> {
-        try request.require(.readAllTickets)
-        return ListOf(items: try await criticalRules(on: request.sql), nextCursor: nil)
+    static func listCriticalRules(context: ServiceContext) async throws -> ListOf<CriticalRuleDTO> {
+        try context.require(.readAllTickets)
+        return ListOf(items: try await criticalRules(on: context.sql), nextCursor: nil)
     }
 
-    static func saveCriticalRule(key: String?, _ input: CriticalRuleInput, request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
-        let sql = try request.sql
+    static func saveCriticalRule(key: String?, _ input: CriticalRuleInput, context: ServiceContext) async throws -> Saved<CriticalRuleDTO> {
+        try context.require(.manageConfiguration)
+        let sql = try context.sql
         let all = try await criticalRules(on: sql)
         var errors: [FieldError] = []
         let existing = key.flatMap { k in all.first { $0.key == k } }
@@ -170,7 +170,7 @@ enum RoutingService {
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let finalKey = key ?? input.key!
         if key == nil, all.contains(where: { $0.key == finalKey }) { throw ZayavkaError.conflict(field: "key", value: finalKey) }
-        try await request.write { db in
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             if let existing {
                 try await sql.raw("""
@@ -188,8 +188,8 @@ enum RoutingService {
                     """).run()
             }
         }
-        request.services.critical.invalidate()
+        context.services.critical.invalidate()
         let saved = try await criticalRules(on: sql).first { $0.key == finalKey }!
-        return try await saved.encodeResponse(status: key == nil ? .created : .ok, for: request)
+        return Saved(item: saved, created: key == nil)
     }
 }

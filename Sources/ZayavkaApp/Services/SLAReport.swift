@@ -5,14 +5,13 @@ import ZayavkaCore
 
 /// Achieved and missed targets for reports (SPEC S3): every clock that stopped is recorded once.
 enum SLAReport {
-    static func outcomes(request: Request) async throws -> ListOf<SLAOutcomeDTO> {
-        try request.require(.readAllTickets)
-        var query = PlanningQuery(request: request)
-        let (weekStart, _) = WorkloadService.week(of: Date())
-        let from = query.date("from") ?? weekStart.addingTimeInterval(-21 * 86400)
-        let to = query.date("to") ?? Date().addingTimeInterval(86400)
-        try query.check()
-        let rows = try await request.sql.raw("""
+    /// Clocks stopped in [from, to); by default the three weeks before this one up to tomorrow.
+    static func outcomes(from: Date?, to: Date?, context: ServiceContext) async throws -> ListOf<SLAOutcomeDTO> {
+        try context.require(.readAllTickets)
+        let (weekStart, _) = WorkloadService.week(of: context.now)
+        let from = from ?? weekStart.addingTimeInterval(-21 * 86400)
+        let to = to ?? context.now.addingTimeInterval(86400)
+        let rows = try await context.sql.raw("""
             SELECT p.key, o.metric, SUM(CASE WHEN o.achieved THEN 1 ELSE 0 END) AS achieved, SUM(CASE WHEN o.achieved THEN 0 ELSE 1 END) AS missed
             FROM sla_outcomes o LEFT JOIN sla_policies p ON p.id = o.policy_id
             WHERE o.stopped_at >= \(bind: from) AND o.stopped_at < \(bind: to)

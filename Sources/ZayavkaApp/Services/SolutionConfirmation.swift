@@ -9,23 +9,23 @@ import ZayavkaCore
 enum SolutionConfirmation {
     /// Records the requester's (or a colleague's who sees the ticket) confirmation of the current
     /// solution. 409 unless the ticket is solved; confirming twice records it once.
-    static func confirm(number: Int, request: Request) async throws -> TicketDTO {
-        let viewer = try request.viewer
-        let sql = try request.sql
+    static func confirm(number: Int, context: ServiceContext) async throws -> TicketDTO {
+        let viewer = try context.viewer
+        let sql = try context.sql
         let row = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         guard !viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "only the customer confirms a solution") }
-        let catalog = try await request.services.catalog.snapshot(request.database)
+        let catalog = try await context.services.catalog.snapshot(context.database)
         guard catalog.workflow.definition(row.facts.status)?.category == .solved else {
             throw ZayavkaError.conflict(field: "status", value: row.facts.status)
         }
         if try await !isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: sql) {
             let ticketID = row.id
-            try await request.write { db in
+            try await context.write { db in
                 try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .solutionConfirmed, field: "status",
-                                                   after: row.facts.status, isPublic: true, at: Date())], on: db as! any SQLDatabase)
+                                                   after: row.facts.status, isPublic: true, at: context.now)], on: db as! any SQLDatabase)
             }
         }
-        return try await TicketQueries.dto(number: number, request: request)
+        return try await TicketQueries.dto(number: number, context: context)
     }
 
     /// Whether the current solution (since the ticket was last solved) is confirmed.

@@ -33,21 +33,21 @@ enum TicketAccountService {
     }
 
     /// The account of ticket `number` as the API gives it (staff).
-    static func account(number: Int, request: Request) async throws -> TicketAccountDTO {
-        try request.require(.readAllTickets)
-        let row = try await TicketQueries.load(number: number, viewer: try request.viewer, on: try request.sql)
-        return try await account(of: row, language: request.language, request: request)
+    static func account(number: Int, context: ServiceContext) async throws -> TicketAccountDTO {
+        try context.require(.readAllTickets)
+        let row = try await TicketQueries.load(number: number, viewer: try context.viewer, on: try context.sql)
+        return try await account(of: row, language: context.language, context: context)
     }
 
-    static func account(of ticket: TicketQueries.Row, language: Language, request: Request) async throws -> TicketAccountDTO {
-        let sql = try request.sql
+    static func account(of ticket: TicketQueries.Row, language: Language, context: ServiceContext) async throws -> TicketAccountDTO {
+        let sql = try context.sql
         var reference: AccountReferenceDTO?
         if let answer = ticket.facts.fields[AccountReference.fieldKey] { reference = try await resolve(answer, on: sql) }
         let named = reference?.state == "found" ? reference?.organizations.first : nil
         if let organization = ticket.facts.organization {
             let mismatch = reference.map { $0.state != "not_found" && !$0.organizations.contains { $0.id == organization.id } } ?? false
             return TicketAccountDTO(organization: organization, source: "ticket", reference: reference, referenceMismatch: mismatch,
-                                    checks: try await AccountCheckService.checks(of: organization, language: language, request: request),
+                                    checks: try await AccountCheckService.checks(of: organization, language: language, context: context),
                                     canPlace: false)
         }
         guard let named else {
@@ -55,28 +55,28 @@ enum TicketAccountService {
         }
         let requesterOrganization = try await sql.raw("SELECT organization_id FROM users WHERE id = \(bind: ticket.requesterID)")
             .first()?.decode(column: "organization_id", as: Int?.self)
-        let viewer = try request.viewer
+        let viewer = try context.viewer
         return TicketAccountDTO(organization: named, source: "reference", reference: reference, referenceMismatch: false,
-                                checks: try await AccountCheckService.checks(of: named, language: language, request: request),
+                                checks: try await AccountCheckService.checks(of: named, language: language, context: context),
                                 canPlace: viewer.role.can(.manageOrganizations) && (requesterOrganization == nil || requesterOrganization == named.id))
     }
 
     /// Places the requester (if not yet in an organization) and their tickets without one in the
     /// organization the ticket's "contract or login" answer names; records it on the ticket and
     /// recomputes its SLA due times (the plan may choose another policy).
-    static func place(number: Int, request: Request) async throws -> TicketAccountDTO {
-        try request.require(.manageOrganizations)
-        let viewer = try request.viewer
-        let sql = try request.sql
+    static func place(number: Int, context: ServiceContext) async throws -> TicketAccountDTO {
+        try context.require(.manageOrganizations)
+        let viewer = try context.viewer
+        let sql = try context.sql
         let row = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
-        let current = try await account(of: row, language: request.language, request: request)
+        let current = try await account(of: row, language: context.language, context: context)
         guard current.canPlace, let organization = current.organization else {
             throw ZayavkaError.validation([FieldError("fields." + AccountReference.fieldKey, current.source == "ticket" ? .notAllowed : .unknownValue)])
         }
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        let slaSetup = try await request.services.sla.setup(sql)
+        let catalog = try await context.services.catalog.snapshot(context.database)
+        let slaSetup = try await context.services.sla.setup(sql)
         let requesterID = row.requesterID
-        try await request.write { db in
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             guard let ticket = try await TicketRecord.find(row.id, on: db) else {
                 throw ZayavkaError.notFound(entity: "ticket", id: String(number))
@@ -86,7 +86,7 @@ enum TicketAccountService {
                 UPDATE tickets SET organization_id = \(bind: organization.id) WHERE requester_id = \(bind: requesterID) AND organization_id IS NULL
                 """).run()
             ticket.organizationID = organization.id
-            let now = Date()
+            let now = context.now
             var events = [NewEvent(ticketID: row.id, actorID: viewer.userID, kind: .fieldChanged, field: "organization_id",
                                    before: nil, after: organization.name, isPublic: false, at: now, reason: AccountReference.fieldKey)]
             if !slaSetup.policies.isEmpty {
@@ -99,8 +99,8 @@ enum TicketAccountService {
             try await History.record(events, on: sql)
         }
         try await DirectoryIndex.refresh(users: [requesterID], on: sql)
-        request.services.tokens.forgetAll()
+        context.services.tokens.forgetAll()
         let placed = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
-        return try await account(of: placed, language: request.language, request: request)
+        return try await account(of: placed, language: context.language, context: context)
     }
 }

@@ -97,11 +97,11 @@ enum TicketQueries {
         return try await sql.raw(query).all().map { try decode(SQLKitColumns(row: $0)) }
     }
 
-    static func dto(number: Int, request: Request) async throws -> TicketDTO {
-        let viewer = try request.viewer
-        let row = try await load(number: number, viewer: viewer, on: request.sql)
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        return row.dto(viewer, catalog, request.language)
+    static func dto(number: Int, context: ServiceContext) async throws -> TicketDTO {
+        let viewer = try context.viewer
+        let row = try await load(number: number, viewer: viewer, on: context.sql)
+        let catalog = try await context.services.catalog.snapshot(context.database)
+        return row.dto(viewer, catalog, context.language)
     }
 
     // MARK: Lists
@@ -142,12 +142,11 @@ enum TicketQueries {
     }
 
     /// Lists tickets with filters, a stable sort and keyset pagination; customers see only theirs.
-    static func list(request: Request) async throws -> ListOf<TicketDTO> {
-        let params = (try? request.query.decode([String: String].self)) ?? [:]
-        let (rows, next) = try await page(params, request: request)
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        let viewer = try request.viewer
-        let language = request.language
+    static func list(_ params: [String: String], context: ServiceContext) async throws -> ListOf<TicketDTO> {
+        let (rows, next) = try await page(params, context: context)
+        let catalog = try await context.services.catalog.snapshot(context.database)
+        let viewer = try context.viewer
+        let language = context.language
         return ListOf(items: rows.map { $0.dto(viewer, catalog, language) }, nextCursor: next)
     }
 
@@ -162,13 +161,13 @@ enum TicketQueries {
 
     /// How many tickets match the filters of `params` (cursor and sort ignored).
     /// With a `cap`, counting stops past it (the result is then `cap` + 1).
-    static func count(_ params: [String: String], cap: Int? = nil, request: Request) async throws -> Int {
-        var spec = try parse(params, viewer: try request.viewer)
+    static func count(_ params: [String: String], cap: Int? = nil, context: ServiceContext) async throws -> Int {
+        var spec = try parse(params, viewer: try context.viewer)
         spec.cursor = nil
         var statement: SQLQueryString = "SELECT 1 FROM tickets t"
         if !spec.conditions.isEmpty { statement += " WHERE " + spec.conditions.joined(separator: " AND ") }
         if let cap { statement += " LIMIT \(unsafeRaw: String(cap + 1))" }
-        return try await request.sql.raw("SELECT COUNT(*) AS n FROM (" + statement + ") counted").first()?.decode(column: "n", as: Int.self) ?? 0
+        return try await context.sql.raw("SELECT COUNT(*) AS n FROM (" + statement + ") counted").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Parses list parameters (the API's query string; the web queues use the same names).
@@ -252,8 +251,8 @@ enum TicketQueries {
     }
 
     /// One page of rows and the cursor of the next, for a viewer who may see them.
-    static func page(_ params: [String: String], request: Request) async throws -> (rows: [Row], next: String?) {
-        let spec = try parse(params, viewer: try request.viewer)
+    static func page(_ params: [String: String], context: ServiceContext) async throws -> (rows: [Row], next: String?) {
+        let spec = try parse(params, viewer: try context.viewer)
         var conditions = spec.conditions
         let sort = spec.sort
         let descending = spec.descending
@@ -279,12 +278,12 @@ enum TicketQueries {
             case .due:
                 break  // two index-ordered phases below
             case .createdAt, .updatedAt:
-                let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
+                let bound = TimestampKey.bound(cursor.v, dialect: try context.sql.dialect.name)
                 conditions.append("(\(unsafeRaw: column), t.number) \(unsafeRaw: op) (" + bound + ", \(bind: cursor.n))")
             }
         }
         func statement(_ conditions: [SQLQueryString], order: SQLQueryString, limit: Int) throws -> SQLQueryString {
-            var statement = try select(request.sql)
+            var statement = try select(context.sql)
             if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
             return statement + " ORDER BY " + order + " LIMIT \(literal: limit)"
         }
@@ -298,21 +297,21 @@ enum TicketQueries {
             if spec.cursor?.z != true {
                 var dated = conditions + ["t.next_due_at IS NOT NULL"]
                 if let cursor = spec.cursor {
-                    let bound = TimestampKey.bound(cursor.v, dialect: try request.sql.dialect.name)
+                    let bound = TimestampKey.bound(cursor.v, dialect: try context.sql.dialect.name)
                     dated.append("(t.next_due_at, t.number) > (" + bound + ", \(bind: cursor.n))")
                 }
-                fetched = try await rows(try statement(dated, order: "t.next_due_at, t.number", limit: limit + 1), on: request.sql)
+                fetched = try await rows(try statement(dated, order: "t.next_due_at, t.number", limit: limit + 1), on: context.sql)
             }
             if fetched.count <= limit {
                 var undated = conditions + ["t.next_due_at IS NULL"]
                 if let cursor = spec.cursor, cursor.z == true { undated.append("t.number > \(bind: cursor.n)") }
-                fetched += try await rows(try statement(undated, order: "t.number", limit: limit + 1 - fetched.count), on: request.sql)
+                fetched += try await rows(try statement(undated, order: "t.number", limit: limit + 1 - fetched.count), on: context.sql)
             }
         case .number:
-            fetched = try await rows(try statement(conditions, order: "t.number \(unsafeRaw: direction)", limit: limit + 1), on: request.sql)
+            fetched = try await rows(try statement(conditions, order: "t.number \(unsafeRaw: direction)", limit: limit + 1), on: context.sql)
         default:
             fetched = try await rows(try statement(conditions, order: "\(unsafeRaw: column) \(unsafeRaw: direction), t.number \(unsafeRaw: direction)",
-                                                   limit: limit + 1), on: request.sql)
+                                                   limit: limit + 1), on: context.sql)
         }
         let hasMore = fetched.count > limit
         let rows = Array(fetched.prefix(limit))

@@ -12,10 +12,6 @@ enum TicketService {
 
     // MARK: Create
 
-    static func create(_ input: TicketCreateInput, request: Request) async throws -> TicketDTO {
-        try await create(input, context: try request.context)
-    }
-
     static func create(_ input: TicketCreateInput, context: ServiceContext) async throws -> TicketDTO {
         let viewer = try context.viewer
         let catalog = try await context.services.catalog.snapshot(context.db)
@@ -212,9 +208,9 @@ enum TicketService {
 
     // MARK: Update
 
-    static func update(number: Int, input: TicketPatchInput, request: Request) async throws -> TicketDTO {
-        let viewer = try request.viewer
-        _ = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+    static func update(number: Int, input: TicketPatchInput, context: ServiceContext) async throws -> TicketDTO {
+        let viewer = try context.viewer
+        _ = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
         let patch = input.corePatch
         let actor: ActorKind
         if viewer.role.can(.editTicketFields) {
@@ -226,12 +222,12 @@ enum TicketService {
             }
             actor = .customer
         }
-        let catalog = try await request.services.catalog.snapshot(request.database)
-        let slaSetup = try await request.services.sla.setup(try request.sql)
+        let catalog = try await context.services.catalog.snapshot(context.database)
+        let slaSetup = try await context.services.sla.setup(try context.sql)
         if patch.assigneeID != nil || patch.groupID != nil {
-            try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: request.sql)
+            try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: context.sql)
         }
-        try await request.write { db in
+        try await context.write { db in
             guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
                 throw ZayavkaError.notFound(entity: "ticket", id: String(number))
             }
@@ -250,7 +246,7 @@ enum TicketService {
             let state = ticket.state(fields: Dictionary(fieldRows.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
             let (next, changes) = try TicketRules.apply(patch, to: state, workflow: catalog.workflow, intake: catalog.intake, actor: actor)
             guard !changes.isEmpty else { return }
-            let now = Date()
+            let now = context.now
             ticket.apply(next)
             stampStatusTimes(ticket, from: state.status, to: next.status, workflow: catalog.workflow, now: now)
             ticket.updatedAt = now
@@ -287,7 +283,7 @@ enum TicketService {
             }
             try await History.record(events, on: db as! any SQLDatabase)
         }
-        return try await TicketQueries.dto(number: number, request: request)
+        return try await TicketQueries.dto(number: number, context: context)
     }
 
     /// The facts SLA policies are chosen by, as the ticket stands.

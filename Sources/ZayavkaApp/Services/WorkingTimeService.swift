@@ -12,14 +12,14 @@ enum WorkingTimeService {
                     shorteningMinutes: stored.calendar.shortening, isDefault: stored.isDefault, specialDays: stored.dayCount)
     }
 
-    static func listCalendars(request: Request) async throws -> ListOf<CalendarDTO> {
-        try request.require(.readDirectory)
-        return ListOf(items: try await CalendarStore.load(where: "1 = 1", on: request.sql).map(dto), nextCursor: nil)
+    static func listCalendars(context: ServiceContext) async throws -> ListOf<CalendarDTO> {
+        try context.require(.readDirectory)
+        return ListOf(items: try await CalendarStore.load(where: "1 = 1", on: context.sql).map(dto), nextCursor: nil)
     }
 
-    static func getCalendar(key: String, request: Request) async throws -> CalendarDTO {
-        try request.require(.readDirectory)
-        return dto(try await CalendarStore.find(key, on: request.sql))
+    static func getCalendar(key: String, context: ServiceContext) async throws -> CalendarDTO {
+        try context.require(.readDirectory)
+        return dto(try await CalendarStore.find(key, on: context.sql))
     }
 
     /// Checks and converts the editable parts; every problem at once.
@@ -48,8 +48,8 @@ enum WorkingTimeService {
         return (input.timeZone, weekly, transferred)
     }
 
-    static func createCalendar(_ input: CalendarInput, request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
+    static func createCalendar(_ input: CalendarInput, context: ServiceContext) async throws -> CalendarDTO {
+        try context.require(.manageConfiguration)
         var errors: [FieldError] = []
         if !(input.key.map(StatusDefinition.isValidKey) ?? false) { errors.append(FieldError("key", .invalid)) }
         if (input.name ?? "").trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
@@ -60,30 +60,30 @@ enum WorkingTimeService {
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let parsed = try parse(input)
         let key = input.key!
-        if try await request.sql.raw("SELECT id FROM business_calendars WHERE key = \(bind: key)").first() != nil {
+        if try await context.sql.raw("SELECT id FROM business_calendars WHERE key = \(bind: key)").first() != nil {
             throw ZayavkaError.conflict(field: "key", value: key)
         }
         let weekly = parsed.weekly!
         let transferred = parsed.transferred ?? (weekly.first { !$0.isEmpty } ?? [])
-        try await request.write { db in
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             let id = try await sql.raw("""
                 INSERT INTO business_calendars (key, name, time_zone, weekly, transferred_day_hours, shortening, is_default, created_at)
                 VALUES (\(bind: key), \(bind: input.name!), \(bind: parsed.zone ?? "Europe/Moscow"), \(bind: try WorkingTimeJSON.encode(weekly)),
-                        \(bind: try WorkingTimeJSON.encode(transferred)), \(bind: input.shorteningMinutes ?? 60), \(bind: false), \(bind: Date()))
+                        \(bind: try WorkingTimeJSON.encode(transferred)), \(bind: input.shorteningMinutes ?? 60), \(bind: false), \(bind: context.now))
                 RETURNING id
                 """).first()!.decode(column: "id", as: Int.self)
             if (input.productionCalendar ?? "russia") == "russia" {
                 try await CalendarStore.replaceDays(calendarID: id, with: .russia, on: sql)
             }
         }
-        request.services.sla.invalidate()
-        return try await dto(try await CalendarStore.find(key, on: request.sql)).encodeResponse(status: .created, for: request)
+        context.services.sla.invalidate()
+        return dto(try await CalendarStore.find(key, on: context.sql))
     }
 
-    static func updateCalendar(key: String, _ input: CalendarInput, request: Request) async throws -> CalendarDTO {
-        try request.require(.manageConfiguration)
-        let stored = try await CalendarStore.find(key, on: request.sql)
+    static func updateCalendar(key: String, _ input: CalendarInput, context: ServiceContext) async throws -> CalendarDTO {
+        try context.require(.manageConfiguration)
+        let stored = try await CalendarStore.find(key, on: context.sql)
         let parsed = try parse(input)
         var assignments: [SQLQueryString] = []
         if let name = input.name, !name.trimmingCharacters(in: .whitespaces).isEmpty { assignments.append("name = \(bind: name)") }
@@ -93,49 +93,40 @@ enum WorkingTimeService {
         if let minutes = input.shorteningMinutes { assignments.append("shortening = \(bind: minutes)") }
         if !assignments.isEmpty {
             let statement: SQLQueryString = "UPDATE business_calendars SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: stored.id)"
-            try await request.write { db in try await (db as! any SQLDatabase).raw(statement).run() }
-            request.services.sla.invalidate()
+            try await context.write { db in try await (db as! any SQLDatabase).raw(statement).run() }
+            context.services.sla.invalidate()
         }
-        return dto(try await CalendarStore.find(key, on: request.sql))
+        return dto(try await CalendarStore.find(key, on: context.sql))
     }
 
     /// The special days as the documented text file (one "YYYY-MM-DD kind" a line).
-    static func exportDays(key: String, request: Request) async throws -> Response {
-        try request.require(.readDirectory)
-        let stored = try await CalendarStore.find(key, on: request.sql)
+    static func exportDays(key: String, context: ServiceContext) async throws -> Download {
+        try context.require(.readDirectory)
+        let stored = try await CalendarStore.find(key, on: context.sql)
         let days = ProductionCalendarDays(holidays: stored.calendar.holidays, workdays: stored.calendar.transferredWorkdays,
                                           shortDays: stored.calendar.shortDays)
-        return Response(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8",
-                                               "Content-Disposition": "attachment; filename=\"\(key).txt\""],
-                        body: .init(string: days.export()))
+        return Download(source: .text(days.export()), contentType: "text/plain; charset=utf-8", filename: "\(key).txt")
     }
 
     /// Replaces the special days from the text file; a bad line is a 422 naming it, and nothing changes.
-    static func importDays(key: String, request: Request) async throws -> CalendarDTO {
-        try await replaceDays(key: key, text: request.body.string ?? "", request: request)
-    }
-
-    static func replaceDays(key: String, text: String, request: Request) async throws -> CalendarDTO {
-        try request.require(.manageConfiguration)
-        let stored = try await CalendarStore.find(key, on: request.sql)
+    static func replaceDays(key: String, text: String, context: ServiceContext) async throws -> CalendarDTO {
+        try context.require(.manageConfiguration)
+        let stored = try await CalendarStore.find(key, on: context.sql)
         let days: ProductionCalendarDays
         do { days = try ProductionCalendarDays.parse(text) } catch let error as ProductionCalendarDays.ParseError {
             throw ZayavkaError.validation([FieldError("line \(error.line)", .invalid, error.text)])
         }
-        try await request.write { db in try await CalendarStore.replaceDays(calendarID: stored.id, with: days, on: db as! any SQLDatabase) }
-        request.services.sla.invalidate()
-        return dto(try await CalendarStore.find(key, on: request.sql))
+        try await context.write { db in try await CalendarStore.replaceDays(calendarID: stored.id, with: days, on: db as! any SQLDatabase) }
+        context.services.sla.invalidate()
+        return dto(try await CalendarStore.find(key, on: context.sql))
     }
 
     /// When `minutes` of working time from `from` end on this calendar.
-    static func due(key: String, request: Request) async throws -> DueDTO {
-        try request.require(.readDirectory)
-        let stored = try await CalendarStore.find(key, on: request.sql)
+    static func due(key: String, from: Date?, minutes: Int?, context: ServiceContext) async throws -> DueDTO {
+        try context.require(.readDirectory)
+        let stored = try await CalendarStore.find(key, on: context.sql)
         var errors: [FieldError] = []
-        let fromText = try? request.query.get(String.self, at: "from")
-        let from = fromText.flatMap { try? Date($0, strategy: .iso8601) }
         if from == nil { errors.append(FieldError("from", .invalid, "ISO 8601")) }
-        let minutes = try? request.query.get(Int.self, at: "minutes")
         if minutes == nil || minutes! < 0 || minutes! > 1_000_000 { errors.append(FieldError("minutes", .invalid)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         return DueDTO(calendar: key, from: from!, minutes: minutes!, dueAt: stored.calendar.adding(workingMinutes: minutes!, to: from!))
@@ -143,9 +134,9 @@ enum WorkingTimeService {
 
     // MARK: SLA policies
 
-    static func listPolicies(request: Request) async throws -> ListOf<SLAPolicyDTO> {
-        try request.require(.readDirectory)
-        let rows = try await request.sql.raw("""
+    static func listPolicies(context: ServiceContext) async throws -> ListOf<SLAPolicyDTO> {
+        try context.require(.readDirectory)
+        let rows = try await context.sql.raw("""
             SELECT p.key, p.name, p.position, p.conditions, p.targets, p.warn_at_percent, p.active, p.escalation, c.key AS calendar_key
             FROM sla_policies p JOIN business_calendars c ON c.id = p.calendar_id ORDER BY p.position, p.id
             """).all()
@@ -160,12 +151,12 @@ enum WorkingTimeService {
         }, nextCursor: nil)
     }
 
-    static func savePolicy(key: String?, _ input: SLAPolicyInput, request: Request) async throws -> Response {
-        try request.require(.manageConfiguration)
+    static func savePolicy(key: String?, _ input: SLAPolicyInput, context: ServiceContext) async throws -> Saved<SLAPolicyDTO> {
+        try context.require(.manageConfiguration)
         var errors: [FieldError] = []
         var existingID: Int?
         if let key {
-            guard let row = try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: key)").first() else {
+            guard let row = try await context.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: key)").first() else {
                 throw ZayavkaError.notFound(entity: "sla_policy", id: key)
             }
             existingID = try row.decode(column: "id", as: Int.self)
@@ -184,25 +175,25 @@ enum WorkingTimeService {
         if let name = input.name, let error = TextInput.check(name, field: "name", maxCharacters: FieldLimits.shortText, multiline: false) { errors.append(error) }
         var calendarID: Int?
         if let calendarKey = input.calendar {
-            calendarID = try await CalendarStore.id(key: calendarKey, on: request.sql)
+            calendarID = try await CalendarStore.id(key: calendarKey, on: context.sql)
             if calendarID == nil { errors.append(FieldError("calendar", .unknownValue)) }
         }
         if let escalation = input.escalation {
             do {
-                try await TicketService.checkAssignment(assigneeID: escalation.reassignUserID, groupID: escalation.reassignGroupID, on: request.sql)
+                try await TicketService.checkAssignment(assigneeID: escalation.reassignUserID, groupID: escalation.reassignGroupID, on: context.sql)
             } catch ZayavkaError.validation(let problems) {
                 errors += problems.map { FieldError("escalation." + ($0.field == "assignee_id" ? "reassign_user_id" : "reassign_group_id"), $0.code) }
             }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        if key == nil, try await request.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: input.key!)").first() != nil {
+        if key == nil, try await context.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: input.key!)").first() != nil {
             throw ZayavkaError.conflict(field: "key", value: input.key!)
         }
-        let defaultCalendar = try await CalendarStore.id(on: request.sql)!
+        let defaultCalendar = try await CalendarStore.id(on: context.sql)!
         let finalKey = key ?? input.key!
         let policyID = existingID
         let calendar = calendarID
-        try await request.write { db in
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             if let id = policyID {
                 var assignments: [SQLQueryString] = []
@@ -226,20 +217,20 @@ enum WorkingTimeService {
                                        active: input.active ?? true, on: sql)
             }
         }
-        request.services.sla.invalidate()
-        guard let saved = try await listPolicies(request: request).items.first(where: { $0.key == finalKey }) else {
+        context.services.sla.invalidate()
+        guard let saved = try await listPolicies(context: context).items.first(where: { $0.key == finalKey }) else {
             throw ZayavkaError.notFound(entity: "sla_policy", id: finalKey)
         }
-        return try await saved.encodeResponse(status: key == nil ? .created : .ok, for: request)
+        return Saved(item: saved, created: key == nil)
     }
 
     /// Installs one of the seeds' policy sets (skipping keys already there), in the seed's order.
-    static func installTemplate(_ name: String, request: Request) async throws -> ListOf<SLAPolicyDTO> {
-        try request.require(.manageConfiguration)
+    static func installTemplate(_ name: String, context: ServiceContext) async throws -> ListOf<SLAPolicyDTO> {
+        try context.require(.manageConfiguration)
         let templates: [String: [SLAPolicy]] = ["seed000": SLATemplates.seed000, "seed002": SLATemplates.seed002, "seed003": SLATemplates.seed003]
         guard let policies = templates[name] else { throw ZayavkaError.notFound(entity: "sla_template", id: name) }
-        let defaultCalendar = try await CalendarStore.id(on: request.sql)!
-        try await request.write { db in
+        let defaultCalendar = try await CalendarStore.id(on: context.sql)!
+        try await context.write { db in
             let sql = db as! any SQLDatabase
             var position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()?.decode(column: "p", as: Int.self) ?? 0, 1_000_000)
             for policy in policies where try await sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: policy.key)").first() == nil {
@@ -247,8 +238,8 @@ enum WorkingTimeService {
                 try await insertPolicy(policy, position: position, calendarID: defaultCalendar, active: true, on: sql)
             }
         }
-        request.services.sla.invalidate()
-        return try await listPolicies(request: request)
+        context.services.sla.invalidate()
+        return try await listPolicies(context: context)
     }
 
     private static func insertPolicy(_ policy: SLAPolicy, position: Int, calendarID: Int, active: Bool, on sql: any SQLDatabase) async throws {

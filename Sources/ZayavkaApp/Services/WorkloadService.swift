@@ -15,14 +15,14 @@ enum WorkloadService {
     }
 
     /// An active staff member and the calendar they work on (their own, else the default one).
-    static func specialist(_ id: Int, request: Request) async throws -> Specialist {
-        let sql = try request.sql
+    static func specialist(_ id: Int, context: ServiceContext) async throws -> Specialist {
+        let sql = try context.sql
         guard let row = try await sql.raw("SELECT id, name, role, is_active, calendar_id FROM users WHERE id = \(bind: id)").first(),
               (Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer).isStaff,
               try row.decode(column: "is_active", as: Bool.self) else {
             throw ZayavkaError.validation([FieldError("user_id", .unknownValue)])
         }
-        let setup = try await request.services.sla.setup(sql)
+        let setup = try await context.services.sla.setup(sql)
         var calendarID = try row.decode(column: "calendar_id", as: Int?.self)
         if calendarID == nil || setup.calendars[calendarID!] == nil { calendarID = try await CalendarStore.id(on: sql) }
         guard let calendarID, let calendar = setup.calendars[calendarID] else { throw ZayavkaError.notFound(entity: "calendar", id: "default") }
@@ -48,19 +48,19 @@ enum WorkloadService {
     }
 
     /// Who the work is planned for: the one asked for, else the ticket's assignee, else the viewer.
-    private static func target(_ userID: Int?, ticket: TicketQueries.Row, request: Request) async throws -> Specialist {
-        let viewer = try request.viewer
+    private static func target(_ userID: Int?, ticket: TicketQueries.Row, context: ServiceContext) async throws -> Specialist {
+        let viewer = try context.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        return try await specialist(userID ?? ticket.facts.assignee?.id ?? viewer.userID, request: request)
+        return try await specialist(userID ?? ticket.facts.assignee?.id ?? viewer.userID, context: context)
     }
 
     /// The earliest slot the work would take, without booking it.
-    static func propose(number: Int, minutes: Int?, userID: Int?, notBefore: Date?, request: Request) async throws -> PlanDTO {
-        let ticket = try await TicketQueries.load(number: number, viewer: try request.viewer, on: request.sql)
+    static func propose(number: Int, minutes: Int?, userID: Int?, notBefore: Date?, context: ServiceContext) async throws -> PlanDTO {
+        let ticket = try await TicketQueries.load(number: number, viewer: try context.viewer, on: context.sql)
         let minutes = try check(minutes: minutes)
-        let who = try await target(userID, ticket: ticket, request: request)
-        let start = max(notBefore ?? Date(), Date())
-        let busy = try await busy(userID: who.person.id, after: start, on: request.sql)
+        let who = try await target(userID, ticket: ticket, context: context)
+        let start = max(notBefore ?? context.now, context.now)
+        let busy = try await busy(userID: who.person.id, after: start, on: context.sql)
         guard let slot = WorkloadPlanner.earliestSlot(minutes: minutes, notBefore: start, calendar: who.calendar, busy: busy) else {
             throw ZayavkaError.validation([FieldError("minutes", .invalid)])
         }
@@ -69,19 +69,19 @@ enum WorkloadService {
 
     /// Books the earliest slot (computed again under a lock on the specialist, so two plans never
     /// overlap), records it in the history, and tells the customer the date as a promise.
-    static func plan(number: Int, input: PlanInput, request: Request) async throws -> PlanDTO {
-        let viewer = try request.viewer
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: request.sql)
+    static func plan(number: Int, input: PlanInput, context: ServiceContext) async throws -> PlanDTO {
+        let viewer = try context.viewer
+        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
         let minutes = try check(minutes: input.minutes)
         if let note = input.note, note.isOver(500) { throw ZayavkaError.validation([FieldError("note", .tooLong, "500")]) }
-        let who = try await target(input.userId, ticket: ticket, request: request)
+        let who = try await target(input.userId, ticket: ticket, context: context)
         let notBefore = input.notBefore
-        let slot = try await request.write { db in
+        let slot = try await context.write { db in
             let sql = db as! any SQLDatabase
             if sql.dialect.name == "postgresql" {
                 try await sql.raw("SELECT id FROM users WHERE id = \(bind: who.person.id) FOR UPDATE").run()
             }
-            let now = Date()
+            let now = context.now
             let start = max(notBefore ?? now, now)
             let busy = try await busy(userID: who.person.id, after: start, on: sql)
             guard let slot = WorkloadPlanner.earliestSlot(minutes: minutes, notBefore: start, calendar: who.calendar, busy: busy) else {
@@ -100,36 +100,36 @@ enum WorkloadService {
         }
         var commentID: Int?
         if input.tellCustomer ?? true {
-            let locale = try await request.sql.raw("""
+            let locale = try await context.sql.raw("""
                 SELECT u.locale FROM tickets t JOIN users u ON u.id = t.requester_id WHERE t.number = \(bind: number)
                 """).first()?.decode(column: "locale", as: String.self)
             let body = locale == Language.en.rawValue
-                ? "We have planned the work on your request."
+                ? "We have planned the work on your context."
                 : "Мы запланировали работу по вашей заявке."
-            commentID = try await ConversationService.addComment(
+            commentID = try await ConversationService.insertComment(
                 number: number, input: CommentInput(body: body, public: true, attachments: nil, status: nil, answer: "promise",
-                                                    promisedAt: slot.1.end), source: .web, request: request).id
+                                                    promisedAt: slot.1.end), source: .web, context: context)
         }
         return PlanDTO(user: who.person, startsAt: slot.1.start, endsAt: slot.1.end, minutes: minutes, slotId: slot.0, commentId: commentID)
     }
 
-    static func deleteSlot(id: Int, request: Request) async throws {
-        let viewer = try request.viewer
+    static func deleteSlot(id: Int, context: ServiceContext) async throws {
+        let viewer = try context.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let deleted = try await request.write { db in
+        let deleted = try await context.write { db in
             try await (db as! any SQLDatabase).raw("DELETE FROM work_slots WHERE id = \(bind: id) RETURNING id").first() != nil
         }
         if !deleted { throw ZayavkaError.notFound(entity: "work_slot", id: String(id)) }
     }
 
     /// Planned slots and dated tasks per specialist in [from, to): one person, a group's members, or all staff.
-    static func workload(userID: Int?, groupID: Int?, from: Date, to: Date, request: Request) async throws -> WorkloadDTO {
-        let viewer = try request.viewer
+    static func workload(userID: Int?, groupID: Int?, from: Date, to: Date, context: ServiceContext) async throws -> WorkloadDTO {
+        let viewer = try context.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
         guard to > from, to.timeIntervalSince(from) <= 62 * 86400 else {
             throw ZayavkaError.validation([FieldError("to", .invalid, "from < to ≤ from + 62 days")])
         }
-        let sql = try request.sql
+        let sql = try context.sql
         var people: [Int] = []
         if let userID {
             people = [userID]
@@ -148,7 +148,7 @@ enum WorkloadService {
         }
         var result: [PersonWorkloadDTO] = []
         for id in people {
-            let who = try await specialist(id, request: request)
+            let who = try await specialist(id, context: context)
             let slots = try await sql.raw("""
                 SELECT s.id, s.starts_at, s.ends_at, s.minutes, s.note, t.number, t.subject FROM work_slots s
                 LEFT JOIN tickets t ON t.id = s.ticket_id

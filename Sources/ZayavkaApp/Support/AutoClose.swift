@@ -9,7 +9,8 @@ import ZayavkaCore
 enum AutoCloseJob {
     /// Closes what is due at `now`; returns the numbers closed.
     @discardableResult
-    static func run(policy: AutoClosePolicy, now: Date, services: AppServices, db: any Database) async throws -> [Int] {
+    static func run(policy: AutoClosePolicy, context: ServiceContext) async throws -> [Int] {
+        let (now, services, db) = (context.now, context.services, context.db)
         let sql = db as! any SQLDatabase
         let catalog = try await services.catalog.snapshot(db)
         let solvedKeys = catalog.statuses.filter { $0.category == .solved }.map(\.key)

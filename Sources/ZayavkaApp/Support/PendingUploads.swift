@@ -30,7 +30,8 @@ enum PendingUploads {
     }
 
     /// Removes uploads older than `maxAge` that were never attached; returns how many.
-    static func sweep(now: Date, services: AppServices, db: any Database) async throws -> Int {
+    static func sweep(context: ServiceContext) async throws -> Int {
+        let (now, services, db) = (context.now, context.services, context.db)
         guard let sql = db as? any SQLDatabase else { return 0 }
         let cutoff = now.addingTimeInterval(-maxAge)
         let rows = try await sql.raw("""

@@ -16,9 +16,7 @@ struct PeriodicJobs: LifecycleHandler {
 
     func didBootAsync(_ application: Application) async throws {
         let policy = AutoClosePolicy(days: application.services.configuration.autoCloseDays)
-        let services = application.services
         let logger = application.logger
-        let db = application.db
         await SQLiteStatistics.refresh(application, analyze: true)
         let rounds = NIOLockedValueBox(0)
         application.storage[TaskKey.self] = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(
@@ -26,20 +24,22 @@ struct PeriodicJobs: LifecycleHandler {
         ) { _ in
             application.eventLoopGroup.next().makeFutureWithTask {
                 await SQLiteStatistics.refresh(application, analyze: rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }))
+                // The jobs act as the desk itself, at one moment for the whole round.
+                let context = ServiceContext.system(application)
                 do {
-                    let closed = try await AutoCloseJob.run(policy: policy, now: Date(), services: services, db: db)
+                    let closed = try await AutoCloseJob.run(policy: policy, context: context)
                     if !closed.isEmpty { logger.info("auto-closed solved tickets", metadata: ["numbers": "\(closed)"]) }
                 } catch {
                     logger.error("auto-close failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
-                    let removed = try await PendingUploads.sweep(now: Date(), services: services, db: db)
+                    let removed = try await PendingUploads.sweep(context: context)
                     if removed > 0 { logger.info("removed uploads never attached", metadata: ["count": "\(removed)"]) }
                 } catch {
                     logger.error("removing old uploads failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
-                    let fired = try await SLATimerJob.run(now: Date(), services: services, db: db)
+                    let fired = try await SLATimerJob.run(context: context)
                     if fired.warnings + fired.breaches > 0 {
                         logger.info("SLA timers fired", metadata: ["warnings": "\(fired.warnings)", "breaches": "\(fired.breaches)"])
                     }

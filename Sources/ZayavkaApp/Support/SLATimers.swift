@@ -13,7 +13,8 @@ enum SLATimerJob {
     }
 
     @discardableResult
-    static func run(now: Date, services: AppServices, db: any Database) async throws -> Fired {
+    static func run(context: ServiceContext) async throws -> Fired {
+        let (now, services, db) = (context.now, context.services, context.db)
         let sql = db as! any SQLDatabase
         let setup = try await services.sla.setup(sql)
         var warnings = 0

@@ -52,11 +52,11 @@ enum CannedView {
 enum CannedController {
     static func requireManager(_ request: Request) throws {
         _ = try QueueController.requireStaff(request)
-        try CannedService.requireEditor(request)
+        try CannedService.requireEditor(try request.context)
     }
 
     static func items(_ request: Request) async throws -> [CannedListModel.Item] {
-        try await CannedService.list(request: request).map { .init(id: $0.id, title: $0.title, body: $0.body, position: $0.position) }
+        try await CannedService.list(context: try request.context).map { .init(id: $0.id, title: $0.title, body: $0.body, position: $0.position) }
     }
 
     static func list(_ request: Request) async throws -> Response {
@@ -74,7 +74,7 @@ enum CannedController {
         let id = form.text("id").flatMap(Int.init)
         let ctx = PageContext(request)
         do {
-            _ = try await CannedService.save(id: id, CannedResponseInput(title: form.value("title") ?? "", body: form.value("body") ?? ""), request: request)
+            _ = try await CannedService.save(id: id, CannedResponseInput(title: form.value("title") ?? "", body: form.value("body") ?? ""), context: try request.context)
             return request.redirect(to: SitePath.adminCanned.path + "?notice=saved")
         } catch ZayavkaError.validation(let problems) {
             let editing = CannedListModel.Item(id: id ?? 0, title: form.value("title") ?? "", body: form.value("body") ?? "", position: 0)
@@ -88,7 +88,7 @@ enum CannedController {
         try requireManager(request)
         _ = try await WebForms.read(request)
         guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
-        _ = try await CannedService.delete(id: id, request: request)
+        _ = try await CannedService.delete(id: id, context: try request.context)
         return request.redirect(to: SitePath.adminCanned.path + "?notice=deleted")
     }
 }
@@ -209,7 +209,7 @@ enum UsersController {
         input.calendar = .some(form.text("calendar"))
         let ctx = PageContext(request)
         do {
-            if let id { _ = try await UserService.update(id: id, input, request: request) } else { _ = try await UserService.create(input, request: request) }
+            if let id { _ = try await UserService.update(id: id, input, context: try request.context) } else { _ = try await UserService.create(input, context: try request.context) }
             return request.redirect(to: SitePath.adminUsers.path + "?notice=saved")
         } catch let error as ZayavkaError {
             var model = try await model(request, editID: id)

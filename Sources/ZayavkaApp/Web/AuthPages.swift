@@ -61,7 +61,7 @@ enum AuthController {
         var page = SignInPage(email: email, next: safeNext(form.value("next")) ?? "")
         let ctx = PageContext(request)
         do {
-            let user = try await UserService.verifyPassword(email: email, password: form.value("password") ?? "", request: request)
+            let user = try await UserService.verifyPassword(email: email, password: form.value("password") ?? "", context: try request.context)
             let cookie = try await WebSessions.start(userID: user.id!, request: request)
             let target = safeNext(form.value("next")) ?? (Role(rawValue: user.role)?.isStaff == true ? SitePath.agent.path : SitePath.portal.path)
             let response = request.redirect(to: target)

@@ -38,7 +38,7 @@ enum DirectoryPages {
         try requireAdmin(request, .manageGroups)
         let ctx = PageContext(request)
         let l = ctx.l
-        let groups = try await DirectoryService.listGroups(request: request).items
+        let groups = try await DirectoryService.listGroups(context: try request.context).items
         let staff = try await QueueController.staffOptions(request: request)
         let names = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
         let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
@@ -112,7 +112,7 @@ enum DirectoryPages {
         let id = form.text("id").flatMap(Int.init)
         do {
             _ = try await DirectoryService.saveGroup(id: id, GroupInput(name: form.text("name"), description: form.text("description"),
-                                                                                 assignment: form.text("assignment").flatMap(AssignmentMode.init(rawValue:))), request: request)
+                                                                                 assignment: form.text("assignment").flatMap(AssignmentMode.init(rawValue:))), context: try request.context)
             return request.redirect(to: SitePath.adminGroups.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await groups(request, errors: fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
@@ -125,7 +125,7 @@ enum DirectoryPages {
         guard let groupID = form.text("group_id").flatMap(Int.init), let userID = form.text("user_id").flatMap(Int.init) else {
             throw ZayavkaError.validation([FieldError("user_id", .required)])
         }
-        _ = try await DirectoryService.setMember(groupID: groupID, userID: userID, member: form.value("member") == "1", request: request)
+        _ = try await DirectoryService.setMember(groupID: groupID, userID: userID, member: form.value("member") == "1", context: try request.context)
         return request.redirect(to: SitePath.adminGroups.path + "?edit=\(groupID)&notice=saved")
     }
 
@@ -233,7 +233,7 @@ enum DirectoryPages {
         input.notes = .some(form.text("notes"))
         input.membersSeeAllTickets = form.value("members_see_all_tickets") == "1"
         do {
-            _ = try await DirectoryService.saveOrganization(id: id, input, request: request)
+            _ = try await DirectoryService.saveOrganization(id: id, input, context: try request.context)
             return request.redirect(to: SitePath.adminOrganizations.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await organizations(request, errors: fieldErrors(error, ctx.l), status: .unprocessableEntity, typed: form)
@@ -247,7 +247,7 @@ enum DirectoryPages {
         try requireAdmin(request, .manageConfiguration)
         let ctx = PageContext(request)
         let l = ctx.l
-        let all = try await ConfigService.intakeFields(request: request).items
+        let all = try await ConfigService.intakeFields(context: try request.context).items
         let editKey = request.query[String.self, at: "edit"]
         let e = all.first { $0.key == editKey }
         let yes = l("да", "yes"), no = l("нет", "no")
@@ -302,7 +302,7 @@ enum DirectoryPages {
             required: form.value("required") == "1", customerVisible: form.value("customer_visible") == "1",
             active: form.value("active") == "1", position: form.text("position").flatMap(Int.init))
         do {
-            _ = try await ConfigService.saveIntakeField(key: editing, input, request: request)
+            _ = try await ConfigService.saveIntakeField(key: editing, input, context: try request.context)
             return request.redirect(to: SitePath.adminFields.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await fields(request, errors: fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
@@ -315,7 +315,7 @@ enum DirectoryPages {
         _ = try QueueController.requireStaff(request)
         let ctx = PageContext(request)
         let l = ctx.l
-        let tokens = try await UserService.listTokens(request: request).items
+        let tokens = try await UserService.listTokens(all: false, context: try request.context).items
         let rows: [[Node<HTML.BodyContext>]] = tokens.map { token in
             [.t(token.name), .element(named: "code", nodes: [.t(token.prefix + "…")]),
              .t(token.createdAt.map(l.dateTime) ?? "—"), .t(token.lastUsedAt.map(l.dateTime) ?? "—"),
@@ -357,7 +357,7 @@ enum DirectoryPages {
         _ = try QueueController.requireStaff(request)
         _ = try await WebForms.read(request)
         guard let id = request.parameters.get("id").flatMap(Int.init) else { throw NotFoundPage() }
-        _ = try await UserService.revokeToken(id: id, request: request)
+        _ = try await UserService.revokeToken(id: id, context: try request.context)
         return request.redirect(to: SitePath.tokens.path + "?notice=saved")
     }
 }

@@ -63,7 +63,7 @@ enum DirectoryImport {
     }
 
     private static func run(_ request: Request, what: String,
-                            _ work: (Data, Request) async throws -> ImportReportDTO) async throws -> Response {
+                            _ work: (Data, ServiceContext) async throws -> ImportReportDTO) async throws -> Response {
         try DirectoryPages.requireAdmin(request, .manageOrganizations)
         let form = try await WebForms.read(request)
         defer { form.discardFiles() }
@@ -73,7 +73,7 @@ enum DirectoryImport {
                                                           report: Report(what: what, result: nil, error: l("Выберите файл.", "Choose a file.")))
         }
         do {
-            let result = try await work(data, request)
+            let result = try await work(data, try request.context)
             return try await DirectoryPages.organizations(request, report: Report(what: what, result: result, error: nil))
         } catch let error as ZayavkaError {
             let message: String

@@ -38,7 +38,7 @@ enum PasswordPages {
             return Layout.render(ctx.l("Восстановление пароля", "Reset your password"), ctx, status: .unprocessableEntity,
                                  forgotPage(ctx, email: email, error: ctx.l("Проверьте адрес электронной почты.", "Please check the email address.")))
         }
-        try await PasswordTokens.requestReset(email: email, request: request)
+        try await PasswordTokens.requestReset(email: email, context: try request.context)
         // The same answer whether or not the address has an account.
         return request.redirect(to: SitePath.signIn.path + "?notice=reset-sent")
     }
@@ -87,7 +87,7 @@ enum PasswordPages {
                                  setPage(ctx, token: token, who: holder?.email, error: ctx.l("Пароли не совпадают.", "The passwords do not match.")))
         }
         do {
-            _ = try await PasswordTokens.consume(token, password: password, request: request)
+            _ = try await PasswordTokens.consume(token, password: password, context: try request.context)
         } catch ZayavkaError.validation(let problems) {
             let message = problems.map { ($0.field == "token" ? ctx.l("Ссылка", "Link") : ctx.l("Пароль", "Password")) + ": " + ctx.l.localizer.fieldMessage($0) }
                 .joined(separator: "; ")
@@ -277,7 +277,7 @@ enum MailPages {
         let sql = try request.sql
         // What needs a person comes first: quarantine and failed deliveries.
         let model = MailOverviewModel(
-            stats: try await MailService.stats(request: request),
+            stats: try await MailService.stats(context: try request.context),
             inbound: try await MailService.inboundItems(status: inboundFilter, limit: 100, problemsFirst: true, on: sql),
             outbox: try await MailService.outboxItems(status: outboxFilter, limit: 100, problemsFirst: true, on: sql),
             inboundFilter: inboundFilter, outboxFilter: outboxFilter)
@@ -288,7 +288,7 @@ enum MailPages {
     static func message(_ request: Request) async throws -> Response {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         let id = try request.intParameter("id")
-        let item = try await MailService.inboundItem(id: id, request: request)
+        let item = try await MailService.inboundItem(id: id, context: try request.context)
         let row = try await request.sql.raw("SELECT raw, comment_id FROM mail_inbound WHERE id = \(bind: id)").first()
         let raw = try row?.decode(column: "raw", as: Data.self) ?? Data()
         var images: [String: String] = [:]
@@ -310,14 +310,14 @@ enum MailPages {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         _ = try await WebForms.read(request)
         let id = try request.intParameter("id")
-        _ = try await MailService.retry(id: id, request: request)
+        _ = try await MailService.retry(id: id, context: try request.context)
         return request.redirect(to: SitePath.adminMailMessage(id).path + "?notice=retried")
     }
 
     static func retryOutbox(_ request: Request) async throws -> Response {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         _ = try await WebForms.read(request)
-        _ = try await MailService.retryOutbox(id: try request.intParameter("id"), request: request)
+        _ = try await MailService.retryOutbox(id: try request.intParameter("id"), context: try request.context)
         return request.redirect(to: SitePath.adminMail.path + "?notice=retried")
     }
 
@@ -325,7 +325,7 @@ enum MailPages {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         let ctx = PageContext(request)
         return Layout.render(ctx.l("Тексты уведомлений", "Notification texts"), ctx,
-                             MailView.templates(try await MailService.templates(request: request), errors: [:], ctx: ctx))
+                             MailView.templates(try await MailService.templates(context: try request.context), errors: [:], ctx: ctx))
     }
 
     static func saveTemplate(_ request: Request) async throws -> Response {
@@ -336,13 +336,13 @@ enum MailPages {
         let ctx = PageContext(request)
         do {
             let input = form.value("action") == "reset" ? nil : MailTemplateInput(subject: form.value("subject") ?? "", body: form.value("body") ?? "")
-            _ = try await MailService.saveTemplate(kind: kind, language: language, input, request: request)
+            _ = try await MailService.saveTemplate(kind: kind, language: language, input, context: try request.context)
             return request.redirect(to: SitePath.adminMailTemplates.path + "?notice=saved#template-\(kind ?? "")-\(language ?? "")")
         } catch ZayavkaError.validation(let problems) {
             let key = (kind ?? "") + "-" + (language ?? "")
             let message = problems.map { $0.field + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
             return Layout.render(ctx.l("Тексты уведомлений", "Notification texts"), ctx, status: .unprocessableEntity,
-                                 MailView.templates(try await MailService.templates(request: request), errors: [key: message], ctx: ctx))
+                                 MailView.templates(try await MailService.templates(context: try request.context), errors: [key: message], ctx: ctx))
         }
     }
 }

@@ -164,7 +164,7 @@ enum NewTicketController {
         var uploads: [AttachmentRecord] = []
         do {
             guard model.errors.isEmpty else { throw ZayavkaError.validation([]) }
-            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
             let input = TicketCreateInput(
                 subject: model.subject, body: model.body, requesterId: model.requesterID,
                 requesterEmail: model.requesterID == nil ? model.newEmail.trimmingCharacters(in: .whitespaces) : nil,
@@ -172,7 +172,7 @@ enum NewTicketController {
                 channel: model.channel, type: model.type, priority: model.priority, urgency: model.urgency.flatMap(Urgency.init),
                 responsibility: nil, cause: nil, status: nil, assigneeId: model.assigneeID, groupId: model.groupID, dueAt: nil,
                 fields: model.fields, attachments: uploads.map(\.publicID))
-            let ticket = try await TicketService.create(input, request: request)
+            let ticket = try await TicketService.create(input, context: try request.context)
             return request.redirect(to: SitePath.agentTicket(ticket.number).path + "?notice=created")
         } catch ZayavkaError.validation(let errors) {
             form.discardFiles()

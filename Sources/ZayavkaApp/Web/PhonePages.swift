@@ -108,7 +108,7 @@ enum DirectorySearchPage {
             PhoneView.searchBox(query, action: SitePath.directory.path, l, label: l("Кого ищем", "Who are you looking for")),
         ]
         if query.count >= DirectorySearch.minQueryLength {
-            let result = try await DirectorySearchService.search(query, request: request)
+            let result = try await DirectorySearchService.search(query, context: try request.context)
             if result.organizations.isEmpty && result.contacts.isEmpty {
                 body.append(.p(.class("muted"), .id("nothing-found"), .t(l("Ничего не найдено.", "Nothing found."))))
             }
@@ -199,7 +199,7 @@ enum IncomingCallPage {
         guard query.count >= DirectorySearch.minQueryLength else {
             return Layout.render(l("Входящий звонок", "Incoming call"), ctx, status: status, .group(content))
         }
-        let result = try await DirectorySearchService.search(query, request: request)
+        let result = try await DirectorySearchService.search(query, context: try request.context)
         let people = try await people(for: result, request: request)
         for match in result.organizations.prefix(5) {
             content.append(PhoneView.organizationCard(match, checks: PhoneView.checks(of: match, l, request.services.configuration), l))
@@ -317,7 +317,7 @@ enum IncomingCallPage {
             input.ticketNumber = Int(target)
         }
         do {
-            let call = try await PhoneService.logCall(input, request: request)
+            let call = try await PhoneService.logCall(input, context: try request.context)
             return request.redirect(to: SitePath.agentTicket(call.ticketNumber ?? 0).path + "?notice=call-logged")
         } catch let error as ZayavkaError {
             return try await render(request, form: form, errors: DirectoryPages.fieldErrors(error, l), status: .unprocessableEntity)
@@ -332,7 +332,7 @@ enum CallbacksPage {
         let ctx = PageContext(request)
         let l = ctx.l
         let all = request.query[String.self, at: "all"] == "1"
-        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: all ? nil : signedIn.viewer.userID, ticketNumber: nil, request: request)
+        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: all ? nil : signedIn.viewer.userID, ticketNumber: nil, context: try request.context)
         let due = callbacks.filter { $0.dueAt <= ctx.now }
         let later = callbacks.filter { $0.dueAt > ctx.now }
         let back = SitePath.callbacks.path + (all ? "?all=1" : "")
@@ -364,7 +364,7 @@ enum CallbacksPage {
         }
         do {
             let result = try await PhoneService.attempt(id: id, CallbackAttemptInput(outcome: outcome, durationSeconds: seconds,
-                                                                                      note: form.text("note")), request: request)
+                                                                                      note: form.text("note")), context: try request.context)
             return request.redirect(to: back + separator + "notice=callback-" + result.next.replacingOccurrences(of: "_", with: "-"))
         } catch ZayavkaError.conflict {
             return request.redirect(to: back + separator + "notice=callback-taken")
@@ -377,7 +377,7 @@ enum CallbacksPage {
         form.discardFiles()
         var input = UserInput()
         input.onShift = form.value("on_shift") == "1"
-        _ = try await UserService.update(id: signedIn.viewer.userID, input, request: request)
+        _ = try await UserService.update(id: signedIn.viewer.userID, input, context: try request.context)
         let back = LocalRedirect.path(form.text("back")) ?? SitePath.agent.path
         return request.redirect(to: back)
     }
@@ -446,7 +446,7 @@ extension AgentTicketController {
         input.note = form.text("note")
         input.ticketNumber = number
         do {
-            _ = try await PhoneService.logCall(input, request: request)
+            _ = try await PhoneService.logCall(input, context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=call-logged")
         } catch let error as ZayavkaError {
             return try await showWithError(number, "call", DirectoryPages.fieldErrors(error, l).map { $0.key + ": " + $0.value }.joined(separator: "; "),
@@ -463,7 +463,7 @@ extension AgentTicketController {
             return try await showWithError(number, "call", l("Укажите, когда перезвонить.", "Say when to call back."), request: request)
         }
         do {
-            _ = try await PhoneService.scheduleCallback(number: number, CallbackInput(dueAt: at, number: nil, note: nil, assigneeId: nil), request: request)
+            _ = try await PhoneService.scheduleCallback(number: number, CallbackInput(dueAt: at, number: nil, note: nil, assigneeId: nil), context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=callback-scheduled")
         } catch let error as ZayavkaError {
             return try await showWithError(number, "call", DirectoryPages.fieldErrors(error, l).values.joined(separator: "; "), request: request)

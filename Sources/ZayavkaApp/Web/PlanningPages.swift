@@ -18,7 +18,7 @@ enum WorkloadPages {
         let anchor = day.map { moscowNoon($0) } ?? Date()
         let (from, to) = WorkloadService.week(of: anchor)
         try query.check()
-        let workload = try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, request: request)
+        let workload = try await WorkloadService.workload(userID: user, groupID: group, from: from, to: to, context: try request.context)
         let staff = try await QueueController.staffOptions(request: request)
         let groups = try await QueueController.groupOptions(request: request)
         let days = (0..<7).map { from.addingTimeInterval(Double($0) * 86400 + 3600) }.map { LocalDate(containing: $0, in: .moscow) }
@@ -120,13 +120,13 @@ enum WorkingTimePages {
     }
 
     static func model(_ request: Request) async throws -> Model {
-        let calendars = try await WorkingTimeService.listCalendars(request: request).items
+        let calendars = try await WorkingTimeService.listCalendars(context: try request.context).items
         var days: [String: String] = [:]
         for stored in try await CalendarStore.load(where: "1 = 1", on: request.sql) {
             days[stored.key] = ProductionCalendarDays(holidays: stored.calendar.holidays, workdays: stored.calendar.transferredWorkdays,
                                                       shortDays: stored.calendar.shortDays).export()
         }
-        return Model(calendars: calendars, days: days, policies: try await WorkingTimeService.listPolicies(request: request).items,
+        return Model(calendars: calendars, days: days, policies: try await WorkingTimeService.listPolicies(context: try request.context).items,
                      groups: try await QueueController.groupOptions(request: request), staff: try await QueueController.staffOptions(request: request))
     }
 
@@ -156,9 +156,9 @@ enum WorkingTimePages {
                                   shorteningMinutes: form.text("shortening").flatMap(Int.init), productionCalendar: nil)
         do {
             if form.text("new") != nil {
-                _ = try await WorkingTimeService.createCalendar(input, request: request)
+                _ = try await WorkingTimeService.createCalendar(input, context: try request.context)
             } else {
-                _ = try await WorkingTimeService.updateCalendar(key: key, input, request: request)
+                _ = try await WorkingTimeService.updateCalendar(key: key, input, context: try request.context)
             }
             return request.redirect(to: SitePath.adminWorkingTime.path + "?notice=saved#calendar-" + key)
         } catch ZayavkaError.validation(let problems) {
@@ -173,7 +173,7 @@ enum WorkingTimePages {
         let form = try await WebForms.read(request)
         let key = form.text("key") ?? ""
         do {
-            _ = try await WorkingTimeService.replaceDays(key: key, text: form.value("days") ?? "", request: request)
+            _ = try await WorkingTimeService.replaceDays(key: key, text: form.value("days") ?? "", context: try request.context)
             return request.redirect(to: SitePath.adminWorkingTime.path + "?notice=saved#calendar-" + key)
         } catch ZayavkaError.validation(let problems) {
             return try await failed(request, key: "days-" + key, problems)
@@ -203,7 +203,7 @@ enum WorkingTimePages {
                                    conditions: conditions, targets: targets, warnAtPercent: form.text("warn_at_percent").flatMap(Int.init),
                                    calendar: form.text("calendar"), active: form.text("active") != nil, escalation: escalation)
         do {
-            _ = try await WorkingTimeService.savePolicy(key: isNew ? nil : key, input, request: request)
+            _ = try await WorkingTimeService.savePolicy(key: isNew ? nil : key, input, context: try request.context)
             return request.redirect(to: SitePath.adminWorkingTime.path + "?notice=saved#policy-" + key)
         } catch ZayavkaError.validation(let problems) {
             return try await failed(request, key: "policy-" + (isNew ? "new" : key), problems)
@@ -215,7 +215,7 @@ enum WorkingTimePages {
     static func installTemplate(_ request: Request) async throws -> Response {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         let form = try await WebForms.read(request)
-        _ = try await WorkingTimeService.installTemplate(form.text("template") ?? "", request: request)
+        _ = try await WorkingTimeService.installTemplate(form.text("template") ?? "", context: try request.context)
         return request.redirect(to: SitePath.adminWorkingTime.path + "?notice=saved#policies")
     }
 

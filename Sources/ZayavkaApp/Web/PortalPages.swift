@@ -226,9 +226,9 @@ enum PortalController {
         let showAll = request.query[String.self, at: "all"] == "1"
         var params = ["sort": "updated_at", "limit": "25"]
         if !showAll { params["status"] = catalog.statuses.filter { $0.category != .closed }.map(\.key).joined(separator: ",") }
-        let total = try await TicketQueries.count(params, request: request)
+        let total = try await TicketQueries.count(params, context: try request.context)
         if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
-        let (rows, next) = try await TicketQueries.page(params, request: request)
+        let (rows, next) = try await TicketQueries.page(params, context: try request.context)
         let ctx = PageContext(request)
         let items = rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) }.map {
             PortalListModel.Item(number: $0.number, subject: $0.subject, statusKey: $0.status, statusName: $0.statusName, updatedAt: $0.updatedAt)
@@ -257,12 +257,12 @@ enum PortalController {
         let ctx = PageContext(request)
         var uploads: [AttachmentRecord] = []
         do {
-            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
             let input = TicketCreateInput(
                 subject: model.subject, body: model.body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .web,
                 type: model.type, priority: nil, urgency: model.urgency.flatMap(Urgency.init), responsibility: nil, cause: nil, status: nil,
                 assigneeId: nil, groupId: nil, dueAt: nil, fields: model.fields, attachments: uploads.map(\.publicID))
-            let ticket = try await TicketService.create(input, request: request)
+            let ticket = try await TicketService.create(input, context: try request.context)
             return request.redirect(to: SitePath.portalRequest(ticket.number).path + "?notice=created")
         } catch ZayavkaError.validation(let errors) {
             form.discardFiles()
@@ -279,8 +279,8 @@ enum PortalController {
         let catalog = try await request.services.catalog.snapshot(request.database)
         let language = request.language
         let ticket = row.dto(viewer, catalog, language)
-        let comments = try await ConversationService.comments(of: row, viewer: viewer, request: request)
-        let events = try await ConversationService.events(of: row, viewer: viewer, request: request)
+        let comments = try await ConversationService.comments(of: row, viewer: viewer, context: try request.context)
+        let events = try await ConversationService.events(of: row, viewer: viewer, context: try request.context)
         let timeline = TimelineModel(comments: comments, events: events.filter { $0.kind == EventKind.statusChanged.rawValue },
                                      statusNames: Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a }),
                                      peopleNames: [:])
@@ -311,13 +311,13 @@ enum PortalController {
         let body = form.value("body") ?? ""
         var uploads: [AttachmentRecord] = []
         do {
-            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
-            _ = try await ConversationService.addComment(number: number, input: CommentInput(body: body, public: true, attachments: uploads.map(\.publicID), status: nil),
-                                                         source: .web, request: request)
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
+            _ = try await ConversationService.insertComment(number: number, input: CommentInput(body: body, public: true, attachments: uploads.map(\.publicID), status: nil),
+                                                         source: .web, context: try request.context)
             if form.value("solved") == "1" {
                 var patch = TicketPatchInput()
                 patch.status = "solved"
-                _ = try await TicketService.update(number: number, input: patch, request: request)
+                _ = try await TicketService.update(number: number, input: patch, context: try request.context)
                 return request.redirect(to: SitePath.portalRequest(number).path + "?notice=solved")
             }
             return request.redirect(to: SitePath.portalRequest(number).path + "?notice=replied")
@@ -338,7 +338,7 @@ enum PortalController {
         _ = try requireCustomerArea(request)
         let number = try number(request)
         _ = try await WebForms.read(request)
-        _ = try await SolutionConfirmation.confirm(number: number, request: request)
+        _ = try await SolutionConfirmation.confirm(number: number, context: try request.context)
         return request.redirect(to: SitePath.portalRequest(number).path + "?notice=solved")
     }
 
@@ -350,7 +350,7 @@ enum PortalController {
             _ = try await WebForms.read(request)
             var patch = TicketPatchInput()
             patch.status = status
-            _ = try await TicketService.update(number: number, input: patch, request: request)
+            _ = try await TicketService.update(number: number, input: patch, context: try request.context)
             return request.redirect(to: SitePath.portalRequest(number).path + "?notice=\(notice)")
         }
     }

@@ -287,9 +287,9 @@ enum QueueController {
         do {
             // The view's own count is the total unless the person narrowed it down.
             let narrowed = filters.keys.contains { $0 != "sort" }
-            total = narrowed ? try await TicketQueries.count(params, cap: countCap, request: request) : counts[view] ?? 0
+            total = narrowed ? try await TicketQueries.count(params, cap: countCap, context: try request.context) : counts[view] ?? 0
             if let cursor = request.query[String.self, at: "cursor"] { params["cursor"] = cursor }
-            (rows, next) = try await TicketQueries.page(params, request: request)
+            (rows, next) = try await TicketQueries.page(params, context: try request.context)
         } catch ZayavkaError.validation {
             // A hand-edited URL with a bad filter: show the view without the typed filters.
             return request.redirect(to: SitePath.queue(view.rawValue).path)
@@ -317,7 +317,7 @@ enum QueueController {
         if let priority = form.text("bulk_priority") { patch.priority = TicketPriority(rawValue: priority) }
         var failed = 0
         for number in numbers {
-            do { _ = try await TicketService.update(number: number, input: patch, request: request) } catch { failed += 1 }
+            do { _ = try await TicketService.update(number: number, input: patch, context: try request.context) } catch { failed += 1 }
         }
         let separator = back.contains("?") ? "&" : "?"
         if failed > 0 {

@@ -150,7 +150,7 @@ enum RoutingPages {
         input.paidOnly = form.value("paid_only") == "1"
         input.active = form.value("active") == "1"
         do {
-            _ = try await RoutingService.saveRoute(key: original, input, request: request)
+            _ = try await RoutingService.saveRoute(key: original, input, context: try request.context)
             return request.redirect(to: SitePath.adminRouting.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await show(request, errors: DirectoryPages.fieldErrors(error, PageContext(request).l), status: .unprocessableEntity, typed: form)
@@ -168,7 +168,7 @@ enum RoutingPages {
                                       categories: CSVColumns.list(form.value("categories") ?? ""), phrases: phrases, position: nil,
                                       active: form.value("active") == "1")
         do {
-            _ = try await RoutingService.saveCriticalRule(key: original, input, request: request)
+            _ = try await RoutingService.saveCriticalRule(key: original, input, context: try request.context)
             return request.redirect(to: SitePath.adminRouting.path + "?notice=saved")
         } catch let error as ZayavkaError {
             let errors = DirectoryPages.fieldErrors(error, PageContext(request).l)
@@ -192,7 +192,7 @@ enum RoutingPages {
         input.messageEn = form.value("message_en")
         if !errors.isEmpty { return try await show(request, errors: errors, status: .unprocessableEntity, typed: form) }
         do {
-            _ = try await PhoneService.saveCallbackRule(input, request: request)
+            _ = try await PhoneService.saveCallbackRule(input, context: try request.context)
             return request.redirect(to: SitePath.adminRouting.path + "?notice=saved")
         } catch let error as ZayavkaError {
             return try await show(request, errors: DirectoryPages.fieldErrors(error, l), status: .unprocessableEntity, typed: form)

@@ -166,15 +166,15 @@ enum StreamedForm {
     }
 
     /// Records the received files as uploads of `uploaderID`, not yet attached to anything.
-    static func record(_ files: [ReceivedForm.File], uploaderID: Int, request: Request) async throws -> [AttachmentRecord] {
+    static func record(_ files: [ReceivedForm.File], uploaderID: Int, context: ServiceContext) async throws -> [AttachmentRecord] {
         guard !files.isEmpty else { return [] }
-        let now = Date()
+        let now = context.now
         let records = files.map { file in
             AttachmentRecord(uploaderID: uploaderID, filename: file.filename, contentType: file.contentType, size: file.writer.size,
                              sha256: file.sha256, storageKey: file.writer.key, at: now)
         }
         do {
-            try await request.write { db in for record in records { try await record.create(on: db) } }
+            try await context.write { db in for record in records { try await record.create(on: db) } }
         } catch {
             for file in files { file.writer.abort() }
             throw error

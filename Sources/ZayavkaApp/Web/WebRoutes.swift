@@ -58,7 +58,7 @@ enum WebRoutes {
 
         get(.file("")) { req in
             guard req.signedInIfAny != nil else { throw WebError.signInRequired }
-            return try await ConversationService.download(id: req.parameters.get("id") ?? "", request: req)
+            return try await ConversationService.download(id: req.parameters.get("id") ?? "", context: try req.context).encodeResponse(for: req)
         }
 
         get(.adminCanned, CannedController.list)
@@ -74,8 +74,8 @@ enum WebRoutes {
         post(.adminOrganizationSave, DirectoryPages.saveOrganization)
         post(.adminOrganizationImport, DirectoryImport.importOrganizations)
         post(.adminContactImport, DirectoryImport.importContacts)
-        get(.adminOrganizationExport) { try await DirectoryCSV.exportOrganizations(request: $0) }
-        get(.adminContactExport) { try await DirectoryCSV.exportContacts(request: $0) }
+        get(.adminOrganizationExport) { try await DirectoryCSV.exportOrganizations(context: try $0.context).encodeResponse(for: $0) }
+        get(.adminContactExport) { try await DirectoryCSV.exportContacts(context: try $0.context).encodeResponse(for: $0) }
         get(.adminRouting) { try await RoutingPages.show($0) }
         post(.adminRouteSave, RoutingPages.saveRoute)
         post(.adminCriticalSave, RoutingPages.saveRule)
@@ -92,7 +92,7 @@ enum WebRoutes {
         post(.passwordSet, PasswordPages.set)
         get(.adminMail, MailPages.overview)
         get(.adminMailMessage(0), MailPages.message)
-        get(.adminMailRaw(0)) { req in try await MailService.raw(id: try req.intParameter("id"), request: req) }
+        get(.adminMailRaw(0)) { req in try await MailService.raw(id: try req.intParameter("id"), context: try req.context).encodeResponse(for: req) }
         post(.adminMailRetry(0), MailPages.retry)
         post(.adminOutboxRetry(0), MailPages.retryOutbox)
         get(.adminMailTemplates, MailPages.templates)

@@ -14,30 +14,30 @@ enum AgentTicketController {
         let catalog = try await request.services.catalog.snapshot(request.database)
         let language = request.language
         let ticket = row.dto(signedIn.viewer, catalog, language)
-        let comments = try await ConversationService.comments(of: row, viewer: signedIn.viewer, request: request)
-        let events = try await ConversationService.events(of: row, viewer: signedIn.viewer, request: request)
+        let comments = try await ConversationService.comments(of: row, viewer: signedIn.viewer, context: try request.context)
+        let events = try await ConversationService.events(of: row, viewer: signedIn.viewer, context: try request.context)
         let staff = try await QueueController.staffOptions(request: request)
         var people = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
         people[ticket.requester.id] = ticket.requester.name
         let statusNames = Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a })
         guard let requester = try await AgentTicketQuery.requester(id: ticket.requester.id, excluding: number, statusNames: statusNames, on: sql)
         else { throw NotFoundPage() }
-        let canned = try await CannedService.list(request: request).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
+        let canned = try await CannedService.list(context: try request.context).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
         let calendars = try await request.services.sla.setup(sql).calendars
         let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
         var timeline = TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people)
         timeline.mailMessages = try await AgentTicketQuery.mailMessages(ticketID: row.id, on: sql)
         let slots = try await AgentTicketQuery.slots(ticketID: row.id, number: number, on: sql)
         let routes = try await RoutingService.routes(on: sql)
-        let calls = try await PhoneService.calls(number: number, request: request)
-        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, request: request)
+        let calls = try await PhoneService.calls(number: number, context: try request.context)
+        let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, context: try request.context)
         timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
         return AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
-            account: try await TicketAccountService.account(of: row, language: language, request: request),
+            account: try await TicketAccountService.account(of: row, language: language, context: try request.context),
             warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
             calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone)
     }
@@ -63,11 +63,11 @@ enum AgentTicketController {
                 promised = PageContext(request).l.parseLocalInput(raw)
                 if promised == nil { throw ZayavkaError.validation([FieldError("promised_at", .invalid)]) }
             }
-            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, request: request)
-            _ = try await ConversationService.addComment(
+            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
+            _ = try await ConversationService.insertComment(
                 number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status"),
                                                     answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason")),
-                source: .web, request: request)
+                source: .web, context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
         } catch ZayavkaError.validation(let errors) {
             form.discardFiles()
@@ -100,7 +100,7 @@ enum AgentTicketController {
         _ = try QueueController.requireStaff(request)
         let number = try PortalController.number(request)
         let form = try await WebForms.read(request)
-        let result = try await ConductService.warn(number: number, WarningInput(requestBan: form.text("action") == "ban"), request: request)
+        let result = try await ConductService.warn(number: number, WarningInput(requestBan: form.text("action") == "ban"), context: try request.context)
         let notice = result.banRequested ? "ban-requested" : (result.banOffered ? "warned-again" : "warned")
         return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + notice)
     }
@@ -110,7 +110,7 @@ enum AgentTicketController {
         _ = try QueueController.requireStaff(request)
         let number = try PortalController.number(request)
         _ = try await WebForms.read(request)
-        _ = try await TicketAccountService.place(number: number, request: request)
+        _ = try await TicketAccountService.place(number: number, context: try request.context)
         return request.redirect(to: SitePath.agentTicket(number).path + "?notice=placed")
     }
 
@@ -121,7 +121,7 @@ enum AgentTicketController {
         let form = try await WebForms.read(request)
         let ctx = PageContext(request)
         do {
-            _ = try await RoutingService.route(number: number, RouteRequest(route: form.text("route") ?? "", note: form.value("note")), request: request)
+            _ = try await RoutingService.route(number: number, RouteRequest(route: form.text("route") ?? "", note: form.value("note")), context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=routed")
         } catch ZayavkaError.validation(let problems) {
             var model = try await load(number, request: request)
@@ -147,12 +147,12 @@ enum AgentTicketController {
         do {
             if form.text("action") == "propose" {
                 var model = try await load(number, request: request)
-                model.proposal = try await WorkloadService.propose(number: number, minutes: minutes, userID: user, notBefore: nil, request: request)
+                model.proposal = try await WorkloadService.propose(number: number, minutes: minutes, userID: user, notBefore: nil, context: try request.context)
                 return Layout.render("№\(number)", ctx, AgentTicketView.render(model, ctx))
             }
             _ = try await WorkloadService.plan(number: number, input: PlanInput(minutes: minutes ?? 0, userId: user, notBefore: nil,
                                                                                  tellCustomer: form.text("tell_customer") != nil, note: nil),
-                                               request: request)
+                                               context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=planned")
         } catch ZayavkaError.validation(let problems) {
             var model = try await load(number, request: request)
@@ -168,7 +168,7 @@ enum AgentTicketController {
         let number = try PortalController.number(request)
         let form = try await WebForms.read(request)
         // Only the ticket to compare with; the whole page is loaded again only to show errors.
-        let t = try await TicketQueries.dto(number: number, request: request)
+        let t = try await TicketQueries.dto(number: number, context: try request.context)
         let intake = try await request.services.catalog.snapshot(request.database).intake
         let ctx = PageContext(request)
         var patch = TicketPatchInput()
@@ -203,7 +203,7 @@ enum AgentTicketController {
         if !fieldChanges.isEmpty { patch.fields = fieldChanges }
         if errors.isEmpty {
             do {
-                _ = try await TicketService.update(number: number, input: patch, request: request)
+                _ = try await TicketService.update(number: number, input: patch, context: try request.context)
                 return request.redirect(to: SitePath.agentTicket(number).path + "?notice=saved")
             } catch ZayavkaError.validation(let problems) {
                 for problem in problems { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
