@@ -9,14 +9,20 @@ import ZayavkaMail
 
 /// Admins' replacements of the built-in mail texts, read through a short cache.
 final class MailTemplateCache: Sendable {
+    private struct TemplateRow: Decodable {
+        let kind: String
+        let language: String
+        let subject: String
+        let body: String
+    }
+
     private let cache = RefreshingCache<[String: MailTemplate]>(ttl: 10)
 
     func template(_ kind: NotificationKind, _ language: Language, on sql: any SQLDatabase) async throws -> MailTemplate {
         let overrides = try await cache.value {
             var result: [String: MailTemplate] = [:]
-            for row in try await sql.raw("SELECT kind, language, subject, body FROM mail_templates").all() {
-                let key = try row.decode(column: "kind", as: String.self) + "/" + row.decode(column: "language", as: String.self)
-                result[key] = MailTemplate(subject: try row.decode(column: "subject", as: String.self), body: try row.decode(column: "body", as: String.self))
+            for row in try await sql.raw("SELECT kind, language, subject, body FROM mail_templates").all(decoding: TemplateRow.self) {
+                result[row.kind + "/" + row.language] = MailTemplate(subject: row.subject, body: row.body)
             }
             return result
         }
@@ -99,11 +105,12 @@ enum Outbox {
 /// Turns new history events into notifications (SPEC C2, V3, V4), exactly once: the outbox rows
 /// and the notifier's position are written in one transaction.
 enum MailNotifier {
-    private struct EventRow {
+    /// One history event with its ticket, as the notifier's query returns it.
+    private struct EventRow: Decodable {
         let id: Int
         let ticketID: Int
         let actorID: Int?
-        let actorRole: Role?
+        let actorRoleName: String?
         let actorName: String?
         let kind: String
         let field: String?
@@ -119,6 +126,53 @@ enum MailNotifier {
         let status: String
         let commentBody: String?
         let firstCommentID: Int?
+
+        var actorRole: Role? { actorRoleName.flatMap(Role.init(rawValue:)) }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, field, after, number, subject, status
+            case ticketID = "ticket_id", actorID = "actor_id", actorRoleName = "actor_role", actorName = "actor_name"
+            case commentID = "comment_id", isPublic = "is_public", createdAt = "created_at", requesterID = "requester_id"
+            case assigneeID = "assignee_id", groupID = "group_id", commentBody = "comment_body", firstCommentID = "first_comment_id"
+        }
+    }
+
+    private struct CommentIDRow: Decodable { let comment_id: Int? }
+    private struct EscalationRow: Decodable {
+        let ticket_id: Int
+        let metric: String
+        let escalation: String?
+    }
+    private struct MemberRow: Decodable {
+        let group_id: Int
+        let user_id: Int
+    }
+    private struct IDRow: Decodable { let id: Int }
+    private struct PersonRow: Decodable {
+        let id: Int
+        let email: String
+        let name: String
+        let locale: String
+        let role: String
+        let no_password: Int
+    }
+    private struct ClockRow: Decodable {
+        let ticket_id: Int
+        let target_minutes: Int
+        let due_at: Date?
+    }
+    private struct CopyRow: Decodable {
+        let ticket_id: Int
+        let email: String
+    }
+    private struct ThreadRow: Decodable {
+        let ticket_id: Int
+        let message_id: String
+        let direction: String
+    }
+    private struct NameRow: Decodable {
+        let id: Int
+        let name: String
     }
 
     private struct Person {
@@ -137,30 +191,15 @@ enum MailNotifier {
         let services = app.services
         let sql = app.db as! any SQLDatabase
         let cursor = try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
-        let rows = try await sql.raw("""
+        let events = try await sql.raw("""
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
                    e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
             LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN comments c ON c.id = e.comment_id
             WHERE e.id > \(bind: cursor) ORDER BY e.id LIMIT \(bind: limit)
-            """).all()
-        guard !rows.isEmpty else { return 0 }
-        let events: [EventRow] = try rows.map { row in
-            EventRow(id: try row.decode(column: "id", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: Int.self),
-                     actorID: try row.decode(column: "actor_id", as: Int?.self),
-                     actorRole: try row.decode(column: "actor_role", as: String?.self).flatMap(Role.init(rawValue:)),
-                     actorName: try row.decode(column: "actor_name", as: String?.self), kind: try row.decode(column: "kind", as: String.self),
-                     field: try row.decode(column: "field", as: String?.self),
-                     after: try row.decode(column: "after", as: String?.self), commentID: try row.decode(column: "comment_id", as: Int?.self),
-                     isPublic: try row.decode(column: "is_public", as: Bool.self), createdAt: try row.decode(column: "created_at", as: Date.self),
-                     number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
-                     requesterID: try row.decode(column: "requester_id", as: Int.self),
-                     assigneeID: try row.decode(column: "assignee_id", as: Int?.self),
-                     groupID: try row.decode(column: "group_id", as: Int?.self), status: try row.decode(column: "status", as: String.self),
-                     commentBody: try row.decode(column: "comment_body", as: String?.self),
-                     firstCommentID: try row.decode(column: "first_comment_id", as: Int?.self))
-        }
+            """).all(decoding: EventRow.self)
+        guard !events.isEmpty else { return 0 }
         let lastID = events.last!.id
         let commentIDs = events.compactMap(\.commentID) + events.compactMap(\.firstCommentID)
         // Comments that came from automatic mail: nobody answers them automatically.
@@ -168,8 +207,8 @@ enum MailNotifier {
         if !commentIDs.isEmpty {
             for row in try await sql.raw("""
                 SELECT comment_id FROM mail_inbound WHERE comment_id IN (\(binds: Array(Set(commentIDs)))) AND is_automatic = \(bind: true)
-                """).all() {
-                if let id = try row.decode(column: "comment_id", as: Int?.self) { automaticComments.insert(id) }
+                """).all(decoding: CommentIDRow.self) {
+                if let id = row.comment_id { automaticComments.insert(id) }
             }
         }
         // Public replies per (ticket, actor, moment): a status change made with a reply is told in the reply.
@@ -182,9 +221,8 @@ enum MailNotifier {
             for row in try await sql.raw("""
                 SELECT c.ticket_id, c.metric, p.escalation FROM sla_clocks c JOIN sla_policies p ON p.id = c.policy_id
                 WHERE c.ticket_id IN (\(binds: Array(Set(breached.map(\.ticketID)))))
-                """).all() {
-                escalations["\(try row.decode(column: "ticket_id", as: Int.self))/\(try row.decode(column: "metric", as: String.self))"] =
-                    try WorkingTimeJSON.escalation(try row.decode(column: "escalation", as: String?.self))
+                """).all(decoding: EscalationRow.self) {
+                escalations["\(row.ticket_id)/\(row.metric)"] = try WorkingTimeJSON.escalation(row.escalation)
             }
         }
 
@@ -225,16 +263,15 @@ enum MailNotifier {
             for row in try await sql.raw("""
                 SELECT m.group_id, m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
                 WHERE m.group_id IN (\(binds: Array(groups))) AND u.is_active = \(bind: true) ORDER BY m.user_id
-                """).all() {
-                let member = try row.decode(column: "user_id", as: Int.self)
-                groupMembers[try row.decode(column: "group_id", as: Int.self), default: []].append(member)
-                userIDs.insert(member)
+                """).all(decoding: MemberRow.self) {
+                groupMembers[row.group_id, default: []].append(row.user_id)
+                userIDs.insert(row.user_id)
             }
         }
         if intents.contains(where: { $0.1.recipient == .supervisors }) {
             supervisors = try await sql.raw("""
                 SELECT id FROM users WHERE role IN ('dispatcher', 'manager') AND is_active = \(bind: true) ORDER BY id LIMIT 50
-                """).all().map { try $0.decode(column: "id", as: Int.self) }
+                """).all(decoding: IDRow.self).map(\.id)
             userIDs.formUnion(supervisors)
         }
         for (event, intent) in intents {
@@ -252,13 +289,11 @@ enum MailNotifier {
             for row in try await sql.raw("""
                 SELECT id, email, name, locale, role, CASE WHEN password_hash IS NULL THEN 1 ELSE 0 END AS no_password
                 FROM users WHERE id IN (\(binds: Array(userIDs))) AND is_active = \(bind: true)
-                """).all() {
-                let id = try row.decode(column: "id", as: Int.self)
-                let role = Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer
-                let noPassword = try row.decode(column: "no_password", as: Int.self) == 1
-                people[id] = Person(id: id, email: try row.decode(column: "email", as: String.self), name: try row.decode(column: "name", as: String.self),
-                                    language: Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? services.configuration.defaultLanguage,
-                                    isStaff: role.isStaff, needsPassword: role == .customer && noPassword)
+                """).all(decoding: PersonRow.self) {
+                let role = Role(rawValue: row.role) ?? .customer
+                people[row.id] = Person(id: row.id, email: row.email, name: row.name,
+                                        language: Language(rawValue: row.locale) ?? services.configuration.defaultLanguage,
+                                        isStaff: role.isStaff, needsPassword: role == .customer && row.no_password == 1)
             }
         }
         // When the acknowledgement promises an answer: the first-response clock of each new ticket.
@@ -268,9 +303,9 @@ enum MailNotifier {
             for row in try await sql.raw("""
                 SELECT ticket_id, target_minutes, due_at FROM sla_clocks
                 WHERE ticket_id IN (\(binds: Array(acknowledged))) AND metric = \(bind: SLAMetric.firstResponse.rawValue) AND stopped_at IS NULL
-                """).all() {
-                guard let due = try row.decode(column: "due_at", as: Date?.self) else { continue }
-                firstResponse[try row.decode(column: "ticket_id", as: Int.self)] = (try row.decode(column: "target_minutes", as: Int.self), due)
+                """).all(decoding: ClockRow.self) {
+                guard let due = row.due_at else { continue }
+                firstResponse[row.ticket_id] = (row.target_minutes, due)
             }
         }
         // Set-password links in acknowledgements, stored with the mails that carry them.
@@ -279,21 +314,20 @@ enum MailNotifier {
         var threads: [Int: [(id: String, direction: String)]] = [:]
         if !intents.isEmpty {
             let tickets = Array(Set(intents.map(\.0.ticketID)))
-            for row in try await sql.raw("SELECT ticket_id, email FROM ticket_ccs WHERE ticket_id IN (\(binds: tickets))").all() {
-                copies[try row.decode(column: "ticket_id", as: Int.self), default: []].append(try row.decode(column: "email", as: String.self))
+            for row in try await sql.raw("SELECT ticket_id, email FROM ticket_ccs WHERE ticket_id IN (\(binds: tickets))").all(decoding: CopyRow.self) {
+                copies[row.ticket_id, default: []].append(row.email)
             }
             for row in try await sql.raw("""
                 SELECT ticket_id, message_id, direction FROM mail_threads WHERE ticket_id IN (\(binds: tickets)) ORDER BY id
-                """).all() {
-                threads[try row.decode(column: "ticket_id", as: Int.self), default: []]
-                    .append((try row.decode(column: "message_id", as: String.self), try row.decode(column: "direction", as: String.self)))
+                """).all(decoding: ThreadRow.self) {
+                threads[row.ticket_id, default: []].append((row.message_id, row.direction))
             }
         }
         var assigneeNames: [Int: String] = [:]
         let assigneeIDs = Set(events.compactMap { $0.kind == EventKind.assigned.rawValue ? $0.after.flatMap { Int($0) } : nil })
         if !assigneeIDs.isEmpty {
-            for row in try await sql.raw("SELECT id, name FROM users WHERE id IN (\(binds: Array(assigneeIDs)))").all() {
-                assigneeNames[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "name", as: String.self)
+            for row in try await sql.raw("SELECT id, name FROM users WHERE id IN (\(binds: Array(assigneeIDs)))").all(decoding: NameRow.self) {
+                assigneeNames[row.id] = row.name
             }
         }
 
@@ -419,6 +453,14 @@ enum MailDelivery {
     static let sent = Counter(label: "zayavka_mail_sent_total")
     static let failed = Counter(label: "zayavka_mail_failed_total")
 
+    /// A message claimed for delivery.
+    private struct ClaimedRow: Decodable {
+        let id: Int
+        let to_address: String
+        let raw: Data
+        let attempts: Int
+    }
+
     /// Delivers up to `limit` due messages; returns how many were tried.
     @discardableResult
     static func run(app: Application, limit: Int = 200) async throws -> Int {
@@ -433,16 +475,14 @@ enum MailDelivery {
                 WHERE id IN (SELECT id FROM mail_outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
                              ORDER BY id LIMIT \(bind: limit))
                 RETURNING id, to_address, raw, attempts
-                """).all()
+                """).all(decoding: ClaimedRow.self)
         }
         guard !claimed.isEmpty else { return 0 }
         struct Item { let id: Int; let attempts: Int; let envelope: Envelope }
         let sender = services.configuration.mail.from.address
-        let items: [Item] = try claimed.map { row in
-            Item(id: try row.decode(column: "id", as: Int.self), attempts: try row.decode(column: "attempts", as: Int.self),
-                 envelope: Envelope(sender: sender,
-                                    recipients: try row.decode(column: "to_address", as: String.self).split(separator: ",").map(String.init),
-                                    data: Array(try row.decode(column: "raw", as: Data.self))))
+        let items: [Item] = claimed.map { row in
+            Item(id: row.id, attempts: row.attempts,
+                 envelope: Envelope(sender: sender, recipients: row.to_address.split(separator: ",").map(String.init), data: Array(row.raw)))
         }.sorted { $0.id < $1.id }
         // A few connections at once, many messages per connection.
         let chunks = stride(from: 0, to: items.count, by: 50).map { Array(items[$0..<min($0 + 50, items.count)]) }

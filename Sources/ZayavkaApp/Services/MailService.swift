@@ -11,16 +11,76 @@ enum MailService {
     static let inboundStatuses = ["pending", "processing", "processed", "quarantined", "duplicate", "ignored"]
     static let outboxStatuses = ["queued", "sending", "sent", "failed"]
 
+    private struct StatusCountRow: Decodable {
+        let status: String
+        let n: Int
+    }
+
+    /// A received message as `inboundSelect` returns it.
+    private struct InboundRow: Decodable {
+        let id: Int
+        let message_id: String?
+        let from_address: String?
+        let envelope_from: String
+        let subject: String?
+        let status: String
+        let reason: String?
+        let is_automatic: Bool
+        let size: Int
+        let number: Int?
+        let received_at: Date
+        let processed_at: Date?
+
+        var dto: InboundMailDTO {
+            InboundMailDTO(id: id, messageId: message_id, from: from_address, envelopeFrom: envelope_from, subject: subject, status: status,
+                           reason: reason, automatic: is_automatic, size: size, ticketNumber: number, receivedAt: received_at,
+                           processedAt: processed_at)
+        }
+    }
+
+    /// An outgoing message as `outboxSelect` returns it.
+    private struct OutboxRow: Decodable {
+        let id: Int
+        let kind: String
+        let to_address: String
+        let subject: String
+        let status: String
+        let attempts: Int
+        let last_error: String?
+        let number: Int?
+        let message_id: String
+        let created_at: Date
+        let sent_at: Date?
+        let next_attempt_at: Date
+
+        var dto: OutboxMailDTO {
+            OutboxMailDTO(id: id, kind: kind, to: to_address, subject: subject, status: status, attempts: attempts, lastError: last_error,
+                          ticketNumber: number, messageId: message_id, createdAt: created_at, sentAt: sent_at, nextAttemptAt: next_attempt_at)
+        }
+    }
+
+    private struct InboundRawRow: Decodable {
+        let raw: Data
+        let ticket_id: Int?
+    }
+
+    private struct RawRow: Decodable { let raw: Data }
+
+    private struct TemplateKeyRow: Decodable {
+        let kind: String
+        let language: String
+    }
+
     static func stats(context: ServiceContext) async throws -> MailStatsDTO {
         try context.require(.manageConfiguration)
         let sql = try context.sql
         var inbound = Dictionary(uniqueKeysWithValues: inboundStatuses.map { ($0, 0) })
-        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_inbound GROUP BY status").all() {
-            inbound[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_inbound GROUP BY status").all(decoding: StatusCountRow.self) {
+            inbound[row.status] = row.n
         }
         var outbox = Dictionary(uniqueKeysWithValues: outboxStatuses.map { ($0, 0) })
-        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status").all() {
-            outbox[try row.decode(column: "status", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status").all(decoding: StatusCountRow.self) {
+            outbox[row.status] = row.n
         }
         return MailStatsDTO(inbound: inbound, outbox: outbox, relayConfigured: context.services.configuration.mail.relay != nil)
     }
@@ -44,7 +104,7 @@ enum MailService {
         if let status { statement += " WHERE i.status = \(bind: status)" }
         statement += problemsFirst ? " ORDER BY CASE WHEN i.status = 'quarantined' THEN 0 ELSE 1 END, i.id DESC" : " ORDER BY i.id DESC"
         statement += " LIMIT \(bind: limit)"
-        return try await sql.raw(statement).all().map(inboundDTO)
+        return try await sql.raw(statement).all(decoding: InboundRow.self).map(\.dto)
     }
 
     /// Outgoing messages, newest first (or failures first).
@@ -53,7 +113,7 @@ enum MailService {
         if let status { statement += " WHERE o.status = \(bind: status)" }
         statement += problemsFirst ? " ORDER BY CASE WHEN o.status = 'failed' THEN 0 ELSE 1 END, o.id DESC" : " ORDER BY o.id DESC"
         statement += " LIMIT \(bind: limit)"
-        return try await sql.raw(statement).all().map(outboxDTO)
+        return try await sql.raw(statement).all(decoding: OutboxRow.self).map(\.dto)
     }
 
     static func inbound(status: String?, limit requested: Int?, context: ServiceContext) async throws -> ListOf<InboundMailDTO> {
@@ -64,35 +124,23 @@ enum MailService {
         return ListOf(items: try await inboundItems(status: status, limit: limit(requested), on: context.sql), nextCursor: nil)
     }
 
-    static func inboundDTO(_ row: any SQLRow) throws -> InboundMailDTO {
-        InboundMailDTO(id: try row.decode(column: "id", as: Int.self), messageId: try row.decode(column: "message_id", as: String?.self),
-                       from: try row.decode(column: "from_address", as: String?.self),
-                       envelopeFrom: try row.decode(column: "envelope_from", as: String.self),
-                       subject: try row.decode(column: "subject", as: String?.self), status: try row.decode(column: "status", as: String.self),
-                       reason: try row.decode(column: "reason", as: String?.self), automatic: try row.decode(column: "is_automatic", as: Bool.self),
-                       size: try row.decode(column: "size", as: Int.self), ticketNumber: try row.decode(column: "number", as: Int?.self),
-                       receivedAt: try row.decode(column: "received_at", as: Date.self),
-                       processedAt: try row.decode(column: "processed_at", as: Date?.self))
-    }
-
     static func inboundItem(id: Int, context: ServiceContext) async throws -> InboundMailDTO {
         try context.require(.manageConfiguration)
-        guard let row = try await context.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first() else {
+        guard let row = try await context.sql.raw(inboundSelect + " WHERE i.id = \(bind: id)").first(decoding: InboundRow.self) else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        return try inboundDTO(row)
+        return row.dto
     }
 
     /// The message exactly as received (admins always; staff when it belongs to a ticket).
     static func raw(id: Int, context: ServiceContext) async throws -> Download {
         let viewer = try context.viewer
         guard viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let found = try await context.sql.raw("SELECT raw, ticket_id FROM mail_inbound WHERE id = \(bind: id)").first()
-        let onTicket = try found?.decode(column: "ticket_id", as: Int?.self) != nil
-        guard let row = found, viewer.role == .admin || onTicket else {
+        let found = try await context.sql.raw("SELECT raw, ticket_id FROM mail_inbound WHERE id = \(bind: id)").first(decoding: InboundRawRow.self)
+        guard let row = found, viewer.role == .admin || row.ticket_id != nil else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        return message(try row.decode(column: "raw", as: Data.self), filename: "message-\(id).eml")
+        return message(row.raw, filename: "message-\(id).eml")
     }
 
     /// A stored message as a download: never rendered by the browser.
@@ -127,22 +175,13 @@ enum MailService {
         return ListOf(items: try await outboxItems(status: status, limit: limit(requested), on: context.sql), nextCursor: nil)
     }
 
-    static func outboxDTO(_ row: any SQLRow) throws -> OutboxMailDTO {
-        OutboxMailDTO(id: try row.decode(column: "id", as: Int.self), kind: try row.decode(column: "kind", as: String.self),
-                      to: try row.decode(column: "to_address", as: String.self), subject: try row.decode(column: "subject", as: String.self),
-                      status: try row.decode(column: "status", as: String.self), attempts: try row.decode(column: "attempts", as: Int.self),
-                      lastError: try row.decode(column: "last_error", as: String?.self), ticketNumber: try row.decode(column: "number", as: Int?.self),
-                      messageId: try row.decode(column: "message_id", as: String.self), createdAt: try row.decode(column: "created_at", as: Date.self),
-                      sentAt: try row.decode(column: "sent_at", as: Date?.self), nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date.self))
-    }
-
     /// An outgoing message exactly as it is sent (admins): to check a template, or to hand a link on.
     static func outboxRaw(id: Int, context: ServiceContext) async throws -> Download {
         try context.require(.manageConfiguration)
-        guard let row = try await context.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first() else {
+        guard let row = try await context.sql.raw("SELECT raw FROM mail_outbox WHERE id = \(bind: id)").first(decoding: RawRow.self) else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        return message(try row.decode(column: "raw", as: Data.self), filename: "outbox-\(id).eml")
+        return message(row.raw, filename: "outbox-\(id).eml")
     }
 
     /// Sends a failed or waiting message again now.
@@ -156,18 +195,18 @@ enum MailService {
                 """).run()
         }
         MailWorker.poke(context.services)
-        guard let row = try await context.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first() else {
+        guard let row = try await context.sql.raw(outboxSelect + " WHERE o.id = \(bind: id)").first(decoding: OutboxRow.self) else {
             throw ZayavkaError.notFound(entity: "mail", id: String(id))
         }
-        return try outboxDTO(row)
+        return row.dto
     }
 
     static func templates(context: ServiceContext) async throws -> [MailTemplateDTO] {
         try context.require(.manageConfiguration)
         let sql = try context.sql
         var overrides: Set<String> = []
-        for row in try await sql.raw("SELECT kind, language FROM mail_templates").all() {
-            overrides.insert(try row.decode(column: "kind", as: String.self) + "/" + row.decode(column: "language", as: String.self))
+        for row in try await sql.raw("SELECT kind, language FROM mail_templates").all(decoding: TemplateKeyRow.self) {
+            overrides.insert(row.kind + "/" + row.language)
         }
         var result: [MailTemplateDTO] = []
         for kind in NotificationKind.allCases {
