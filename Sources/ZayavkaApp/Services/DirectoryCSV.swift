@@ -18,35 +18,61 @@ enum DirectoryCSV {
 
     // MARK: Export
 
+    /// A row read page by page: the page after it starts past its id.
+    private protocol PagedRow: Decodable {
+        var id: Int { get }
+    }
+
+    private struct OrganizationExportRow: PagedRow {
+        let id: Int
+        let name: String
+        let inn: String?
+        let contract_number: String?
+        let logins: String?
+        let plan: String
+        let contract_ends_on: String?
+        let quota: Int?
+        let usage: Int?
+        let phones: String?
+        let email_domains: String?
+        let addresses: String?
+        let notes: String?
+    }
+
+    private struct ContactExportRow: PagedRow {
+        let id: Int
+        let email: String
+        let name: String
+        let phone: String?
+        let locale: String
+        let inn: String?
+        let organization_name: String?
+    }
+
     /// Reads a table in id order, 2000 rows a query (a keyset page, so the last page costs what the
     /// first does), turning each row into CSV cells.
-    private static func pagedCells(_ sql: any SQLDatabase, _ page: (Int) -> SQLQueryString,
-                                   _ cells: (any SQLRow) throws -> [String]) async throws -> [[String]] {
+    private static func pagedCells<Row: PagedRow>(_ sql: any SQLDatabase, _: Row.Type, _ page: (Int) -> SQLQueryString,
+                                                  _ cells: (Row) -> [String]) async throws -> [[String]] {
         var rows: [[String]] = []
         var after = 0
         while true {
-            let batch = try await sql.raw(page(after)).all()
+            let batch = try await sql.raw(page(after)).all(decoding: Row.self)
             guard let last = batch.last else { return rows }
-            for row in batch { rows.append(try cells(row)) }
-            after = try last.decode(column: "id", as: Int.self)
+            for row in batch { rows.append(cells(row)) }
+            after = last.id
         }
     }
 
     static func exportOrganizations(context: ServiceContext) async throws -> Download {
         try context.require(.readDirectory)
-        let rows = try await pagedCells(try context.sql, { after in """
+        let rows = try await pagedCells(try context.sql, OrganizationExportRow.self, { after in """
             SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses, notes
             FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
             """ }) { row in
             [
-                try row.decode(column: "name", as: String.self), try row.decode(column: "inn", as: String?.self) ?? "",
-                try row.decode(column: "contract_number", as: String?.self) ?? "", lines(try row.decode(column: "logins", as: String?.self)),
-                try row.decode(column: "plan", as: String.self), try row.decode(column: "contract_ends_on", as: String?.self) ?? "",
-                (try row.decode(column: "quota", as: Int?.self)).map(String.init) ?? "",
-                (try row.decode(column: "usage", as: Int?.self)).map(String.init) ?? "",
-                lines(try row.decode(column: "phones", as: String?.self)), lines(try row.decode(column: "email_domains", as: String?.self)),
-                lines(try row.decode(column: "addresses", as: String?.self), separator: "; "),
-                try row.decode(column: "notes", as: String?.self) ?? "",
+                row.name, row.inn ?? "", row.contract_number ?? "", lines(row.logins), row.plan, row.contract_ends_on ?? "",
+                row.quota.map(String.init) ?? "", row.usage.map(String.init) ?? "",
+                lines(row.phones), lines(row.email_domains), lines(row.addresses, separator: "; "), row.notes ?? "",
             ]
         }
         return csvFile(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
@@ -54,16 +80,12 @@ enum DirectoryCSV {
 
     static func exportContacts(context: ServiceContext) async throws -> Download {
         try context.require(.readDirectory)
-        let rows = try await pagedCells(try context.sql, { after in """
+        let rows = try await pagedCells(try context.sql, ContactExportRow.self, { after in """
             SELECT u.id, u.email, u.name, u.phone, u.locale, o.inn, o.name AS organization_name
             FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
             WHERE u.role = 'customer' AND u.id > \(bind: after) ORDER BY u.id LIMIT 2000
             """ }) { row in
-            [
-                try row.decode(column: "email", as: String.self), try row.decode(column: "name", as: String.self),
-                try row.decode(column: "phone", as: String?.self) ?? "", try row.decode(column: "inn", as: String?.self) ?? "",
-                try row.decode(column: "organization_name", as: String?.self) ?? "", try row.decode(column: "locale", as: String.self),
-            ]
+            [row.email, row.name, row.phone ?? "", row.inn ?? "", row.organization_name ?? "", row.locale]
         }
         return csvFile(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
     }
@@ -106,6 +128,30 @@ enum DirectoryCSV {
         var values: [String: String?]
     }
 
+    /// An existing organization, as the import matches rows to it.
+    private struct OrganizationKeyRow: Decodable {
+        let id: Int
+        let name: String
+        let inn: String?
+        let contract_number: String?
+    }
+
+    private struct OrganizationNameRow: Decodable {
+        let id: Int
+        let name: String
+        let inn: String?
+    }
+
+    private struct UserKeyRow: Decodable {
+        let id: Int
+        let email: String
+        let role: String
+    }
+
+    private struct EmailRow: Decodable { let email: String }
+
+    private struct IDRow: Decodable { let id: Int }
+
     /// Rows are matched to existing organizations by INN, then contract number, then name; a match
     /// is updated in the columns the file has, the rest are created.
     static func importOrganizations(_ data: Data, context: ServiceContext) async throws -> ImportReportDTO {
@@ -113,11 +159,10 @@ enum DirectoryCSV {
         let (rows, positions, unknown) = try parse(data, columns: .organizations, required: ["name"])
         let sql = try context.sql
         var byINN: [String: Int] = [:], byContract: [String: Int] = [:], byName: [String: Int] = [:]
-        for row in try await sql.raw("SELECT id, name, inn, contract_number FROM organizations").all() {
-            let id = try row.decode(column: "id", as: Int.self)
-            if let inn = try row.decode(column: "inn", as: String?.self) { byINN[inn] = id }
-            if let contract = try row.decode(column: "contract_number", as: String?.self) { byContract[DirectorySearch.compact(contract)] = id }
-            byName[DirectorySearch.fold(try row.decode(column: "name", as: String.self))] = id
+        for row in try await sql.raw("SELECT id, name, inn, contract_number FROM organizations").all(decoding: OrganizationKeyRow.self) {
+            if let inn = row.inn { byINN[inn] = row.id }
+            if let contract = row.contract_number { byContract[DirectorySearch.compact(contract)] = row.id }
+            byName[DirectorySearch.fold(row.name)] = row.id
         }
         let localizer = Localizer(context.language)
         var rejected: [RejectedRowDTO] = []
@@ -215,8 +260,8 @@ enum DirectoryCSV {
                             , members_see_all_tickets, created_at, updated_at) VALUES (
                             """ + keys.map { bound($0, values[$0]!) }.joined(separator: ", ") + """
                             , \(bind: false), \(bind: now), \(bind: now)) RETURNING id
-                            """).first()!
-                        touched.append(try inserted.decode(column: "id", as: Int.self))
+                            """).first(decoding: IDRow.self)!
+                        touched.append(inserted.id)
                         created += 1
                     }
                 }
@@ -239,10 +284,9 @@ enum DirectoryCSV {
         let sql = try context.sql
         var orgByINN: [String: Int] = [:], orgByName: [String: Int] = [:]
         if positions["organization_inn"] != nil || positions["organization"] != nil {
-            for row in try await sql.raw("SELECT id, name, inn FROM organizations").all() {
-                let id = try row.decode(column: "id", as: Int.self)
-                if let inn = try row.decode(column: "inn", as: String?.self) { orgByINN[inn] = id }
-                orgByName[DirectorySearch.fold(try row.decode(column: "name", as: String.self))] = id
+            for row in try await sql.raw("SELECT id, name, inn FROM organizations").all(decoding: OrganizationNameRow.self) {
+                if let inn = row.inn { orgByINN[inn] = row.id }
+                orgByName[DirectorySearch.fold(row.name)] = row.id
             }
         }
         let localizer = Localizer(context.language)
@@ -291,8 +335,8 @@ enum DirectoryCSV {
         // Staff accounts are not contacts: a row naming one is refused.
         var staff = Set<String>()
         for chunk in stride(from: 0, to: order.count, by: 500).map({ Array(order[$0..<min($0 + 500, order.count)]) }) {
-            for row in try await sql.raw("SELECT email FROM users WHERE role <> 'customer' AND email IN (\(binds: chunk))").all() {
-                staff.insert(try row.decode(column: "email", as: String.self))
+            for row in try await sql.raw("SELECT email FROM users WHERE role <> 'customer' AND email IN (\(binds: chunk))").all(decoding: EmailRow.self) {
+                staff.insert(row.email)
             }
         }
         for email in order where staff.contains(email) {
@@ -306,8 +350,8 @@ enum DirectoryCSV {
                 let sql = db as! any SQLDatabase
                 var existing: [String: (id: Int, role: String)] = [:]
                 for chunk in stride(from: 0, to: work.count, by: 500).map({ work[$0..<min($0 + 500, work.count)] }) {
-                    for row in try await sql.raw("SELECT id, email, role FROM users WHERE email IN (\(binds: chunk.map(\.email)))").all() {
-                        existing[try row.decode(column: "email", as: String.self)] = (try row.decode(column: "id", as: Int.self), try row.decode(column: "role", as: String.self))
+                    for row in try await sql.raw("SELECT id, email, role FROM users WHERE email IN (\(binds: chunk.map(\.email)))").all(decoding: UserKeyRow.self) {
+                        existing[row.email] = (row.id, row.role)
                     }
                 }
                 var created = 0, updated = 0
@@ -329,8 +373,8 @@ enum DirectoryCSV {
                             VALUES (\(bind: row.email), \(bind: name), 'customer', \(bind: (values["locale"] ?? nil) ?? language), 'Europe/Moscow',
                                     \(bind: values["phone"] ?? nil), \(bind: (row.organizationID ?? nil)), \(bind: true), \(bind: now), \(bind: now))
                             RETURNING id
-                            """).first()!
-                        touched.append(try inserted.decode(column: "id", as: Int.self))
+                            """).first(decoding: IDRow.self)!
+                        touched.append(inserted.id)
                         created += 1
                     }
                 }

@@ -11,6 +11,38 @@ import ZayavkaCore
 enum PhoneService {
     static let maxNote = 4000
 
+    private struct IDRow: Decodable { let id: Int }
+
+    private struct TicketRow: Decodable {
+        let id: Int
+        let requester_id: Int
+    }
+
+    private struct CallRow: Decodable {
+        let id: Int
+        let direction: String
+        let number: String
+        let started_at: Date
+        let duration_seconds: Int
+        let outcome: String
+        let note: String?
+        let callback_id: Int?
+        let agent_id: Int?
+        let agent_name: String?
+    }
+
+    private struct KnownPhoneRow: Decodable {
+        let field_phone: String?
+        let phone: String?
+    }
+
+    private struct RuleRow: Decodable {
+        let retry_minutes: Int
+        let busy_retries: Int
+        let message_ru: String
+        let message_en: String
+    }
+
     static func requireStaff(_ context: ServiceContext) throws -> Viewer {
         let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
@@ -70,20 +102,20 @@ enum PhoneService {
         let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         let id = try await context.write { db in
             let sql = db as! any SQLDatabase
-            guard let ticket = try await sql.raw("SELECT id, requester_id FROM tickets WHERE number = \(bind: ticketNumber)").first() else {
+            guard let ticket = try await sql.raw("SELECT id, requester_id FROM tickets WHERE number = \(bind: ticketNumber)").first(decoding: TicketRow.self) else {
                 throw ZayavkaError.notFound(entity: "ticket", id: String(ticketNumber))
             }
-            let ticketID = try ticket.decode(column: "id", as: Int.self)
+            let ticketID = ticket.id
             let row = try await sql.raw("""
                 INSERT INTO calls (ticket_id, agent_id, customer_id, direction, number, started_at, duration_seconds, outcome, note, callback_id, created_at)
-                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: try ticket.decode(column: "requester_id", as: Int.self)), \(bind: direction),
+                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: ticket.requester_id), \(bind: direction),
                         \(bind: number), \(bind: startedAt), \(bind: duration), \(bind: outcome.rawValue), \(bind: note), \(bind: callbackID), \(bind: context.now))
                 RETURNING id
-                """).first()!
+                """).first(decoding: IDRow.self)!
             try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .callLogged, field: direction,
                                                after: outcome.rawValue, isPublic: false, at: context.now, reason: number)], on: sql)
             try await sql.raw("UPDATE tickets SET updated_at = \(bind: context.now) WHERE id = \(bind: ticketID)").run()
-            return try row.decode(column: "id", as: Int.self)
+            return row.id
         }
         return CallDTO(id: id, ticketNumber: ticketNumber, direction: direction, number: number, startedAt: startedAt, durationSeconds: duration,
                        outcome: outcome, note: note, agent: try context.person.person, callbackId: callbackID)
@@ -95,14 +127,10 @@ enum PhoneService {
         return try await context.sql.raw("""
             SELECT c.id, c.direction, c.number, c.started_at, c.duration_seconds, c.outcome, c.note, c.callback_id, c.agent_id, u.name AS agent_name
             FROM calls c LEFT JOIN users u ON u.id = c.agent_id WHERE c.ticket_id = \(bind: ticket.id) ORDER BY c.started_at DESC, c.id DESC
-            """).all().map { row in
-            CallDTO(id: try row.decode(column: "id", as: Int.self), ticketNumber: number, direction: try row.decode(column: "direction", as: String.self),
-                    number: try row.decode(column: "number", as: String.self), startedAt: try row.decode(column: "started_at", as: Date.self),
-                    durationSeconds: try row.decode(column: "duration_seconds", as: Int.self),
-                    outcome: CallOutcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .answered,
-                    note: try row.decode(column: "note", as: String?.self),
-                    agent: try row.decode(column: "agent_id", as: Int?.self).map { PersonRef(id: $0, name: try row.decode(column: "agent_name", as: String?.self) ?? "—") },
-                    callbackId: try row.decode(column: "callback_id", as: Int?.self))
+            """).all(decoding: CallRow.self).map { row in
+            CallDTO(id: row.id, ticketNumber: number, direction: row.direction, number: row.number, startedAt: row.started_at,
+                    durationSeconds: row.duration_seconds, outcome: CallOutcome(rawValue: row.outcome) ?? .answered, note: row.note,
+                    agent: row.agent_id.map { PersonRef(id: $0, name: row.agent_name ?? "—") }, callbackId: row.callback_id)
         }
     }
 
@@ -114,20 +142,32 @@ enum PhoneService {
         FROM callbacks cb JOIN tickets t ON t.id = cb.ticket_id LEFT JOIN users u ON u.id = cb.assignee_id
         """
 
-    private static func callbackDTO(_ row: any SQLRow) throws -> CallbackDTO {
-        CallbackDTO(id: try row.decode(column: "id", as: Int.self), ticketNumber: try row.decode(column: "ticket_number", as: Int.self),
-                    subject: try row.decode(column: "subject", as: String.self), number: try row.decode(column: "number", as: String.self),
-                    dueAt: try row.decode(column: "due_at", as: Date.self),
-                    assignee: try row.decode(column: "assignee_id", as: Int?.self).map { PersonRef(id: $0, name: try row.decode(column: "assignee_name", as: String?.self) ?? "—") },
-                    busyCount: try row.decode(column: "busy_count", as: Int.self), state: try row.decode(column: "state", as: String.self),
-                    note: try row.decode(column: "note", as: String?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
+    /// A callback as `callbackSelect` returns it.
+    private struct CallbackRow: Decodable {
+        let id: Int
+        let number: String
+        let due_at: Date
+        let assignee_id: Int?
+        let busy_count: Int
+        let state: String
+        let note: String?
+        let created_at: Date
+        let ticket_number: Int
+        let subject: String
+        let assignee_name: String?
+
+        var dto: CallbackDTO {
+            CallbackDTO(id: id, ticketNumber: ticket_number, subject: subject, number: number, dueAt: due_at,
+                        assignee: assignee_id.map { PersonRef(id: $0, name: assignee_name ?? "—") }, busyCount: busy_count, state: state,
+                        note: note, createdAt: created_at)
+        }
     }
 
     static func callback(id: Int, on sql: any SQLDatabase) async throws -> CallbackDTO {
-        guard let row = try await sql.raw(callbackSelect + " WHERE cb.id = \(bind: id)").first() else {
+        guard let row = try await sql.raw(callbackSelect + " WHERE cb.id = \(bind: id)").first(decoding: CallbackRow.self) else {
             throw ZayavkaError.notFound(entity: "callback", id: String(id))
         }
-        return try callbackDTO(row)
+        return row.dto
     }
 
     /// The callback queue: pending callbacks, soonest first. `due` keeps those whose time has come;
@@ -138,7 +178,7 @@ enum PhoneService {
         if due { query = query + " AND cb.due_at <= \(bind: context.now)" }
         if let assigneeID { query = query + " AND (cb.assignee_id = \(bind: assigneeID) OR cb.assignee_id IS NULL)" }
         if let ticketNumber { query = query + " AND t.number = \(bind: ticketNumber)" }
-        return try await context.sql.raw(query + " ORDER BY cb.due_at, cb.id LIMIT \(unsafeRaw: String(limit))").all().map(callbackDTO)
+        return try await context.sql.raw(query + " ORDER BY cb.due_at, cb.id LIMIT \(unsafeRaw: String(limit))").all(decoding: CallbackRow.self).map(\.dto)
     }
 
     static func scheduleCallback(number: Int, _ input: CallbackInput, busyCount: Int = 0, context: ServiceContext) async throws -> CallbackDTO {
@@ -154,10 +194,8 @@ enum PhoneService {
             let known = try await context.sql.raw("""
                 SELECT (SELECT value FROM ticket_field_values WHERE ticket_id = \(bind: ticket.id) AND key = 'phone') AS field_phone, u.phone
                 FROM users u WHERE u.id = \(bind: ticket.requesterID)
-                """).first()
-            let fieldPhone = try known?.decode(column: "field_phone", as: String?.self)
-            let userPhone = try known?.decode(column: "phone", as: String?.self)
-            phone = fieldPhone.flatMap { PhoneNumber.normalize($0) } ?? userPhone.flatMap { PhoneNumber.normalize($0) }
+                """).first(decoding: KnownPhoneRow.self)
+            phone = known?.field_phone.flatMap { PhoneNumber.normalize($0) } ?? known?.phone.flatMap { PhoneNumber.normalize($0) }
             if phone == nil { errors.append(FieldError("number", .required)) }
         }
         if input.dueAt < context.now.addingTimeInterval(-60), busyCount == 0 { errors.append(FieldError("due_at", .invalid)) }
@@ -176,10 +214,10 @@ enum PhoneService {
                 VALUES (\(bind: ticket.id), \(bind: number), \(bind: input.dueAt), \(bind: assignee), \(bind: busyCount), 'pending',
                         \(bind: input.note?.nilIfEmpty), \(bind: viewer.userID), \(bind: context.now))
                 RETURNING id
-                """).first()!
+                """).first(decoding: IDRow.self)!
             try await History.record([NewEvent(ticketID: ticket.id, actorID: viewer.userID, kind: .callbackScheduled, field: "callback",
                                                after: input.dueAt.formatted(.iso8601), isPublic: false, at: context.now, reason: number)], on: sql)
-            return try row.decode(column: "id", as: Int.self)
+            return row.id
         }
         return try await callback(id: id, on: context.sql)
     }
@@ -251,12 +289,12 @@ enum PhoneService {
     // MARK: The rule
 
     static func callbackRule(on sql: any SQLDatabase) async throws -> CallbackRuleDTO {
-        guard let row = try await sql.raw("SELECT retry_minutes, busy_retries, message_ru, message_en FROM callback_rule WHERE id = 1").first() else {
+        guard let row = try await sql.raw("SELECT retry_minutes, busy_retries, message_ru, message_en FROM callback_rule WHERE id = 1")
+            .first(decoding: RuleRow.self) else {
             let seed = CallbackRule.seed002
             return CallbackRuleDTO(retryMinutes: seed.retryMinutes, busyRetries: seed.busyRetries, messageRu: seed.messageRu, messageEn: seed.messageEn)
         }
-        return CallbackRuleDTO(retryMinutes: try row.decode(column: "retry_minutes", as: Int.self), busyRetries: try row.decode(column: "busy_retries", as: Int.self),
-                               messageRu: try row.decode(column: "message_ru", as: String.self), messageEn: try row.decode(column: "message_en", as: String.self))
+        return CallbackRuleDTO(retryMinutes: row.retry_minutes, busyRetries: row.busy_retries, messageRu: row.message_ru, messageEn: row.message_en)
     }
 
     static func saveCallbackRule(_ input: CallbackRuleInput, context: ServiceContext) async throws -> CallbackRuleDTO {
