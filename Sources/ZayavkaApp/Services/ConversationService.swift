@@ -9,6 +9,41 @@ import ZayavkaCore
 
 /// Comments (public replies, internal notes), attachments and the history of a ticket.
 enum ConversationService {
+    private struct CommentRow: Decodable {
+        let id: Int
+        let body: String
+        let is_public: Bool
+        let author_id: Int?
+        let author_name: String?
+        let source: String
+        let created_at: Date
+        let sender_verified: Bool?
+    }
+
+    /// The ticket a comment is added to, with its requester's language.
+    private struct CommentedTicketRow: Decodable {
+        let id: Int
+        let status: String
+        let requester_id: Int
+        let first_response_at: Date?
+        let locale: String
+    }
+
+    private struct IDRow: Decodable { let id: Int }
+
+    private struct EventRow: Decodable {
+        let id: Int
+        let kind: String
+        let field: String?
+        let before: String?
+        let after: String?
+        let actor_id: Int?
+        let actor_name: String?
+        let comment_id: Int?
+        let created_at: Date
+        let reason: String?
+    }
+
     // MARK: Comments
 
     static func comments(number: Int, context: ServiceContext) async throws -> [CommentDTO] {
@@ -25,20 +60,17 @@ enum ConversationService {
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND c.is_public = \(bind: true)" }
         statement += " ORDER BY c.id"
-        let rows = try await context.sql.raw(statement).all()
+        let rows = try await context.sql.raw(statement).all(decoding: CommentRow.self)
         var attachments = try await AttachmentRecord.query(on: context.database).filter(\.$ticketID == ticket.id).sort(\.$id).all()
         attachments = attachments.filter { $0.commentID != nil }
-        return try rows.map { row in
-            let id = try row.decode(column: "id", as: Int.self)
-            let authorID = try row.decode(column: "author_id", as: Int?.self)
-            return CommentDTO(
-                id: id, body: try row.decode(column: "body", as: String.self),
-                public: try row.decode(column: "is_public", as: Bool.self),
-                author: try authorID.map { PersonRef(id: $0, name: try row.decode(column: "author_name", as: String.self)) },
-                source: TicketChannel(rawValue: try row.decode(column: "source", as: String.self)) ?? .api,
-                createdAt: try row.decode(column: "created_at", as: Date.self),
-                attachments: attachments.filter { $0.commentID == id }.map(AttachmentDTO.init),
-                senderVerified: try row.decode(column: "sender_verified", as: Bool?.self))
+        return rows.map { row in
+            CommentDTO(
+                id: row.id, body: row.body, public: row.is_public,
+                // The author is a user (a foreign key), so a set author_id always comes with a name.
+                author: row.author_id.map { PersonRef(id: $0, name: row.author_name ?? "") },
+                source: TicketChannel(rawValue: row.source) ?? .api, createdAt: row.created_at,
+                attachments: attachments.filter { $0.commentID == row.id }.map(AttachmentDTO.init),
+                senderVerified: row.sender_verified)
         }
     }
 
@@ -81,9 +113,9 @@ enum ConversationService {
             guard let row = try await sql.raw("""
                 SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
                 WHERE t.number = \(bind: number)
-                """).first() else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
-            let ticketID = try row.decode(column: "id", as: Int.self)
-            let status = try row.decode(column: "status", as: String.self)
+                """).first(decoding: CommentedTicketRow.self) else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
+            let ticketID = row.id
+            let status = row.status
             guard catalog.workflow.acceptsComments(status) else { throw ZayavkaError.ticketClosed(number: number) }
             // Status: an explicit one from staff, else what the reply itself implies.
             var newStatus = catalog.workflow.statusAfterComment(current: status, byCustomer: !isStaff, isPublic: isPublic)
@@ -96,7 +128,7 @@ enum ConversationService {
             if case .promise(let date) = input.firstAnswer {
                 let when = SLAMetricNames.moscowTime(date)
                 if !body.contains(when) {
-                    let russian = (try row.decode(column: "locale", as: String.self)) != Language.en.rawValue
+                    let russian = row.locale != Language.en.rawValue
                     body += russian ? "\n\nСрок решения: \(when) (МСК)." : "\n\nWe will solve it by \(when) (Moscow time)."
                 }
             }
@@ -105,7 +137,7 @@ enum ConversationService {
                 VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now),
                         \(bind: mail?.link?.senderVerified))
                 RETURNING id
-                """).first()!.decode(column: "id", as: Int.self)
+                """).first(decoding: IDRow.self)!.id
             var events = [NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
                                    commentID: commentID, isPublic: isPublic, at: now)]
             events += try await TicketService.attach(uploads, ticketID: ticketID, commentID: commentID, actorID: viewer.userID,
@@ -121,9 +153,8 @@ enum ConversationService {
                 events.append(NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .statusChanged, field: "status",
                                        before: status, after: newStatus, isPublic: true, at: now))
             }
-            let unanswered = try row.decode(column: "first_response_at", as: Date?.self) == nil
-            let requesterID = try row.decode(column: "requester_id", as: Int.self)
-            let isFirstResponse = unanswered && requesterID != viewer.userID
+            let unanswered = row.first_response_at == nil
+            let isFirstResponse = unanswered && row.requester_id != viewer.userID
             if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
             if let answer = input.firstAnswer {
                 var detail: String?
@@ -173,15 +204,12 @@ enum ConversationService {
             """
         if !Visibility.canSeeInternal(viewer) { statement += " AND e.is_public = \(bind: true)" }
         statement += " ORDER BY e.id"
-        return try await context.sql.raw(statement).all().map { row in
-            let actorID = try row.decode(column: "actor_id", as: Int?.self)
-            return EventDTO(
-                id: try row.decode(column: "id", as: Int.self), kind: try row.decode(column: "kind", as: String.self),
-                field: try row.decode(column: "field", as: String?.self), before: try row.decode(column: "before", as: String?.self),
-                after: try row.decode(column: "after", as: String?.self),
-                actor: try actorID.map { PersonRef(id: $0, name: try row.decode(column: "actor_name", as: String.self)) },
-                commentId: try row.decode(column: "comment_id", as: Int?.self),
-                createdAt: try row.decode(column: "created_at", as: Date.self), reason: try row.decode(column: "reason", as: String?.self))
+        return try await context.sql.raw(statement).all(decoding: EventRow.self).map { row in
+            EventDTO(
+                id: row.id, kind: row.kind, field: row.field, before: row.before, after: row.after,
+                // The actor is a user (a foreign key), so a set actor_id always comes with a name.
+                actor: row.actor_id.map { PersonRef(id: $0, name: row.actor_name ?? "") },
+                commentId: row.comment_id, createdAt: row.created_at, reason: row.reason)
         }
     }
 

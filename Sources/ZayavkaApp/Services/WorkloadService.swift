@@ -8,6 +8,39 @@ import ZayavkaCore
 enum WorkloadService {
     static let maxMinutes = 60 * 24 * 20
 
+    private struct UserRow: Decodable {
+        let id: Int
+        let name: String
+        let role: String
+        let is_active: Bool
+        let calendar_id: Int?
+    }
+
+    private struct BusyRow: Decodable {
+        let starts_at: Date
+        let ends_at: Date
+        let number: Int?
+    }
+
+    private struct IDRow: Decodable { let id: Int }
+
+    private struct SlotRow: Decodable {
+        let id: Int
+        let starts_at: Date
+        let ends_at: Date
+        let minutes: Int
+        let note: String?
+        let number: Int?
+        let subject: String?
+    }
+
+    private struct TaskRow: Decodable {
+        let number: Int
+        let subject: String
+        let due_at: Date
+        let status: String
+    }
+
     struct Specialist {
         let person: PersonRef
         let calendarKey: String
@@ -17,27 +50,23 @@ enum WorkloadService {
     /// An active staff member and the calendar they work on (their own, else the default one).
     static func specialist(_ id: Int, context: ServiceContext) async throws -> Specialist {
         let sql = try context.sql
-        guard let row = try await sql.raw("SELECT id, name, role, is_active, calendar_id FROM users WHERE id = \(bind: id)").first(),
-              (Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .customer).isStaff,
-              try row.decode(column: "is_active", as: Bool.self) else {
+        guard let row = try await sql.raw("SELECT id, name, role, is_active, calendar_id FROM users WHERE id = \(bind: id)").first(decoding: UserRow.self),
+              (Role(rawValue: row.role) ?? .customer).isStaff, row.is_active else {
             throw ZayavkaError.validation([FieldError("user_id", .unknownValue)])
         }
         let setup = try await context.services.sla.setup(sql)
-        var calendarID = try row.decode(column: "calendar_id", as: Int?.self)
+        var calendarID = row.calendar_id
         if calendarID == nil || setup.calendars[calendarID!] == nil { calendarID = try await CalendarStore.id(on: sql) }
         guard let calendarID, let calendar = setup.calendars[calendarID] else { throw ZayavkaError.notFound(entity: "calendar", id: "default") }
         let key = try await sql.raw("SELECT key FROM business_calendars WHERE id = \(bind: calendarID)").first()?.decode(column: "key", as: String.self) ?? ""
-        return Specialist(person: PersonRef(id: id, name: try row.decode(column: "name", as: String.self)), calendarKey: key, calendar: calendar)
+        return Specialist(person: PersonRef(id: id, name: row.name), calendarKey: key, calendar: calendar)
     }
 
     static func busy(userID: Int, after instant: Date, on sql: any SQLDatabase) async throws -> [WorkSlot] {
         try await sql.raw("""
             SELECT s.starts_at, s.ends_at, t.number FROM work_slots s LEFT JOIN tickets t ON t.id = s.ticket_id
             WHERE s.user_id = \(bind: userID) AND s.ends_at > \(bind: instant) ORDER BY s.starts_at
-            """).all().map {
-            WorkSlot(start: try $0.decode(column: "starts_at", as: Date.self), end: try $0.decode(column: "ends_at", as: Date.self),
-                     ticketNumber: try $0.decode(column: "number", as: Int?.self))
-        }
+            """).all(decoding: BusyRow.self).map { WorkSlot(start: $0.starts_at, end: $0.ends_at, ticketNumber: $0.number) }
     }
 
     private static func check(minutes: Int?) throws -> Int {
@@ -92,7 +121,7 @@ enum WorkloadService {
                 VALUES (\(bind: who.person.id), \(bind: ticket.id), \(bind: slot.start), \(bind: slot.end), \(bind: minutes),
                         \(bind: input.note), \(bind: viewer.userID), \(bind: now))
                 RETURNING id
-                """).first()!.decode(column: "id", as: Int.self)
+                """).first(decoding: IDRow.self)!.id
             try await History.record([NewEvent(ticketID: ticket.id, actorID: viewer.userID, kind: .workPlanned, field: "work_slot",
                                                after: String(who.person.id), isPublic: false, at: now,
                                                reason: slot.start.formatted(.iso8601) + "/" + slot.end.formatted(.iso8601))], on: sql)
@@ -140,11 +169,11 @@ enum WorkloadService {
             people = try await sql.raw("""
                 SELECT u.id FROM group_members m JOIN users u ON u.id = m.user_id
                 WHERE m.group_id = \(bind: groupID) AND u.is_active = \(bind: true) ORDER BY u.name
-                """).all().map { try $0.decode(column: "id", as: Int.self) }
+                """).all(decoding: IDRow.self).map(\.id)
         } else {
             people = try await sql.raw("""
                 SELECT id FROM users WHERE role <> 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 200
-                """).all().map { try $0.decode(column: "id", as: Int.self) }
+                """).all(decoding: IDRow.self).map(\.id)
         }
         var result: [PersonWorkloadDTO] = []
         for id in people {
@@ -153,21 +182,16 @@ enum WorkloadService {
                 SELECT s.id, s.starts_at, s.ends_at, s.minutes, s.note, t.number, t.subject FROM work_slots s
                 LEFT JOIN tickets t ON t.id = s.ticket_id
                 WHERE s.user_id = \(bind: id) AND s.ends_at > \(bind: from) AND s.starts_at < \(bind: to) ORDER BY s.starts_at
-                """).all().map { row in
-                WorkSlotDTO(id: try row.decode(column: "id", as: Int.self), user: who.person,
-                            ticketNumber: try row.decode(column: "number", as: Int?.self), subject: try row.decode(column: "subject", as: String?.self),
-                            startsAt: try row.decode(column: "starts_at", as: Date.self), endsAt: try row.decode(column: "ends_at", as: Date.self),
-                            minutes: try row.decode(column: "minutes", as: Int.self), note: try row.decode(column: "note", as: String?.self))
+                """).all(decoding: SlotRow.self).map { row in
+                WorkSlotDTO(id: row.id, user: who.person, ticketNumber: row.number, subject: row.subject, startsAt: row.starts_at,
+                            endsAt: row.ends_at, minutes: row.minutes, note: row.note)
             }
             let tasks = try await sql.raw("""
                 SELECT number, subject, due_at, status FROM tickets
                 WHERE assignee_id = \(bind: id) AND type = 'task' AND due_at >= \(bind: from) AND due_at < \(bind: to)
                   AND closed_at IS NULL AND solved_at IS NULL
                 ORDER BY due_at
-                """).all().map { row in
-                WorkTaskDTO(number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
-                            dueAt: try row.decode(column: "due_at", as: Date.self), status: try row.decode(column: "status", as: String.self))
-            }
+                """).all(decoding: TaskRow.self).map { WorkTaskDTO(number: $0.number, subject: $0.subject, dueAt: $0.due_at, status: $0.status) }
             // Planned working time inside the period (a slot spans nights and weekends that are not work).
             let planned = slots.reduce(0) { total, slot in
                 total + who.calendar.workingMinutes(from: max(slot.startsAt, from), to: min(slot.endsAt, to))
