@@ -5,19 +5,48 @@ import ZayavkaCore
 
 /// Hand-off routes (SPEC T8) and critical-problem rules (SPEC T4).
 enum RoutingService {
+    private struct RouteRow: Decodable {
+        let key: String
+        let name: String
+        let status: String?
+        let group_id: Int?
+        let assignee_id: Int?
+        let message_ru: String
+        let message_en: String
+        let paid_only: Bool
+        let agent_hint: String?
+        let position: Int
+        let active: Bool
+    }
+
+    /// The position after the last one (`COALESCE(MAX(position), 0) + 10 AS p`).
+    private struct NextPositionRow: Decodable { let p: Int }
+
+    /// What a route needs to know about the ticket's customer.
+    private struct CustomerRow: Decodable {
+        let plan: String?
+        let locale: String
+    }
+
+    private struct CriticalRuleRow: Decodable {
+        let key: String
+        let name: String
+        let categories: String
+        let phrases: String
+        let position: Int
+        let active: Bool
+    }
+
     // MARK: Routes
 
     static func routes(on sql: any SQLDatabase, activeOnly: Bool = false) async throws -> [RouteDTO] {
         try await sql.raw("""
             SELECT key, name, status, group_id, assignee_id, message_ru, message_en, paid_only, agent_hint, position, active
             FROM hand_off_routes
-            """ + (activeOnly ? " WHERE active = \(bind: true)" : "") + " ORDER BY position, id").all().map { row in
-            RouteDTO(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
-                     status: try row.decode(column: "status", as: String?.self), groupId: try row.decode(column: "group_id", as: Int?.self),
-                     assigneeId: try row.decode(column: "assignee_id", as: Int?.self),
-                     messageRu: try row.decode(column: "message_ru", as: String.self), messageEn: try row.decode(column: "message_en", as: String.self),
-                     paidOnly: try row.decode(column: "paid_only", as: Bool.self), agentHint: try row.decode(column: "agent_hint", as: String?.self),
-                     position: try row.decode(column: "position", as: Int.self), active: try row.decode(column: "active", as: Bool.self))
+            """ + (activeOnly ? " WHERE active = \(bind: true)" : "") + " ORDER BY position, id").all(decoding: RouteRow.self).map { row in
+            RouteDTO(key: row.key, name: row.name, status: row.status, groupId: row.group_id, assigneeId: row.assignee_id,
+                     messageRu: row.message_ru, messageEn: row.message_en, paidOnly: row.paid_only, agentHint: row.agent_hint,
+                     position: row.position, active: row.active)
         }
     }
 
@@ -74,7 +103,7 @@ enum RoutingService {
                     WHERE key = \(bind: finalKey)
                     """).run()
             } else {
-                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM hand_off_routes").first()!.decode(column: "p", as: Int.self)
+                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM hand_off_routes").first(decoding: NextPositionRow.self)!.p
                 try await sql.raw("""
                     INSERT INTO hand_off_routes (key, name, status, group_id, assignee_id, message_ru, message_en, paid_only, agent_hint, position, active)
                     VALUES (\(bind: finalKey), \(bind: input.name!), \(bind: statusValue), \(bind: groupValue), \(bind: assigneeValue),
@@ -105,8 +134,8 @@ enum RoutingService {
         let facts = try await sql.raw("""
             SELECT o.plan, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id LEFT JOIN organizations o ON o.id = t.organization_id
             WHERE t.id = \(bind: ticket.id)
-            """).first()
-        let plan = try facts?.decode(column: "plan", as: String?.self).flatMap(CustomerPlan.init(rawValue:))
+            """).first(decoding: CustomerRow.self)
+        let plan = facts?.plan.flatMap(CustomerPlan.init(rawValue:))
         let route = HandOffRoute(key: stored.key, name: stored.name, status: stored.status, groupID: stored.groupId, assigneeID: stored.assigneeId,
                                  messageRu: stored.messageRu, messageEn: stored.messageEn, paidOnly: stored.paidOnly, agentHint: stored.agentHint)
         guard route.allows(plan: plan) else { throw ZayavkaError.validation([FieldError("route", .paidPlanOnly, route.name)]) }
@@ -118,7 +147,7 @@ enum RoutingService {
         if patch.status != nil || patch.groupId != nil || patch.assigneeId != nil {
             _ = try await TicketService.update(number: number, input: patch, context: context)
         }
-        let english = try facts?.decode(column: "locale", as: String.self) == Language.en.rawValue
+        let english = facts?.locale == Language.en.rawValue
         _ = try await ConversationService.insertComment(
             number: number, input: CommentInput(body: english ? route.messageEn : route.messageRu, public: true, attachments: nil, status: nil),
             source: .web, context: context)
@@ -138,11 +167,9 @@ enum RoutingService {
 
     static func criticalRules(on sql: any SQLDatabase, activeOnly: Bool = false) async throws -> [CriticalRuleDTO] {
         try await sql.raw("SELECT key, name, categories, phrases, position, active FROM critical_rules"
-                          + (activeOnly ? " WHERE active = \(bind: true)" : "") + " ORDER BY position, id").all().map { row in
-            CriticalRuleDTO(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
-                            categories: try WorkingTimeJSON.decode([String].self, try row.decode(column: "categories", as: String.self)),
-                            phrases: try WorkingTimeJSON.decode([[String]].self, try row.decode(column: "phrases", as: String.self)),
-                            position: try row.decode(column: "position", as: Int.self), active: try row.decode(column: "active", as: Bool.self))
+                          + (activeOnly ? " WHERE active = \(bind: true)" : "") + " ORDER BY position, id").all(decoding: CriticalRuleRow.self).map { row in
+            CriticalRuleDTO(key: row.key, name: row.name, categories: try WorkingTimeJSON.decode([String].self, row.categories),
+                            phrases: try WorkingTimeJSON.decode([[String]].self, row.phrases), position: row.position, active: row.active)
         }
     }
 
@@ -180,7 +207,7 @@ enum RoutingService {
                     WHERE key = \(bind: finalKey)
                     """).run()
             } else {
-                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM critical_rules").first()!.decode(column: "p", as: Int.self)
+                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM critical_rules").first(decoding: NextPositionRow.self)!.p
                 try await sql.raw("""
                     INSERT INTO critical_rules (key, name, categories, phrases, position, active)
                     VALUES (\(bind: finalKey), \(bind: input.name!), \(bind: try WorkingTimeJSON.encode(categories)),

@@ -5,6 +5,23 @@ import ZayavkaCore
 
 /// Calendars, the due-time calculator and SLA policies through the API.
 enum WorkingTimeService {
+    private struct IDRow: Decodable { let id: Int }
+
+    /// The last position taken (`COALESCE(MAX(position), 0) AS p`).
+    private struct PositionRow: Decodable { let p: Int }
+
+    private struct PolicyRow: Decodable {
+        let key: String
+        let name: String
+        let position: Int
+        let conditions: String
+        let targets: String
+        let warn_at_percent: Int
+        let active: Bool
+        let escalation: String?
+        let calendar_key: String
+    }
+
     static func dto(_ stored: CalendarStore.Stored) -> CalendarDTO {
         CalendarDTO(key: stored.key, name: stored.name, timeZone: stored.calendar.timeZone.identifier,
                     weekly: stored.calendar.weekly.map { $0.map(\.rangeText) },
@@ -72,7 +89,7 @@ enum WorkingTimeService {
                 VALUES (\(bind: key), \(bind: input.name!), \(bind: parsed.zone ?? "Europe/Moscow"), \(bind: try WorkingTimeJSON.encode(weekly)),
                         \(bind: try WorkingTimeJSON.encode(transferred)), \(bind: input.shorteningMinutes ?? 60), \(bind: false), \(bind: context.now))
                 RETURNING id
-                """).first()!.decode(column: "id", as: Int.self)
+                """).first(decoding: IDRow.self)!.id
             if (input.productionCalendar ?? "russia") == "russia" {
                 try await CalendarStore.replaceDays(calendarID: id, with: .russia, on: sql)
             }
@@ -139,15 +156,12 @@ enum WorkingTimeService {
         let rows = try await context.sql.raw("""
             SELECT p.key, p.name, p.position, p.conditions, p.targets, p.warn_at_percent, p.active, p.escalation, c.key AS calendar_key
             FROM sla_policies p JOIN business_calendars c ON c.id = p.calendar_id ORDER BY p.position, p.id
-            """).all()
+            """).all(decoding: PolicyRow.self)
         return ListOf(items: try rows.map { row in
-            SLAPolicyDTO(key: try row.decode(column: "key", as: String.self), name: try row.decode(column: "name", as: String.self),
-                         position: try row.decode(column: "position", as: Int.self),
-                         conditions: try WorkingTimeJSON.decode(SLAConditions.self, try row.decode(column: "conditions", as: String.self)),
-                         targets: try WorkingTimeJSON.decode(SLATargetsDTO.self, try row.decode(column: "targets", as: String.self)),
-                         warnAtPercent: try row.decode(column: "warn_at_percent", as: Int.self),
-                         calendar: try row.decode(column: "calendar_key", as: String.self), active: try row.decode(column: "active", as: Bool.self),
-                         escalation: try WorkingTimeJSON.escalation(try row.decode(column: "escalation", as: String?.self)))
+            SLAPolicyDTO(key: row.key, name: row.name, position: row.position,
+                         conditions: try WorkingTimeJSON.decode(SLAConditions.self, row.conditions),
+                         targets: try WorkingTimeJSON.decode(SLATargetsDTO.self, row.targets), warnAtPercent: row.warn_at_percent,
+                         calendar: row.calendar_key, active: row.active, escalation: try WorkingTimeJSON.escalation(row.escalation))
         }, nextCursor: nil)
     }
 
@@ -156,10 +170,10 @@ enum WorkingTimeService {
         var errors: [FieldError] = []
         var existingID: Int?
         if let key {
-            guard let row = try await context.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: key)").first() else {
+            guard let row = try await context.sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: key)").first(decoding: IDRow.self) else {
                 throw ZayavkaError.notFound(entity: "sla_policy", id: key)
             }
-            existingID = try row.decode(column: "id", as: Int.self)
+            existingID = row.id
         }
         if key == nil {
             if !(input.key.map(StatusDefinition.isValidKey) ?? false) { errors.append(FieldError("key", .invalid)) }
@@ -209,7 +223,7 @@ enum WorkingTimeService {
                     try await sql.raw("UPDATE sla_policies SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id)").run()
                 }
             } else {
-                let position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()?.decode(column: "p", as: Int.self) ?? 0, 1_000_000) + 10
+                let position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first(decoding: PositionRow.self)?.p ?? 0, 1_000_000) + 10
                 try await insertPolicy(SLAPolicy(key: finalKey, name: input.name!, conditions: input.conditions ?? SLAConditions(),
                                                  targets: input.targets!.metrics, warnAtPercent: input.warnAtPercent ?? 80,
                                                  escalation: input.escalation ?? .standard),
@@ -232,7 +246,7 @@ enum WorkingTimeService {
         let defaultCalendar = try await CalendarStore.id(on: context.sql)!
         try await context.write { db in
             let sql = db as! any SQLDatabase
-            var position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first()?.decode(column: "p", as: Int.self) ?? 0, 1_000_000)
+            var position = min(try await sql.raw("SELECT COALESCE(MAX(position), 0) AS p FROM sla_policies").first(decoding: PositionRow.self)?.p ?? 0, 1_000_000)
             for policy in policies where try await sql.raw("SELECT id FROM sla_policies WHERE key = \(bind: policy.key)").first() == nil {
                 position += 10
                 try await insertPolicy(policy, position: position, calendarID: defaultCalendar, active: true, on: sql)
