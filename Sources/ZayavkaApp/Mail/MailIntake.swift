@@ -22,6 +22,29 @@ enum MailIntake {
     /// Tries before a message that keeps failing is put in quarantine.
     static let maxAttempts = 5
 
+    /// A message claimed for processing.
+    private struct ClaimedRow: Decodable {
+        let id: Int
+        let from_address: String?
+        let attempts: Int
+    }
+
+    /// A stored message as received.
+    private struct StoredRow: Decodable {
+        let raw: Data
+        let envelope_from: String
+        let envelope_to: String
+    }
+
+    private struct TicketFactsRow: Decodable {
+        let id: Int
+        let number: Int
+        let requester_id: Int
+        let organization_id: Int?
+    }
+
+    private struct IDRow: Decodable { let id: Int }
+
     /// Processes up to `limit` pending messages; returns how many were handled. Messages from one
     /// sender are handled in order (a reply must find the ticket its predecessor opened); different
     /// senders in parallel.
@@ -34,16 +57,14 @@ enum MailIntake {
                 UPDATE mail_inbound SET status = 'processing', processed_at = \(bind: now), attempts = attempts + 1
                 WHERE id IN (SELECT id FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT \(bind: limit))
                 RETURNING id, from_address, attempts
-                """).all()
+                """).all(decoding: ClaimedRow.self)
         }
         guard !claimed.isEmpty else { return 0 }
         var bySender: [String: [Int]] = [:]
         var attempts: [Int: Int] = [:]
         for row in claimed {
-            let sender = try row.decode(column: "from_address", as: String?.self) ?? ""
-            let id = try row.decode(column: "id", as: Int.self)
-            bySender[sender, default: []].append(id)
-            attempts[id] = try row.decode(column: "attempts", as: Int.self)
+            bySender[row.from_address ?? "", default: []].append(row.id)
+            attempts[row.id] = row.attempts
         }
         let tries = attempts
         await withTaskGroup(of: Void.self) { group in
@@ -117,10 +138,10 @@ enum MailIntake {
         let sql = app.db as! any SQLDatabase
         guard let row = try await sql.raw("""
             SELECT raw, envelope_from, envelope_to FROM mail_inbound WHERE id = \(bind: id)
-            """).first() else { return .ignored("unknown message") }
-        let raw = Array(try row.decode(column: "raw", as: Data.self))
-        let envelopeFrom = try row.decode(column: "envelope_from", as: String.self)
-        let envelopeTo = try row.decode(column: "envelope_to", as: String.self).split(separator: ",").map(String.init)
+            """).first(decoding: StoredRow.self) else { return .ignored("unknown message") }
+        let raw = Array(row.raw)
+        let envelopeFrom = row.envelope_from
+        let envelopeTo = row.envelope_to.split(separator: ",").map(String.init)
         let services = app.services
         let message: MailMessage
         do {
@@ -303,10 +324,8 @@ enum MailIntake {
     static func ticketFacts(_ id: Int, on sql: any SQLDatabase) async throws -> TicketFacts? {
         guard let row = try await sql.raw("""
             SELECT id, number, requester_id, organization_id FROM tickets WHERE id = \(bind: id)
-            """).first() else { return nil }
-        return TicketFacts(id: try row.decode(column: "id", as: Int.self), number: try row.decode(column: "number", as: Int.self),
-                           requesterID: try row.decode(column: "requester_id", as: Int.self),
-                           organizationID: try row.decode(column: "organization_id", as: Int?.self))
+            """).first(decoding: TicketFactsRow.self) else { return nil }
+        return TicketFacts(id: row.id, number: row.number, requesterID: row.requester_id, organizationID: row.organization_id)
     }
 
     /// The requester, anyone copied on the ticket's mail, staff, and colleagues who share their
@@ -387,7 +406,7 @@ enum MailIntake {
                 let commentID = try await sql.raw("""
                     INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at)
                     VALUES (\(bind: ticketID), NULL, \(bind: note), \(bind: false), 'email', \(bind: now)) RETURNING id
-                    """).first()!.decode(column: "id", as: Int.self)
+                    """).first(decoding: IDRow.self)!.id
                 try await History.record([NewEvent(ticketID: ticketID, actorID: nil, kind: .noteAdded, commentID: commentID, isPublic: false, at: now)], on: sql)
                 if let original = bounce.originalMessageID {
                     try await sql.raw("""

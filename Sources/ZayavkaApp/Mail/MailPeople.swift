@@ -13,6 +13,11 @@ enum MailPeople {
     /// Whether any organization lists email domains (checked at most every 5 seconds).
     static let domainsListed = RefreshingCache<Bool>(ttl: 5)
 
+    private struct DomainsRow: Decodable {
+        let id: Int
+        let email_domains: String?
+    }
+
     /// A sender with an account.
     enum Known: Sendable {
         case active(SignedIn)
@@ -75,11 +80,11 @@ enum MailPeople {
         guard anyDomains else { return nil }
         let rows = try await sql.raw("""
             SELECT id, email_domains FROM organizations WHERE email_domains LIKE \(bind: "%" + domain + "%") ORDER BY id
-            """).all()
+            """).all(decoding: DomainsRow.self)
         for row in rows {
-            let domains = (try row.decode(column: "email_domains", as: String?.self) ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," })
+            let domains = (row.email_domains ?? "").split(whereSeparator: { $0 == "\n" || $0 == "," })
                 .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            if domains.contains(domain.lowercased()) { return try row.decode(column: "id", as: Int.self) }
+            if domains.contains(domain.lowercased()) { return row.id }
         }
         return nil
     }
@@ -100,6 +105,11 @@ actor CustomerBatcher {
     private struct Pending {
         let customer: NewCustomer
         let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct InsertedRow: Decodable {
+        let id: Int
+        let email: String
     }
 
     private var queue: [Pending] = []
@@ -146,9 +156,9 @@ actor CustomerBatcher {
         }
         let inserted = try await sql.raw("""
             INSERT INTO users (email, name, role, locale, time_zone, organization_id, is_active, created_at, updated_at) VALUES
-            """ + " " + rows.joined(separator: ", ") + " ON CONFLICT (email) DO NOTHING RETURNING id, email").all()
+            """ + " " + rows.joined(separator: ", ") + " ON CONFLICT (email) DO NOTHING RETURNING id, email").all(decoding: InsertedRow.self)
         var ids: [String: Int] = [:]
-        for row in inserted { ids[try row.decode(column: "email", as: String.self)] = try row.decode(column: "id", as: Int.self) }
+        for row in inserted { ids[row.email] = row.id }
         try await DirectoryIndex.refresh(users: Array(ids.values), on: sql)
         let linked = customers.filter { $0.sendLink }.compactMap { customer in ids[customer.email].map { (customer, $0) } }
         let tokens = try await PasswordTokens.issue(for: linked.map(\.1), purpose: .account, on: sql)
@@ -171,6 +181,22 @@ enum PasswordTokens {
     }
 
     static func makeToken() -> String { "pw_" + APIToken.generate().dropFirst(3) }
+
+    private struct HolderRow: Decodable {
+        let id: Int
+        let user_id: Int
+        let expires_at: Date
+        let used_at: Date?
+        let email: String
+        let name: String
+        let is_active: Bool
+    }
+
+    private struct ResetRow: Decodable {
+        let id: Int
+        let name: String
+        let locale: String
+    }
 
     static func issue(userID: Int, purpose: Purpose, on sql: any SQLDatabase) async throws -> String {
         try await issue(for: [userID], purpose: purpose, on: sql)[0]
@@ -198,11 +224,9 @@ enum PasswordTokens {
         guard let row = try await sql.raw("""
             SELECT t.id, t.user_id, t.expires_at, t.used_at, u.email, u.name, u.is_active
             FROM password_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: APIToken.hash(token))
-            """).first() else { return nil }
-        guard try row.decode(column: "used_at", as: Date?.self) == nil, try row.decode(column: "expires_at", as: Date.self) > Date(),
-              try row.decode(column: "is_active", as: Bool.self) else { return nil }
-        return (try row.decode(column: "id", as: Int.self), try row.decode(column: "user_id", as: Int.self),
-                try row.decode(column: "email", as: String.self), try row.decode(column: "name", as: String.self))
+            """).first(decoding: HolderRow.self) else { return nil }
+        guard row.used_at == nil, row.expires_at > Date(), row.is_active else { return nil }
+        return (row.id, row.user_id, row.email, row.name)
     }
 
     /// Sets the password, confirms the address and spends every open token of the person.
@@ -236,14 +260,14 @@ enum PasswordTokens {
         let sql = try context.sql
         guard let row = try await sql.raw("""
             SELECT id, name, locale FROM users WHERE email = \(bind: email.lowercased().trimmingCharacters(in: .whitespaces)) AND is_active = \(bind: true)
-            """).first() else { return }
-        let userID = try row.decode(column: "id", as: Int.self)
+            """).first(decoding: ResetRow.self) else { return }
+        let userID = row.id
         let minuteAgo = context.now.addingTimeInterval(-60)
         if try await sql.raw("""
             SELECT 1 AS recent FROM password_tokens WHERE user_id = \(bind: userID) AND purpose = 'reset' AND created_at > \(bind: minuteAgo)
             """).first() != nil { return }
-        let name = try row.decode(column: "name", as: String.self)
-        let language = Language(rawValue: try row.decode(column: "locale", as: String.self)) ?? context.services.configuration.defaultLanguage
+        let name = row.name
+        let language = Language(rawValue: row.locale) ?? context.services.configuration.defaultLanguage
         let services = context.services
         try await context.write { db in
             let sql = db as! any SQLDatabase
