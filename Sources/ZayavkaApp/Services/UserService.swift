@@ -12,6 +12,12 @@ enum UserService {
 
     static func validTimeZone(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
 
+    /// The interface language a person picked with the language switch: only their profile's locale
+    /// changes. Runs inside the caller's write.
+    static func saveLanguage(_ language: Language, userID: Int, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE users SET locale = \(bind: language.rawValue) WHERE id = \(bind: userID)").run()
+    }
+
     // MARK: Tokens
 
     /// Checks an email and password through the sign-in guard (see `SignInGuard`): the attempt is

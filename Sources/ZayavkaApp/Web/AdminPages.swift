@@ -169,19 +169,9 @@ enum UsersView {
 
 enum UsersController {
     static func model(_ request: Request, editID: Int?) async throws -> UsersModel {
-        let items: [UsersModel.Item] = try await request.sql.raw("""
-            SELECT u.id, u.name, u.email, u.role, u.phone, u.is_active, u.organization_id, o.name AS org, c.key AS calendar
-            FROM users u LEFT JOIN organizations o ON o.id = u.organization_id LEFT JOIN business_calendars c ON c.id = u.calendar_id ORDER BY u.role <> 'customer' DESC, u.name LIMIT 500
-            """).all().map {
-            .init(id: try $0.decode(column: "id", as: Int.self), name: try $0.decode(column: "name", as: String.self),
-                  email: try $0.decode(column: "email", as: String.self), role: Role(rawValue: try $0.decode(column: "role", as: String.self)) ?? .customer,
-                  organization: try $0.decode(column: "org", as: String?.self), organizationID: try $0.decode(column: "organization_id", as: Int?.self),
-                  phone: try $0.decode(column: "phone", as: String?.self), isActive: try $0.decode(column: "is_active", as: Bool.self),
-                  calendar: try $0.decode(column: "calendar", as: String?.self))
-        }
-        let calendars = try await request.sql.raw("SELECT key, name FROM business_calendars ORDER BY id").all()
-            .map { QueueModel.Option(value: try $0.decode(column: "key", as: String.self), label: try $0.decode(column: "name", as: String.self)) }
-        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueueController.organizationOptions(request: request),
+        let items = try await AdminPagesQuery.users(on: request.sql)
+        let calendars = try await AdminPagesQuery.calendarOptions(on: request.sql)
+        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueuePagesQuery.organizationOptions(on: request.sql),
                           calendars: calendars)
     }
 

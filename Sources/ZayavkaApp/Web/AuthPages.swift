@@ -99,7 +99,7 @@ enum AuthController {
         if let signedIn = request.signedInIfAny {
             let userID = signedIn.viewer.userID
             try await request.write { db in
-                try await (db as! any SQLDatabase).raw("UPDATE users SET locale = \(bind: language.rawValue) WHERE id = \(bind: userID)").run()
+                try await UserService.saveLanguage(language, userID: userID, on: db as! any SQLDatabase)
             }
             request.services.tokens.forget(userID: userID)
         }

@@ -289,16 +289,7 @@ enum MailPages {
         try DirectoryPages.requireAdmin(request, .manageConfiguration)
         let id = try request.intParameter("id")
         let item = try await MailService.inboundItem(id: id, context: try request.context)
-        let row = try await request.sql.raw("SELECT raw, comment_id FROM mail_inbound WHERE id = \(bind: id)").first()
-        let raw = try row?.decode(column: "raw", as: Data.self) ?? Data()
-        var images: [String: String] = [:]
-        if let commentID = try row?.decode(column: "comment_id", as: Int?.self) {
-            for file in try await request.sql.raw("""
-                SELECT public_id, content_id FROM attachments WHERE comment_id = \(bind: commentID) AND content_id IS NOT NULL
-                """).all() {
-                images[try file.decode(column: "content_id", as: String.self)] = SitePath.file(try file.decode(column: "public_id", as: String.self)).path
-            }
-        }
+        let (raw, images) = try await MailPagesQuery.message(id: id, on: request.sql)
         var parsed: MailMessage?
         var parseError: String?
         do { parsed = try MIMEParser.parse(Array(raw), envelopeSender: item.envelopeFrom) } catch { parseError = "\(error)" }

@@ -98,30 +98,6 @@ enum NewTicketView {
 }
 
 enum NewTicketController {
-    /// Customers whose name, email, phone or organization contains the text. Names are matched as
-    /// typed, in lower case and capitalised, since SQLite's LIKE folds only ASCII letters.
-    static func findCustomers(_ text: String, request: Request) async throws -> [NewTicketModel.Customer] {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return [] }
-        let variants = Array(Set([trimmed, trimmed.lowercased(), trimmed.capitalized, trimmed.uppercased()]))
-        var conditions: [SQLQueryString] = []
-        for variant in variants {
-            let pattern = "%" + variant.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
-            conditions.append("u.name LIKE \(bind: pattern)")
-            conditions.append("u.email LIKE \(bind: pattern)")
-            conditions.append("o.name LIKE \(bind: pattern)")
-        }
-        let digits = trimmed.filter(\.isNumber)
-        if digits.count >= 4 { conditions.append("REPLACE(REPLACE(REPLACE(REPLACE(COALESCE(u.phone, ''), '+', ''), ' ', ''), '-', ''), '(', '') LIKE \(bind: "%" + digits + "%")") }
-        let statement: SQLQueryString = "SELECT u.id, u.name, u.email, u.phone, o.name AS org FROM users u LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.role = 'customer' AND ("
-            + conditions.joined(separator: " OR ") + ") ORDER BY u.name LIMIT 20"
-        return try await request.sql.raw(statement).all().map {
-            .init(id: try $0.decode(column: "id", as: Int.self), name: try $0.decode(column: "name", as: String.self),
-                  email: try $0.decode(column: "email", as: String.self), phone: try $0.decode(column: "phone", as: String?.self),
-                  organization: try $0.decode(column: "org", as: String?.self))
-        }
-    }
-
     static func baseModel(_ request: Request) async throws -> NewTicketModel {
         var model = NewTicketModel()
         model.intake = try await request.services.catalog.snapshot(request.database).intake
@@ -134,7 +110,7 @@ enum NewTicketController {
         _ = try QueueController.requireStaff(request)
         var model = try await baseModel(request)
         model.find = request.query[String.self, at: "find"] ?? ""
-        model.found = try await findCustomers(model.find, request: request)
+        model.found = try await NewTicketPageQuery.findCustomers(model.find, on: request.sql)
         let ctx = PageContext(request)
         return Layout.render(ctx.l("Новая заявка", "New ticket"), ctx, NewTicketView.render(model, ctx))
     }
@@ -145,7 +121,7 @@ enum NewTicketController {
         var model = try await baseModel(request)
         let ctx = PageContext(request)
         model.find = form.value("find") ?? ""
-        model.found = try await findCustomers(model.find, request: request)
+        model.found = try await NewTicketPageQuery.findCustomers(model.find, on: request.sql)
         model.requesterID = form.value("requester_id").flatMap(Int.init)
         model.newName = form.value("new_name") ?? ""
         model.newEmail = form.value("new_email") ?? ""

@@ -144,42 +144,14 @@ enum IncomingCallPage {
 
     static func people(for result: DirectorySearchDTO, request: Request) async throws -> [Person] {
         let sql = try request.sql
-        var ids = result.contacts.map(\.id)
         // An organization found by INN or contract: its people are the candidates.
-        let orgIDs = result.organizations.map(\.organization.id)
-        if !orgIDs.isEmpty {
-            for row in try await sql.raw("""
-                SELECT id FROM users WHERE organization_id IN (\(binds: orgIDs)) AND role = 'customer' AND is_active = \(bind: true) ORDER BY name LIMIT 30
-                """).all() {
-                let id = try row.decode(column: "id", as: Int.self)
-                if !ids.contains(id) { ids.append(id) }
-            }
-        }
+        let ids = try await PhonePagesQuery.candidates(contacts: result.contacts.map(\.id), organizations: result.organizations.map(\.organization.id),
+                                                       on: sql)
         guard !ids.isEmpty else { return [] }
         let catalog = try await request.services.catalog.snapshot(request.database)
         let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)
         let names = Dictionary(catalog.statuses.map { ($0.key, $0.name(request.language)) }, uniquingKeysWith: { a, _ in a })
-        var tickets: [Int: [OpenTicket]] = [:]
-        for row in try await sql.raw("""
-            SELECT requester_id, number, subject, status FROM tickets WHERE requester_id IN (\(binds: ids)) AND status IN (\(binds: active))
-            ORDER BY number DESC LIMIT 200
-            """).all() {
-            let status = try row.decode(column: "status", as: String.self)
-            tickets[try row.decode(column: "requester_id", as: Int.self), default: []].append(
-                OpenTicket(number: try row.decode(column: "number", as: Int.self), subject: try row.decode(column: "subject", as: String.self),
-                           status: names[status] ?? status))
-        }
-        var byID: [Int: Person] = [:]
-        for row in try await sql.raw("""
-            SELECT u.id, u.name, u.email, u.phone, o.name AS org FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
-            WHERE u.id IN (\(binds: ids))
-            """).all() {
-            let id = try row.decode(column: "id", as: Int.self)
-            byID[id] = Person(id: id, name: try row.decode(column: "name", as: String.self), email: try row.decode(column: "email", as: String.self),
-                              phone: try row.decode(column: "phone", as: String?.self), organization: try row.decode(column: "org", as: String?.self),
-                              tickets: tickets[id] ?? [])
-        }
-        return ids.compactMap { byID[$0] }
+        return try await PhonePagesQuery.people(ids, active: active, statusNames: names, on: sql)
     }
 
     static func show(_ request: Request) async throws -> Response {

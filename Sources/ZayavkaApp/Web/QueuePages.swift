@@ -212,60 +212,18 @@ enum QueueController {
         return request.redirect(to: SitePath.queue(QueueView.start(for: signedIn.viewer.role).rawValue).path)
     }
 
-    static func groupIDs(of userID: Int, request: Request) async throws -> [Int] {
-        try await request.sql.raw("SELECT group_id FROM group_members WHERE user_id = \(bind: userID) ORDER BY group_id").all()
-            .map { try $0.decode(column: "group_id", as: Int.self) }
-    }
-
     /// Queue counts stop at this many: beyond it a person reads "10 000+", and a count costs at most
     /// that many index entries however large the desk grows (1,000,000 tickets: see scripts/bench-queue).
     static let countCap = 10_000
 
     static func countLabel(_ n: Int, _ l: L) -> String { n > countCap ? l.number(countCap) + "+" : String(n) }
 
-    /// COUNT(*) of the tickets matching `condition`, up to `countCap` + 1.
-    static func cappedCount(_ condition: SQLQueryString, on sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw("SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets t WHERE " + condition + " LIMIT \(unsafeRaw: String(countCap + 1))) capped")
-            .first()?.decode(column: "n", as: Int.self) ?? 0
-    }
-
-    /// The six counts: each a COUNT that the (status), (assignee_id, status) or (group_id, status)
-    /// index answers alone, without reading the tickets themselves, capped at `countCap`.
-    static func counts(statuses: [StatusDefinition], userID: Int, groupIDs: [Int], request: Request) async throws -> [QueueView: Int] {
-        let active = statuses.filter { $0.category.isActive }.map(\.key)
-        let pending = statuses.filter { $0.category == .pending }.map(\.key)
-        let solved = statuses.filter { $0.category == .solved }.map(\.key)
-        let sql = try request.sql
-        func count(_ condition: SQLQueryString) async throws -> Int { try await cappedCount(condition, on: sql) }
-        var result: [QueueView: Int] = [:]
-        result[.mine] = try await count("assignee_id = \(bind: userID) AND status IN (\(binds: active))")
-        result[.unassigned] = try await count("assignee_id IS NULL AND status IN (\(binds: active))")
-        result[.group] = groupIDs.isEmpty ? 0 : try await count("group_id IN (\(binds: groupIDs)) AND status IN (\(binds: active))")
-        result[.waiting] = pending.isEmpty ? 0 : try await count("status IN (\(binds: pending))")
-        result[.open] = try await count("status IN (\(binds: active))")
-        result[.solved] = solved.isEmpty ? 0 : try await count("status IN (\(binds: solved))")
-        return result
-    }
-
-    /// (id, name) choices of a query that selects `id` and `name`.
-    private static func options(_ query: SQLQueryString, request: Request) async throws -> [QueueModel.Option] {
-        try await request.sql.raw(query).all()
-            .map { .init(value: String(try $0.decode(column: "id", as: Int.self)), label: try $0.decode(column: "name", as: String.self)) }
-    }
-
     static func staffOptions(request: Request) async throws -> [QueueModel.Option] {
-        // The staff roles by name, so the role index answers it: `role <> 'customer'` read every customer.
-        let staff = Role.allCases.filter(\.isStaff).map(\.rawValue)
-        return try await options("SELECT id, name FROM users WHERE role IN (\(binds: staff)) AND is_active = \(bind: true) ORDER BY name LIMIT 500",
-                                 request: request)
+        try await QueuePagesQuery.staffOptions(on: request.sql)
     }
 
     static func groupOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await options("SELECT id, name FROM support_groups ORDER BY name LIMIT 500", request: request)
-    }
-
-    static func organizationOptions(request: Request) async throws -> [QueueModel.Option] {
-        try await options("SELECT id, name FROM organizations ORDER BY name LIMIT 500", request: request)
+        try await QueuePagesQuery.groupOptions(on: request.sql)
     }
 
     static func queue(_ request: Request) async throws -> Response {
@@ -273,14 +231,15 @@ enum QueueController {
         guard let view = request.parameters.get("view").flatMap(QueueView.init(rawValue:)) else { throw NotFoundPage() }
         let catalog = try await request.services.catalog.snapshot(request.database)
         let userID = signedIn.viewer.userID
-        let groups = try await groupIDs(of: userID, request: request)
+        let sql = try request.sql
+        let groups = try await QueuePagesQuery.groupIDs(of: userID, on: sql)
         var filters: [String: String] = [:]
         for name in QueueFilters.names { if let value = request.query[String.self, at: name], !value.isEmpty { filters[name] = value } }
         var params = view.params(statuses: catalog.statuses, userID: userID, groupIDs: groups)
         params.merge(filters) { _, typed in typed }
         params["limit"] = "50"
         let ctx = PageContext(request)
-        let counts = try await counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, request: request)
+        let counts = try await QueuePagesQuery.counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, cap: countCap, on: sql)
         let total: Int
         let rows: [TicketQueries.Row]
         let next: String?
@@ -300,8 +259,8 @@ enum QueueController {
             items: rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) },
             nextCursor: next, filters: filters,
             statuses: catalog.statuses.map { .init(value: $0.key, label: $0.name(ctx.l.language)) },
-            staff: try await staffOptions(request: request), groups: try await groupOptions(request: request),
-            organizations: try await organizationOptions(request: request), total: total)
+            staff: try await QueuePagesQuery.staffOptions(on: sql), groups: try await QueuePagesQuery.groupOptions(on: sql),
+            organizations: try await QueuePagesQuery.organizationOptions(on: sql), total: total)
         return Layout.render(view.title(ctx.l), ctx, QueuePageView.render(model, ctx))
     }
 
