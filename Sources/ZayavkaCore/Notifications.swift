@@ -28,6 +28,10 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case criticalTicket = "critical_ticket"
     /// To a staff member: mail in their name arrived without proof it is theirs; it was kept as an internal note.
     case unverifiedStaffMail = "unverified_staff_mail"
+    /// To the customer, as the reply posted on their ticket: it is linked to a known problem (SPEC P1, seed 001).
+    case problemLinked = "problem_linked"
+    /// To every interested party of a problem, once per update: a new status, an estimate, the fix (SPEC P1, P3).
+    case problemUpdate = "problem_update"
 
     public var isForCustomer: Bool {
         ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail].contains(self)
@@ -182,7 +186,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
     /// The placeholders every template may use.
     public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
-                                      "metric", "due", "reply_by", "account"]
+                                      "metric", "due", "reply_by", "account", "problem", "problem_title", "summary"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -410,6 +414,46 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     If you wrote it, reply to the customer from the request or by answering one of our notifications. If not, someone is writing in your name; tell your administrator.
 
                     Open the request: {{link}}
+                    """)
+        case .problemLinked:
+            return ru
+                ? MailTemplate(subject: customerSubject, body: """
+                    Здравствуйте, {{name}}!
+
+                    Ваше обращение связано с известной проблемой {{problem}} «{{problem_title}}».
+                    {{summary}}
+
+                    Мы сообщим вам, когда по ней появятся новости: когда станет известен срок исправления и когда она будет исправлена. Номер {{problem}} можно называть в обращениях.
+                    """)
+                : MailTemplate(subject: customerSubject, body: """
+                    Hello {{name}},
+
+                    Your request is linked to a known problem, {{problem}} "{{problem_title}}".
+                    {{summary}}
+
+                    We will tell you when there is news: when the time of the fix is known and when it is fixed. You can mention {{problem}} when you contact us.
+                    """)
+        case .problemUpdate:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] {{problem}}: {{problem_title}} — {{status}}", body: """
+                    Здравствуйте, {{name}}!
+
+                    Новости по проблеме {{problem}} «{{problem_title}}», которая касается вашего обращения {{number}}:
+
+                    {{body}}
+
+                    Статус проблемы: {{status}}.
+                    Ваша заявка: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] {{problem}}: {{problem_title}} — {{status}}", body: """
+                    Hello {{name}},
+
+                    News about problem {{problem}} "{{problem_title}}", which concerns your request {{number}}:
+
+                    {{body}}
+
+                    Problem status: {{status}}.
+                    Your request: {{link}}
                     """)
         case .passwordReset:
             return ru

@@ -374,6 +374,74 @@ enum API {
                  handler: json { req in
                      try await ConductService.warn(number: try req.intParameter("number"), try req.content.decode(WarningInput.self), context: try req.context)
                  }),
+        // Known problems (SPEC P1, P2)
+        Endpoint(method: .GET, path: "/problems", operationID: "listProblems", tag: "problems",
+                 summary: "The known-problems backlog (staff): bugs, wishes and outages with their popularity; by popularity (sort) or newest first.",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "status", schema: .string, description: "comma-separated: new, confirmed, planned, fixed, rejected"),
+                         .init(name: "kind", schema: OpenAPIDocument.cases(ProblemKind.self), description: "bug, wish or outage"),
+                         .init(name: "q", schema: .string, description: "words of the title (a ticket's subject finds its problem), or a number such as P-101"),
+                         .init(name: "sort", schema: OpenAPIDocument.cases(ProblemPopularity.SortKey.self), description: "most popular first by this figure"),
+                         .init(name: "limit", schema: .integer, description: "1…500 (50)")],
+                 responses: [(200, "ProblemList"), (403, "Error"), (422, "Error")],
+                 handler: json { req in try await ProblemService.list(try ProblemFilterQuery.parse(req), context: try req.context) }),
+        Endpoint(method: .POST, path: "/problems", operationID: "createProblem", tag: "problems",
+                 summary: "Register a known problem (staff); with ticket_number the ticket is linked at once and its requester told.",
+                 authenticated: true, body: .json("ProblemInput"), query: [],
+                 responses: [(201, "Problem"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json(.created) { req in try await ProblemService.create(try req.content.decode(ProblemInput.self), context: try req.context) }),
+        Endpoint(method: .GET, path: "/problems/export", operationID: "exportProblems", tag: "problems",
+                 summary: "The backlog with its popularity as CSV (UTF-8 with BOM, `;`), most linked first (staff).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "CSV"), (403, "Error")],
+                 handler: respond { try await ProblemService.export(context: try $0.context) }),
+        Endpoint(method: .GET, path: "/problems/{number}", operationID: "getProblem", tag: "problems",
+                 summary: "One problem (by 101 or P-101). Customers see it when one of their tickets is linked: number, title, public summary and status only.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "Problem"), (404, "Error")],
+                 handler: json { req in try await ProblemService.get(number: try req.problemNumber(), context: try req.context) }),
+        Endpoint(method: .PATCH, path: "/problems/{number}", operationID: "updateProblem", tag: "problems",
+                 summary: "Change a problem (staff). A new status, estimate or note is a public update: one mail to each interested party and a reply on every linked open ticket; solve_tickets with status fixed solves them.",
+                 authenticated: true, body: .json("ProblemPatchInput"), query: [],
+                 responses: [(200, "Problem"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     try await ProblemService.update(number: try req.problemNumber(), try req.content.decode(ProblemPatchInput.self), context: try req.context)
+                 }),
+        Endpoint(method: .GET, path: "/problems/{number}/tickets", operationID: "listProblemTickets", tag: "problems",
+                 summary: "The tickets linked to a problem (staff), newest first.", authenticated: true, body: .none, query: [],
+                 responses: [(200, "ProblemTicketList"), (403, "Error"), (404, "Error")],
+                 handler: json { req in try await ProblemService.tickets(number: try req.problemNumber(), context: try req.context) }),
+        Endpoint(method: .GET, path: "/problems/{number}/events", operationID: "listProblemEvents", tag: "problems",
+                 summary: "A problem's history (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "ProblemEventList"), (403, "Error"), (404, "Error")],
+                 handler: json { req in try await ProblemService.events(number: try req.problemNumber(), context: try req.context) }),
+        Endpoint(method: .GET, path: "/me/problems", operationID: "myProblems", tag: "problems",
+                 summary: "Known problems that affect me: the problems linked to my tickets (customers see the public part).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "ProblemList")],
+                 handler: json { try await ProblemService.mine(context: try $0.context) }),
+        Endpoint(method: .GET, path: "/tickets/{number}/problem", operationID: "getTicketProblem", tag: "problems",
+                 summary: "The problem a ticket is linked to (404 when none).", authenticated: true, body: .none, query: [],
+                 responses: [(200, "Problem"), (404, "Error")],
+                 handler: json { req in
+                     let number = try req.intParameter("number")
+                     guard let problem = try await ProblemService.ofTicket(number: number, context: try req.context) else {
+                         throw ZayavkaError.notFound(entity: "problem", id: String(number))
+                     }
+                     return problem
+                 }),
+        Endpoint(method: .PUT, path: "/tickets/{number}/problem", operationID: "linkTicketToProblem", tag: "problems",
+                 summary: "Link a ticket to a problem (staff): its requester becomes an interested party and gets a public reply with the problem's number and summary. 409 when the ticket is already linked; 422 for a fixed or rejected problem.",
+                 authenticated: true, body: .json("ProblemLinkInput"), query: [],
+                 responses: [(200, "Problem"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json { req in
+                     try await ProblemService.link(ticketNumber: try req.intParameter("number"), problem: try req.content.decode(ProblemLinkInput.self).problem,
+                                                   context: try req.context)
+                 }),
+        Endpoint(method: .DELETE, path: "/tickets/{number}/problem", operationID: "unlinkTicketFromProblem", tag: "problems",
+                 summary: "Unlink a ticket from its problem (staff).", authenticated: true, body: .none, query: [],
+                 responses: [(204, nil), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: { req in
+                     try await ProblemService.unlink(ticketNumber: try req.intParameter("number"), context: try req.context)
+                     return Response(status: .noContent)
+                 }),
         Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
                  authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
                  handler: json { try await RoutingService.listRoutes(context: try $0.context) }),

@@ -212,7 +212,8 @@ enum MailNotifier {
             }
         }
         // Public replies per (ticket, actor, moment): a status change made with a reply is told in the reply.
-        let replies = Set(events.filter { $0.kind == EventKind.commentAdded.rawValue }.map { "\($0.ticketID)/\($0.actorID ?? 0)/\($0.createdAt.timeIntervalSince1970)" })
+        // A problem's update posted as a reply counts too: its mail tells the status change made with it.
+        let replies = Set(events.filter { $0.kind == EventKind.commentAdded.rawValue || $0.kind == EventKind.problemUpdate.rawValue }.map { "\($0.ticketID)/\($0.actorID ?? 0)/\($0.createdAt.timeIntervalSince1970)" })
         let catalog = try await services.catalog.snapshot(app.db)
         // Who a breach is told to is the policy's escalation (per ticket and metric).
         var escalations: [String: SLAEscalation] = [:]

@@ -157,6 +157,13 @@ enum EventKind: String, Codable, CaseIterable {
     case callbackScheduled = "callback_scheduled"
     /// The customer confirmed the solution («Да, решено»): after the status it confirmed.
     case solutionConfirmed = "solution_confirmed"
+    /// Linked to a known problem (SPEC P1): after its code (P-101).
+    case problemLinked = "problem_linked"
+    /// Unlinked from a known problem: before its code.
+    case problemUnlinked = "problem_unlinked"
+    /// A public update of the linked problem was posted as a reply (the comment); after the code. Its
+    /// parties get one mail each from the problem, so this event mails nobody.
+    case problemUpdate = "problem_update"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

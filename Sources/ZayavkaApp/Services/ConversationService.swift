@@ -107,85 +107,120 @@ enum ConversationService {
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db)
         let slaSetup = try await context.services.sla.setup(context.sql)
 
-        let now = context.now
+        let draft = CommentDraft(number: number, author: viewer, body: input.body, isPublic: isPublic, source: source,
+                                 requestedStatus: input.status, answer: input.answer, firstAnswer: input.firstAnswer, uploads: uploads, mail: mail)
         let commentID = try await context.write { db in
-            let sql = db as! any SQLDatabase
-            guard let row = try await sql.raw("""
-                SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
-                WHERE t.number = \(bind: number)
-                """).first(decoding: CommentedTicketRow.self) else { throw ZayavkaError.notFound(entity: "ticket", id: String(number)) }
-            let ticketID = row.id
-            let status = row.status
-            guard catalog.workflow.acceptsComments(status) else { throw ZayavkaError.ticketClosed(number: number) }
-            // Status: an explicit one from staff, else what the reply itself implies.
-            var newStatus = catalog.workflow.statusAfterComment(current: status, byCustomer: !isStaff, isPublic: isPublic)
-            if let requested = input.status {
-                try catalog.workflow.checkTransition(from: status, to: requested, by: .staff)
-                newStatus = requested
-            }
-            // A promise is told to the customer in their language, with the minute (Moscow time), unless the reply already says it.
-            var body = input.body
-            if case .promise(let date) = input.firstAnswer {
-                let when = SLAMetricNames.moscowTime(date)
-                if !body.contains(when) {
-                    let russian = row.locale != Language.en.rawValue
-                    body += russian ? "\n\nСрок решения: \(when) (МСК)." : "\n\nWe will solve it by \(when) (Moscow time)."
-                }
-            }
-            let commentID = try await sql.raw("""
-                INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at, sender_verified)
-                VALUES (\(bind: ticketID), \(bind: viewer.userID), \(bind: body), \(bind: isPublic), \(bind: source.rawValue), \(bind: now),
-                        \(bind: mail?.link?.senderVerified))
-                RETURNING id
-                """).first(decoding: IDRow.self)!.id
-            var events = [NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: isPublic ? .commentAdded : .noteAdded,
-                                   commentID: commentID, isPublic: isPublic, at: now)]
-            events += try await TicketService.attach(uploads, ticketID: ticketID, commentID: commentID, actorID: viewer.userID,
-                                                     isPublic: isPublic, at: now, on: sql)
-            var assignments: [SQLQueryString] = ["updated_at = \(bind: now)"]
-            if let newStatus, newStatus != status {
-                assignments.append("status = \(bind: newStatus)")
-                switch catalog.workflow.definition(newStatus)?.category {
-                case .solved: assignments.append("solved_at = \(bind: now)")
-                case .closed: assignments.append("closed_at = \(bind: now)")
-                default: assignments.append("solved_at = NULL")
-                }
-                events.append(NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .statusChanged, field: "status",
-                                       before: status, after: newStatus, isPublic: true, at: now))
-            }
-            let unanswered = row.first_response_at == nil
-            let isFirstResponse = unanswered && row.requester_id != viewer.userID
-            if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
-            if let answer = input.firstAnswer {
-                var detail: String?
-                switch answer {
-                case .solution: break
-                case .promise(let date):
-                    assignments.append("promised_at = \(bind: date)")
-                    detail = date.formatted(.iso8601)
-                case .refusal(let reason): detail = reason
-                }
-                events.append(NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .answerGiven, field: "answer", after: input.answer,
-                                       commentID: commentID, isPublic: false, at: now, reason: detail))
-            }
-            try await sql.raw("UPDATE tickets SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: ticketID)").run()
-            if isStaff, isPublic { try await SLAClocks.handle(.staffPublicReply, ticketID: ticketID, at: now, setup: slaSetup, on: sql) }
-            if case .promise(let date) = input.firstAnswer {
-                try await SLAClocks.handle(.promised(date), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
-            }
-            if let newStatus, newStatus != status, let from = catalog.workflow.definition(status)?.category,
-               let to = catalog.workflow.definition(newStatus)?.category {
-                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
-            }
-            if !isStaff, isPublic {
-                try await SLAClocks.handle(.customerReply(answered: !unanswered), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
-            }
-            try await History.record(events, on: sql)
-            if let link = mail?.link { try await link.record(ticketID: ticketID, commentID: commentID, at: now, on: sql) }
-            return commentID
+            try await write(draft, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
         }
         TicketService.commentsCreated.increment()
         return commentID
+    }
+
+    /// A checked comment, ready to be written.
+    struct CommentDraft: Sendable {
+        let number: Int
+        let author: Viewer
+        let body: String
+        let isPublic: Bool
+        let source: TicketChannel
+        var requestedStatus: String? = nil
+        var answer: String? = nil
+        var firstAnswer: FirstAnswer? = nil
+        var uploads: [AttachmentRecord] = []
+        var mail: MailIntakeContext? = nil
+    }
+
+    /// The writes of one comment inside the caller's transaction: the comment, its events, the
+    /// status a reply implies, the first response, the SLA clocks; returns its id.
+    static func write(_ draft: CommentDraft, catalog: CatalogCache.Snapshot, slaSetup: SLASetupCache.Setup, at now: Date,
+                      on sql: any SQLDatabase) async throws -> Int {
+        let isStaff = draft.author.role.isStaff
+        let isPublic = draft.isPublic
+        guard let row = try await sql.raw("""
+            SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
+            WHERE t.number = \(bind: draft.number)
+            """).first(decoding: CommentedTicketRow.self) else { throw ZayavkaError.notFound(entity: "ticket", id: String(draft.number)) }
+        let ticketID = row.id
+        let status = row.status
+        guard catalog.workflow.acceptsComments(status) else { throw ZayavkaError.ticketClosed(number: draft.number) }
+        // Status: an explicit one from staff, else what the reply itself implies.
+        var newStatus = catalog.workflow.statusAfterComment(current: status, byCustomer: !isStaff, isPublic: isPublic)
+        if let requested = draft.requestedStatus {
+            try catalog.workflow.checkTransition(from: status, to: requested, by: .staff)
+            newStatus = requested
+        }
+        // A promise is told to the customer in their language, with the minute (Moscow time), unless the reply already says it.
+        var body = draft.body
+        if case .promise(let date) = draft.firstAnswer {
+            let when = SLAMetricNames.moscowTime(date)
+            if !body.contains(when) {
+                let russian = row.locale != Language.en.rawValue
+                body += russian ? "\n\nСрок решения: \(when) (МСК)." : "\n\nWe will solve it by \(when) (Moscow time)."
+            }
+        }
+        let commentID = try await sql.raw("""
+            INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at, sender_verified)
+            VALUES (\(bind: ticketID), \(bind: draft.author.userID), \(bind: body), \(bind: draft.isPublic), \(bind: draft.source.rawValue), \(bind: now),
+                    \(bind: draft.mail?.link?.senderVerified))
+            RETURNING id
+            """).first(decoding: IDRow.self)!.id
+        var events = [NewEvent(ticketID: ticketID, actorID: draft.author.userID, kind: isPublic ? .commentAdded : .noteAdded,
+                               commentID: commentID, isPublic: isPublic, at: now)]
+        events += try await TicketService.attach(draft.uploads, ticketID: ticketID, commentID: commentID, actorID: draft.author.userID,
+                                                 isPublic: isPublic, at: now, on: sql)
+        var assignments: [SQLQueryString] = ["updated_at = \(bind: now)"]
+        if let newStatus, newStatus != status {
+            assignments.append("status = \(bind: newStatus)")
+            switch catalog.workflow.definition(newStatus)?.category {
+            case .solved: assignments.append("solved_at = \(bind: now)")
+            case .closed: assignments.append("closed_at = \(bind: now)")
+            default: assignments.append("solved_at = NULL")
+            }
+            events.append(NewEvent(ticketID: ticketID, actorID: draft.author.userID, kind: .statusChanged, field: "status",
+                                   before: status, after: newStatus, isPublic: true, at: now))
+        }
+        let unanswered = row.first_response_at == nil
+        let isFirstResponse = unanswered && row.requester_id != draft.author.userID
+        if isStaff, isPublic, isFirstResponse { assignments.append("first_response_at = \(bind: now)") }
+        if let answer = draft.firstAnswer {
+            var detail: String?
+            switch answer {
+            case .solution: break
+            case .promise(let date):
+                assignments.append("promised_at = \(bind: date)")
+                detail = date.formatted(.iso8601)
+            case .refusal(let reason): detail = reason
+            }
+            events.append(NewEvent(ticketID: ticketID, actorID: draft.author.userID, kind: .answerGiven, field: "answer", after: draft.answer,
+                                   commentID: commentID, isPublic: false, at: now, reason: detail))
+        }
+        try await sql.raw("UPDATE tickets SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: ticketID)").run()
+        if isStaff, isPublic { try await SLAClocks.handle(.staffPublicReply, ticketID: ticketID, at: now, setup: slaSetup, on: sql) }
+        if case .promise(let date) = draft.firstAnswer {
+            try await SLAClocks.handle(.promised(date), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+        }
+        if let newStatus, newStatus != status, let from = catalog.workflow.definition(status)?.category,
+           let to = catalog.workflow.definition(newStatus)?.category {
+            try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+        }
+        if !isStaff, isPublic {
+            try await SLAClocks.handle(.customerReply(answered: !unanswered), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+        }
+        try await History.record(events, on: sql)
+        if let link = draft.mail?.link { try await link.record(ticketID: ticketID, commentID: commentID, at: now, on: sql) }
+        return commentID
+    }
+
+    /// A staff member's public reply written inside the caller's transaction (a known problem's
+    /// number told to its customer): everything a reply from the composer does.
+    @discardableResult
+    static func writeReply(number: Int, body: String, context: ServiceContext, on sql: any SQLDatabase) async throws -> Int {
+        let catalog = try await context.services.catalog.snapshot(context.db)
+        let slaSetup = try await context.services.sla.setup(sql)
+        let draft = CommentDraft(number: number, author: try context.viewer, body: body, isPublic: true, source: .web)
+        let id = try await write(draft, catalog: catalog, slaSetup: slaSetup, at: context.now, on: sql)
+        TicketService.commentsCreated.increment()
+        return id
     }
 
     // MARK: History

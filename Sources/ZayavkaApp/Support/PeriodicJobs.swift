@@ -39,6 +39,12 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("removing old uploads failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let resumed = try await ProblemBroadcast.resume(context: context)
+                    if resumed > 0 { logger.info("finished problem updates a restart cut off", metadata: ["count": "\(resumed)"]) }
+                } catch {
+                    logger.error("finishing problem updates failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let fired = try await SLATimerJob.run(context: context)
                     if fired.warnings + fired.breaches > 0 {
                         logger.info("SLA timers fired", metadata: ["warnings": "\(fired.warnings)", "breaches": "\(fired.breaches)"])

@@ -73,6 +73,10 @@ enum Notices {
         case "callback-taken": .init(text: l("Этот обратный звонок уже отмечен.", "This callback has already been recorded."), isError: true)
         case "callback-invalid": .init(text: l("Выберите результат звонка.", "Choose the outcome of the call."), isError: true)
         case "imported": .init(text: l("Импорт выполнен.", "Import done."), isError: false)
+        case "problem-linked": .init(text: l("Заявка связана с проблемой, клиенту отправлен её номер.", "The ticket is linked to the problem; the customer got its number."), isError: false)
+        case "problem-unlinked": .init(text: l("Заявка отвязана от проблемы.", "The ticket is unlinked from the problem."), isError: false)
+        case "problem-not-linked": .init(text: l("Не удалось связать: проблема не найдена, закрыта, или заявка уже связана.",
+                                                 "Could not link: the problem is unknown or closed, or the ticket is linked already."), isError: true)
         default: nil
         }
     }
@@ -122,7 +126,8 @@ enum Layout {
             if signedIn.viewer.role.isStaff {
                 links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
                          (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
-                         (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload"))]
+                         (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
+                         (SitePath.problems.path, l("Проблемы", "Problems"))]
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }

@@ -137,6 +137,8 @@ enum MailView {
         case .agentAssigned: l("Назначение (специалисту)", "Assignment (to the agent)")
         case .accountCreated: l("Учётная запись создана", "Account created")
         case .passwordReset: l("Восстановление пароля", "Password reset")
+        case .problemLinked: l("Заявка связана с известной проблемой (ответ клиенту)", "Ticket linked to a known problem (reply to the customer)")
+        case .problemUpdate: l("Новости по известной проблеме (каждому заинтересованному)", "News about a known problem (to every interested party)")
         case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
         case .criticalTicket: l("Критическая заявка (диспетчерам и руководителям, сразу)", "A critical request (to dispatchers and managers, at once)")
         case .unverifiedStaffMail: l("Письмо от имени сотрудника не подтверждено (этому сотруднику)", "Mail in a staff member's name not verified (to that person)")

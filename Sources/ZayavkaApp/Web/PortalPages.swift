@@ -20,6 +20,8 @@ struct PortalListModel: Sendable {
     var total: Int
     var nextCursor: String?
     var showAll: Bool
+    /// Known problems that affect the customer (SPEC P1): the problems linked to their requests.
+    var problems: [ProblemDTO] = []
 }
 
 enum PortalListView {
@@ -29,6 +31,14 @@ enum PortalListView {
             .div(.class("actions"),
                  .h1(.t(l("Мои заявки", "My requests"))),
                  .a(.class("btn primary"), .href(SitePath.portalNew.path), .id("new-request"), .t(l("Новая заявка", "New request")))),
+            .if(!model.problems.isEmpty, .div(
+                .class("card"), .id("my-problems"),
+                .h2(.t(l("Известные проблемы, которые вас касаются", "Known problems that affect you"))),
+                .ul(.forEach(model.problems) { problem in
+                    .li(.attr("data-problem", problem.code), .strong(.t(problem.code + " · " + problem.title)), .t(" — " + problem.statusName),
+                        .if(!problem.publicSummary.isEmpty, .p(.class("muted"), .t(problem.publicSummary))),
+                        .unwrap(problem.estimate) { .p(.t(l("Ожидаемое время решения: ", "Expected fix: ") + $0)) })
+                }))),
             .p(.class("muted"), .id("request-count"), .t(l.tickets(model.total)),
                .t(" · "),
                model.showAll
@@ -165,6 +175,8 @@ struct PortalRequestModel: Sendable {
     var replyText = ""
     /// The customer already confirmed the current solution: the question is not asked again.
     var solutionConfirmed = false
+    /// The known problem the request is linked to: its number, public summary and status (SPEC P1).
+    var problem: ProblemDTO?
 }
 
 enum PortalRequestView {
@@ -174,6 +186,13 @@ enum PortalRequestView {
         let category = model.statusCategory
         return .group(
             .h1(.t("№\(ticket.number) · " + ticket.subject)),
+            .unwrap(model.problem) { problem in
+                .div(.class("card"), .id("request-problem"),
+                     .p(.strong(.t(l("Известная проблема ", "Known problem ") + problem.code + " · " + problem.title)), .t(" — " + problem.statusName)),
+                     .if(!problem.publicSummary.isEmpty, .p(.t(problem.publicSummary))),
+                     .unwrap(problem.estimate) { .p(.t(l("Ожидаемое время решения: ", "Expected fix: ") + $0)) },
+                     .unwrap(problem.fixedVersion) { .p(.t(l("Исправлено в версии ", "Fixed in version ") + $0)) })
+            },
             .p(.span(.class("badge \(ticket.status)"), .id("status"), .t(ticket.statusName)),
                .span(.class("muted"), .t("  " + l("Создана", "Filed") + " " + l.dateTime(ticket.createdAt) + " · "
                                          + l("обновлена", "updated") + " " + l.dateTime(ticket.updatedAt)))),
@@ -233,7 +252,8 @@ enum PortalController {
         let items = rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) }.map {
             PortalListModel.Item(number: $0.number, subject: $0.subject, statusKey: $0.status, statusName: $0.statusName, updatedAt: $0.updatedAt)
         }
-        let model = PortalListModel(items: items, total: total, nextCursor: next, showAll: showAll)
+        var model = PortalListModel(items: items, total: total, nextCursor: next, showAll: showAll)
+        model.problems = try await ProblemService.mine(context: try request.context).items
         return Layout.render(ctx.l("Мои заявки", "My requests"), ctx, PortalListView.render(model, ctx))
     }
 
@@ -287,6 +307,7 @@ enum PortalController {
         var model = PortalRequestModel(ticket: ticket, statusCategory: catalog.workflow.definition(ticket.status)?.category,
                                        timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
         model.solutionConfirmed = try await SolutionConfirmation.isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: request.sql)
+        model.problem = try await ProblemService.ofTicket(number: number, context: try request.context)
         return model
     }
 

@@ -11,6 +11,7 @@ enum SitePath: Equatable {
     case adminRouting, adminRouteSave, adminCriticalSave, adminCallbackRuleSave
     case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
     case adminWorkingTime, adminCalendarSave, adminCalendarDays, adminPolicySave, adminPolicyTemplate
+    case problems, problemCreate, problemsExport, problem(Int), ticketProblem(Int)
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
     case adminUsers, adminUserSave
@@ -66,6 +67,11 @@ enum SitePath: Equatable {
         case .adminPolicyTemplate: "/admin/working-time/policies/template"
         case .agentNew: "/agent/new"
         case .agentBulk: "/agent/bulk"
+        case .problems: "/agent/problems"
+        case .problemCreate: "/agent/problems/new"
+        case .problemsExport: "/agent/problems/export"
+        case .problem(let n): "/agent/problems/\(n)"
+        case .ticketProblem(let n): "/agent/tickets/\(n)/problem"
         case .file(let id): "/files/\(id)"
         case .adminCanned: "/admin/canned-responses"
         case .adminCannedSave: "/admin/canned-responses/save"
@@ -99,10 +105,11 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentPlace, .agentCall, .agentCallback:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentPlace, .agentCall, .agentCallback, .ticketProblem:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
         case .callbackAttempt: "/agent/callbacks/:id/attempt"
+        case .problem: "/agent/problems/:number"
         case .file: "/files/:id"
         case .adminCannedDelete: "/admin/canned-responses/:id/delete"
         case .tokenRevoke: "/account/tokens/:id/revoke"

@@ -61,6 +61,13 @@ enum WebRoutes {
             return try await ConversationService.download(id: req.parameters.get("id") ?? "", context: try req.context).encodeResponse(for: req)
         }
 
+        get(.problems, ProblemsController.list)
+        post(.problemCreate, ProblemsController.create)
+        get(.problemsExport, ProblemsController.export)
+        get(.problem(0), ProblemsController.show)
+        post(.problem(0), ProblemsController.save)
+        post(.ticketProblem(0), ProblemsController.ticketProblem)
+
         get(.adminCanned, CannedController.list)
         post(.adminCannedSave, CannedController.save)
         post(.adminCannedDelete(0), CannedController.delete)

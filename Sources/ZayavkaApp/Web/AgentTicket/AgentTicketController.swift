@@ -39,7 +39,18 @@ enum AgentTicketController {
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
             account: try await TicketAccountService.account(of: row, language: language, context: try request.context),
             warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
-            calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone)
+            calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone,
+            problem: try await ProblemService.ofTicket(number: number, context: try request.context),
+            problemCandidates: try await problemCandidates(ticket, request: request))
+    }
+
+    /// Open problems the ticket's subject finds: the agent's first search (SPEC P1, seed 001).
+    static func problemCandidates(_ ticket: TicketDTO, request: Request) async throws -> [ProblemDTO] {
+        var filter = ProblemService.Filter()
+        filter.query = request.query[String.self, at: "problem_q"] ?? ticket.subject
+        filter.status = ProblemStatus.allCases.filter { !$0.isFinal }
+        filter.limit = 5
+        return try await ProblemService.list(filter, context: try request.context).items
     }
 
     static func show(_ request: Request) async throws -> Response {

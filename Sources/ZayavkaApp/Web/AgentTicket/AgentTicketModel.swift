@@ -45,6 +45,9 @@ struct AgentTicketModel: Sendable {
     var calls: [CallDTO] = []
     var callbacks: [CallbackDTO] = []
     var phone: String?
+    /// The known problem the ticket is linked to, or the candidates its subject finds (SPEC P1).
+    var problem: ProblemDTO?
+    var problemCandidates: [ProblemDTO] = []
     var errors: [String: String] = [:]
     var draft = ""
     var draftInternal = false

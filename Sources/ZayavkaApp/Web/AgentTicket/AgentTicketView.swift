@@ -28,7 +28,7 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                .aside(.class("side"), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
                        requesterCard(model, ctx))
             )
         )
@@ -145,6 +145,43 @@ enum AgentTicketView {
     }
 
     /// Hand-off (SPEC T8, seed 002): the route sets status and responsible and tells the customer its words.
+    /// The known problem (SPEC P1): the linked one with "unlink", else the problems the subject finds
+    /// with "link", another search, and registering a new one from this ticket.
+    static func problemPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let number = model.ticket.number
+        if let problem = model.problem {
+            return .div(
+                .class("card"), .id("problem-panel"),
+                .h2(.t(l("Известная проблема", "Known problem"))),
+                .p(.a(.href(SitePath.problem(problem.number).path), .id("linked-problem"), .t(problem.code + " · " + problem.title)),
+                   .t(" · " + problem.statusName)),
+                .unwrap(problem.estimate) { .p(.class("muted"), .t(l("Срок: ", "Estimate: ") + $0)) },
+                .form(.method(.post), .action(SitePath.ticketProblem(number).path), Layout.csrfField(ctx),
+                      .input(.type(.hidden), .name("action"), .value("unlink")),
+                      .button(.type(.submit), .class("secondary"), .id("problem-unlink"), .t(l("Отвязать", "Unlink"))))
+            )
+        }
+        return .div(
+            .class("card"), .id("problem-panel"),
+            .h2(.t(l("Известная проблема", "Known problem"))),
+            .form(.method(.get), .action(SitePath.agentTicket(number).path),
+                  .input(.type(.search), .name("problem_q"), .id("problem-search"), .attr("aria-label", l("Найти проблему", "Find a problem")),
+                         .attr("placeholder", l("Слова или номер P-…", "Words or a number P-…")))),
+            .if(model.problemCandidates.isEmpty, .p(.class("muted"), .t(l("Похожих проблем не найдено.", "No similar problems found.")))),
+            .ul(.class("problem-candidates"), .forEach(model.problemCandidates) { problem in
+                .li(.form(.method(.post), .action(SitePath.ticketProblem(number).path), Layout.csrfField(ctx),
+                          .input(.type(.hidden), .name("problem"), .value(problem.code)),
+                          .a(.href(SitePath.problem(problem.number).path), .t(problem.code)), .t(" " + problem.title + " · " + problem.statusName + " "),
+                          .button(.type(.submit), .class("secondary"), .attr("data-problem", problem.code), .t(l("Связать", "Link")))))
+            }),
+            .element(named: "details", nodes: [
+                .element(named: "summary", nodes: [.t(l("Зарегистрировать новую", "Register a new one"))]),
+                ProblemsView.createForm(ProblemInput(kind: .bug, title: model.ticket.subject), errors: [:], ticketNumber: number, ctx),
+            ])
+        )
+    }
+
     static func routePanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         guard !model.routes.isEmpty else { return .empty }
