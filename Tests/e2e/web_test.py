@@ -670,6 +670,51 @@ def run(binary, postgres):
         assert "Изменения сохранены" in f.text(), f.text()
         assert server.api("GET", "/callback-rule", token=admin)["retry_minutes"] == 20
 
+        f.step("known problems: the agent links a request to an existing wish from the ticket page; the customer sees its number and summary on the portal; the wish tops the popularity list")
+        wish = server.api("POST", "/problems", {"kind": "wish", "title": "Выгрузка накладных в Excel",
+                                                 "public_summary": "Добавим выгрузку в Excel в одной из следующих версий."}, admin)
+        quiet = server.api("POST", "/problems", {"kind": "bug", "title": "Опечатка в отчёте"}, admin)
+        for index, (address, secret) in enumerate([("one@e2e.test", "customer-1"), ("two@e2e.test", "new-customer-2")]):
+            token = server.api("POST", "/auth/token", {"email": address, "password": secret})["token"]
+            filed = server.api("POST", "/tickets", {"subject": f"Нужна выгрузка в Excel {index}", "body": "Хотим выгружать накладные."}, token)
+            if index == 0:
+                server.api("PUT", f"/tickets/{filed['number']}/problem", {"problem": wish["code"]}, admin)
+            else:
+                wanted = filed["number"]
+        f.sign_out()
+        f.sign_in("agent@e2e.test", "agent-pass-1")
+        f.go(f"/agent/tickets/{wanted}")
+        panel = driver.find_element(By.ID, "problem-panel")
+        assert wish["code"] in panel.text and quiet["code"] not in panel.text, panel.text
+        f.shot("20-ticket-problem-candidates")
+        f.click(panel.find_element(By.CSS_SELECTOR, f"button[data-problem='{wish['code']}']"))
+        assert "Заявка связана с проблемой" in f.text(), f.text()
+        assert wish["code"] in driver.find_element(By.ID, "linked-problem").text
+        assert f"связана с известной проблемой {wish['code']}" in f.text(), f.text()
+        f.click(driver.find_element(By.LINK_TEXT, "Проблемы"))
+        Select(driver.find_element(By.ID, "problem-sort")).select_by_value("tickets")
+        f.submit(driver.find_element(By.ID, "problem-filters"))
+        first = driver.find_elements(By.CSS_SELECTOR, "#problem-list tbody tr")[0]
+        assert first.get_attribute("data-problem") == wish["code"], first.text
+        assert first.find_element(By.CLASS_NAME, "tickets").text == "2", first.text
+        f.shot("21-problems-by-popularity")
+        f.click(first.find_element(By.LINK_TEXT, wish["code"]))
+        Select(driver.find_element(By.ID, "problem-status-select")).select_by_value("planned")
+        driver.find_element(By.ID, "problem-target-version").send_keys("5.1")
+        f.click(driver.find_element(By.ID, "problem-save"))
+        assert "Изменения сохранены" in f.text() and "Запланирована" in driver.find_element(By.ID, "problem-status").text, f.text()
+        f.sign_out()
+        f.sign_in("two@e2e.test", "new-customer-2")
+        panel = driver.find_element(By.ID, "my-problems")
+        assert wish["code"] in panel.text and "Добавим выгрузку в Excel" in panel.text, panel.text
+        f.go(f"/portal/requests/{wanted}")
+        page = f.text()
+        assert wish["code"] in driver.find_element(By.ID, "request-problem").text, page
+        assert "Исправление запланировано в версии 5.1" in page, page
+        f.shot("22-portal-known-problem")
+        f.sign_out()
+        f.sign_in("admin@e2e.test", "admin-pass-1")
+
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")
         assert "Страница не найдена" in f.text()
