@@ -409,6 +409,11 @@ enum ProblemService {
         try await ConversationService.writeReply(number: plan.ticketNumber, body: body, context: context, on: sql)
     }
 
+    private struct LinkedRow: Decodable {
+        let id: Int
+        let number: Int
+    }
+
     /// Unlinks a ticket (staff). The requester stays an interested party only while another of their tickets is linked.
     static func unlink(ticketNumber: Int, context: ServiceContext) async throws {
         try context.require(.editTicketFields)
@@ -419,9 +424,8 @@ enum ProblemService {
             let sql = db as! any SQLDatabase
             guard let linked = try await sql.raw("""
                 SELECT p.id, p.number FROM tickets t JOIN problems p ON p.id = t.problem_id WHERE t.id = \(bind: ticket.id)
-                """).first() else { throw ZayavkaError.validation([FieldError("problem", .required)]) }
-            let problemID = try linked.decode(column: "id", as: Int.self)
-            let number = try linked.decode(column: "number", as: Int.self)
+                """).first(decoding: LinkedRow.self) else { throw ZayavkaError.validation([FieldError("problem", .required)]) }
+            let (problemID, number) = (linked.id, linked.number)
             try await sql.raw("UPDATE tickets SET problem_id = NULL, updated_at = \(bind: now) WHERE id = \(bind: ticket.id)").run()
             try await sql.raw("""
                 DELETE FROM problem_parties WHERE problem_id = \(bind: problemID) AND user_id = \(bind: ticket.requesterID)
