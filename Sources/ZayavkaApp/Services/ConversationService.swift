@@ -214,8 +214,11 @@ enum ConversationService {
     /// A staff member's public reply written inside the caller's transaction (a known problem's
     /// number told to its customer): everything a reply from the composer does.
     @discardableResult
-    static func writeReply(number: Int, body: String, context: ServiceContext, on sql: any SQLDatabase) async throws -> Int {
-        let catalog = try await context.services.catalog.snapshot(context.db)
+    /// `db` is the caller's transaction: on SQLite a request's event loop has one connection, which
+    /// the transaction holds, so nothing here may read through `context.db`.
+    static func writeReply(number: Int, body: String, context: ServiceContext, on db: any Database) async throws -> Int {
+        let sql = db as! any SQLDatabase
+        let catalog = try await context.services.catalog.snapshot(db)
         let slaSetup = try await context.services.sla.setup(sql)
         let draft = CommentDraft(number: number, author: try context.viewer, body: body, isPublic: true, source: .web)
         let id = try await write(draft, catalog: catalog, slaSetup: slaSetup, at: context.now, on: sql)

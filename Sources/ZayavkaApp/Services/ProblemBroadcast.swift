@@ -12,7 +12,7 @@ import ZayavkaMail
 /// for long; the broadcast's cursors record how far it got, and the periodic job finishes one a
 /// restart cut off.
 enum ProblemBroadcast {
-    static let batchSize = 100
+    static let batchSize = 50
 
     static func start(problemID: Int, actorID: Int?, bodyRu: String, bodyEn: String, solveTickets: Bool, at now: Date,
                       on sql: any SQLDatabase) async throws -> Int {

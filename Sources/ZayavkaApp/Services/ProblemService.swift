@@ -301,7 +301,7 @@ enum ProblemService {
             try await record([ProblemEvent(problemID: id, actorID: viewer.userID, kind: "created", after: kind.rawValue, isPublic: true)], at: now, on: sql)
             if let planned {
                 let problem = ProblemRef(id: id, number: number, title: title, summary: input.publicSummary ?? "", status: .new)
-                try await link(planned, to: problem, context: context, on: sql)
+                try await link(planned, to: problem, context: context, on: db)
             }
             return number
         }
@@ -383,13 +383,14 @@ enum ProblemService {
         let row = try await load(number: number, context: context)
         guard !row.statusValue.isFinal else { throw ZayavkaError.validation([FieldError("problem", .notAllowed, row.statusValue.rawValue)]) }
         let problem = ProblemRef(id: row.id, number: row.number, title: row.title, summary: row.public_summary, status: row.statusValue)
-        try await context.write { db in try await link(plan, to: problem, context: context, on: db as! any SQLDatabase) }
+        try await context.write { db in try await link(plan, to: problem, context: context, on: db) }
         return try await get(number: number, context: context)
     }
 
     /// The writes of a link, inside the caller's transaction. The ticket is claimed with a
     /// conditional update, so two agents linking it at once cannot both succeed.
-    static func link(_ plan: LinkPlan, to problem: ProblemRef, context: ServiceContext, on sql: any SQLDatabase) async throws {
+    static func link(_ plan: LinkPlan, to problem: ProblemRef, context: ServiceContext, on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
         let viewer = try context.viewer
         let now = context.now
         guard try await sql.raw("""
@@ -406,7 +407,7 @@ enum ProblemService {
         let template = try await context.services.mailTemplates.template(.problemLinked, plan.language, on: sql)
         let body = template.render(["name": plan.requesterName, "problem": problem.code, "problem_title": problem.title, "summary": problem.summary,
                                     "number": String(plan.ticketNumber)]).body
-        try await ConversationService.writeReply(number: plan.ticketNumber, body: body, context: context, on: sql)
+        try await ConversationService.writeReply(number: plan.ticketNumber, body: body, context: context, on: db)
     }
 
     private struct LinkedRow: Decodable {
