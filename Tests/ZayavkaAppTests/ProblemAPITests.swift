@@ -74,6 +74,16 @@ struct ProblemAPITests {
             #expect(try await server.request(.DELETE, "/api/v1/tickets/\(b)/problem", token: admin).status == .noContent)
             #expect(try await count(server, "problem_parties") == 1)
             #expect(try await server.request(.DELETE, "/api/v1/tickets/\(b)/problem", token: admin).status == .unprocessableEntity)
+            // The owner and the group are set and cleared (integers, also as null, on both databases).
+            let group = try #require(try await server.request(.POST, "/api/v1/groups", token: admin, json: ["name": "Касса"])["id"] as? Int)
+            let me = try #require(try await server.request(.GET, "/api/v1/me", token: admin)["id"] as? Int)
+            let owned = try await server.request(.PATCH, "/api/v1/problems/\(code)", token: admin, json: ["group_id": group, "owner_id": me])
+            #expect(owned.status == .ok, "\(owned.text)")
+            #expect((owned["group"] as? [String: Any])?["id"] as? Int == group && (owned["owner"] as? [String: Any])?["id"] as? Int == me)
+            let cleared = try await server.request(.PATCH, "/api/v1/problems/\(code)", token: admin, json: ["group_id": NSNull(), "owner_id": NSNull()])
+            #expect(cleared.status == .ok, "\(cleared.text)")
+            #expect(cleared["group"] == nil || cleared["group"] is NSNull)
+            #expect(cleared["owner"] == nil || cleared["owner"] is NSNull)
             let history = try await server.request(.GET, "/api/v1/problems/\(number)/events", token: admin)
             #expect(history.items.compactMap { $0["kind"] as? String }.filter { $0 == "ticket_linked" }.count == 3)
         }

@@ -480,8 +480,15 @@ enum ProblemService {
         if let kind = input.kind { change("kind", row.kind, kind.rawValue, isPublic: true, column: "kind") }
         if let value = input.description { change("description", row.description, value, column: "description") }
         if let value = input.publicSummary { change("public_summary", row.public_summary, value, isPublic: true, column: "public_summary") }
-        if let value = input.groupId { change("group_id", row.group_id.map(String.init), value.map(String.init), column: "group_id") }
-        if let value = input.ownerId { change("owner_id", row.owner_id.map(String.init), value.map(String.init), column: "owner_id") }
+        // Integer columns are bound as integers: PostgreSQL refuses text (even a NULL typed as text) for them.
+        func changeID(_ field: String, _ old: Int?, _ new: Int?, column: SQLQueryString) {
+            guard old != new else { return }
+            assignments.append(column + " = \(bind: new)")
+            events.append(ProblemEvent(problemID: row.id, actorID: viewer.userID, kind: "field_changed", field: field,
+                                       before: old.map(String.init), after: new.map(String.init), isPublic: false))
+        }
+        if let value = input.groupId { changeID("group_id", row.group_id, value, column: "group_id") }
+        if let value = input.ownerId { changeID("owner_id", row.owner_id, value, column: "owner_id") }
         if let value = input.trackerUrl { change("tracker_url", row.tracker_url, value?.nilIfEmpty, column: "tracker_url") }
         if input.targetVersion != nil { change("target_version", row.target_version, input.targetVersion?.nilIfEmpty, isPublic: true, column: "target_version") }
         if input.targetDate != nil { change("target_date", row.target_date, input.targetDate?.nilIfEmpty, isPublic: true, column: "target_date") }
