@@ -99,12 +99,15 @@ enum StreamedForm {
         var totalFieldBytes = 0
         var headers = HTTPHeaders()
         let parser = MultipartParser(boundary: boundary)
+        var headerGuard = MultipartHeaderGuard(boundary: boundary)
         var events: [PartEvent] = []
         parser.onHeader = { name, value in events.append(.header(name, value)) }
         parser.onBody = { buffer in events.append(.body(buffer)) }
         parser.onPartComplete = { events.append(.complete) }
         do {
             for try await chunk in request.bodyChunks() {
+                // MultipartKit would trap on a non-ASCII header name: refused before it reads one.
+                guard headerGuard.accepts(chunk) else { throw ZayavkaError.validation([FieldError("body", .invalid)]) }
                 do { try parser.execute(chunk) } catch {
                     // A malformed multipart body is the client's mistake: 422 naming the body, not 500.
                     throw ZayavkaError.validation([FieldError("body", .invalid)])
