@@ -1,34 +1,14 @@
 import Foundation
 
 /// A kind of service failure that, reported by several customers at once, is a mass incident
-/// (SPEC P3, seed 002): matched like a critical-problem rule — a category answer, or every stem of
-/// one phrase in the text.
-public struct FailureKind: Sendable, Equatable, Codable {
-    public var key: String
-    public var name: String
-    public var categories: [String]
-    public var phrases: [[String]]
+/// (SPEC P3, seed 002). It is matched exactly like a critical-problem rule — a category answer, or
+/// every stem of one phrase in the text — so it is one: the same type, with its own seed.
+public typealias FailureKind = CriticalRule
 
-    public init(key: String, name: String, categories: [String] = [], phrases: [[String]]) {
-        self.key = key
-        self.name = name
-        self.categories = categories
-        self.phrases = phrases
-    }
-
-    public func matches(words: [String], category: String?) -> Bool {
-        CriticalRule(key: key, name: name, categories: categories, phrases: phrases).matches(words: words, category: category)
-    }
-
-    /// The kinds a request's subject and body (and category) match, in order.
-    public static func matching(_ kinds: [FailureKind], subject: String, body: String, category: String? = nil) -> [FailureKind] {
-        let words = RuleText.words(subject + " " + body)
-        return kinds.filter { $0.matches(words: words, category: category) }
-    }
-
+extension CriticalRule {
     /// Seed 002's four: hangs or slowness; unavailable or a very poor response over the internet;
     /// users thrown out of the database; cannot log in to the database.
-    public static let seed002: [FailureKind] = [
+    public static let failureKinds002: [FailureKind] = [
         FailureKind(key: "slowness", name: "Зависание или торможение", categories: ["slowness"],
                     phrases: [["завис"], ["торм"], ["медлен", "работ"], ["долго", "загруж"], ["долго", "открыва"]]),
         FailureKind(key: "unavailable", name: "Недоступность или очень плохой отклик по интернету", categories: ["unavailable"],

@@ -31,7 +31,7 @@ struct ProblemTests {
     @Test("seed 002's four failure kinds match what customers write, and ordinary requests match none")
     func failureKinds() {
         func keys(_ subject: String, _ body: String = "", category: String? = nil) -> [String] {
-            FailureKind.matching(FailureKind.seed002, subject: subject, body: body, category: category).map(\.key)
+            FailureKind.matching(FailureKind.failureKinds002, subject: subject, body: body, category: category).map(\.key)
         }
         #expect(keys("Не могу войти в базу") == ["cannot_log_in"])
         #expect(keys("Всё зависло", "1С висит уже полчаса, всё тормозит") == ["slowness"])

@@ -233,7 +233,7 @@ enum PasswordTokens {
     static func consume(_ token: String, password: String, context: ServiceContext) async throws -> Int {
         guard password.count >= 8 else { throw ZayavkaError.validation([FieldError("password", .tooShort, "8")]) }
         guard password.count <= 200 else { throw ZayavkaError.validation([FieldError("password", .tooLong, "200")]) }
-        guard let holder = try await holder(of: token, on: try context.sql) else {
+        guard let holder = try await holder(of: token, on: context.sql) else {
             throw ZayavkaError.validation([FieldError("token", .invalid)])
         }
         let hash = try await context.services.passwords.hash(password)
@@ -257,7 +257,7 @@ enum PasswordTokens {
     /// Sends a reset link when the address belongs to an active person; says nothing either way
     /// (no one learns which addresses have accounts). At most one link a minute per person.
     static func requestReset(email: String, context: ServiceContext) async throws {
-        let sql = try context.sql
+        let sql = context.sql
         guard let row = try await sql.raw("""
             SELECT id, name, locale FROM users WHERE email = \(bind: email.lowercased().trimmingCharacters(in: .whitespaces)) AND is_active = \(bind: true)
             """).first(decoding: ResetRow.self) else { return }

@@ -16,7 +16,7 @@ enum ConductService {
     static func warn(number: Int, _ input: WarningInput, context: ServiceContext) async throws -> WarningDTO {
         let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let sql = try context.sql
+        let sql = context.sql
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         let before = try await warningsBefore(requesterID: ticket.requesterID, on: sql)
         let ticketID = ticket.id

@@ -38,7 +38,7 @@ enum ConfigService {
 
     static func intakeFields(context: ServiceContext) async throws -> ListOf<IntakeFieldDTO> {
         let viewer = try context.viewer
-        var query = try IntakeFieldRecord.query(on: context.database).sort(\.$position)
+        var query = IntakeFieldRecord.query(on: context.database).sort(\.$position)
         if !viewer.role.isStaff { query = query.filter(\.$active == true).filter(\.$customerVisible == true) }
         return ListOf(items: try await query.all().map(IntakeFieldDTO.init), nextCursor: nil)
     }

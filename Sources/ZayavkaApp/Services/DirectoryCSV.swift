@@ -10,10 +10,6 @@ import ZayavkaCore
 enum DirectoryCSV {
     static let maxBytes = 50 * 1024 * 1024
 
-    static func csvFile(_ text: String, filename: String) -> Download {
-        Download(source: .text(text), contentType: "text/csv; charset=utf-8", filename: filename)
-    }
-
     private static func lines(_ text: String?, separator: String = ", ") -> String { (text ?? "").split(separator: "\n").joined(separator: separator) }
 
     // MARK: Export
@@ -65,7 +61,7 @@ enum DirectoryCSV {
 
     static func exportOrganizations(context: ServiceContext) async throws -> Download {
         try context.require(.readDirectory)
-        let rows = try await pagedCells(try context.sql, OrganizationExportRow.self, { after in """
+        let rows = try await pagedCells(context.sql, OrganizationExportRow.self, { after in """
             SELECT id, name, inn, contract_number, logins, plan, contract_ends_on, quota, usage, phones, email_domains, addresses, notes
             FROM organizations WHERE id > \(bind: after) ORDER BY id LIMIT 2000
             """ }) { row in
@@ -75,19 +71,19 @@ enum DirectoryCSV {
                 lines(row.phones), lines(row.email_domains), lines(row.addresses, separator: "; "), row.notes ?? "",
             ]
         }
-        return csvFile(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
+        return .csv(CSV.write(header: CSVColumns.organizations.columns.map(\.key), rows: rows), filename: "organizations.csv")
     }
 
     static func exportContacts(context: ServiceContext) async throws -> Download {
         try context.require(.readDirectory)
-        let rows = try await pagedCells(try context.sql, ContactExportRow.self, { after in """
+        let rows = try await pagedCells(context.sql, ContactExportRow.self, { after in """
             SELECT u.id, u.email, u.name, u.phone, u.locale, o.inn, o.name AS organization_name
             FROM users u LEFT JOIN organizations o ON o.id = u.organization_id
             WHERE u.role = 'customer' AND u.id > \(bind: after) ORDER BY u.id LIMIT 2000
             """ }) { row in
             [row.email, row.name, row.phone ?? "", row.inn ?? "", row.organization_name ?? "", row.locale]
         }
-        return csvFile(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
+        return .csv(CSV.write(header: CSVColumns.contacts.columns.map(\.key), rows: rows), filename: "contacts.csv")
     }
 
     // MARK: Import
@@ -157,7 +153,7 @@ enum DirectoryCSV {
     static func importOrganizations(_ data: Data, context: ServiceContext) async throws -> ImportReportDTO {
         try context.require(.manageOrganizations)
         let (rows, positions, unknown) = try parse(data, columns: .organizations, required: ["name"])
-        let sql = try context.sql
+        let sql = context.sql
         var byINN: [String: Int] = [:], byContract: [String: Int] = [:], byName: [String: Int] = [:]
         for row in try await sql.raw("SELECT id, name, inn, contract_number FROM organizations").all(decoding: OrganizationKeyRow.self) {
             if let inn = row.inn { byINN[inn] = row.id }
@@ -281,7 +277,7 @@ enum DirectoryCSV {
     static func importContacts(_ data: Data, context: ServiceContext) async throws -> ImportReportDTO {
         try context.require(.manageUsers)
         let (rows, positions, unknown) = try parse(data, columns: .contacts, required: ["email"])
-        let sql = try context.sql
+        let sql = context.sql
         var orgByINN: [String: Int] = [:], orgByName: [String: Int] = [:]
         if positions["organization_inn"] != nil || positions["organization"] != nil {
             for row in try await sql.raw("SELECT id, name, inn FROM organizations").all(decoding: OrganizationNameRow.self) {

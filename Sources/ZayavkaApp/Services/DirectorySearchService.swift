@@ -11,7 +11,7 @@ enum DirectorySearchService {
     static func search(_ raw: String, limit: Int = defaultLimit, context: ServiceContext) async throws -> DirectorySearchDTO {
         try context.require(.readDirectory)
         let query = String(raw.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-        let sql = try context.sql
+        let sql = context.sql
         let found = try await DirectoryIndex.lookup(query, limit: limit, on: sql)
         let catalog = try await context.services.catalog.snapshot(context.database)
         let active = catalog.statuses.filter { $0.category.isActive }.map(\.key)

@@ -9,7 +9,7 @@ import ZayavkaCore
 enum DirectoryService {
     static func listOrganizations(page: PageRequest, context: ServiceContext) async throws -> ListOf<OrganizationDTO> {
         try context.require(.readDirectory)
-        let query = try OrganizationRecord.query(on: context.database).sort(\.$id)
+        let query = OrganizationRecord.query(on: context.database).sort(\.$id)
         return try await IDPage.fetch(page) { after, count in
             try await (after.map { query.copy().filter(\.$id > $0) } ?? query).limit(count).all().map { ($0.id!, OrganizationDTO($0)) }
         }

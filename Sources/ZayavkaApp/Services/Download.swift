@@ -8,4 +8,9 @@ struct Download: Sendable {
     let contentType: String
     let filename: String
     var inline = false
+
+    /// A CSV file as the exports write it (UTF-8 with a BOM, `;`).
+    static func csv(_ text: String, filename: String) -> Download {
+        Download(source: .text(text), contentType: "text/csv; charset=utf-8", filename: filename)
+    }
 }

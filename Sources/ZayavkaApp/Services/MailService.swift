@@ -73,7 +73,7 @@ enum MailService {
 
     static func stats(context: ServiceContext) async throws -> MailStatsDTO {
         try context.require(.manageConfiguration)
-        let sql = try context.sql
+        let sql = context.sql
         var inbound = Dictionary(uniqueKeysWithValues: inboundStatuses.map { ($0, 0) })
         for row in try await sql.raw("SELECT status, COUNT(*) AS n FROM mail_inbound GROUP BY status").all(decoding: StatusCountRow.self) {
             inbound[row.status] = row.n
@@ -161,7 +161,7 @@ enum MailService {
     static func submit(raw: [UInt8], context: ServiceContext) async throws -> InboundMailDTO {
         try context.require(.manageConfiguration)
         let stored = try await MailInbox.store(raw: raw, envelopeFrom: "api", envelopeTo: [context.services.configuration.mail.from.address],
-                                               services: context.services, db: try context.database)
+                                               services: context.services, db: context.database)
         if !stored.duplicate { _ = try await MailIntake.process(id: stored.id, app: context.application) }
         MailWorker.poke(context.services)
         return try await inboundItem(id: stored.id, context: context)
@@ -188,7 +188,7 @@ enum MailService {
     static func retryOutbox(id: Int, context: ServiceContext) async throws -> OutboxMailDTO {
         try context.require(.manageConfiguration)
         let now = context.now
-        let db = try context.database
+        let db = context.database
         try await context.services.gate.run {
             try await (db as! any SQLDatabase).raw("""
                 UPDATE mail_outbox SET status = 'queued', next_attempt_at = \(bind: now), attempts = 0 WHERE id = \(bind: id) AND status <> 'sent'
@@ -203,7 +203,7 @@ enum MailService {
 
     static func templates(context: ServiceContext) async throws -> [MailTemplateDTO] {
         try context.require(.manageConfiguration)
-        let sql = try context.sql
+        let sql = context.sql
         var overrides: Set<String> = []
         for row in try await sql.raw("SELECT kind, language FROM mail_templates").all(decoding: TemplateKeyRow.self) {
             overrides.insert(row.kind + "/" + row.language)
@@ -224,7 +224,6 @@ enum MailService {
         try context.require(.manageConfiguration)
         guard let kind = rawKind.flatMap(NotificationKind.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawKind ?? "") }
         guard let language = rawLanguage.flatMap(Language.init(rawValue:)) else { throw ZayavkaError.notFound(entity: "template", id: rawLanguage ?? "") }
-        let db = try context.database
         if let input {
             var errors: [FieldError] = []
             if input.subject.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("subject", .required)) }
@@ -246,9 +245,8 @@ enum MailService {
                 try await (db as! any SQLDatabase).raw("DELETE FROM mail_templates WHERE kind = \(bind: kind.rawValue) AND language = \(bind: language.rawValue)").run()
             }
         }
-        _ = db
         context.services.mailTemplates.invalidate()
-        let template = try await context.services.mailTemplates.template(kind, language, on: try context.sql)
+        let template = try await context.services.mailTemplates.template(kind, language, on: context.sql)
         return MailTemplateDTO(kind: kind.rawValue, language: language.rawValue, subject: template.subject, body: template.body,
                                customized: input != nil, placeholders: MailTemplate.placeholders)
     }

@@ -236,7 +236,7 @@ enum PhoneService {
     /// again in 15 minutes; busy again, no answer or switched off → the customer is told in the ticket).
     static func attempt(id: Int, _ input: CallbackAttemptInput, context: ServiceContext) async throws -> CallbackAttemptDTO {
         let viewer = try requireStaff(context)
-        let sql = try context.sql
+        let sql = context.sql
         let callback = try await callback(id: id, on: sql)
         guard callback.state == "pending" else { throw ZayavkaError.conflict(field: "state", value: callback.state) }
         if let note = input.note, note.isOver(maxNote) { throw ZayavkaError.validation([FieldError("note", .tooLong, String(maxNote))]) }

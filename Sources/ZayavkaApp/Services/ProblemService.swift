@@ -546,6 +546,6 @@ enum ProblemService {
              String(row.paid_organizations), String(row.last_30_days), row.target_version ?? "", row.target_date ?? "",
              row.fixed_version ?? "", row.tracker_url ?? "", row.created_at.formatted(.iso8601)]
         }
-        return Download(source: .text(CSV.write(header: header, rows: cells)), contentType: "text/csv; charset=utf-8", filename: "problems.csv")
+        return .csv(CSV.write(header: header, rows: cells), filename: "problems.csv")
     }
 }

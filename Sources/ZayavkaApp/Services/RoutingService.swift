@@ -57,7 +57,7 @@ enum RoutingService {
 
     static func saveRoute(key: String?, _ input: RouteInput, context: ServiceContext) async throws -> Saved<RouteDTO> {
         try context.require(.manageConfiguration)
-        let sql = try context.sql
+        let sql = context.sql
         var errors: [FieldError] = []
         var existing: RouteDTO?
         if let key {
@@ -123,7 +123,7 @@ enum RoutingService {
     static func route(number: Int, _ input: RouteRequest, context: ServiceContext) async throws -> TicketDTO {
         let viewer = try context.viewer
         guard viewer.role.can(.editTicketFields) else { throw ZayavkaError.forbidden(reason: "staff only") }
-        let sql = try context.sql
+        let sql = context.sql
         let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         guard let stored = try await routes(on: sql, activeOnly: true).first(where: { $0.key == input.route }) else {
             throw ZayavkaError.validation([FieldError("route", .unknownValue)])
@@ -180,7 +180,7 @@ enum RoutingService {
 
     static func saveCriticalRule(key: String?, _ input: CriticalRuleInput, context: ServiceContext) async throws -> Saved<CriticalRuleDTO> {
         try context.require(.manageConfiguration)
-        let sql = try context.sql
+        let sql = context.sql
         let all = try await criticalRules(on: sql)
         var errors: [FieldError] = []
         let existing = key.flatMap { k in all.first { $0.key == k } }

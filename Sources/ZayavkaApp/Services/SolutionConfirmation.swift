@@ -11,7 +11,7 @@ enum SolutionConfirmation {
     /// solution. 409 unless the ticket is solved; confirming twice records it once.
     static func confirm(number: Int, context: ServiceContext) async throws -> TicketDTO {
         let viewer = try context.viewer
-        let sql = try context.sql
+        let sql = context.sql
         let row = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         guard !viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "only the customer confirms a solution") }
         let catalog = try await context.services.catalog.snapshot(context.database)

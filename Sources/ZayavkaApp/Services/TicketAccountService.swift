@@ -35,12 +35,12 @@ enum TicketAccountService {
     /// The account of ticket `number` as the API gives it (staff).
     static func account(number: Int, context: ServiceContext) async throws -> TicketAccountDTO {
         try context.require(.readAllTickets)
-        let row = try await TicketQueries.load(number: number, viewer: try context.viewer, on: try context.sql)
+        let row = try await TicketQueries.load(number: number, viewer: try context.viewer, on: context.sql)
         return try await account(of: row, language: context.language, context: context)
     }
 
     static func account(of ticket: TicketQueries.Row, language: Language, context: ServiceContext) async throws -> TicketAccountDTO {
-        let sql = try context.sql
+        let sql = context.sql
         var reference: AccountReferenceDTO?
         if let answer = ticket.facts.fields[AccountReference.fieldKey] { reference = try await resolve(answer, on: sql) }
         let named = reference?.state == "found" ? reference?.organizations.first : nil
@@ -67,7 +67,7 @@ enum TicketAccountService {
     static func place(number: Int, context: ServiceContext) async throws -> TicketAccountDTO {
         try context.require(.manageOrganizations)
         let viewer = try context.viewer
-        let sql = try context.sql
+        let sql = context.sql
         let row = try await TicketQueries.load(number: number, viewer: viewer, on: sql)
         let current = try await account(of: row, language: context.language, context: context)
         guard current.canPlace, let organization = current.organization else {

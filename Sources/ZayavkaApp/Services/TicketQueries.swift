@@ -278,12 +278,12 @@ enum TicketQueries {
             case .due:
                 break  // two index-ordered phases below
             case .createdAt, .updatedAt:
-                let bound = TimestampKey.bound(cursor.v, dialect: try context.sql.dialect.name)
+                let bound = TimestampKey.bound(cursor.v, dialect: context.sql.dialect.name)
                 conditions.append("(\(unsafeRaw: column), t.number) \(unsafeRaw: op) (" + bound + ", \(bind: cursor.n))")
             }
         }
         func statement(_ conditions: [SQLQueryString], order: SQLQueryString, limit: Int) throws -> SQLQueryString {
-            var statement = try select(context.sql)
+            var statement = select(context.sql)
             if !conditions.isEmpty { statement += " WHERE " + conditions.joined(separator: " AND ") }
             return statement + " ORDER BY " + order + " LIMIT \(literal: limit)"
         }
@@ -297,7 +297,7 @@ enum TicketQueries {
             if spec.cursor?.z != true {
                 var dated = conditions + ["t.next_due_at IS NOT NULL"]
                 if let cursor = spec.cursor {
-                    let bound = TimestampKey.bound(cursor.v, dialect: try context.sql.dialect.name)
+                    let bound = TimestampKey.bound(cursor.v, dialect: context.sql.dialect.name)
                     dated.append("(t.next_due_at, t.number) > (" + bound + ", \(bind: cursor.n))")
                 }
                 fetched = try await rows(try statement(dated, order: "t.next_due_at, t.number", limit: limit + 1), on: context.sql)

@@ -223,7 +223,7 @@ enum TicketService {
             actor = .customer
         }
         let catalog = try await context.services.catalog.snapshot(context.database)
-        let slaSetup = try await context.services.sla.setup(try context.sql)
+        let slaSetup = try await context.services.sla.setup(context.sql)
         if patch.assigneeID != nil || patch.groupID != nil {
             try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: context.sql)
         }

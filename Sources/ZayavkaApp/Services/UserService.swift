@@ -60,7 +60,7 @@ enum UserService {
     /// The viewer's tokens; with `all`, an admin's view of everyone's.
     static func listTokens(all: Bool, context: ServiceContext) async throws -> ListOf<TokenDTO> {
         let viewer = try context.viewer
-        var query = try APITokenRecord.query(on: context.database).sort(\.$id)
+        var query = APITokenRecord.query(on: context.database).sort(\.$id)
         if !(all && viewer.role.can(.manageAllTokens)) { query = query.filter(\.$userID == viewer.userID) }
         return ListOf(items: try await query.all().map(TokenDTO.init), nextCursor: nil)
     }
@@ -89,7 +89,7 @@ enum UserService {
 
     static func list(_ filter: Filter, page: PageRequest, context: ServiceContext) async throws -> ListOf<UserDTO> {
         try context.require(.readDirectory)
-        var query = try UserRecord.query(on: context.database).sort(\.$id)
+        var query = UserRecord.query(on: context.database).sort(\.$id)
         if let role = filter.role { query = query.filter(\.$role == role) }
         if let org = filter.organizationID { query = query.filter(\.$organizationID == org) }
         if let email = filter.email { query = query.filter(\.$email == email.lowercased()) }

@@ -49,7 +49,7 @@ enum WorkloadService {
 
     /// An active staff member and the calendar they work on (their own, else the default one).
     static func specialist(_ id: Int, context: ServiceContext) async throws -> Specialist {
-        let sql = try context.sql
+        let sql = context.sql
         guard let row = try await sql.raw("SELECT id, name, role, is_active, calendar_id FROM users WHERE id = \(bind: id)").first(decoding: UserRow.self),
               (Role(rawValue: row.role) ?? .customer).isStaff, row.is_active else {
             throw ZayavkaError.validation([FieldError("user_id", .unknownValue)])
@@ -158,7 +158,7 @@ enum WorkloadService {
         guard to > from, to.timeIntervalSince(from) <= 62 * 86400 else {
             throw ZayavkaError.validation([FieldError("to", .invalid, "from < to ≤ from + 62 days")])
         }
-        let sql = try context.sql
+        let sql = context.sql
         var people: [Int] = []
         if let userID {
             people = [userID]
