@@ -101,7 +101,7 @@ enum Migrations {
         M001CreatePeople(), M002CreateGroups(), M003CreateTokens(), M004CreateStatuses(), M005CreateIntakeFields(),
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
         M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
-        M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(),
+        M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
     ]
 
     static func register(on app: Application) {

@@ -7,16 +7,18 @@ public typealias FailureKind = CriticalRule
 
 extension CriticalRule {
     /// Seed 002's four: hangs or slowness; unavailable or a very poor response over the internet;
-    /// users thrown out of the database; cannot log in to the database.
+    /// users thrown out of the database; cannot log in to the database. The form's category answers
+    /// "cannot work in the database (hangs)" and "cannot connect" are the first and the last; the other
+    /// two are known by their words.
     public static let failureKinds002: [FailureKind] = [
-        FailureKind(key: "slowness", name: "Зависание или торможение", categories: ["slowness"],
+        FailureKind(key: "slowness", name: "Зависание или торможение", categories: ["database_down"],
                     phrases: [["завис"], ["торм"], ["медлен", "работ"], ["долго", "загруж"], ["долго", "открыва"]]),
-        FailureKind(key: "unavailable", name: "Недоступность или очень плохой отклик по интернету", categories: ["unavailable"],
+        FailureKind(key: "unavailable", name: "Недоступность или очень плохой отклик по интернету", categories: [],
                     phrases: [["недоступ"], ["не", "доступ"], ["не", "открыва", "сайт"], ["плох", "отклик"], ["нет", "соединен"],
                               ["не", "подключ", "сервер"], ["сервер", "не", "отвеча"]]),
-        FailureKind(key: "thrown_out", name: "Выкидывает пользователей из базы", categories: ["thrown_out"],
+        FailureKind(key: "thrown_out", name: "Выкидывает пользователей из базы", categories: [],
                     phrases: [["выкидыва"], ["выкинул"], ["выбрасыва"], ["выбива", "баз"], ["вылета", "баз"], ["разрыв", "соединен"]]),
-        FailureKind(key: "cannot_log_in", name: "Невозможно войти в базу", categories: ["cannot_log_in"],
+        FailureKind(key: "cannot_log_in", name: "Невозможно войти в базу", categories: ["cannot_connect"],
                     phrases: [["не", "мог", "войти"], ["не", "получа", "войти"], ["не", "заход", "баз"], ["не", "пуска", "баз"],
                               ["не", "войти", "баз"], ["не", "вход", "баз"], ["ошибк", "вход"]]),
     ]
@@ -57,9 +59,13 @@ public struct OutbreakRule: Sendable, Equatable, Codable {
     /// distinct customers; nil otherwise. Oldest first.
     public func outbreak(in reports: [Report], now: Date) -> [Report]? {
         let start = now.addingTimeInterval(-Double(windowMinutes) * 60)
-        let recent = reports.filter { $0.at >= start && $0.at <= now }.sorted { ($0.at, $0.ticketID) < ($1.at, $1.ticketID) }
+        // No upper bound: a date read back from the database may come out a hair after `now`.
+        let recent = reports.filter { $0.at >= start }.sorted { ($0.at, $0.ticketID) < ($1.at, $1.ticketID) }
         return Set(recent.map(\.customer)).count >= customers ? recent : nil
     }
+
+    /// How many distinct customers the reports come from.
+    public static func customers(in reports: [Report]) -> Int { Set(reports.map(\.customer)).count }
 
     public func problems() -> [FieldError] {
         var errors: [FieldError] = []

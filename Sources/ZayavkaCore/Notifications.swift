@@ -32,9 +32,13 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case problemLinked = "problem_linked"
     /// To every interested party of a problem, once per update: a new status, an estimate, the fix (SPEC P1, P3).
     case problemUpdate = "problem_update"
+    /// To the dispatchers and managers, at once: several customers report the same failure (SPEC P3, seed 002).
+    case outbreakAlert = "outbreak_alert"
+    /// To the managers: nobody acknowledged an outbreak alert in time (seed 002: "более 10 минут").
+    case outbreakReminder = "outbreak_reminder"
 
     public var isForCustomer: Bool {
-        ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail].contains(self)
+        ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail, .outbreakAlert, .outbreakReminder].contains(self)
     }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
@@ -186,7 +190,8 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
     /// The placeholders every template may use.
     public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
-                                      "metric", "due", "reply_by", "account", "problem", "problem_title", "summary"]
+                                      "metric", "due", "reply_by", "account", "problem", "problem_title", "summary",
+                                      "incident", "failure_kind", "customers", "tickets"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -199,7 +204,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Здравствуйте, {{name}}!
 
                     Ваше обращение принято и зарегистрировано под номером {{number}}.
-                    {{reply_by}} Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
+                    {{incident}}{{reply_by}} Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
 
                     Заявку можно посмотреть здесь: {{link}}
                     {{account}}
@@ -209,7 +214,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Hello {{name}},
 
                     Your request has been received and registered as number {{number}}.
-                    {{reply_by}} To add to the request, simply reply to this message without changing the subject.
+                    {{incident}}{{reply_by}} To add to the request, simply reply to this message without changing the subject.
 
                     You can follow the request here: {{link}}
                     {{account}}
@@ -455,6 +460,46 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Problem status: {{status}}.
                     Your request: {{link}}
                     """)
+        case .outbreakAlert:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Возможен массовый сбой: {{failure_kind}}", body: """
+                    {{name}}, похоже на массовый сбой.
+
+                    «{{failure_kind}}» — обращений от разных клиентов: {{customers}}.
+
+                    {{tickets}}
+
+                    Объявить массовый сбой или отклонить оповещение: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Possible mass incident: {{failure_kind}}", body: """
+                    {{name}}, this looks like a mass incident.
+
+                    "{{failure_kind}}" — reports from distinct customers: {{customers}}.
+
+                    {{tickets}}
+
+                    Declare the mass incident or dismiss the alert: {{link}}
+                    """)
+        case .outbreakReminder:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] ПОВТОРНО: никто не отреагировал на массовый сбой — {{failure_kind}}", body: """
+                    {{name}}, оповещение о возможном массовом сбое открыто с {{due}}, и никто на него не отреагировал.
+
+                    «{{failure_kind}}» — обращений от разных клиентов: {{customers}}.
+
+                    {{tickets}}
+
+                    Объявить массовый сбой или отклонить оповещение: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] AGAIN: nobody has acted on a possible mass incident — {{failure_kind}}", body: """
+                    {{name}}, a possible mass incident alert has been open since {{due}} and nobody has acted on it.
+
+                    "{{failure_kind}}" — reports from distinct customers: {{customers}}.
+
+                    {{tickets}}
+
+                    Declare the mass incident or dismiss the alert: {{link}}
+                    """)
         case .passwordReset:
             return ru
                 ? MailTemplate(subject: "[{{tag}}] Восстановление пароля", body: """
@@ -548,6 +593,13 @@ public enum AcknowledgementText {
         let singular = count % 10 == 1 && count % 100 != 11
         let unit = hours ? (singular ? "рабочего часа" : "рабочих часов") : (singular ? "рабочей минуты" : "рабочих минут")
         return "\(count) \(unit)"
+    }
+
+    /// The line an acknowledgement carries when the request was linked on arrival to an active mass
+    /// incident (SPEC P3): which one, and the words the team chose; "" otherwise.
+    public static func incident(code: String?, text: String?, _ language: Language) -> String {
+        guard let code, let text, !text.isEmpty else { return "" }
+        return (language == .ru ? "Обращение связано с массовым сбоем \(code). " : "Your request is part of the mass incident \(code). ") + text + "\n"
     }
 
     /// The set-password paragraph (with its blank lines), or "" when the customer has a password.

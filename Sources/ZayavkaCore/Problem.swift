@@ -81,9 +81,12 @@ public struct ProblemTransition: Sendable, Equatable {
     public var fixedVersion: String?
     /// rejected: why.
     public var reason: String?
+    /// An outage is fixed when service is back: it names no version.
+    public var kind: ProblemKind = .bug
 
     public init(from: ProblemStatus, to: ProblemStatus, targetVersion: String? = nil, targetDate: String? = nil,
-                fixedVersion: String? = nil, reason: String? = nil) {
+                fixedVersion: String? = nil, reason: String? = nil, kind: ProblemKind = .bug) {
+        self.kind = kind
         self.from = from
         self.to = to
         self.targetVersion = targetVersion
@@ -102,7 +105,7 @@ public struct ProblemTransition: Sendable, Equatable {
         switch to {
         case .planned where blank(targetVersion) && blank(targetDate):
             errors.append(FieldError("target_version", .required))
-        case .fixed where blank(fixedVersion):
+        case .fixed where blank(fixedVersion) && kind != .outage:
             errors.append(FieldError("fixed_version", .required))
         case .rejected where blank(reason):
             errors.append(FieldError("reason", .required))

@@ -37,7 +37,8 @@ struct ProblemTests {
         #expect(keys("Всё зависло", "1С висит уже полчаса, всё тормозит") == ["slowness"])
         #expect(keys("Выкидывает из базы каждые 5 минут") == ["thrown_out"])
         #expect(keys("Сервис недоступен") == ["unavailable"])
-        #expect(keys("Ошибка", category: "thrown_out") == ["thrown_out"])
+        #expect(keys("Ошибка", category: "cannot_connect") == ["cannot_log_in"])
+        #expect(keys("Ошибка", category: "database_down") == ["slowness"])
         #expect(keys("Как добавить нового сотрудника?", "Подскажите, где в настройках права доступа").isEmpty)
         #expect(keys("Войти в базу получилось, спасибо").isEmpty)
     }

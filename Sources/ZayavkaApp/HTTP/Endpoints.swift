@@ -442,6 +442,55 @@ enum API {
                      try await ProblemService.unlink(ticketNumber: try req.intParameter("number"), context: try req.context)
                      return Response(status: .noContent)
                  }),
+        // Mass incidents (SPEC P3)
+        Endpoint(method: .GET, path: "/failure-kinds", operationID: "listFailureKinds", tag: "incidents",
+                 summary: "Failure kinds (staff): rules shaped like the critical-problem rules; requests matching one are counted by outbreak detection and linked to its active incident.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "CriticalRuleList"), (403, "Error")],
+                 handler: json { try await RoutingService.listCriticalRules(table: .failureKinds, context: try $0.context) }),
+        Endpoint(method: .POST, path: "/failure-kinds", operationID: "createFailureKind", tag: "incidents", summary: "Add a failure kind (admins).",
+                 authenticated: true, body: .json("CriticalRuleInput"), query: [],
+                 responses: [(201, "CriticalRule"), (403, "Error"), (409, "Error"), (422, "Error")],
+                 handler: respond { req in
+                     try await RoutingService.saveCriticalRule(key: nil, try req.content.decode(CriticalRuleInput.self), table: .failureKinds, context: try req.context)
+                 }),
+        Endpoint(method: .PATCH, path: "/failure-kinds/{key}", operationID: "updateFailureKind", tag: "incidents", summary: "Change a failure kind (admins).",
+                 authenticated: true, body: .json("CriticalRuleInput"), query: [],
+                 responses: [(200, "CriticalRule"), (403, "Error"), (404, "Error"), (422, "Error")],
+                 handler: respond { req in
+                     try await RoutingService.saveCriticalRule(key: req.parameters.get("key"), try req.content.decode(CriticalRuleInput.self), table: .failureKinds,
+                                                               context: try req.context)
+                 }),
+        Endpoint(method: .GET, path: "/outbreak-settings", operationID: "getOutbreakSettings", tag: "incidents",
+                 summary: "When requests are an outbreak (distinct customers within minutes), when managers are reminded, and the words affected customers are told (staff).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "OutbreakSettings"), (403, "Error")],
+                 handler: json { try await IncidentService.getSettings(context: try $0.context) }),
+        Endpoint(method: .PUT, path: "/outbreak-settings", operationID: "saveOutbreakSettings", tag: "incidents", summary: "Change the outbreak settings (admins).",
+                 authenticated: true, body: .json("OutbreakSettingsInput"), query: [], responses: [(200, "OutbreakSettings"), (403, "Error"), (422, "Error")],
+                 handler: json { req in try await IncidentService.saveSettings(try req.content.decode(OutbreakSettingsInput.self), context: try req.context) }),
+        Endpoint(method: .GET, path: "/incidents", operationID: "incidentBoard", tag: "incidents",
+                 summary: "Open outbreak alerts with their requests, and the active mass incidents (staff): what the red banner on agent pages shows.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "IncidentBoard"), (403, "Error")],
+                 handler: json { try await IncidentService.board(context: try $0.context) }),
+        Endpoint(method: .GET, path: "/incidents/active", operationID: "activeIncidents", tag: "incidents",
+                 summary: "The active mass incidents for anyone signed in: number, the words for customers in the reader's language, the estimate.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "ActiveIncidentList")],
+                 handler: json { try await IncidentService.current(context: try $0.context) }),
+        Endpoint(method: .POST, path: "/incidents", operationID: "declareIncident", tag: "incidents",
+                 summary: "Declare a mass incident (staff), from an alert or by hand: an outage problem; every matching open request linked; every affected customer told the words once. 409 when that failure kind already has an active incident or the alert is closed; 422 with no request to link. Estimate and fix: PATCH /problems/{number}.",
+                 authenticated: true, body: .json("IncidentInput"), query: [],
+                 responses: [(201, "Problem"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
+                 handler: json(.created) { req in try await IncidentService.declare(try req.content.decode(IncidentInput.self), context: try req.context) }),
+        Endpoint(method: .POST, path: "/outbreak-alerts/{id}/acknowledge", operationID: "acknowledgeOutbreakAlert", tag: "incidents",
+                 summary: "Acknowledge an alert (staff): the managers are not reminded; the alert stays until declared or dismissed.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "OutbreakAlert"), (403, "Error"), (404, "Error"), (409, "Error")],
+                 handler: json { req in try await IncidentService.acknowledge(id: try req.intParameter("id"), context: try req.context) }),
+        Endpoint(method: .POST, path: "/outbreak-alerts/{id}/dismiss", operationID: "dismissOutbreakAlert", tag: "incidents",
+                 summary: "Dismiss an alert as not a mass incident (staff); the requests it counted open no other alert.",
+                 authenticated: true, body: .none, query: [], responses: [(204, nil), (403, "Error"), (404, "Error"), (409, "Error")],
+                 handler: { req in
+                     try await IncidentService.dismiss(id: try req.intParameter("id"), context: try req.context)
+                     return Response(status: .noContent)
+                 }),
         Endpoint(method: .GET, path: "/routes", operationID: "listRoutes", tag: "routing", summary: "Hand-off routes in order (staff).",
                  authenticated: true, body: .none, query: [], responses: [(200, "RouteList"), (403, "Error")],
                  handler: json { try await RoutingService.listRoutes(context: try $0.context) }),

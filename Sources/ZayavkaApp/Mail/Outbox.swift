@@ -161,6 +161,12 @@ enum MailNotifier {
         let target_minutes: Int
         let due_at: Date?
     }
+    private struct IncidentRow: Decodable {
+        let ticket_id: Int
+        let number: Int
+        let incident_text_ru: String?
+        let incident_text_en: String?
+    }
     private struct CopyRow: Decodable {
         let ticket_id: Int
         let email: String
@@ -309,6 +315,16 @@ enum MailNotifier {
                 firstResponse[row.ticket_id] = (row.target_minutes, due)
             }
         }
+        // A request linked on arrival to a mass incident: its acknowledgement carries the incident's words (SPEC P3).
+        var incidents: [Int: IncidentRow] = [:]
+        if !acknowledged.isEmpty {
+            for row in try await sql.raw("""
+                SELECT t.id AS ticket_id, p.number, p.incident_text_ru, p.incident_text_en FROM tickets t JOIN problems p ON p.id = t.problem_id
+                WHERE t.id IN (\(binds: Array(acknowledged))) AND p.kind = \(bind: ProblemKind.outage.rawValue)
+                """).all(decoding: IncidentRow.self) {
+                incidents[row.ticket_id] = row
+            }
+        }
         // Set-password links in acknowledgements, stored with the mails that carry them.
         var accountTokens: [(userID: Int, token: String)] = []
         var copies: [Int: [String]] = [:]
@@ -379,6 +395,10 @@ enum MailNotifier {
                     accountLink = configuration.publicURL + SitePath.passwordSet.path + "?token=" + token
                 }
                 filled["account"] = AcknowledgementText.account(link: accountLink, person.language)
+                let incident = incidents[event.ticketID]
+                filled["incident"] = AcknowledgementText.incident(code: incident.map { ProblemNumber.format($0.number) },
+                                                                  text: person.language == .en ? incident?.incident_text_en : incident?.incident_text_ru,
+                                                                  person.language)
             }
             if intent.kind == .slaWarning || intent.kind == .slaBreached {
                 filled["metric"] = SLAMetricNames.name(event.field ?? "", person.language)
@@ -389,6 +409,10 @@ enum MailNotifier {
             // An acknowledgement template edited before `{{account}}` existed still carries the set-password link.
             if let account = filled["account"], !account.isEmpty, !template.body.contains("{{account}}") {
                 rendered.body += "\n" + account
+            }
+            // So does an incident's line, for a template edited before `{{incident}}` existed.
+            if let incident = filled["incident"], !incident.isEmpty, !template.body.contains("{{incident}}") {
+                rendered.body += "\n" + incident
             }
             var recipients = [MailAddress(name: person.name, address: person.email)]
             if [.publicReply, .ticketSolved].contains(intent.kind) {

@@ -456,7 +456,7 @@ enum ProblemService {
         let reason = input.reason ?? row.reason
         if statusChanged {
             errors += ProblemTransition(from: before, to: status, targetVersion: targetVersion, targetDate: targetDate,
-                                        fixedVersion: fixedVersion, reason: reason).problems()
+                                        fixedVersion: fixedVersion, reason: reason, kind: ProblemKind(rawValue: row.kind) ?? .bug).problems()
         }
         for (field, value) in [("target_version", input.targetVersion), ("fixed_version", input.fixedVersion), ("estimate", input.estimate)] {
             if let value, let error = TextInput.check(value, field: field, maxCharacters: FieldLimits.shortText, multiline: false) { errors.append(error) }
@@ -509,6 +509,14 @@ enum ProblemService {
         func text(_ language: Language) -> String? {
             if let note { return note }
             var parts: [String] = []
+            // A mass incident speaks seed 002's language: the time of the fix, then the fix.
+            if row.kind == ProblemKind.outage.rawValue {
+                if statusChanged, status == .fixed { parts.append(MassIncidentText.fixed(language)) }
+                else if statusChanged { parts.append(ProblemUpdateText.standard(status: status, targetVersion: targetVersion, targetDate: targetDate,
+                                                                                 fixedVersion: fixedVersion, reason: reason, language)) }
+                if estimateChanged, let estimate, status != .fixed { parts.append(MassIncidentText.estimate(estimate, language)) }
+                return parts.isEmpty ? nil : parts.joined(separator: " ")
+            }
             if statusChanged {
                 parts.append(ProblemUpdateText.standard(status: status, targetVersion: targetVersion, targetDate: targetDate,
                                                         fixedVersion: fixedVersion, reason: reason, language))

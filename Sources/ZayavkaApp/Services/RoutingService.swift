@@ -165,26 +165,28 @@ enum RoutingService {
 
     // MARK: Critical rules
 
-    static func criticalRules(on sql: any SQLDatabase, activeOnly: Bool = false) async throws -> [CriticalRuleDTO] {
-        try await sql.raw("SELECT key, name, categories, phrases, position, active FROM critical_rules"
+    static func criticalRules(on sql: any SQLDatabase, activeOnly: Bool = false, table: RuleTable = .critical) async throws -> [CriticalRuleDTO] {
+        try await sql.raw("SELECT key, name, categories, phrases, position, active FROM " + table.sqlName
                           + (activeOnly ? " WHERE active = \(bind: true)" : "") + " ORDER BY position, id").all(decoding: CriticalRuleRow.self).map { row in
             CriticalRuleDTO(key: row.key, name: row.name, categories: try WorkingTimeJSON.decode([String].self, row.categories),
                             phrases: try WorkingTimeJSON.decode([[String]].self, row.phrases), position: row.position, active: row.active)
         }
     }
 
-    static func listCriticalRules(context: ServiceContext) async throws -> ListOf<CriticalRuleDTO> {
+    static func listCriticalRules(table: RuleTable = .critical, context: ServiceContext) async throws -> ListOf<CriticalRuleDTO> {
         try context.require(.readAllTickets)
-        return ListOf(items: try await criticalRules(on: context.sql), nextCursor: nil)
+        return ListOf(items: try await criticalRules(on: context.sql, table: table), nextCursor: nil)
     }
 
-    static func saveCriticalRule(key: String?, _ input: CriticalRuleInput, context: ServiceContext) async throws -> Saved<CriticalRuleDTO> {
+    /// Adds or changes a critical-problem rule or a failure kind (admins; the same shape and checks).
+    static func saveCriticalRule(key: String?, _ input: CriticalRuleInput, table: RuleTable = .critical,
+                                 context: ServiceContext) async throws -> Saved<CriticalRuleDTO> {
         try context.require(.manageConfiguration)
         let sql = context.sql
-        let all = try await criticalRules(on: sql)
+        let all = try await criticalRules(on: sql, table: table)
         var errors: [FieldError] = []
         let existing = key.flatMap { k in all.first { $0.key == k } }
-        if let key, existing == nil { throw ZayavkaError.notFound(entity: "critical_rule", id: key) }
+        if let key, existing == nil { throw ZayavkaError.notFound(entity: table.entity, id: key) }
         if key == nil {
             if !(input.key.map(StatusDefinition.isValidKey) ?? false) { errors.append(FieldError("key", .invalid)) }
             if (input.name ?? "").trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("name", .required)) }
@@ -201,22 +203,22 @@ enum RoutingService {
             let sql = db as! any SQLDatabase
             if let existing {
                 try await sql.raw("""
-                    UPDATE critical_rules SET name = \(bind: input.name ?? existing.name), categories = \(bind: try WorkingTimeJSON.encode(categories)),
+                    UPDATE \(unsafeRaw: table.rawValue) SET name = \(bind: input.name ?? existing.name), categories = \(bind: try WorkingTimeJSON.encode(categories)),
                            phrases = \(bind: try WorkingTimeJSON.encode(phrases)), position = \(bind: input.position ?? existing.position),
                            active = \(bind: input.active ?? existing.active)
                     WHERE key = \(bind: finalKey)
                     """).run()
             } else {
-                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM critical_rules").first(decoding: NextPositionRow.self)!.p
+                let position = try await sql.raw("SELECT COALESCE(MAX(position), 0) + 10 AS p FROM " + table.sqlName).first(decoding: NextPositionRow.self)!.p
                 try await sql.raw("""
-                    INSERT INTO critical_rules (key, name, categories, phrases, position, active)
+                    INSERT INTO \(unsafeRaw: table.rawValue) (key, name, categories, phrases, position, active)
                     VALUES (\(bind: finalKey), \(bind: input.name!), \(bind: try WorkingTimeJSON.encode(categories)),
                             \(bind: try WorkingTimeJSON.encode(phrases)), \(bind: input.position ?? position), \(bind: input.active ?? true))
                     """).run()
             }
         }
-        context.services.critical.invalidate()
-        let saved = try await criticalRules(on: sql).first { $0.key == finalKey }!
+        (table == .critical ? context.services.critical : context.services.failureKinds).invalidate()
+        let saved = try await criticalRules(on: sql, table: table).first { $0.key == finalKey }!
         return Saved(item: saved, created: key == nil)
     }
 }

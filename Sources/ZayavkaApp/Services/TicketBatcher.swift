@@ -62,13 +62,13 @@ actor TicketBatcher {
                     (\(bind: number), \(bind: d.subject), \(bind: TextFolding.fold(d.subject)), \(bind: d.requesterID), \(bind: d.organizationID),
                      \(bind: d.channel.rawValue), \(bind: d.type.rawValue), \(bind: d.priority.rank), \(bind: d.urgency), \(bind: d.responsibility),
                      \(bind: d.cause), \(bind: d.status), \(bind: d.assigneeID), \(bind: d.groupID), \(bind: d.dueAt), \(bind: d.createdByID),
-                     \(bind: d.at), \(bind: d.at), \(bind: d.sla?.nextDue))
+                     \(bind: d.at), \(bind: d.at), \(bind: d.sla?.nextDue), \(bind: d.failureKind))
                     """
                 }
                 let inserted = try await sql.raw("""
                     INSERT INTO tickets (number, subject, subject_folded, requester_id, organization_id, channel, type, priority, urgency,
                                          responsibility, cause, status, assignee_id, group_id, due_at, created_by_id, created_at, updated_at,
-                                         next_due_at)
+                                         next_due_at, failure_kind)
                     VALUES
                     """ + " " + ticketRows.joined(separator: ", ") + " RETURNING id, number").all()
                 var idByNumber: [Int: Int] = [:]
@@ -103,6 +103,10 @@ actor TicketBatcher {
                     events += try await TicketService.attach(d.uploads, ticketID: ticketID, commentID: commentID, actorID: d.createdByID,
                                                              isPublic: true, at: d.at, on: sql)
                 }
+                events += try await IncidentService.linkOnArrival(zip(zip(drafts, ticketIDs), numbers).compactMap { pair, number in
+                    pair.0.failureKind.map { IncidentService.Arrival(ticketID: pair.1, number: number, requesterID: pair.0.requesterID, failureKind: $0,
+                                                                      at: pair.0.at) }
+                }, on: sql)
                 let links = zip(drafts, ticketIDs).compactMap { d, id in d.mail.map { ($0, id, commentByTicket[id]!) } }
                 if !links.isEmpty { try await MailLink.recordAll(links, at: drafts[0].at, on: sql) }
                 try await History.record(events, on: sql)

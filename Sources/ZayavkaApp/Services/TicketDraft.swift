@@ -29,4 +29,7 @@ struct TicketDraft: Sendable {
     var mail: MailLink? = nil
     /// The critical-problem rules the request matched (SPEC T4): recorded, and the dispatchers told.
     var critical: [CriticalRule] = []
+    /// The failure kind the request matched (SPEC P3): counted by outbreak detection, and linked on
+    /// arrival to the active mass incident of that kind.
+    var failureKind: String? = nil
 }

@@ -75,6 +75,8 @@ enum TicketService {
         let critical = CriticalRule.matching(try await context.services.critical.rules(context.sql), subject: subject, body: input.body,
                                              category: fields["category"])
         let priority = critical.isEmpty ? input.priority ?? .normal : .urgent
+        // Seed 002: a failure several customers report at once may be a mass incident (SPEC P3).
+        let failureKind = try await IncidentService.failureKind(subject: subject, body: input.body, category: fields["category"], context: context)
 
         let sla = try await slaStart(subject: SLASubject(
             type: type, priority: priority, urgency: input.urgency?.level, plan: nil, organizationID: requester.organization?.id,
@@ -84,9 +86,10 @@ enum TicketService {
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: assigneeID, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
-            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical)
+            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical, failureKind: failureKind)
         let number = try await context.services.tickets.create(draft, on: context.db)
         ticketsCreated.increment()
+        if let failureKind { await IncidentService.detectAfterArrival(kind: failureKind, context: context) }
         return TicketFacts(
             number: number, subject: subject, status: initialStatus, type: type, priority: priority, urgency: input.urgency?.level,
             channel: channel, responsibility: input.responsibility, cause: input.cause, requester: requester.person,

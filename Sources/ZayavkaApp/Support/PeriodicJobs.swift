@@ -45,6 +45,14 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("finishing problem updates failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let outbreaks = try await IncidentService.sweep(context: context)
+                    if outbreaks.opened + outbreaks.reminded > 0 {
+                        logger.info("outbreak alerts", metadata: ["opened": "\(outbreaks.opened)", "reminded": "\(outbreaks.reminded)"])
+                    }
+                } catch {
+                    logger.error("outbreak detection failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let fired = try await SLATimerJob.run(context: context)
                     if fired.warnings + fired.breaches > 0 {
                         logger.info("SLA timers fired", metadata: ["warnings": "\(fired.warnings)", "breaches": "\(fired.breaches)"])

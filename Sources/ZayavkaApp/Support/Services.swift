@@ -16,6 +16,8 @@ final class AppServices: Sendable {
     let tickets: TicketBatcher
     let sla: SLASetupCache
     let critical: CriticalRuleCache
+    let failureKinds: CriticalRuleCache
+    let incidentBanner = IncidentBannerCache()
     let mailTemplates = MailTemplateCache()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
@@ -33,7 +35,8 @@ final class AppServices: Sendable {
         self.customers = CustomerBatcher(gate: gate)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.sla = SLASetupCache()
-        self.critical = CriticalRuleCache()
+        self.critical = CriticalRuleCache(.critical)
+        self.failureKinds = CriticalRuleCache(.failureKinds)
         self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
     }
 

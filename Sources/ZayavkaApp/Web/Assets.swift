@@ -42,6 +42,14 @@ h1 { font-size:1.45rem; margin:.2rem 0 1rem; } h2 { font-size:1.1rem; margin:1.2
 .notice { background:#e7f5ee; border:1px solid #b5e0c8; color:var(--ok); padding:.6rem .9rem; border-radius:6px; margin-bottom:1rem; }
 .inline-search { display:flex; gap:.5rem; margin-bottom:1rem; max-width:40rem; }
 .inline-search input { flex:1; }
+.banners { max-width:1280px; margin:0 auto; padding:0 1.25rem; }
+.outbreak { background:#fdeceb; border:2px solid #d93025; color:#7a1a12; padding:.6rem .9rem; border-radius:6px; margin:.6rem 0; }
+.outbreak.active { background:#fff1e6; border-color:#e8710a; color:#5c2a00; }
+.outbreak.customer { background:#fff6e0; border-color:#f0a500; color:#5c4400; }
+.outbreak ul { margin:.3rem 0; }
+.outbreak .actions form.inline { display:inline; margin-right:.5rem; }
+.outbreak .script { margin:.3rem 0 0; font-style:italic; }
+button.danger { background:#d93025; color:#fff; border-color:#b3261e; }
 .notice.warning { background:#fff6e0; border:1px solid #f0d48a; color:#6b4e00; }
 .notice form.inline { display:inline; margin-left:.5rem; }
 .notice.error, .errors { background:#fdeceb; border:1px solid #f3b8b3; color:var(--danger); padding:.6rem .9rem; border-radius:6px; margin-bottom:1rem; }

@@ -14,6 +14,8 @@ struct PageContext: Sendable {
     var notice: Notice?
     /// The largest file a form accepts.
     var maxFileBytes = 50 * 1_048_576
+    /// Outbreak alerts and mass incidents, shown under the header (SPEC P3).
+    var banner: IncidentBanner?
 
     struct Notice: Sendable {
         let text: String
@@ -35,6 +37,7 @@ struct PageContext: Sendable {
                   csrf: request.csrfToken, path: request.url.path)
         if let key = request.query[String.self, at: "notice"] { notice = Notices.text(key, l) }
         maxFileBytes = request.services.configuration.maxAttachmentBytes
+        banner = request.incidentBanner
     }
 
     var isStaff: Bool { signedIn?.viewer.role.isStaff ?? false }
@@ -75,6 +78,12 @@ enum Notices {
         case "imported": .init(text: l("Импорт выполнен.", "Import done."), isError: false)
         case "problem-linked": .init(text: l("Заявка связана с проблемой, клиенту отправлен её номер.", "The ticket is linked to the problem; the customer got its number."), isError: false)
         case "problem-unlinked": .init(text: l("Заявка отвязана от проблемы.", "The ticket is unlinked from the problem."), isError: false)
+        case "incident-declared": .init(text: l("Массовый сбой объявлен: заявки связаны, клиентам отправлено сообщение.",
+                                                "The mass incident is declared: the requests are linked and the customers told."), isError: false)
+        case "alert-acknowledged": .init(text: l("Вы взяли оповещение в работу; руководители не получат повторного.",
+                                                 "You are on the alert; the managers will not be alerted again."), isError: false)
+        case "alert-dismissed": .init(text: l("Оповещение отклонено.", "The alert is dismissed."), isError: false)
+        case "alert-closed": .init(text: l("Это оповещение уже закрыто.", "This alert is already closed."), isError: true)
         case "problem-not-linked": .init(text: l("Не удалось связать: проблема не найдена, закрыта, или заявка уже связана.",
                                                  "Could not link: the problem is unknown or closed, or the ticket is linked already."), isError: true)
         default: nil
@@ -104,6 +113,9 @@ enum Layout {
             .body(
                 .class(ctx.isStaff ? "staff" : "customer"),
                 header(ctx),
+                .unwrap(ctx.banner.flatMap { $0.isEmpty ? nil : $0 }) { banner in
+                    .div(.class("banners"), IncidentsView.banner(banner, ctx))
+                },
                 .element(named: "main", nodes: [
                     .unwrap(ctx.notice) { notice in
                         .div(.class(notice.isError ? "notice error" : "notice"), .attr("role", notice.isError ? "alert" : "status"), .t(notice.text))
@@ -127,7 +139,7 @@ enum Layout {
                 links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
                          (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
                          (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
-                         (SitePath.problems.path, l("Проблемы", "Problems"))]
+                         (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents"))]
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }

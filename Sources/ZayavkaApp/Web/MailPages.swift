@@ -138,6 +138,8 @@ enum MailView {
         case .accountCreated: l("Учётная запись создана", "Account created")
         case .passwordReset: l("Восстановление пароля", "Password reset")
         case .problemLinked: l("Заявка связана с известной проблемой (ответ клиенту)", "Ticket linked to a known problem (reply to the customer)")
+        case .outbreakAlert: l("Возможен массовый сбой (диспетчерам и руководителям, сразу)", "A possible mass incident (to dispatchers and managers, at once)")
+        case .outbreakReminder: l("Массовый сбой без реакции (руководителям, повторно)", "A possible mass incident nobody acted on (to managers, again)")
         case .problemUpdate: l("Новости по известной проблеме (каждому заинтересованному)", "News about a known problem (to every interested party)")
         case .slaWarning: l("Скоро срок SLA (специалисту, диспетчерам)", "SLA due soon (to the agent or dispatchers)")
         case .criticalTicket: l("Критическая заявка (диспетчерам и руководителям, сразу)", "A critical request (to dispatchers and managers, at once)")

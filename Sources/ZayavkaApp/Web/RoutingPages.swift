@@ -70,31 +70,70 @@ enum RoutingPages {
             routeFields,
             .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("route-admin-save"), .t(l("Сохранить", "Save")))))
 
-        let ruleRows: [[Node<HTML.BodyContext>]] = rules.map { r in
-            [.a(.href(SitePath.adminRouting.path + "?rule=" + r.key), .t(r.name)), .t(r.categories.joined(separator: ", ")),
-             .t(r.phrases.map { $0.joined(separator: " ") }.joined(separator: " | ")), .t(yes(r.active))]
+        // Critical-problem rules and failure kinds share one shape, one form and one table.
+        func ruleSection(_ table: RuleTable, _ rules: [CriticalRuleDTO], editing: CriticalRuleDTO?) -> (table: Node<HTML.BodyContext>, form: Node<HTML.BodyContext>) {
+            let (param, prefix, formID) = table == .critical ? ("rule", "c", "critical") : ("kind", "f", "failure-kind")
+            // The form typed last fills only its own section.
+            let mine = typed?.value("rules") == table.rawValue
+            func v(_ name: String, _ fallback: String?) -> String { (mine ? typed?.value(name) : nil) ?? fallback ?? "" }
+            let rows: [[Node<HTML.BodyContext>]] = rules.map { r in
+                [.a(.href(SitePath.adminRouting.path + "?\(param)=" + r.key), .t(r.name)), .t(r.categories.joined(separator: ", ")),
+                 .t(r.phrases.map { $0.joined(separator: " ") }.joined(separator: " | ")), .t(yes(r.active))]
+            }
+            let form: Node<HTML.BodyContext> = .form(
+                .class("card"), .method(.post), .action(SitePath.adminCriticalSave.path), .id("\(formID)-form"),
+                Layout.csrfField(ctx),
+                .h2(.t(editing == nil ? (table == .critical ? l("Новое правило", "New rule") : l("Новый вид сбоя", "New failure kind"))
+                                      : (table == .critical ? l("Изменить правило", "Edit rule") : l("Изменить вид сбоя", "Edit failure kind")))),
+                .input(.type(.hidden), .name("rules"), .attr("value", table.rawValue)),
+                .input(.type(.hidden), .name("original_rule"), .attr("value", editing?.key ?? "")),
+                Layout.row(l("Ключ (латиницей)", "Key"), for: "\(prefix)-key", error: errors["\(param).key"],
+                           .input(.type(.text), .name("key"), .id("\(prefix)-key"), .attr("value", v("key", editing?.key)),
+                                  .attribute(named: "readonly", value: editing != nil ? "readonly" : nil))),
+                Layout.row(l("Название", "Name"), for: "\(prefix)-name", error: errors["\(param).name"],
+                           .input(.type(.text), .name("name"), .id("\(prefix)-name"), .attr("value", v("name", editing?.name)))),
+                Layout.row(l("Категории из вопроса «Что случилось» (через запятую)", "Categories of the question “What happened” (comma-separated)"),
+                           for: "\(prefix)-categories", error: errors["\(param).categories"],
+                           .input(.type(.text), .name("categories"), .id("\(prefix)-categories"),
+                                  .attr("value", v("categories", editing?.categories.joined(separator: ", "))))),
+                Layout.row(l("Фразы: по одной в строке, основы слов через пробел (основа совпадает с началом слова, «не» — только целым словом)",
+                             "Phrases: one a line, word stems separated by spaces (a stem matches the start of a word; “не” only as a word)"),
+                           for: "\(prefix)-phrases", error: errors["\(param).phrases"],
+                           .textarea(.name("phrases"), .id("\(prefix)-phrases"), .rows(5),
+                                     .t(v("phrases", editing?.phrases.map { $0.joined(separator: " ") }.joined(separator: "\n"))))),
+                .div(.class("field"), .element(named: "label", nodes: [
+                    .input(.type(.checkbox), .name("active"), .value("1"), .checked(mine ? typed?.value("active") == "1" : editing?.active ?? true)),
+                    .t(" " + l("Действует", "Active")),
+                ])),
+                .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("\(formID)-save"), .t(l("Сохранить", "Save")))))
+            let headers = [table == .critical ? l("Правило", "Rule") : l("Вид сбоя", "Failure kind"), l("Категории", "Categories"), l("Фразы", "Phrases"),
+                           l("Действует", "Active")]
+            return (DirectoryPages.table(table == .critical ? "critical-rules" : "failure-kinds", headers, rows), form)
         }
-        let ruleForm: Node<HTML.BodyContext> = .form(
-            .class("card"), .method(.post), .action(SitePath.adminCriticalSave.path), .id("critical-form"),
+        let criticalSection = ruleSection(.critical, rules, editing: critical)
+        let kinds = try await RoutingService.criticalRules(on: sql, table: .failureKinds)
+        let editKind = request.query[String.self, at: "kind"] ?? (typed?.value("rules") == RuleTable.failureKinds.rawValue ? typed?.value("original_rule") : nil)
+        let kindSection = ruleSection(.failureKinds, kinds, editing: kinds.first { $0.key == editKind })
+        let outbreak = try await IncidentService.settings(on: sql)
+        let outbreakForm: Node<HTML.BodyContext> = .form(
+            .class("card"), .method(.post), .action(SitePath.adminOutbreakSave.path), .id("outbreak-form"),
             Layout.csrfField(ctx),
-            .h2(.t(critical == nil ? l("Новое правило", "New rule") : l("Изменить правило", "Edit rule"))),
-            .input(.type(.hidden), .name("original_rule"), .attr("value", critical?.key ?? "")),
-            Layout.row(l("Ключ (латиницей)", "Key"), for: "c-key", error: errors["rule.key"],
-                       .input(.type(.text), .name("key"), .id("c-key"), .attr("value", v("key", critical?.key)), .attribute(named: "readonly", value: critical != nil ? "readonly" : nil))),
-            Layout.row(l("Название", "Name"), for: "c-name", error: errors["rule.name"],
-                       .input(.type(.text), .name("name"), .id("c-name"), .attr("value", v("name", critical?.name)))),
-            Layout.row(l("Категории из вопроса «Что случилось» (через запятую)", "Categories of the question “What happened” (comma-separated)"), for: "c-categories",
-                       error: errors["rule.categories"],
-                       .input(.type(.text), .name("categories"), .id("c-categories"), .attr("value", v("categories", critical?.categories.joined(separator: ", "))))),
-            Layout.row(l("Фразы: по одной в строке, основы слов через пробел (основа совпадает с началом слова, «не» — только целым словом)",
-                         "Phrases: one a line, word stems separated by spaces (a stem matches the start of a word; “не” only as a word)"),
-                       for: "c-phrases", error: errors["rule.phrases"],
-                       .textarea(.name("phrases"), .id("c-phrases"), .rows(5), .t(v("phrases", critical?.phrases.map { $0.joined(separator: " ") }.joined(separator: "\n"))))),
-            .div(.class("field"), .element(named: "label", nodes: [
-                .input(.type(.checkbox), .name("active"), .value("1"), .checked(typed.map { $0.value("active") == "1" } ?? critical?.active ?? true)),
-                .t(" " + l("Действует", "Active")),
-            ])),
-            .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("critical-save"), .t(l("Сохранить", "Save")))))
+            .h2(.t(l("Когда это массовый сбой", "When it is a mass incident"))),
+            Layout.row(l("Разных клиентов (организаций)", "Distinct customers (organizations)"), for: "o-customers", error: errors["customers"],
+                       .input(.type(.number), .name("customers"), .id("o-customers"), .attr("min", "2"), .attr("max", "100"),
+                              .attr("value", v("customers", String(outbreak.customers))))),
+            Layout.row(l("За сколько минут", "Within minutes"), for: "o-window", error: errors["window_minutes"],
+                       .input(.type(.number), .name("window_minutes"), .id("o-window"), .attr("min", "1"), .attr("max", "1440"),
+                              .attr("value", v("window_minutes", String(outbreak.windowMinutes))))),
+            Layout.row(l("Повторно оповестить руководителей, если нет реакции, через минут", "Alert the managers again with no response after, minutes"),
+                       for: "o-reminder", error: errors["reminder_minutes"],
+                       .input(.type(.number), .name("reminder_minutes"), .id("o-reminder"), .attr("min", "1"), .attr("max", "1440"),
+                              .attr("value", v("reminder_minutes", String(outbreak.reminderMinutes))))),
+            Layout.row(l("Что сказать клиентам (русский)", "What customers are told (Russian)"), for: "o-ru", error: errors["text_ru"],
+                       .textarea(.name("text_ru"), .id("o-ru"), .rows(3), .t(v("text_ru", outbreak.textRu)))),
+            Layout.row(l("Что сказать клиентам (английский)", "What customers are told (English)"), for: "o-en", error: errors["text_en"],
+                       .textarea(.name("text_en"), .id("o-en"), .rows(3), .t(v("text_en", outbreak.textEn)))),
+            .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("outbreak-save"), .t(l("Сохранить", "Save")))))
 
         let callbackForm: Node<HTML.BodyContext> = .form(
             .class("card"), .method(.post), .action(SitePath.adminCallbackRuleSave.path), .id("callback-rule-form"),
@@ -115,7 +154,7 @@ enum RoutingPages {
             .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("callback-rule-save"), .t(l("Сохранить", "Save")))))
 
         return Layout.render(l("Маршруты и звонки", "Routing and calls"), ctx, status: status, .group(
-            .h1(.t(l("Маршруты, критические проблемы, обратные звонки", "Routes, critical problems, callbacks"))),
+            .h1(.t(l("Маршруты, критические проблемы, массовые сбои, обратные звонки", "Routes, critical problems, mass incidents, callbacks"))),
             DirectoryPages.errorsBox(errors.filter { $0.key == "_form" }, l),
             .h2(.t(l("Маршруты передачи", "Hand-off routes"))),
             DirectoryPages.table("routes", [l("Маршрут", "Route"), l("Статус", "Status"), l("Группа", "Group"), l("Ответственный", "Responsible"),
@@ -125,9 +164,16 @@ enum RoutingPages {
             .h2(.t(l("Критические проблемы", "Critical problems"))),
             .p(.class("muted"), .t(l("Совпавшая заявка получает приоритет «Срочный», диспетчеры и менеджеры оповещаются сразу.",
                                      "A matching request gets urgent priority and the dispatchers and managers are told at once."))),
-            DirectoryPages.table("critical-rules", [l("Правило", "Rule"), l("Категории", "Categories"), l("Фразы", "Phrases"), l("Действует", "Active")], ruleRows),
+            criticalSection.table,
             .p(.a(.href(SitePath.adminRouting.path + "?rule="), .t(l("+ Новое правило", "+ New rule")))),
-            ruleForm,
+            criticalSection.form,
+            .h2(.id("mass-incidents"), .t(l("Массовые сбои", "Mass incidents"))),
+            .p(.class("muted"), .t(l("Регламент 002: если 3 и более клиента за 15–20 минут сообщают об одном сбое, диспетчеров и руководителей оповещают сразу; совпавшие заявки считаются по этим видам сбоя.",
+                                     "Seed 002: when 3 or more customers report the same failure within 15–20 minutes, the dispatchers and managers are alerted at once; requests are counted by these failure kinds."))),
+            kindSection.table,
+            .p(.a(.href(SitePath.adminRouting.path + "?kind=#failure-kind-form"), .t(l("+ Новый вид сбоя", "+ New failure kind")))),
+            kindSection.form,
+            outbreakForm,
             callbackForm
         ))
     }
@@ -167,13 +213,38 @@ enum RoutingPages {
         let input = CriticalRuleInput(key: original == nil ? form.text("key") : nil, name: form.text("name") ?? "",
                                       categories: CSVColumns.list(form.value("categories") ?? ""), phrases: phrases, position: nil,
                                       active: form.value("active") == "1")
+        let table = RuleTable(rawValue: form.text("rules") ?? "") ?? .critical
         do {
-            _ = try await RoutingService.saveCriticalRule(key: original, input, context: try request.context)
+            _ = try await RoutingService.saveCriticalRule(key: original, input, table: table, context: try request.context)
             return request.redirect(to: SitePath.adminRouting.path + "?notice=saved")
         } catch let error as ZayavkaError {
             let errors = DirectoryPages.fieldErrors(error, PageContext(request).l)
-            return try await show(request, errors: Dictionary(errors.map { ($0.key == "_form" ? $0.key : "rule." + $0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            let prefix = table == .critical ? "rule." : "kind."
+            return try await show(request, errors: Dictionary(errors.map { ($0.key == "_form" ? $0.key : prefix + $0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                                   status: .unprocessableEntity, typed: form)
+        }
+    }
+
+    static func saveOutbreakSettings(_ request: Request) async throws -> Response {
+        try DirectoryPages.requireAdmin(request, .manageConfiguration)
+        let form = try await WebForms.read(request)
+        form.discardFiles()
+        let l = PageContext(request).l
+        var input = OutbreakSettingsInput()
+        var errors: [String: String] = [:]
+        for (field, target) in [("customers", \OutbreakSettingsInput.customers), ("window_minutes", \OutbreakSettingsInput.windowMinutes),
+                                ("reminder_minutes", \OutbreakSettingsInput.reminderMinutes)] {
+            guard let raw = form.text(field) else { continue }
+            if let value = Int(raw) { input[keyPath: target] = value } else { errors[field] = l.localizer.fieldMessage(FieldError(field, .invalid)) }
+        }
+        input.textRu = form.value("text_ru")
+        input.textEn = form.value("text_en")
+        if !errors.isEmpty { return try await show(request, errors: errors, status: .unprocessableEntity, typed: form) }
+        do {
+            _ = try await IncidentService.saveSettings(input, context: try request.context)
+            return request.redirect(to: SitePath.adminRouting.path + "?notice=saved#mass-incidents")
+        } catch let error as ZayavkaError {
+            return try await show(request, errors: DirectoryPages.fieldErrors(error, l), status: .unprocessableEntity, typed: form)
         }
     }
 

@@ -12,6 +12,7 @@ enum SitePath: Equatable {
     case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
     case adminWorkingTime, adminCalendarSave, adminCalendarDays, adminPolicySave, adminPolicyTemplate
     case problems, problemCreate, problemsExport, problem(Int), ticketProblem(Int)
+    case incidents, incidentDeclare, incidentAcknowledge, incidentDismiss, adminOutbreakSave
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
     case adminUsers, adminUserSave
@@ -72,6 +73,11 @@ enum SitePath: Equatable {
         case .problemsExport: "/agent/problems/export"
         case .problem(let n): "/agent/problems/\(n)"
         case .ticketProblem(let n): "/agent/tickets/\(n)/problem"
+        case .incidents: "/agent/incidents"
+        case .incidentDeclare: "/agent/incidents/declare"
+        case .incidentAcknowledge: "/agent/incidents/acknowledge"
+        case .incidentDismiss: "/agent/incidents/dismiss"
+        case .adminOutbreakSave: "/admin/routing/outbreak/save"
         case .file(let id): "/files/\(id)"
         case .adminCanned: "/admin/canned-responses"
         case .adminCannedSave: "/admin/canned-responses/save"

@@ -9,7 +9,13 @@ enum WebRoutes {
         app.get(SitePath.asset("").route) { req in try Assets.response(name: req.parameters.get("name") ?? "") }
 
         let web = app.grouped(WebSessionMiddleware()).grouped(WebErrorMiddleware())
-        func get(_ path: SitePath, _ handler: @escaping Handler) { web.get(path.route) { try await handler($0) } }
+        // Every page shows the outbreak alerts and mass incidents (SPEC P3).
+        func get(_ path: SitePath, _ handler: @escaping Handler) {
+            web.get(path.route) { request in
+                await request.loadIncidentBanner()
+                return try await handler(request)
+            }
+        }
         // Every form is read by `WebForms.read`, which streams files to disk and checks the CSRF token.
         func post(_ path: SitePath, _ handler: @escaping Handler) {
             web.on(.POST, path.route, body: .stream) { request in try await request.drainingBody(handler) }
@@ -67,6 +73,11 @@ enum WebRoutes {
         get(.problem(0), ProblemsController.show)
         post(.problem(0), ProblemsController.save)
         post(.ticketProblem(0), ProblemsController.ticketProblem)
+        get(.incidents, IncidentsController.show)
+        post(.incidentDeclare, IncidentsController.declare)
+        post(.incidentAcknowledge, IncidentsController.answer(dismiss: false))
+        post(.incidentDismiss, IncidentsController.answer(dismiss: true))
+        post(.adminOutbreakSave, RoutingPages.saveOutbreakSettings)
 
         get(.adminCanned, CannedController.list)
         post(.adminCannedSave, CannedController.save)
