@@ -54,13 +54,14 @@ def png(path, width=40, height=30):
 
 
 class Server:
-    def __init__(self, binary, postgres):
+    def __init__(self, binary, postgres, extra_env=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data = tempfile.mkdtemp(prefix="zayavka-e2e-")
         env = dict(os.environ, ZAYAVKA_ADMIN_EMAIL="admin@e2e.test", ZAYAVKA_ADMIN_PASSWORD="admin-pass-1",
                    ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base,
                    ZAYAVKA_SMTP_PORT="off")
+        env.update(extra_env or {})
         env.pop("DATABASE_URL", None)
         self.schema = None
         if postgres:

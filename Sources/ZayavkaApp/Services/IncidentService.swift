@@ -180,6 +180,7 @@ enum IncidentService {
             return id
         }
         if opened != nil {
+            context.services.incidentBanner.invalidate()
             alertsOpened.increment()
             MailWorker.poke(context.services)
             context.logger.warning("possible mass incident", metadata: ["failure_kind": "\(kind)", "customers": "\(customers)"])
@@ -412,6 +413,7 @@ enum IncidentService {
                     """).run()
             }
         }
+        context.services.incidentBanner.invalidate()
         return try await dto(try await openAlert(id, context: context), on: context.sql)
     }
 
@@ -428,6 +430,7 @@ enum IncidentService {
                 WHERE id = \(bind: id) AND closed_at IS NULL RETURNING id
                 """).first() != nil
         }
+        context.services.incidentBanner.invalidate()
         if !closed { throw ZayavkaError.conflict(field: "alert_id", value: String(id)) }
     }
 
@@ -530,6 +533,7 @@ enum IncidentService {
                                                              solveTickets: false, at: now, on: sql)
             return (id, number, broadcast)
         }
+        context.services.incidentBanner.invalidate()
         // 2. The requests, linked in short batches: the ones named by hand, then every match.
         let code = ProblemNumber.format(created.number)
         let namedBatch = namedIDs

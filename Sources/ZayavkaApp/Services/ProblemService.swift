@@ -538,6 +538,8 @@ enum ProblemService {
             try await record([ProblemEvent(problemID: problemID, actorID: viewer.userID, kind: "public_update", after: ru, isPublic: true)], at: now, on: sql)
             return try await ProblemBroadcast.start(problemID: problemID, actorID: viewer.userID, bodyRu: ru, bodyEn: en, solveTickets: solve, at: now, on: sql)
         }
+        // An incident's estimate or end shows on every page's banner at once.
+        if row.kind == ProblemKind.outage.rawValue { context.services.incidentBanner.invalidate() }
         if let broadcast { try await ProblemBroadcast.run(id: broadcast, context: context) }
         return try await get(number: number, context: context)
     }

@@ -48,6 +48,7 @@ h1 { font-size:1.45rem; margin:.2rem 0 1rem; } h2 { font-size:1.1rem; margin:1.2
 .outbreak.customer { background:#fff6e0; border-color:#f0a500; color:#5c4400; }
 .outbreak ul { margin:.3rem 0; }
 .outbreak .actions form.inline { display:inline; margin-right:.5rem; }
+.outbreak button.link { color:#7a1a12; text-decoration:underline; }
 .outbreak .script { margin:.3rem 0 0; font-style:italic; }
 button.danger { background:#d93025; color:#fff; border-color:#b3261e; }
 .notice.warning { background:#fff6e0; border:1px solid #f0d48a; color:#6b4e00; }

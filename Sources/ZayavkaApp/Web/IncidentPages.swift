@@ -191,7 +191,6 @@ enum IncidentsController {
         if !errors.isEmpty { return try await render(request, draft: input, errors: errors, status: .unprocessableEntity) }
         do {
             let problem = try await IncidentService.declare(input, context: try request.context)
-            request.services.incidentBanner.invalidate()
             return request.redirect(to: SitePath.problem(problem.number).path + "?notice=incident-declared")
         } catch let error as ZayavkaError {
             if case .notFound = error { throw error }
@@ -216,7 +215,6 @@ enum IncidentsController {
             } catch ZayavkaError.conflict {
                 notice = "alert-closed"
             }
-            request.services.incidentBanner.invalidate()
             return request.redirect(to: SitePath.incidents.path + "?notice=" + notice)
         }
     }
