@@ -25,8 +25,9 @@ import time
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_test import Flow, Server, browser, free_port  # noqa: E402
+from web_test import Flow, Server, browser, free_port, keep_failure  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 SUPPORT = "support@e2e.test"
 WORDS = "В данный момент наблюдаются технические проблемы у некоторых пользователей"
@@ -198,7 +199,6 @@ def run(binary, postgres):
         everyone = customers + ["fourth@client.test"]
         relay.wait_for("the estimate to all four",
                        lambda ms: all(len([m for m in to(ms, c) if "сегодня к 15:00" in m["text"]]) == 1 for c in everyone))
-        from selenium.webdriver.support.ui import Select
         Select(driver.find_element(By.ID, "problem-status-select")).select_by_value("fixed")
         driver.find_element(By.ID, "problem-solve").click()
         f.click(driver.find_element(By.ID, "problem-save"))
@@ -211,13 +211,7 @@ def run(binary, postgres):
         f.shot("34-incident-fixed")
         print(f"ok: {f.steps} steps on {database}")
     except Exception:
-        try:
-            driver.save_screenshot(os.path.join(shots, "incident-failure.png"))
-            with open(os.path.join(shots, "incident-failure.html"), "w") as out:
-                out.write(driver.page_source)
-        except Exception:
-            pass
-        print(open(os.path.join(server.data, "server.log")).read()[-4000:], file=sys.stderr)
+        keep_failure(driver, shots, server, "incident-failure")
         raise
     finally:
         driver.quit()

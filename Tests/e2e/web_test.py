@@ -183,6 +183,17 @@ class Flow:
         assert "/sign-in" in self.d.current_url, self.d.current_url
 
 
+def keep_failure(driver, shots, server, name):
+    """On a failure: the page as it was (screenshot and HTML) and the server log's tail."""
+    try:
+        driver.save_screenshot(os.path.join(shots, name + ".png"))
+        with open(os.path.join(shots, name + ".html"), "w") as out:
+            out.write(driver.page_source)
+    except Exception:
+        pass
+    print(open(os.path.join(server.data, "server.log")).read()[-4000:], file=sys.stderr)
+
+
 def run(binary, postgres):
     database = "postgresql" if postgres else "sqlite"
     shots = os.path.join("artifacts", "screenshots", database)
@@ -723,13 +734,7 @@ def run(binary, postgres):
         assert "Страница не найдена" in f.text()
         print(f"ok: {f.steps} steps on {database}")
     except Exception:
-        try:
-            driver.save_screenshot(os.path.join(shots, "failure.png"))
-            with open(os.path.join(shots, "failure.html"), "w") as out:
-                out.write(driver.page_source)
-        except Exception:
-            pass
-        print(open(os.path.join(server.data, "server.log")).read()[-4000:], file=sys.stderr)
+        keep_failure(driver, shots, server, "failure")
         raise
     finally:
         driver.quit()

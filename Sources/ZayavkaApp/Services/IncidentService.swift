@@ -15,7 +15,7 @@ import ZayavkaMail
 enum IncidentService {
     static let alertsOpened = Counter(label: "zayavka_outbreak_alerts_total")
     /// Tickets linked per transaction when an incident is declared: each batch holds the write lock briefly.
-    static let linkBatchSize = 200
+    static let linkBatchSize = 100
 
     // MARK: Settings
 
@@ -123,11 +123,10 @@ enum IncidentService {
         return events
     }
 
-    /// The failure kind a new request matches, if any (the first, in the admins' order).
-    static func failureKind(subject: String, body: String, category: String?, context: ServiceContext) async throws -> String? {
-        let kinds = try await context.services.failureKinds.rules(context.sql)
-        guard !kinds.isEmpty else { return nil }
-        return CriticalRule.matching(kinds, subject: subject, body: body, category: category).first?.key
+    /// The failure kind a new request matches, if any (the first, in the admins' order); `words` are
+    /// the request's (`RuleText.words`), split once for these and the critical-problem rules.
+    static func failureKind(words: [String], category: String?, context: ServiceContext) async throws -> String? {
+        try await context.services.failureKinds.rules(context.sql).first { $0.matches(words: words, category: category) }?.key
     }
 
     // MARK: Detection
@@ -541,7 +540,7 @@ enum IncidentService {
             try await context.write { db -> Int? in
                 let sql = db as! any SQLDatabase
                 let rows = try await sql.raw("""
-                    UPDATE tickets SET problem_id = \(bind: created.id), updated_at = \(bind: now)
+                    UPDATE tickets SET problem_id = \(bind: created.id)
                     WHERE id IN (SELECT id FROM tickets WHERE problem_id IS NULL AND status IN (\(binds: open)) AND
                     """ + " " + condition + " ORDER BY id LIMIT \(bind: linkBatchSize)) RETURNING id, number, status, problem_id, requester_id").all(decoding: CandidateRow.self)
                 guard !rows.isEmpty else { return nil }

@@ -76,8 +76,9 @@ struct ServiceContext: Sendable {
     }
 
     /// A database transaction that SQLite runs alone (see `WriteGate`).
-    func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await services.write(on: db, work)
+    func write<T: Sendable>(file: String = #fileID, line: Int = #line,
+                            _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await services.write(on: db, file: file, line: line, work)
     }
 }
 

@@ -72,11 +72,11 @@ enum TicketService {
         let fields = (input.fields ?? [:]).filter { !$0.value.isEmpty }
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         // Seed 002: a critical problem (by its words or the category chosen) has the highest priority.
-        let critical = CriticalRule.matching(try await context.services.critical.rules(context.sql), subject: subject, body: input.body,
-                                             category: fields["category"])
+        let words = RuleText.words(subject + " " + input.body)
+        let critical = try await context.services.critical.rules(context.sql).filter { $0.matches(words: words, category: fields["category"]) }
         let priority = critical.isEmpty ? input.priority ?? .normal : .urgent
         // Seed 002: a failure several customers report at once may be a mass incident (SPEC P3).
-        let failureKind = try await IncidentService.failureKind(subject: subject, body: input.body, category: fields["category"], context: context)
+        let failureKind = try await IncidentService.failureKind(words: words, category: fields["category"], context: context)
 
         let sla = try await slaStart(subject: SLASubject(
             type: type, priority: priority, urgency: input.urgency?.level, plan: nil, organizationID: requester.organization?.id,

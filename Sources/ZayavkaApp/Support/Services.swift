@@ -41,8 +41,9 @@ final class AppServices: Sendable {
     }
 
     /// A database transaction that SQLite runs alone (see `WriteGate`).
-    func write<T: Sendable>(on db: any Database, _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await gate.run { try await db.transaction { try await work($0) } }
+    func write<T: Sendable>(on db: any Database, file: String = #fileID, line: Int = #line,
+                            _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await gate.run(file: file, line: line) { try await db.transaction { try await work($0) } }
     }
 }
 
@@ -73,8 +74,9 @@ extension Request {
     }
 
     /// A database transaction that SQLite runs alone (see `WriteGate`).
-    func write<T: Sendable>(_ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await services.write(on: try database, work)
+    func write<T: Sendable>(file: String = #fileID, line: Int = #line,
+                            _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await services.write(on: try database, file: file, line: line, work)
     }
 
     var sql: any SQLDatabase {
