@@ -91,10 +91,7 @@ private func configureDatabase(_ app: Application, configuration: AppConfigurati
             let db = app.databases.database(.sqlite, logger: app.logger, on: eventLoop)! as! any SQLDatabase
             try await db.raw("PRAGMA synchronous=NORMAL").run()
             try await db.raw("PRAGMA temp_store=MEMORY").run()
-            // Checkpoints run beside the writers (`SQLiteCheckpointer`), not inside a commit.
-            try await db.raw("PRAGMA wal_autocheckpoint=0").run()
         }
-        app.lifecycle.use(SQLiteCheckpointer(path: path))
     }
 }
 
