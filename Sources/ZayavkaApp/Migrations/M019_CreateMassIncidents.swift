@@ -55,7 +55,10 @@ struct M019CreateMassIncidents: AsyncMigration {
         let sql = database as! any SQLDatabase
         try await sql.raw("CREATE UNIQUE INDEX outbreak_alerts_open_idx ON outbreak_alerts (failure_kind) WHERE closed_at IS NULL").run()
         try await sql.raw("CREATE UNIQUE INDEX problems_active_incident_idx ON problems (failure_kind) WHERE incident_active").run()
-        try await sql.create(index: "tickets_failure_kind_idx").on("tickets").column("failure_kind").column("created_at").run()
+        // Only the requests that matched a failure kind are indexed: the rest cost ticket creation nothing.
+        try await sql.raw("""
+            CREATE INDEX tickets_failure_kind_idx ON tickets (failure_kind, created_at) WHERE failure_kind IS NOT NULL
+            """).run()
         for (index, kind) in FailureKind.failureKinds002.enumerated() {
             try await sql.raw("""
                 INSERT INTO failure_kinds (key, name, categories, phrases, position, active)
