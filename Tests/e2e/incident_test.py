@@ -118,6 +118,36 @@ def run(binary, postgres):
         def tickets():
             return server.api("GET", "/tickets?limit=100", token=admin)["items"]
 
+        f.step("the admin sees seed 002's four failure kinds, adds one and sets the window; an out-of-range number is refused and changes nothing")
+        f.sign_in("admin@e2e.test", "admin-pass-1")
+        f.go("/admin/routing")
+        kinds = driver.find_element(By.ID, "failure-kinds").text
+        for name in ("Зависание или торможение", "Недоступность", "Выкидывает пользователей из базы", "Невозможно войти в базу"):
+            assert name in kinds, kinds
+        driver.find_element(By.ID, "f-key").send_keys("egais")
+        driver.find_element(By.ID, "f-name").send_keys("Не уходят документы в ЕГАИС")
+        driver.find_element(By.ID, "f-phrases").send_keys("егаис не уход\nегаис ошибк")
+        f.submit(driver.find_element(By.ID, "failure-kind-form"))
+        assert "Изменения сохранены" in f.text(), f.text()
+        added = next(k for k in server.api("GET", "/failure-kinds", token=admin)["items"] if k["key"] == "egais")
+        assert added["phrases"] == [["егаис", "не", "уход"], ["егаис", "ошибк"]], added
+        customers = driver.find_element(By.ID, "o-customers")
+        customers.clear()
+        customers.send_keys("1")
+        f.submit(driver.find_element(By.ID, "outbreak-form"))
+        assert driver.find_element(By.ID, "o-customers-error").text, "the field says what is wrong"
+        assert server.api("GET", "/outbreak-settings", token=admin)["customers"] == 3
+        f.go("/admin/routing")
+        window = driver.find_element(By.ID, "o-window")
+        window.clear()
+        window.send_keys("20")
+        f.submit(driver.find_element(By.ID, "outbreak-form"))
+        assert "Изменения сохранены" in f.text(), f.text()
+        settings = server.api("GET", "/outbreak-settings", token=admin)
+        assert settings["window_minutes"] == 20 and settings["customers"] == 3, settings
+        f.shot("30-admin-failure-kinds")
+        f.sign_out()
+
         f.step("a customer reports «не могу войти в базу» through the portal")
         f.sign_in("portal@client.test", "customer-1")
         f.click(driver.find_element(By.ID, "new-request"))
@@ -209,6 +239,13 @@ def run(binary, postgres):
         for number in (portal_ticket, mail_ticket, phone_ticket, fourth):
             assert server.api("GET", f"/tickets/{number}", token=admin)["status"] == "solved", number
         f.shot("34-incident-fixed")
+
+        f.step("in English the incidents page and the banner speak English")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
+        f.go("/agent/incidents")
+        page = f.text()
+        assert "Mass incidents" in page and "Declare by hand" in page and "No open alerts." in page, page
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
         print(f"ok: {f.steps} steps on {database}")
     except Exception:
         keep_failure(driver, shots, server, "incident-failure")
