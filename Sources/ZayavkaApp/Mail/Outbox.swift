@@ -589,7 +589,8 @@ struct MailWorker: LifecycleHandler {
         application.storage[ListenersKey.self] = listeners
         let loops: [(String, @Sendable () async throws -> Int)] = [
             ("mail intake", { try await MailIntake.runBatch(app: application) }),
-            ("mail notifier", { try await MailNotifier.run(app: application) }),
+            // The notifier steps aside while a bulk write runs on this instance; it catches up after.
+            ("mail notifier", { services.bulkWrites.active ? 0 : try await MailNotifier.run(app: application) }),
             ("mail delivery", { try await MailDelivery.run(app: application) }),
         ]
         application.storage[TasksKey.self] = loops.map { name, step in

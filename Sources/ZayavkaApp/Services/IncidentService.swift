@@ -556,11 +556,13 @@ enum IncidentService {
                 return rows.map(\.id).max()
             }
         }
-        if !namedBatch.isEmpty { _ = try await linkBatch("id IN (\(binds: namedBatch))") }
-        var cursor = 0
-        while let last = try await linkBatch("""
-            failure_kind = \(bind: kind.key) AND created_at >= \(bind: since) AND id > \(bind: cursor)
-            """) { cursor = last }
+        try await context.services.bulkWrites.run {
+            if !namedBatch.isEmpty { _ = try await linkBatch("id IN (\(binds: namedBatch))") }
+            var cursor = 0
+            while let last = try await linkBatch("""
+                failure_kind = \(bind: kind.key) AND created_at >= \(bind: since) AND id > \(bind: cursor)
+                """) { cursor = last }
+        }
         // 3. The words, on every linked ticket and to every affected customer once.
         try await ProblemBroadcast.run(id: created.broadcast, context: context)
         return try await ProblemService.get(number: created.number, context: context)

@@ -69,6 +69,10 @@ enum ProblemBroadcast {
     /// Runs a broadcast to its end from where it stopped; returns what this run did.
     @discardableResult
     static func run(id: Int, context: ServiceContext) async throws -> Outcome {
+        try await context.services.bulkWrites.run { try await broadcast(id: id, context: context) }
+    }
+
+    private static func broadcast(id: Int, context: ServiceContext) async throws -> Outcome {
         guard let broadcast = try await context.sql.raw("""
             SELECT b.id, b.problem_id, b.actor_id, b.body_ru, b.body_en, b.solve_tickets, b.ticket_cursor, b.party_cursor, b.finished_at,
                    p.number, p.title, p.status

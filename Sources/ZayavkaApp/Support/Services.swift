@@ -24,6 +24,9 @@ final class AppServices: Sendable {
     let customers: CustomerBatcher
     let passwords: PasswordHasher
     let signIns = SignInGuard()
+    /// Bulk writes under way (a problem's broadcast, a mass incident's linking): while any runs, the
+    /// notifier waits, so its work does not stretch the bulk batches' hold on the write lock.
+    let bulkWrites = BulkWrites()
 
     init(configuration: AppConfiguration) {
         self.configuration = configuration
@@ -170,5 +173,19 @@ final class TokenCache: Sendable {
     /// Forgets everything (after an organization change, which affects its members' visibility).
     func forgetAll() {
         box.withLockedValue { $0.removeAll() }
+    }
+}
+
+/// How many bulk writes this instance is running (see `AppServices.bulkWrites`).
+final class BulkWrites: Sendable {
+    private let count = NIOLockedValueBox(0)
+
+    var active: Bool { count.withLockedValue { $0 > 0 } }
+
+    /// Runs `work` as a bulk write.
+    func run<T: Sendable>(_ work: () async throws -> T) async rethrows -> T {
+        count.withLockedValue { $0 += 1 }
+        defer { count.withLockedValue { $0 -= 1 } }
+        return try await work()
     }
 }
