@@ -240,11 +240,14 @@ def run(binary, postgres):
             assert server.api("GET", f"/tickets/{number}", token=admin)["status"] == "solved", number
         f.shot("34-incident-fixed")
 
-        f.step("in English the incidents page and the banner speak English")
+        f.step("the incidents page states the rule as set, with Russian plurals; in English it speaks English")
+        f.go("/agent/incidents")
+        assert "когда 3 разных клиента за 20 минут сообщают" in f.text() and "не отреагировал за 10 минут" in f.text(), f.text()
         f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
         f.go("/agent/incidents")
         page = f.text()
         assert "Mass incidents" in page and "Declare by hand" in page and "No open alerts." in page, page
+        assert "when 3 distinct customers report one failure kind within 20 minutes" in page, page
         f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
         print(f"ok: {f.steps} steps on {database}")
     except Exception:

@@ -10,9 +10,6 @@ import ZayavkaMail
 /// placed in the organization whose email domain matches, and sent a link to set a password
 /// (which also confirms the address). No link goes to automatic senders.
 enum MailPeople {
-    /// Whether any organization lists email domains (checked at most every 5 seconds).
-    static let domainsListed = RefreshingCache<Bool>(ttl: 5)
-
     private struct DomainsRow: Decodable {
         let id: Int
         let email_domains: String?
@@ -37,7 +34,7 @@ enum MailPeople {
         let displayName = String(name.prefix(200))
         let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
         let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
-        let organizationID = try await organization(forDomain: sender.domain, sql: sql)
+        let organizationID = try await organization(forDomain: sender.domain, listed: app.services.emailDomainsListed, sql: sql)
         try await app.services.customers.create(
             .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: false),
             services: app.services, on: app.db)
@@ -71,10 +68,10 @@ enum MailPeople {
     }
 
     /// The organization that lists `domain` among its email domains (one per line).
-    static func organization(forDomain domain: String, sql: any SQLDatabase) async throws -> Int? {
+    static func organization(forDomain domain: String, listed: RefreshingCache<Bool>, sql: any SQLDatabase) async throws -> Int? {
         guard !domain.isEmpty else { return nil }
         // Most teams list no domains at all: then there is nothing to look up.
-        let anyDomains = try await domainsListed.value {
+        let anyDomains = try await listed.value {
             try await sql.raw("SELECT 1 AS listed FROM organizations WHERE email_domains IS NOT NULL AND email_domains <> '' LIMIT 1").first() != nil
         }
         guard anyDomains else { return nil }

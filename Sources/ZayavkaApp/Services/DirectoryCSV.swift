@@ -268,6 +268,7 @@ enum DirectoryCSV {
             totalUpdated += updated
         }
         if totalUpdated > 0 { context.services.tokens.forgetAll() }
+        context.services.emailDomainsListed.invalidate()
         await refreshStatistics(context, rows: totalCreated)
         return ImportReportDTO(created: totalCreated, updated: totalUpdated, rejected: rejected, unknownColumns: unknown)
     }

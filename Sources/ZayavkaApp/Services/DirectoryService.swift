@@ -90,6 +90,7 @@ enum DirectoryService {
             try await DirectoryIndex.refresh(organizations: [org.id!], on: db as! any SQLDatabase)
         }
         if id != nil { context.services.tokens.forgetAll() }
+        context.services.emailDomainsListed.invalidate()
         return Saved(item: OrganizationDTO(org), created: id == nil)
     }
 

@@ -24,6 +24,9 @@ final class AppServices: Sendable {
     let customers: CustomerBatcher
     let passwords: PasswordHasher
     let signIns = SignInGuard()
+    /// Whether any organization lists email domains (mail from a new sender looks its domain up only
+    /// then): read at most every 5 seconds, dropped when this instance saves or imports organizations.
+    let emailDomainsListed = RefreshingCache<Bool>(ttl: 5)
     /// Bulk writes under way (a problem's broadcast, a mass incident's linking): while any runs, the
     /// notifier waits, so its work does not stretch the bulk batches' hold on the write lock.
     let bulkWrites = BulkWrites()

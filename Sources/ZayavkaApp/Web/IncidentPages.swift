@@ -108,14 +108,25 @@ enum IncidentsView {
         )
     }
 
+    /// "An alert opens when 3 distinct customers report one failure kind within 15 minutes; …", with the right plurals.
+    static func rule(_ settings: OutbreakSettingsDTO, _ l: L) -> String {
+        let customers = l.localizer.count(settings.customers, ru: ("разный клиент", "разных клиента", "разных клиентов"),
+                                          en: ("distinct customer", "distinct customers"))
+        // «за 1 минуту, за 2 минуты, за 5 минут» (accusative after «за»).
+        func span(_ n: Int) -> String { l.localizer.count(n, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes")) }
+        return l("Оповещение открывается, когда \(customers) за \(span(settings.windowMinutes)) сообщают об одном виде сбоя; "
+                 + "если никто не отреагировал за \(span(settings.reminderMinutes)), руководители оповещаются повторно.",
+                 "An alert opens when \(customers) report one failure kind within \(l.minutes(settings.windowMinutes)); "
+                 + "with no response in \(l.minutes(settings.reminderMinutes)) the managers are alerted again.")
+    }
+
     /// /agent/incidents: the alerts in full, the active incidents, and declaring by hand.
     static func page(board: IncidentBoardDTO, kinds: [CriticalRuleDTO], settings: OutbreakSettingsDTO, draft: IncidentInput,
                      errors: [String: String], _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         return .group(
             .h1(.t(l("Массовые сбои", "Mass incidents"))),
-            .p(.class("muted"), .t(l("Оповещение открывается, когда \(settings.customers) разных клиента за \(settings.windowMinutes) мин. сообщают об одном виде сбоя; без реакции за \(settings.reminderMinutes) мин. руководители оповещаются повторно.",
-                                     "An alert opens when \(settings.customers) distinct customers report one failure kind within \(settings.windowMinutes) minutes; with no response in \(settings.reminderMinutes) minutes the managers are alerted again."))),
+            .p(.class("muted"), .t(rule(settings, l))),
             .h2(.t(l("Оповещения", "Alerts"))),
             board.alerts.isEmpty ? .p(.class("muted"), .id("no-alerts"), .t(l("Открытых оповещений нет.", "No open alerts."))) : .forEach(board.alerts) { alertCard($0, ctx, full: true) },
             .h2(.t(l("Идут сейчас", "Under way"))),
