@@ -351,21 +351,33 @@ enum IncidentService {
         let kind_name: String?
         let created_at: Date
         let tickets: Int
+
+        func dto(staff: Bool, _ language: Language) -> ActiveIncidentDTO {
+            let text = (language == .en ? incident_text_en : incident_text_ru) ?? public_summary
+            return ActiveIncidentDTO(number: number, code: ProblemNumber.format(number), title: title, text: text, estimate: estimate,
+                                     since: created_at, failureKind: staff ? failure_kind : nil,
+                                     failureKindName: staff ? kind_name ?? failure_kind : nil, tickets: staff ? tickets : nil)
+        }
     }
 
     /// The active incidents: everyone signed in sees the number, the words and the estimate; staff also the kind and the count.
     static func activeIncidents(staff: Bool, language: Language, on sql: any SQLDatabase) async throws -> [ActiveIncidentDTO] {
+        try await activeRows(on: sql).map { $0.dto(staff: staff, language) }
+    }
+
+    /// The active incidents in both languages, from one query (the banner every page shows).
+    static func activeIncidentsInBothLanguages(on sql: any SQLDatabase) async throws -> (ru: [ActiveIncidentDTO], en: [ActiveIncidentDTO]) {
+        let rows = try await activeRows(on: sql)
+        return (rows.map { $0.dto(staff: true, .ru) }, rows.map { $0.dto(staff: true, .en) })
+    }
+
+    private static func activeRows(on sql: any SQLDatabase) async throws -> [IncidentRow] {
         try await sql.raw("""
             SELECT p.number, p.title, p.public_summary, p.incident_text_ru, p.incident_text_en, p.estimate, p.failure_kind, k.name AS kind_name,
                    p.created_at, (SELECT COUNT(*) FROM tickets t WHERE t.problem_id = p.id) AS tickets
             FROM problems p LEFT JOIN failure_kinds k ON k.key = p.failure_kind
             WHERE p.incident_active = \(bind: true) ORDER BY p.number
-            """).all(decoding: IncidentRow.self).map { row in
-            let text = (language == .en ? row.incident_text_en : row.incident_text_ru) ?? row.public_summary
-            return ActiveIncidentDTO(number: row.number, code: ProblemNumber.format(row.number), title: row.title, text: text, estimate: row.estimate,
-                                     since: row.created_at, failureKind: staff ? row.failure_kind : nil,
-                                     failureKindName: staff ? row.kind_name ?? row.failure_kind : nil, tickets: staff ? row.tickets : nil)
-        }
+            """).all(decoding: IncidentRow.self)
     }
 
     /// The open alerts with their requests.

@@ -509,19 +509,17 @@ enum ProblemService {
         func text(_ language: Language) -> String? {
             if let note { return note }
             var parts: [String] = []
-            // A mass incident speaks seed 002's language: the time of the fix, then the fix.
-            if row.kind == ProblemKind.outage.rawValue {
-                if statusChanged, status == .fixed { parts.append(MassIncidentText.fixed(language)) }
-                else if statusChanged { parts.append(ProblemUpdateText.standard(status: status, targetVersion: targetVersion, targetDate: targetDate,
-                                                                                 fixedVersion: fixedVersion, reason: reason, language)) }
-                if estimateChanged, let estimate, status != .fixed { parts.append(MassIncidentText.estimate(estimate, language)) }
-                return parts.isEmpty ? nil : parts.joined(separator: " ")
-            }
+            // A mass incident speaks seed 002's language: the time of the fix, then the fix (which makes an estimate moot).
+            let outageFixed = row.kind == ProblemKind.outage.rawValue && status == .fixed
             if statusChanged {
-                parts.append(ProblemUpdateText.standard(status: status, targetVersion: targetVersion, targetDate: targetDate,
-                                                        fixedVersion: fixedVersion, reason: reason, language))
+                parts.append(outageFixed ? MassIncidentText.fixed(language)
+                             : ProblemUpdateText.standard(status: status, targetVersion: targetVersion, targetDate: targetDate,
+                                                          fixedVersion: fixedVersion, reason: reason, language))
             }
-            if estimateChanged, let estimate { parts.append(ProblemUpdateText.estimate(estimate, language)) }
+            if estimateChanged, let estimate, !outageFixed {
+                parts.append(row.kind == ProblemKind.outage.rawValue ? MassIncidentText.estimate(estimate, language)
+                             : ProblemUpdateText.estimate(estimate, language))
+            }
             return parts.isEmpty ? nil : parts.joined(separator: " ")
         }
         let now = context.now

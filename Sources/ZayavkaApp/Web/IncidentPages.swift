@@ -23,9 +23,8 @@ final class IncidentBannerCache: Sendable {
 
     func banner(_ sql: any SQLDatabase) async throws -> IncidentBanner {
         try await cache.value {
-            IncidentBanner(alerts: try await IncidentService.openAlerts(on: sql),
-                           activeRu: try await IncidentService.activeIncidents(staff: true, language: .ru, on: sql),
-                           activeEn: try await IncidentService.activeIncidents(staff: true, language: .en, on: sql))
+            let active = try await IncidentService.activeIncidentsInBothLanguages(on: sql)
+            return IncidentBanner(alerts: try await IncidentService.openAlerts(on: sql), activeRu: active.ru, activeEn: active.en)
         }
     }
 
