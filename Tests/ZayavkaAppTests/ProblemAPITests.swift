@@ -204,7 +204,8 @@ struct ProblemAPITests {
             let code = try #require(created["code"] as? String)
             let afterCreate = try await snapshot()
             for patch: [String: Any] in [["status": "planned"], ["status": "fixed"], ["status": "rejected", "reason": " "],
-                                          ["status": "planned", "target_date": "1 марта"], ["solve_tickets": true], ["title": ""]] {
+                                          ["status": "planned", "target_date": "1 марта"], ["target_date": "1 марта"], ["target_date": "2027-02-30"],
+                                          ["solve_tickets": true], ["title": ""]] {
                 let reply = try await server.request(.PATCH, "/api/v1/problems/\(code)", token: admin, json: patch)
                 #expect(reply.status == .unprocessableEntity, "\(patch): \(reply.text)")
             }

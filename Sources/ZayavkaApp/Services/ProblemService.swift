@@ -451,12 +451,16 @@ enum ProblemService {
         let status = input.status ?? before
         let statusChanged = input.status != nil && (status != before || status == .planned)
         let targetVersion = input.targetVersion ?? row.target_version
-        let targetDate = input.targetDate ?? row.target_date
+        let givenDate = input.targetDate?.trimmingCharacters(in: .whitespaces)
+        let targetDate = givenDate ?? row.target_date
         let fixedVersion = input.fixedVersion ?? row.fixed_version
         let reason = input.reason ?? row.reason
         if statusChanged {
             errors += ProblemTransition(from: before, to: status, targetVersion: targetVersion, targetDate: targetDate,
                                         fixedVersion: fixedVersion, reason: reason, kind: ProblemKind(rawValue: row.kind) ?? .bug).problems()
+        } else if let date = givenDate, !date.isEmpty, LocalDate(date) == nil {
+            // A date given without a new status is checked the same way (the transition checks it otherwise).
+            errors.append(FieldError("target_date", .invalid, "YYYY-MM-DD"))
         }
         for (field, value) in [("target_version", input.targetVersion), ("fixed_version", input.fixedVersion), ("estimate", input.estimate)] {
             if let value, let error = TextInput.check(value, field: field, maxCharacters: FieldLimits.shortText, multiline: false) { errors.append(error) }
@@ -491,7 +495,7 @@ enum ProblemService {
         if let value = input.ownerId { changeID("owner_id", row.owner_id, value, column: "owner_id") }
         if let value = input.trackerUrl { change("tracker_url", row.tracker_url, value?.nilIfEmpty, column: "tracker_url") }
         if input.targetVersion != nil { change("target_version", row.target_version, input.targetVersion?.nilIfEmpty, isPublic: true, column: "target_version") }
-        if input.targetDate != nil { change("target_date", row.target_date, input.targetDate?.nilIfEmpty, isPublic: true, column: "target_date") }
+        if input.targetDate != nil { change("target_date", row.target_date, givenDate?.nilIfEmpty, isPublic: true, column: "target_date") }
         if input.fixedVersion != nil { change("fixed_version", row.fixed_version, input.fixedVersion?.nilIfEmpty, isPublic: true, column: "fixed_version") }
         if input.reason != nil { change("reason", row.reason, input.reason?.nilIfEmpty, isPublic: true, column: "reason") }
         let estimate = input.estimate?.trimmingCharacters(in: .whitespaces).nilIfEmpty
