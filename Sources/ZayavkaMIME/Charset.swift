@@ -1,8 +1,10 @@
 import Foundation
 
-/// Decodes the charsets Russian mail arrives in. Single-byte Cyrillic and Western tables are our
-/// own (Foundation on Linux knows only some of them, and refuses bytes a table leaves undefined);
-/// UTF-8, UTF-16 and Latin-1 come from the standard library.
+/// Decodes the charsets mail arrives in. Single-byte Cyrillic and Western tables are our own
+/// (Foundation on Linux knows only some of them, and refuses bytes a table leaves undefined);
+/// UTF-8, UTF-16 and Latin-1 come from the standard library, UTF-7 from `UTF7`; every other charset
+/// (Japanese, Korean, Chinese, Thai, Greek, Hebrew, the other Latin sets…) from the C library's
+/// iconv (`Iconv`), under the name `canonical` gives it (the iconv name, in capitals).
 public enum Charset {
     /// A charset label as it appears in mail, folded to the table it names; nil when unknown.
     public static func canonical(_ label: String) -> String? {
@@ -23,7 +25,7 @@ public enum Charset {
         case "utf-16le": return "utf-16le"
         case "utf-16be": return "utf-16be"
         case "utf-7", "utf7", "unicode-1-1-utf-7", "csunicode11utf7", "x-unicode-2-0-utf-7": return "utf-7"
-        default: return nil
+        default: return Iconv.name(for: name)
         }
     }
 
@@ -44,7 +46,8 @@ public enum Charset {
             let encoding: String.Encoding = name == "utf-16le" ? .utf16LittleEndian : name == "utf-16be" ? .utf16BigEndian : .utf16
             if let text = String(data: data, encoding: encoding) { return (text, true) }
             return (String(decoding: bytes, as: UTF8.self), false)
-        default:
+        case let iconvName?:
+            if let decoded = Iconv.decode(bytes, from: iconvName) { return decoded }
             return (String(decoding: bytes, as: UTF8.self), false)
         }
     }
@@ -53,12 +56,40 @@ public enum Charset {
     /// valid UTF-8 (RFC 6532), else the charset the message declares, else windows-1251. Cyrillic
     /// letters of the single-byte tables are all 0xC0 and above, so text in them is never valid UTF-8.
     public static func decodeHeader<C: Collection>(_ bytes: C, declared: String?) -> String where C.Element == UInt8 {
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        decodeUnlabelled(bytes, declared: declared).text
+    }
+
+    /// Text whose own part names no charset (a header, a text part without `charset=`): UTF-8 when
+    /// it is valid UTF-8; 7-bit ISO-2022 text (Japanese, Korean: escape sequences switch the set)
+    /// in ISO-2022; else the charset the message declares anywhere; else windows-1251 (Russian mail
+    /// first; `exact` is false for that guess).
+    public static func decodeUnlabelled<C: Collection>(_ bytes: C, declared: String?) -> (text: String, exact: Bool) where C.Element == UInt8 {
         let name = declared.flatMap(canonical)
-        switch name {
-        case nil, "utf-8", "us-ascii", "utf-16", "utf-16le", "utf-16be", "utf-7": return decode(bytes, label: "windows-1251").text
-        default: return decode(bytes, label: name).text
+        if let text = String(validating: bytes, as: UTF8.self) {
+            guard bytes.contains(0x1B) else { return (text, true) }
+            let iso = name.flatMap { $0.hasPrefix("ISO-2022") ? $0 : nil } ?? (containsKoreanShift(bytes) ? "ISO-2022-KR" : "ISO-2022-JP-2")
+            if let decoded = Iconv.decode(bytes, from: iso), decoded.exact { return decoded }
+            return (text, true)
         }
+        switch name {
+        case nil, "utf-8", "us-ascii", "utf-16", "utf-16le", "utf-16be", "utf-7": return (decode(bytes, label: "windows-1251").text, false)
+        default: return decode(bytes, label: name)
+        }
+    }
+
+    /// `ESC $ ) C`: the designation ISO-2022-KR text starts with.
+    private static func containsKoreanShift<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var state = 0
+        for byte in bytes {
+            switch (state, byte) {
+            case (_, 0x1B): state = 1
+            case (1, 0x24): state = 2
+            case (2, 0x29): state = 3
+            case (3, 0x43): return true
+            default: state = 0
+            }
+        }
+        return false
     }
 
     /// The bytes of `scalar` in a single-byte charset (or UTF-8), nil when the charset has no such
@@ -70,6 +101,8 @@ public enum Charset {
         switch name {
         case "utf-8", "us-ascii", nil: return Array(String(scalar).utf8)
         case "iso-8859-1": return scalar.value <= 0xFF ? [UInt8(scalar.value)] : nil
+        case let iconvName? where singleByteTable(iconvName) == nil && iconvName == iconvName.uppercased():
+            return Iconv.encode(String(scalar), to: iconvName)
         default: break
         }
         guard let table = name.flatMap(singleByteTable), let index = table.firstIndex(of: UInt16(truncatingIfNeeded: scalar.value)), scalar.value <= 0xFFFF else { return nil }

@@ -44,7 +44,7 @@ public struct MailHeaders: Sendable, Equatable {
         func flush() {
             if let name {
                 let text: String
-                if value.contains(where: { $0 >= 0x80 }) {
+                if value.contains(where: { $0 >= 0x80 || $0 == 0x1B }) {
                     raw8bit = true
                     text = Charset.decodeHeader(value, declared: charset)
                 } else {
@@ -61,9 +61,12 @@ public struct MailHeaders: Sendable, Equatable {
                 continue
             }
             flush()
-            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
-                  line[line.startIndex..<colon].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { continue }
-            name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            // RFC 5322 4.5.8 (obsolete syntax): spaces may stand between the name and the colon.
+            guard let colon = line.firstIndex(of: 0x3A) else { continue }
+            var nameEnd = colon
+            while nameEnd > line.startIndex, line[nameEnd - 1] == 0x20 || line[nameEnd - 1] == 0x09 { nameEnd -= 1 }
+            guard nameEnd > line.startIndex, line[line.startIndex..<nameEnd].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { continue }
+            name = String(decoding: line[line.startIndex..<nameEnd], as: UTF8.self)
             value = Array(line[(colon + 1)...])
         }
         flush()
@@ -333,10 +336,39 @@ public enum HeaderParameters {
         return parts
     }
 
+    /// A comment's text with its `\)` and `\\` escapes undone.
+    static func unescapeComment(_ text: Substring) -> String {
+        guard text.contains("\\") else { return String(text) }
+        var out = ""
+        var escaped = false
+        for character in text {
+            if !escaped && character == "\\" { escaped = true; continue }
+            escaped = false
+            out.append(character)
+        }
+        return out
+    }
+
+    /// The text without its (comments), which nest and may hold `\)`; a quoted string keeps its
+    /// parentheses.
     static func stripComments(_ text: String) -> String {
+        guard text.contains("(") else { return text }
         var out = ""
         var depth = 0
+        var quoted = false, escaped = false
         for character in text {
+            if escaped {
+                escaped = false
+                if depth == 0 { out.append(character) }
+                continue
+            }
+            if character == "\\" && (quoted || depth > 0) {
+                escaped = true
+                if depth == 0 { out.append(character) }
+                continue
+            }
+            if depth == 0 && character == "\"" { quoted.toggle(); out.append(character); continue }
+            if quoted { out.append(character); continue }
             if character == "(" { depth += 1; continue }
             if character == ")" && depth > 0 { depth -= 1; continue }
             if depth == 0 { out.append(character) }
@@ -376,7 +408,10 @@ public struct MailAddress: Sendable, Equatable, Hashable {
         return needsQuotes ? "\"\(name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\" <\(address)>" : "\(name) <\(address)>"
     }
 
-    /// Parses an address list (`"Name" <a@b>, c@d (Comment), group: e@f;`), tolerating the usual breakage.
+    /// Parses an address list (`"Name" <a@b>, c@d (Comment), group: e@f;`), tolerating the usual
+    /// breakage and RFC 5322's obsolete forms: comments anywhere, even inside the address
+    /// (`<pete(his account)@silly.test(his host)>`), and an address after a name without angle
+    /// brackets (`Big Bug bb@bug.com`).
     public static func list(_ raw: String?) -> [MailAddress] {
         guard let raw, !raw.isEmpty else { return [] }
         var result: [MailAddress] = []
@@ -390,9 +425,9 @@ public struct MailAddress: Sendable, Equatable, Hashable {
         }
         for character in raw {
             if escaped { current.append(character); escaped = false; continue }
-            if character == "\\" && quoted { escaped = true; current.append(character); continue }
+            if character == "\\" && (quoted || comment > 0) { escaped = true; current.append(character); continue }
             switch character {
-            case "@": hasAt = true
+            case "@" where comment == 0: hasAt = true
             case "\"" where comment == 0: quoted.toggle()
             case "(" where !quoted: comment += 1
             case ")" where !quoted && comment > 0: comment -= 1
@@ -419,21 +454,33 @@ public struct MailAddress: Sendable, Equatable, Hashable {
         let text = raw.trimmed
         guard !text.isEmpty else { return nil }
         if let open = text.lastIndex(of: "<"), let close = text[open...].firstIndex(of: ">") {
-            let address = text[text.index(after: open)..<close].trimmed
-            var name = String(text[..<open]).trimmed
+            // Comments inside the brackets (`<pete(his account)@silly.test>`) and the obsolete spaces
+            // around the dot and the at sign are not part of the address.
+            let address = HeaderParameters.stripComments(String(text[text.index(after: open)..<close]))
+                .split(whereSeparator: { $0 == " " || $0 == "\t" }).joined()
+            var name = HeaderParameters.stripComments(String(text[..<open])).trimmed
             if name.hasPrefix("\"") { name = HeaderParameters.unquote(name) }
-            name = EncodedWords.decode(HeaderParameters.stripComments(name)).trimmed
+            name = EncodedWords.decode(name).trimmed
             guard let normalized = normalize(address) else { return nil }
             return MailAddress(name: name, address: normalized)
         }
         // bare address, maybe with a (comment) holding the name
         var name = ""
         if let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close {
-            name = EncodedWords.decode(String(text[text.index(after: open)..<close])).trimmed
+            name = EncodedWords.decode(HeaderParameters.unescapeComment(text[text.index(after: open)..<close])).trimmed
         }
         let bare = HeaderParameters.stripComments(text).trimmed
-        guard let normalized = normalize(bare) else { return nil }
-        return MailAddress(name: name, address: normalized)
+        if let normalized = normalize(bare) { return MailAddress(name: name, address: normalized) }
+        // `Big Bug bb@bug.com`: a name, then the address without brackets (old programs write it).
+        let words = bare.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let withAt = words.filter { $0.contains("@") }
+        guard withAt.count == 1, let address = normalize(String(withAt[0])) else { return nil }
+        if name.isEmpty {
+            var rest = words.filter { !$0.contains("@") }.joined(separator: " ")
+            if rest.hasPrefix("\"") { rest = HeaderParameters.unquote(rest) }
+            name = EncodedWords.decode(rest).trimmed
+        }
+        return MailAddress(name: name, address: address)
     }
 
     static func normalize(_ address: String) -> String? {

@@ -101,9 +101,18 @@ public enum MIMEParser {
 
     /// Parses a whole message.
     /// `envelopeSender` is the SMTP MAIL FROM: the sender when no header names a usable one.
-    public static func parse(_ data: [UInt8], maxBytes: Int = 256 * 1_048_576, envelopeSender: String? = nil) throws(MailParseError) -> MailMessage {
-        guard data.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A && $0 != 0x09 }) else { throw .empty }
-        guard data.count <= maxBytes else { throw .tooLarge(limit: maxBytes) }
+    /// A leading mbox `From ` line is read past (its sender is the envelope sender when none is
+    /// given) and the body's `>From ` quoting undone (`MBox`).
+    public static func parse(_ input: [UInt8], maxBytes: Int = 256 * 1_048_576, envelopeSender: String? = nil) throws(MailParseError) -> MailMessage {
+        guard input.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x0A && $0 != 0x09 }) else { throw .empty }
+        guard input.count <= maxBytes else { throw .tooLarge(limit: maxBytes) }
+        var data = input
+        var envelopeSender = envelopeSender
+        if let mbox = MBox.envelope(input[...]) {
+            if envelopeSender.flatMap({ MailAddress.list($0).first }) == nil { envelopeSender = mbox.sender }
+            let rest = input[mbox.start...]
+            data = MBox.hasQuotedFrom(rest) ? MBox.unescape(rest) : Array(rest)
+        }
         guard looksLikeHeaders(data[...]) else { throw .noHeaders }
         var root = try parsePart(data[...], depth: 0, defaultType: .textPlain, headerCharset: nil)
         // Raw 8-bit header bytes that are not UTF-8 are in the charset the message declares for its text.
@@ -116,7 +125,7 @@ public enum MIMEParser {
         let from = sender(in: headers) ?? (looksLikeMessage(headers) ? envelopeSender.flatMap { MailAddress.list($0).first } : nil)
         guard let from else { throw .noSender }
 
-        var collector = BodyCollector()
+        var collector = BodyCollector(declared: declaredCharset(root))
         collector.walk(root, parentType: nil)
         var text = collector.plain.joined(separator: "\n")
         var sanitized: String?
@@ -195,8 +204,9 @@ public enum MIMEParser {
 
     /// Only the headers, cheaply (the SMTP listener reads Message-ID before storing).
     public static func headers(of data: [UInt8]) -> MailHeaders {
-        let (headerEnd, _) = splitHeaderBody(data[...])
-        return MailHeaders.parse(data[data.startIndex..<headerEnd])
+        let message = data[(MBox.envelope(data[...])?.start ?? data.startIndex)...]
+        let (headerEnd, _) = splitHeaderBody(message)
+        return MailHeaders.parse(message[message.startIndex..<headerEnd])
     }
 
     static func cleanSubject(_ subject: String) -> String {
@@ -204,16 +214,23 @@ public enum MIMEParser {
             .trimmed
     }
 
-    /// The first non-empty line must be a header field (`Name: value`) for the bytes to be a message.
+    /// The first non-empty line (after an mbox `From ` line) must be a header field (`Name: value`,
+    /// RFC 5322's obsolete syntax allows spaces before the colon) for the bytes to be a message.
     public static func looksLikeHeaders(_ data: ArraySlice<UInt8>) -> Bool {
-        var index = data.startIndex
+        var index = MBox.envelope(data)?.start ?? data.startIndex
         while index < data.endIndex, data[index] == 0x0D || data[index] == 0x0A { index += 1 }
         var nameLength = 0
+        var spaces = false
         while index < data.endIndex {
             let byte = data[index]
             if byte == 0x3A { return nameLength > 0 }
-            guard byte > 0x20, byte < 0x7F else { return false }
-            nameLength += 1
+            if byte == 0x20 || byte == 0x09 {
+                guard nameLength > 0 else { return false }
+                spaces = true
+            } else {
+                guard byte > 0x20, byte < 0x7F, !spaces else { return false }
+                nameLength += 1
+            }
             index += 1
         }
         return false
@@ -373,6 +390,8 @@ public enum MIMEParser {
 
 /// Walks a MIME tree and collects the text, the HTML and the files.
 struct BodyCollector {
+    /// The charset the message declares anywhere: text parts that name none are read in it.
+    var declared: String?
     var plain: [String] = []
     var html: String?
     var attachments: [MailAttachment] = []
@@ -390,7 +409,7 @@ struct BodyCollector {
                     if child.contentType.mimeType == "text/html" && !isAttachment(child) {
                         html = decodeText(child)
                     } else if child.contentType.type == "multipart" {
-                        var nested = BodyCollector()
+                        var nested = BodyCollector(declared: declared)
                         nested.walk(child, parentType: type)
                         if plainChild == nil { plain += nested.plain }
                         if nested.html != nil { html = nested.html }
@@ -428,7 +447,8 @@ struct BodyCollector {
     }
 
     mutating func decodeText(_ part: MIMEPart) -> String {
-        let decoded = Charset.decode(part.body, label: part.contentType.parameters["charset"])
+        let label = part.contentType.parameters["charset"]
+        let decoded = label == nil ? Charset.decodeUnlabelled(part.body, declared: declared) : Charset.decode(part.body, label: label)
         if !decoded.exact { fallback = true }
         return decoded.text
     }

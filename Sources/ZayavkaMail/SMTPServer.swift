@@ -341,7 +341,11 @@ struct SMTPSession {
         }
         let now = Date()
         let received = "Received: from \(helo ?? remote) ([\(remote)])\r\n\tby \(configuration.hostname) (Zayavka) with \(isLMTP ? "LMTP" : "ESMTP")\r\n\tfor <\(accepted.first ?? "")>; \(MailDate.format(now))\r\n"
-        let mail = ReceivedMail(sender: from, recipients: accepted, data: Array(received.utf8) + message,
+        // Our trace line goes on top of the header section: after an mbox `From ` line (a message
+        // relayed out of a procmail or mbox pipeline), which must stay first for it to be read as one.
+        let headerStart = MBox.envelope(message[...])?.start ?? message.startIndex
+        let data = Array(message[..<headerStart]) + Array(received.utf8) + message[headerStart...]
+        let mail = ReceivedMail(sender: from, recipients: accepted, data: data,
                                 heloName: helo ?? "", remoteAddress: remote, receivedAt: now)
         do {
             let id = try await receiver.store(mail)

@@ -35,7 +35,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = ReplyFolding.split(text)
         _ = UUEncode.extract(from: text)
     default:
-        for label in ["utf-7", "koi8-r", "utf-16"] { _ = Charset.decode(bytes, label: label) }
+        for label in ["utf-7", "koi8-r", "utf-16", "iso-2022-jp", "ks_c_5601-1987", "gb2312", "shift_jis"] { _ = Charset.decode(bytes, label: label) }
+        _ = Charset.decodeUnlabelled(bytes, declared: "big5")
+        _ = MBox.unescape(bytes[...])
         _ = MailHeaders.parse(bytes[...], charset: "koi8-r")
         _ = MailDate.parse(text)
     }

@@ -255,4 +255,78 @@ struct MIMEParserTests {
         #expect(Charset.encode("Ё", label: "koi8-r") == [0xB3])
         #expect(Charset.encode("€", label: "koi8-r") == nil)
     }
+
+    @Test("iconv: every charset Foundation lacks, mail's aliases, invalid bytes as U+FFFD, no label can carry iconv options")
+    func iconvCharsets() throws {
+        #expect(Charset.canonical("ks_c_5601-1987") == "CP949")
+        #expect(Charset.canonical("Shift_JIS") == "CP932")
+        #expect(Charset.canonical("\"gb2312\"") == "GB18030")
+        #expect(Charset.canonical("ISO-8859-7") == "ISO-8859-7") // asked of iconv itself
+        #expect(Charset.canonical("windows-1251") == "windows-1251") // our own table first
+        #expect(Charset.canonical("x-no-such-charset") == nil)
+        #expect(Charset.canonical("UTF-8//IGNORE") == nil)
+        #expect(Charset.canonical("koi8-r//TRANSLIT") == nil)
+        #expect(Charset.canonical(String(repeating: "a", count: 100)) == nil)
+        // ISO-2022-JP is 7-bit: valid ASCII, which used to pass through as escape codes.
+        let japanese: [UInt8] = [0x1B, 0x24, 0x42, 0x24, 0x39, 0x24, 0x5F, 0x24, 0x5E, 0x24, 0x3B, 0x24, 0x73, 0x21, 0x23, 0x1B, 0x28, 0x42]
+        #expect(Charset.decode(japanese, label: "iso-2022-jp") == ("すみません。", true))
+        // «스티해» in CP949 is what Outlook sends as ks_c_5601-1987; read as windows-1251 it was «ЅєЖјЗШ».
+        let korean: [UInt8] = [0xBD, 0xBA, 0xC6, 0xBC, 0xC7, 0xD8]
+        #expect(Charset.decode(korean, label: "ks_c_5601-1987") == ("스티해", true))
+        #expect(Charset.decode(korean, label: "windows-1251").text == "ЅєЖјЗШ")
+        // A broken sequence becomes U+FFFD and the rest still decodes; a truncated one at the end too.
+        let broken = Charset.decode([0xBD, 0xBA, 0xFF, 0x41, 0xC6], label: "euc-kr")
+        #expect(broken.text == "스\u{FFFD}A\u{FFFD}" && broken.exact == false)
+        #expect(Charset.decode([UInt8](), label: "big5") == ("", true))
+        // Large input grows the output buffer as needed.
+        let long = Array(repeating: korean, count: 20_000).flatMap { $0 }
+        #expect(Charset.decode(long, label: "cp949").text == String(repeating: "스티해", count: 20_000))
+        // Encoded words and RFC 2231 parameters go through the same table.
+        #expect(EncodedWords.decode("=?EUC-KR?B?vbrGvMfY?= =?Big5?B?sWK4uQ==?=") == "스티해帳號")
+        #expect(HeaderParameters.parse("attachment; filename*=shift_jis''%8E%91%97%BF.pdf").parameters["filename"] == "資料.pdf")
+        // A raw 8-bit header in a multibyte charset the message declares, and 7-bit ISO-2022-JP in a header.
+        let raw = Array("From: a@example.jp\r\nSubject: ".utf8) + Array("料金".data(using: .shiftJIS)!)
+            + Array("\r\nX-Jp: ".utf8) + japanese + Array("\r\nContent-Type: text/plain; charset=Shift_JIS\r\n\r\nbody\r\n".utf8)
+        let parsed = try MIMEParser.parse(raw)
+        #expect(parsed.subject == "料金")
+        #expect(parsed.headers["X-Jp"] == "すみません。")
+    }
+
+    @Test("mbox: the envelope line is read past (its sender is the envelope sender), >From quoting is undone; a header with spaces before the colon is not an envelope")
+    func mbox() throws {
+        let message = Array("From ivan@example.ru  Thu Dec  3 12:00:00 2026\nSubject: mbox\nMessage-ID: <m1@example.ru>\n\nline\n>From here\n>>From there\n>Fromage\n".utf8)
+        #expect(MBox.envelope(message[...])?.sender == "ivan@example.ru")
+        #expect(MIMEParser.looksLikeHeaders(message[...]))
+        #expect(MIMEParser.headers(of: message)["Message-ID"] == "<m1@example.ru>")
+        let parsed = try MIMEParser.parse(message)
+        #expect(parsed.from?.address == "ivan@example.ru")
+        #expect(parsed.text == "line\nFrom here\n>From there\n>Fromage")
+        // A given envelope sender wins over the line's; MAILER-DAEMON and <> name nobody.
+        #expect(try MIMEParser.parse(message, envelopeSender: "olga@example.ru").from?.address == "olga@example.ru")
+        #expect(MBox.envelope(Array("From MAILER-DAEMON Thu Dec  3 12:00:00 2026\nSubject: x\n\n".utf8)[...])?.sender == nil)
+        #expect(MBox.envelope(Array("From <> Thu Dec  3 12:00:00 2026\nSubject: x\n\n".utf8)[...])?.sender == nil)
+        #expect(throws: MailParseError.noSender) { try MIMEParser.parse(Array("From MAILER-DAEMON Thu Dec  3 2026\nSubject: x\n\nbody\n".utf8)) }
+        // Without the envelope line, >From stays as it is (it may be a real quote).
+        #expect(try MIMEParser.parse(Array("From: a@example.ru\n\n>From here\n".utf8)).text == ">From here")
+        // `From  : …` is a header field with obsolete spaces, and `From:` is one too.
+        #expect(MBox.envelope(Array("From  : Ivan <ivan@example.ru>\n\nbody".utf8)[...]) == nil)
+        #expect(MBox.envelope(Array("From: Ivan <ivan@example.ru>\n\nbody".utf8)[...]) == nil)
+        #expect(try MIMEParser.parse(Array("From\t: Ivan <ivan@example.ru>\n\nbody".utf8)).from == MailAddress(name: "Ivan", address: "ivan@example.ru"))
+        // An envelope line with nothing after it is not a message.
+        #expect(throws: MailParseError.noHeaders) { try MIMEParser.parse(Array("From ivan@example.ru Thu Dec  3 2026\nthis is no header\n".utf8)) }
+    }
+
+    @Test("addresses as RFC 5322's obsolete syntax and old programs write them")
+    func obsoleteAddresses() {
+        #expect(MailAddress.list("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>") == [MailAddress(name: "Pete", address: "pete@silly.test")])
+        #expect(MailAddress.list("Big Bug bb@bug.com") == [MailAddress(name: "Big Bug", address: "bb@bug.com")])
+        #expect(MailAddress.list("\"Big Bug\" bb@bug.com, Ann ann@x.ru") == [MailAddress(name: "Big Bug", address: "bb@bug.com"),
+                                                                          MailAddress(name: "Ann", address: "ann@x.ru")])
+        #expect(MailAddress.list("bb@bug.com (Big Bug)") == [MailAddress(name: "Big Bug", address: "bb@bug.com")])
+        #expect(MailAddress.list("<john . doe @ example . org>") == [MailAddress(address: "john.doe@example.org")])
+        #expect(MailAddress.list("\"a (not a comment)\" <q@x.ru>") == [MailAddress(name: "a (not a comment)", address: "q@x.ru")])
+        #expect(MailAddress.list("(comment with a@b) c@d.ru") == [MailAddress(name: "comment with a@b", address: "c@d.ru")])
+        #expect(MailAddress.list("two a@b.ru c@d.ru words").isEmpty) // two bare addresses in one mailbox: unreadable
+        #expect(MailAddress.list("Cc:(Empty list)(start)Hidden recipients  :(nobody(that I know))  ;").isEmpty)
+    }
 }

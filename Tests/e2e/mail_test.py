@@ -1072,6 +1072,65 @@ def run(binary, postgres):
             item = f.processed(api_mid)
         assert item["status"] == "processed" and f.ticket(item["ticket_number"])["subject"] == api_subject, item
 
+        # m. what MTA pipes and the world's mail clients send (mail intake, third pass)
+        f.step("m. an mbox-style message ('From sender date' first, '>From ' quoting) through `mail import` and SMTP: "
+               "filed, body unquoted, the line kept in the raw copy")
+        for route in ("import", "smtp"):
+            sender = f"mbox.{route}@e2e.test"
+            subject = f"mbox ({route}): отчёт не строится"
+            message, mid = text_message(sender=sender, name="Пётр Мбоксов", subject=subject,
+                                        body="Отчёт не строится с понедельника.\r\n>From the accounting side: empty.\r\n")
+            envelope_line = f"From {sender}  Thu Dec  3 12:00:00 2026\r\n".encode()
+            if route == "import":
+                done = server.import_mail(envelope_line + message)
+                assert done.returncode == 0, f"mail import exited with {done.returncode}: {done.stderr.decode(errors='replace')}"
+            else:
+                f.send(envelope_line + message, sender)
+            item = f.processed(mid)
+            ticket = f.ticket(item["ticket_number"])
+            assert ticket["subject"] == subject and ticket["requester"]["name"] == "Пётр Мбоксов", ticket
+            status, raw_copy = server.request("GET", f"/mail/inbound/{item['id']}/raw", token=admin)
+            bodies = [c["body"] for c in f.comments(item["ticket_number"])]
+            assert any("From the accounting side: empty." in b and ">From" not in b for b in bodies), (bodies, raw_copy)
+            assert status == 200 and raw_copy.startswith(envelope_line) and (route == "import" or b"\r\nReceived: from client.e2e.test" in raw_copy) and b">From the accounting" in raw_copy, raw_copy[:200]
+
+        f.step("m. Japanese (ISO-2022-JP) and Korean (ks_c_5601-1987) mail through SMTP: subject, name, body and file names exact")
+        for charset, label, name, subject, text, filename, address in (
+                ("iso-2022-jp", "ISO-2022-JP", "山田太郎", "ログインできません", "すみません。ログインできません。", "資料.pdf", "yamada@e2e.test"),
+                ("cp949", "ks_c_5601-1987", "김민수", "인쇄 오류 문의", "스티커 인쇄가 안 됩니다. 똠방각하.", "보고서.pdf", "minsu@e2e.test")):
+            mid = new_id("cjk")
+            boundary = "cjk-" + uuid.uuid4().hex
+            def word(value):
+                return f"=?{label}?B?{base64.b64encode(value.encode(charset)).decode()}?="
+            pdf = tiny_pdf(label)
+            body = (f"--{boundary}\r\nContent-Type: text/plain; charset={label}\r\n"
+                    f"Content-Transfer-Encoding: {'7bit' if charset == 'iso-2022-jp' else 'base64'}\r\n\r\n").encode()
+            body += (text + "\r\n").encode(charset) if charset == "iso-2022-jp" else b64((text + "\r\n").encode(charset))
+            body += (f"\r\n--{boundary}\r\nContent-Type: application/pdf; name=\"{word(filename)}\"\r\n"
+                     f"Content-Disposition: attachment; filename*={label}''{urllib.parse.quote(filename.encode(charset), safe='')}\r\n"
+                     f"Content-Transfer-Encoding: base64\r\n\r\n").encode() + b64(pdf) + f"--{boundary}--\r\n".encode()
+            raw = assemble([("From", f"{word(name)} <{address}>"), ("To", SUPPORT), ("Subject", word(subject)),
+                            ("Date", email.utils.formatdate(localtime=True)), ("Message-ID", f"<{mid}>"), ("MIME-Version", "1.0"),
+                            ("Content-Type", f"multipart/mixed; boundary=\"{boundary}\"")], body)
+            f.send(raw, address)
+            number = f.processed(mid)["ticket_number"]
+            ticket = f.ticket(number)
+            assert ticket["subject"] == subject and ticket["requester"]["name"] == name, (ticket["subject"], ticket["requester"])
+            comments = f.comments(number)
+            assert any(text in c["body"] for c in comments), [c["body"] for c in comments]
+            attached = [a for c in comments for a in c["attachments"]]
+            assert [a["filename"] for a in attached] == [filename] and attached[0]["sha256"] == hashlib.sha256(pdf).hexdigest(), attached
+
+        f.step("m. old programs' addresses: spaces before the colon, a bare address after the name, comments inside the address")
+        mid = new_id("old")
+        raw = (f"From  : Big Bug bb@old-mailer.e2e.test\r\nTo  :{SUPPORT}\r\nSubject\t: Scanner report\r\n"
+               f"Cc: Pete(A nice \\) chap) <pete(his account)@old-mailer.e2e.test(his host)>\r\n"
+               f"Message-ID : <{mid}>\r\n\r\nThe scanner sends mail like this.\r\n").encode()
+        f.send(raw, "bb@old-mailer.e2e.test")
+        ticket = f.ticket(f.processed(mid)["ticket_number"])
+        assert ticket["subject"] == "Scanner report" and ticket["requester"]["name"] == "Big Bug", ticket
+        assert server.api("GET", "/users?email=bb@old-mailer.e2e.test", token=admin)["items"], "no customer bb@old-mailer.e2e.test"
+
         # n. password reset
         f.step("n. the acknowledgement's set-password link sets a password; the customer signs in with it")
         _, account = f.sent("ticket_created", olga_number, olga)

@@ -2039,6 +2039,262 @@ Content-Disposition: attachment
     **NOT_AUTO,
 })
 
+# =========================================================================== mail intake, third pass
+
+# --- 44 Postfix pipe (flags=F) / procmail / mbox export: an mbox "From " envelope line first, ">From " quoting
+fixture("44-mbox-from-line", crlf(A("""From ivan.petrov@example.ru  Thu Dec  3 12:00:00 2026
+Return-Path: <ivan.petrov@example.ru>
+From: Ivan Petrov <ivan.petrov@example.ru>
+To: support@example.ru
+Subject: mbox line first
+Date: Thu, 3 Dec 2026 15:00:00 +0300
+Message-ID: <mbox-44@example.ru>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+The report is not built since Monday.
+>From the accounting side the numbers are empty.
+>>From the log: nothing.
+""")), {
+    "description": "a leading mbox 'From sender date' envelope line (Postfix pipe flags=F, procmail, mbox exports) is read "
+                   "past, not quarantined; body lines quoted '>From ' lose one '>' (mboxrd)",
+    "quarantine": False,
+    "subject": "mbox line first",
+    "from": person("Ivan Petrov", "ivan.petrov@example.ru"),
+    "to": SUPPORT_TO,
+    "message_id": "mbox-44@example.ru",
+    "text_contains": ["The report is not built since Monday.", "From the accounting side the numbers are empty."],
+    "text_excludes": [">From the accounting", ">>From"],
+    "has_html": False,
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 45 mbox line and a From the parser cannot read: the envelope sender files it
+fixture("45-mbox-envelope-sender", crlf(A(f"""From <olga.s@example.ru> Thu Dec  3 12:05:00 2026
+From: {ew_b("Ольга Смирнова", "utf-8")}
+To: support@example.ru
+Subject: {ew_b("Нет адреса в From", "utf-8")}
+Date: Thu, 3 Dec 2026 15:05:00 +0300
+Message-ID: <mbox-45@example.ru>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: base64
+
+""") + A(b64text("Касса не открывается.\n", "utf-8"))), {
+    "description": "a From with a name and no address, no Sender/Reply-To/Return-Path: the mbox envelope line's sender "
+                   "files it instead of quarantine",
+    "quarantine": False,
+    "subject": "Нет адреса в From",
+    "from": {"address": "olga.s@example.ru"},
+    "message_id": "mbox-45@example.ru",
+    "text_contains": ["Касса не открывается."],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 46 Japanese: ISO-2022-JP everywhere (Becky!, Thunderbird ja, old Japanese webmail)
+jp_text = "すみません。ログインできません。\nパスワードを変えても同じです。\n"
+jp_pdf = fake_pdf("hand46", 1500)
+fixture("46-iso-2022-jp", crlf(A(f"""From: {ew_b("山田太郎", "iso-2022-jp", "ISO-2022-JP")} <yamada@example.jp>
+To: support@example.ru
+Subject: {ew_b("ログインできません", "iso-2022-jp", "ISO-2022-JP")}
+Date: Thu, 3 Dec 2026 21:00:00 +0900
+Message-ID: <jp-46@example.jp>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="jp46"
+
+--jp46
+Content-Type: text/plain; charset=ISO-2022-JP
+Content-Transfer-Encoding: 7bit
+
+""") + jp_text.encode("iso-2022-jp") + A(f"""
+--jp46
+Content-Type: application/pdf; name="{ew_b("資料.pdf", "iso-2022-jp", "ISO-2022-JP")}"
+Content-Disposition: attachment; filename="{ew_b("資料.pdf", "iso-2022-jp", "ISO-2022-JP")}"
+Content-Transfer-Encoding: base64
+
+""") + A(b64(jp_pdf)) + A("""--jp46--
+""")), {
+    "description": "ISO-2022-JP subject and name (encoded words), 7-bit ISO-2022-JP body (escape sequences, valid ASCII), "
+                   "an attachment name as an ISO-2022-JP encoded word: decoded through iconv",
+    "quarantine": False,
+    "subject": "ログインできません",
+    "from": person("山田太郎", "yamada@example.jp"),
+    "message_id": "jp-46@example.jp",
+    "text_contains": ["すみません。ログインできません。", "パスワードを変えても同じです。"],
+    "has_html": False,
+    "attachments": [att("資料.pdf", "application/pdf", jp_pdf)],
+    **NOT_AUTO,
+})
+
+# --- 47 Korean: Outlook's ks_c_5601-1987 (really CP949), base64 body, RFC 2231 file name
+ko_text = "안녕하세요. 스티커 인쇄가 안 됩니다.\n똠방각하, 확장 완성형 글자도 있습니다.\n"
+ko_xlsx = fake_zip("hand47", 1200)
+fixture("47-korean-ks-c-5601", crlf(A(f"""From: {ew_b("김민수", "cp949", "ks_c_5601-1987")} <minsu.kim@example.kr>
+To: support@example.ru
+Subject: {ew_b("인쇄 오류 문의", "cp949", "ks_c_5601-1987")}
+Date: Thu, 3 Dec 2026 21:10:00 +0900
+Message-ID: <ko-47@example.kr>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="ko47"
+
+--ko47
+Content-Type: text/plain; charset="ks_c_5601-1987"
+Content-Transfer-Encoding: base64
+
+""") + A(b64text(ko_text, "cp949")) + A(f"""
+--ko47
+Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
+Content-Disposition: attachment; filename*=ks_c_5601-1987''{pct("보고서.xlsx".encode("cp949"))}
+Content-Transfer-Encoding: base64
+
+""") + A(b64(ko_xlsx)) + A("""--ko47--
+""")), {
+    "description": "Outlook Korean: ks_c_5601-1987 encoded words and base64 body with a CP949-only syllable (똠), an RFC 2231 "
+                   "file name in ks_c_5601-1987: CP949 through iconv",
+    "quarantine": False,
+    "subject": "인쇄 오류 문의",
+    "from": person("김민수", "minsu.kim@example.kr"),
+    "message_id": "ko-47@example.kr",
+    "text_contains": ["안녕하세요. 스티커 인쇄가 안 됩니다.", "똠방각하"],
+    "has_html": False,
+    "attachments": [att("보고서.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ko_xlsx)],
+    **NOT_AUTO,
+})
+
+# --- 48 EUC-KR: raw 8-bit subject and a text part naming no charset; only the HTML part declares euc-kr
+ko48_subject = "결제 오류"
+ko48_text = "결제가 되지 않습니다. 도와주세요.\n"
+fixture("48-euc-kr-raw-subject-declared-elsewhere", crlf(A("""From: Lee <lee@example.kr>
+To: support@example.ru
+Subject: """) + ko48_subject.encode("euc-kr") + A("""
+Date: Thu, 3 Dec 2026 21:20:00 +0900
+Message-ID: <ko-48@example.kr>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="ko48"
+
+--ko48
+Content-Type: text/plain
+Content-Transfer-Encoding: 8bit
+
+""") + ko48_text.encode("euc-kr") + A("""
+--ko48
+Content-Type: text/html; charset=euc-kr
+Content-Transfer-Encoding: 8bit
+
+<html><body><p>""") + ko48_text.strip().encode("euc-kr") + A("""</p></body></html>
+--ko48--
+""")), {
+    "description": "a raw 8-bit EUC-KR Subject and a text/plain part naming no charset; only the HTML part declares euc-kr: "
+                   "the charset declared anywhere in the message wins over the Russian guess",
+    "quarantine": False,
+    "subject": ko48_subject,
+    "from": person("Lee", "lee@example.kr"),
+    "message_id": "ko-48@example.kr",
+    "text_contains": ["결제가 되지 않습니다. 도와주세요."],
+    "has_html": True,
+    "html_contains": ["결제가 되지 않습니다."],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 49 Chinese: GB2312 label with a GBK-only character (Foxmail, QQ mail), quoted-printable body
+zh_text = "您好，系统无法登录。\n错误代码：镕 500。\n"
+fixture("49-gb2312-gbk", crlf(A(f"""From: {ew_b("王小明", "gbk", "gb2312")} <wang@example.cn>
+To: support@example.ru
+Subject: {ew_b("无法登录", "gbk", "GB2312")}
+Date: Thu, 3 Dec 2026 20:30:00 +0800
+Message-ID: <zh-49@example.cn>
+MIME-Version: 1.0
+Content-Type: text/plain; charset="gb2312"
+Content-Transfer-Encoding: quoted-printable
+
+""") + A(qp(zh_text, "gbk"))), {
+    "description": "Foxmail-style GB2312 label over GBK bytes (镕 is GBK only), quoted-printable: GB18030 through iconv",
+    "quarantine": False,
+    "subject": "无法登录",
+    "from": person("王小明", "wang@example.cn"),
+    "message_id": "zh-49@example.cn",
+    "text_contains": ["您好，系统无法登录。", "错误代码：镕 500。"],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 50 Traditional Chinese Big5 and Japanese Shift_JIS (Windows CP932: ① is not in JIS X 0208)
+big5_subject = "帳號無法使用"
+sjis_text = "①請求書が開けません。\n②印刷もできません。\n"
+fixture("50-big5-subject-shift-jis-body", crlf(A(f"""From: Chen <chen@example.tw>
+To: support@example.ru
+Subject: {ew_b(big5_subject, "big5", "big5")}
+Date: Thu, 3 Dec 2026 20:40:00 +0800
+Message-ID: <big5-50@example.tw>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=Shift_JIS
+Content-Transfer-Encoding: 8bit
+
+""") + sjis_text.encode("cp932")), {
+    "description": "a Big5 encoded-word subject over an 8-bit Shift_JIS body that uses Windows' CP932 extensions (①②)",
+    "quarantine": False,
+    "subject": big5_subject,
+    "from": person("Chen", "chen@example.tw"),
+    "message_id": "big5-50@example.tw",
+    "text_contains": ["①請求書が開けません。", "②印刷もできません。"],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 51 RFC 5322 appendix A.5: comments everywhere, a group, an empty group
+fixture("51-address-comments-rfc5322-a5", crlf(A("""From: Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>
+To:A Group(Some people)
+     :Chris Jones <c@(Chris's host.)public.example>,
+         joe@example.org,
+  John <jdoe@one.test> (my dear friend); (the end of the group)
+Cc:(Empty list)(start)Hidden recipients  :(nobody(that I know))  ;
+Date: Thu,
+      13
+        Feb
+          1969
+      23:32
+               -0330 (Newfoundland Time)
+Message-ID:              <testabcd.1234@silly.test>
+Subject: Comments everywhere
+
+Testing.
+""")), {
+    "description": "RFC 5322 A.5 verbatim: comments inside the address and the name (with an escaped parenthesis), a "
+                   "group with comments, an empty group",
+    "quarantine": False,
+    "subject": "Comments everywhere",
+    "from": person("Pete", "pete@silly.test"),
+    "to": ["c@public.example", "joe@example.org", "jdoe@one.test"],
+    "cc": [],
+    "message_id": "testabcd.1234@silly.test",
+    "text_contains": ["Testing."],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
+# --- 52 old programs: a bare address after the name, spaces before the colon (first line too)
+fixture("52-address-bare-after-name-space-before-colon", crlf(A("""From  : Big Bug bb@bug.com
+To  :support@example.ru
+Subject	: Old mailer
+Message-ID : <old-52@bug.com>
+
+The scanner program sends mail like this.
+""")), {
+    "description": "RFC 5322 obsolete syntax: spaces and tabs between field names and colons (on the first line too), a "
+                   "display name followed by a bare address without angle brackets",
+    "quarantine": False,
+    "subject": "Old mailer",
+    "from": person("Big Bug", "bb@bug.com"),
+    "to": SUPPORT_TO,
+    "message_id": "old-52@bug.com",
+    "text_contains": ["The scanner program sends mail like this."],
+    "attachments": [],
+    **NOT_AUTO,
+})
+
 # =========================================================================== quarantine
 
 fixture("33-quarantine-empty", b"", {

@@ -2,8 +2,8 @@ import Foundation
 import Vapor
 import ZayavkaMail
 
-/// `zayavka mail import`: reads one RFC 5322 message on standard input (an MTA's pipe transport),
-/// stores it and processes it through the same code as the SMTP listener. Exit 0 once stored
+/// `zayavka mail import`: reads one RFC 5322 message on standard input (an MTA's pipe transport,
+/// with or without an mbox `From ` line first: Postfix `flags=F`, procmail, fetchmail), stores it and processes it through the same code as the SMTP listener. Exit 0 once stored
 /// (even if it went to quarantine: it is kept); 75 (EX_TEMPFAIL) when it could not be stored, so
 /// the MTA tries again.
 struct MailCommand: AsyncCommand {
@@ -32,9 +32,12 @@ struct MailCommand: AsyncCommand {
         }
         let stored: MailInbox.Stored
         do {
+            // The envelope sender: the MTA's, else an mbox `From ` line's (Postfix flags=F, procmail), else the headers'.
             let headers = MIMEParser.headers(of: raw)
+            let sender = signature.sender ?? MBox.envelope(raw[...])?.sender
+                ?? MailAddress.list(headers["Return-Path"] ?? headers["From"]).first?.address ?? ""
             stored = try await MailInbox.store(
-                raw: raw, envelopeFrom: signature.sender ?? MailAddress.list(headers["Return-Path"] ?? headers["From"]).first?.address ?? "",
+                raw: raw, envelopeFrom: sender,
                 envelopeTo: [signature.recipient ?? app.services.configuration.mail.from.address], services: app.services, db: app.db)
         } catch {
             context.console.error("Could not store the message: \(error)")
