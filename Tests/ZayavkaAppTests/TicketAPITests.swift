@@ -154,6 +154,54 @@ struct TicketAPITests {
         }
     }
 
+    @Test("200 creates at once on two instances naming 5 new customers: no error, exactly 5 customers, unique numbers",
+          arguments: TestDatabase.all)
+    func concurrentNewCustomers(database: TestDatabase) async throws {
+        try await TestServer.with(database) { first in
+            try await TestServer.with(database, sharing: first) { second in
+                let token = first.adminToken
+                let replies = try await withThrowingTaskGroup(of: (HTTPResponseStatus, Int?, Int?).self) { group in
+                    for index in 0..<200 {
+                        let server = index % 2 == 0 ? first : second
+                        group.addTask {
+                            let reply = try await server.makeTicket(token: token, subject: "Гонка \(index)",
+                                                                    extra: ["requester_email": "new.\(index % 5)@race.ru", "requester_name": "Новый \(index % 5)"])
+                            let requester = reply["requester"] as? [String: Any]
+                            return (reply.status, reply["number"] as? Int, requester?["id"] as? Int)
+                        }
+                    }
+                    var result: [(HTTPResponseStatus, Int?, Int?)] = []
+                    for try await reply in group { result.append(reply) }
+                    return result
+                }
+                #expect(replies.filter { $0.0 != .created }.map(\.0).isEmpty, "refused: \(replies.filter { $0.0 != .created }.map(\.0))")
+                #expect(Set(replies.compactMap(\.1)).count == 200)
+                #expect(Set(replies.compactMap(\.2)).count == 5)
+                let customers = try await first.sql.raw("SELECT email FROM users WHERE email LIKE '%@race.ru' ORDER BY email").all()
+                    .map { try $0.decode(column: "email", as: String.self) }
+                #expect(customers == (0..<5).map { "new.\($0)@race.ru" })
+                // Each customer is in the directory search once.
+                let found = try await first.request(.GET, "/api/v1/users?email=new.3@race.ru", token: token).items
+                #expect(found.count == 1 && found.first?["name"] as? String == "Новый 3")
+
+                // Creating one person twice at once: one 201, the others 409 in the caller's words, never a 500.
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponseStatus.self) { group in
+                    for index in 0..<20 {
+                        let server = index % 2 == 0 ? first : second
+                        group.addTask {
+                            try await server.request(.POST, "/api/v1/users", token: token, json: ["email": "same@race.ru", "name": "Один"]).status
+                        }
+                    }
+                    var result: [HTTPResponseStatus] = []
+                    for try await status in group { result.append(status) }
+                    return result
+                }
+                #expect(statuses.filter { $0 == .created }.count == 1)
+                #expect(statuses.filter { $0 == .conflict }.count == 19, "\(statuses)")
+            }
+        }
+    }
+
     @Test("lists filter, sort and page with a cursor without gaps or repeats", arguments: TestDatabase.all)
     func listing(database: TestDatabase) async throws {
         try await TestServer.with(database) { server in

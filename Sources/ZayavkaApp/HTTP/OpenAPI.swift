@@ -330,7 +330,8 @@ enum OpenAPIDocument {
             var common: [Int] = [400, 404, 422, 429]
             if endpoint.authenticated { common += [401, 403] }
             if case .none = endpoint.body {} else { common += [413, 415] }
-            // Any write can meet a state that refuses it: a taken name or email, a closed ticket.
+            // Any write can meet a state that refuses it: a taken name or email, a closed ticket, a
+            // unique value another request wrote at the same moment (repeatable; nothing was written).
             if endpoint.method != .GET { common.append(409) }
             for status in common where responses[String(status)] == nil {
                 responses[String(status)] = ["description": HTTPDescription.text(status),

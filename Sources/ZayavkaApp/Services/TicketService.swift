@@ -139,12 +139,25 @@ enum TicketService {
         switch plan {
         case .existing(let requester): return requester
         case .newCustomer(let email, let name):
-            let user = UserRecord(email: email, name: name, role: .customer, locale: context.language)
-            try await context.write { db in
-                try await user.create(on: db)
-                try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
+            // Race-free across connections and instances: another request may create the same
+            // customer between the lookup and this insert; then its row is the requester.
+            let now = context.now
+            let language = context.language.rawValue
+            let created: Int? = try await context.write { db in
+                let sql = db as! any SQLDatabase
+                let id = try await sql.raw("""
+                    INSERT INTO users (email, name, role, locale, time_zone, is_active, created_at, updated_at)
+                    VALUES (\(bind: email), \(bind: name), 'customer', \(bind: language), 'Europe/Moscow', \(bind: true), \(bind: now), \(bind: now))
+                    ON CONFLICT (email) DO NOTHING RETURNING id
+                    """).first()?.decode(column: "id", as: Int.self)
+                if let id { try await DirectoryIndex.refresh(users: [id], on: sql) }
+                return id
             }
-            return Requester(person: PersonRef(id: user.id!, name: user.name), organization: nil)
+            if let created { return Requester(person: PersonRef(id: created, name: name), organization: nil) }
+            guard let existing = try await person(where: "u.email = \(bind: email)", on: context.sql) else {
+                throw ZayavkaError.validation([FieldError("requester_email", .unknownValue)])
+            }
+            return existing
         }
     }
 

@@ -152,9 +152,14 @@ enum UserService {
                               organizationID: input.organizationId ?? nil)
         if let password = input.password { user.passwordHash = try await context.services.passwords.hash(password) }
         if let calendar { user.calendarID = calendar }
-        try await context.write { db in
-            try await user.create(on: db)
-            try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
+        do {
+            try await context.write { db in
+                try await user.create(on: db)
+                try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Someone created the same address between the check above and this insert (another request or instance).
+            throw ZayavkaError.conflict(field: "email", value: email)
         }
         return UserDTO(user, calendars: try await calendarKeys(context))
     }
