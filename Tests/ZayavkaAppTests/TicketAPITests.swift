@@ -202,6 +202,69 @@ struct TicketAPITests {
         }
     }
 
+    @Test("Idempotency-Key: a repeat (also racing the original, on another instance) returns the same ticket; another body is 422; keys are per user and forgotten after a day",
+          arguments: TestDatabase.all)
+    func idempotencyKey(database: TestDatabase) async throws {
+        try await TestServer.with(database) { first in
+            try await TestServer.with(database, sharing: first) { second in
+                let token = first.adminToken
+                let body: [String: Any] = ["subject": "Повтор через nginx", "body": "Один раз", "requester_email": "retry@idem.ru"]
+                let encoded = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+                @Sendable func create(_ server: TestServer, key: String?, data: Data = encoded, as user: String? = nil) async throws -> TestServer.Reply {
+                    var headers: [(String, String)] = [("Content-Type", "application/json")]
+                    if let key { headers.append(("Idempotency-Key", key)) }
+                    return try await server.request(.POST, "/api/v1/tickets", token: user ?? token, body: data, headers: headers)
+                }
+                let original = try await create(first, key: "order-1")
+                #expect(original.status == .created && original.headers.first(name: "Idempotent-Replayed") == nil)
+                let number = try #require(original["number"] as? Int)
+                let repeated = try await create(second, key: "order-1")
+                #expect(repeated.status == .created && repeated["number"] as? Int == number)
+                #expect(repeated.headers.first(name: "Idempotent-Replayed") == "true")
+
+                // 20 repeats of a new key at once on two instances: one ticket.
+                let numbers = try await withThrowingTaskGroup(of: Int?.self) { group in
+                    for index in 0..<20 {
+                        group.addTask {
+                            let reply = try await create(index % 2 == 0 ? first : second, key: "order-2")
+                            return reply.status == .created ? reply["number"] as? Int : nil
+                        }
+                    }
+                    var result: [Int?] = []
+                    for try await number in group { result.append(number) }
+                    return result
+                }
+                #expect(numbers.count == 20 && numbers.allSatisfy { $0 != nil } && Set(numbers).count == 1, "\(numbers)")
+                let count = try await first.sql.raw("SELECT COUNT(*) AS n FROM tickets WHERE subject = 'Повтор через nginx'").first()!
+                    .decode(column: "n", as: Int.self)
+                #expect(count == 2)
+
+                // The same key with another request, and malformed keys: refused, nothing written.
+                var changed = body
+                changed["body"] = "Другой текст"
+                let misuse = try await create(first, key: "order-1", data: try JSONSerialization.data(withJSONObject: changed, options: [.sortedKeys]))
+                #expect(misuse.status == .unprocessableEntity && misuse.text.contains("Idempotency-Key"))
+                for bad in ["", String(repeating: "k", count: 256), "ключ"] {
+                    #expect(try await create(first, key: bad).status == .unprocessableEntity, "\(bad)")
+                }
+                // Without a key every request is a new ticket; another user's same key is theirs alone.
+                #expect(try await create(first, key: nil)["number"] as? Int != number)
+                let agent = try await first.makeUser("agent@idem.ru", role: .agent)
+                let own = try await create(first, key: "order-1", as: agent.token)
+                #expect(own.status == .created && own["number"] as? Int != number)
+                let total = try await first.sql.raw("SELECT COUNT(*) AS n FROM tickets WHERE subject = 'Повтор через nginx'").first()!
+                    .decode(column: "n", as: Int.self)
+                #expect(total == 4)
+
+                // A day later the key is forgotten: the same request makes a new ticket.
+                try await first.sql.raw("UPDATE idempotency_keys SET created_at = \(bind: Date().addingTimeInterval(-86_401))").run()
+                #expect(try await IdempotencyKey.sweep(context: .system(first.app)) == 3)
+                let fresh = try await create(second, key: "order-1")
+                #expect(fresh.status == .created && fresh["number"] as? Int != number && fresh.headers.first(name: "Idempotent-Replayed") == nil)
+            }
+        }
+    }
+
     @Test("lists filter, sort and page with a cursor without gaps or repeats", arguments: TestDatabase.all)
     func listing(database: TestDatabase) async throws {
         try await TestServer.with(database) { server in

@@ -19,6 +19,8 @@ struct Endpoint: Sendable {
     let query: [QueryParameter]
     /// Status → schema name (nil for no body).
     let responses: [(Int, String?)]
+    /// Request headers the operation reads (documented as header parameters).
+    var headers: [QueryParameter] = []
     let handler: @Sendable (Request) async throws -> Response
 
     struct QueryParameter: Sendable {
@@ -230,8 +232,21 @@ enum API {
         Endpoint(method: .POST, path: "/tickets", operationID: "createTicket", tag: "tickets",
                  summary: "File a ticket: customers for themselves, staff on behalf of a customer (requester_id or requester_email).",
                  authenticated: true, body: .json("TicketCreate"), query: [], responses: [(201, "Ticket"), (422, "Error")],
+                 headers: [.init(name: IdempotencyKey.header, schema: .string,
+                                 description: "Makes a repeat of this request (a timeout, a proxy's retry) return the ticket the first one made "
+                                     + "instead of a second ticket: 1-255 printable ASCII characters, unique per user, kept a day. The "
+                                     + "repeat answers 201 with the same ticket and `Idempotent-Replayed: true`; the same key with a "
+                                     + "different body is 422.")],
                  handler: { req in
-                     try await TicketService.create(try req.content.decode(TicketCreateInput.self), context: try req.context).encodeResponse(status: .created, for: req)
+                     let context = try req.context
+                     let input = try req.content.decode(TicketCreateInput.self)
+                     guard let key = try IdempotencyKey.from(req, userID: try context.viewer.userID) else {
+                         return try await TicketService.create(input, context: context).encodeResponse(status: .created, for: req)
+                     }
+                     let (ticket, replayed) = try await TicketService.create(input, idempotency: key, context: context)
+                     let response = try await ticket.encodeResponse(status: .created, for: req)
+                     if replayed { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
+                     return response
                  }),
         Endpoint(method: .GET, path: "/tickets", operationID: "listTickets", tag: "tickets",
                  summary: "Tickets the caller may see, filtered, sorted, a page at a time.", authenticated: true, body: .none,

@@ -299,6 +299,10 @@ enum OpenAPIDocument {
                 parameters.append(["name": parameter.name, "in": "query", "required": false,
                                    "description": parameter.description, "schema": parameter.schema.json])
             }
+            for parameter in endpoint.headers {
+                parameters.append(["name": parameter.name, "in": "header", "required": false,
+                                   "description": parameter.description, "schema": parameter.schema.json])
+            }
             if !parameters.isEmpty { operation["parameters"] = parameters }
             switch endpoint.body {
             case .none: break

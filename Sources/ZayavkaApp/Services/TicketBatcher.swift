@@ -74,6 +74,15 @@ actor TicketBatcher {
                 var idByNumber: [Int: Int] = [:]
                 for row in inserted { idByNumber[try row.decode(column: "number", as: Int.self)] = try row.decode(column: "id", as: Int.self) }
                 let ticketIDs = numbers.map { idByNumber[$0]! }
+                // A key another request already holds fails this insert on the unique index: the
+                // batch is rolled back, retried ticket by ticket, and that one replays (TicketService).
+                let keyRows: [SQLQueryString] = zip(drafts, ticketIDs).compactMap { d, id in
+                    d.idempotency.map { "(\(bind: $0.userID), \(bind: $0.key), \(bind: $0.requestHash), \(bind: id), \(bind: d.at))" as SQLQueryString }
+                }
+                if !keyRows.isEmpty {
+                    try await sql.raw("INSERT INTO idempotency_keys (user_id, key, request_hash, ticket_id, created_at) VALUES "
+                                      + keyRows.joined(separator: ", ")).run()
+                }
 
                 let fieldRows: [SQLQueryString] = zip(drafts, ticketIDs).flatMap { d, id in
                     d.fields.sorted(by: { $0.key < $1.key }).map { "(\(bind: id), \(bind: $0.key), \(bind: $0.value))" as SQLQueryString }

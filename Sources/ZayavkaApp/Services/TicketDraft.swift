@@ -32,4 +32,6 @@ struct TicketDraft: Sendable {
     /// The failure kind the request matched (SPEC P3): counted by outbreak detection, and linked on
     /// arrival to the active mass incident of that kind.
     var failureKind: String? = nil
+    /// The client's `Idempotency-Key`: recorded with the ticket, in its transaction.
+    var idempotency: IdempotencyKey? = nil
 }

@@ -12,7 +12,21 @@ enum TicketService {
 
     // MARK: Create
 
-    static func create(_ input: TicketCreateInput, context: ServiceContext) async throws -> TicketDTO {
+    /// Creation with the client's `Idempotency-Key`: the ticket an earlier request with the key made
+    /// (`replayed`), or a new one recorded under the key in its own transaction. A repeat that
+    /// races the original loses on the key's unique index and replays too.
+    static func create(_ input: TicketCreateInput, idempotency: IdempotencyKey, context: ServiceContext) async throws -> (ticket: TicketDTO, replayed: Bool) {
+        if let earlier = try await idempotency.replay(context: context) { return (earlier, true) }
+        do {
+            return (try await create(input, idempotency: Optional(idempotency), context: context), false)
+        } catch {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true,
+                  let earlier = try await idempotency.replay(context: context) else { throw error }
+            return (earlier, true)
+        }
+    }
+
+    static func create(_ input: TicketCreateInput, idempotency: IdempotencyKey? = nil, context: ServiceContext) async throws -> TicketDTO {
         let viewer = try context.viewer
         let catalog = try await context.services.catalog.snapshot(context.db)
         let isCustomer = !viewer.role.can(.fileTicketsForOthers)
@@ -86,7 +100,8 @@ enum TicketService {
             channel: channel, type: type, priority: priority, urgency: input.urgency?.level,
             responsibility: input.responsibility?.rawValue, cause: input.cause, status: initialStatus,
             assigneeID: assigneeID, groupID: input.groupId, dueAt: input.dueAt, createdByID: viewer.userID,
-            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical, failureKind: failureKind)
+            fields: fields, uploads: uploads, at: now, sla: sla, mail: intake?.link, critical: critical, failureKind: failureKind,
+            idempotency: idempotency)
         let number = try await context.services.tickets.create(draft, on: context.db)
         ticketsCreated.increment()
         if let failureKind { await IncidentService.detectAfterArrival(kind: failureKind, context: context) }

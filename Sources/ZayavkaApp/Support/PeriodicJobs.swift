@@ -39,6 +39,12 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("removing old uploads failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let forgotten = try await IdempotencyKey.sweep(context: context)
+                    if forgotten > 0 { logger.info("forgot idempotency keys older than a day", metadata: ["count": "\(forgotten)"]) }
+                } catch {
+                    logger.error("forgetting old idempotency keys failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let resumed = try await ProblemBroadcast.resume(context: context)
                     if resumed > 0 { logger.info("finished problem updates a restart cut off", metadata: ["count": "\(resumed)"]) }
                 } catch {
