@@ -27,6 +27,11 @@ public enum Zayavka {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             exit(arguments.dropFirst().first { !$0.hasPrefix("-") } == "mail" ? 75 : 2)
         }
+        // `restore` must not open the database it replaces: it runs before the application.
+        if arguments.dropFirst().first(where: { !$0.hasPrefix("-") }) == "restore" {
+            exit(await RestoreCommand.run(arguments: Array(arguments.dropFirst().drop(while: { $0 != "restore" }).dropFirst()),
+                                          configuration: configuration))
+        }
         if arguments.dropFirst().first(where: { !$0.hasPrefix("-") }) == "openapi", !arguments.contains("--help") {
             try OpenAPICommand.write(serverURL: configuration.publicURL)
             return
@@ -37,6 +42,7 @@ public enum Zayavka {
         app.asyncCommands.use(ResetDatabaseCommand(), as: "reset-database")
         app.asyncCommands.use(OpenAPICommand(), as: "openapi")
         app.asyncCommands.use(MailCommand(), as: "mail")
+        app.asyncCommands.use(BackupCommand(), as: "backup")
         let command = arguments.dropFirst().first { !$0.hasPrefix("-") }
         do {
             try await configure(app, configuration: configuration, prepare: !["reset-database", "openapi"].contains(command ?? "serve"),

@@ -42,6 +42,11 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     bootstrapMetricsOnce()
     app.services = AppServices(configuration: configuration)
     try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+    // Held (shared) for as long as the application lives: `restore` refuses while any process has the desk open.
+    guard let lock = try DataLock.acquire(configuration.dataDirectory, exclusive: false) else {
+        throw Backup.Failure(description: "a restore is running in \(configuration.dataDirectory.path); start the desk when it has finished")
+    }
+    app.storage[DataLockKey.self] = lock
     app.passwords.use(.bcrypt(cost: configuration.bcryptCost))
     app.routes.defaultMaxBodySize = "2mb"
     app.http.server.configuration.serverName = "Zayavka"
@@ -133,4 +138,9 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
 /// Stops the password-hashing threads with the application.
 private struct PasswordHasherShutdown: LifecycleHandler {
     func shutdown(_ application: Application) { application.services.passwords.shutdown() }
+}
+
+/// The data folder's lock, kept in the application's storage (released when it shuts down).
+struct DataLockKey: StorageKey {
+    typealias Value = DataLock
 }
