@@ -107,7 +107,7 @@ enum Migrations {
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
         M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
-        M020CreateIdempotencyKeys(),
+        M020CreateIdempotencyKeys(), M021CreateAuditEvents(),
     ]
 
     static func register(on app: Application) {

@@ -30,40 +30,24 @@ public enum MBox {
     public static func unescape(_ data: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count)
-        var atLineStart = true
-        var index = data.startIndex
-        while index < data.endIndex {
-            let byte = data[index]
-            if atLineStart, byte == 0x3E { // ">"
-                var end = index
-                while end < data.endIndex, data[end] == 0x3E { end += 1 }
-                if data.endIndex - end >= 5, data[end..<(end + 5)].elementsEqual([0x46, 0x72, 0x6F, 0x6D, 0x20]) {
-                    index += 1 // drop one ">"
-                    atLineStart = false
-                    continue
-                }
-            }
-            out.append(byte)
-            atLineStart = byte == 0x0A
-            index += 1
+        for index in data.indices {
+            // Only the first `>` of the line: the next one no longer starts it.
+            if index == data.startIndex || data[index - 1] == 0x0A, isQuotedFrom(data, at: index) { continue }
+            out.append(data[index])
         }
         return out
     }
 
     /// Whether any line needs unescaping (so the common message is not copied for nothing).
     static func hasQuotedFrom(_ data: ArraySlice<UInt8>) -> Bool {
-        var atLineStart = true
-        var index = data.startIndex
-        while index < data.endIndex {
-            let byte = data[index]
-            if atLineStart, byte == 0x3E {
-                var end = index
-                while end < data.endIndex, data[end] == 0x3E { end += 1 }
-                if data.endIndex - end >= 5, data[end..<(end + 5)].elementsEqual([0x46, 0x72, 0x6F, 0x6D, 0x20]) { return true }
-            }
-            atLineStart = byte == 0x0A
-            index += 1
-        }
-        return false
+        data.indices.contains { (index: Int) in (index == data.startIndex || data[index - 1] == 0x0A) && isQuotedFrom(data, at: index) }
+    }
+
+    /// `>…>From ` starts at `index`.
+    private static func isQuotedFrom(_ data: ArraySlice<UInt8>, at index: Int) -> Bool {
+        guard data[index] == 0x3E else { return false }
+        var end = index
+        while end < data.endIndex, data[end] == 0x3E { end += 1 }
+        return data.endIndex - end >= 5 && data[end..<(end + 5)].elementsEqual([0x46, 0x72, 0x6F, 0x6D, 0x20])
     }
 }

@@ -727,6 +727,29 @@ def run(binary, postgres):
         f.sign_out()
         f.sign_in("admin@e2e.test", "admin-pass-1")
 
+        f.step("the admin erases a customer's personal data on request: not without the confirmation; then done and audited; the form in English")
+        erasable = server.api("POST", "/users", {"email": "erase.me@e2e.test", "name": "Стёртый Клиентов", "role": "customer"}, token=admin)
+        f.go(f"/admin/users?edit={erasable['id']}")
+        driver.find_element(By.ID, "erase-reason").send_keys("Заявление клиента № 7 от 02.12.2026")
+        f.submit(driver.find_element(By.ID, "erase-form"))
+        assert "Подтвердите" in f.text(), f.text()
+        assert server.api("GET", f"/users/{erasable['id']}", token=admin)["email"] == "erase.me@e2e.test"
+        driver.find_element(By.ID, "erase-reason").send_keys("Заявление клиента № 7 от 02.12.2026")
+        driver.find_element(By.ID, "erase-confirm").click()
+        f.submit(driver.find_element(By.ID, "erase-form"))
+        assert "Персональные данные удалены" in f.text(), f.text()
+        assert "Стёртый Клиентов" not in f.text()
+        assert server.api("GET", f"/users/{erasable['id']}", token=admin)["email"] == f"erased-{erasable['id']}@erased.invalid"
+        event = server.api("GET", "/audit-events", token=admin)["items"][0]
+        assert event["action"] == "personal_data_erased" and event["reason"] == "Заявление клиента № 7 от 02.12.2026", event
+        other = server.api("POST", "/users", {"email": "erase.en@e2e.test", "name": "Erase English", "role": "customer"}, token=admin)
+        f.go(f"/admin/users?edit={other['id']}")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
+        f.go(f"/admin/users?edit={other['id']}")
+        form = driver.find_element(By.ID, "erase-form").text
+        assert "Erase personal data" in form and "cannot be undone" in form and not CYRILLIC.findall(form), form
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
+
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")
         assert "Страница не найдена" in f.text()

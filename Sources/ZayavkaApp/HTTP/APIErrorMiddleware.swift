@@ -50,9 +50,9 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 (status, code) = (.tooManyRequests, "too_many_requests")
                 headers.add(name: .retryAfter, value: String(seconds))
             }
-        case let database as any DatabaseError where database.isConstraintFailure:
-            // Two requests raced for the same unique value (or a row another request just removed):
-            // nothing of this one was written (each request is one transaction); it may be repeated.
+        case let database where UniqueViolation.matches(database):
+            // Two requests raced for the same unique value: nothing of this one was written (each
+            // request is one transaction); it may be repeated.
             request.logger.warning("a write lost a race for a unique value", metadata: ["error": "\(String(reflecting: error))"])
             (status, code) = (.conflict, "conflict")
             message = ru ? "Запрос столкнулся с одновременным изменением тех же данных и не выполнен; повторите его."

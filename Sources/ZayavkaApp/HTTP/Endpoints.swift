@@ -106,6 +106,24 @@ enum API {
         Endpoint(method: .GET, path: "/users/{id}", operationID: "getUser", tag: "users", summary: "One user.", authenticated: true,
                  body: .none, query: [], responses: [(200, "User"), (404, "Error")],
                  handler: json { req in try await UserService.get(id: try req.intParameter("id"), context: try req.context) }),
+        Endpoint(method: .POST, path: "/users/{id}/erase", operationID: "eraseUser", tag: "users",
+                 summary: "Erase a customer's personal data (152-FZ, GDPR; admins): name, email, phone and their text replaced, their files and raw mail deleted, tickets and statistics kept; an audit event.",
+                 authenticated: true, body: .json("ErasureInput"), query: [], responses: [(200, "Erasure"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     ErasureDTO(try await ErasureService.erase(userID: try req.intParameter("id"), reason: try req.content.decode(ErasureInput.self).reason,
+                                                               context: try req.context))
+                 }),
+        Endpoint(method: .GET, path: "/audit-events", operationID: "listAuditEvents", tag: "users",
+                 summary: "The latest audit events (admins): who erased whose personal data, and why.", authenticated: true, body: .none,
+                 query: [.init(name: "limit", schema: .integer, description: "how many, newest first (1-500, default 100)")],
+                 responses: [(200, "AuditEventList")],
+                 handler: json { req in
+                     let raw = req.query[String.self, at: "limit"]
+                     guard let limit = raw.map({ Int($0) }) ?? 100, (1...500).contains(limit) else {
+                         throw ZayavkaError.validation([FieldError("limit", .invalid, "1-500")])
+                     }
+                     return ListOf(items: try await AuditEvents.list(limit: limit, context: try req.context), nextCursor: nil)
+                 }),
         Endpoint(method: .PATCH, path: "/users/{id}", operationID: "updateUser", tag: "users",
                  summary: "Change a user (admins), or your own profile.", authenticated: true, body: .json("UserInput"), query: [],
                  responses: [(200, "User"), (404, "Error"), (422, "Error")],

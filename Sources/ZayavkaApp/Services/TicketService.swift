@@ -20,7 +20,7 @@ enum TicketService {
         do {
             return (try await create(input, idempotency: Optional(idempotency), context: context), false)
         } catch {
-            guard (error as? any DatabaseError)?.isConstraintFailure == true,
+            guard UniqueViolation.matches(error),
                   let earlier = try await idempotency.replay(context: context) else { throw error }
             return (earlier, true)
         }

@@ -157,7 +157,7 @@ enum UserService {
                 try await user.create(on: db)
                 try await DirectoryIndex.refresh(users: [user.id!], on: db as! any SQLDatabase)
             }
-        } catch let error as any DatabaseError where error.isConstraintFailure {
+        } catch where UniqueViolation.matches(error) {
             // Someone created the same address between the check above and this insert (another request or instance).
             throw ZayavkaError.conflict(field: "email", value: email)
         }

@@ -162,7 +162,27 @@ enum UsersView {
                     .input(.type(.checkbox), .name("is_active"), .value("1"), .checked(e?.isActive ?? true)), .t(" " + l("Активен", "Active")),
                 ])),
                 .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
-            )
+            ),
+            // 152-FZ / GDPR: a customer's personal data erased on their request; staff are deactivated instead.
+            .unwrap(e.flatMap { $0.role == .customer && !$0.email.hasSuffix("@" + ErasureService.erasedDomain) ? $0 : nil }) { user in
+                .form(
+                    .class("card"), .method(.post), .action(SitePath.adminUserErase.path), .id("erase-form"),
+                    Layout.csrfField(ctx),
+                    .h2(.t(l("Удалить персональные данные", "Erase personal data"))),
+                    .p(.class("hint"), .t(l("Имя, почта, телефон и тексты обращений \(user.name) будут заменены, вложения и исходные письма удалены; заявки и статистика останутся. Отменить нельзя.",
+                                           "The name, email, phone and the text of \(user.name)'s requests are replaced, attachments and raw mail deleted; tickets and statistics stay. This cannot be undone."))),
+                    .unwrap(model.errors["_erase"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+                    .input(.type(.hidden), .name("id"), .attr("value", String(user.id))),
+                    Layout.row(l("Основание (запрос клиента, его номер и дата)", "Grounds (the customer's request, its number and date)"),
+                               for: "erase-reason", error: model.errors["reason"],
+                               .textarea(.name("reason"), .id("erase-reason"), .rows(2), .required(true))),
+                    .div(.class("field"), .element(named: "label", nodes: [
+                        .input(.type(.checkbox), .name("confirm"), .value("1"), .id("erase-confirm")),
+                        .t(" " + l("Я понимаю, что это необратимо", "I understand this cannot be undone")),
+                    ])),
+                    .div(.class("actions"), .button(.type(.submit), .class("danger"), .t(l("Удалить данные", "Erase the data"))))
+                )
+            }
         )
     }
 }
@@ -180,6 +200,31 @@ enum UsersController {
         let model = try await model(request, editID: request.query[String.self, at: "edit"].flatMap(Int.init))
         let ctx = PageContext(request)
         return Layout.render(ctx.l("Пользователи", "Users"), ctx, UsersView.render(model, ctx))
+    }
+
+    /// Erases a customer's personal data through the same rules as the API (`ErasureService`).
+    static func erase(_ request: Request) async throws -> Response {
+        try DirectoryPages.requireAdmin(request, .manageUsers)
+        let form = try await WebForms.read(request)
+        guard let id = form.text("id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "user", id: form.text("id") ?? "") }
+        let ctx = PageContext(request)
+        var model = try await model(request, editID: id)
+        guard model.editing != nil else { throw ZayavkaError.notFound(entity: "user", id: String(id)) }
+        if form.value("confirm") != "1" {
+            model.errors["_erase"] = ctx.l("Подтвердите, что понимаете: удаление необратимо.", "Confirm that you understand the erasure cannot be undone.")
+            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+        }
+        do {
+            _ = try await ErasureService.erase(userID: id, reason: form.value("reason"), context: try request.context)
+            return request.redirect(to: SitePath.adminUsers.path + "?notice=erased")
+        } catch let error as ZayavkaError {
+            if case .validation(let problems) = error {
+                for problem in problems { model.errors[problem.field == "reason" ? "reason" : "_erase"] = ctx.l.localizer.fieldMessage(problem) }
+            } else {
+                model.errors["_erase"] = ctx.l.localizer.message(for: error)
+            }
+            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+        }
     }
 
     /// Creates or edits a person through the same rules as the API (`UserService`).

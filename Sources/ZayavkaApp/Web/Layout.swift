@@ -56,6 +56,8 @@ enum Notices {
         case "signed-out": .init(text: l("Вы вышли.", "You have signed out."), isError: false)
         case "expired": .init(text: l("Сеанс истёк. Войдите снова.", "Your session has expired. Please sign in again."), isError: true)
         case "deleted": .init(text: l("Удалено.", "Deleted."), isError: false)
+        case "erased": .init(text: l("Персональные данные удалены; это записано в журнал аудита.",
+                                     "The personal data is erased; the act is in the audit log."), isError: false)
         case "bulk": .init(text: l("Выбранные заявки изменены.", "The selected tickets have been updated."), isError: false)
         case "reset-sent": .init(text: l("Если адрес зарегистрирован, на него отправлена ссылка для смены пароля.",
                                          "If the address is registered, a link to set a new password has been sent to it."), isError: false)

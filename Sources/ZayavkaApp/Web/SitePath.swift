@@ -15,7 +15,7 @@ enum SitePath: Equatable {
     case incidents, incidentDeclare, incidentAcknowledge, incidentDismiss, adminOutbreakSave
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
-    case adminUsers, adminUserSave
+    case adminUsers, adminUserSave, adminUserErase
     case adminGroups, adminGroupSave, adminGroupMember, adminGroupTemplate
     case adminOrganizations, adminOrganizationSave
     case adminFields, adminFieldSave
@@ -84,6 +84,7 @@ enum SitePath: Equatable {
         case .adminCannedDelete(let id): "/admin/canned-responses/\(id)/delete"
         case .adminUsers: "/admin/users"
         case .adminUserSave: "/admin/users/save"
+        case .adminUserErase: "/admin/users/erase"
         case .adminGroups: "/admin/groups"
         case .adminGroupSave: "/admin/groups/save"
         case .adminGroupMember: "/admin/groups/member"

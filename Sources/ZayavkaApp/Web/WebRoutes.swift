@@ -84,6 +84,7 @@ enum WebRoutes {
         post(.adminCannedDelete(0), CannedController.delete)
         get(.adminUsers, UsersController.list)
         post(.adminUserSave, UsersController.save)
+        post(.adminUserErase, UsersController.erase)
         get(.adminGroups) { try await DirectoryPages.groups($0) }
         post(.adminGroupSave, DirectoryPages.saveGroup)
         post(.adminGroupMember, DirectoryPages.setMember)

@@ -1,0 +1,169 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// Erasing a customer's personal data on request (Russian law 152-FZ, GDPR): their name, email and
+/// phone, and the text of what they wrote, are replaced; their attachments and the raw mail they
+/// sent or were sent are deleted; their tickets stay, with statuses, times and SLA figures, so the
+/// desk's statistics do not change. Mentions of their name, address or phone in anyone's text (an
+/// agent's reply, a note, a call's note) are replaced too. One transaction; the act is an audit
+/// event with who and why. Staff accounts are deactivated, not erased.
+enum ErasureService {
+    struct Outcome: Sendable {
+        let user: UserDTO
+        let comments: Int
+        let tickets: Int
+        let attachments: Int
+        let mails: Int
+    }
+
+    /// Text columns the generic replacement leaves alone: identities matched exactly instead (a
+    /// substring of someone else's address or name must never be rewritten) and secrets.
+    static let exactColumns: Set<String> = [
+        "users.email", "users.name", "users.phone", "users.password_hash", "ticket_ccs.email", "mail_inbound.envelope_from",
+        "mail_inbound.from_address", "mail_outbox.to_address", "api_tokens.token_hash", "web_sessions.token_hash",
+        "web_sessions.csrf_token", "password_tokens.token_hash", "idempotency_keys.key", "idempotency_keys.request_hash",
+        "directory_keys.key", "audit_events.reason", "audit_events.details",
+    ]
+
+    static func erase(userID: Int, reason rawReason: String?, context: ServiceContext) async throws -> Outcome {
+        try context.require(.manageUsers)
+        let viewer = try context.viewer
+        let reason = (rawReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var errors: [FieldError] = []
+        if reason.isEmpty { errors.append(FieldError("reason", .required)) }
+        else if let error = TextInput.check(reason, field: "reason", maxCharacters: FieldLimits.note) { errors.append(error) }
+        guard let user = try await UserRecord.find(userID, on: context.database) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
+        if user.role != Role.customer.rawValue {
+            errors.append(FieldError("user", .notAllowed, "staff accounts are deactivated, not erased"))
+        }
+        if user.email.hasSuffix("@" + erasedDomain) { errors.append(FieldError("user", .notAllowed, "already erased")) }
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+
+        let ru = context.services.configuration.defaultLanguage == .ru
+        let placeholder = ru ? "[удалено]" : "[erased]"
+        let erasedName = (ru ? "Удалённый пользователь #" : "Erased user #") + String(userID)
+        let erasedEmail = "erased-\(userID)@\(erasedDomain)"
+        let erasedSubject = ru ? "Обращение удалённого пользователя" : "Request of an erased user"
+        let identifiers = [user.email, user.name, user.phone ?? ""].filter { $0.count >= 4 }
+        // The longest first: a name inside an address stays whole.
+        let needles = Array(Set(identifiers + identifiers.map(TextFolding.fold))).sorted { $0.count > $1.count }
+        let email = user.email
+        let now = context.now
+        let dialect = context.sql.dialect.name
+
+        let (outcome, files) = try await context.write { db -> ((Int, Int, Int, Int), [String]) in
+            let sql = db as! any SQLDatabase
+            struct IDRow: Decodable { let id: Int }
+            struct KeyRow: Decodable { let storage_key: String }
+            let tickets = try await sql.raw("SELECT id FROM tickets WHERE requester_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
+            let comments = try await sql.raw("SELECT id FROM comments WHERE author_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
+            // Their files: uploaded by them, or on what they wrote.
+            let attachmentCondition: SQLQueryString = comments.isEmpty ? "uploader_id = \(bind: userID)"
+                : "uploader_id = \(bind: userID) OR comment_id IN (\(binds: comments))"
+            let files = try await sql.raw("SELECT storage_key FROM attachments WHERE " + attachmentCondition).all(decoding: KeyRow.self).map(\.storage_key)
+            try await sql.raw("DELETE FROM attachments WHERE " + attachmentCondition).run()
+            if !comments.isEmpty {
+                try await sql.raw("UPDATE comments SET body = \(bind: placeholder) WHERE id IN (\(binds: comments))").run()
+            }
+            var mails = 0
+            let ticketCondition: SQLQueryString = tickets.isEmpty ? "1 = 0" : "ticket_id IN (\(binds: tickets))"
+            if !tickets.isEmpty {
+                try await sql.raw("""
+                    UPDATE tickets SET subject = \(bind: erasedSubject), subject_folded = \(bind: TextFolding.fold(erasedSubject))
+                    WHERE id IN (\(binds: tickets))
+                    """).run()
+                // The subject's history is their text too.
+                try await sql.raw("UPDATE ticket_events SET before = NULL, after = NULL WHERE field = 'subject' AND " + ticketCondition).run()
+                try await sql.raw("UPDATE callbacks SET number = '' WHERE " + ticketCondition).run()
+            }
+            // Raw mail from them, to them, or about their tickets: the bytes go, the record stays.
+            mails += try await sql.raw("""
+                UPDATE mail_inbound SET raw = \(bind: Data()), size = 0, subject = '', from_address = '', envelope_from = ''
+                WHERE lower(from_address) = \(bind: email) OR lower(envelope_from) = \(bind: email) OR
+                """ + " " + ticketCondition + " RETURNING id").all().count
+            mails += try await sql.raw("""
+                UPDATE mail_outbox SET raw = \(bind: Data()), subject = '', to_address = \(bind: erasedEmail),
+                    status = CASE WHEN status IN ('queued', 'sending') THEN 'failed' ELSE status END,
+                    last_error = CASE WHEN status IN ('queued', 'sending') THEN 'erased' ELSE last_error END
+                WHERE lower(to_address) = \(bind: email) OR user_id = \(bind: userID) OR
+                """ + " " + ticketCondition + " RETURNING id").all().count
+            try await sql.raw("DELETE FROM ticket_ccs WHERE lower(email) = \(bind: email)").run()
+            try await sql.raw("UPDATE calls SET number = '' WHERE customer_id = \(bind: userID)").run()
+            for table in ["problem_parties", "api_tokens", "web_sessions", "password_tokens", "idempotency_keys", "directory_keys"] {
+                try await sql.raw("DELETE FROM \(ident: table) WHERE user_id = \(bind: userID)").run()
+            }
+            try await sql.raw("""
+                UPDATE users SET email = \(bind: erasedEmail), name = \(bind: erasedName), phone = NULL, password_hash = NULL,
+                    is_active = \(bind: false), email_verified_at = NULL, updated_at = \(bind: now)
+                WHERE id = \(bind: userID)
+                """).run()
+            // Mentions anywhere else (an agent's reply "Иван Петров, здравствуйте", a call's note).
+            if !needles.isEmpty {
+                for (table, column) in try await textColumns(on: sql, dialect: dialect) where !exactColumns.contains("\(table).\(column)") {
+                    var value: SQLQueryString = "\(ident: column)"
+                    var conditions: [SQLQueryString] = []
+                    for needle in needles {
+                        value = "REPLACE(" + value + ", \(bind: needle), \(bind: placeholder))"
+                        conditions.append(dialect == "postgresql" ? "strpos(\(ident: column), \(bind: needle)) > 0" : "instr(\(ident: column), \(bind: needle)) > 0")
+                    }
+                    try await sql.raw("UPDATE \(ident: table) SET \(ident: column) = " + value + " WHERE " + conditions.joined(separator: " OR ")).run()
+                }
+            }
+            try await DirectoryIndex.refresh(users: [userID], on: sql)
+            let details = "{\"tickets\":\(tickets.count),\"comments\":\(comments.count),\"attachments\":\(files.count),\"mails\":\(mails)}"
+            try await sql.raw("""
+                INSERT INTO audit_events (actor_id, action, subject_user_id, reason, details, created_at)
+                VALUES (\(bind: viewer.userID), 'personal_data_erased', \(bind: userID), \(bind: reason), \(bind: details), \(bind: now))
+                """).run()
+            return ((tickets.count, comments.count, files.count, mails), files)
+        }
+        for key in files { context.services.files.remove(key: key) }
+        await compact(context: context)
+        let erased = try await UserService.get(id: userID, context: context)
+        return Outcome(user: erased, comments: outcome.1, tickets: outcome.0, attachments: outcome.2, mails: outcome.3)
+    }
+
+    static let erasedDomain = "erased.invalid"
+
+    /// Every text column of the desk's tables.
+    static func textColumns(on sql: any SQLDatabase, dialect: String) async throws -> [(String, String)] {
+        struct Row: Decodable { let tbl: String; let col: String }
+        let rows: [Row]
+        if dialect == "postgresql" {
+            rows = try await sql.raw("""
+                SELECT table_name AS tbl, column_name AS col FROM information_schema.columns
+                WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying') AND table_name <> '_fluent_migrations'
+                ORDER BY table_name, column_name
+                """).all(decoding: Row.self)
+        } else {
+            rows = try await sql.raw("""
+                SELECT m.name AS tbl, p.name AS col FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_fluent_migrations' AND upper(p.type) IN ('TEXT', 'VARCHAR')
+                ORDER BY m.name, p.name
+                """).all(decoding: Row.self)
+        }
+        return rows.map { ($0.tbl, $0.col) }
+    }
+
+    /// Old row versions keep the erased values until the database reuses their space: SQLite
+    /// rewrites its file (VACUUM) and empties its write-ahead log; PostgreSQL's VACUUM frees the
+    /// dead versions. Both outside the transaction; a failure is logged (the rows are erased).
+    static func compact(context: ServiceContext) async {
+        do {
+            if context.sql.dialect.name == "postgresql" {
+                try await context.sql.raw("VACUUM users, tickets, comments, attachments, mail_inbound, mail_outbox, ticket_events, calls, callbacks").run()
+            } else {
+                try await context.services.gate.run {
+                    try await context.sql.raw("VACUUM").run()
+                    try await context.sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
+                }
+            }
+        } catch {
+            context.logger.error("compacting after an erasure failed; the old row versions stay until the next VACUUM",
+                                 metadata: ["error": "\(error)"])
+        }
+    }
+}
