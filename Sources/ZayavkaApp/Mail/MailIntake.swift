@@ -55,7 +55,9 @@ enum MailIntake {
         let claimed = try await app.services.gate.run {
             try await sql.raw("""
                 UPDATE mail_inbound SET status = 'processing', processed_at = \(bind: now), attempts = attempts + 1
-                WHERE id IN (SELECT id FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT \(bind: limit))
+                WHERE id IN (SELECT id FROM mail_inbound WHERE status = 'pending' ORDER BY id LIMIT \(bind: limit)
+                """ + " " + SQLClaim.skipLocked(sql) + """
+                ) AND status = 'pending'
                 RETURNING id, from_address, attempts
                 """).all(decoding: ClaimedRow.self)
         }

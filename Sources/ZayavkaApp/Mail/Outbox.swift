@@ -493,12 +493,17 @@ enum MailDelivery {
         guard let relay = services.configuration.mail.relay else { return 0 }
         let sql = app.db as! any SQLDatabase
         let now = Date()
-        // Claimed for ten minutes: a crash mid-delivery hands them back then.
+        // Claimed for ten minutes: a crash mid-delivery hands them back then. Several instances claim
+        // at once on PostgreSQL: rows another one is claiming are skipped, and the outer condition is
+        // checked again on the row as it is when the lock is had (the subquery's answer is not), so
+        // a message is never claimed twice.
         let claimed = try await services.gate.run {
             try await sql.raw("""
                 UPDATE mail_outbox SET status = 'sending', next_attempt_at = \(bind: now.addingTimeInterval(600))
                 WHERE id IN (SELECT id FROM mail_outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
-                             ORDER BY id LIMIT \(bind: limit))
+                             ORDER BY id LIMIT \(bind: limit)
+                """ + " " + SQLClaim.skipLocked(sql) + """
+                ) AND status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
                 RETURNING id, to_address, raw, attempts
                 """).all(decoding: ClaimedRow.self)
         }

@@ -554,7 +554,8 @@ enum IncidentService {
                 let rows = try await sql.raw("""
                     UPDATE tickets SET problem_id = \(bind: created.id)
                     WHERE id IN (SELECT id FROM tickets WHERE problem_id IS NULL AND status IN (\(binds: open)) AND
-                    """ + " " + condition + " ORDER BY id LIMIT \(bind: linkBatchSize)) RETURNING id, number, status, problem_id, requester_id").all(decoding: CandidateRow.self)
+                    """ + " " + condition + " ORDER BY id LIMIT \(bind: linkBatchSize) " + SQLClaim.skipLocked(sql)
+                    + ") AND problem_id IS NULL RETURNING id, number, status, problem_id, requester_id").all(decoding: CandidateRow.self)
                 guard !rows.isEmpty else { return nil }
                 let parties: [SQLQueryString] = rows.map { "(\(bind: created.id), \(bind: $0.requester_id), \(bind: $0.id), \(bind: now))" }
                 try await sql.raw("INSERT INTO problem_parties (problem_id, user_id, ticket_id, added_at) VALUES "

@@ -16,3 +16,14 @@ enum UniqueViolation {
         return false
     }
 }
+
+/// Claiming rows for work (`UPDATE … WHERE id IN (SELECT … LIMIT n) AND <the same condition>`) when
+/// several instances claim at once. PostgreSQL computes the subquery once, from its snapshot, and
+/// only checks the outer condition again on a row another transaction changed meanwhile: the
+/// outer condition must repeat the claim's, and `FOR UPDATE SKIP LOCKED` lets each instance take
+/// rows the others are not taking. SQLite has one writer at a time and no such clause.
+enum SQLClaim {
+    static func skipLocked(_ sql: any SQLDatabase) -> SQLQueryString {
+        sql.dialect.name == "postgresql" ? "FOR UPDATE SKIP LOCKED" : ""
+    }
+}
