@@ -139,23 +139,25 @@ class Relay:
 
 
 class Cluster:
-    def __init__(self, binary, count=3):
+    def __init__(self, binary, count=3, relay=True, database_url=None):
         self.binary = os.path.abspath(binary)
         self.work = tempfile.mkdtemp(prefix="zayavka-cluster-")
         self.data = os.path.join(self.work, "data")
         self.schema = "cluster_" + uuid.uuid4().hex[:12]
-        self.relay = Relay(self.work)
+        self.database_url = database_url or os.environ["ZAYAVKA_TEST_DATABASE_URL"]
+        self.relay = Relay(self.work) if relay else None
         self.nginx_port = free_port()
         self.base = f"http://127.0.0.1:{self.nginx_port}"
         self.instances = []
         for index in range(count):
             self.instances.append({"http": free_port(), "smtp": free_port(), "process": None,
                                    "log": os.path.join(self.work, f"instance-{index + 1}.log")})
-        self.env = dict(os.environ, DATABASE_URL=os.environ["ZAYAVKA_TEST_DATABASE_URL"], ZAYAVKA_DATABASE_SCHEMA=self.schema,
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, ZAYAVKA_DATABASE_SCHEMA=self.schema,
                         ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
                         ZAYAVKA_SUPPORT_ADDRESSES=SUPPORT, ZAYAVKA_MAIL_FROM=f"Поддержка <{SUPPORT}>",
-                        ZAYAVKA_MAIL_RELAY_URL=f"smtp://127.0.0.1:{self.relay.port}", ZAYAVKA_PUBLIC_URL=self.base,
-                        ZAYAVKA_LOG_LEVEL="warning")
+                        ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning")
+        if self.relay:
+            self.env["ZAYAVKA_MAIL_RELAY_URL"] = f"smtp://127.0.0.1:{self.relay.port}"
         self.nginx = None
 
     def start_instance(self, index):
@@ -202,8 +204,9 @@ class Cluster:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        self.relay.stop()
-        subprocess.run(["psql", os.environ["ZAYAVKA_TEST_DATABASE_URL"], "-q", "-c", f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"],
+        if self.relay:
+            self.relay.stop()
+        subprocess.run(["psql", self.database_url, "-q", "-c", f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def tail(self):
