@@ -740,6 +740,7 @@ def run(binary, postgres):
         assert "Персональные данные удалены" in f.text(), f.text()
         assert "Стёртый Клиентов" not in f.text()
         assert server.api("GET", f"/users/{erasable['id']}", token=admin)["email"] == f"erased-{erasable['id']}@erased.invalid"
+        assert "удалены персональные данные пользователя #%d" % erasable["id"] in driver.find_element(By.ID, "audit-log").text
         event = server.api("GET", "/audit-events", token=admin)["items"][0]
         assert event["action"] == "personal_data_erased" and event["reason"] == "Заявление клиента № 7 от 02.12.2026", event
         other = server.api("POST", "/users", {"email": "erase.en@e2e.test", "name": "Erase English", "role": "customer"}, token=admin)

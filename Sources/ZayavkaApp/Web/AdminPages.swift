@@ -113,6 +113,8 @@ struct UsersModel: Sendable {
     var organizations: [QueueModel.Option]
     var calendars: [QueueModel.Option] = []
     var errors: [String: String] = [:]
+    /// The latest audit events (erasures): who, whose, why.
+    var audit: [AuditEventDTO] = []
 }
 
 enum UsersView {
@@ -129,6 +131,17 @@ enum UsersView {
                            .td(.t(l.localizer.name(user.role))), .td(.class("wide-only"), .t(user.organization ?? "—")),
                            .td(.t(user.isActive ? l("да", "yes") : l("нет", "no"))))
                    })),
+            .if(!model.audit.isEmpty, .group(
+                .h2(.t(l("Журнал аудита", "Audit log"))),
+                .table(.class("list"), .id("audit-log"),
+                       .thead(.tr(.th(.t(l("Когда", "When"))), .th(.t(l("Кто", "Who"))), .th(.t(l("Что", "What"))), .th(.t(l("Основание", "Grounds"))))),
+                       .tbody(.forEach(model.audit) { event in
+                           .tr(.td(.t(l.dateTime(event.createdAt))), .td(.t(event.actor?.name ?? "—")),
+                               .td(.t(event.action == "personal_data_erased"
+                                      ? l("удалены персональные данные пользователя #", "erased the personal data of user #") + String(event.subjectUserId ?? 0)
+                                      : event.action)),
+                               .td(.t(event.reason)))
+                       })))),
             .form(
                 .class("card"), .method(.post), .action(SitePath.adminUserSave.path), .id("user-form"),
                 Layout.csrfField(ctx),
@@ -192,7 +205,7 @@ enum UsersController {
         let items = try await AdminPagesQuery.users(on: request.sql)
         let calendars = try await AdminPagesQuery.calendarOptions(on: request.sql)
         return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueuePagesQuery.organizationOptions(on: request.sql),
-                          calendars: calendars)
+                          calendars: calendars, audit: try await AuditEvents.list(limit: 20, context: try request.context))
     }
 
     static func list(_ request: Request) async throws -> Response {
