@@ -107,7 +107,8 @@ enum Migrations {
         M006CreateTickets(), M007CreateConversation(), M008CreateEvents(), M009CreateWorkingTime(), M010CreateSLAClocks(),
         M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
-        M020CreateIdempotencyKeys(), M021CreateAuditEvents(),
+        M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
+        M023EventRedaction(),
     ]
 
     static func register(on app: Application) {

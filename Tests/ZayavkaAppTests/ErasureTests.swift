@@ -48,6 +48,9 @@ struct ErasureTests {
                                              json: ["body": "Вот фото Барсика", "attachments": [attachment]]).status == .created)
             #expect(try await server.request(.POST, "/api/v1/tickets/\(number)/comments", token: admin,
                                              json: ["body": "Зинаида Уникальная, здравствуйте! Проверили принтер.", "public": true]).status == .created)
+            // The history holds her words too: a subject changed, and a field with her phone.
+            #expect(try await server.request(.PATCH, "/api/v1/tickets/\(number)", token: admin,
+                                             json: ["subject": "Кот Барсик не печатает (Зинаида Уникальная, 79991234567)"]).status == .ok)
             // Mail from her, filed as a new ticket.
             let raw = Array(("From: =?utf-8?B?" + Data("Зинаида Уникальная".utf8).base64EncodedString() + "?= <zinaida.unique@erase.ru>\r\n"
                              + "To: support@zayavka.test\r\nSubject: Barsik again\r\nMessage-ID: <erase-1@erase.ru>\r\n"
@@ -112,6 +115,11 @@ struct ErasureTests {
             #expect(event["reason"] as? String == "Заявление клиента № 15 от 01.12.2026")
             #expect(try await server.request(.GET, "/api/v1/audit-events", token: agent.token).status == .forbidden)
             #expect(try await server.request(.GET, "/api/v1/audit-events?limit=0", token: admin).status == .unprocessableEntity)
+            // The history may be emptied, never rewritten or deleted.
+            for statement: SQLQueryString in ["UPDATE ticket_events SET kind = 'other'", "UPDATE ticket_events SET after = 'rewritten' WHERE after IS NOT NULL",
+                                              "DELETE FROM ticket_events"] {
+                await #expect(throws: (any Error).self, "\(statement)") { try await server.sql.raw(statement).run() }
+            }
             // She cannot sign in, and a second erasure is refused.
             #expect(try await server.request(.POST, "/api/v1/auth/token", json: ["email": "zinaida.unique@erase.ru", "password": "password-zinaida.unique@erase.ru"]).status == .unauthorized)
             #expect(try await server.request(.POST, "/api/v1/users/\(zina.id)/erase", token: admin, json: ["reason": "again"]).status == .unprocessableEntity)

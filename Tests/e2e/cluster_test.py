@@ -3,8 +3,9 @@
 
 Usage:  python3 Tests/e2e/cluster_test.py BINARY     (needs ZAYAVKA_TEST_DATABASE_URL, nginx, /usr/bin/python3 with aiosmtpd)
 
-Starts three `BINARY serve` instances on one fresh PostgreSQL schema and one data folder (the
-attachments folder they share), an aiosmtpd relay that keeps every message, and Debian's nginx in
+Starts three `BINARY serve` instances on one fresh PostgreSQL schema, each with its own data folder as
+on separate machines (ZAYAVKA_ATTACHMENTS=database: nothing shared but PostgreSQL), an aiosmtpd
+relay that keeps every message, and Debian's nginx in
 front of them with the configuration docs/operations.md gives (round robin, proxy headers,
 WebSocket upgrade, upload size, timeouts, retrying another instance when one is down). Then, all
 through nginx unless said otherwise:
@@ -12,10 +13,11 @@ through nginx unless said otherwise:
   1. 240 simultaneous ticket creations naming 7 new customers, each with an Idempotency-Key:
      every one 201, exactly 7 customers, every number distinct, every instance answered some;
      each ticket fetched back;
-  2. a web sign-in, then pages: the session works whichever instance answers;
-  3. one mail into each instance's own SMTP listener: three tickets;
-  4. the outbox, run by all three instances at once, delivers every acknowledgement exactly once;
-  5. one instance killed with SIGKILL in the middle of a creation load whose clients repeat a
+  2. an attachment uploaded through one instance downloads byte-exact from every one;
+  3. a web sign-in, then pages: the session works whichever instance answers;
+  4. one mail into each instance's own SMTP listener: three tickets;
+  5. the outbox, run by all three instances at once, delivers every acknowledgement exactly once;
+  6. one instance killed with SIGKILL in the middle of a creation load whose clients repeat a
      failed request with the same key: every acknowledged ticket is there, no key made two tickets,
      and the other instances keep serving.
 """
@@ -142,7 +144,6 @@ class Cluster:
     def __init__(self, binary, count=3, relay=True, database_url=None):
         self.binary = os.path.abspath(binary)
         self.work = tempfile.mkdtemp(prefix="zayavka-cluster-")
-        self.data = os.path.join(self.work, "data")
         self.schema = "cluster_" + uuid.uuid4().hex[:12]
         self.database_url = database_url or os.environ["ZAYAVKA_TEST_DATABASE_URL"]
         self.relay = Relay(self.work) if relay else None
@@ -150,12 +151,14 @@ class Cluster:
         self.base = f"http://127.0.0.1:{self.nginx_port}"
         self.instances = []
         for index in range(count):
+            # Each its own data folder, as on separate machines: attachments live in the database.
             self.instances.append({"http": free_port(), "smtp": free_port(), "process": None,
+                                   "data": os.path.join(self.work, f"data-{index + 1}"),
                                    "log": os.path.join(self.work, f"instance-{index + 1}.log")})
         self.env = dict(os.environ, DATABASE_URL=self.database_url, ZAYAVKA_DATABASE_SCHEMA=self.schema,
                         ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
                         ZAYAVKA_SUPPORT_ADDRESSES=SUPPORT, ZAYAVKA_MAIL_FROM=f"Поддержка <{SUPPORT}>",
-                        ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning")
+                        ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_ATTACHMENTS="database")
         if self.relay:
             self.env["ZAYAVKA_MAIL_RELAY_URL"] = f"smtp://127.0.0.1:{self.relay.port}"
         self.nginx = None
@@ -164,7 +167,7 @@ class Cluster:
         instance = self.instances[index]
         instance["process"] = subprocess.Popen(
             [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(instance["http"]), "--smtp-port", str(instance["smtp"]),
-             "--data-dir", self.data], env=self.env, stdout=open(instance["log"], "ab"), stderr=subprocess.STDOUT)
+             "--data-dir", instance["data"]], env=self.env, stdout=open(instance["log"], "ab"), stderr=subprocess.STDOUT)
         wait_port(instance["http"], f"instance {index + 1}", timeout=120)
 
     def start(self):
@@ -285,6 +288,23 @@ def run(binary):
         assert len(used) == 3, f"nginx used {used}"
         for number in numbers[:60]:
             assert api(base, "GET", f"/api/v1/tickets/{number}", token=admin)["number"] == number
+
+        step("an attachment uploaded through one instance downloads through every one (no shared folder: it is in the database)")
+        blob = bytes((i * 37 + 11) % 256 for i in range(600 * 1024))
+        status, raw, _ = request(base, "POST", "/api/v1/attachments?filename=scan.bin", blob, admin,
+                                 {"Content-Type": "application/octet-stream"})
+        assert status == 201, (status, raw[:300])
+        upload = json.loads(raw)["attachments"][0]["id"]
+        filed = api(base, "POST", "/api/v1/tickets", {"subject": "Со вложением", "body": "Скан.", "requester_email": "new.0@cluster.test",
+                                                      "attachments": [upload]}, token=admin)
+        url = api(base, "GET", f"/api/v1/tickets/{filed['number']}/comments", token=admin)["items"][0]["attachments"][0]["url"]
+        for instance in cluster.instances:
+            status, got, _ = request(f"http://127.0.0.1:{instance['http']}", "GET", url, token=admin)
+            assert status == 200 and got == blob, (status, len(got))
+        for instance in cluster.instances:
+            folder = os.path.join(instance["data"], "attachments")
+            left = [f for _, _, files in os.walk(folder) for f in files]
+            assert not left, f"files left in {folder}: {left}"
 
         step("a web sign-in through nginx: the session works whichever instance answers")
         jar = http.cookiejar.CookieJar()

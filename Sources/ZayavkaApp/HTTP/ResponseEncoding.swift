@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import Vapor
 
 /// A saved item: 201 when the save created it, else 200.
@@ -16,6 +17,17 @@ extension Download: AsyncResponseEncodable {
         case .bytes(let data): response = Response(status: .ok, body: .init(data: data))
         case .text(let text): response = Response(status: .ok, body: .init(string: text))
         case .file(let path): response = try await request.fileio.asyncStreamFile(at: path)
+        case .chunks(let key):
+            // From the database, one chunk at a time: a large file is never whole in memory.
+            let sql = request.db as! any SQLDatabase
+            response = Response(status: .ok, body: .init(asyncStream: { writer in
+                var seq = 0
+                while let row = try await sql.raw("SELECT data FROM attachment_chunks WHERE storage_key = \(bind: key) AND seq = \(bind: seq)").first() {
+                    try await writer.writeBuffer(ByteBuffer(data: try row.decode(column: "data", as: Data.self)))
+                    seq += 1
+                }
+                try await writer.write(.end)
+            }))
         }
         response.headers.replaceOrAdd(name: .contentType, value: contentType)
         let encoded = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"

@@ -376,12 +376,17 @@ enum MailIntake {
                                             contentID: file.contentID.map { String(TextInput.sanitize($0, multiline: false).prefix(250)) }))
         }
         let toCreate = records
+        let keys = records.map(\.storageKey)
         do {
-            try await context.write { db in for record in toCreate { try await record.create(on: db) } }
+            try await context.write { db in
+                for record in toCreate { try await record.create(on: db) }
+                try await store.persist(keys: keys, on: db as! any SQLDatabase)
+            }
         } catch {
             for record in records { store.remove(key: record.storageKey) }
             throw error
         }
+        store.dropSpool(keys: keys)
         return records
     }
 

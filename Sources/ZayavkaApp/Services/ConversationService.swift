@@ -293,7 +293,7 @@ enum ConversationService {
         guard allowed else { throw ZayavkaError.notFound(entity: "attachment", id: id) }
         let inlineTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
         let inline = inlineTypes.contains(record.contentType.lowercased())
-        return Download(source: .file(context.services.files.path(forKey: record.storageKey)),
+        return Download(source: context.services.files.source(forKey: record.storageKey),
                         contentType: inline ? record.contentType : "application/octet-stream", filename: record.filename, inline: inline)
     }
 }

@@ -26,6 +26,8 @@ enum ErasureService {
         "mail_inbound.from_address", "mail_outbox.to_address", "api_tokens.token_hash", "web_sessions.token_hash",
         "web_sessions.csrf_token", "password_tokens.token_hash", "idempotency_keys.key", "idempotency_keys.request_hash",
         "directory_keys.key", "audit_events.reason", "audit_events.details",
+        // The history may only be redacted (emptied), never rewritten (M023): see `redactHistory`.
+        "ticket_events.before", "ticket_events.after", "ticket_events.reason", "ticket_events.field", "ticket_events.kind",
     ]
 
     static func erase(userID: Int, reason rawReason: String?, context: ServiceContext) async throws -> Outcome {
@@ -65,6 +67,7 @@ enum ErasureService {
                 : "uploader_id = \(bind: userID) OR comment_id IN (\(binds: comments))"
             let files = try await sql.raw("SELECT storage_key FROM attachments WHERE " + attachmentCondition).all(decoding: KeyRow.self).map(\.storage_key)
             try await sql.raw("DELETE FROM attachments WHERE " + attachmentCondition).run()
+            try await context.services.files.removeChunks(keys: files, on: sql)
             if !comments.isEmpty {
                 try await sql.raw("UPDATE comments SET body = \(bind: placeholder) WHERE id IN (\(binds: comments))").run()
             }
@@ -111,6 +114,13 @@ enum ErasureService {
                     }
                     try await sql.raw("UPDATE \(ident: table) SET \(ident: column) = " + value + " WHERE " + conditions.joined(separator: " OR ")).run()
                 }
+            }
+            // The history: a value that mentions them is emptied (the database allows nothing else).
+            for column in ["before", "after", "reason"] where !needles.isEmpty {
+                let conditions: [SQLQueryString] = needles.map {
+                    dialect == "postgresql" ? "strpos(\(ident: column), \(bind: $0)) > 0" : "instr(\(ident: column), \(bind: $0)) > 0"
+                }
+                try await sql.raw("UPDATE ticket_events SET \(ident: column) = NULL WHERE " + conditions.joined(separator: " OR ")).run()
             }
             try await DirectoryIndex.refresh(users: [userID], on: sql)
             let details = "{\"tickets\":\(tickets.count),\"comments\":\(comments.count),\"attachments\":\(files.count),\"mails\":\(mails)}"

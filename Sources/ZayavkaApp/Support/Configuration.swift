@@ -13,6 +13,8 @@ public struct AppConfiguration: Sendable {
     public var adminPassword: String?
     public var bcryptCost: Int
     public var maxAttachmentBytes: Int
+    /// Attachments in the database (`attachment_chunks`) instead of `<data>/attachments`.
+    public var attachmentsInDatabase = false
     public var defaultLanguage: Language
     public var publicURL: String
     public var logFormat: LogFormat
@@ -69,6 +71,7 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_ADMIN_PASSWORD", "password of that admin; printed once when generated", "generated"),
         ("ZAYAVKA_BCRYPT_COST", "Bcrypt cost for password hashes (4…31)", "12"),
         ("ZAYAVKA_MAX_ATTACHMENT_MB", "largest attachment accepted, in MiB (larger: 413)", "50"),
+        ("ZAYAVKA_ATTACHMENTS", "where attachments live: `folder` (`<data>/attachments`) or `database` (in chunks, for instances on several machines)", "folder"),
         ("ZAYAVKA_DEFAULT_LANGUAGE", "`ru` or `en`, for people with no setting and no Accept-Language", "ru"),
         ("ZAYAVKA_PUBLIC_URL", "the address people use to reach this server (for links)", "http://127.0.0.1:8080"),
         ("ZAYAVKA_LOG_FORMAT", "`json` (one object a line) or `text`", "json"),
@@ -157,7 +160,13 @@ public struct AppConfiguration: Sendable {
             problems.append("ZAYAVKA_ADMIN_PASSWORD: at least 8 characters")
         }
         let mail = loadMail(environment, smtpPortOverride: smtpPortOverride, problems: &problems, int: int)
-        let configuration = AppConfiguration(
+        var attachmentsInDatabase = false
+        switch environment["ZAYAVKA_ATTACHMENTS"]?.lowercased() ?? "" {
+        case "", "folder": break
+        case "database": attachmentsInDatabase = true
+        case let other: problems.append("ZAYAVKA_ATTACHMENTS=\(other): expected folder or database")
+        }
+        var configuration = AppConfiguration(
             dataDirectory: URL(fileURLWithPath: dataPath, isDirectory: true).standardizedFileURL,
             databaseURL: databaseURL,
             adminEmail: environment["ZAYAVKA_ADMIN_EMAIL"].flatMap { $0.isEmpty ? nil : $0.lowercased() },
@@ -173,6 +182,7 @@ public struct AppConfiguration: Sendable {
             sessionIdleHours: sessionHours,
             secureCookies: secureCookies,
             mail: mail)
+        configuration.attachmentsInDatabase = attachmentsInDatabase
         var result = configuration
         if let step = environment["ZAYAVKA_CONTRACT_ENDED_STEP"], !step.isEmpty { result.contractEndedStep = step }
         if let step = environment["ZAYAVKA_QUOTA_EXCEEDED_STEP"], !step.isEmpty { result.quotaExceededStep = step }

@@ -2,12 +2,17 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
+import SQLKit
 import Vapor
 
 /// Attachments on disk under `<data>/attachments/ab/cd/<uuid>`. Files are written as they stream in,
 /// hashed on the way, and only then recorded in the database; a failed upload leaves no file.
 struct FileStore: Sendable {
     let root: URL
+    /// `ZAYAVKA_ATTACHMENTS=database`: files are spooled to `root` as they stream in, then moved
+    /// into `attachment_chunks` in the transaction that records them, and read back chunk by chunk.
+    var inDatabase = false
+    static let chunkSize = 256 * 1024
 
     func path(forKey key: String) -> String { root.appendingPathComponent(key).path }
 
@@ -72,6 +77,40 @@ struct FileStore: Sendable {
     }
 
     func remove(key: String) { try? FileManager.default.removeItem(atPath: path(forKey: key)) }
+
+    /// In database mode: copies spooled files into `attachment_chunks`, one chunk at a time, on the
+    /// caller's transaction (never a whole file in memory). Call `dropSpool` once it is committed.
+    func persist(keys: [String], on sql: any SQLDatabase) async throws {
+        guard inDatabase else { return }
+        for key in keys {
+            guard let handle = FileHandle(forReadingAtPath: path(forKey: key)) else {
+                throw Abort(.internalServerError, reason: "the spooled file \(key) is missing")
+            }
+            defer { try? handle.close() }
+            var seq = 0
+            while let chunk = try handle.read(upToCount: Self.chunkSize), !chunk.isEmpty {
+                try await sql.raw("INSERT INTO attachment_chunks (storage_key, seq, data) VALUES (\(bind: key), \(bind: seq), \(bind: chunk))").run()
+                seq += 1
+            }
+        }
+    }
+
+    /// In database mode the spooled copies go once their chunks are committed.
+    func dropSpool(keys: [String]) {
+        guard inDatabase else { return }
+        for key in keys { remove(key: key) }
+    }
+
+    /// Removes the files' chunks (database mode) on the caller's transaction.
+    func removeChunks(keys: [String], on sql: any SQLDatabase) async throws {
+        guard inDatabase, !keys.isEmpty else { return }
+        try await sql.raw("DELETE FROM attachment_chunks WHERE storage_key IN (\(binds: keys))").run()
+    }
+
+    /// Where a download reads the file from.
+    func source(forKey key: String) -> Download.Source {
+        inDatabase ? .chunks(key) : .file(path(forKey: key))
+    }
 }
 
 /// Lowercase hex of bytes (digests), without a formatter per byte: token checks run on every request.

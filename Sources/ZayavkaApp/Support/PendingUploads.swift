@@ -42,7 +42,11 @@ enum PendingUploads {
         let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
         let keys = try rows.map { try $0.decode(column: "storage_key", as: String.self) }
         try await services.gate.run {
-            try await sql.raw("DELETE FROM attachments WHERE id IN (\(binds: ids)) AND comment_id IS NULL AND ticket_id IS NULL").run()
+            try await db.transaction { db in
+                let sql = db as! any SQLDatabase
+                try await sql.raw("DELETE FROM attachments WHERE id IN (\(binds: ids)) AND comment_id IS NULL AND ticket_id IS NULL").run()
+                try await services.files.removeChunks(keys: keys, on: sql)
+            }
         }
         for key in keys { services.files.remove(key: key) }
         return ids.count

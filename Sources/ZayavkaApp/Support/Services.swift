@@ -43,7 +43,8 @@ final class AppServices: Sendable {
         self.sla = SLASetupCache()
         self.critical = CriticalRuleCache(.critical)
         self.failureKinds = CriticalRuleCache(.failureKinds)
-        self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true))
+        self.files = FileStore(root: configuration.dataDirectory.appendingPathComponent("attachments", isDirectory: true),
+                               inDatabase: configuration.attachmentsInDatabase)
     }
 
     /// A database transaction that SQLite runs alone (see `WriteGate`).

@@ -176,12 +176,18 @@ enum StreamedForm {
             AttachmentRecord(uploaderID: uploaderID, filename: file.filename, contentType: file.contentType, size: file.writer.size,
                              sha256: file.sha256, storageKey: file.writer.key, at: now)
         }
+        let store = context.services.files
+        let keys = records.map(\.storageKey)
         do {
-            try await context.write { db in for record in records { try await record.create(on: db) } }
+            try await context.write { db in
+                for record in records { try await record.create(on: db) }
+                try await store.persist(keys: keys, on: db as! any SQLDatabase)
+            }
         } catch {
             for file in files { file.writer.abort() }
             throw error
         }
+        store.dropSpool(keys: keys)
         return records
     }
 }
@@ -200,8 +206,11 @@ extension StreamedForm {
     static func forget(_ records: [AttachmentRecord], context: ServiceContext) async {
         let ids = records.compactMap(\.id)
         guard !ids.isEmpty else { return }
+        let store = context.services.files
+        let keys = records.map(\.storageKey)
         try? await context.write { db in
             try await (db as! any SQLDatabase).raw("DELETE FROM attachments WHERE id IN (\(binds: ids)) AND comment_id IS NULL").run()
+            try await store.removeChunks(keys: keys, on: db as! any SQLDatabase)
         }
         for record in records { context.services.files.remove(key: record.storageKey) }
     }
