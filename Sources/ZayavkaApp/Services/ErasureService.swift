@@ -103,24 +103,18 @@ enum ErasureService {
                     is_active = \(bind: false), email_verified_at = NULL, updated_at = \(bind: now)
                 WHERE id = \(bind: userID)
                 """).run()
-            // Mentions anywhere else (an agent's reply "Иван Петров, здравствуйте", a call's note).
             if !needles.isEmpty {
+                // Mentions anywhere else (an agent's reply "Иван Петров, здравствуйте", a call's note).
                 for (table, column) in try await textColumns(on: sql, dialect: dialect) where !exactColumns.contains("\(table).\(column)") {
                     var value: SQLQueryString = "\(ident: column)"
-                    var conditions: [SQLQueryString] = []
-                    for needle in needles {
-                        value = "REPLACE(" + value + ", \(bind: needle), \(bind: placeholder))"
-                        conditions.append(dialect == "postgresql" ? "strpos(\(ident: column), \(bind: needle)) > 0" : "instr(\(ident: column), \(bind: needle)) > 0")
-                    }
-                    try await sql.raw("UPDATE \(ident: table) SET \(ident: column) = " + value + " WHERE " + conditions.joined(separator: " OR ")).run()
+                    for needle in needles { value = "REPLACE(" + value + ", \(bind: needle), \(bind: placeholder))" }
+                    try await sql.raw("UPDATE \(ident: table) SET \(ident: column) = " + value + " WHERE "
+                                      + mentions(column, of: needles, dialect: dialect)).run()
                 }
-            }
-            // The history: a value that mentions them is emptied (the database allows nothing else).
-            for column in ["before", "after", "reason"] where !needles.isEmpty {
-                let conditions: [SQLQueryString] = needles.map {
-                    dialect == "postgresql" ? "strpos(\(ident: column), \(bind: $0)) > 0" : "instr(\(ident: column), \(bind: $0)) > 0"
+                // The history: a value that mentions them is emptied (the database allows nothing else).
+                for column in ["before", "after", "reason"] {
+                    try await sql.raw("UPDATE ticket_events SET \(ident: column) = NULL WHERE " + mentions(column, of: needles, dialect: dialect)).run()
                 }
-                try await sql.raw("UPDATE ticket_events SET \(ident: column) = NULL WHERE " + conditions.joined(separator: " OR ")).run()
             }
             try await DirectoryIndex.refresh(users: [userID], on: sql)
             let details = "{\"tickets\":\(tickets.count),\"comments\":\(comments.count),\"attachments\":\(files.count),\"mails\":\(mails)}"
@@ -137,6 +131,13 @@ enum ErasureService {
     }
 
     static let erasedDomain = "erased.invalid"
+
+    /// `column` holds any of `needles` (exact substrings, not LIKE patterns).
+    static func mentions(_ column: String, of needles: [String], dialect: String) -> SQLQueryString {
+        needles.map { needle -> SQLQueryString in
+            dialect == "postgresql" ? "strpos(\(ident: column), \(bind: needle)) > 0" : "instr(\(ident: column), \(bind: needle)) > 0"
+        }.joined(separator: " OR ")
+    }
 
     /// Every text column of the desk's tables.
     static func textColumns(on sql: any SQLDatabase, dialect: String) async throws -> [(String, String)] {
