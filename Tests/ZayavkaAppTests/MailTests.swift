@@ -157,6 +157,41 @@ struct MailTests {
         }
     }
 
+    @Test("an event that commits after a later one is still mailed about, once (PostgreSQL: ids commit out of order)",
+          arguments: TestDatabase.all.filter { if case .postgres = $0 { true } else { false } })
+    func lateCommittedEvent(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            let first = try await submit(server, mail(subject: "Первая заявка", body: "Текст."))
+            let firstNumber = try #require(first["ticket_number"] as? Int)
+            try await MailNotifier.run(app: server.app)
+            @Sendable func acks(_ number: Int) async throws -> Int {
+                try await outbox(server).filter { ($0["ticket_number"] as? Int) == number && ($0["kind"] as? String) == "ticket_created" }.count
+            }
+            #expect(try await acks(firstNumber) == 1)
+            // A transaction takes an event id (a copy of the first ticket's creation) and stays open
+            // while another ticket is created, committed and mailed about: its event id is higher.
+            let secondNumber = try await server.app.db.transaction { db in
+                try await (db as! any SQLDatabase).raw("""
+                    INSERT INTO ticket_events (ticket_id, actor_id, kind, field, "before", "after", reason, comment_id, is_public, created_at)
+                    SELECT e.ticket_id, e.actor_id, e.kind, e.field, e."before", e."after", e.reason, e.comment_id, e.is_public, e.created_at
+                    FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = \(bind: firstNumber) ORDER BY e.id LIMIT 1
+                    """).run()
+                let second = try await submit(server, mail(from: "Ольга <olga@client.ru>", subject: "Вторая заявка", body: "Текст."))
+                let secondNumber = try #require(second["ticket_number"] as? Int)
+                try await MailNotifier.run(app: server.app)
+                #expect(try await acks(secondNumber) == 1)
+                #expect(try await acks(firstNumber) == 1, "the open transaction's event is not visible yet")
+                return secondNumber
+            }
+            // Committed now, with an id below one already mailed about: it is mailed about all the same.
+            try await MailNotifier.run(app: server.app)
+            #expect(try await acks(firstNumber) == 2, "the late event was skipped")
+            try await MailNotifier.run(app: server.app)
+            #expect(try await acks(firstNumber) == 2, "nothing twice")
+            #expect(try await acks(secondNumber) == 1, "nothing twice")
+        }
+    }
+
     @Test("automatic mail gets no answer; a bounce is a note; duplicates, garbage and floods are kept but not filed twice",
           arguments: TestDatabase.all)
     func protection(database: TestDatabase) async throws {

@@ -196,15 +196,22 @@ enum MailNotifier {
     static func run(app: Application, limit: Int = 500) async throws -> Int {
         let services = app.services
         let sql = app.db as! any SQLDatabase
-        let cursor = try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
+        // PostgreSQL: the events its trigger queued (M024), whatever order they committed in.
+        // SQLite: the events past the position (one writer at a time: ids commit in order).
+        let queued = sql.dialect.name == "postgresql"
+        let cursor = queued ? 0 : try await sql.raw("SELECT value FROM job_cursors WHERE name = 'mail_events'").first()?.decode(column: "value", as: Int.self) ?? 0
+        let source: SQLQueryString = queued
+            ? "FROM mail_event_queue q JOIN ticket_events e ON e.id = q.event_id"
+            : "FROM ticket_events e"
+        let filter: SQLQueryString = queued ? "ORDER BY q.event_id" : "WHERE e.id > \(bind: cursor) ORDER BY e.id"
         let events = try await sql.raw("""
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
                    e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
-            FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            """ + " " + source + " " + """
+            JOIN tickets t ON t.id = e.ticket_id
             LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN comments c ON c.id = e.comment_id
-            WHERE e.id > \(bind: cursor) ORDER BY e.id LIMIT \(bind: limit)
-            """).all(decoding: EventRow.self)
+            """ + " " + filter + " LIMIT \(bind: limit)").all(decoding: EventRow.self)
         guard !events.isEmpty else { return 0 }
         let lastID = events.last!.id
         let commentIDs = events.compactMap(\.commentID) + events.compactMap(\.firstCommentID)
@@ -433,18 +440,30 @@ enum MailNotifier {
 
         let toSend = outgoing
         let tokens = accountTokens
-        let committed = try await services.gate.run {
-            try await app.db.transaction { db in
-                let sql = db as! any SQLDatabase
-                // Another instance may have done this batch: then nothing is written twice.
-                let moved = try await sql.raw("""
-                    UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
-                    """).first()
-                guard moved != nil else { return false }
-                try await PasswordTokens.store(tokens, purpose: .account, on: sql)
-                try await Outbox.enqueueAll(toSend, on: sql)
-                return true
+        struct BatchTaken: Error {}
+        let committed: Bool
+        do {
+            committed = try await services.gate.run {
+                try await app.db.transaction { db in
+                    let sql = db as! any SQLDatabase
+                    // Another instance may have done this batch (or part of it): then nothing is written twice.
+                    if queued {
+                        let ids = events.map(\.id)
+                        let taken = try await sql.raw("DELETE FROM mail_event_queue WHERE event_id IN (\(binds: ids)) RETURNING event_id").all()
+                        guard taken.count == ids.count else { throw BatchTaken() }
+                    } else {
+                        let moved = try await sql.raw("""
+                            UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
+                            """).first()
+                        guard moved != nil else { return false }
+                    }
+                    try await PasswordTokens.store(tokens, purpose: .account, on: sql)
+                    try await Outbox.enqueueAll(toSend, on: sql)
+                    return true
+                }
             }
+        } catch is BatchTaken {
+            return 0
         }
         return committed ? events.count : 0
     }
