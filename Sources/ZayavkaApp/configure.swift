@@ -108,7 +108,7 @@ enum Migrations {
         M011CreateWebSessions(), M012CreateMail(), M013CreatePlanning(), M014CreateRouting(), M015CreatePhoneAndDirectory(),
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
-        M023EventRedaction(), M024CreateMailEventQueue(),
+        M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
     ]
 
     static func register(on app: Application) {

@@ -39,4 +39,6 @@ public enum FieldErrorCode: String, Sendable, Codable {
     case quotaExceeded = "quota_exceeded"
     /// Only for customers on a paid plan (seed 002: the consultation line).
     case paidPlanOnly = "paid_plan_only"
+    /// Under a legal hold (kept for a court, an audit or an investigation); the argument is the hold's reason.
+    case legalHold = "legal_hold"
 }

@@ -63,6 +63,9 @@ public struct Localizer: Sendable {
             return pick("содержит недопустимые управляющие символы (NUL, перевод строки и т. п.)",
                         "contains control characters that are not allowed (NUL, line breaks and the like)")
         case .paidPlanOnly: return pick("только для клиентов на платном тарифе", "is only for customers on a paid plan")
+        case .legalHold:
+            return pick("данные под удержанием (legal hold): «\(error.argument ?? "")»; удалить их можно, когда удержание снимут",
+                        "is under a legal hold: “\(error.argument ?? "")”; the data can be erased once the hold is released")
         }
     }
 
@@ -72,7 +75,7 @@ public struct Localizer: Sendable {
             "organization": ("Организация", "Organization"), "token": ("Токен", "Token"),
             "attachment": ("Файл", "Attachment"), "status": ("Статус", "Status"), "intake_field": ("Поле", "Field"),
             "route": ("Адрес", "Path"), "canned_response": ("Шаблон ответа", "Canned response"),
-            "callback": ("Обратный звонок", "Callback"),
+            "callback": ("Обратный звонок", "Callback"), "legal_hold": ("Удержание данных", "Legal hold"),
         ]
         let pair = names[entity] ?? (entity, entity)
         return language == .ru ? pair.0 : pair.1

@@ -125,4 +125,60 @@ struct ErasureTests {
             #expect(try await server.request(.POST, "/api/v1/users/\(zina.id)/erase", token: admin, json: ["reason": "again"]).status == .unprocessableEntity)
         }
     }
+
+    @Test("a legal hold on a customer or their organization refuses the erasure with its reason until it is released; placing and releasing are audit events",
+          arguments: TestDatabase.all)
+    func legalHolds(database: TestDatabase) async throws {
+        try await TestServer.with(database) { server in
+            let admin = server.adminToken
+            let organization = try await server.request(.POST, "/api/v1/organizations", token: admin, json: ["name": "ООО Спор"])
+            let organizationID = try #require(organization["id"] as? Int)
+            let vera = try await server.makeUser("vera@hold.ru", name: "Вера Держимая", role: .customer, organizationID: organizationID)
+            let agent = try await server.makeUser("agent@hold.ru", role: .agent)
+            _ = try await server.makeTicket(token: vera.token, subject: "Спорная заявка")
+
+            // Bad input changes nothing.
+            #expect(try await server.request(.POST, "/api/v1/users/\(vera.id)/legal-holds", token: agent.token, json: ["reason": "x"]).status == .forbidden)
+            #expect(try await server.request(.POST, "/api/v1/users/\(vera.id)/legal-holds", token: admin, json: ["reason": "  "]).status == .unprocessableEntity)
+            #expect(try await server.request(.POST, "/api/v1/users/\(agent.id)/legal-holds", token: admin, json: ["reason": "x"]).status == .unprocessableEntity)
+            #expect(try await server.request(.POST, "/api/v1/users/999999/legal-holds", token: admin, json: ["reason": "x"]).status == .notFound)
+            #expect(try await server.request(.POST, "/api/v1/organizations/999999/legal-holds", token: admin, json: ["reason": "x"]).status == .notFound)
+            #expect(try await server.request(.POST, "/api/v1/legal-holds/abc/release", token: admin, json: ["reason": "x"]).status == .notFound)
+            #expect(try await server.request(.GET, "/api/v1/legal-holds?limit=0", token: admin).status == .unprocessableEntity)
+            #expect(try await server.request(.GET, "/api/v1/legal-holds", token: admin).items.isEmpty)
+
+            // A hold on her organization: her erasure is refused, with the hold's reason, and nothing changes.
+            let onOrganization = try await server.request(.POST, "/api/v1/organizations/\(organizationID)/legal-holds", token: admin,
+                                                          json: ["reason": "Дело А40-12345-2026, запрос суда от 01.12.2026"])
+            #expect(onOrganization.status == .created, "\(onOrganization.text)")
+            let organizationHold = try #require(onOrganization["id"] as? Int)
+            #expect(onOrganization["active"] as? Bool == true)
+            let refused = try await server.request(.POST, "/api/v1/users/\(vera.id)/erase", token: admin, json: ["reason": "Запрос клиента"])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.text.contains("legal_hold") && refused.text.contains("А40-12345-2026"), "\(refused.text)")
+            #expect((try await server.request(.GET, "/api/v1/users/\(vera.id)", token: admin))["email"] as? String == "vera@hold.ru")
+
+            // A second hold, on her: releasing the organization's is not enough.
+            let onHer = try await server.request(.POST, "/api/v1/users/\(vera.id)/legal-holds", token: admin, json: ["reason": "Проверка Роскомнадзора"])
+            let herHold = try #require(onHer["id"] as? Int)
+            #expect(try await server.request(.GET, "/api/v1/legal-holds?active=true&user_id=\(vera.id)", token: admin).items.count == 2)
+            let released = try await server.request(.POST, "/api/v1/legal-holds/\(organizationHold)/release", token: admin, json: ["reason": "Дело закрыто"])
+            #expect(released.status == .ok && released["active"] as? Bool == false && released["release_reason"] as? String == "Дело закрыто")
+            #expect(try await server.request(.POST, "/api/v1/legal-holds/\(organizationHold)/release", token: admin, json: ["reason": "ещё раз"]).status == .unprocessableEntity)
+            #expect(try await server.request(.POST, "/api/v1/legal-holds/\(herHold)/release", token: admin, json: [:]).status == .unprocessableEntity)
+            let stillRefused = try await server.request(.POST, "/api/v1/users/\(vera.id)/erase", token: admin, json: ["reason": "Запрос клиента"])
+            #expect(stillRefused.status == .unprocessableEntity && stillRefused.text.contains("Роскомнадзора"), "\(stillRefused.text)")
+            #expect(!stillRefused.text.contains("А40-12345"), "a released hold no longer counts")
+
+            // Released: the erasure goes through.
+            #expect(try await server.request(.POST, "/api/v1/legal-holds/\(herHold)/release", token: admin, json: ["reason": "Проверка завершена"]).status == .ok)
+            let erased = try await server.request(.POST, "/api/v1/users/\(vera.id)/erase", token: admin, json: ["reason": "Запрос клиента"])
+            #expect(erased.status == .ok, "\(erased.text)")
+            let all = try await server.request(.GET, "/api/v1/legal-holds", token: admin).items
+            #expect(all.count == 2 && all.allSatisfy { $0["active"] as? Bool == false })
+            // The audit log: two placed, two released, one erasure, newest first.
+            let actions = try await server.request(.GET, "/api/v1/audit-events", token: admin).items.compactMap { $0["action"] as? String }
+            #expect(actions == ["personal_data_erased", "legal_hold_released", "legal_hold_released", "legal_hold_placed", "legal_hold_placed"])
+        }
+    }
 }

@@ -159,7 +159,9 @@ class Cluster:
         self.env = dict(os.environ, DATABASE_URL=self.database_url, ZAYAVKA_DATABASE_SCHEMA=self.schema,
                         ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
                         ZAYAVKA_SUPPORT_ADDRESSES=SUPPORT, ZAYAVKA_MAIL_FROM=f"Поддержка <{SUPPORT}>",
-                        ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_ATTACHMENTS="database")
+                        ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_ATTACHMENTS="database",
+                        # The periodic jobs every second on every instance; solved tickets close after 8.6 s.
+                        ZAYAVKA_JOBS_SECONDS="1", ZAYAVKA_AUTOCLOSE_DAYS="0.0001")
         if self.relay:
             self.env["ZAYAVKA_MAIL_RELAY_URL"] = f"smtp://127.0.0.1:{self.relay.port}"
         self.nginx = None
@@ -185,6 +187,14 @@ class Cluster:
         self.nginx = subprocess.Popen(["nginx", "-p", prefix, "-c", os.path.join(prefix, "nginx.conf"), "-g", "daemon off;"],
                                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(prefix, "stderr.log"), "wb"))
         wait_port(self.nginx_port, "nginx")
+
+    def psql(self, query):
+        """Rows of one query on the cluster's schema, as lists of strings (psql from the PostgreSQL package)."""
+        done = subprocess.run(["psql", self.database_url, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                               "-c", f"SET search_path TO {self.schema}", "-c", query],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"psql: {done.stderr}"
+        return [line.split("|") for line in done.stdout.splitlines() if line]
 
     def upstreams(self, since=0):
         """The instance addresses nginx used for the access-log lines after `since`."""
@@ -366,6 +376,62 @@ def run(binary):
             raise AssertionError(f"{sent} mails sent, {expected} expected: {stats}; more than one: "
                                  f"{[k for k, n in kinds.items() if n > 1]}, kinds {collections.Counter(i['kind'] for i in items)}")
         print(f"      {sent} mails sent by three instances, {len(set(ids))} distinct at the relay", flush=True)
+
+        step("the periodic jobs, run every second by all three instances: each SLA warning, breach and auto-close happens once")
+        api(base, "POST", "/api/v1/sla-policies/templates/seed000", token=admin)
+        time.sleep(6)  # every instance caches the SLA setup for 5 s (docs/operations.md): then all start clocks
+        timed = [api(base, "POST", "/api/v1/tickets", {"subject": f"Таймер {i}", "body": "Срок истёк.",
+                                                       "requester_email": f"timer.{i % 5}@cluster.test"}, admin)["number"]
+                 for i in range(60)]
+        solved = [api(base, "POST", "/api/v1/tickets", {"subject": f"Автозакрытие {i}", "body": "Решено.",
+                                                        "requester_email": f"closer.{i % 5}@cluster.test"}, admin)["number"]
+                  for i in range(60)]
+        # Time moves on: the timed tickets' clocks are due now (what the jobs compare with the moment they run).
+        numbers = ", ".join(map(str, timed))
+        clocks = cluster.psql(f"""
+            UPDATE sla_clocks SET warn_at = CASE WHEN warn_at IS NULL THEN NULL ELSE now() - interval '2 minutes' END,
+                                  due_at = now() - interval '1 minute'
+            WHERE stopped_at IS NULL AND paused_at IS NULL AND ticket_id IN (SELECT id FROM tickets WHERE number IN ({numbers}))
+            RETURNING warn_at IS NOT NULL""")
+        want_warnings, want_breaches = sum(1 for row in clocks if row[0] == "t"), len(clocks)
+        assert want_breaches >= 60, f"only {want_breaches} running clocks on 60 tickets"
+        for number in solved:
+            api(base, "PATCH", f"/api/v1/tickets/{number}", {"status": "solved"}, admin)
+        solved_list = ", ".join(map(str, solved))
+        deadline = time.time() + 120
+        while True:
+            counts = dict((row[0], (int(row[1]), int(row[2]))) for row in cluster.psql(f"""
+                SELECT e.kind, count(*), count(DISTINCT e.ticket_id::text || '/' || COALESCE(e.field, '')) FROM ticket_events e
+                JOIN tickets t ON t.id = e.ticket_id
+                WHERE (e.kind IN ('sla_warning', 'sla_breached') AND t.number IN ({numbers}))
+                   OR (e.kind = 'status_changed' AND e."after" = 'closed' AND t.number IN ({solved_list}))
+                GROUP BY e.kind"""))
+            warnings, breaches, closes = counts.get("sla_warning", (0, 0)), counts.get("sla_breached", (0, 0)), counts.get("status_changed", (0, 0))
+            if warnings[1] >= want_warnings and breaches[1] >= want_breaches and closes[1] >= 60:
+                break
+            assert time.time() < deadline, f"the jobs did not finish: {counts}, want {want_warnings}/{want_breaches}/60"
+            time.sleep(0.5)
+        time.sleep(3)  # three more rounds on every instance: nothing fires twice
+        again = dict((row[0], int(row[1])) for row in cluster.psql(f"""
+            SELECT e.kind, count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+            WHERE (e.kind IN ('sla_warning', 'sla_breached') AND t.number IN ({numbers}))
+               OR (e.kind = 'status_changed' AND e."after" = 'closed' AND t.number IN ({solved_list}))
+            GROUP BY e.kind"""))
+        assert again == {"sla_warning": want_warnings, "sla_breached": want_breaches, "status_changed": 60} if want_warnings \
+            else again == {"sla_breached": want_breaches, "status_changed": 60}, \
+            f"fired {again}, want {want_warnings} warnings, {want_breaches} breaches, 60 closes"
+        closed = [api(base, "GET", f"/api/v1/tickets/{n}", token=admin)["status"] for n in solved]
+        assert set(closed) == {"closed"}, collections.Counter(closed)
+        # The notifier mails each of those events about once: no mail twice to one person for one event.
+        deadline = time.time() + 60
+        while cluster.psql("SELECT count(*) FROM mail_event_queue")[0][0] != "0":
+            assert time.time() < deadline, "the notifier did not catch up"
+            time.sleep(0.5)
+        twice = cluster.psql("""
+            SELECT ticket_id, kind, to_address, count(*) FROM mail_outbox WHERE kind LIKE 'sla%'
+            GROUP BY ticket_id, kind, to_address HAVING count(*) > 1""")
+        assert not twice, f"SLA mails sent twice: {twice[:5]}"
+        print(f"      {want_warnings} warnings, {want_breaches} breaches, 60 auto-closes, each once", flush=True)
 
         step("an instance killed with SIGKILL during a creation load: nothing acknowledged is lost, no key makes two tickets")
         victim = cluster.instances[1]["process"]

@@ -751,6 +751,41 @@ def run(binary, postgres):
         assert "Erase personal data" in form and "cannot be undone" in form and not CYRILLIC.findall(form), form
         f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
 
+        f.step("a legal hold on a customer refuses the erasure with its reason until an admin releases it, saying why; both audited; in English too")
+        held = server.api("POST", "/users", {"email": "held@e2e.test", "name": "Удержанный Клиент", "role": "customer"}, token=admin)
+        f.go(f"/admin/users?edit={held['id']}")
+        f.submit(driver.find_element(By.ID, "hold-form"))  # no grounds (form.submit() skips the browser's check): the server's
+        assert "обязательное поле" in f.text(), f.text()
+        assert server.api("GET", f"/legal-holds?user_id={held['id']}", token=admin)["items"] == []
+        driver.find_element(By.ID, "hold-reason").send_keys("Дело А40-777-2026")
+        f.submit(driver.find_element(By.ID, "hold-form"))
+        assert "Удержание наложено" in f.text(), f.text()
+        assert "Дело А40-777-2026" in driver.find_element(By.ID, "holds-list").text
+        assert "наложено удержание данных пользователя #%d" % held["id"] in driver.find_element(By.ID, "audit-log").text
+        driver.find_element(By.ID, "erase-reason").send_keys("Заявление клиента № 8")
+        driver.find_element(By.ID, "erase-confirm").click()
+        f.submit(driver.find_element(By.ID, "erase-form"))
+        assert "под удержанием" in f.text() and "Дело А40-777-2026" in f.text(), f.text()
+        assert server.api("GET", f"/users/{held['id']}", token=admin)["email"] == "held@e2e.test"
+        f.go(f"/admin/users?edit={held['id']}")
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=en]"))
+        f.go(f"/admin/users?edit={held['id']}")
+        card = driver.find_element(By.ID, "holds").text
+        assert "Legal holds" in card and "active" in card and "Release" in card, card
+        release = driver.find_element(By.CSS_SELECTOR, "#holds-list form")
+        release.find_element(By.NAME, "reason").send_keys("Case closed")
+        f.submit(release)
+        assert "The hold is released" in f.text(), f.text()
+        assert "released" in driver.find_element(By.ID, "holds-list").text
+        f.click(driver.find_element(By.CSS_SELECTOR, "form.lang button[value=ru]"))
+        f.go(f"/admin/users?edit={held['id']}")
+        driver.find_element(By.ID, "erase-reason").send_keys("Заявление клиента № 8")
+        driver.find_element(By.ID, "erase-confirm").click()
+        f.submit(driver.find_element(By.ID, "erase-form"))
+        assert "Персональные данные удалены" in f.text(), f.text()
+        actions = [e["action"] for e in server.api("GET", "/audit-events?limit=3", token=admin)["items"]]
+        assert actions == ["personal_data_erased", "legal_hold_released", "legal_hold_placed"], actions
+
         f.step("unknown pages and forged forms get pages a person understands")
         f.go("/agent/tickets/999999")
         assert "Страница не найдена" in f.text()

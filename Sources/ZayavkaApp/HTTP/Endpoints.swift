@@ -37,6 +37,12 @@ struct Endpoint: Sendable {
 }
 
 extension Request {
+    /// A legal hold's id from the path; anything else is an unknown hold (404), never a trap.
+    func holdID() throws -> Int {
+        guard let raw = parameters.get("id"), let value = Int(raw) else { throw ZayavkaError.notFound(entity: "legal_hold", id: parameters.get("id") ?? "") }
+        return value
+    }
+
     func intParameter(_ name: String) throws -> Int {
         guard let raw = parameters.get(name), let value = Int(raw) else {
             throw ZayavkaError.notFound(entity: name == "number" ? "ticket" : "route", id: parameters.get(name) ?? "")
@@ -112,6 +118,51 @@ enum API {
                  handler: json { req in
                      ErasureDTO(try await ErasureService.erase(userID: try req.intParameter("id"), reason: try req.content.decode(ErasureInput.self).reason,
                                                                context: try req.context))
+                 }),
+        Endpoint(method: .POST, path: "/users/{id}/legal-holds", operationID: "placeUserLegalHold", tag: "users",
+                 summary: "Place a legal hold on a customer (admins): their personal data may not be erased until it is released; an audit event.",
+                 authenticated: true, body: .json("LegalHoldInput"), query: [], responses: [(201, "LegalHold"), (404, "Error"), (422, "Error")],
+                 handler: json(.created) { req in
+                     try await LegalHoldService.place(on: .user(try req.intParameter("id")), reason: try req.content.decode(LegalHoldInput.self).reason,
+                                                      context: try req.context)
+                 }),
+        Endpoint(method: .POST, path: "/organizations/{id}/legal-holds", operationID: "placeOrganizationLegalHold", tag: "users",
+                 summary: "Place a legal hold on an organization (admins): none of its customers' personal data may be erased until it is released; an audit event.",
+                 authenticated: true, body: .json("LegalHoldInput"), query: [], responses: [(201, "LegalHold"), (404, "Error"), (422, "Error")],
+                 handler: json(.created) { req in
+                     try await LegalHoldService.place(on: .organization(try req.intParameter("id")), reason: try req.content.decode(LegalHoldInput.self).reason,
+                                                      context: try req.context)
+                 }),
+        Endpoint(method: .GET, path: "/legal-holds", operationID: "listLegalHolds", tag: "users",
+                 summary: "Legal holds, newest first (admins): all, only active ones, or those covering one customer (theirs and their organization's).",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "active", schema: .boolean, description: "only holds not yet released"),
+                         .init(name: "user_id", schema: .integer, description: "only holds covering this customer"),
+                         .init(name: "limit", schema: .integer, description: "how many (1-500, default 100)")],
+                 responses: [(200, "LegalHoldList"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     var errors: [FieldError] = []
+                     let rawLimit = req.query[String.self, at: "limit"]
+                     let limit = rawLimit.map { Int($0) } ?? 100
+                     if limit.map({ !(1...500).contains($0) }) ?? true { errors.append(FieldError("limit", .invalid, "1-500")) }
+                     let rawActive = req.query[String.self, at: "active"]
+                     if let rawActive, rawActive != "true", rawActive != "false" { errors.append(FieldError("active", .invalid, "true or false")) }
+                     let rawUser = req.query[String.self, at: "user_id"]
+                     let userID = rawUser.flatMap { Int($0) }
+                     if rawUser != nil, userID == nil { errors.append(FieldError("user_id", .invalid)) }
+                     if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+                     return ListOf(items: try await LegalHoldService.list(activeOnly: rawActive == "true", coveringUser: userID, limit: limit ?? 100,
+                                                                          context: try req.context), nextCursor: nil)
+                 }),
+        Endpoint(method: .GET, path: "/legal-holds/{id}", operationID: "getLegalHold", tag: "users", summary: "One legal hold (admins).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "LegalHold"), (404, "Error")],
+                 handler: json { req in try await LegalHoldService.get(id: try req.holdID(), context: try req.context) }),
+        Endpoint(method: .POST, path: "/legal-holds/{id}/release", operationID: "releaseLegalHold", tag: "users",
+                 summary: "Release a legal hold (admins), saying why; it stays listed as released; an audit event.",
+                 authenticated: true, body: .json("LegalHoldInput"), query: [], responses: [(200, "LegalHold"), (404, "Error"), (422, "Error")],
+                 handler: json { req in
+                     try await LegalHoldService.release(id: try req.holdID(), reason: try req.content.decode(LegalHoldInput.self).reason,
+                                                        context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/audit-events", operationID: "listAuditEvents", tag: "users",
                  summary: "The latest audit events (admins): who erased whose personal data, and why.", authenticated: true, body: .none,

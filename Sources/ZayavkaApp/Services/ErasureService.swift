@@ -42,6 +42,8 @@ enum ErasureService {
             errors.append(FieldError("user", .notAllowed, "staff accounts are deactivated, not erased"))
         }
         if user.email.hasSuffix("@" + erasedDomain) { errors.append(FieldError("user", .notAllowed, "already erased")) }
+        // Legal holds on them or their organization: nothing may be erased until they are released.
+        errors += try await LegalHoldService.active(coveringUser: userID, on: context.sql).map { FieldError("user", .legalHold, $0.reason) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
 
         let ru = context.services.configuration.defaultLanguage == .ru
@@ -60,6 +62,11 @@ enum ErasureService {
             let sql = db as! any SQLDatabase
             struct IDRow: Decodable { let id: Int }
             struct KeyRow: Decodable { let storage_key: String }
+            // A hold placed since the check above: its placement locks these rows too, so it is seen here or waits.
+            try await LegalHoldService.lock(.user(userID), on: sql)
+            if let organizationID = user.organizationID { try await LegalHoldService.lock(.organization(organizationID), on: sql) }
+            let holds = try await LegalHoldService.active(coveringUser: userID, on: sql)
+            if !holds.isEmpty { throw ZayavkaError.validation(holds.map { FieldError("user", .legalHold, $0.reason) }) }
             let tickets = try await sql.raw("SELECT id FROM tickets WHERE requester_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
             let comments = try await sql.raw("SELECT id FROM comments WHERE author_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
             // Their files: uploaded by them, or on what they wrote.

@@ -30,7 +30,7 @@ enum AutoCloseJob {
                     let sql = db as! any SQLDatabase
                     let updated = try await sql.raw("""
                         UPDATE tickets SET status = \(bind: closed), closed_at = \(bind: now), updated_at = \(bind: now)
-                        WHERE id = \(bind: id) AND status = \(bind: before) RETURNING number
+                        WHERE id = \(bind: id) AND status = \(bind: before) AND solved_at <= \(bind: policy.cutoff(now: now)) RETURNING number
                         """).first()
                     guard let updated else { return nil as Int? }
                     try await History.record([NewEvent(ticketID: id, actorID: nil, kind: .statusChanged, field: "status",

@@ -24,6 +24,8 @@ public struct AppConfiguration: Sendable {
     public var databaseSchema: String?
     /// Days after which a solved ticket closes by itself.
     public var autoCloseDays: Double
+    /// How often the periodic jobs run (auto-close, SLA timers, outbreak alerts, sweeps).
+    public var jobsIntervalSeconds = 30
     /// A browser session ends after this many hours without a request.
     public var sessionIdleHours: Double
     /// Whether session cookies carry `Secure` (sent over HTTPS only).
@@ -183,6 +185,7 @@ public struct AppConfiguration: Sendable {
             secureCookies: secureCookies,
             mail: mail)
         configuration.attachmentsInDatabase = attachmentsInDatabase
+        configuration.jobsIntervalSeconds = int("ZAYAVKA_JOBS_SECONDS", 30, 1...3600)
         var result = configuration
         if let step = environment["ZAYAVKA_CONTRACT_ENDED_STEP"], !step.isEmpty { result.contractEndedStep = step }
         if let step = environment["ZAYAVKA_QUOTA_EXCEEDED_STEP"], !step.isEmpty { result.quotaExceededStep = step }

@@ -5,8 +5,9 @@ import SQLKit
 import Vapor
 import ZayavkaCore
 
-/// Runs the periodic jobs (auto-close, SLA warnings and breaches) every 30 seconds while the
-/// server is up; logs and carries on after a failure.
+/// Runs the periodic jobs (auto-close, SLA warnings and breaches, outbreak alerts, sweeps) every
+/// `ZAYAVKA_JOBS_SECONDS` (30) while the server is up; logs and carries on after a failure. Every
+/// instance runs them; each job claims its work with a conditional update, so each act happens once.
 struct PeriodicJobs: LifecycleHandler {
     private struct TaskKey: StorageKey { typealias Value = NIOCore.RepeatedTask }
 
@@ -19,11 +20,17 @@ struct PeriodicJobs: LifecycleHandler {
         let logger = application.logger
         await SQLiteStatistics.refresh(application, analyze: true)
         let rounds = NIOLockedValueBox(0)
+        let interval = application.services.configuration.jobsIntervalSeconds
+        let statisticsEvery = max(1, 30 / interval)
         application.storage[TaskKey.self] = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(
-            initialDelay: .seconds(30), delay: .seconds(30)
+            initialDelay: .seconds(Int64(interval)), delay: .seconds(Int64(interval))
         ) { _ in
             application.eventLoopGroup.next().makeFutureWithTask {
-                await SQLiteStatistics.refresh(application, analyze: rounds.withLockedValue({ $0 += 1; return $0 % 120 == 0 }))
+                // SQLite statistics: reloaded about every 30 s and gathered about hourly, whatever the interval.
+                let round = rounds.withLockedValue { $0 += 1; return $0 }
+                if round % statisticsEvery == 0 {
+                    await SQLiteStatistics.refresh(application, analyze: round % (120 * statisticsEvery) == 0)
+                }
                 // The jobs act as the desk itself, at one moment for the whole round.
                 let context = ServiceContext.system(application)
                 do {

@@ -31,7 +31,8 @@ enum SLATimerJob {
                         let sql = db as! any SQLDatabase
                         guard let row = try await sql.raw("""
                             UPDATE sla_clocks SET \(ident: stamp) = \(bind: now)
-                            WHERE id = \(bind: id) AND \(ident: stamp) IS NULL AND stopped_at IS NULL
+                            WHERE id = \(bind: id) AND \(ident: stamp) IS NULL AND stopped_at IS NULL AND paused_at IS NULL
+                              AND \(ident: instant) <= \(bind: now)
                             RETURNING ticket_id, metric, due_at, policy_id
                             """).first() else { return false }
                         let ticketID = try row.decode(column: "ticket_id", as: Int.self)

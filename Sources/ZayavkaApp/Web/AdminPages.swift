@@ -113,11 +113,87 @@ struct UsersModel: Sendable {
     var organizations: [QueueModel.Option]
     var calendars: [QueueModel.Option] = []
     var errors: [String: String] = [:]
-    /// The latest audit events (erasures): who, whose, why.
+    /// The latest audit events (erasures, legal holds): who, whose, why.
     var audit: [AuditEventDTO] = []
+    /// The legal holds covering the customer being edited (theirs and their organization's), newest first.
+    var holds: [LegalHoldDTO] = []
 }
 
 enum UsersView {
+    static func auditAction(_ event: AuditEventDTO, _ l: L) -> String {
+        let whom = event.details["organization_id"].map { l("организации #", "organization #") + String($0) }
+            ?? (l("пользователя #", "user #") + String(event.subjectUserId ?? 0))
+        switch event.action {
+        case "personal_data_erased": return l("удалены персональные данные ", "erased the personal data of ") + whom
+        case "legal_hold_placed": return l("наложено удержание данных ", "placed a legal hold on ") + whom
+        case "legal_hold_released": return l("снято удержание данных ", "released the legal hold on ") + whom
+        default: return event.action
+        }
+    }
+
+    static func eraseCard(_ user: UsersModel.Item, _ model: UsersModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .form(
+            .class("card"), .method(.post), .action(SitePath.adminUserErase.path), .id("erase-form"),
+            Layout.csrfField(ctx),
+            .h2(.t(l("Удалить персональные данные", "Erase personal data"))),
+            .p(.class("hint"), .t(l("Имя, почта, телефон и тексты обращений \(user.name) будут заменены, вложения и исходные письма удалены; заявки и статистика останутся. Отменить нельзя.",
+                                   "The name, email, phone and the text of \(user.name)'s requests are replaced, attachments and raw mail deleted; tickets and statistics stay. This cannot be undone."))),
+            .unwrap(model.errors["_erase"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            .input(.type(.hidden), .name("id"), .attr("value", String(user.id))),
+            Layout.row(l("Основание (запрос клиента, его номер и дата)", "Grounds (the customer's request, its number and date)"),
+                       for: "erase-reason", error: model.errors["reason"],
+                       .textarea(.name("reason"), .id("erase-reason"), .rows(2), .required(true))),
+            .div(.class("field"), .element(named: "label", nodes: [
+                .input(.type(.checkbox), .name("confirm"), .value("1"), .id("erase-confirm")),
+                .t(" " + l("Я понимаю, что это необратимо", "I understand this cannot be undone")),
+            ])),
+            .div(.class("actions"), .button(.type(.submit), .class("danger"), .t(l("Удалить данные", "Erase the data"))))
+        )
+    }
+
+    static func holdsCard(_ user: UsersModel.Item, _ model: UsersModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .div(
+            .class("card"), .id("holds"),
+            .h2(.t(l("Удержание данных (legal hold)", "Legal holds"))),
+            .p(.class("hint"), .t(l("Пока действует удержание (суд, проверка, расследование), персональные данные клиента удалить нельзя.",
+                                   "While a hold is active (a court case, an audit, an investigation), the customer's personal data cannot be erased."))),
+            .unwrap(model.errors["_hold"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            .if(!model.holds.isEmpty, .table(
+                .class("list"), .id("holds-list"),
+                .thead(.tr(.th(.t(l("На кого", "On"))), .th(.t(l("Основание", "Grounds"))), .th(.t(l("Наложил", "Placed"))), .th(.t(l("Состояние", "State"))))),
+                .tbody(.forEach(model.holds) { hold in
+                    .tr(.td(.t(hold.organization.map { l("организация ", "organization ") + $0.name } ?? (hold.user?.name ?? "—"))),
+                        .td(.t(hold.reason)),
+                        .td(.t((hold.placedBy?.name ?? "—") + ", " + l.dateTime(hold.placedAt))),
+                        .td(hold.releasedAt.map { at in
+                            .t(l("снято ", "released ") + l.dateTime(at) + " (" + (hold.releasedBy?.name ?? "—") + "): " + (hold.releaseReason ?? ""))
+                        } ?? .form(
+                            .method(.post), .action(SitePath.adminUserHoldRelease.path), .class("inline"),
+                            Layout.csrfField(ctx),
+                            .input(.type(.hidden), .name("id"), .attr("value", String(user.id))),
+                            .input(.type(.hidden), .name("hold_id"), .attr("value", String(hold.id))),
+                            .strong(.t(l("действует", "active"))), .t(" "),
+                            .input(.type(.text), .name("reason"), .required(true), .attr("aria-label", l("Почему снимается", "Why it is released")),
+                                   .attr("placeholder", l("почему снимается", "why it is released"))),
+                            .button(.type(.submit), .t(l("Снять", "Release")))
+                        )))
+                }))),
+            .form(
+                .method(.post), .action(SitePath.adminUserHold.path), .id("hold-form"),
+                Layout.csrfField(ctx),
+                .input(.type(.hidden), .name("id"), .attr("value", String(user.id))),
+                Layout.row(l("На кого", "On"), for: "hold-on", error: nil,
+                           .select(.attr("name", "on"), .id("hold-on"), .opt("user", l("на клиента ", "the customer ") + user.name, selected: true),
+                                   .unwrap(user.organization) { name in .opt("organization", l("на всю организацию ", "the whole organization ") + name, selected: false) })),
+                Layout.row(l("Основание (дело, запрос, номер и дата)", "Grounds (the case or request, its number and date)"), for: "hold-reason",
+                           error: model.errors["hold_reason"], .textarea(.name("reason"), .id("hold-reason"), .rows(2), .required(true))),
+                .div(.class("actions"), .button(.type(.submit), .t(l("Наложить удержание", "Place a hold"))))
+            )
+        )
+    }
+
     static func render(_ model: UsersModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         let e = model.editing
@@ -137,9 +213,7 @@ enum UsersView {
                        .thead(.tr(.th(.t(l("Когда", "When"))), .th(.t(l("Кто", "Who"))), .th(.t(l("Что", "What"))), .th(.t(l("Основание", "Grounds"))))),
                        .tbody(.forEach(model.audit) { event in
                            .tr(.td(.t(l.dateTime(event.createdAt))), .td(.t(event.actor?.name ?? "—")),
-                               .td(.t(event.action == "personal_data_erased"
-                                      ? l("удалены персональные данные пользователя #", "erased the personal data of user #") + String(event.subjectUserId ?? 0)
-                                      : event.action)),
+                               .td(.t(auditAction(event, l))),
                                .td(.t(event.reason)))
                        })))),
             .form(
@@ -176,25 +250,10 @@ enum UsersView {
                 ])),
                 .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
             ),
-            // 152-FZ / GDPR: a customer's personal data erased on their request; staff are deactivated instead.
+            // 152-FZ / GDPR: a customer's personal data erased on their request (unless a legal hold covers them);
+            // staff are deactivated instead.
             .unwrap(e.flatMap { $0.role == .customer && !$0.email.hasSuffix("@" + ErasureService.erasedDomain) ? $0 : nil }) { user in
-                .form(
-                    .class("card"), .method(.post), .action(SitePath.adminUserErase.path), .id("erase-form"),
-                    Layout.csrfField(ctx),
-                    .h2(.t(l("Удалить персональные данные", "Erase personal data"))),
-                    .p(.class("hint"), .t(l("Имя, почта, телефон и тексты обращений \(user.name) будут заменены, вложения и исходные письма удалены; заявки и статистика останутся. Отменить нельзя.",
-                                           "The name, email, phone and the text of \(user.name)'s requests are replaced, attachments and raw mail deleted; tickets and statistics stay. This cannot be undone."))),
-                    .unwrap(model.errors["_erase"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
-                    .input(.type(.hidden), .name("id"), .attr("value", String(user.id))),
-                    Layout.row(l("Основание (запрос клиента, его номер и дата)", "Grounds (the customer's request, its number and date)"),
-                               for: "erase-reason", error: model.errors["reason"],
-                               .textarea(.name("reason"), .id("erase-reason"), .rows(2), .required(true))),
-                    .div(.class("field"), .element(named: "label", nodes: [
-                        .input(.type(.checkbox), .name("confirm"), .value("1"), .id("erase-confirm")),
-                        .t(" " + l("Я понимаю, что это необратимо", "I understand this cannot be undone")),
-                    ])),
-                    .div(.class("actions"), .button(.type(.submit), .class("danger"), .t(l("Удалить данные", "Erase the data"))))
-                )
+                .group(eraseCard(user, model, ctx), holdsCard(user, model, ctx))
             }
         )
     }
@@ -204,8 +263,63 @@ enum UsersController {
     static func model(_ request: Request, editID: Int?) async throws -> UsersModel {
         let items = try await AdminPagesQuery.users(on: request.sql)
         let calendars = try await AdminPagesQuery.calendarOptions(on: request.sql)
-        return UsersModel(items: items, editing: items.first { $0.id == editID }, organizations: try await QueuePagesQuery.organizationOptions(on: request.sql),
-                          calendars: calendars, audit: try await AuditEvents.list(limit: 20, context: try request.context))
+        let editing = items.first { $0.id == editID }
+        let holds = editing?.role == .customer
+            ? try await LegalHoldService.list(activeOnly: false, coveringUser: editing!.id, limit: 50, context: try request.context) : []
+        return UsersModel(items: items, editing: editing, organizations: try await QueuePagesQuery.organizationOptions(on: request.sql),
+                          calendars: calendars, audit: try await AuditEvents.list(limit: 20, context: try request.context), holds: holds)
+    }
+
+    /// Places a legal hold on the customer or their organization (`LegalHoldService`).
+    static func placeHold(_ request: Request) async throws -> Response {
+        try DirectoryPages.requireAdmin(request, .manageUsers)
+        let form = try await WebForms.read(request)
+        guard let id = form.text("id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "user", id: form.text("id") ?? "") }
+        let ctx = PageContext(request)
+        var model = try await model(request, editID: id)
+        guard let user = model.editing else { throw ZayavkaError.notFound(entity: "user", id: String(id)) }
+        let subject: LegalHoldService.Subject
+        switch form.value("on") {
+        case "organization":
+            guard let organizationID = user.organizationID else { throw ZayavkaError.notFound(entity: "organization", id: "") }
+            subject = .organization(organizationID)
+        default: subject = .user(id)
+        }
+        do {
+            _ = try await LegalHoldService.place(on: subject, reason: form.value("reason"), context: try request.context)
+            return request.redirect(to: SitePath.adminUsers.path + "?edit=\(id)&notice=hold-placed")
+        } catch let error as ZayavkaError {
+            if case .validation(let problems) = error {
+                for problem in problems { model.errors[problem.field == "reason" ? "hold_reason" : "_hold"] = ctx.l.localizer.fieldMessage(problem) }
+            } else {
+                model.errors["_hold"] = ctx.l.localizer.message(for: error)
+            }
+            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+        }
+    }
+
+    /// Releases a legal hold, saying why (`LegalHoldService`).
+    static func releaseHold(_ request: Request) async throws -> Response {
+        try DirectoryPages.requireAdmin(request, .manageUsers)
+        let form = try await WebForms.read(request)
+        guard let id = form.text("id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "user", id: form.text("id") ?? "") }
+        guard let holdID = form.text("hold_id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "legal_hold", id: form.text("hold_id") ?? "") }
+        let ctx = PageContext(request)
+        var model = try await model(request, editID: id)
+        guard model.editing != nil, model.holds.contains(where: { $0.id == holdID }) else { throw ZayavkaError.notFound(entity: "legal_hold", id: String(holdID)) }
+        do {
+            _ = try await LegalHoldService.release(id: holdID, reason: form.value("reason"), context: try request.context)
+            return request.redirect(to: SitePath.adminUsers.path + "?edit=\(id)&notice=hold-released")
+        } catch let error as ZayavkaError {
+            if case .validation(let problems) = error {
+                for problem in problems {
+                    model.errors["_hold"] = (problem.field == "reason" ? ctx.l("Почему снимается: ", "Why it is released: ") : "") + ctx.l.localizer.fieldMessage(problem)
+                }
+            } else {
+                model.errors["_hold"] = ctx.l.localizer.message(for: error)
+            }
+            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+        }
     }
 
     static func list(_ request: Request) async throws -> Response {

@@ -58,6 +58,9 @@ enum Notices {
         case "deleted": .init(text: l("Удалено.", "Deleted."), isError: false)
         case "erased": .init(text: l("Персональные данные удалены; это записано в журнал аудита.",
                                      "The personal data is erased; the act is in the audit log."), isError: false)
+        case "hold-placed": .init(text: l("Удержание наложено: удалить персональные данные нельзя, пока его не снимут; это записано в журнал аудита.",
+                                          "The hold is placed: the personal data cannot be erased until it is released; the act is in the audit log."), isError: false)
+        case "hold-released": .init(text: l("Удержание снято; это записано в журнал аудита.", "The hold is released; the act is in the audit log."), isError: false)
         case "bulk": .init(text: l("Выбранные заявки изменены.", "The selected tickets have been updated."), isError: false)
         case "reset-sent": .init(text: l("Если адрес зарегистрирован, на него отправлена ссылка для смены пароля.",
                                          "If the address is registered, a link to set a new password has been sent to it."), isError: false)

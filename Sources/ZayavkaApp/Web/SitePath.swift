@@ -15,7 +15,7 @@ enum SitePath: Equatable {
     case incidents, incidentDeclare, incidentAcknowledge, incidentDismiss, adminOutbreakSave
     case file(String)
     case adminCanned, adminCannedSave, adminCannedDelete(Int)
-    case adminUsers, adminUserSave, adminUserErase
+    case adminUsers, adminUserSave, adminUserErase, adminUserHold, adminUserHoldRelease
     case adminGroups, adminGroupSave, adminGroupMember, adminGroupTemplate
     case adminOrganizations, adminOrganizationSave
     case adminFields, adminFieldSave
@@ -85,6 +85,8 @@ enum SitePath: Equatable {
         case .adminUsers: "/admin/users"
         case .adminUserSave: "/admin/users/save"
         case .adminUserErase: "/admin/users/erase"
+        case .adminUserHold: "/admin/users/hold"
+        case .adminUserHoldRelease: "/admin/users/hold/release"
         case .adminGroups: "/admin/groups"
         case .adminGroupSave: "/admin/groups/save"
         case .adminGroupMember: "/admin/groups/member"

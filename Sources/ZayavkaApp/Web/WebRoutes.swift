@@ -85,6 +85,8 @@ enum WebRoutes {
         get(.adminUsers, UsersController.list)
         post(.adminUserSave, UsersController.save)
         post(.adminUserErase, UsersController.erase)
+        post(.adminUserHold, UsersController.placeHold)
+        post(.adminUserHoldRelease, UsersController.releaseHold)
         get(.adminGroups) { try await DirectoryPages.groups($0) }
         post(.adminGroupSave, DirectoryPages.saveGroup)
         post(.adminGroupMember, DirectoryPages.setMember)
