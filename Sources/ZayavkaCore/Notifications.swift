@@ -171,20 +171,31 @@ public struct MailTemplate: Sendable, Equatable, Codable {
         (Self.fill(subject, values).replacingOccurrences(of: "\n", with: " "), Self.fill(body, values))
     }
 
+    /// Replaces each `{{ key }}` with its value (unknown keys with nothing); an unclosed `{{` stays as
+    /// written. Scans UTF-8 bytes: the braces are ASCII, so every cut falls between characters.
     static func fill(_ text: String, _ values: [String: String]) -> String {
+        let bytes = text.utf8
         var out = ""
-        var rest = Substring(text)
-        while let open = rest.firstRange(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
-                out += rest[open.lowerBound...]
-                return out
-            }
-            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            out += values[key] ?? ""
-            rest = rest[close.upperBound...]
+        out.reserveCapacity(bytes.count + 256)
+        var copied = bytes.startIndex
+        var cursor = bytes.startIndex
+        func pair(at index: String.UTF8View.Index, _ byte: UInt8) -> Bool {
+            guard bytes[index] == byte else { return false }
+            let next = bytes.index(after: index)
+            return next < bytes.endIndex && bytes[next] == byte
         }
-        out += rest
+        while cursor < bytes.endIndex {
+            guard pair(at: cursor, UInt8(ascii: "{")) else { cursor = bytes.index(after: cursor); continue }
+            let keyStart = bytes.index(cursor, offsetBy: 2)
+            var close = keyStart
+            while close < bytes.endIndex && !pair(at: close, UInt8(ascii: "}")) { close = bytes.index(after: close) }
+            guard close < bytes.endIndex else { break }
+            out += text[copied..<cursor]
+            out += values[text[keyStart..<close].trimmingCharacters(in: .whitespaces)] ?? ""
+            cursor = bytes.index(close, offsetBy: 2)
+            copied = cursor
+        }
+        out += text[copied...]
         return out
     }
 

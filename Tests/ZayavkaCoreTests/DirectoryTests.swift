@@ -57,6 +57,42 @@ struct DirectoryTests {
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: subject, body: body).map(\.key).contains(rule), "\(subject) / \(body)")
     }
 
+    /// What `RuleText.words` did before it read scalars: Characters of the lower-cased, composed text.
+    static func referenceWords(_ text: String) -> [String] {
+        var result: [String] = [], current = ""
+        for character in text.precomposedStringWithCanonicalMapping.lowercased() {
+            if character.isLetter || character.isNumber { current.append(character == "ё" ? "е" : character) }
+            else if !current.isEmpty { result.append(current); current = "" }
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    @Test("rule words: the fast scalar reading gives the same words as reading Characters, for Russian, other scripts, marks and symbols",
+          arguments: [
+              "Не открывается кассовая смена! ОШИБКА ФН №235.", "ЁЛКА ёжик Ёж, щётка — «Щёлково»", "1С:Бухгалтерия 8.3 зависла (код 0x1F)",
+              "Не могу войти в базу, пишет «доступ запрещён»", "Ѐ Ѓ Ђ Џ ђ ї Її Ґґ Ўў", "Crème brûlée, naïve CAFÉ, Straße, İstanbul",
+              "Ελληνικά ΚΕΦΑΛΑΙΑ σοφός", "日本語のテキスト と 한국어 텍스트", "emoji 🙂👍🏽 and ZWJ 👨‍👩‍👧 stay out", "tab\tnew\nline\r\n",
+              "", "   ", "Ааа_Ббб-Ввв.Ггг/Ддд", "x²³ ½ Ⅻ ٣", "\u{0418}\u{0306}од и\u{0306}ога", "е\u{0308}лка Е\u{0308}ж",
+          ])
+    func ruleWords(text: String) {
+        #expect(RuleText.words(text) == Self.referenceWords(text))
+    }
+
+    @Test("a decomposed й or ё in a request matches a rule's stem written composed, and back")
+    func decomposedText() {
+        let rule = CriticalRule(key: "k", name: "n", phrases: [["ёлк", "йод"]])
+        #expect(rule.matches(words: RuleText.words("Е\u{0308}лка и и\u{0306}од"), category: nil))
+        let decomposedRule = CriticalRule(key: "k", name: "n", phrases: [["е\u{0308}лк", "и\u{0306}од"]])
+        #expect(decomposedRule.matches(words: RuleText.words("ёлка и йод"), category: nil))
+        #expect(!decomposedRule.matches(words: RuleText.words("ёлка и иод"), category: nil))
+        // A stem of two letters is a whole word; a longer one the start of a word.
+        let short = CriticalRule(key: "s", name: "s", phrases: [["не", "касс"]])
+        #expect(short.matches(words: RuleText.words("Касса не работает"), category: nil))
+        #expect(!short.matches(words: RuleText.words("Касса нестабильна"), category: nil))
+        #expect(!short.matches(words: RuleText.words("Не работает кас"), category: nil))
+    }
+
     @Test("ordinary requests are not critical; a category makes one critical without words")
     func notCritical() {
         #expect(CriticalRule.matching(CriticalRule.seed002, subject: "Вопрос по тарифу", body: "Сколько стоит продление на год?").isEmpty)

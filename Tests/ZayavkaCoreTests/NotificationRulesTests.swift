@@ -53,6 +53,16 @@ struct NotificationRulesTests {
                 == [.init(.slaBreached, to: .supervisors)])
     }
 
+    @Test("filling: spaces inside braces, adjacent placeholders, braces that are not placeholders, an unclosed one kept as written",
+          arguments: [
+              ("{{ name }}{{number}}", "Иван10042"), ("Здравствуйте, {{name}}! Заявка №{{number}}.", "Здравствуйте, Иван! Заявка №10042."),
+              ("{single} {{name}", "{single} {{name}"), ("{{name}} и {{не закрыта", "Иван и {{не закрыта"), ("}}{{name}}{{", "}}Иван{{"),
+              ("{{{name}}}", "}"), ("ёжик 🙂 {{number}} 🙂", "ёжик 🙂 10042 🙂"), ("", ""), ("{{}}", ""), ("{", "{"),
+          ])
+    func filling(template: String, expected: String) {
+        #expect(MailTemplate.fill(template, ["name": "Иван", "number": "10042"]) == expected)
+    }
+
     @Test("templates fill their placeholders; unknown ones stay empty; threading tokens are read back")
     func templates() {
         let filled = MailTemplate(subject: "[{{tag}}] Re: {{subject}} [#{{number}}]", body: "{{name}}, {{nothing}}!")

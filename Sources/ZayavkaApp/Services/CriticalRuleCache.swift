@@ -5,15 +5,16 @@ import ZayavkaCore
 
 /// The active critical-problem rules (or failure kinds), cached briefly: every new ticket is checked against them.
 final class CriticalRuleCache: Sendable {
-    private let cache = RefreshingCache<[CriticalRule]>()
+    private let cache = RefreshingCache<[CriticalRule.Matcher]>()
     let table: RuleTable
 
     init(_ table: RuleTable) { self.table = table }
 
-    func rules(_ sql: any SQLDatabase) async throws -> [CriticalRule] {
+    /// The active rules, each with its stems prepared for matching.
+    func rules(_ sql: any SQLDatabase) async throws -> [CriticalRule.Matcher] {
         try await cache.value {
             try await RoutingService.criticalRules(on: sql, activeOnly: true, table: table).map {
-                CriticalRule(key: $0.key, name: $0.name, categories: $0.categories, phrases: $0.phrases)
+                CriticalRule.Matcher(CriticalRule(key: $0.key, name: $0.name, categories: $0.categories, phrases: $0.phrases))
             }
         }
     }

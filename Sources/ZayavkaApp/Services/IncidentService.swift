@@ -126,7 +126,7 @@ enum IncidentService {
     /// The failure kind a new request matches, if any (the first, in the admins' order); `words` are
     /// the request's (`RuleText.words`), split once for these and the critical-problem rules.
     static func failureKind(words: [String], category: String?, context: ServiceContext) async throws -> String? {
-        try await context.services.failureKinds.rules(context.sql).first { $0.matches(words: words, category: category) }?.key
+        try await context.services.failureKinds.rules(context.sql).first { $0.matches(words: words, category: category) }?.rule.key
     }
 
     // MARK: Detection
@@ -199,7 +199,7 @@ enum IncidentService {
     static func sweep(context: ServiceContext) async throws -> (opened: Int, reminded: Int) {
         var opened = 0
         for kind in try await context.services.failureKinds.rules(context.sql) {
-            if try await detect(kind: kind.key, context: context) != nil { opened += 1 }
+            if try await detect(kind: kind.rule.key, context: context) != nil { opened += 1 }
         }
         return (opened, try await remind(context: context))
     }

@@ -87,7 +87,7 @@ enum TicketService {
         let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         // Seed 002: a critical problem (by its words or the category chosen) has the highest priority.
         let words = RuleText.words(subject + " " + input.body)
-        let critical = try await context.services.critical.rules(context.sql).filter { $0.matches(words: words, category: fields["category"]) }
+        let critical = try await context.services.critical.rules(context.sql).filter { $0.matches(words: words, category: fields["category"]) }.map(\.rule)
         let priority = critical.isEmpty ? input.priority ?? .normal : .urgent
         // Seed 002: a failure several customers report at once may be a mass incident (SPEC P3).
         let failureKind = try await IncidentService.failureKind(words: words, category: fields["category"], context: context)
