@@ -592,35 +592,42 @@ public enum QuotedPrintable {
 
     /// Encodes text bytes with CRLF line breaks, lines of at most 76 characters.
     public static func encode(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 2)
-        var lineLength = 0
-        let bytes = Array(text.utf8)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1; continue }
-            if byte == 0x0A {
-                out += [0x0D, 0x0A]
-                lineLength = 0
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count * 3 + bytes.count / 25 + 8)
+            var lineLength = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1; continue }
+                if byte == 0x0A {
+                    out.append(0x0D)
+                    out.append(0x0A)
+                    lineLength = 0
+                    index += 1
+                    continue
+                }
+                let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 0x0A || bytes[index + 1] == 0x0D
+                let literal = (byte >= 0x21 && byte <= 0x7E && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
+                let width = literal ? 1 : 3
+                if lineLength + width > 75 {
+                    out.append(0x3D)
+                    out.append(0x0D)
+                    out.append(0x0A)
+                    lineLength = 0
+                }
+                if literal {
+                    out.append(byte)
+                } else {
+                    out.append(0x3D)
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0x0F)])
+                }
+                lineLength += width
                 index += 1
-                continue
             }
-            let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 0x0A || bytes[index + 1] == 0x0D
-            let literal = (byte >= 0x21 && byte <= 0x7E && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !atLineEnd)
-            let width = literal ? 1 : 3
-            if lineLength + width > 75 {
-                out += [0x3D, 0x0D, 0x0A]
-                lineLength = 0
-            }
-            if literal {
-                out.append(byte)
-            } else {
-                out += [0x3D, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-            }
-            lineLength += width
-            index += 1
+            return String(decoding: out, as: UTF8.self)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

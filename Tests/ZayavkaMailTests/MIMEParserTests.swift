@@ -329,4 +329,20 @@ struct MIMEParserTests {
         #expect(MailAddress.list("two a@b.ru c@d.ru words").isEmpty) // two bare addresses in one mailbox: unreadable
         #expect(MailAddress.list("Cc:(Empty list)(start)Hidden recipients  :(nobody(that I know))  ;").isEmpty)
     }
+
+    @Test("the Date header in Moscow time matches Foundation's calendar for every kind of day, and reads back to the same second",
+          arguments: [0.0, -1, 86_399, 951_782_400 /* 2000-02-29 */, 1_709_164_800 /* 2024-02-29 */, 1_735_678_799.9 /* 2024-12-31 20:59:59.9 UTC */,
+                      1_735_678_800 /* 2025-01-01 00:00 MSK */, 4_102_444_800 /* 2100-01-01 */, -2_208_988_800 /* 1900-01-01 */, 1_796_000_000.5])
+    func mailDate(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 3 * 3600)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let expected = "\(days[c.weekday! - 1]), \(c.day!) \(months[c.month! - 1]) \(c.year!) \(two(c.hour!)):\(two(c.minute!)):\(two(c.second!)) +0300"
+        #expect(MailDate.format(date) == expected)
+        #expect(MailDate.parse(MailDate.format(date)) == Date(timeIntervalSince1970: seconds.rounded(.down)))
+    }
 }

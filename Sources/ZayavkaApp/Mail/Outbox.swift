@@ -105,8 +105,9 @@ enum Outbox {
 /// Turns new history events into notifications (SPEC C2, V3, V4), exactly once: the outbox rows
 /// and the notifier's position are written in one transaction.
 enum MailNotifier {
-    /// One history event with its ticket, as the notifier's query returns it.
-    private struct EventRow: Decodable {
+    /// One history event with its ticket, as the notifier's query returns it (read column by
+    /// column: on SQLite straight from SQLiteNIO, no `Decodable` machinery per row).
+    private struct EventRow {
         let id: Int
         let ticketID: Int
         let actorID: Int?
@@ -129,11 +130,26 @@ enum MailNotifier {
 
         var actorRole: Role? { actorRoleName.flatMap(Role.init(rawValue:)) }
 
-        enum CodingKeys: String, CodingKey {
-            case id, kind, field, after, number, subject, status
-            case ticketID = "ticket_id", actorID = "actor_id", actorRoleName = "actor_role", actorName = "actor_name"
-            case commentID = "comment_id", isPublic = "is_public", createdAt = "created_at", requesterID = "requester_id"
-            case assigneeID = "assignee_id", groupID = "group_id", commentBody = "comment_body", firstCommentID = "first_comment_id"
+        init(_ c: some Columns) throws {
+            id = try c.int("id")
+            ticketID = try c.int("ticket_id")
+            actorID = try c.optInt("actor_id")
+            actorRoleName = try c.optString("actor_role")
+            actorName = try c.optString("actor_name")
+            kind = try c.string("kind")
+            field = try c.optString("field")
+            after = try c.optString("after")
+            commentID = try c.optInt("comment_id")
+            isPublic = try c.bool("is_public")
+            createdAt = try c.date("created_at")
+            number = try c.int("number")
+            subject = try c.string("subject")
+            requesterID = try c.int("requester_id")
+            assigneeID = try c.optInt("assignee_id")
+            groupID = try c.optInt("group_id")
+            status = try c.string("status")
+            commentBody = try c.optString("comment_body")
+            firstCommentID = try c.optInt("first_comment_id")
         }
     }
 
@@ -204,14 +220,20 @@ enum MailNotifier {
             ? "FROM mail_event_queue q JOIN ticket_events e ON e.id = q.event_id"
             : "FROM ticket_events e"
         let filter: SQLQueryString = queued ? "ORDER BY q.event_id" : "WHERE e.id > \(bind: cursor) ORDER BY e.id"
-        let events = try await sql.raw("""
+        let query: SQLQueryString = """
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
                    e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             """ + " " + source + " " + """
             JOIN tickets t ON t.id = e.ticket_id
             LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN comments c ON c.id = e.comment_id
-            """ + " " + filter + " LIMIT \(bind: limit)").all(decoding: EventRow.self)
+            """ + " " + filter + " LIMIT \(bind: limit)"
+        let events: [EventRow]
+        if let lite = SQLiteFastPath.database(sql), let rows = try await SQLiteFastPath.rows(query, on: sql, lite: lite) {
+            events = try rows.map(EventRow.init)
+        } else {
+            events = try await sql.raw(query).all().map { try EventRow(SQLKitColumns(row: $0)) }
+        }
         guard !events.isEmpty else { return 0 }
         let lastID = events.last!.id
         let commentIDs = events.compactMap(\.commentID) + events.compactMap(\.firstCommentID)

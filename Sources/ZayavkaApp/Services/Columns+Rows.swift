@@ -15,6 +15,11 @@ extension Columns {
         return value
     }
 
+    func bool(_ column: String) throws -> Bool {
+        guard let value = try optBool(column) else { throw RowError.missing(column) }
+        return value
+    }
+
     func date(_ column: String) throws -> Date {
         guard let value = try optDate(column) else { throw RowError.missing(column) }
         return value

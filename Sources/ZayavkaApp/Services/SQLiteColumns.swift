@@ -15,6 +15,8 @@ struct SQLiteColumns: Columns {
         }
     }
 
+    func optBool(_ column: String) throws -> Bool? { try optInt(column).map { $0 != 0 } }
+
     func optString(_ column: String) throws -> String? {
         switch row.column(column) {
         case .text(let value): return value
