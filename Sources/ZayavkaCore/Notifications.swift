@@ -168,7 +168,8 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
     /// Fills `{{name}}` placeholders; unknown ones are left empty.
     public func render(_ values: [String: String]) -> (subject: String, body: String) {
-        (Self.fill(subject, values).replacingOccurrences(of: "\n", with: " "), Self.fill(body, values))
+        let filled = Self.fill(subject, values)
+        return (filled.utf8.contains(0x0A) ? filled.replacingOccurrences(of: "\n", with: " ") : filled, Self.fill(body, values))
     }
 
     /// Replaces each `{{ key }}` with its value (unknown keys with nothing); an unclosed `{{` stays as
@@ -191,7 +192,11 @@ public struct MailTemplate: Sendable, Equatable, Codable {
             while close < bytes.endIndex && !pair(at: close, UInt8(ascii: "}")) { close = bytes.index(after: close) }
             guard close < bytes.endIndex else { break }
             out += text[copied..<cursor]
-            out += values[text[keyStart..<close].trimmingCharacters(in: .whitespaces)] ?? ""
+            var key = text[keyStart..<close].unicodeScalars
+            func isSpace(_ s: Unicode.Scalar) -> Bool { s == " " || s == "\t" || s.properties.generalCategory == .spaceSeparator }
+            while let first = key.first, isSpace(first) { key = key.dropFirst() }
+            while let last = key.last, isSpace(last) { key = key.dropLast() }
+            out += values[String(key)] ?? ""
             cursor = bytes.index(close, offsetBy: 2)
             copied = cursor
         }

@@ -16,19 +16,31 @@ public enum TextInput {
         var needsWork = false
         for byte in text.utf8 where byte >= 0xCC { needsWork = true; break }
         guard needsWork else { return text }
+        // Most text with marks (or Cyrillic, whose bytes start at 0xD0) has no run to cut: look first,
+        // copy only when one is found.
         var run = 0
-        var dropped = false
+        var overlong = false
+        for scalar in text.unicodeScalars {
+            if isCombining(scalar) {
+                run += 1
+                if run > maxCombiningMarks { overlong = true; break }
+            } else {
+                run = 0
+            }
+        }
+        guard overlong else { return text }
+        run = 0
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             if isCombining(scalar) {
                 run += 1
-                if run > maxCombiningMarks { dropped = true; continue }
+                if run > maxCombiningMarks { continue }
             } else {
                 run = 0
             }
             scalars.append(scalar)
         }
-        return dropped ? String(scalars) : text
+        return String(scalars)
     }
 
     /// For text that must be taken, not refused (a received mail): control characters removed (line
@@ -50,7 +62,7 @@ public enum TextInput {
     public static func isCombining(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x0300...0x036F, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x20D0...0x20FF, 0xFE20...0xFE2F, 0xFE00...0xFE0F: return true
-        case 0..<0x0483: return false
+        case 0..<0x0483, 0x048A...0x052F: return false  // Latin, Greek, Cyrillic letters: no property lookup
         default:
             switch scalar.properties.generalCategory {
             case .nonspacingMark, .enclosingMark, .spacingMark: return true
@@ -114,6 +126,18 @@ extension String {
     /// (sixteen a character): the one length test of every text field (see `TextInput`).
     public func isOver(_ maxCharacters: Int) -> Bool {
         TextInput.limitError(self, field: "", maxCharacters: maxCharacters) != nil
+    }
+
+    /// Empty once white space and line breaks are trimmed (what `trimmingCharacters(in:
+    /// .whitespacesAndNewlines).isEmpty` says here, zero-width space included), without copying the
+    /// text: stops at the first other scalar.
+    public var isBlank: Bool {
+        unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+            default: false
+            }
+        }
     }
 }
 

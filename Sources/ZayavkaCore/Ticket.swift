@@ -100,7 +100,7 @@ public enum TicketRules {
                                    checkRequiredFields: Bool, now: Date) throws {
         var errors: [FieldError] = []
         errors += validateSubject(subject)
-        if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if body.isBlank {
             errors.append(FieldError("body", .required))
         } else if body.isOver(TicketLimits.bodyMaxLength) {
             errors.append(FieldError("body", .tooLong, String(TicketLimits.bodyMaxLength)))

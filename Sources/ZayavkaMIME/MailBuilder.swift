@@ -29,9 +29,11 @@ public struct OutgoingMail: Sendable, Equatable {
     public static func == (lhs: OutgoingMail, rhs: OutgoingMail) -> Bool { lhs.render() == rhs.render() }
 
     /// A fresh Message-ID (without brackets) on `domain`, carrying a tag the help desk can recognise.
+    private static let messageIDAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
     public static func makeMessageID(tag: String, domain: String) -> String {
-        let random = (0..<12).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }
-        return "\(tag).\(String(random))@\(domain)"
+        let random = (0..<12).map { _ in messageIDAlphabet.randomElement()! }
+        return "\(tag).\(String(decoding: random, as: UTF8.self))@\(domain)"
     }
 
     /// Whether every address and header value can be rendered without a control character reaching

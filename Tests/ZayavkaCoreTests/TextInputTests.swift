@@ -5,6 +5,18 @@ import Testing
 
 @Suite("Input rules: text, addresses, redirects, sender verification")
 struct TextInputTests {
+    @Test("isBlank says what trimming white space and line breaks says, for every space Unicode has and its neighbours")
+    func blank() {
+        var samples = ["", " ", "\t\n\r", "x", " x ", "\u{200B}", "\u{FEFF}", "\u{180E}", "а", "\u{0}", "\u{1F}"]
+        for value in [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x2005, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000] {
+            let space = String(Unicode.Scalar(UInt32(value))!)
+            samples += [space, space + space, space + "б" + space]
+        }
+        for text in samples {
+            #expect(text.isBlank == text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test("combining-mark runs are cut to four; other text is kept exactly")
     func combiningMarks() {
         #expect(TextInput.clean("a" + String(repeating: "\u{0301}", count: 100_000)).unicodeScalars.count == 1 + TextInput.maxCombiningMarks)
