@@ -591,7 +591,8 @@ public enum MailDate {
         let seconds = Int((date.timeIntervalSince1970 + 3 * 3600).rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400)
         let secondOfDay = seconds - days * 86_400
-        // Days since 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+        // Days since 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm, as
+        // ZayavkaCore's LocalDate(daysSinceEpoch:) — this module depends on nothing, so it has its own).
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
