@@ -192,6 +192,28 @@ struct MailTests {
         }
     }
 
+    @Test("POST /mail/inbound answers with the outcome even when the background worker claimed the message first", arguments: TestDatabase.all)
+    func submitWaitsForAnotherWorker(database: TestDatabase) async throws {
+        try await TestServer.with(database, environment: Self.environment) { server in
+            let reply = try await submit(server, mail(subject: "Уже обработано", body: "Текст."))
+            let id = try #require(reply["id"] as? Int)
+            #expect(reply["status"] as? String == "processed")
+            // As if another worker held it: `processing` until that worker finishes, 300 ms later.
+            try await server.sql.raw("UPDATE mail_inbound SET status = 'processing' WHERE id = \(bind: id)").run()
+            let context = try await server.context()
+            let started = ContinuousClock.now
+            async let settled = MailService.settledItem(id: id, context: context)
+            try await Task.sleep(for: .milliseconds(300))
+            try await server.sql.raw("UPDATE mail_inbound SET status = 'processed' WHERE id = \(bind: id)").run()
+            let item = try await settled
+            #expect(item.status == "processed")
+            #expect(ContinuousClock.now - started >= .milliseconds(300))
+            // A message nobody finishes is answered as it stands once the wait is over.
+            try await server.sql.raw("UPDATE mail_inbound SET status = 'processing' WHERE id = \(bind: id)").run()
+            #expect(try await MailService.settledItem(id: id, timeout: .milliseconds(100), context: context).status == "processing")
+        }
+    }
+
     @Test("automatic mail gets no answer; a bounce is a note; duplicates, garbage and floods are kept but not filed twice",
           arguments: TestDatabase.all)
     func protection(database: TestDatabase) async throws {

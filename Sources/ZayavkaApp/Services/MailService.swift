@@ -164,7 +164,21 @@ enum MailService {
                                                services: context.services, db: context.database)
         if !stored.duplicate { _ = try await MailIntake.process(id: stored.id, app: context.application) }
         MailWorker.poke(context.services)
-        return try await inboundItem(id: stored.id, context: context)
+        return try await settledItem(id: stored.id, context: context)
+    }
+
+    /// The message once its processing has ended. The background worker (of this instance or
+    /// another) may have claimed it between storing and this request's own claim; the caller is
+    /// answered with the outcome, not with `processing`, unless that takes longer than `timeout`.
+    static func settledItem(id: Int, timeout: Duration = .seconds(30), context: ServiceContext) async throws -> InboundMailDTO {
+        var item = try await inboundItem(id: id, context: context)
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while item.status == "processing" && clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(25))
+            item = try await inboundItem(id: id, context: context)
+        }
+        return item
     }
 
     static func outbox(status: String?, limit requested: Int?, context: ServiceContext) async throws -> ListOf<OutboxMailDTO> {
