@@ -208,6 +208,10 @@ struct MailTests {
             let item = try await settled
             #expect(item.status == "processed")
             #expect(ContinuousClock.now - started >= .milliseconds(300))
+            // A From: that is no mailbox is quarantined with its reason, never left `processing`.
+            let invalid = try await submit(server, mail(from: "x@y", subject: "Плохой адрес", body: "Текст."))
+            #expect(invalid["status"] as? String == "quarantined", "\(invalid.text)")
+            #expect((invalid["reason"] as? String ?? "").contains("not a valid mailbox"), "\(invalid.text)")
             // A message nobody finishes is answered as it stands once the wait is over.
             try await server.sql.raw("UPDATE mail_inbound SET status = 'processing' WHERE id = \(bind: id)").run()
             #expect(try await MailService.settledItem(id: id, timeout: .milliseconds(100), context: context).status == "processing")

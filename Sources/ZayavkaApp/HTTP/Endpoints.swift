@@ -706,7 +706,7 @@ enum API {
                          .init(name: "limit", schema: .integer, description: "1…500 (50)")],
                  responses: [(200, "InboundMailList"), (403, "Error"), (422, "Error")], handler: json { req in try await MailService.inbound(status: req.query[String.self, at: "status"], limit: req.query[Int.self, at: "limit"], context: try req.context) }),
         Endpoint(method: .POST, path: "/mail/inbound", operationID: "submitInboundMail", tag: "mail",
-                 summary: "File a raw RFC 5322 message (body: message/rfc822), exactly as if it had arrived over SMTP (admins); answers once it is processed (up to 30 s when another worker took it first).",
+                 summary: "File a raw RFC 5322 message (body: message/rfc822), exactly as if it had arrived over SMTP (admins); answers once it is processed (up to 10 s when another worker took it first).",
                  authenticated: true, body: .message, query: [],
                  responses: [(201, "InboundMail"), (403, "Error"), (413, "Error")], handler: json(.created) { req in try await MailService.submit(raw: try await Uploads.message(req), context: try req.context) }),
         Endpoint(method: .GET, path: "/mail/inbound/{id}", operationID: "getInboundMail", tag: "mail",

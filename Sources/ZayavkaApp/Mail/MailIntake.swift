@@ -187,9 +187,17 @@ enum MailIntake {
         let services = app.services
         let mail = services.configuration.mail
         let sql = app.db as! any SQLDatabase
-        guard let sender = message.from else { return .quarantined("no sender") }
+        guard let sender = message.from else {
+            try await finish(id, status: "quarantined", reason: "no sender", app: app)
+            return .quarantined("no sender")
+        }
         // The same address rules as every other entry point: a From: that is no mailbox makes no account.
-        guard EmailAddress.isValid(sender.address.lowercased()) else { return .quarantined("the sender's address is not a valid mailbox") }
+        guard EmailAddress.isValid(sender.address.lowercased()) else {
+            // Quarantined with its reason (it stayed `processing` for good before: a fuzzed From: found it).
+            let reason = "the sender's address is not a valid mailbox"
+            try await finish(id, status: "quarantined", reason: reason, app: app)
+            return .quarantined(reason)
+        }
         let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
         if support.contains(MailThreading.baseAddress(sender.address)) {
             try await finish(id, status: "ignored", reason: "sent from our own address (a loop)", app: app)

@@ -170,7 +170,7 @@ enum MailService {
     /// The message once its processing has ended. The background worker (of this instance or
     /// another) may have claimed it between storing and this request's own claim; the caller is
     /// answered with the outcome, not with `processing`, unless that takes longer than `timeout`.
-    static func settledItem(id: Int, timeout: Duration = .seconds(30), context: ServiceContext) async throws -> InboundMailDTO {
+    static func settledItem(id: Int, timeout: Duration = .seconds(10), context: ServiceContext) async throws -> InboundMailDTO {
         var item = try await inboundItem(id: id, context: context)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
