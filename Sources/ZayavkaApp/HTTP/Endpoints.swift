@@ -37,17 +37,22 @@ struct Endpoint: Sendable {
 }
 
 extension Request {
-    /// A legal hold's id from the path; anything else is an unknown hold (404), never a trap.
-    func holdID() throws -> Int {
-        guard let raw = parameters.get("id"), let value = Int(raw) else { throw ZayavkaError.notFound(entity: "legal_hold", id: parameters.get("id") ?? "") }
+    /// A whole-number path parameter; anything else is an unknown `entity` (404), never a trap.
+    func intParameter(_ name: String, entity: String? = nil) throws -> Int {
+        guard let raw = parameters.get(name), let value = Int(raw) else {
+            throw ZayavkaError.notFound(entity: entity ?? (name == "number" ? "ticket" : "route"), id: parameters.get(name) ?? "")
+        }
         return value
     }
 
-    func intParameter(_ name: String) throws -> Int {
-        guard let raw = parameters.get(name), let value = Int(raw) else {
-            throw ZayavkaError.notFound(entity: name == "number" ? "ticket" : "route", id: parameters.get(name) ?? "")
+    /// `limit` from the query: 1…500, `fallback` when absent; an invalid one adds its error to `errors`.
+    func listLimit(fallback: Int = 100, into errors: inout [FieldError]) -> Int {
+        guard let raw = query[String.self, at: "limit"] else { return fallback }
+        guard let limit = Int(raw), (1...500).contains(limit) else {
+            errors.append(FieldError("limit", .invalid, "1-500"))
+            return fallback
         }
-        return value
+        return limit
     }
 }
 
@@ -142,26 +147,24 @@ enum API {
                  responses: [(200, "LegalHoldList"), (404, "Error"), (422, "Error")],
                  handler: json { req in
                      var errors: [FieldError] = []
-                     let rawLimit = req.query[String.self, at: "limit"]
-                     let limit = rawLimit.map { Int($0) } ?? 100
-                     if limit.map({ !(1...500).contains($0) }) ?? true { errors.append(FieldError("limit", .invalid, "1-500")) }
+                     let limit = req.listLimit(into: &errors)
                      let rawActive = req.query[String.self, at: "active"]
                      if let rawActive, rawActive != "true", rawActive != "false" { errors.append(FieldError("active", .invalid, "true or false")) }
                      let rawUser = req.query[String.self, at: "user_id"]
                      let userID = rawUser.flatMap { Int($0) }
                      if rawUser != nil, userID == nil { errors.append(FieldError("user_id", .invalid)) }
                      if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-                     return ListOf(items: try await LegalHoldService.list(activeOnly: rawActive == "true", coveringUser: userID, limit: limit ?? 100,
+                     return ListOf(items: try await LegalHoldService.list(activeOnly: rawActive == "true", coveringUser: userID, limit: limit,
                                                                           context: try req.context), nextCursor: nil)
                  }),
         Endpoint(method: .GET, path: "/legal-holds/{id}", operationID: "getLegalHold", tag: "users", summary: "One legal hold (admins).",
                  authenticated: true, body: .none, query: [], responses: [(200, "LegalHold"), (404, "Error")],
-                 handler: json { req in try await LegalHoldService.get(id: try req.holdID(), context: try req.context) }),
+                 handler: json { req in try await LegalHoldService.get(id: try req.intParameter("id", entity: "legal_hold"), context: try req.context) }),
         Endpoint(method: .POST, path: "/legal-holds/{id}/release", operationID: "releaseLegalHold", tag: "users",
                  summary: "Release a legal hold (admins), saying why; it stays listed as released; an audit event.",
                  authenticated: true, body: .json("LegalHoldInput"), query: [], responses: [(200, "LegalHold"), (404, "Error"), (422, "Error")],
                  handler: json { req in
-                     try await LegalHoldService.release(id: try req.holdID(), reason: try req.content.decode(LegalHoldInput.self).reason,
+                     try await LegalHoldService.release(id: try req.intParameter("id", entity: "legal_hold"), reason: try req.content.decode(LegalHoldInput.self).reason,
                                                         context: try req.context)
                  }),
         Endpoint(method: .GET, path: "/audit-events", operationID: "listAuditEvents", tag: "users",
@@ -169,10 +172,9 @@ enum API {
                  query: [.init(name: "limit", schema: .integer, description: "how many, newest first (1-500, default 100)")],
                  responses: [(200, "AuditEventList")],
                  handler: json { req in
-                     let raw = req.query[String.self, at: "limit"]
-                     guard let limit = raw.map({ Int($0) }) ?? 100, (1...500).contains(limit) else {
-                         throw ZayavkaError.validation([FieldError("limit", .invalid, "1-500")])
-                     }
+                     var errors: [FieldError] = []
+                     let limit = req.listLimit(into: &errors)
+                     if !errors.isEmpty { throw ZayavkaError.validation(errors) }
                      return ListOf(items: try await AuditEvents.list(limit: limit, context: try req.context), nextCursor: nil)
                  }),
         Endpoint(method: .PATCH, path: "/users/{id}", operationID: "updateUser", tag: "users",

@@ -21,11 +21,7 @@ extension Download: AsyncResponseEncodable {
             // From the database, one chunk at a time: a large file is never whole in memory.
             let sql = request.db as! any SQLDatabase
             response = Response(status: .ok, body: .init(asyncStream: { writer in
-                var seq = 0
-                while let row = try await sql.raw("SELECT data FROM attachment_chunks WHERE storage_key = \(bind: key) AND seq = \(bind: seq)").first() {
-                    try await writer.writeBuffer(ByteBuffer(data: try row.decode(column: "data", as: Data.self)))
-                    seq += 1
-                }
+                try await FileStore.readChunks(key: key, on: sql) { try await writer.writeBuffer(ByteBuffer(data: $0)) }
                 try await writer.write(.end)
             }))
         }

@@ -462,13 +462,13 @@ enum MailNotifier {
 
         let toSend = outgoing
         let tokens = accountTokens
+        // Another instance may have done this batch (or part of it): its transaction rolls back and
+        // nothing is written twice.
         struct BatchTaken: Error {}
-        let committed: Bool
         do {
-            committed = try await services.gate.run {
+            try await services.gate.run {
                 try await app.db.transaction { db in
                     let sql = db as! any SQLDatabase
-                    // Another instance may have done this batch (or part of it): then nothing is written twice.
                     if queued {
                         let ids = events.map(\.id)
                         let taken = try await sql.raw("DELETE FROM mail_event_queue WHERE event_id IN (\(binds: ids)) RETURNING event_id").all()
@@ -477,17 +477,16 @@ enum MailNotifier {
                         let moved = try await sql.raw("""
                             UPDATE job_cursors SET value = \(bind: lastID) WHERE name = 'mail_events' AND value = \(bind: cursor) RETURNING value
                             """).first()
-                        guard moved != nil else { return false }
+                        guard moved != nil else { throw BatchTaken() }
                     }
                     try await PasswordTokens.store(tokens, purpose: .account, on: sql)
                     try await Outbox.enqueueAll(toSend, on: sql)
-                    return true
                 }
             }
         } catch is BatchTaken {
             return 0
         }
-        return committed ? events.count : 0
+        return events.count
     }
 }
 

@@ -33,17 +33,15 @@ enum ErasureService {
     static func erase(userID: Int, reason rawReason: String?, context: ServiceContext) async throws -> Outcome {
         try context.require(.manageUsers)
         let viewer = try context.viewer
-        let reason = (rawReason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        var errors: [FieldError] = []
-        if reason.isEmpty { errors.append(FieldError("reason", .required)) }
-        else if let error = TextInput.check(reason, field: "reason", maxCharacters: FieldLimits.note) { errors.append(error) }
+        let (reason, reasonErrors) = AuditEvents.reason(rawReason)
+        var errors = reasonErrors
         guard let user = try await UserRecord.find(userID, on: context.database) else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
         if user.role != Role.customer.rawValue {
             errors.append(FieldError("user", .notAllowed, "staff accounts are deactivated, not erased"))
         }
         if user.email.hasSuffix("@" + erasedDomain) { errors.append(FieldError("user", .notAllowed, "already erased")) }
         // Legal holds on them or their organization: nothing may be erased until they are released.
-        errors += try await LegalHoldService.active(coveringUser: userID, on: context.sql).map { FieldError("user", .legalHold, $0.reason) }
+        errors += try await LegalHoldService.refusals(coveringUser: userID, on: context.sql)
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
 
         let ru = context.services.configuration.defaultLanguage == .ru
@@ -65,8 +63,8 @@ enum ErasureService {
             // A hold placed since the check above: its placement locks these rows too, so it is seen here or waits.
             try await LegalHoldService.lock(.user(userID), on: sql)
             if let organizationID = user.organizationID { try await LegalHoldService.lock(.organization(organizationID), on: sql) }
-            let holds = try await LegalHoldService.active(coveringUser: userID, on: sql)
-            if !holds.isEmpty { throw ZayavkaError.validation(holds.map { FieldError("user", .legalHold, $0.reason) }) }
+            let holds = try await LegalHoldService.refusals(coveringUser: userID, on: sql)
+            if !holds.isEmpty { throw ZayavkaError.validation(holds) }
             let tickets = try await sql.raw("SELECT id FROM tickets WHERE requester_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
             let comments = try await sql.raw("SELECT id FROM comments WHERE author_id = \(bind: userID)").all(decoding: IDRow.self).map(\.id)
             // Their files: uploaded by them, or on what they wrote.
@@ -124,11 +122,9 @@ enum ErasureService {
                 }
             }
             try await DirectoryIndex.refresh(users: [userID], on: sql)
-            let details = "{\"tickets\":\(tickets.count),\"comments\":\(comments.count),\"attachments\":\(files.count),\"mails\":\(mails)}"
-            try await sql.raw("""
-                INSERT INTO audit_events (actor_id, action, subject_user_id, reason, details, created_at)
-                VALUES (\(bind: viewer.userID), 'personal_data_erased', \(bind: userID), \(bind: reason), \(bind: details), \(bind: now))
-                """).run()
+            try await AuditEvents.record("personal_data_erased", actor: viewer.userID, subjectUserID: userID, reason: reason,
+                                         details: ["tickets": tickets.count, "comments": comments.count, "attachments": files.count, "mails": mails],
+                                         at: now, on: sql)
             return ((tickets.count, comments.count, files.count, mails), files)
         }
         for key in files { context.services.files.remove(key: key) }

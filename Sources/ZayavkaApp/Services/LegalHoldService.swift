@@ -37,18 +37,16 @@ enum LegalHoldService {
         LEFT JOIN users p ON p.id = h.placed_by LEFT JOIN users r ON r.id = h.released_by
         """
 
-    static func checkReason(_ raw: String?, field: String = "reason") -> (String, [FieldError]) {
-        let reason = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.isEmpty { return (reason, [FieldError(field, .required)]) }
-        if let error = TextInput.check(reason, field: field, maxCharacters: FieldLimits.note) { return (reason, [error]) }
-        return (reason, [])
+    /// Holds that cover a customer: on them, or on their organization.
+    private static func covering(_ userID: Int) -> SQLQueryString {
+        "(h.user_id = \(bind: userID) OR h.organization_id = (SELECT organization_id FROM users WHERE id = \(bind: userID)))"
     }
 
     /// Places a hold on a customer or an organization (admins).
     static func place(on subject: Subject, reason rawReason: String?, context: ServiceContext) async throws -> LegalHoldDTO {
         try context.require(.manageUsers)
         let viewer = try context.viewer
-        let (reason, errors) = checkReason(rawReason)
+        let (reason, errors) = AuditEvents.reason(rawReason)
         switch subject {
         case .user(let id):
             guard let user = try await UserRecord.find(id, on: context.database) else { throw ZayavkaError.notFound(entity: "user", id: String(id)) }
@@ -87,7 +85,7 @@ enum LegalHoldService {
         try context.require(.manageUsers)
         let viewer = try context.viewer
         let hold = try await get(id: id, context: context)
-        let (reason, errors) = checkReason(rawReason)
+        let (reason, errors) = AuditEvents.reason(rawReason)
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         if hold.releasedAt != nil { throw ZayavkaError.validation([FieldError("hold", .notAllowed, "already released")]) }
         let now = context.now
@@ -121,21 +119,20 @@ enum LegalHoldService {
         if activeOnly { conditions.append("h.released_at IS NULL") }
         if let userID {
             guard try await UserRecord.find(userID, on: context.database) != nil else { throw ZayavkaError.notFound(entity: "user", id: String(userID)) }
-            conditions.append("(h.user_id = \(bind: userID) OR h.organization_id = (SELECT organization_id FROM users WHERE id = \(bind: userID)))")
+            conditions.append(covering(userID))
         }
         var query = select
         if !conditions.isEmpty { query = query + " WHERE " + conditions.joined(separator: " AND ") }
         return try await context.sql.raw(query + " ORDER BY h.id DESC LIMIT \(bind: limit)").all(decoding: Row.self).map(LegalHoldDTO.init)
     }
 
-    /// The active holds covering a customer, read inside the erasure's transaction after locking
-    /// their rows (`lock`): a hold placed meanwhile is seen or waits.
-    static func active(coveringUser userID: Int, on sql: any SQLDatabase) async throws -> [Row] {
-        try await sql.raw(select + """
-             WHERE h.released_at IS NULL
-               AND (h.user_id = \(bind: userID) OR h.organization_id = (SELECT organization_id FROM users WHERE id = \(bind: userID)))
-            ORDER BY h.id
-            """).all(decoding: Row.self)
+    /// Why the customer's data may not be erased: one `legal_hold` error per active hold covering
+    /// them, with its grounds. The erasure reads it again inside its transaction after locking their
+    /// rows (`lock`): a hold placed meanwhile is seen or waits.
+    static func refusals(coveringUser userID: Int, on sql: any SQLDatabase) async throws -> [FieldError] {
+        struct ReasonRow: Decodable { let reason: String }
+        return try await sql.raw("SELECT h.reason FROM legal_holds h WHERE h.released_at IS NULL AND " + covering(userID) + " ORDER BY h.id")
+            .all(decoding: ReasonRow.self).map { FieldError("user", .legalHold, $0.reason) }
     }
 
     /// Locks a held row on PostgreSQL (SQLite has one writer at a time).
@@ -151,11 +148,7 @@ enum LegalHoldService {
                               at now: Date, on sql: any SQLDatabase) async throws {
         var details = ["hold_id": hold]
         if let organizationID { details["organization_id"] = organizationID }
-        let json = String(decoding: try JSONEncoder().encode(details), as: UTF8.self)
-        try await sql.raw("""
-            INSERT INTO audit_events (actor_id, action, subject_user_id, reason, details, created_at)
-            VALUES (\(bind: actor), \(bind: action), \(bind: userID), \(bind: reason), \(bind: json), \(bind: now))
-            """).run()
+        try await AuditEvents.record(action, actor: actor, subjectUserID: userID, reason: reason, details: details, at: now, on: sql)
     }
 }
 
@@ -170,12 +163,13 @@ struct LegalHoldDTO: Content, Sendable {
     let user: PersonRef?
     let organization: PersonRef?
     let reason: String
+    /// Not yet released.
+    let active: Bool
     let placedBy: PersonRef?
     let placedAt: Date
     let releasedBy: PersonRef?
     let releasedAt: Date?
     let releaseReason: String?
-    var active: Bool { releasedAt == nil }
 
     enum CodingKeys: String, CodingKey {
         case id, user, organization, reason, active
@@ -187,26 +181,17 @@ struct LegalHoldDTO: Content, Sendable {
         user = row.user_id.map { PersonRef(id: $0, name: row.user_name ?? "") }
         organization = row.organization_id.map { PersonRef(id: $0, name: row.organization_name ?? "") }
         reason = row.reason
+        active = row.released_at == nil
         placedBy = row.placed_by.map { PersonRef(id: $0, name: row.placed_by_name ?? "") }
         placedAt = row.placed_at
         releasedBy = row.released_by.map { PersonRef(id: $0, name: row.released_by_name ?? "") }
         releasedAt = row.released_at
         releaseReason = row.release_reason
     }
+}
 
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(Int.self, forKey: .id)
-        user = try c.decodeIfPresent(PersonRef.self, forKey: .user)
-        organization = try c.decodeIfPresent(PersonRef.self, forKey: .organization)
-        reason = try c.decode(String.self, forKey: .reason)
-        placedBy = try c.decodeIfPresent(PersonRef.self, forKey: .placedBy)
-        placedAt = try c.decode(Date.self, forKey: .placedAt)
-        releasedBy = try c.decodeIfPresent(PersonRef.self, forKey: .releasedBy)
-        releasedAt = try c.decodeIfPresent(Date.self, forKey: .releasedAt)
-        releaseReason = try c.decodeIfPresent(String.self, forKey: .releaseReason)
-    }
-
+extension LegalHoldDTO {
+    /// Every key is written, `null` included: a client sees `released_at: null` on an active hold.
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

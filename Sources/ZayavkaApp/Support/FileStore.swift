@@ -107,6 +107,15 @@ struct FileStore: Sendable {
         try await sql.raw("DELETE FROM attachment_chunks WHERE storage_key IN (\(binds: keys))").run()
     }
 
+    /// Database mode: a file's chunks in order, each handed to `each` as it is read (one in memory at a time).
+    static func readChunks(key: String, on sql: any SQLDatabase, _ each: (Data) async throws -> Void) async throws {
+        var seq = 0
+        while let row = try await sql.raw("SELECT data FROM attachment_chunks WHERE storage_key = \(bind: key) AND seq = \(bind: seq)").first() {
+            try await each(try row.decode(column: "data", as: Data.self))
+            seq += 1
+        }
+    }
+
     /// Where a download reads the file from.
     func source(forKey key: String) -> Download.Source {
         inDatabase ? .chunks(key) : .file(path(forKey: key))

@@ -276,7 +276,7 @@ enum UsersController {
         let form = try await WebForms.read(request)
         guard let id = form.text("id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "user", id: form.text("id") ?? "") }
         let ctx = PageContext(request)
-        var model = try await model(request, editID: id)
+        let model = try await model(request, editID: id)
         guard let user = model.editing else { throw ZayavkaError.notFound(entity: "user", id: String(id)) }
         let subject: LegalHoldService.Subject
         switch form.value("on") {
@@ -289,12 +289,7 @@ enum UsersController {
             _ = try await LegalHoldService.place(on: subject, reason: form.value("reason"), context: try request.context)
             return request.redirect(to: SitePath.adminUsers.path + "?edit=\(id)&notice=hold-placed")
         } catch let error as ZayavkaError {
-            if case .validation(let problems) = error {
-                for problem in problems { model.errors[problem.field == "reason" ? "hold_reason" : "_hold"] = ctx.l.localizer.fieldMessage(problem) }
-            } else {
-                model.errors["_hold"] = ctx.l.localizer.message(for: error)
-            }
-            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+            return refused(error, model, ctx, reasonKey: "hold_reason", otherKey: "_hold")
         }
     }
 
@@ -305,20 +300,13 @@ enum UsersController {
         guard let id = form.text("id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "user", id: form.text("id") ?? "") }
         guard let holdID = form.text("hold_id").flatMap(Int.init) else { throw ZayavkaError.notFound(entity: "legal_hold", id: form.text("hold_id") ?? "") }
         let ctx = PageContext(request)
-        var model = try await model(request, editID: id)
+        let model = try await model(request, editID: id)
         guard model.editing != nil, model.holds.contains(where: { $0.id == holdID }) else { throw ZayavkaError.notFound(entity: "legal_hold", id: String(holdID)) }
         do {
             _ = try await LegalHoldService.release(id: holdID, reason: form.value("reason"), context: try request.context)
             return request.redirect(to: SitePath.adminUsers.path + "?edit=\(id)&notice=hold-released")
         } catch let error as ZayavkaError {
-            if case .validation(let problems) = error {
-                for problem in problems {
-                    model.errors["_hold"] = (problem.field == "reason" ? ctx.l("Почему снимается: ", "Why it is released: ") : "") + ctx.l.localizer.fieldMessage(problem)
-                }
-            } else {
-                model.errors["_hold"] = ctx.l.localizer.message(for: error)
-            }
-            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+            return refused(error, model, ctx, reasonKey: "_hold", otherKey: "_hold", reasonPrefix: ctx.l("Почему снимается: ", "Why it is released: "))
         }
     }
 
@@ -345,13 +333,24 @@ enum UsersController {
             _ = try await ErasureService.erase(userID: id, reason: form.value("reason"), context: try request.context)
             return request.redirect(to: SitePath.adminUsers.path + "?notice=erased")
         } catch let error as ZayavkaError {
-            if case .validation(let problems) = error {
-                for problem in problems { model.errors[problem.field == "reason" ? "reason" : "_erase"] = ctx.l.localizer.fieldMessage(problem) }
-            } else {
-                model.errors["_erase"] = ctx.l.localizer.message(for: error)
-            }
-            return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
+            return refused(error, model, ctx, reasonKey: "reason", otherKey: "_erase")
         }
+    }
+
+    /// The page again (422) with a refused form's errors: the grounds' own under `reasonKey` (after
+    /// `reasonPrefix`), every other under `otherKey`.
+    private static func refused(_ error: ZayavkaError, _ model: UsersModel, _ ctx: PageContext, reasonKey: String, otherKey: String,
+                                reasonPrefix: String = "") -> Response {
+        var model = model
+        if case .validation(let problems) = error {
+            for problem in problems {
+                let isReason = problem.field == "reason"
+                model.errors[isReason ? reasonKey : otherKey] = (isReason ? reasonPrefix : "") + ctx.l.localizer.fieldMessage(problem)
+            }
+        } else {
+            model.errors[otherKey] = ctx.l.localizer.message(for: error)
+        }
+        return Layout.render(ctx.l("Пользователи", "Users"), ctx, status: .unprocessableEntity, UsersView.render(model, ctx))
     }
 
     /// Creates or edits a person through the same rules as the API (`UserService`).

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import Vapor
+import ZayavkaCore
 
 /// `POST /users/{id}/erase`: why (recorded in the audit event).
 struct ErasureInput: Content {
@@ -41,6 +42,26 @@ struct AuditEventDTO: Content {
 }
 
 enum AuditEvents {
+    /// The grounds an audited act must give: required, one note's length, no control characters.
+    static func reason(_ raw: String?) -> (String, [FieldError]) {
+        let reason = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if reason.isEmpty { return (reason, [FieldError("reason", .required)]) }
+        if let error = TextInput.check(reason, field: "reason", maxCharacters: FieldLimits.note) { return (reason, [error]) }
+        return (reason, [])
+    }
+
+    /// Records one act on the caller's transaction; `details` are counts and ids, never the values an act removed.
+    static func record(_ action: String, actor: Int, subjectUserID: Int?, reason: String, details: [String: Int], at now: Date,
+                       on sql: any SQLDatabase) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(details), as: UTF8.self)
+        try await sql.raw("""
+            INSERT INTO audit_events (actor_id, action, subject_user_id, reason, details, created_at)
+            VALUES (\(bind: actor), \(bind: action), \(bind: subjectUserID), \(bind: reason), \(bind: json), \(bind: now))
+            """).run()
+    }
+
     private struct Row: Decodable {
         let id: Int
         let action: String
