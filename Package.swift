@@ -32,8 +32,11 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
+        // Snowball's stemmers (Debian `libstemmer-dev`): Russian and English morphology for search.
+        .systemLibrary(name: "CLibstemmer", path: "Sources/CLibstemmer", providers: [.apt(["libstemmer-dev"])]),
         .target(
             name: "ZayavkaCore",
+            dependencies: ["CLibstemmer"],
             swiftSettings: swiftSettings
         ),
         .target(
