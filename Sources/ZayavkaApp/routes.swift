@@ -9,15 +9,16 @@ import ZayavkaCore
 /// Registers the API from `API.endpoints`, plus health, metrics, the OpenAPI document and the home page.
 func routes(_ app: Application) throws {
     let authenticated = app.grouped(BearerAuthMiddleware())
+    let optional = app.grouped(OptionalBearerAuthMiddleware())
     for endpoint in API.endpoints {
-        let router: any RoutesBuilder = endpoint.authenticated ? authenticated : app
+        let router: any RoutesBuilder = endpoint.authenticated ? authenticated : endpoint.signInOptional ? optional : app
         let inner = endpoint.handler
         let handler: @Sendable (Request) async throws -> Response = { request in
             try EndpointInput.check(endpoint, request)
             return try await inner(request)
         }
         switch endpoint.body {
-        case .upload, .csv, .message:
+        case .upload, .csv, .message, .image:
             // Streamed bodies: one a handler refused before reading it is drained (see UnreadBody).
             router.on(endpoint.method, endpoint.routeComponents, body: .stream) { try await $0.drainingBody(handler) }
         default:

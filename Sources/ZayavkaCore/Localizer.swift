@@ -76,6 +76,8 @@ public struct Localizer: Sendable {
             "attachment": ("Файл", "Attachment"), "status": ("Статус", "Status"), "intake_field": ("Поле", "Field"),
             "route": ("Адрес", "Path"), "canned_response": ("Шаблон ответа", "Canned response"),
             "callback": ("Обратный звонок", "Callback"), "legal_hold": ("Удержание данных", "Legal hold"),
+            "article": ("Статья", "Article"), "category": ("Раздел", "Category"), "revision": ("Версия", "Revision"),
+            "bot_node": ("Пункт меню", "Menu item"), "file": ("Файл", "File"),
         ]
         let pair = names[entity] ?? (entity, entity)
         return language == .ru ? pair.0 : pair.1

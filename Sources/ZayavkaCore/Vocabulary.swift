@@ -22,6 +22,10 @@ public enum Permission: Sendable, CaseIterable {
     case manageConfiguration
     case readDirectory
     case manageAllTokens
+    /// Write and publish knowledge-base articles (issue 17).
+    case writeArticles
+    /// The knowledge base's categories, the bot menu and the deflection figures.
+    case manageKnowledgeBase
 }
 
 extension Role {
@@ -32,9 +36,11 @@ extension Role {
             return [.fileOwnTickets]
         case .agent:
             return [.fileOwnTickets, .fileTicketsForOthers, .readAllTickets, .editTicketFields,
-                    .writeInternalNotes, .assignTickets, .readDirectory]
-        case .dispatcher, .manager:
+                    .writeInternalNotes, .assignTickets, .readDirectory, .writeArticles]
+        case .dispatcher:
             return Role.agent.permissions.union([.manageOrganizations])
+        case .manager:
+            return Role.agent.permissions.union([.manageOrganizations, .manageKnowledgeBase])
         case .admin:
             return Set(Permission.allCases)
         }

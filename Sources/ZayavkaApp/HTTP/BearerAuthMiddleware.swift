@@ -40,3 +40,12 @@ struct BearerAuthMiddleware: AsyncMiddleware {
         return try await next.respond(to: request)
     }
 }
+
+/// For operations open to anyone: a caller who sends a bearer token is signed in by it (a wrong
+/// one is refused, 401); one who sends none goes on as an anonymous visitor.
+struct OptionalBearerAuthMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard request.headers.bearerAuthorization != nil else { return try await next.respond(to: request) }
+        return try await BearerAuthMiddleware().respond(to: request, chainingTo: next)
+    }
+}

@@ -74,6 +74,7 @@ enum EndpointInput {
         case .csv: ["text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"]
         case .message: ["message/rfc822", "text/plain", "application/octet-stream"]
         case .upload: ["multipart/form-data", "application/octet-stream"]
+        case .image: ["image/png", "image/jpeg", "image/gif", "image/webp", "application/octet-stream"]
         }
     }
 

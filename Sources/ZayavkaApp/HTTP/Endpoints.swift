@@ -6,7 +6,7 @@ import ZayavkaCore
 /// One API operation: how it is routed and how it is documented, in one value, so the OpenAPI
 /// document cannot drift from what the server does.
 struct Endpoint: Sendable {
-    enum Body: Sendable { case none, json(String), upload, text, message, csv }
+    enum Body: Sendable { case none, json(String), upload, text, message, csv, image }
 
     let method: HTTPMethod
     /// OpenAPI-style path below /api/v1, e.g. "/tickets/{number}".
@@ -21,6 +21,8 @@ struct Endpoint: Sendable {
     let responses: [(Int, String?)]
     /// Request headers the operation reads (documented as header parameters).
     var headers: [QueryParameter] = []
+    /// Open to anonymous callers, who see less; a bearer token, when sent, is checked and used.
+    var signInOptional = false
     let handler: @Sendable (Request) async throws -> Response
 
     struct QueryParameter: Sendable {
@@ -56,12 +58,12 @@ extension Request {
     }
 }
 
-private func json<T: Content>(_ status: HTTPStatus = .ok, _ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
+func json<T: Content>(_ status: HTTPStatus = .ok, _ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
     { request in try await work(request).encodeResponse(status: status, for: request) }
 }
 
 /// For answers that make their own response: a saved item (201 or 200), a download.
-private func respond<T: AsyncResponseEncodable>(_ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
+func respond<T: AsyncResponseEncodable>(_ work: @escaping @Sendable (Request) async throws -> T) -> @Sendable (Request) async throws -> Response {
     { request in try await work(request).encodeResponse(for: request) }
 }
 
@@ -75,7 +77,7 @@ extension URLQueryContainer {
     var stringParameters: [String: String] { (try? decode([String: String].self)) ?? [:] }
 }
 
-private let listQuery: [Endpoint.QueryParameter] = [
+let listQuery: [Endpoint.QueryParameter] = [
     .init(name: "limit", schema: .integer, description: "page size, 1…100 (25)"),
     .init(name: "cursor", schema: .string, description: "next_cursor of the previous page"),
 ]
@@ -767,5 +769,5 @@ enum API {
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],
                  handler: json { _ in ListOf(items: Urgency.all.map { UrgencyDTO(level: $0.level, definitionRu: $0.definition(.ru), definitionEn: $0.definition(.en)) }, nextCursor: nil) }),
-    ]
+    ] + knowledgeBase
 }

@@ -288,6 +288,7 @@ enum OpenAPIDocument {
         for name in ["Token", "User", "Organization", "Group", "Ticket", "Comment", "Event", "Status", "IntakeField", "CannedResponse", "InboundMail", "OutboxMail", "MailTemplate", "Urgency", "Calendar", "SLAPolicy", "SLAClock", "SLAOutcome", "Route", "CriticalRule", "AccountCheck", "Call", "Callback"] {
             s[name + "List"] = list(name)
         }
+        s.merge(knowledgeBaseSchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 
@@ -324,6 +325,10 @@ enum OpenAPIDocument {
                 operation["requestBody"] = ["required": true, "content": ["text/csv": ["schema": JSONSchema.string.json]]]
             case .message:
                 operation["requestBody"] = ["required": true, "content": ["message/rfc822": ["schema": JSONSchema.string.json]]]
+            case .image:
+                operation["requestBody"] = ["required": true, "content": Dictionary(uniqueKeysWithValues: EndpointInput.mediaTypes(.image).map {
+                    ($0, ["schema": JSONSchema.binary.json] as [String: Any])
+                })]
             case .upload:
                 operation["requestBody"] = ["required": true, "content": [
                     "multipart/form-data": ["schema": ["type": "object", "properties": ["file": ["type": "array", "items": JSONSchema.binary.json]]]],
@@ -342,7 +347,7 @@ enum OpenAPIDocument {
             // The answers every operation can give through the shared layers (EndpointInput, the
             // screening middleware and decoder, the error middleware), besides its own.
             var common: [Int] = [400, 404, 422, 429]
-            if endpoint.authenticated { common += [401, 403] }
+            if endpoint.authenticated || endpoint.signInOptional { common += [401, 403] }
             if case .none = endpoint.body {} else { common += [413, 415] }
             // Any write can meet a state that refuses it: a taken name or email, a closed ticket, a
             // unique value another request wrote at the same moment (repeatable; nothing was written).
@@ -351,7 +356,8 @@ enum OpenAPIDocument {
                 responses[String(status)] = ["description": HTTPDescription.text(status),
                                              "content": ["application/json": ["schema": JSONSchema.ref("Error").json]]]
             }
-            operation["security"] = endpoint.authenticated ? [["bearer": [String]()]] : [[String: [String]]()]
+            operation["security"] = endpoint.authenticated ? [["bearer": [String]()]]
+                : endpoint.signInOptional ? [[String: [String]](), ["bearer": [String]()]] : [[String: [String]]()]
             operation["responses"] = responses
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
         }
@@ -390,5 +396,62 @@ enum HTTPDescription {
         case 429: "Too many attempts, or the server is too busy to check a password now; see Retry-After"
         default: "Status \(status)"
         }
+    }
+}
+
+extension OpenAPIDocument {
+    /// Issue 17: the knowledge base, search and the bot menu.
+    static var knowledgeBaseSchemas: [String: JSONSchema] {
+        let person = JSONSchema.ref("PersonRef")
+        let languages = JSONSchema.enumeration(["ru", "en"])
+        let summary = object([("id", .integer), ("slug", .string), ("language", languages), ("title", .string), ("category_id", .nullable(.integer)),
+                              ("audience", cases(ArticleAudience.self)), ("status", cases(ArticleStatus.self)), ("updated_at", .dateTime),
+                              ("url", .string), ("snippet", .nullable(.string))])
+        let revision = object([("number", .integer), ("slug", .string), ("title", .string), ("body", .string), ("tags", .array(.string)),
+                               ("audience", cases(ArticleAudience.self)), ("status", cases(ArticleStatus.self)), ("category_id", .nullable(.integer)),
+                               ("author", .nullable(person)), ("note", .nullable(.string)), ("created_at", .dateTime)])
+        let diffLine = object([("kind", cases(LineDiff.Kind.self)), ("text", .string)])
+        return [
+            "ArticleCategory": object([("id", .integer), ("parent_id", .nullable(.integer)), ("position", .integer), ("slug", .string),
+                                       ("name_ru", .string), ("name_en", .string), ("name", .string), ("articles", .integer)]),
+            "ArticleCategoryList": list("ArticleCategory"),
+            "ArticleCategoryInput": input([("parent_id", .nullable(.integer)), ("position", .integer), ("slug", .string), ("name_ru", .string),
+                                           ("name_en", .string)]),
+            "ArticleSummary": summary,
+            "ArticleSummaryList": list("ArticleSummary"),
+            "Article": object([("id", .integer), ("category_id", .nullable(.integer)), ("slug", .string), ("language", languages),
+                               ("translation_of", .nullable(.integer)),
+                               ("translations", .array(object([("id", .integer), ("language", languages), ("slug", .string), ("title", .string)]))),
+                               ("title", .string), ("body", .string), ("html", .string), ("tags", .array(.string)),
+                               ("audience", cases(ArticleAudience.self)), ("status", cases(ArticleStatus.self)), ("author", .nullable(person)),
+                               ("revision", .integer), ("helpful_yes", .integer), ("helpful_no", .integer), ("views", .integer),
+                               ("created_at", .dateTime), ("updated_at", .dateTime), ("published_at", .nullable(.dateTime)), ("url", .string)]),
+            "ArticleInput": input([("category_id", .nullable(.integer)), ("slug", .string), ("language", languages), ("translation_of", .nullable(.integer)),
+                                   ("title", .string), ("body", .string), ("tags", .array(.string)), ("audience", cases(ArticleAudience.self)),
+                                   ("status", cases(ArticleStatus.self)), ("note", .string)]),
+            "ArticleVoteInput": input([("helpful", .boolean)], required: ["helpful"]),
+            "ArticleVote": object([("helpful_yes", .integer), ("helpful_no", .integer)]),
+            "ArticleRevision": revision,
+            "ArticleRevisionList": list("ArticleRevision"),
+            "ArticleRevisionDiff": object([("revision", .ref("ArticleRevision")), ("previous", .nullable(.integer)),
+                                           ("title", .array(diffLine)), ("body", .array(diffLine))]),
+            "ArticleImage": object([("name", .string), ("content_type", .string), ("size", .integer), ("url", .string)]),
+            "ArticleSearchResult": object([("query", .string), ("terms", .array(.string)), ("items", .array(.ref("ArticleSummary")))]),
+            "TicketSearchHit": object([("number", .integer), ("subject", .string), ("status", .string), ("status_name", .string), ("requester", person),
+                                       ("updated_at", .dateTime), ("matched_in", .enumeration(["subject", "message"])), ("subject_html", .string),
+                                       ("snippet", .string)]),
+            "TicketSearchResult": object([("query", .string), ("terms", .array(.string)), ("items", .array(.ref("TicketSearchHit")))]),
+            "BotNode": object([("id", .integer), ("parent_id", .nullable(.integer)), ("position", .integer), ("label_ru", .string), ("label_en", .string),
+                               ("message_ru", .string), ("message_en", .string), ("action", cases(BotAction.self)), ("article_id", .nullable(.integer)),
+                               ("ticket_type", .nullable(.string)), ("prefill", .map(.string))]),
+            "BotNodeList": list("BotNode"),
+            "BotNodeInput": input([("parent_id", .nullable(.integer)), ("position", .integer), ("label_ru", .string), ("label_en", .string),
+                                   ("message_ru", .string), ("message_en", .string), ("action", cases(BotAction.self)),
+                                   ("article_id", .nullable(.integer)), ("ticket_type", .nullable(.string)), ("prefill", .map(.string))]),
+            "Deflection": object([("from", .dateTime), ("to", .dateTime), ("shown", .integer), ("opened", .integer), ("filed_after_opening", .integer),
+                                  ("deflected", .integer),
+                                  ("articles", .array(object([("id", .integer), ("title", .string), ("opened", .integer), ("deflected", .integer),
+                                                              ("helpful_yes", .integer), ("helpful_no", .integer)])))]),
+        ]
     }
 }

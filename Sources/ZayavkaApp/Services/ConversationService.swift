@@ -164,6 +164,7 @@ enum ConversationService {
                     \(bind: draft.mail?.link?.senderVerified))
             RETURNING id
             """).first(decoding: IDRow.self)!.id
+        try await SearchIndex.addComments(ids: [commentID], on: sql)
         var events = [NewEvent(ticketID: ticketID, actorID: draft.author.userID, kind: isPublic ? .commentAdded : .noteAdded,
                                commentID: commentID, isPublic: isPublic, at: now)]
         events += try await TicketService.attach(draft.uploads, ticketID: ticketID, commentID: commentID, actorID: draft.author.userID,

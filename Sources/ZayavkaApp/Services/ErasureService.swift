@@ -60,6 +60,7 @@ enum ErasureService {
             let sql = db as! any SQLDatabase
             struct IDRow: Decodable { let id: Int }
             struct KeyRow: Decodable { let storage_key: String }
+            struct TicketIDRow: Decodable { let ticket_id: Int }
             // A hold placed since the check above: its placement locks these rows too, so it is seen here or waits.
             try await LegalHoldService.lock(.user(userID), on: sql)
             if let organizationID = user.organizationID { try await LegalHoldService.lock(.organization(organizationID), on: sql) }
@@ -108,6 +109,19 @@ enum ErasureService {
                     is_active = \(bind: false), email_verified_at = NULL, updated_at = \(bind: now)
                 WHERE id = \(bind: userID)
                 """).run()
+            // The search index is rebuilt for every ticket and article whose text changes here.
+            var reindexTickets = tickets
+            var reindexArticles: [Int] = []
+            if !comments.isEmpty {
+                reindexTickets += try await sql.raw("SELECT DISTINCT ticket_id FROM comments WHERE id IN (\(binds: comments))").all(decoding: TicketIDRow.self).map(\.ticket_id)
+            }
+            if !needles.isEmpty {
+                reindexTickets += try await sql.raw("SELECT DISTINCT ticket_id FROM comments WHERE " + mentions("body", of: needles, dialect: dialect))
+                    .all(decoding: TicketIDRow.self).map(\.ticket_id)
+                reindexArticles = try await sql.raw("SELECT id FROM kb_articles WHERE " + mentions("title", of: needles, dialect: dialect) + " OR "
+                                                    + mentions("body", of: needles, dialect: dialect) + " OR " + mentions("tags", of: needles, dialect: dialect))
+                    .all(decoding: IDRow.self).map(\.id)
+            }
             if !needles.isEmpty {
                 // Mentions anywhere else (an agent's reply "Иван Петров, здравствуйте", a call's note).
                 for (table, column) in try await textColumns(on: sql, dialect: dialect) where !exactColumns.contains("\(table).\(column)") {
@@ -122,6 +136,8 @@ enum ErasureService {
                 }
             }
             try await DirectoryIndex.refresh(users: [userID], on: sql)
+            try await SearchIndex.reindex(tickets: reindexTickets, on: sql)
+            try await SearchIndex.reindex(articles: reindexArticles, on: sql)
             try await AuditEvents.record("personal_data_erased", actor: viewer.userID, subjectUserID: userID, reason: reason,
                                          details: ["tickets": tickets.count, "comments": comments.count, "attachments": files.count, "mails": mails],
                                          at: now, on: sql)

@@ -109,6 +109,7 @@ enum ProblemBroadcast {
                 let comments = try await sql.raw("INSERT INTO comments (ticket_id, author_id, body, is_public, source, created_at) VALUES "
                                                  + values.joined(separator: ", ") + " RETURNING id, ticket_id").all(decoding: CommentRow.self)
                 let commentOf = Dictionary(comments.map { ($0.ticket_id, $0.id) }, uniquingKeysWith: { first, _ in first })
+                try await SearchIndex.addComments(ids: comments.map(\.id), on: sql)
                 var events: [NewEvent] = []
                 var solvedIDs: [Int] = []
                 for ticket in tickets {

@@ -312,6 +312,10 @@ enum TicketService {
                     waitingSince: catalog.workflow.definition(next.status)?.category == .pending ? now : nil,
                     reason: policyFields.joined(separator: ","), actorID: viewer.userID, at: now, setup: slaSetup, on: db as! any SQLDatabase)
             }
+            if changes.contains(where: { $0.field == "subject" }) {
+                // Every message's index entry carries the subject.
+                try await SearchIndex.reindex(tickets: [ticket.id!], on: db as! any SQLDatabase)
+            }
             try await History.record(events, on: db as! any SQLDatabase)
         }
         return try await TicketQueries.dto(number: number, context: context)

@@ -23,6 +23,9 @@ enum SitePath: Equatable {
     case passwordForgot, passwordSet
     case adminMail, adminMailMessage(Int), adminMailRetry(Int), adminMailRaw(Int), adminOutboxRetry(Int), adminMailTemplates, adminMailTemplateSave
     case asset(String)
+    case kb, kbCategory(String), kbArticle(String), kbVote(String), kbSearch, kbSitemap, kbSuggest, kbFile(String), help, portalSearch
+    case agentKB, agentArticle(String), agentArticleNew, agentArticleEdit(Int), agentArticleSave, agentArticleRevision(Int, Int), agentArticleRestore(Int)
+    case agentKBUpload, agentSearch, agentKBSearch, adminKB, adminKBCategorySave, adminBot, adminBotSave, adminBotDelete
 
     var path: String {
         switch self {
@@ -108,6 +111,31 @@ enum SitePath: Equatable {
         case .adminOutboxRetry(let id): "/admin/mail/outbox/\(id)/retry"
         case .adminMailTemplates: "/admin/mail/templates"
         case .adminMailTemplateSave: "/admin/mail/templates/save"
+        case .kb: "/kb"
+        case .kbCategory(let slug): "/kb/categories/\(slug)"
+        case .kbArticle(let slug): "/kb/articles/\(slug)"
+        case .kbVote(let slug): "/kb/articles/\(slug)/vote"
+        case .kbSearch: "/kb/search"
+        case .kbSitemap: "/kb/sitemap.xml"
+        case .kbSuggest: "/kb/suggest"
+        case .kbFile(let name): "/kb/files/\(name)"
+        case .help: "/help"
+        case .portalSearch: "/portal/search"
+        case .agentKB: "/agent/kb"
+        case .agentArticle(let slug): "/agent/kb/articles/\(slug)"
+        case .agentArticleNew: "/agent/kb/new"
+        case .agentArticleEdit(let id): "/agent/kb/\(id)/edit"
+        case .agentArticleSave: "/agent/kb/save"
+        case .agentArticleRevision(let id, let n): "/agent/kb/\(id)/revisions/\(n)"
+        case .agentArticleRestore(let id): "/agent/kb/\(id)/restore"
+        case .agentKBUpload: "/agent/kb/upload"
+        case .agentKBSearch: "/agent/kb/search"
+        case .agentSearch: "/agent/search"
+        case .adminKB: "/admin/kb"
+        case .adminKBCategorySave: "/admin/kb/categories/save"
+        case .adminBot: "/admin/bot"
+        case .adminBotSave: "/admin/bot/save"
+        case .adminBotDelete: "/admin/bot/delete"
         }
     }
 
@@ -127,6 +155,14 @@ enum SitePath: Equatable {
         case .adminMailRetry: "/admin/mail/inbound/:id/retry"
         case .adminMailRaw: "/admin/mail/inbound/:id/raw"
         case .adminOutboxRetry: "/admin/mail/outbox/:id/retry"
+        case .kbCategory: "/kb/categories/:slug"
+        case .kbArticle: "/kb/articles/:slug"
+        case .kbVote: "/kb/articles/:slug/vote"
+        case .kbFile: "/kb/files/:token/:name"
+        case .agentArticle: "/agent/kb/articles/:slug"
+        case .agentArticleEdit: "/agent/kb/:id/edit"
+        case .agentArticleRevision: "/agent/kb/:id/revisions/:number"
+        case .agentArticleRestore: "/agent/kb/:id/restore"
         default: path
         }
         return pattern.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }

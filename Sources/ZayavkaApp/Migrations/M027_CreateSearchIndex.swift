@@ -1,0 +1,43 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Issue 17: one full-text index for articles and ticket messages. `search_docs` says what each
+/// entry is and who may see it; the words themselves (Snowball stems, see `SearchText`) are in an
+/// FTS5 table on SQLite and a `tsvector` with a GIN index on PostgreSQL. An upgraded desk indexes
+/// what it already holds.
+struct M027CreateSearchIndex: AsyncMigration {
+    var name: String { "M027CreateSearchIndex" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("search_docs")
+            .field("id", .int, .identifier(auto: true))
+            .field("kind", .string, .required)
+            .field("article_id", .int)
+            .field("ticket_id", .int)
+            .field("comment_id", .int)
+            .field("is_public", .bool, .required)
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.raw("CREATE INDEX search_docs_article_idx ON search_docs (article_id)").run()
+        try await sql.raw("CREATE INDEX search_docs_ticket_idx ON search_docs (ticket_id)").run()
+        try await sql.raw("CREATE INDEX search_docs_comment_idx ON search_docs (comment_id)").run()
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("ALTER TABLE search_docs ADD COLUMN tsv tsvector NOT NULL").run()
+            try await sql.raw("CREATE INDEX search_docs_tsv_idx ON search_docs USING GIN (tsv)").run()
+        } else {
+            // Contentless: the stems live only in the index; rows are deleted by rowid (= search_docs.id).
+            try await sql.raw("""
+                CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', contentless_delete=1, detail=column,
+                                                          tokenize='unicode61 remove_diacritics 0')
+                """).run()
+        }
+        try await SearchIndex.rebuild(on: sql)
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        if sql.dialect.name != "postgresql" { try await sql.raw("DROP TABLE search_fts").run() }
+        try await database.schema("search_docs").delete()
+    }
+}
