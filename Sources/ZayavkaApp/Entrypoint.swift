@@ -40,6 +40,7 @@ public enum Zayavka {
         try bootstrapLogging(format: configuration.logFormat, environment: &environment)
         let app = try await Application.make(environment)
         app.asyncCommands.use(ResetDatabaseCommand(), as: "reset-database")
+        app.asyncCommands.use(SearchCommand(), as: "search")
         app.asyncCommands.use(OpenAPICommand(), as: "openapi")
         app.asyncCommands.use(MailCommand(), as: "mail")
         app.asyncCommands.use(BackupCommand(), as: "backup")

@@ -15,7 +15,9 @@ enum EndpointInput {
         var errors: [FieldError] = []
         for (name, value) in try request.screenedQuery ?? queryPairs(request) {
             if TextInput.hasForbiddenControl(value, multiline: false) { errors.append(FieldError(name, .controlCharacters)); continue }
-            if value.utf8.count > 4000 { errors.append(FieldError(name, .tooLong, "4000")); continue }
+            // A search query may be pasted text: it is read up to its first 2,000 characters (SearchText.Query).
+            let limit = name == "q" ? 65_536 : 4000
+            if value.utf8.count > limit { errors.append(FieldError(name, .tooLong, String(limit))); continue }
             guard let declared = endpoint.query.first(where: { $0.name == name }), !value.isEmpty else { continue }
             if let error = check(value, name: name, schema: declared.schema) { errors.append(error) }
         }

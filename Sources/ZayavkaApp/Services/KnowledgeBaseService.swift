@@ -18,7 +18,8 @@ enum ArticleText {
     static func html(_ text: String) -> String {
         let rendered = markdown(text).replacingOccurrences(of: "src=\"/kb/files/", with: "src=\"cid:kbfile/")
         return HTMLSanitizer.sanitize(rendered, allowCID: { id in
-            id.hasPrefix("kbfile/") && id.dropFirst(7).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+            id.hasPrefix("kbfile/") && !id.contains("..")
+                && id.dropFirst(7).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." || $0 == "/") }
         }, rewriteCID: { "/kb/files/" + $0.dropFirst(7) })
     }
 

@@ -7,6 +7,13 @@ enum WebRoutes {
 
     static func register(_ app: Application) {
         app.get(SitePath.asset("").route) { req in try Assets.response(name: req.parameters.get("name") ?? "") }
+        // Knowledge-base images: public, immutable (a new upload gets a new token).
+        app.get(SitePath.kbFile("").route) { req in
+            let file = try await KnowledgeBaseService.file(token: req.parameters.get("token") ?? "", on: req.sql)
+            return Response(status: .ok, headers: ["Content-Type": file.type, "Cache-Control": "public, max-age=31536000, immutable",
+                                                   "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"],
+                            body: .init(data: file.data))
+        }
 
         let web = app.grouped(WebSessionMiddleware()).grouped(WebErrorMiddleware())
         // Every page shows the outbreak alerts and mass incidents (SPEC P3).

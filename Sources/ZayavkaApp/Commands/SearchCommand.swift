@@ -1,0 +1,35 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// `zayavka search reindex`: builds the full-text index of articles and ticket messages again
+/// (after restoring a backup made by hand, or to check the index). The desk may keep running:
+/// writes that land meanwhile index themselves, and the rebuild runs in one transaction.
+struct SearchCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "action", help: "reindex")
+        var action: String
+    }
+
+    var help: String { "Search index maintenance: `search reindex` rebuilds it." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard signature.action == "reindex" else {
+            context.console.error("Unknown action '\(signature.action)'; use: zayavka search reindex")
+            throw ExitCode(2)
+        }
+        let app = context.application
+        try await app.autoMigrate()
+        let started = Date()
+        let console = context.console
+        try await app.services.write(on: app.db) { db in
+            try await SearchIndex.rebuild(on: db as! any SQLDatabase, progress: { done in
+                if done % 100_000 < 2000 { console.print("… \(done) entries") }
+            })
+        }
+        let row = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM search_docs").first()
+        let count = try row?.decode(column: "n", as: Int.self) ?? 0
+        console.print("Search index rebuilt: \(count) entries in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+    }
+}
