@@ -460,6 +460,16 @@ enum KnowledgeBaseService {
         return try await update(id: id, input, context: context)
     }
 
+    /// "Make an article from this answer": a reply's text, its ticket's subject and number (staff).
+    static func draft(fromComment id: Int, context: ServiceContext) async throws -> (body: String, subject: String, number: Int) {
+        try context.require(.writeArticles)
+        guard let row = try await context.sql.raw("""
+            SELECT c.body, t.subject, t.number FROM comments c JOIN tickets t ON t.id = c.ticket_id WHERE c.id = \(bind: id)
+            """).first() else { throw ZayavkaError.notFound(entity: "comment", id: String(id)) }
+        return (try row.decode(column: "body", as: String.self), try row.decode(column: "subject", as: String.self),
+                try row.decode(column: "number", as: Int.self))
+    }
+
     // MARK: Images
 
     /// Stores an image for articles (PNG, JPEG, GIF or WebP, checked by its first bytes).

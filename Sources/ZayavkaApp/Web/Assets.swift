@@ -115,6 +115,27 @@ form.attempt { margin-top:.3rem; } .found-organization h3 { margin-top:0; }
 .kbd { font-size:.8rem; color:var(--muted); margin-top:.5rem; }
 .signin { max-width:420px; margin:3rem auto; }
 .error-page { max-width:640px; margin:3rem auto; text-align:center; } .error-page .code { font-size:3rem; color:var(--muted); margin:0; }
+header.top .top-search input { width:14rem; padding:.25rem .5rem; border-radius:4px; border:1px solid #3b4a6b; background:#23304d; color:#fff; }
+header.top .top-search input::placeholder { color:#9fb0d3; }
+.kb-grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(240px, 1fr)); gap:1rem; }
+.kb-grid .card h2 { margin-top:0; }
+ul.kb-results { list-style:none; padding-left:0; } ul.kb-results li { padding:.55rem 0; border-bottom:1px solid var(--line); }
+ul.kb-results .kb-link { font-weight:600; } .snippet { margin:.25rem 0 0; color:var(--muted); font-size:.92rem; overflow-wrap:anywhere; }
+mark { background:#fff1a8; color:inherit; padding:0 .1em; border-radius:2px; }
+.crumbs { color:var(--muted); font-size:.9rem; margin:.2rem 0 .5rem; }
+.kb-article .kb-body { overflow-wrap:anywhere; } .kb-article .kb-body img { max-width:100%; height:auto; }
+.kb-article .kb-body pre { background:#f3f5f9; padding:.6rem; border-radius:6px; overflow:auto; }
+form.vote { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-top:1rem; padding-top:.8rem; border-top:1px solid var(--line); }
+pre.diff { white-space:pre-wrap; overflow-wrap:anywhere; font-size:.9rem; background:#fafbfc; border:1px solid var(--line); border-radius:6px; padding:.5rem; }
+pre.diff .diff-added { background:#e6f6ec; color:#0f5132; display:block; } pre.diff .diff-removed { background:#fdecea; color:#842029; display:block; text-decoration:line-through; }
+pre.diff .diff-same { display:block; color:var(--muted); }
+.bot .bot-message { font-size:1.05rem; } .bot-buttons { display:flex; flex-wrap:wrap; gap:.5rem; margin:.75rem 0; }
+.kb-suggest { background:#f1f6ff; border:1px solid #c9d8f5; border-radius:6px; padding:.5rem .8rem; margin:-.4rem 0 .85rem; }
+.kb-suggest p { margin:.1rem 0 .3rem; } .kb-suggest ul { margin:0; padding-left:1.1rem; } .kb-suggest .snippet { font-size:.85rem; }
+.kb-picker { position:relative; } ul.kb-picker-results { list-style:none; padding:0; margin:.2rem 0 0; }
+ul.kb-picker-results li { display:flex; gap:.5rem; align-items:baseline; padding:.2rem 0; border-bottom:1px dashed var(--line); font-size:.9rem; }
+ul.kb-picker-results li span { flex:1; } ul.kb-picker-results button { font-size:.8rem; padding:.1rem .4rem; }
+a.make-article { margin-left:auto; }
 @media (max-width: 820px) {
   .console, .ticket { grid-template-columns:1fr; } main { padding:.8rem; }
   table.list .wide-only { display:none; } header.top { padding:.5rem .8rem; }
@@ -175,6 +196,75 @@ document.addEventListener("DOMContentLoaded", function () {
     else if (e.key === "k") { select(current - 1); e.preventDefault(); }
     else if (e.key === "Enter" && current >= 0) { window.location = rows[current].getAttribute("data-href"); }
     else if (e.key === "x" && current >= 0) { var box = rows[current].querySelector("input[name=ticket]"); if (box) box.checked = !box.checked; }
+  });
+  // Knowledge base (issue 17): suggestions while typing a subject, and the composer's article picker.
+  var debounce = function (fn, ms) { var t = null; return function () { var a = arguments; clearTimeout(t); t = setTimeout(function () { fn.apply(null, a); }, ms); }; };
+  var insertAtCursor = function (area, text) {
+    if (!area) return;
+    var start = area.selectionStart || area.value.length, end = area.selectionEnd || area.value.length;
+    area.value = area.value.slice(0, start) + text + area.value.slice(end);
+    area.focus();
+    area.selectionStart = area.selectionEnd = start + text.length;
+  };
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var box = document.getElementById("kb-suggest");
+    if (!box) return;
+    var list = box.querySelector("ul");
+    var last = "";
+    input.addEventListener("input", debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 3) { box.hidden = true; return; }
+      if (q === last) return;
+      last = q;
+      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (items) {
+          if (q !== last) return;
+          list.innerHTML = "";
+          items.forEach(function (item) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = item.url; a.target = "_blank"; a.rel = "noopener"; a.className = "kb-suggestion"; a.textContent = item.title;
+            li.appendChild(a);
+            if (item.snippet) { var p = document.createElement("div"); p.className = "snippet"; p.innerHTML = item.snippet; li.appendChild(p); }
+            list.appendChild(li);
+          });
+          box.hidden = items.length === 0;
+        }).catch(function () { box.hidden = true; });
+    }, 200));
+  });
+  var composerBody = document.getElementById("composer-body");
+  document.querySelectorAll("button.insert-link").forEach(function (b) {
+    b.addEventListener("click", function () { insertAtCursor(composerBody, b.getAttribute("data-insert")); });
+  });
+  document.querySelectorAll(".kb-picker").forEach(function (picker) {
+    var input = picker.querySelector("input");
+    var list = picker.querySelector("ul");
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+    input.addEventListener("input", debounce(function () {
+      var q = input.value.trim();
+      if (q.length < 2) { list.innerHTML = ""; return; }
+      fetch(picker.getAttribute("data-search") + "?q=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (items) {
+          list.innerHTML = "";
+          items.forEach(function (item) {
+            var li = document.createElement("li");
+            var title = document.createElement("span"); title.textContent = item.title; li.appendChild(title);
+            if (item.url) {
+              var link = document.createElement("button"); link.type = "button"; link.className = "secondary kb-insert-link";
+              link.textContent = input.getAttribute("data-link");
+              link.addEventListener("click", function () { insertAtCursor(composerBody, item.title + ": " + item.url); });
+              li.appendChild(link);
+            }
+            var text = document.createElement("button"); text.type = "button"; text.className = "secondary kb-insert-text";
+            text.textContent = input.getAttribute("data-text");
+            text.addEventListener("click", function () { insertAtCursor(composerBody, item.text); });
+            li.appendChild(text);
+            list.appendChild(li);
+          });
+        });
+    }, 200));
   });
   // Client-side checks of intake answers, before the server checks them again.
   document.querySelectorAll("form[data-validate]").forEach(function (form) {

@@ -25,6 +25,8 @@ struct TimelineModel: Sendable {
     var mailMessages: [Int: Int] = [:]
     /// Route key → name, for `routed` events.
     var routeNames: [String: String] = [:]
+    /// The agent console: public replies offer "make an article from this answer".
+    var staffTools = false
 
     /// Merges comments and events in time order; events that only announce a comment are dropped
     /// (the comment itself is shown), and so are the creation's own field settings.
@@ -44,14 +46,14 @@ enum TimelineView {
             .class("thread"), .id("timeline"),
             .forEach(model.entries) { entry in
                 switch entry {
-                case .comment(let comment): self.comment(comment, l, mail: model.mailMessages[comment.id])
+                case .comment(let comment): self.comment(comment, l, mail: model.mailMessages[comment.id], staffTools: model.staffTools)
                 case .event(let event): self.event(event, model, l)
                 }
             }
         )
     }
 
-    static func comment(_ comment: CommentDTO, _ l: L, mail: Int? = nil) -> Node<HTML.BodyContext> {
+    static func comment(_ comment: CommentDTO, _ l: L, mail: Int? = nil, staffTools: Bool = false) -> Node<HTML.BodyContext> {
         .element(named: "article", nodes: [
             .class(comment.public ? "entry reply" : "entry note"),
             .attr("id", "comment-\(comment.id)"),
@@ -66,7 +68,9 @@ enum TimelineView {
                            .t(l("отправитель не подтверждён", "sender not verified")))),
                  .element(named: "time", nodes: [.attr("datetime", l.iso(comment.createdAt)), .t(l.dateTime(comment.createdAt))]),
                  .span(.class("muted"), .t(l.localizer.name(comment.source))),
-                 .unwrap(mail) { .a(.class("muted original-mail"), .href(SitePath.adminMailRaw($0).path), .t(l("исходное письмо", "original message"))) }),
+                 .unwrap(mail) { .a(.class("muted original-mail"), .href(SitePath.adminMailRaw($0).path), .t(l("исходное письмо", "original message"))) },
+                 .if(staffTools && comment.public, .a(.class("muted make-article"), .href(SitePath.agentArticleNew.path + "?from_comment=\(comment.id)"),
+                                                      .t(l("сделать статью из ответа", "make an article from this answer"))))),
             .div(.class("body"), .t(comment.body)),
             .if(!comment.attachments.isEmpty, files(comment.attachments, l)),
         ])

@@ -89,6 +89,11 @@ enum Notices {
                                                  "You are on the alert; the managers will not be alerted again."), isError: false)
         case "alert-dismissed": .init(text: l("Оповещение отклонено.", "The alert is dismissed."), isError: false)
         case "alert-closed": .init(text: l("Это оповещение уже закрыто.", "This alert is already closed."), isError: true)
+        case "voted": .init(text: l("Спасибо за отзыв!", "Thank you for the feedback!"), isError: false)
+        case "restored": .init(text: l("Версия восстановлена; она сохранена как новая версия.", "The revision is restored, saved as a new revision."), isError: false)
+        case "not-an-image": .init(text: l("Это не картинка: загрузите PNG, JPEG, GIF или WebP.", "This is not an image: upload a PNG, JPEG, GIF or WebP."), isError: true)
+        case "image-too-large": .init(text: l("Картинка больше 5 МБ.", "The image is larger than 5 MB."), isError: true)
+        case "node-not-empty": .init(text: l("Сначала удалите пункты внутри этого.", "Delete the items under it first."), isError: true)
         case "problem-not-linked": .init(text: l("Не удалось связать: проблема не найдена, закрыта, или заявка уже связана.",
                                                  "Could not link: the problem is unknown or closed, or the ticket is linked already."), isError: true)
         default: nil
@@ -144,7 +149,9 @@ enum Layout {
                 links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
                          (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
                          (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
-                         (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents"))]
+                         (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents")),
+                         (SitePath.agentKB.path, l("База знаний", "Knowledge base"))]
+                if signedIn.viewer.role.can(.manageKnowledgeBase) { links.append((SitePath.adminKB.path, l("Разделы и помощник", "KB setup"))) }
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }
@@ -157,9 +164,14 @@ enum Layout {
                 if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls"))) }
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
-                links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request"))]
+                links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request")),
+                         (SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant"))]
             }
+        } else {
+            links = [(SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant")),
+                     (SitePath.signIn.path, l("Войти", "Sign in"))]
         }
+        let searchTarget: SitePath? = ctx.signedIn.map { $0.viewer.role.isStaff ? SitePath.agentSearch : SitePath.portalSearch }
         // The link whose path is the longest prefix of this page's is the current one (/agent vs /agent/workload).
         let current = links.map(\.0).filter { ctx.path.hasPrefix($0) }.max { $0.count < $1.count }
         return .header(
@@ -168,6 +180,12 @@ enum Layout {
             .nav(.forEach(links) { link in
                 .a(.href(link.0), .class(link.0 == current ? "current" : ""), .t(link.1))
             }),
+            .unwrap(searchTarget) { target in
+                .form(.class("top-search"), .method(.get), .action(target.path), .attr("role", "search"),
+                      .input(.type(.search), .name("q"), .id("top-q"), .attribute(named: "maxlength", value: "500"),
+                             .attr("placeholder", ctx.isStaff ? l("№ заявки или слова", "Ticket # or words") : l("Поиск", "Search")),
+                             .attr("aria-label", l("Поиск", "Search"))))
+            },
             .div(
                 .class("who"),
                 .form(

@@ -75,6 +75,9 @@ struct RequestFormModel: Sendable {
     var errors: [String: String] = [:]
     var intake: [IntakeFieldDefinition]
     var hadFiles = false
+    /// The assistant's menu path that handed over to this form ("3,7"), written into the request.
+    var botPath = ""
+    var botPathText: String?
 }
 
 enum RequestFormView {
@@ -89,9 +92,15 @@ enum RequestFormView {
                 .class("card"), .method(.post), .action(SitePath.portalNew.path), .enctype(.multipartData), .id("request-form"),
                 .attribute(named: "data-validate", value: "1"),
                 Layout.csrfField(ctx),
+                .input(.type(.hidden), .name("bot"), .attr("value", model.botPath)),
+                .unwrap(model.botPathText) { .p(.class("muted"), .id("bot-path-note"), .t(l("Из помощника: ", "From the assistant: ") + $0)) },
                 Layout.row(l("Тема", "Subject"), for: "subject", error: model.errors["subject"],
                            .input(.type(.text), .name("subject"), .id("subject"), .attr("value", model.subject), .required(true),
-                                  .attribute(named: "maxlength", value: String(TicketLimits.subjectMaxLength)))),
+                                  .attribute(named: "maxlength", value: String(TicketLimits.subjectMaxLength)), .attribute(named: "autocomplete", value: "off"),
+                                  .attr("data-suggest", SitePath.kbSuggest.path))),
+                // Articles that may answer the question, as the subject is typed (issue 17).
+                .div(.class("kb-suggest"), .id("kb-suggest"), .attr("hidden", "hidden"), .attr("aria-live", "polite"),
+                     .p(.strong(.t(l("Возможно, ответ уже есть:", "Maybe the answer is already here:")))), .ul()),
                 Layout.row(l("Тип обращения", "Kind of request"), for: "type", error: model.errors["type"],
                            .select(.attr("name", "type"), .id("type"), .forEach([TicketType.question, .problem, .suggestion]) { type in
                                .opt(type.rawValue, l.localizer.name(type), selected: type == model.type)
@@ -258,10 +267,21 @@ enum PortalController {
     }
 
     static func newForm(_ request: Request) async throws -> Response {
-        _ = try requireCustomerArea(request)
+        let signedIn = try requireCustomerArea(request)
         let catalog = try await request.services.catalog.snapshot(request.database)
         let ctx = PageContext(request)
-        return Layout.render(ctx.l("Новая заявка", "New request"), ctx, RequestFormView.render(RequestFormModel(intake: catalog.intake), ctx))
+        var model = RequestFormModel(intake: catalog.intake)
+        // Handed over by the assistant: its kind of request, intake answers and path.
+        if let type = request.query[String.self, at: "type"].flatMap(TicketType.init(rawValue:)) { model.type = type }
+        for field in catalog.intake where field.customerVisible {
+            if let value = request.query[String.self, at: "fields." + field.key], value.count <= 1000 { model.fields[field.key] = value }
+        }
+        let path = BotPages.path(request.query[String.self, at: "bot"])
+        if let text = try await BotService.describe(path: path, language: signedIn.language, on: try request.sql) {
+            model.botPath = path.map(String.init).joined(separator: ",")
+            model.botPathText = text
+        }
+        return KnowledgeBasePages.withVisitor(Layout.render(ctx.l("Новая заявка", "New request"), ctx, RequestFormView.render(model, ctx)), request)
     }
 
     static func create(_ request: Request) async throws -> Response {
@@ -274,15 +294,24 @@ enum PortalController {
         model.type = form.value("type").flatMap(TicketType.init(rawValue:)) ?? .question
         model.urgency = form.value("urgency").flatMap(Int.init)
         model.fields = IntakeInputs.values(form, catalog.intake)
+        let path = BotPages.path(form.value("bot"))
+        let pathText = try await BotService.describe(path: path, language: signedIn.language, on: try request.sql)
+        if pathText != nil {
+            model.botPath = path.map(String.init).joined(separator: ",")
+            model.botPathText = pathText
+        }
         let ctx = PageContext(request)
         var uploads: [AttachmentRecord] = []
         do {
             uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
+            var body = model.body
+            if let pathText, !body.isBlank { body += (signedIn.language == .en ? "\n\n— Path in the assistant: " : "\n\n— Путь в помощнике: ") + pathText }
             let input = TicketCreateInput(
-                subject: model.subject, body: model.body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .web,
+                subject: model.subject, body: body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .web,
                 type: model.type, priority: nil, urgency: model.urgency.flatMap(Urgency.init), responsibility: nil, cause: nil, status: nil,
                 assigneeId: nil, groupId: nil, dueAt: nil, fields: model.fields, attachments: uploads.map(\.publicID))
             let ticket = try await TicketService.create(input, context: try request.context)
+            if let visitor = KnowledgeBasePages.visitor(request) { await DeflectionService.record(.filed, visitor: visitor, context: try request.context) }
             return request.redirect(to: SitePath.portalRequest(ticket.number).path + "?notice=created")
         } catch ZayavkaError.validation(let errors) {
             form.discardFiles()

@@ -23,7 +23,7 @@ enum SitePath: Equatable {
     case passwordForgot, passwordSet
     case adminMail, adminMailMessage(Int), adminMailRetry(Int), adminMailRaw(Int), adminOutboxRetry(Int), adminMailTemplates, adminMailTemplateSave
     case asset(String)
-    case kb, kbCategory(String), kbArticle(String), kbVote(String), kbSearch, kbSitemap, kbSuggest, kbFile(String), help, portalSearch
+    case kb, kbCategory(String), kbArticle(String), kbVote(String), kbSearch, kbSitemap, kbSuggest, kbFile(String), help, helpArticle(Int), portalSearch
     case agentKB, agentArticle(String), agentArticleNew, agentArticleEdit(Int), agentArticleSave, agentArticleRevision(Int, Int), agentArticleRestore(Int)
     case agentKBUpload, agentSearch, agentKBSearch, adminKB, adminKBCategorySave, adminBot, adminBotSave, adminBotDelete
 
@@ -120,6 +120,7 @@ enum SitePath: Equatable {
         case .kbSuggest: "/kb/suggest"
         case .kbFile(let name): "/kb/files/\(name)"
         case .help: "/help"
+        case .helpArticle(let id): "/help/article/\(id)"
         case .portalSearch: "/portal/search"
         case .agentKB: "/agent/kb"
         case .agentArticle(let slug): "/agent/kb/articles/\(slug)"
@@ -159,6 +160,7 @@ enum SitePath: Equatable {
         case .kbArticle: "/kb/articles/:slug"
         case .kbVote: "/kb/articles/:slug/vote"
         case .kbFile: "/kb/files/:token/:name"
+        case .helpArticle: "/help/article/:id"
         case .agentArticle: "/agent/kb/articles/:slug"
         case .agentArticleEdit: "/agent/kb/:id/edit"
         case .agentArticleRevision: "/agent/kb/:id/revisions/:number"

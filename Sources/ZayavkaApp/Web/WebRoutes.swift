@@ -125,5 +125,33 @@ enum WebRoutes {
         post(.adminOutboxRetry(0), MailPages.retryOutbox)
         get(.adminMailTemplates, MailPages.templates)
         post(.adminMailTemplateSave, MailPages.saveTemplate)
+
+        // Knowledge base, search and the assistant (issue 17).
+        get(.kb, KnowledgeBasePages.home)
+        get(.kbSearch, KnowledgeBasePages.search)
+        get(.kbSitemap, KnowledgeBasePages.sitemap)
+        get(.kbSuggest, KnowledgeBasePages.suggest)
+        get(.kbCategory(""), KnowledgeBasePages.category)
+        get(.kbArticle(""), KnowledgeBasePages.article)
+        post(.kbVote(""), KnowledgeBasePages.vote)
+        get(.help, BotPages.show)
+        post(.help, BotPages.handover)
+        get(.helpArticle(0), BotPages.article)
+        get(.portalSearch, SearchPages.portal)
+        get(.agentSearch, SearchPages.agent)
+        get(.agentKB, KnowledgeBaseStaffPages.list)
+        get(.agentKBSearch, KnowledgeBaseStaffPages.composerSearch)
+        get(.agentArticle(""), KnowledgeBaseStaffPages.show)
+        get(.agentArticleNew, KnowledgeBaseStaffPages.newForm)
+        get(.agentArticleEdit(0), KnowledgeBaseStaffPages.editForm)
+        post(.agentArticleSave, KnowledgeBaseStaffPages.save)
+        get(.agentArticleRevision(0, 0), KnowledgeBaseStaffPages.revision)
+        post(.agentArticleRestore(0), KnowledgeBaseStaffPages.restore)
+        post(.agentKBUpload, KnowledgeBaseStaffPages.upload)
+        get(.adminKB) { try await AdminKnowledgeBasePages.overview($0) }
+        post(.adminKBCategorySave, AdminKnowledgeBasePages.saveCategory)
+        get(.adminBot) { try await AdminKnowledgeBasePages.bot($0) }
+        post(.adminBotSave, AdminKnowledgeBasePages.saveNode)
+        post(.adminBotDelete, AdminKnowledgeBasePages.deleteNode)
     }
 }

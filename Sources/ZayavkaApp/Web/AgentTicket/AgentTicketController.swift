@@ -32,7 +32,8 @@ enum AgentTicketController {
         let calls = try await PhoneService.calls(number: number, context: try request.context)
         let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, context: try request.context)
         timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
-        return AgentTicketModel(
+        timeline.staffTools = true
+        var model = AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
             requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
@@ -42,6 +43,11 @@ enum AgentTicketController {
             calls: calls, callbacks: callbacks, phone: ticket.fields["phone"].flatMap { PhoneNumber.normalize($0) } ?? requester.phone,
             problem: try await ProblemService.ofTicket(number: number, context: try request.context),
             problemCandidates: try await problemCandidates(ticket, request: request))
+        // Articles that may answer this (issue 17): any word of the subject, best first.
+        model.articles = try await SearchService.suggestions(forSubject: ticket.subject, audiences: ArticleAudience.allCases, language: nil, limit: 5, on: sql)
+            .map { .init(title: $0.title, url: SitePath.agentArticle($0.slug).path,
+                         publicURL: $0.audience == ArticleAudience.staff.rawValue ? nil : request.services.configuration.publicURL + SitePath.kbArticle($0.slug).path) }
+        return model
     }
 
     /// Open problems the ticket's subject finds: the agent's first search (SPEC P1, seed 001).

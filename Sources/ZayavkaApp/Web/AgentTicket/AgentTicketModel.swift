@@ -48,6 +48,14 @@ struct AgentTicketModel: Sendable {
     /// The known problem the ticket is linked to, or the candidates its subject finds (SPEC P1).
     var problem: ProblemDTO?
     var problemCandidates: [ProblemDTO] = []
+    /// Knowledge-base articles that may answer the ticket (issue 17).
+    struct Article: Sendable {
+        let title: String
+        let url: String
+        /// The public page, to send to the customer (nil for staff-only articles).
+        let publicURL: String?
+    }
+    var articles: [Article] = []
     var errors: [String: String] = [:]
     var draft = ""
     var draftInternal = false

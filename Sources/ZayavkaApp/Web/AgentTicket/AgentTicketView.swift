@@ -28,10 +28,36 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                .aside(.class("side"), articlesPanel(model, ctx), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
                        requesterCard(model, ctx))
             )
         )
+    }
+
+    /// "Articles that may answer this": open one, or put its link into the reply.
+    static func articlesPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        return .div(.class("card"), .id("kb-suggestions"),
+                    .h2(.t(l("Статьи, которые могут помочь", "Articles that may answer this"))),
+                    model.articles.isEmpty ? .p(.class("muted"), .t(l("Подходящих статей нет.", "No matching articles.")))
+                        : .ul(.forEach(model.articles) { article in
+                            .li(.a(.href(article.url), .attr("target", "_blank"), .t(article.title)),
+                                .unwrap(article.publicURL) { url in
+                                    .button(.type(.button), .class("link insert-link"), .attr("data-insert", article.title + ": " + url),
+                                            .t(" " + l("↳ в ответ", "↳ into the reply")))
+                                })
+                        }),
+                    .p(.a(.href(SitePath.agentKB.path), .t(l("Вся база знаний", "The whole knowledge base")))))
+    }
+
+    /// Search the knowledge base from the composer and insert an article's link or text.
+    static func kbPicker(_ ctx: PageContext) -> Node<HTML.FormContext> {
+        let l = ctx.l
+        return .div(.class("field kb-picker"), .attr("data-search", SitePath.agentKBSearch.path),
+                    .input(.type(.search), .class("kb-picker-q"), .id("kb-picker-q"), .attr("placeholder", l("Найти статью в базе знаний…", "Find an article in the knowledge base…")),
+                           .attr("aria-label", l("Поиск по базе знаний", "Search the knowledge base")),
+                           .attr("data-link", l("ссылка", "link")), .attr("data-text", l("текст", "text"))),
+                    .ul(.class("kb-picker-results"), .id("kb-picker-results")))
     }
 
     static func composer(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
@@ -49,6 +75,7 @@ enum AgentTicketView {
                 .select(.attr("name", "canned"), .id("canned"), .attr("aria-label", l("Шаблон ответа", "Canned response")),
                         .opt("", l("Вставить шаблон ответа…", "Insert a canned response…")),
                         .forEach(model.canned) { .opt($0.title, $0.title, attributes: [("data-body", $0.body)]) }))),
+            kbPicker(ctx),
             .textarea(.name("body"), .id("composer-body"), .required(true), .rows(6), .attr("aria-label", l("Текст", "Text")), .t(model.draft)),
             // Seed 000: the first answer is a solution, a promised date and time, or a reasoned refusal.
             .div(.class("field answer-kind"),
