@@ -184,9 +184,11 @@ enum ErasureService {
     static func compact(context: ServiceContext) async {
         do {
             if context.sql.dialect.name == "postgresql" {
-                try await context.sql.raw("VACUUM users, tickets, comments, attachments, mail_inbound, mail_outbox, ticket_events, calls, callbacks").run()
+                try await context.sql.raw("VACUUM users, tickets, comments, attachments, mail_inbound, mail_outbox, ticket_events, calls, callbacks, search_docs, kb_articles, kb_revisions").run()
             } else {
                 try await context.services.gate.run {
+                    // Deleted search entries stay in FTS5's segments (as tombstones) until a merge: merge them all away.
+                    try await context.sql.raw("INSERT INTO search_fts (search_fts) VALUES ('optimize')").run()
                     try await context.sql.raw("VACUUM").run()
                     try await context.sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
                 }
