@@ -207,7 +207,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
     /// The placeholders every template may use.
     public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
                                       "metric", "due", "reply_by", "account", "problem", "problem_title", "summary",
-                                      "incident", "failure_kind", "customers", "tickets"]
+                                      "incident", "failure_kind", "customers", "tickets", "articles"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -223,7 +223,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     {{incident}}{{reply_by}} Чтобы дополнить заявку, просто ответьте на это письмо, не меняя тему.
 
                     Заявку можно посмотреть здесь: {{link}}
-                    {{account}}
+                    {{articles}}{{account}}
                     Это письмо отправлено автоматически.
                     """)
                 : MailTemplate(subject: customerSubject, body: """
@@ -233,7 +233,7 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     {{incident}}{{reply_by}} To add to the request, simply reply to this message without changing the subject.
 
                     You can follow the request here: {{link}}
-                    {{account}}
+                    {{articles}}{{account}}
                     This message was sent automatically.
                     """)
         case .publicReply:
@@ -616,6 +616,13 @@ public enum AcknowledgementText {
     public static func incident(code: String?, text: String?, _ language: Language) -> String {
         guard let code, let text, !text.isEmpty else { return "" }
         return (language == .ru ? "Обращение связано с массовым сбоем \(code). " : "Your request is part of the mass incident \(code). ") + text + "\n"
+    }
+
+    /// Knowledge-base articles that may already answer the request (issue 17, SPEC K2), or "".
+    public static func articles(_ articles: [(title: String, url: String)], _ language: Language) -> String {
+        guard !articles.isEmpty else { return "" }
+        let heading = language == .ru ? "Возможно, ответ уже есть в базе знаний:" : "The knowledge base may already have the answer:"
+        return "\n" + heading + "\n" + articles.map { "— \($0.title)\n  \($0.url)" }.joined(separator: "\n") + "\n"
     }
 
     /// The set-password paragraph (with its blank lines), or "" when the customer has a password.

@@ -4,6 +4,7 @@ import Testing
 import Vapor
 @testable import ZayavkaApp
 import ZayavkaCore
+import ZayavkaMail
 
 /// The knowledge base and search through the API (issue 17), on SQLite and PostgreSQL alike.
 @Suite("Knowledge base and search", .serialized)
@@ -211,6 +212,15 @@ struct KnowledgeBaseTests {
             // English morphology.
             let english = try await server.request(.GET, "/api/v1/search/articles?q=\(q("resetting passwords"))&language=en")
             #expect(titles(english) == ["How to reset a password"])
+
+            // The acknowledgement of a new request lists the articles that may answer it.
+            let asked = try await server.request(.POST, "/api/v1/tickets", token: customer.token, json: ["subject": "Не могу сбросить пароль", "body": "Помогите."])
+            #expect(asked.status == .created)
+            try await MailNotifier.run(app: server.app)
+            let row = try await server.sql.raw("SELECT raw FROM mail_outbox WHERE kind = 'ticket_created' AND to_address = 'c@client.ru'").first()
+            let ack = try MIMEParser.parse(Array(try #require(row).decode(column: "raw", as: Data.self)))
+            #expect(ack.text.contains("Возможно, ответ уже есть в базе знаний:\n— Как сбросить пароль\n"), "\(ack.text)")
+            #expect(ack.text.contains("/kb/articles/kak-sbrosit-parol"))
 
             // Votes from anyone who may read it.
             let vote = try await server.request(.POST, "/api/v1/kb/articles/\(ruID)/vote", json: ["helpful": true])
