@@ -177,7 +177,8 @@ public enum SearchText {
     /// About `length` characters of `text` around its first matched word, with every word whose stem
     /// (or, for the unfinished last word, whose stem's beginning) the query holds marked.
     public static func snippet(_ text: String, query: Query, length: Int = 220) -> [Segment] {
-        let chars = Array(text.prefix(maxIndexedCharacters))
+        // The first 20,000 characters: a match further on is shown from the beginning.
+        let chars = Array(text.prefix(20_000))
         var ranges: [Range<Int>] = []  // words, as character ranges
         var start: Int?
         for (i, ch) in chars.enumerated() {
@@ -189,21 +190,26 @@ public enum SearchText {
             }
         }
         if let s = start { ranges.append(s..<chars.count) }
+        // A stem begins with its word's first letters (Snowball strips endings): words that share no
+        // beginning with any term are passed over without stemming.
+        let heads = Set(query.terms.map { String($0.prefix(2)) })
         func matches(_ range: Range<Int>) -> Bool {
-            guard let word = words(String(chars[range])).first else { return false }
+            guard let word = words(String(chars[range])).first, heads.contains(String(word.prefix(2))) else { return false }
             let stem = stem(word)
             if query.highlight.contains(stem) { return true }
             if query.lastIsPrefix, let last = query.terms.last { return word.hasPrefix(last) || stem.hasPrefix(last) }
             return false
         }
-        let matched = ranges.filter(matches)
+        // Stem word by word only until the first match, then only the words the window shows.
+        let first = ranges.first(where: matches)
         let from: Int
-        if let first = matched.first, chars.count > length {
+        if let first, chars.count > length {
             from = max(0, min(first.lowerBound - length / 4, chars.count - length))
         } else {
             from = 0
         }
         let to = min(chars.count, from + length)
+        let matched = ranges.filter { $0.lowerBound >= from && $0.upperBound <= to && matches($0) }
         var segments: [Segment] = []
         var cursor = from
         for range in matched where range.lowerBound >= from && range.upperBound <= to {

@@ -27,6 +27,8 @@ struct M026CreateKnowledgeBase: AsyncMigration {
             .field("translation_of", .int, .references("kb_articles", "id"))
             .field("title", .string, .required)
             .field("body", .string, .required)
+            // The body as plain text (rendered, tags stripped): what is indexed and shown in snippets.
+            .field("body_text", .string, .required)
             .field("tags", .string, .required)
             .field("audience", .string, .required)
             .field("status", .string, .required)

@@ -2,10 +2,11 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// Issue 17: one full-text index for articles and ticket messages. `search_docs` says what each
-/// entry is and who may see it; the words themselves (Snowball stems, see `SearchText`) are in an
-/// FTS5 table on SQLite and a `tsvector` with a GIN index on PostgreSQL. An upgraded desk indexes
-/// what it already holds.
+/// Issue 17: the full-text index of articles, ticket subjects and ticket messages. `search_docs`
+/// says what each entry is and who may see it; the words themselves (Snowball stems, see
+/// `SearchText`) are in FTS5 tables on SQLite (one per kind, so a search of a few thousand articles
+/// never walks millions of messages) and in a `tsvector` with a GIN index per kind on PostgreSQL.
+/// An upgraded desk indexes what it already holds.
 struct M027CreateSearchIndex: AsyncMigration {
     var name: String { "M027CreateSearchIndex" }
 
@@ -24,20 +25,26 @@ struct M027CreateSearchIndex: AsyncMigration {
         try await sql.raw("CREATE INDEX search_docs_comment_idx ON search_docs (comment_id)").run()
         if sql.dialect.name == "postgresql" {
             try await sql.raw("ALTER TABLE search_docs ADD COLUMN tsv tsvector NOT NULL").run()
-            try await sql.raw("CREATE INDEX search_docs_tsv_idx ON search_docs USING GIN (tsv)").run()
+            for kind in SearchIndex.Kind.allCases {
+                try await sql.raw("CREATE INDEX \(unsafeRaw: "search_docs_\(kind.rawValue)_tsv_idx") ON search_docs USING GIN (tsv) WHERE kind = \(unsafeRaw: "'\(kind.rawValue)'")").run()
+            }
         } else {
             // Contentless: the stems live only in the index; rows are deleted by rowid (= search_docs.id).
-            try await sql.raw("""
-                CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', contentless_delete=1, detail=column,
-                                                          tokenize='unicode61 remove_diacritics 0')
-                """).run()
+            for kind in SearchIndex.Kind.allCases {
+                try await sql.raw("""
+                    CREATE VIRTUAL TABLE \(unsafeRaw: kind.ftsTable) USING fts5(title, body, content='', contentless_delete=1, detail=column,
+                                                                                tokenize='unicode61 remove_diacritics 0')
+                    """).run()
+            }
         }
         try await SearchIndex.rebuild(on: sql)
     }
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        if sql.dialect.name != "postgresql" { try await sql.raw("DROP TABLE search_fts").run() }
+        if sql.dialect.name != "postgresql" {
+            for kind in SearchIndex.Kind.allCases { try await sql.raw("DROP TABLE \(unsafeRaw: kind.ftsTable)").run() }
+        }
         try await database.schema("search_docs").delete()
     }
 }

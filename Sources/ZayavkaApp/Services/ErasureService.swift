@@ -119,7 +119,7 @@ enum ErasureService {
                 reindexTickets += try await sql.raw("SELECT DISTINCT ticket_id FROM comments WHERE " + mentions("body", of: needles, dialect: dialect))
                     .all(decoding: TicketIDRow.self).map(\.ticket_id)
                 reindexArticles = try await sql.raw("SELECT id FROM kb_articles WHERE " + mentions("title", of: needles, dialect: dialect) + " OR "
-                                                    + mentions("body", of: needles, dialect: dialect) + " OR " + mentions("tags", of: needles, dialect: dialect))
+                                                    + mentions("body_text", of: needles, dialect: dialect) + " OR " + mentions("tags", of: needles, dialect: dialect))
                     .all(decoding: IDRow.self).map(\.id)
             }
             if !needles.isEmpty {
@@ -188,7 +188,9 @@ enum ErasureService {
             } else {
                 try await context.services.gate.run {
                     // Deleted search entries stay in FTS5's segments (as tombstones) until a merge: merge them all away.
-                    try await context.sql.raw("INSERT INTO search_fts (search_fts) VALUES ('optimize')").run()
+                    for kind in SearchIndex.Kind.allCases {
+                        try await context.sql.raw("INSERT INTO \(unsafeRaw: kind.ftsTable) (\(unsafeRaw: kind.ftsTable)) VALUES ('optimize')").run()
+                    }
                     try await context.sql.raw("VACUUM").run()
                     try await context.sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
                 }

@@ -2,14 +2,31 @@ import Foundation
 import SQLKit
 import ZayavkaCore
 
-/// The full-text index of articles and ticket messages (issue 17), kept in step with every write:
-/// the code that writes a comment, a subject or an article updates the index in the same
-/// transaction. Words are stemmed here (`SearchText`), so SQLite's FTS5 and PostgreSQL's tsvector
-/// hold the same stems and answer the same queries.
+/// The full-text index of articles and tickets (issue 17), kept in step with every write: the code
+/// that writes a comment, a subject or an article updates the index in the same transaction. Words
+/// are stemmed here (`SearchText`), so SQLite's FTS5 and PostgreSQL's tsvector hold the same stems
+/// and answer the same queries.
 ///
-/// One entry per ticket message (its ticket's subject as the title, the message as the body, public
-/// or internal like the message) and one per article (title; body and tags).
+/// Three kinds of entry, each in its own index (FTS5 table on SQLite, partial GIN index on
+/// PostgreSQL), so a search of one kind never walks the others:
+/// - `comment`: one per ticket message, its ticket's subject as the title and the message as the
+///   body, public or internal like the message (every word of a query may be in either);
+/// - `subject`: one per ticket, its subject (so "subject matches first" is a small index's answer);
+/// - `article`: one per article (title; plain text and tags).
 enum SearchIndex {
+    enum Kind: String, CaseIterable, Sendable {
+        case comment, subject, article
+
+        /// The FTS5 table of this kind on SQLite.
+        var ftsTable: String {
+            switch self {
+            case .comment: "search_fts"
+            case .subject: "subject_fts"
+            case .article: "article_fts"
+            }
+        }
+    }
+
     struct CommentDoc: Sendable {
         let commentID: Int
         let ticketID: Int
@@ -25,63 +42,109 @@ enum SearchIndex {
         "setweight(to_tsvector('simple', \(bind: title)), 'A') || setweight(to_tsvector('simple', \(bind: body)), 'B')"
     }
 
+    private struct Entry {
+        let kind: Kind
+        let articleID: Int?
+        let ticketID: Int?
+        let commentID: Int?
+        let isPublic: Bool
+        let title: String
+        let body: String
+    }
+
+    /// Writes entries of one kind (stems already made), in statements of 200 rows.
+    private static func insert(_ entries: [Entry], kind: Kind, on sql: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: entries.count, by: 200).map({ entries[$0..<min($0 + 200, entries.count)] }) {
+            if isPostgres(sql) {
+                let values: [SQLQueryString] = chunk.map { e in
+                    "(\(bind: kind.rawValue), \(bind: e.articleID), \(bind: e.ticketID), \(bind: e.commentID), \(bind: e.isPublic), " + vector(e.title, e.body) + ")"
+                }
+                try await sql.raw("INSERT INTO search_docs (kind, article_id, ticket_id, comment_id, is_public, tsv) VALUES "
+                                  + values.joined(separator: ", ")).run()
+            } else {
+                let values: [SQLQueryString] = chunk.map { e in
+                    "(\(bind: kind.rawValue), \(bind: e.articleID), \(bind: e.ticketID), \(bind: e.commentID), \(bind: e.isPublic))"
+                }
+                // Each entry's id, by the row it indexes (RETURNING promises no order).
+                let returned = try await sql.raw("INSERT INTO search_docs (kind, article_id, ticket_id, comment_id, is_public) VALUES "
+                                                 + values.joined(separator: ", ") + " RETURNING id, article_id, ticket_id, comment_id").all()
+                var idOf: [Int: Int] = [:]
+                for row in returned {
+                    let key = try kind == .article ? row.decode(column: "article_id", as: Int?.self)
+                        : kind == .subject ? row.decode(column: "ticket_id", as: Int?.self) : row.decode(column: "comment_id", as: Int?.self)
+                    if let key { idOf[key] = try row.decode(column: "id", as: Int.self) }
+                }
+                let rows: [SQLQueryString] = try chunk.map { e in
+                    guard let key = kind == .article ? e.articleID : kind == .subject ? e.ticketID : e.commentID, let id = idOf[key] else {
+                        throw SearchIndexError.mismatch
+                    }
+                    return "(\(bind: id), \(bind: e.title), \(bind: e.body))"
+                }
+                try await sql.raw("INSERT INTO \(unsafeRaw: kind.ftsTable) (rowid, title, body) VALUES " + rows.joined(separator: ", ")).run()
+            }
+        }
+    }
+
+    enum SearchIndexError: Error { case mismatch }
+
     // MARK: Writing
 
-    /// Indexes these ticket messages (new ones: nothing is removed first).
+    /// Indexes new ticket messages.
     static func add(_ docs: [CommentDoc], on sql: any SQLDatabase) async throws {
-        for chunk in stride(from: 0, to: docs.count, by: 200).map({ docs[$0..<min($0 + 200, docs.count)] }) {
-            let stems = chunk.map { (SearchText.indexed($0.subject), SearchText.indexed($0.body)) }
-            if isPostgres(sql) {
-                let values: [SQLQueryString] = zip(chunk, stems).map { doc, s in
-                    "('comment', \(bind: doc.ticketID), \(bind: doc.commentID), \(bind: doc.isPublic), " + vector(s.0, s.1) + ")"
-                }
-                try await sql.raw("INSERT INTO search_docs (kind, ticket_id, comment_id, is_public, tsv) VALUES " + values.joined(separator: ", ")).run()
-            } else {
-                let values: [SQLQueryString] = chunk.map { "('comment', \(bind: $0.ticketID), \(bind: $0.commentID), \(bind: $0.isPublic))" }
-                let ids = try await sql.raw("INSERT INTO search_docs (kind, ticket_id, comment_id, is_public) VALUES " + values.joined(separator: ", ")
-                                            + " RETURNING id, comment_id").all()
-                var idOf: [Int: Int] = [:]
-                for row in ids { idOf[try row.decode(column: "comment_id", as: Int.self)] = try row.decode(column: "id", as: Int.self) }
-                let rows: [SQLQueryString] = zip(chunk, stems).compactMap { doc, s in
-                    idOf[doc.commentID].map { "(\(bind: $0), \(bind: s.0), \(bind: s.1))" as SQLQueryString }
-                }
-                try await sql.raw("INSERT INTO search_fts (rowid, title, body) VALUES " + rows.joined(separator: ", ")).run()
-            }
+        try await insert(docs.map {
+            Entry(kind: .comment, articleID: nil, ticketID: $0.ticketID, commentID: $0.commentID, isPublic: $0.isPublic,
+                  title: SearchText.indexed($0.subject), body: SearchText.indexed($0.body))
+        }, kind: .comment, on: sql)
+    }
+
+    /// Indexes the subjects of new tickets.
+    static func addSubjects(_ subjects: [(ticketID: Int, subject: String)], on sql: any SQLDatabase) async throws {
+        try await insert(subjects.map {
+            Entry(kind: .subject, articleID: nil, ticketID: $0.ticketID, commentID: nil, isPublic: true, title: SearchText.indexed($0.subject), body: "")
+        }, kind: .subject, on: sql)
+    }
+
+    /// A new ticket: its subject and its description.
+    static func addTickets(_ tickets: [(ticketID: Int, subject: String, commentID: Int, body: String)], on sql: any SQLDatabase) async throws {
+        try await addSubjects(tickets.map { ($0.ticketID, $0.subject) }, on: sql)
+        try await add(tickets.map { CommentDoc(commentID: $0.commentID, ticketID: $0.ticketID, subject: $0.subject, body: $0.body, isPublic: true) }, on: sql)
+    }
+
+    private static func commentDocs(_ rows: [any SQLRow]) throws -> [CommentDoc] {
+        try rows.map { row in
+            CommentDoc(commentID: try row.decode(column: "id", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: Int.self),
+                       subject: try row.decode(column: "subject", as: String.self), body: try row.decode(column: "body", as: String.self),
+                       isPublic: try row.decode(column: "is_public", as: Bool.self))
         }
     }
 
     /// Indexes these comments from the database (their ticket's subject, their text, public or not).
     static func addComments(ids: [Int], on sql: any SQLDatabase) async throws {
-        guard !ids.isEmpty else { return }
-        var docs: [CommentDoc] = []
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
             let rows = try await sql.raw("""
                 SELECT c.id, c.ticket_id, c.body, c.is_public, t.subject FROM comments c JOIN tickets t ON t.id = c.ticket_id
                 WHERE c.id IN (\(binds: chunk))
                 """).all()
-            for row in rows {
-                docs.append(CommentDoc(commentID: try row.decode(column: "id", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: Int.self),
-                                       subject: try row.decode(column: "subject", as: String.self), body: try row.decode(column: "body", as: String.self),
-                                       isPublic: try row.decode(column: "is_public", as: Bool.self)))
-            }
+            try await add(try commentDocs(rows), on: sql)
         }
-        try await add(docs, on: sql)
     }
 
-    private static func remove(where condition: SQLQueryString, on sql: any SQLDatabase) async throws {
-        if isPostgres(sql) {
-            try await sql.raw("DELETE FROM search_docs WHERE " + condition).run()
-        } else {
-            try await sql.raw("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE " + condition + ")").run()
-            try await sql.raw("DELETE FROM search_docs WHERE " + condition).run()
+    private static func remove(_ kind: Kind, where condition: SQLQueryString, on sql: any SQLDatabase) async throws {
+        let scoped: SQLQueryString = "kind = \(bind: kind.rawValue) AND " + condition
+        if !isPostgres(sql) {
+            try await sql.raw("DELETE FROM \(unsafeRaw: kind.ftsTable) WHERE rowid IN (SELECT id FROM search_docs WHERE " + scoped + ")").run()
         }
+        try await sql.raw("DELETE FROM search_docs WHERE " + scoped).run()
     }
 
     /// Indexes these tickets again from what they hold now (a subject changed, text was erased).
     static func reindex(tickets ids: [Int], on sql: any SQLDatabase) async throws {
         let ids = Array(Set(ids)).sorted()
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-            try await remove(where: "kind = 'comment' AND ticket_id IN (\(binds: chunk))", on: sql)
+            try await remove(.comment, where: "ticket_id IN (\(binds: chunk))", on: sql)
+            try await remove(.subject, where: "ticket_id IN (\(binds: chunk))", on: sql)
+            let tickets = try await sql.raw("SELECT id, subject FROM tickets WHERE id IN (\(binds: chunk))").all()
+            try await addSubjects(try tickets.map { (try $0.decode(column: "id", as: Int.self), try $0.decode(column: "subject", as: String.self)) }, on: sql)
             let comments = try await sql.raw("SELECT id FROM comments WHERE ticket_id IN (\(binds: chunk)) ORDER BY id").all()
             try await addComments(ids: try comments.map { try $0.decode(column: "id", as: Int.self) }, on: sql)
         }
@@ -89,65 +152,89 @@ enum SearchIndex {
 
     /// Indexes an article as it is now (drafts too: who may find what is decided when searching).
     static func index(article id: Int, title: String, body: String, tags: String, on sql: any SQLDatabase) async throws {
-        try await remove(where: "kind = 'article' AND article_id = \(bind: id)", on: sql)
-        let titleStems = SearchText.indexed(title)
-        let bodyStems = SearchText.indexed(body + "\n" + tags)
-        if isPostgres(sql) {
-            try await sql.raw("INSERT INTO search_docs (kind, article_id, is_public, tsv) VALUES ('article', \(bind: id), \(bind: true), "
-                              + vector(titleStems, bodyStems) + ")").run()
-        } else {
-            let row = try await sql.raw("INSERT INTO search_docs (kind, article_id, is_public) VALUES ('article', \(bind: id), \(bind: true)) RETURNING id").first()
-            let docID = try row!.decode(column: "id", as: Int.self)
-            try await sql.raw("INSERT INTO search_fts (rowid, title, body) VALUES (\(bind: docID), \(bind: titleStems), \(bind: bodyStems))").run()
-        }
+        try await remove(.article, where: "article_id = \(bind: id)", on: sql)
+        try await insert([Entry(kind: .article, articleID: id, ticketID: nil, commentID: nil, isPublic: true,
+                                title: SearchText.indexed(title), body: SearchText.indexed(body + "\n" + tags))], kind: .article, on: sql)
     }
 
     /// Indexes these articles again from what they hold now.
     static func reindex(articles ids: [Int], on sql: any SQLDatabase) async throws {
         for id in Set(ids).sorted() {
-            guard let row = try await sql.raw("SELECT title, body, tags FROM kb_articles WHERE id = \(bind: id)").first() else { continue }
-            try await index(article: id, title: try row.decode(column: "title", as: String.self),
-                            body: ArticleText.plain(try row.decode(column: "body", as: String.self)), tags: try row.decode(column: "tags", as: String.self), on: sql)
+            guard let row = try await sql.raw("SELECT title, body_text, tags FROM kb_articles WHERE id = \(bind: id)").first() else { continue }
+            try await index(article: id, title: try row.decode(column: "title", as: String.self), body: try row.decode(column: "body_text", as: String.self),
+                            tags: try row.decode(column: "tags", as: String.self), on: sql)
         }
     }
 
-    /// Builds the whole index again (`zayavka search reindex`, the migration that adds it), in
-    /// batches; `progress` hears the running count of entries.
-    static func rebuild(on sql: any SQLDatabase, progress: (@Sendable (Int) -> Void)? = nil) async throws {
-        if isPostgres(sql) {
-            try await sql.raw("DELETE FROM search_docs").run()
-        } else {
-            try await sql.raw("DELETE FROM search_fts").run()
-            try await sql.raw("DELETE FROM search_docs").run()
+    // MARK: Rebuilding
+
+    /// Runs one batch of the rebuild and returns its result (the command: in its own transaction
+    /// through the write gate, so the desk keeps writing between batches; the migration: directly).
+    typealias BatchRunner = @Sendable (@escaping @Sendable (any SQLDatabase) async throws -> Int?) async throws -> Int?
+
+    /// Builds the whole index again, in batches: each batch replaces the entries of the rows it
+    /// reads, so writes that land meanwhile (and index themselves) are never doubled. `progress`
+    /// hears the running count of entries.
+    static func rebuild(on sql: any SQLDatabase, runner: BatchRunner? = nil, progress: (@Sendable (Int) -> Void)? = nil) async throws {
+        let run: BatchRunner = runner ?? { work in try await work(sql) }
+        // Entries whose row is gone (the index of a restored or hand-edited database).
+        _ = try await run { sql in
+            for kind in Kind.allCases {
+                let orphans: SQLQueryString = switch kind {
+                case .article: "article_id NOT IN (SELECT id FROM kb_articles)"
+                case .subject: "ticket_id NOT IN (SELECT id FROM tickets)"
+                case .comment: "comment_id NOT IN (SELECT id FROM comments)"
+                }
+                try await remove(kind, where: orphans, on: sql)
+            }
+            return nil
         }
         var done = 0
         var after = 0
         while true {
-            let rows = try await sql.raw("SELECT id, title, body, tags FROM kb_articles WHERE id > \(bind: after) ORDER BY id LIMIT 500").all()
-            guard let last = rows.last else { break }
-            for row in rows {
-                try await index(article: try row.decode(column: "id", as: Int.self), title: try row.decode(column: "title", as: String.self),
-                                body: ArticleText.plain(try row.decode(column: "body", as: String.self)), tags: try row.decode(column: "tags", as: String.self),
-                                on: sql)
-            }
-            done += rows.count
-            after = try last.decode(column: "id", as: Int.self)
+            let from = after
+            guard let last = try await run({ sql in
+                let rows = try await sql.raw("SELECT id, title, body_text, tags FROM kb_articles WHERE id > \(bind: from) ORDER BY id LIMIT 500").all()
+                for row in rows {
+                    try await index(article: try row.decode(column: "id", as: Int.self), title: try row.decode(column: "title", as: String.self),
+                                    body: try row.decode(column: "body_text", as: String.self), tags: try row.decode(column: "tags", as: String.self), on: sql)
+                }
+                return try rows.last?.decode(column: "id", as: Int.self)
+            }) else { break }
+            after = last
         }
         after = 0
         while true {
-            let rows = try await sql.raw("""
-                SELECT c.id, c.ticket_id, c.body, c.is_public, t.subject FROM comments c JOIN tickets t ON t.id = c.ticket_id
-                WHERE c.id > \(bind: after) ORDER BY c.id LIMIT 2000
-                """).all()
-            guard let last = rows.last else { break }
-            try await add(try rows.map { row in
-                CommentDoc(commentID: try row.decode(column: "id", as: Int.self), ticketID: try row.decode(column: "ticket_id", as: Int.self),
-                           subject: try row.decode(column: "subject", as: String.self), body: try row.decode(column: "body", as: String.self),
-                           isPublic: try row.decode(column: "is_public", as: Bool.self))
-            }, on: sql)
-            done += rows.count
+            let from = after
+            guard let last = try await run({ sql in
+                let rows = try await sql.raw("SELECT id, subject FROM tickets WHERE id > \(bind: from) ORDER BY id LIMIT 5000").all()
+                guard let last = rows.last else { return nil }
+                let ids = try rows.map { try $0.decode(column: "id", as: Int.self) }
+                try await remove(.subject, where: "ticket_id IN (\(binds: ids))", on: sql)
+                try await addSubjects(try rows.map { (try $0.decode(column: "id", as: Int.self), try $0.decode(column: "subject", as: String.self)) }, on: sql)
+                return try last.decode(column: "id", as: Int.self)
+            }) else { break }
+            after = last
+            done += 5000
             progress?(done)
-            after = try last.decode(column: "id", as: Int.self)
+        }
+        after = 0
+        while true {
+            let from = after
+            guard let last = try await run({ sql in
+                let rows = try await sql.raw("""
+                    SELECT c.id, c.ticket_id, c.body, c.is_public, t.subject FROM comments c JOIN tickets t ON t.id = c.ticket_id
+                    WHERE c.id > \(bind: from) ORDER BY c.id LIMIT 2000
+                    """).all()
+                guard let last = rows.last else { return nil }
+                let docs = try commentDocs(rows)
+                try await remove(.comment, where: "comment_id IN (\(binds: docs.map(\.commentID)))", on: sql)
+                try await add(docs, on: sql)
+                return try last.decode(column: "id", as: Int.self)
+            }) else { break }
+            after = last
+            done += 2000
+            progress?(done)
         }
     }
 
@@ -196,10 +283,10 @@ enum SearchIndex {
                 """ + " " + visible + " ORDER BY title_match DESC, score DESC, a.id LIMIT \(bind: limit)").all()
         } else {
             rows = try await sql.raw("""
-                SELECT d.article_id, (d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: true)))) AS title_match,
-                       bm25(search_fts, 10.0, 1.0) AS score
-                FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN kb_articles a ON a.id = d.article_id
-                WHERE search_fts MATCH \(bind: ftsQuery(query, mode: mode)) AND d.kind = 'article' AND
+                SELECT d.article_id, (d.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: true)))) AS title_match,
+                       bm25(article_fts, 10.0, 1.0) AS score
+                FROM article_fts JOIN search_docs d ON d.id = article_fts.rowid JOIN kb_articles a ON a.id = d.article_id
+                WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode)) AND
                 """ + " " + visible + " ORDER BY title_match DESC, score, a.id LIMIT \(bind: limit)").all()
         }
         return try rows.map { ArticleHit(articleID: try $0.decode(column: "article_id", as: Int.self), titleMatch: try $0.decode(column: "title_match", as: Bool.self)) }
@@ -207,43 +294,58 @@ enum SearchIndex {
 
     struct TicketHit: Sendable {
         let ticketID: Int
-        /// The message that matched (its text makes the snippet).
-        let commentID: Int
+        /// The message that matched (its text makes the snippet); nil for a subject match.
+        let commentID: Int?
         let titleMatch: Bool
     }
 
-    /// Tickets with a message matching `query` (every word in the subject or in one message), among
-    /// those `visible` allows (conditions on `t`, the ticket); internal notes only when `internal`.
-    /// Subject matches first, then the newest.
+    /// Tickets matching `query`, among those `visible` allows (conditions on `t`, the ticket):
+    /// first those whose subject holds every word, newest first; then those with a message (its
+    /// ticket's subject included) that holds them, newest first. Internal notes only when
+    /// `includeInternal`.
     static func tickets(_ query: SearchText.Query, visible: [SQLQueryString], includeInternal: Bool, limit: Int,
                         on sql: any SQLDatabase) async throws -> [TicketHit] {
         guard !query.isEmpty else { return [] }
-        var conditions = visible
-        if !includeInternal { conditions.append("d.is_public = \(bind: true)") }
-        let filter: SQLQueryString = conditions.isEmpty ? "" : " AND " + conditions.joined(separator: " AND ")
-        // A ticket has one entry per message: take enough to fill `limit` distinct tickets.
-        let fetch = limit * 4
-        func run(titleOnly: Bool) async throws -> [any SQLRow] {
-            if isPostgres(sql) {
-                return try await sql.raw("""
-                    SELECT d.ticket_id, d.comment_id FROM search_docs d JOIN tickets t ON t.id = d.ticket_id
-                    WHERE d.kind = 'comment' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all, titleOnly: titleOnly)))
-                    """ + filter + " ORDER BY d.id DESC LIMIT \(bind: fetch)").all()
-            }
-            return try await sql.raw("""
-                SELECT d.ticket_id, d.comment_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN tickets t ON t.id = d.ticket_id
-                WHERE search_fts MATCH \(bind: ftsQuery(query, mode: .all, titleOnly: titleOnly)) AND d.kind = 'comment'
-                """ + filter + " ORDER BY search_fts.rowid DESC LIMIT \(bind: fetch)").all()
-        }
+        let ticketFilter: SQLQueryString = visible.isEmpty ? "" : " AND " + visible.joined(separator: " AND ")
+        let messageFilter: SQLQueryString = includeInternal ? ticketFilter : ticketFilter + " AND d.is_public = \(bind: true)"
         var hits: [TicketHit] = []
         var seen = Set<Int>()
-        for (titleOnly, rows) in [(true, try await run(titleOnly: true)), (false, try await run(titleOnly: false))] {
-            for row in rows {
-                let ticketID = try row.decode(column: "ticket_id", as: Int.self)
-                guard seen.insert(ticketID).inserted else { continue }
-                hits.append(TicketHit(ticketID: ticketID, commentID: try row.decode(column: "comment_id", as: Int.self), titleMatch: titleOnly))
-                if hits.count == limit { return hits }
-            }
+        let subjects: [any SQLRow]
+        if isPostgres(sql) {
+            subjects = try await sql.raw("""
+                SELECT d.ticket_id, NULL AS comment_id FROM search_docs d JOIN tickets t ON t.id = d.ticket_id
+                WHERE d.kind = 'subject' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
+                """ + ticketFilter + " ORDER BY d.ticket_id DESC LIMIT \(bind: limit)").all()
+        } else {
+            subjects = try await sql.raw("""
+                SELECT d.ticket_id, NULL AS comment_id FROM subject_fts JOIN search_docs d ON d.id = subject_fts.rowid JOIN tickets t ON t.id = d.ticket_id
+                WHERE subject_fts MATCH \(bind: ftsQuery(query, mode: .all))
+                """ + ticketFilter + " ORDER BY subject_fts.rowid DESC LIMIT \(bind: limit)").all()
+        }
+        for row in subjects {
+            let ticketID = try row.decode(column: "ticket_id", as: Int.self)
+            if seen.insert(ticketID).inserted { hits.append(TicketHit(ticketID: ticketID, commentID: nil, titleMatch: true)) }
+        }
+        if hits.count >= limit { return hits }
+        // A ticket has one entry per message: take enough to fill `limit` distinct tickets.
+        let fetch = (limit - hits.count) * 4 + hits.count
+        let messages: [any SQLRow]
+        if isPostgres(sql) {
+            messages = try await sql.raw("""
+                SELECT d.ticket_id, d.comment_id FROM search_docs d JOIN tickets t ON t.id = d.ticket_id
+                WHERE d.kind = 'comment' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
+                """ + messageFilter + " ORDER BY d.id DESC LIMIT \(bind: fetch)").all()
+        } else {
+            messages = try await sql.raw("""
+                SELECT d.ticket_id, d.comment_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN tickets t ON t.id = d.ticket_id
+                WHERE search_fts MATCH \(bind: ftsQuery(query, mode: .all))
+                """ + messageFilter + " ORDER BY search_fts.rowid DESC LIMIT \(bind: fetch)").all()
+        }
+        for row in messages {
+            let ticketID = try row.decode(column: "ticket_id", as: Int.self)
+            guard seen.insert(ticketID).inserted else { continue }
+            hits.append(TicketHit(ticketID: ticketID, commentID: try row.decode(column: "comment_id", as: Int?.self), titleMatch: false))
+            if hits.count == limit { break }
         }
         return hits
     }

@@ -22,14 +22,14 @@ enum SearchService {
         guard !hits.isEmpty else { return SearchResultDTO(query: raw, terms: query.terms, items: []) }
         let ids = hits.map(\.articleID)
         let rows = try await context.sql.raw("""
-            SELECT a.id, a.category_id, a.slug, a.language, a.translation_of, a.title, a.body, a.tags, a.audience, a.status, a.author_id,
+            SELECT a.id, a.category_id, a.slug, a.language, a.translation_of, a.title, '' AS body, a.body_text, a.tags, a.audience, a.status, a.author_id,
                    NULL AS author_name, a.revision, a.helpful_yes, a.helpful_no, a.views, a.created_at, a.updated_at, a.published_at
             FROM kb_articles a WHERE a.id IN (\(binds: ids))
             """).all(decoding: KnowledgeBaseService.ArticleRow.self)
         let byID = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let items = hits.compactMap { hit -> KBArticleSummaryDTO? in
             guard let row = byID[hit.articleID] else { return nil }
-            let snippet = ArticleText.snippetHTML(SearchText.snippet(ArticleText.plain(row.body), query: query))
+            let snippet = ArticleText.snippetHTML(SearchText.snippet(row.body_text, query: query))
             return KnowledgeBaseService.summary(row, snippet: snippet)
         }
         return SearchResultDTO(query: raw, terms: query.terms, items: items)
@@ -55,15 +55,29 @@ enum SearchService {
             """).all()
         var byID: [Int: any SQLRow] = [:]
         for row in tickets { byID[try row.decode(column: "id", as: Int.self)] = row }
-        let comments = try await sql.raw("SELECT id, body FROM comments WHERE id IN (\(binds: hits.map(\.commentID)))").all()
+        // The matched message's text; for a subject match, the description (the ticket's first message).
         var bodies: [Int: String] = [:]
-        for row in comments { bodies[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "body", as: String.self) }
+        var descriptions: [Int: String] = [:]
+        let commentIDs = hits.compactMap(\.commentID)
+        if !commentIDs.isEmpty {
+            for row in try await sql.raw("SELECT id, body FROM comments WHERE id IN (\(binds: commentIDs))").all() {
+                bodies[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "body", as: String.self)
+            }
+        }
+        let subjectOnly = hits.filter { $0.commentID == nil }.map(\.ticketID)
+        if !subjectOnly.isEmpty {
+            for row in try await sql.raw("""
+                SELECT c.ticket_id, c.body FROM comments c WHERE c.id IN (SELECT MIN(id) FROM comments WHERE ticket_id IN (\(binds: subjectOnly)) GROUP BY ticket_id)
+                """).all() {
+                descriptions[try row.decode(column: "ticket_id", as: Int.self)] = try row.decode(column: "body", as: String.self)
+            }
+        }
         let catalog = try await context.services.catalog.snapshot(context.database)
         let items = try hits.compactMap { hit -> TicketSearchHitDTO? in
             guard let row = byID[hit.ticketID] else { return nil }
             let subject = try row.decode(column: "subject", as: String.self)
             let status = try row.decode(column: "status", as: String.self)
-            let body = bodies[hit.commentID] ?? ""
+            let body = hit.commentID.flatMap { bodies[$0] } ?? descriptions[hit.ticketID] ?? ""
             return TicketSearchHitDTO(
                 number: try row.decode(column: "number", as: Int.self), subject: subject, status: status,
                 statusName: catalog.workflow.definition(status)?.name(context.language) ?? status,

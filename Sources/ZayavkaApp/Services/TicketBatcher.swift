@@ -99,9 +99,7 @@ actor TicketBatcher {
                                                  + commentRows.joined(separator: ", ") + " RETURNING id, ticket_id").all()
                 var commentByTicket: [Int: Int] = [:]
                 for row in comments { commentByTicket[try row.decode(column: "ticket_id", as: Int.self)] = try row.decode(column: "id", as: Int.self) }
-                try await SearchIndex.add(zip(drafts, ticketIDs).map { d, id in
-                    SearchIndex.CommentDoc(commentID: commentByTicket[id]!, ticketID: id, subject: d.subject, body: d.body, isPublic: true)
-                }, on: sql)
+                try await SearchIndex.addTickets(zip(drafts, ticketIDs).map { d, id in (id, d.subject, commentByTicket[id]!, d.body) }, on: sql)
 
                 var events: [NewEvent] = []
                 for (d, ticketID) in zip(drafts, ticketIDs) {

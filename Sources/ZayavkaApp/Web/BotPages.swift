@@ -162,7 +162,6 @@ enum BotPages {
         if !errors.isEmpty { return refuse(errors) }
         let sql = try request.sql
         let defaultLanguage = app.services.configuration.defaultLanguage
-        var created = false
         var known = try await MailPeople.find(email, sql: sql, defaultLanguage: defaultLanguage)
         if known == nil {
             let domain = String(email.split(separator: "@").last ?? "")
@@ -170,7 +169,6 @@ enum BotPages {
             try await app.services.customers.create(.init(email: email, name: String(name.prefix(200)), language: l.language,
                                                           organizationID: organizationID, sendLink: false), services: app.services, on: app.db)
             known = try await MailPeople.find(email, sql: sql, defaultLanguage: defaultLanguage)
-            created = true
         }
         guard case .active(let customer) = known else {
             return refuse(["_form": l("С этого адреса заявки не принимаются. Напишите нам с другого адреса.",
@@ -190,7 +188,7 @@ enum BotPages {
             if let visitor = KnowledgeBasePages.visitor(request) {
                 await DeflectionService.record(.filed, visitor: visitor, context: context)
             }
-            if created { try await MailPeople.sendAccountMail(to: customer, email: email, app: app) }
+            // A new customer's set-a-password link travels in the acknowledgement (as for mail senders).
             return request.redirect(to: SitePath.help.path + "?sent=\(ticket.number)")
         } catch let error as ZayavkaError {
             guard case .validation = error else { throw error }
