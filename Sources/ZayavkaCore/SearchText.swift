@@ -177,24 +177,34 @@ public enum SearchText {
     /// About `length` characters of `text` around its first matched word, with every word whose stem
     /// (or, for the unfinished last word, whose stem's beginning) the query holds marked.
     public static func snippet(_ text: String, query: Query, length: Int = 220) -> [Segment] {
-        // The first 20,000 characters: a match further on is shown from the beginning.
-        let chars = Array(text.prefix(20_000))
-        var ranges: [Range<Int>] = []  // words, as character ranges
+        // Unicode scalars, the first 20,000 (a match further on is shown from the beginning): cheap to
+        // scan, and the text of a help desk is nearly all one scalar a character.
+        let scalars = Array(text.unicodeScalars.prefix(20_000))
+        func isWordScalar(_ s: Unicode.Scalar) -> Bool {
+            let v = s.value
+            if v < 0x80 { return (0x30...0x39).contains(v) || (0x41...0x5A).contains(v) || (0x61...0x7A).contains(v) }
+            if (0x0400...0x04FF).contains(v) { return true }
+            let p = s.properties
+            return p.isAlphabetic || p.numericType != nil || p.generalCategory == .nonspacingMark
+        }
+        var ranges: [Range<Int>] = []  // words, as scalar ranges
         var start: Int?
-        for (i, ch) in chars.enumerated() {
-            if ch.isLetter || ch.isNumber {
+        for (i, s) in scalars.enumerated() {
+            if isWordScalar(s) {
                 if start == nil { start = i }
-            } else if let s = start {
-                ranges.append(s..<i)
+            } else if let begun = start {
+                ranges.append(begun..<i)
                 start = nil
             }
         }
-        if let s = start { ranges.append(s..<chars.count) }
+        if let begun = start { ranges.append(begun..<scalars.count) }
+        func piece(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[range])) }
         // A stem begins with its word's first letters (Snowball strips endings): words that share no
         // beginning with any term are passed over without stemming.
         let heads = Set(query.terms.map { String($0.prefix(2)) })
         func matches(_ range: Range<Int>) -> Bool {
-            guard let word = words(String(chars[range])).first, heads.contains(String(word.prefix(2))) else { return false }
+            let head = words(piece(range.lowerBound..<min(range.upperBound, range.lowerBound + 3))).first.map { String($0.prefix(2)) } ?? ""
+            guard heads.contains(head), let word = words(piece(range)).first else { return false }
             let stem = stem(word)
             if query.highlight.contains(stem) { return true }
             if query.lastIsPrefix, let last = query.terms.last { return word.hasPrefix(last) || stem.hasPrefix(last) }
@@ -203,27 +213,27 @@ public enum SearchText {
         // Stem word by word only until the first match, then only the words the window shows.
         let first = ranges.first(where: matches)
         let from: Int
-        if let first, chars.count > length {
-            from = max(0, min(first.lowerBound - length / 4, chars.count - length))
+        if let first, scalars.count > length {
+            from = max(0, min(first.lowerBound - length / 4, scalars.count - length))
         } else {
             from = 0
         }
-        let to = min(chars.count, from + length)
+        let to = min(scalars.count, from + length)
         let matched = ranges.filter { $0.lowerBound >= from && $0.upperBound <= to && matches($0) }
         var segments: [Segment] = []
         var cursor = from
-        for range in matched where range.lowerBound >= from && range.upperBound <= to {
-            if range.lowerBound > cursor { segments.append(Segment(String(chars[cursor..<range.lowerBound]), isMatch: false)) }
-            segments.append(Segment(String(chars[range]), isMatch: true))
+        for range in matched {
+            if range.lowerBound > cursor { segments.append(Segment(piece(cursor..<range.lowerBound), isMatch: false)) }
+            segments.append(Segment(piece(range), isMatch: true))
             cursor = range.upperBound
         }
-        if cursor < to { segments.append(Segment(String(chars[cursor..<to]), isMatch: false)) }
+        if cursor < to { segments.append(Segment(piece(cursor..<to), isMatch: false)) }
         if from > 0, let first = segments.first {
             // Start at a word boundary: a cut word is noise.
             if first.isMatch { segments.insert(Segment("…", isMatch: false), at: 0) }
             else { segments[0] = Segment("…" + first.text.drop(while: { !$0.isWhitespace }), isMatch: false) }
         }
-        if to < chars.count { segments.append(Segment("…", isMatch: false)) }
+        if to < scalars.count { segments.append(Segment("…", isMatch: false)) }
         return segments.map { $0.isMatch ? $0 : Segment($0.text.replacingOccurrences(of: "\n", with: " "), isMatch: false) }
     }
 }

@@ -35,6 +35,8 @@ struct M027CreateSearchIndex: AsyncMigration {
                     CREATE VIRTUAL TABLE \(unsafeRaw: kind.ftsTable) USING fts5(title, body, content='', contentless_delete=1, detail=column,
                                                                                 tokenize='unicode61 remove_diacritics 0')
                     """).run()
+                // `ORDER BY rank`: BM25 with the title weighing ten times the body.
+                try await sql.raw("INSERT INTO \(unsafeRaw: kind.ftsTable) (\(unsafeRaw: kind.ftsTable), rank) VALUES ('rank', 'bm25(10.0, 1.0)')").run()
             }
         }
         try await SearchIndex.rebuild(on: sql)

@@ -282,12 +282,40 @@ enum SearchIndex {
                 WHERE d.kind = 'article' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: mode))) AND
                 """ + " " + visible + " ORDER BY title_match DESC, score DESC, a.id LIMIT \(bind: limit)").all()
         } else {
-            rows = try await sql.raw("""
-                SELECT d.article_id, (d.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: true)))) AS title_match,
-                       bm25(article_fts, 10.0, 1.0) AS score
-                FROM article_fts JOIN search_docs d ON d.id = article_fts.rowid JOIN kb_articles a ON a.id = d.article_id
-                WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode)) AND
-                """ + " " + visible + " ORDER BY title_match DESC, score, a.id LIMIT \(bind: limit)").all()
+            // FTS5 ranks inside the index (`ORDER BY rank LIMIT`: BM25, the title weighing 10 times
+            // the body) and only the best candidates are checked against who may read them; when
+            // too many of those are hidden, it asks for more. Title matches first, then the rest.
+            var hits: [ArticleHit] = []
+            var seen = Set<Int>()
+            for titleOnly in [true, false] {
+                var fetch = limit * 2
+                while true {
+                    let found = try await sql.raw("""
+                        SELECT d.article_id, f.rank FROM (SELECT rowid, rank FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly))
+                                                         ORDER BY rank LIMIT \(bind: fetch)) f
+                        JOIN search_docs d ON d.id = f.rowid JOIN kb_articles a ON a.id = d.article_id WHERE
+                        """ + " " + visible + " ORDER BY f.rank, a.id").all()
+                    let candidates = try found.map { try $0.decode(column: "article_id", as: Int.self) }.filter { !seen.contains($0) }
+                    let enough = hits.count + candidates.count >= limit
+                    var exhausted = false
+                    if !enough {
+                        exhausted = try await sql.raw("""
+                            SELECT COUNT(*) AS n FROM (SELECT rowid FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly))
+                                                       LIMIT \(bind: fetch + 1)) m
+                            """).first()!.decode(column: "n", as: Int.self) <= fetch
+                    }
+                    if enough || exhausted {
+                        for id in candidates where hits.count < limit {
+                            seen.insert(id)
+                            hits.append(ArticleHit(articleID: id, titleMatch: titleOnly))
+                        }
+                        break
+                    }
+                    fetch *= 4
+                }
+                if hits.count >= limit { break }
+            }
+            return hits
         }
         return try rows.map { ArticleHit(articleID: try $0.decode(column: "article_id", as: Int.self), titleMatch: try $0.decode(column: "title_match", as: Bool.self)) }
     }
