@@ -355,11 +355,11 @@ enum MailNotifier {
             }
         }
         // Articles that may already answer a new request (issue 17), for customers: public and customers' ones.
-        var suggested: [Int: [(title: String, slug: String, language: String)]] = [:]
+        var suggested: [Int: [(title: String, slug: String)]] = [:]
         if !acknowledged.isEmpty, try await sql.raw("SELECT id FROM kb_articles WHERE status = 'published' LIMIT 1").first() != nil {
             for (event, intent) in intents where intent.kind == .ticketCreated && acknowledged.contains(event.ticketID) && suggested[event.ticketID] == nil {
                 suggested[event.ticketID] = try await SearchService.suggestions(forSubject: event.subject, audiences: [.public, .customers], language: nil,
-                                                                                limit: 6, on: sql).map { ($0.title, $0.slug, "") }
+                                                                                limit: 3, on: sql).map { ($0.title, $0.slug) }
             }
         }
         // Set-password links in acknowledgements, stored with the mails that carry them.
@@ -433,7 +433,7 @@ enum MailNotifier {
                 }
                 filled["account"] = AcknowledgementText.account(link: accountLink, person.language)
                 filled["articles"] = person.isStaff ? "" : AcknowledgementText.articles(
-                    (suggested[event.ticketID] ?? []).prefix(3).map { ($0.title, configuration.publicURL + SitePath.kbArticle($0.slug).path) }, person.language)
+                    (suggested[event.ticketID] ?? []).map { ($0.title, configuration.publicURL + SitePath.kbArticle($0.slug).path) }, person.language)
                 let incident = incidents[event.ticketID]
                 filled["incident"] = AcknowledgementText.incident(code: incident.map { ProblemNumber.format($0.number) },
                                                                   text: person.language == .en ? incident?.incident_text_en : incident?.incident_text_ru,
