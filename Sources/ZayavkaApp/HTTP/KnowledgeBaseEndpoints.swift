@@ -173,12 +173,7 @@ extension API {
                  query: [.init(name: "filename", schema: .string, description: "the image's name")],
                  responses: [(201, "ArticleImage"), (413, "Error"), (422, "Error")],
                  handler: { req in
-                     if let length = req.headers.first(name: .contentLength).flatMap(Int.init), length > KnowledgeBaseService.maxImageBytes {
-                         throw ZayavkaError.payloadTooLarge(limitBytes: KnowledgeBaseService.maxImageBytes)
-                     }
-                     let data: [UInt8]
-                     do { data = Array(try await req.body.collect(upTo: KnowledgeBaseService.maxImageBytes).readableBytesView) }
-                     catch { throw ZayavkaError.payloadTooLarge(limitBytes: KnowledgeBaseService.maxImageBytes) }
+                     let data = try await Uploads.bytes(req, limit: KnowledgeBaseService.maxImageBytes)
                      let saved = try await KnowledgeBaseService.upload(data, name: req.query[String.self, at: "filename"] ?? "image", context: try req.context)
                      return try await saved.encodeResponse(status: .created, for: req)
                  }),

@@ -44,12 +44,7 @@ enum Uploads {
 
     /// A CSV file in the body, up to `DirectoryCSV.maxBytes`.
     static func csv(_ request: Request) async throws -> Data {
-        let limit = DirectoryCSV.maxBytes
-        var data = Data()
-        for try await chunk in request.bodyChunks() {
-            data.append(contentsOf: chunk.readableBytesView)
-            if data.count > limit { throw ZayavkaError.payloadTooLarge(limitBytes: limit) }
-        }
+        let data = Data(try await bytes(request, limit: DirectoryCSV.maxBytes))
         // A NUL byte is no text: PostgreSQL refuses it, SQLite would keep it. Refused like in every other field.
         if data.contains(0) { throw ZayavkaError.validation([FieldError("body", .controlCharacters)]) }
         return data
@@ -57,7 +52,16 @@ enum Uploads {
 
     /// A raw message in the body, up to the configured message size.
     static func message(_ request: Request) async throws -> [UInt8] {
-        let limit = request.services.configuration.mail.maxMessageBytes
+        try await bytes(request, limit: request.services.configuration.mail.maxMessageBytes)
+    }
+
+    /// The whole body in memory, up to `limit` bytes (413 past it). Read through `bodyChunks`, so the
+    /// draining of unread bodies knows it was read: Vapor's own `collect` leaves it waiting for a
+    /// stream that already ended, and the client for an answer that never comes.
+    static func bytes(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > limit {
+            throw ZayavkaError.payloadTooLarge(limitBytes: limit)
+        }
         var collected = ByteBuffer()
         for try await var chunk in request.bodyChunks() {
             collected.writeBuffer(&chunk)
