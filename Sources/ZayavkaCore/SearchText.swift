@@ -174,6 +174,19 @@ public enum SearchText {
         }
     }
 
+    private static func headKey(_ first: UInt32, _ second: UInt32) -> UInt64 { UInt64(first) << 32 | UInt64(second) }
+
+    /// A letter or digit as `words` folds it, for ASCII and basic Cyrillic; nil for anything else.
+    private static func foldedLetter(_ value: UInt32) -> UInt32? {
+        switch value {
+        case 0x61...0x7A, 0x30...0x39, 0x0430...0x044F: value
+        case 0x41...0x5A: value + 0x20
+        case 0x0410...0x042F: value + 0x20
+        case 0x0451, 0x0401: 0x0435
+        default: nil
+        }
+    }
+
     /// About `length` characters of `text` around its first matched word, with every word whose stem
     /// (or, for the unfinished last word, whose stem's beginning) the query holds marked.
     public static func snippet(_ text: String, query: Query, length: Int = 220) -> [Segment] {
@@ -201,10 +214,23 @@ public enum SearchText {
         func piece(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[range])) }
         // A stem begins with its word's first letters (Snowball strips endings): words that share no
         // beginning with any term are passed over without stemming.
+        // The heads are compared as folded scalar pairs, without making a string, for the letters
+        // `words` folds by itself (ASCII, basic Cyrillic, ё); other words take the long way.
         let heads = Set(query.terms.map { String($0.prefix(2)) })
+        let headKeys = Set(heads.compactMap { head -> UInt64? in
+            let values = head.unicodeScalars.map(\.value)
+            return values.isEmpty ? nil : headKey(values[0], values.count > 1 ? values[1] : 0)
+        })
         func matches(_ range: Range<Int>) -> Bool {
-            let head = words(piece(range.lowerBound..<min(range.upperBound, range.lowerBound + 3))).first.map { String($0.prefix(2)) } ?? ""
-            guard heads.contains(head), let word = words(piece(range)).first else { return false }
+            let first = foldedLetter(scalars[range.lowerBound].value)
+            let second = range.count > 1 ? foldedLetter(scalars[range.lowerBound + 1].value) : 0
+            if let first, let second {
+                guard headKeys.contains(headKey(first, second)) else { return false }
+            } else {
+                let head = words(piece(range.lowerBound..<min(range.upperBound, range.lowerBound + 3))).first.map { String($0.prefix(2)) } ?? ""
+                guard heads.contains(head) else { return false }
+            }
+            guard let word = words(piece(range)).first else { return false }
             let stem = stem(word)
             if query.highlight.contains(stem) { return true }
             if query.lastIsPrefix, let last = query.terms.last { return word.hasPrefix(last) || stem.hasPrefix(last) }

@@ -98,6 +98,18 @@ import Testing
         #expect(segments.filter(\.isMatch).map(\.text) == ["сканер"])
     }
 
+    @Test func snippetFoldsCaseYoAndStressInEveryScript() {
+        // Capitals, ё, a stress mark, Latin, a digit word, a one-letter term, and a Greek word (the long way).
+        let text = "ЁЛКИ и Ёлка; печа́тает; PRINTERS; 1С; Ω-метр ωμέγα; я"
+        let marked = { (query: String) in SearchText.snippet(text, query: SearchText.Query(query)).filter(\.isMatch).map(\.text) }
+        #expect(marked("елки") == ["ЁЛКИ", "Ёлка"])
+        #expect(marked("печатает") == ["печа́тает"])
+        #expect(marked("printer") == ["PRINTERS"])
+        #expect(marked("1с") == ["1С"])
+        #expect(marked("ΩΜΈΓΑ") == ["ωμέγα"])
+        #expect(marked("ω") == ["Ω"])
+    }
+
     @Test func snippetWithoutMatchIsTheBeginning() {
         let segments = SearchText.snippet("Короткий текст", query: SearchText.Query("сервер"))
         #expect(segments == [SearchText.Segment("Короткий текст", isMatch: false)])
