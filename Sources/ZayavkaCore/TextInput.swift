@@ -212,4 +212,10 @@ public enum DateWindow {
         let seconds = date.timeIntervalSince1970
         return seconds.isFinite && earliest.timeIntervalSince1970 <= seconds && seconds <= latest.timeIntervalSince1970
     }
+
+    /// An ISO 8601 date and time inside the window, or nil.
+    public static func parse(_ raw: String) -> Date? {
+        guard let date = try? Date(raw, strategy: .iso8601), contains(date) else { return nil }
+        return date
+    }
 }

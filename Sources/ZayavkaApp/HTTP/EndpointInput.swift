@@ -54,7 +54,7 @@ enum EndpointInput {
         case .boolean:
             guard ["true", "false", "1", "0"].contains(value) else { return FieldError(name, .unknownValue, "true, false") }
         case .dateTime:
-            guard let date = try? Date(value, strategy: .iso8601), DateWindow.contains(date) else { return FieldError(name, .invalid) }
+            guard DateWindow.parse(value) != nil else { return FieldError(name, .invalid) }
         case .date:
             guard (try? Date(value, strategy: .iso8601.year().month().day())) != nil else { return FieldError(name, .invalid) }
         case .enumeration(let allowed):

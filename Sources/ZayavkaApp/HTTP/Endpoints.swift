@@ -47,11 +47,50 @@ extension Request {
         return value
     }
 
-    /// `limit` from the query: 1…500, `fallback` when absent; an invalid one adds its error to `errors`.
-    func listLimit(fallback: Int = 100, into errors: inout [FieldError]) -> Int {
-        guard let raw = query[String.self, at: "limit"] else { return fallback }
-        guard let limit = Int(raw), (1...500).contains(limit) else {
-            errors.append(FieldError("limit", .invalid, "1-500"))
+    /// A whole-number query parameter; an invalid one adds its error.
+    func intQuery(_ name: String, into errors: inout [FieldError]) -> Int? {
+        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
+        guard let value = Int(raw), EndpointInput.integerRange.contains(value) else {
+            errors.append(FieldError(name, .invalid))
+            return nil
+        }
+        return value
+    }
+
+    /// An ISO 8601 date and time from the query; an invalid one adds its error.
+    func dateQuery(_ name: String, into errors: inout [FieldError]) -> Date? {
+        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
+        guard let value = DateWindow.parse(raw) else {
+            errors.append(FieldError(name, .invalid, "ISO 8601"))
+            return nil
+        }
+        return value
+    }
+
+    /// `true`/`1` or `false`/`0` from the query; anything else adds its error.
+    func boolQuery(_ name: String, into errors: inout [FieldError]) -> Bool? {
+        switch choice(name, ["true", "false", "1", "0"], into: &errors) {
+        case "true", "1": true
+        case "false", "0": false
+        default: nil
+        }
+    }
+
+    /// One of `allowed`, or an error.
+    func choice(_ name: String, _ allowed: [String], into errors: inout [FieldError]) -> String? {
+        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
+        guard allowed.contains(raw) else {
+            errors.append(FieldError(name, .unknownValue, allowed.joined(separator: ", ")))
+            return nil
+        }
+        return raw
+    }
+
+    /// `limit` from the query: 1…`max`, `fallback` when absent or empty; an invalid one adds its error to `errors`.
+    func listLimit(fallback: Int = 100, max: Int = 500, into errors: inout [FieldError]) -> Int {
+        guard let raw = query[String.self, at: "limit"], !raw.isEmpty else { return fallback }
+        guard let limit = Int(raw), (1...max).contains(limit) else {
+            errors.append(FieldError("limit", .invalid, "1-\(max)"))
             return fallback
         }
         return limit
@@ -150,13 +189,10 @@ enum API {
                  handler: json { req in
                      var errors: [FieldError] = []
                      let limit = req.listLimit(into: &errors)
-                     let rawActive = req.query[String.self, at: "active"]
-                     if let rawActive, rawActive != "true", rawActive != "false" { errors.append(FieldError("active", .invalid, "true or false")) }
-                     let rawUser = req.query[String.self, at: "user_id"]
-                     let userID = rawUser.flatMap { Int($0) }
-                     if rawUser != nil, userID == nil { errors.append(FieldError("user_id", .invalid)) }
+                     let active = req.boolQuery("active", into: &errors) ?? false
+                     let userID = req.intQuery("user_id", into: &errors)
                      if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-                     return ListOf(items: try await LegalHoldService.list(activeOnly: rawActive == "true", coveringUser: userID, limit: limit,
+                     return ListOf(items: try await LegalHoldService.list(activeOnly: active, coveringUser: userID, limit: limit,
                                                                           context: try req.context), nextCursor: nil)
                  }),
         Endpoint(method: .GET, path: "/legal-holds/{id}", operationID: "getLegalHold", tag: "users", summary: "One legal hold (admins).",
@@ -679,7 +715,7 @@ enum API {
                          .init(name: "minutes", schema: .integer, description: "working minutes")],
                  responses: [(200, "Due"), (404, "Error"), (422, "Error")],
                  handler: json { req in
-                     let from = req.query[String.self, at: "from"].flatMap { try? Date($0, strategy: .iso8601) }
+                     let from = req.query[String.self, at: "from"].flatMap(DateWindow.parse)
                      return try await WorkingTimeService.due(key: req.parameters.get("key") ?? "", from: from, minutes: req.query[Int.self, at: "minutes"],
                                                              context: try req.context)
                  }),

@@ -3,34 +3,9 @@ import Vapor
 import ZayavkaCore
 
 extension Request {
-    /// A whole-number query parameter; an invalid one adds its error.
-    func intQuery(_ name: String, into errors: inout [FieldError]) -> Int? {
-        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
-        guard let value = Int(raw), EndpointInput.integerRange.contains(value) else {
-            errors.append(FieldError(name, .invalid))
-            return nil
-        }
-        return value
-    }
-
-    /// One of `allowed`, or an error.
-    func choice(_ name: String, _ allowed: [String], into errors: inout [FieldError]) -> String? {
-        guard let raw = query[String.self, at: name], !raw.isEmpty else { return nil }
-        guard allowed.contains(raw) else {
-            errors.append(FieldError(name, .unknownValue, allowed.joined(separator: ", ")))
-            return nil
-        }
-        return raw
-    }
-
     /// `limit` for searches: 1…100.
     func searchLimit(into errors: inout [FieldError]) -> Int {
-        guard let raw = query[String.self, at: "limit"], !raw.isEmpty else { return SearchService.defaultLimit }
-        guard let limit = Int(raw), (1...SearchService.maxLimit).contains(limit) else {
-            errors.append(FieldError("limit", .invalid, "1-\(SearchService.maxLimit)"))
-            return SearchService.defaultLimit
-        }
-        return limit
+        listLimit(fallback: SearchService.defaultLimit, max: SearchService.maxLimit, into: &errors)
     }
 }
 
@@ -210,14 +185,9 @@ extension API {
                  responses: [(200, "Deflection"), (422, "Error")],
                  handler: json { req in
                      var errors: [FieldError] = []
-                     func date(_ name: String) -> Date? {
-                         guard let raw = req.query[String.self, at: name], !raw.isEmpty else { return nil }
-                         guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid)); return nil }
-                         return value
-                     }
                      let context = try req.context
-                     let to = date("to") ?? context.now
-                     let from = date("from") ?? to.addingTimeInterval(-30 * 86_400)
+                     let to = req.dateQuery("to", into: &errors) ?? context.now
+                     let from = req.dateQuery("from", into: &errors) ?? to.addingTimeInterval(-30 * 86_400)
                      if !errors.isEmpty { throw ZayavkaError.validation(errors) }
                      return try await DeflectionService.stats(from: from, to: to, context: context)
                  }),

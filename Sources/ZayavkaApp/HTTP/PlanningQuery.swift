@@ -16,7 +16,7 @@ struct PlanningQuery {
 
     mutating func date(_ name: String) -> Date? {
         guard let raw = try? request.query.get(String.self, at: name), !raw.isEmpty else { return nil }
-        guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
+        guard let value = DateWindow.parse(raw) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
         return value
     }
 

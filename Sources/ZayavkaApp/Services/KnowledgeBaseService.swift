@@ -272,10 +272,12 @@ enum KnowledgeBaseService {
                 assignments.append(previous ? "helpful_yes = CASE WHEN helpful_yes > 0 THEN helpful_yes - 1 ELSE 0 END"
                                             : "helpful_no = CASE WHEN helpful_no > 0 THEN helpful_no - 1 ELSE 0 END")
             }
-            if previous == helpful {
-                return try await sql.raw("SELECT helpful_yes, helpful_no FROM kb_articles WHERE id = \(bind: id)").first()!
-            }
-            return try await sql.raw("UPDATE kb_articles SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id) RETURNING helpful_yes, helpful_no").first()!
+            let counted = previous == helpful
+                ? try await sql.raw("SELECT helpful_yes, helpful_no FROM kb_articles WHERE id = \(bind: id)").first()
+                : try await sql.raw("UPDATE kb_articles SET " + assignments.joined(separator: ", ") + " WHERE id = \(bind: id) RETURNING helpful_yes, helpful_no").first()
+            // Deleted since it was read: as unknown as if it never was.
+            guard let counted else { throw ZayavkaError.notFound(entity: "article", id: String(id)) }
+            return counted
         }
         return KBVoteDTO(helpfulYes: try row.decode(column: "helpful_yes", as: Int.self), helpfulNo: try row.decode(column: "helpful_no", as: Int.self))
     }

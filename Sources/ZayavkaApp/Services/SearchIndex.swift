@@ -302,7 +302,7 @@ enum SearchIndex {
                         exhausted = try await sql.raw("""
                             SELECT COUNT(*) AS n FROM (SELECT rowid FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly))
                                                        LIMIT \(bind: fetch + 1)) m
-                            """).first()!.decode(column: "n", as: Int.self) <= fetch
+                            """).first()?.decode(column: "n", as: Int.self) ?? 0 <= fetch
                     }
                     if enough || exhausted {
                         for id in candidates where hits.count < limit {

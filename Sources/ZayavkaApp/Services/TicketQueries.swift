@@ -193,7 +193,7 @@ enum TicketQueries {
         }
         func date(_ name: String) -> Date? {
             guard let raw = params[name], !raw.isEmpty else { return nil }
-            guard let value = try? Date(raw, strategy: .iso8601), DateWindow.contains(value) else { errors.append(FieldError(name, .invalid)); return nil }
+            guard let value = DateWindow.parse(raw) else { errors.append(FieldError(name, .invalid)); return nil }
             return value
         }
         if let statuses = list("status") { conditions.append("t.status IN (\(binds: statuses))") }
