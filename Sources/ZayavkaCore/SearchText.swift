@@ -212,6 +212,10 @@ public enum SearchText {
         }
         if let begun = start { ranges.append(begun..<scalars.count) }
         func piece(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[range])) }
+        /// Text between matches, on one line.
+        func flatPiece(_ range: Range<Int>) -> String {
+            String(String.UnicodeScalarView(scalars[range].lazy.map { $0 == "\n" || $0 == "\r" ? " " : $0 }))
+        }
         // A stem begins with its word's first letters (Snowball strips endings): words that share no
         // beginning with any term are passed over without stemming.
         // The heads are compared as folded scalar pairs, without making a string, for the letters
@@ -249,18 +253,18 @@ public enum SearchText {
         var segments: [Segment] = []
         var cursor = from
         for range in matched {
-            if range.lowerBound > cursor { segments.append(Segment(piece(cursor..<range.lowerBound), isMatch: false)) }
+            if range.lowerBound > cursor { segments.append(Segment(flatPiece(cursor..<range.lowerBound), isMatch: false)) }
             segments.append(Segment(piece(range), isMatch: true))
             cursor = range.upperBound
         }
-        if cursor < to { segments.append(Segment(piece(cursor..<to), isMatch: false)) }
+        if cursor < to { segments.append(Segment(flatPiece(cursor..<to), isMatch: false)) }
         if from > 0, let first = segments.first {
             // Start at a word boundary: a cut word is noise.
             if first.isMatch { segments.insert(Segment("…", isMatch: false), at: 0) }
             else { segments[0] = Segment("…" + first.text.drop(while: { !$0.isWhitespace }), isMatch: false) }
         }
         if to < scalars.count { segments.append(Segment("…", isMatch: false)) }
-        return segments.map { $0.isMatch ? $0 : Segment($0.text.replacingOccurrences(of: "\n", with: " "), isMatch: false) }
+        return segments
     }
 }
 

@@ -283,28 +283,23 @@ enum SearchIndex {
                 """ + " " + visible + " ORDER BY title_match DESC, score DESC, a.id LIMIT \(bind: limit)").all()
         } else {
             // FTS5 ranks inside the index (`ORDER BY rank LIMIT`: BM25, the title weighing 10 times
-            // the body) and only the best candidates are checked against who may read them; when
-            // too many of those are hidden, it asks for more. Title matches first, then the rest.
+            // the body) and only the best candidates are checked against who may read them (a LEFT
+            // JOIN: a hidden one comes back without an article, so one statement also tells whether
+            // FTS5 ran out of candidates); when too many are hidden, it asks for more. Title
+            // matches first, then the rest.
             var hits: [ArticleHit] = []
             var seen = Set<Int>()
             for titleOnly in [true, false] {
                 var fetch = limit * 2
                 while true {
                     let found = try await sql.raw("""
-                        SELECT d.article_id, f.rank FROM (SELECT rowid, rank FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly))
-                                                         ORDER BY rank LIMIT \(bind: fetch)) f
-                        JOIN search_docs d ON d.id = f.rowid JOIN kb_articles a ON a.id = d.article_id WHERE
-                        """ + " " + visible + " ORDER BY f.rank, a.id").all()
-                    let candidates = try found.map { try $0.decode(column: "article_id", as: Int.self) }.filter { !seen.contains($0) }
-                    let enough = hits.count + candidates.count >= limit
-                    var exhausted = false
-                    if !enough {
-                        exhausted = try await sql.raw("""
-                            SELECT COUNT(*) AS n FROM (SELECT rowid FROM article_fts WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly))
-                                                       LIMIT \(bind: fetch + 1)) m
-                            """).first()?.decode(column: "n", as: Int.self) ?? 0 <= fetch
-                    }
-                    if enough || exhausted {
+                        SELECT f.rowid AS doc, a.id AS article_id FROM (SELECT rowid, rank FROM article_fts
+                            WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly)) ORDER BY rank LIMIT \(bind: fetch)) f
+                        LEFT JOIN search_docs d ON d.id = f.rowid LEFT JOIN kb_articles a ON a.id = d.article_id AND
+                        """ + " " + visible + " ORDER BY f.rank, f.rowid").all()
+                    let candidates = try found.compactMap { try $0.decodeNil(column: "article_id") ? nil : try $0.decode(column: "article_id", as: Int.self) }
+                        .filter { !seen.contains($0) }
+                    if hits.count + candidates.count >= limit || found.count < fetch {
                         for id in candidates where hits.count < limit {
                             seen.insert(id)
                             hits.append(ArticleHit(articleID: id, titleMatch: titleOnly))
