@@ -17,6 +17,9 @@ enum SearchIndex {
     enum Kind: String, CaseIterable, Sendable {
         case comment, subject, article
 
+        /// The tsvector column of this kind on PostgreSQL (NULL in the other kinds' rows).
+        var vectorColumn: String { rawValue + "_tsv" }
+
         /// The FTS5 table of this kind on SQLite.
         var ftsTable: String {
             switch self {
@@ -59,7 +62,7 @@ enum SearchIndex {
                 let values: [SQLQueryString] = chunk.map { e in
                     "(\(bind: kind.rawValue), \(bind: e.articleID), \(bind: e.ticketID), \(bind: e.commentID), \(bind: e.isPublic), " + vector(e.title, e.body) + ")"
                 }
-                try await sql.raw("INSERT INTO search_docs (kind, article_id, ticket_id, comment_id, is_public, tsv) VALUES "
+                try await sql.raw("INSERT INTO search_docs (kind, article_id, ticket_id, comment_id, is_public, \(unsafeRaw: kind.vectorColumn)) VALUES "
                                   + values.joined(separator: ", ")).run()
             } else {
                 let values: [SQLQueryString] = chunk.map { e in
@@ -276,10 +279,10 @@ enum SearchIndex {
         let rows: [any SQLRow]
         if isPostgres(sql) {
             rows = try await sql.raw("""
-                SELECT d.article_id, (d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: mode, titleOnly: true)))) AS title_match,
-                       ts_rank(d.tsv, to_tsquery('simple', \(bind: tsQuery(query, mode: mode))), 1) AS score
+                SELECT d.article_id, (d.article_tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: mode, titleOnly: true)))) AS title_match,
+                       ts_rank(d.article_tsv, to_tsquery('simple', \(bind: tsQuery(query, mode: mode))), 1) AS score
                 FROM search_docs d JOIN kb_articles a ON a.id = d.article_id
-                WHERE d.kind = 'article' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: mode))) AND
+                WHERE d.kind = 'article' AND d.article_tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: mode))) AND
                 """ + " " + visible + " ORDER BY title_match DESC, score DESC, a.id LIMIT \(bind: limit)").all()
         } else {
             // FTS5 ranks inside the index (`ORDER BY rank LIMIT`: BM25, the title weighing 10 times
@@ -337,7 +340,7 @@ enum SearchIndex {
         if isPostgres(sql) {
             subjects = try await sql.raw("""
                 SELECT d.ticket_id, NULL AS comment_id FROM search_docs d JOIN tickets t ON t.id = d.ticket_id
-                WHERE d.kind = 'subject' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
+                WHERE d.kind = 'subject' AND d.subject_tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
                 """ + ticketFilter + " ORDER BY d.ticket_id DESC LIMIT \(bind: limit)").all()
         } else {
             subjects = try await sql.raw("""
@@ -356,7 +359,7 @@ enum SearchIndex {
         if isPostgres(sql) {
             messages = try await sql.raw("""
                 SELECT d.ticket_id, d.comment_id FROM search_docs d JOIN tickets t ON t.id = d.ticket_id
-                WHERE d.kind = 'comment' AND d.tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
+                WHERE d.kind = 'comment' AND d.comment_tsv @@ to_tsquery('simple', \(bind: tsQuery(query, mode: .all)))
                 """ + messageFilter + " ORDER BY d.id DESC LIMIT \(bind: fetch)").all()
         } else {
             messages = try await sql.raw("""

@@ -15,11 +15,18 @@ enum SearchService {
     /// `prefix`: the last word is still being typed.
     static func articles(_ raw: String, mode: SearchIndex.Mode = .all, prefix: Bool = false, language: Language? = nil,
                          limit: Int = defaultLimit, context: ServiceContext) async throws -> SearchResultDTO<KBArticleSummaryDTO> {
+        try await articlesWithText(raw, mode: mode, prefix: prefix, language: language, limit: limit, context: context).result
+    }
+
+    /// The same, with each article's plain text by id (the composer inserts it).
+    static func articlesWithText(_ raw: String, mode: SearchIndex.Mode = .all, prefix: Bool = false, language: Language? = nil,
+                                 limit: Int = defaultLimit, context: ServiceContext) async throws
+        -> (result: SearchResultDTO<KBArticleSummaryDTO>, texts: [Int: String]) {
         let query = SearchText.Query(raw, prefix: prefix)
         var visible = KnowledgeBaseService.visible(context)
         if let language { visible = visible + " AND a.language = \(bind: language.rawValue)" }
         let hits = try await SearchIndex.articles(query, mode: mode, visible: visible, limit: limit, on: context.sql)
-        guard !hits.isEmpty else { return SearchResultDTO(query: raw, terms: query.terms, items: []) }
+        guard !hits.isEmpty else { return (SearchResultDTO(query: raw, terms: query.terms, items: []), [:]) }
         let ids = hits.map(\.articleID)
         let rows = try await context.sql.raw("""
             SELECT a.id, a.category_id, a.slug, a.language, a.translation_of, a.title, '' AS body, a.body_text, a.tags, a.audience, a.status, a.author_id,
@@ -32,7 +39,7 @@ enum SearchService {
             let snippet = ArticleText.snippetHTML(SearchText.snippet(row.body_text, query: query))
             return KnowledgeBaseService.summary(row, snippet: snippet)
         }
-        return SearchResultDTO(query: raw, terms: query.terms, items: items)
+        return (SearchResultDTO(query: raw, terms: query.terms, items: items), byID.mapValues(\.body_text))
     }
 
     /// Tickets the viewer may see with a message matching every word of `raw`; `filters` are the

@@ -252,10 +252,7 @@ enum KnowledgeBaseStaffPages {
         _ = try QueueController.requireStaff(request)
         let q = String((request.query[String.self, at: "q"] ?? "").prefix(500))
         let context = try request.context
-        let result = try await SearchService.articles(q, mode: .any, prefix: true, limit: 8, context: context)
-        let rows = result.items.isEmpty ? [] : try await context.sql.raw("SELECT id, body_text FROM kb_articles WHERE id IN (\(binds: result.items.map(\.id)))").all()
-        var bodies: [Int: String] = [:]
-        for row in rows { bodies[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "body_text", as: String.self) }
+        let (result, bodies) = try await SearchService.articlesWithText(q, mode: .any, prefix: true, limit: 8, context: context)
         let base = request.services.configuration.publicURL
         struct Item: Content { let title: String; let url: String; let text: String; let audience: String }
         let items = result.items.map { Item(title: $0.title, url: $0.audience == "staff" ? "" : base + SitePath.kbArticle($0.slug).path,
