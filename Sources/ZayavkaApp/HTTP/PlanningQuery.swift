@@ -14,11 +14,7 @@ struct PlanningQuery {
         return value
     }
 
-    mutating func date(_ name: String) -> Date? {
-        guard let raw = try? request.query.get(String.self, at: name), !raw.isEmpty else { return nil }
-        guard let value = DateWindow.parse(raw) else { errors.append(FieldError(name, .invalid, "ISO 8601")); return nil }
-        return value
-    }
+    mutating func date(_ name: String) -> Date? { request.dateQuery(name, into: &errors) }
 
     func check() throws { if !errors.isEmpty { throw ZayavkaError.validation(errors) } }
 }

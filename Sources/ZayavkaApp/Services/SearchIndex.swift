@@ -296,12 +296,11 @@ enum SearchIndex {
                 var fetch = limit * 2
                 while true {
                     let found = try await sql.raw("""
-                        SELECT f.rowid AS doc, a.id AS article_id FROM (SELECT rowid, rank FROM article_fts
+                        SELECT a.id AS article_id FROM (SELECT rowid, rank FROM article_fts
                             WHERE article_fts MATCH \(bind: ftsQuery(query, mode: mode, titleOnly: titleOnly)) ORDER BY rank LIMIT \(bind: fetch)) f
                         LEFT JOIN search_docs d ON d.id = f.rowid LEFT JOIN kb_articles a ON a.id = d.article_id AND
                         """ + " " + visible + " ORDER BY f.rank, f.rowid").all()
-                    let candidates = try found.compactMap { try $0.decodeNil(column: "article_id") ? nil : try $0.decode(column: "article_id", as: Int.self) }
-                        .filter { !seen.contains($0) }
+                    let candidates = try found.compactMap { try $0.decode(column: "article_id", as: Int?.self) }.filter { !seen.contains($0) }
                     if hits.count + candidates.count >= limit || found.count < fetch {
                         for id in candidates where hits.count < limit {
                             seen.insert(id)
