@@ -16,6 +16,8 @@ public enum ZayavkaError: Error, Sendable, Equatable {
     case unsupportedMediaType(expected: String)
     /// Too many attempts from this client or at this account; try again after the given seconds.
     case tooManyRequests(retryAfterSeconds: Int)
+    /// Something that was valid is no longer (an expired link); the reason names it.
+    case gone(reason: String)
 }
 
 /// One invalid input: which field and why, as a message key the localizer turns into words.

@@ -37,6 +37,8 @@ public struct Localizer: Sendable {
             let minutes = max(1, (seconds + 59) / 60)
             return pick("Слишком много попыток. Попробуйте снова через \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).",
                         "Too many attempts. Try again in \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).")
+        case .gone:
+            return pick("Срок действия ссылки истёк; ничего не изменено.", "The link has expired; nothing was changed.")
         }
     }
 

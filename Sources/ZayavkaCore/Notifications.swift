@@ -36,9 +36,14 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case outbreakAlert = "outbreak_alert"
     /// To the managers: nobody acknowledged an outbreak alert in time (seed 002: "более 10 минут").
     case outbreakReminder = "outbreak_reminder"
+    /// To the customer, a while after the solution (SPEC Q1, seed 003): "Good" or "Bad", one click each.
+    case satisfactionSurvey = "satisfaction_survey"
+    /// To the supervisors of the ticket's group: a customer rated the support "Bad" and said why.
+    case badRating = "bad_rating"
 
     public var isForCustomer: Bool {
-        ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail, .outbreakAlert, .outbreakReminder].contains(self)
+        ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail, .outbreakAlert, .outbreakReminder,
+          .badRating].contains(self)
     }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
@@ -59,6 +64,8 @@ public enum NotificationRecipient: Sendable, Equatable, Hashable {
     case supervisors
     /// Every active member of a support group.
     case group(Int)
+    /// The dispatchers and managers of a support group; all supervisors when it has none (or there is no group).
+    case groupSupervisors(Int?)
 }
 
 public struct NotificationIntent: Sendable, Equatable, Hashable {
@@ -74,7 +81,8 @@ public struct NotificationIntent: Sendable, Equatable, Hashable {
 public struct NotificationFacts: Sendable {
     public enum Event: String, Sendable {
         case created, commentAdded = "comment_added", statusChanged = "status_changed", assigned
-        case slaWarning = "sla_warning", slaBreached = "sla_breached", critical = "marked_critical", other
+        case slaWarning = "sla_warning", slaBreached = "sla_breached", critical = "marked_critical"
+        case rated = "satisfaction_rated", other
     }
 
     public var event: Event
@@ -92,6 +100,8 @@ public struct NotificationFacts: Sendable {
     public var fromAutomaticMail: Bool
     /// A public reply by the same person was written in the same change: its mail says it all.
     public var accompaniedByReply: Bool
+    /// A `rated` event: the rating is "Bad" and the customer said why.
+    public var badRatingWithComment = false
 
     public init(event: Event, actorID: Int?, actorIsStaff: Bool, requesterID: Int, assigneeID: Int?, groupID: Int? = nil,
                 escalation: SLAEscalation = .standard, newAssigneeID: Int? = nil,
@@ -148,6 +158,8 @@ public enum NotificationRules {
             if notify.contains(.supervisors) || intents.isEmpty { intents.append(.init(.slaBreached, to: .supervisors)) }
         case .critical:
             intents.append(.init(.criticalTicket, to: .supervisors))
+        case .rated:
+            if facts.badRatingWithComment { intents.append(.init(.badRating, to: .groupSupervisors(facts.groupID))) }
         case .other:
             break
         }
@@ -207,7 +219,8 @@ public struct MailTemplate: Sendable, Equatable, Codable {
     /// The placeholders every template may use.
     public static let placeholders = ["name", "number", "subject", "link", "body", "status", "assignee", "actor", "requester", "tag",
                                       "metric", "due", "reply_by", "account", "problem", "problem_title", "summary",
-                                      "incident", "failure_kind", "customers", "tickets", "articles"]
+                                      "incident", "failure_kind", "customers", "tickets", "articles", "resolution", "good", "bad", "until",
+                                      "rating", "comment"]
 
     /// The built-in text of each notification in each language; admins may replace any of them.
     public static func standard(_ kind: NotificationKind, _ language: Language) -> MailTemplate {
@@ -276,14 +289,14 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     Здравствуйте, {{name}}!
 
                     Ваша заявка {{number}} решена. Если проблема осталась, ответьте на это письмо — заявка откроется снова.
-
+                    {{resolution}}
                     Заявка: {{link}}
                     """)
                 : MailTemplate(subject: customerSubject, body: """
                     Hello {{name}},
 
                     Your request {{number}} has been solved. If the problem remains, reply to this message and the request will reopen.
-
+                    {{resolution}}
                     Request: {{link}}
                     """)
         case .assigneeChanged:
@@ -515,6 +528,50 @@ public struct MailTemplate: Sendable, Equatable, Codable {
                     {{tickets}}
 
                     Declare the mass incident or dismiss the alert: {{link}}
+                    """)
+        case .satisfactionSurvey:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Оцените нашу работу по заявке {{number}}", body: """
+                    Здравствуйте, {{name}}!
+
+                    Ваша заявка {{number}} «{{subject}}» решена. Оцените, пожалуйста, работу поддержки — достаточно одного нажатия:
+
+                    Хорошо: {{good}}
+                    Плохо: {{bad}}
+
+                    На странице оценки можно оставить комментарий. Ссылки действуют до {{until}} (МСК), до этого оценку можно изменить.
+                    Спасибо, что помогаете нам стать лучше!
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Rate our work on request {{number}}", body: """
+                    Hello {{name}},
+
+                    Your request {{number}} "{{subject}}" has been solved. Please rate the support — one click is enough:
+
+                    Good: {{good}}
+                    Bad: {{bad}}
+
+                    You can leave a comment on the rating page. The links work until {{until}} (Moscow time); until then you can change your rating.
+                    Thank you for helping us improve!
+                    """)
+        case .badRating:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Плохая оценка: {{subject}} [#{{number}}]", body: """
+                    {{name}}, клиент {{requester}} оценил работу по заявке {{number}} как «Плохо».
+
+                    Комментарий клиента:
+                    {{comment}}
+
+                    Исполнитель: {{assignee}}
+                    Открыть заявку: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Bad rating: {{subject}} [#{{number}}]", body: """
+                    {{name}}, the customer {{requester}} rated the work on request {{number}} as "Bad".
+
+                    The customer's comment:
+                    {{comment}}
+
+                    Assignee: {{assignee}}
+                    Open the request: {{link}}
                     """)
         case .passwordReset:
             return ru

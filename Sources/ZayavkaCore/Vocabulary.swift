@@ -26,6 +26,9 @@ public enum Permission: Sendable, CaseIterable {
     case writeArticles
     /// The knowledge base's categories, the bot menu and the deflection figures.
     case manageKnowledgeBase
+    /// Quality (issue 18): survey and resolution settings, the review scorecard and sample, reviews,
+    /// service feedback and the reports.
+    case manageQuality
 }
 
 extension Role {
@@ -40,7 +43,7 @@ extension Role {
         case .dispatcher:
             return Role.agent.permissions.union([.manageOrganizations])
         case .manager:
-            return Role.agent.permissions.union([.manageOrganizations, .manageKnowledgeBase])
+            return Role.agent.permissions.union([.manageOrganizations, .manageKnowledgeBase, .manageQuality])
         case .admin:
             return Set(Permission.allCases)
         }

@@ -105,7 +105,7 @@ enum OpenAPIDocument {
                                   ("urgency", .nullable(.integer)), ("responsibility", .nullable(cases(Responsibility.self))),
                                   ("cause", .nullable(.string)), ("status", .string), ("assignee_id", .nullable(.integer)),
                                   ("group_id", .nullable(.integer)), ("due_at", .nullable(.dateTime)),
-                                  ("fields", .map(.nullable(.string)))]),
+                                  ("fields", .map(.nullable(.string))), ("resolution", .ref("ResolutionInput"))]),
             "Attachment": object([("id", .string), ("filename", .string), ("content_type", .string), ("size", .integer),
                                   ("sha256", .string), ("url", .string), ("created_at", .dateTime)]),
             "AttachmentList": object([("attachments", .array(.ref("Attachment")))]),
@@ -114,7 +114,7 @@ enum OpenAPIDocument {
                                ("sender_verified", .nullable(.boolean))]),
             "CommentInput": input([("body", .string), ("public", .boolean), ("attachments", .array(.string)), ("status", .string),
                                    ("answer", .enumeration(["solution", "promise", "refusal"])), ("promised_at", .dateTime),
-                                   ("refusal_reason", .string)],
+                                   ("refusal_reason", .string), ("resolution", .ref("ResolutionInput"))],
                                   required: ["body"]),
             "Event": object([("id", .integer), ("kind", .string), ("field", .nullable(.string)), ("before", .nullable(.string)),
                              ("after", .nullable(.string)), ("actor", .nullable(person)), ("comment_id", .nullable(.integer)),
@@ -289,6 +289,7 @@ enum OpenAPIDocument {
             s[name + "List"] = list(name)
         }
         s.merge(knowledgeBaseSchemas, uniquingKeysWith: { a, _ in a })
+        s.merge(qualitySchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 
@@ -393,6 +394,7 @@ enum HTTPDescription {
         case 413: "Too large"
         case 415: "The body is not of the media type the operation reads"
         case 422: "Invalid input (body or query parameters); `fields` says what and why"
+        case 410: "No longer valid (an expired link)"
         case 429: "Too many attempts, or the server is too busy to check a password now; see Retry-After"
         default: "Status \(status)"
         }

@@ -127,6 +127,7 @@ enum MailNotifier {
         let status: String
         let commentBody: String?
         let firstCommentID: Int?
+        let reason: String?
 
         var actorRole: Role? { actorRoleName.flatMap(Role.init(rawValue:)) }
 
@@ -150,6 +151,7 @@ enum MailNotifier {
             status = try c.string("status")
             commentBody = try c.optString("comment_body")
             firstCommentID = try c.optInt("first_comment_id")
+            reason = try c.optString("reason")
         }
     }
 
@@ -222,7 +224,7 @@ enum MailNotifier {
         let filter: SQLQueryString = queued ? "ORDER BY q.event_id" : "WHERE e.id > \(bind: cursor) ORDER BY e.id"
         let query: SQLQueryString = """
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
-                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body,
+                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body, e.reason,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             """ + " " + source + " " + """
             JOIN tickets t ON t.id = e.ticket_id
@@ -275,18 +277,20 @@ enum MailNotifier {
             case EventKind.slaWarning.rawValue: kind = .slaWarning
             case EventKind.slaBreached.rawValue: kind = .slaBreached
             case EventKind.markedCritical.rawValue: kind = .critical
+            case EventKind.satisfactionRated.rawValue: kind = .rated
             default: kind = .other
             }
             let automatic = event.kind == EventKind.created.rawValue
                 ? event.firstCommentID.map(automaticComments.contains) ?? false
                 : event.commentID.map(automaticComments.contains) ?? false
-            let facts = NotificationFacts(
+            var facts = NotificationFacts(
                 event: kind, actorID: event.actorID, actorIsStaff: event.actorRole?.isStaff ?? false, requesterID: event.requesterID,
                 assigneeID: event.assigneeID, groupID: event.groupID,
                 escalation: escalations["\(event.ticketID)/\(event.field ?? "")"] ?? .standard, newAssigneeID: event.kind == EventKind.assigned.rawValue ? event.after.flatMap { Int($0) } : nil,
                 statusCategory: event.after.flatMap { catalog.workflow.definition($0)?.category },
                 fromAutomaticMail: automatic,
                 accompaniedByReply: replies.contains("\(event.ticketID)/\(event.actorID ?? 0)/\(event.createdAt.timeIntervalSince1970)"))
+            facts.badRatingWithComment = kind == .rated && event.after == SatisfactionRating.bad.rawValue && !(event.reason ?? "").isEmpty
             for intent in NotificationRules.decide(facts) { intents.append((event, intent)) }
         }
 
@@ -304,7 +308,25 @@ enum MailNotifier {
                 userIDs.insert(row.user_id)
             }
         }
-        if intents.contains(where: { $0.1.recipient == .supervisors }) {
+        // A group's own dispatchers and managers (a bad rating); everyone's when the group has none.
+        var groupSupervisors: [Int: [Int]] = [:]
+        let supervisedGroups = Set(intents.compactMap { if case .groupSupervisors(let id?) = $0.1.recipient { id } else { nil } })
+        if !supervisedGroups.isEmpty {
+            for row in try await sql.raw("""
+                SELECT m.group_id, m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
+                WHERE m.group_id IN (\(binds: Array(supervisedGroups))) AND u.is_active = \(bind: true) AND u.role IN ('dispatcher', 'manager')
+                ORDER BY m.user_id
+                """).all(decoding: MemberRow.self) {
+                groupSupervisors[row.group_id, default: []].append(row.user_id)
+                userIDs.insert(row.user_id)
+            }
+        }
+        let needsAllSupervisors = intents.contains { intent in
+            if intent.1.recipient == .supervisors { return true }
+            if case .groupSupervisors(let group) = intent.1.recipient { return group.flatMap { groupSupervisors[$0] }?.isEmpty ?? true }
+            return false
+        }
+        if needsAllSupervisors {
             supervisors = try await sql.raw("""
                 SELECT id FROM users WHERE role IN ('dispatcher', 'manager') AND is_active = \(bind: true) ORDER BY id LIMIT 50
                 """).all(decoding: IDRow.self).map(\.id)
@@ -315,11 +337,12 @@ enum MailNotifier {
             case .requester: userIDs.insert(event.requesterID)
             case .assignee: if let id = event.assigneeID { userIDs.insert(id) }
             case .user(let id): userIDs.insert(id)
-            case .supervisors, .group: break
+            case .supervisors, .group, .groupSupervisors: break
             }
         }
         // SLA mails to the supervisors name the assignee.
-        userIDs.formUnion(intents.compactMap { [.slaWarning, .slaBreached, .criticalTicket].contains($0.1.kind) ? $0.0.assigneeID : nil })
+        userIDs.formUnion(intents.compactMap { [.slaWarning, .slaBreached, .criticalTicket, .badRating].contains($0.1.kind) ? $0.0.assigneeID : nil })
+        userIDs.formUnion(intents.compactMap { $0.1.kind == .badRating ? $0.0.requesterID : nil })
         var people: [Int: Person] = [:]
         if !userIDs.isEmpty {
             for row in try await sql.raw("""
@@ -385,6 +408,11 @@ enum MailNotifier {
             }
         }
 
+        // The resolution report written with a solution (SPEC V6) goes in its mail, with the customer's two links.
+        let solvedStatuses = Set(catalog.statuses.filter { $0.category == .solved }.map(\.key))
+        let reportMoments = intents.filter { [.ticketSolved, .publicReply].contains($0.1.kind) && solvedStatuses.contains($0.0.status) }
+            .map { (ticketID: $0.0.ticketID, at: $0.0.createdAt, number: $0.0.number) }
+        let reports = try await ResolutionService.forMail(reportMoments, services: services, on: sql)
         var outgoing: [(mail: OutgoingMail, kind: NotificationKind, ticketID: Int?, userID: Int?)] = []
         let configuration = services.configuration
         // One intent to the supervisors is one mail to each of them (not to the person who is also the assignee twice).
@@ -398,6 +426,9 @@ enum MailNotifier {
                 for id in supervisors where !(intent.kind == .slaBreached && id == event.assigneeID) { expanded.append((event, intent, id)) }
             case .group(let group):
                 for id in groupMembers[group] ?? [] where !(intent.kind == .slaBreached && id == event.assigneeID) { expanded.append((event, intent, id)) }
+            case .groupSupervisors(let group):
+                let own = group.flatMap { groupSupervisors[$0] } ?? []
+                for id in own.isEmpty ? supervisors : own { expanded.append((event, intent, id)) }
             }
         }
         // Nobody gets the same mail about the same event twice (a dispatcher who is also in the group).
@@ -417,6 +448,16 @@ enum MailNotifier {
                 "actor": event.actorName ?? "", "requester": people[event.requesterID]?.name ?? "",
             ]
             var filled = values
+            if [.ticketSolved, .publicReply].contains(intent.kind), let found = reports[event.ticketID],
+               abs(found.at.timeIntervalSince(event.createdAt)) < 1 {
+                let text = ResolutionText.mail(found.report, works: found.works, notWorking: found.notWorking, person.language)
+                if intent.kind == .publicReply { filled["body"] = (filled["body"] ?? "") + "\n" + text } else { filled["resolution"] = text }
+            }
+            if intent.kind == .badRating {
+                filled["comment"] = event.reason ?? ""
+                filled["rating"] = event.after ?? ""
+                filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
+            }
             if intent.kind == .criticalTicket {
                 filled["metric"] = event.after ?? ""
                 filled["assignee"] = event.assigneeID.flatMap { people[$0]?.name } ?? (person.language == .ru ? "не назначен" : "nobody")
@@ -448,6 +489,9 @@ enum MailNotifier {
             // An acknowledgement template edited before `{{account}}` existed still carries the set-password link.
             if let account = filled["account"], !account.isEmpty, !template.body.contains("{{account}}") {
                 rendered.body += "\n" + account
+            }
+            if let resolution = filled["resolution"], !resolution.isEmpty, !template.body.contains("{{resolution}}") {
+                rendered.body += "\n" + resolution
             }
             // So does an incident's line, for a template edited before `{{incident}}` existed.
             if let incident = filled["incident"], !incident.isEmpty, !template.body.contains("{{incident}}") {

@@ -164,6 +164,10 @@ enum EventKind: String, Codable, CaseIterable {
     /// A public update of the linked problem was posted as a reply (the comment); after the code. Its
     /// parties get one mail each from the problem, so this event mails nobody.
     case problemUpdate = "problem_update"
+    /// A resolution report was written with the solution (SPEC V6): after its id.
+    case resolutionReported = "resolution_reported"
+    /// The customer rated the support (SPEC Q1): before and after the rating, reason their comment.
+    case satisfactionRated = "satisfaction_rated"
 }
 
 /// A status a team uses, built-in or its own hand-off status.

@@ -24,6 +24,7 @@ enum ConversationService {
     private struct CommentedTicketRow: Decodable {
         let id: Int
         let status: String
+        let type: String
         let requester_id: Int
         let first_response_at: Date?
         let locale: String
@@ -107,10 +108,13 @@ enum ConversationService {
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db)
         let slaSetup = try await context.services.sla.setup(context.sql)
 
-        let draft = CommentDraft(number: number, author: viewer, body: input.body, isPublic: isPublic, source: source,
+        var draft = CommentDraft(number: number, author: viewer, body: input.body, isPublic: isPublic, source: source,
                                  requestedStatus: input.status, answer: input.answer, firstAnswer: input.firstAnswer, uploads: uploads, mail: mail)
+        draft.resolution = input.resolution
+        draft.quality = try await QualitySettingsService.current(services: context.services, on: context.sql)
+        let checked = draft
         let commentID = try await context.write { db in
-            try await write(draft, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
+            try await write(checked, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
         }
         TicketService.commentsCreated.increment()
         return commentID
@@ -128,6 +132,9 @@ enum ConversationService {
         var firstAnswer: FirstAnswer? = nil
         var uploads: [AttachmentRecord] = []
         var mail: MailIntakeContext? = nil
+        /// The resolution report sent with a reply that solves the ticket, and the settings that say what it needs.
+        var resolution: ResolutionInput? = nil
+        var quality = QualitySettings()
     }
 
     /// The writes of one comment inside the caller's transaction: the comment, its events, the
@@ -137,7 +144,7 @@ enum ConversationService {
         let isStaff = draft.author.role.isStaff
         let isPublic = draft.isPublic
         guard let row = try await sql.raw("""
-            SELECT t.id, t.status, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
+            SELECT t.id, t.status, t.type, t.requester_id, t.first_response_at, u.locale FROM tickets t JOIN users u ON u.id = t.requester_id
             WHERE t.number = \(bind: draft.number)
             """).first(decoding: CommentedTicketRow.self) else { throw ZayavkaError.notFound(entity: "ticket", id: String(draft.number)) }
         let ticketID = row.id
@@ -149,6 +156,12 @@ enum ConversationService {
             try catalog.workflow.checkTransition(from: status, to: requested, by: .staff)
             newStatus = requested
         }
+        let category = catalog.workflow.definition(status)?.category
+        let nextCategory = newStatus.flatMap { catalog.workflow.definition($0)?.category }
+        // Solving it with the reply: the resolution report (SPEC V6), checked before anything is written.
+        let solving = newStatus != nil && newStatus != status && nextCategory == .solved
+        let report = try ResolutionService.check(draft.resolution, solving: solving, type: TicketType(rawValue: row.type) ?? .question,
+                                                 isStaff: isStaff, settings: draft.quality)
         // A promise is told to the customer in their language, with the minute (Moscow time), unless the reply already says it.
         var body = draft.body
         if case .promise(let date) = draft.firstAnswer {
@@ -206,6 +219,11 @@ enum ConversationService {
         }
         if !isStaff, isPublic {
             try await SLAClocks.handle(.customerReply(answered: !unanswered), ticketID: ticketID, at: now, setup: slaSetup, on: sql)
+        }
+        if let report { events.append(try await ResolutionService.write(report, ticketID: ticketID, authorID: draft.author.userID, at: now, on: sql)) }
+        // The customer's reply reopens a solved ticket: the report's answer is "still not working".
+        if !isStaff, category == .solved, let nextCategory, nextCategory != .solved {
+            try await ResolutionService.recordOutcome("not_working", ticketID: ticketID, at: now, on: sql)
         }
         try await History.record(events, on: sql)
         if let link = draft.mail?.link { try await link.record(ticketID: ticketID, commentID: commentID, at: now, on: sql) }

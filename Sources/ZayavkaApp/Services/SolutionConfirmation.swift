@@ -23,6 +23,7 @@ enum SolutionConfirmation {
             try await context.write { db in
                 try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .solutionConfirmed, field: "status",
                                                    after: row.facts.status, isPublic: true, at: context.now)], on: db as! any SQLDatabase)
+                try await ResolutionService.recordOutcome("works", ticketID: ticketID, at: context.now, on: db as! any SQLDatabase)
             }
         }
         return try await TicketQueries.dto(number: number, context: context)

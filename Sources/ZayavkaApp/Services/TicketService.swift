@@ -255,6 +255,8 @@ enum TicketService {
         }
         let catalog = try await context.services.catalog.snapshot(context.database)
         let slaSetup = try await context.services.sla.setup(context.sql)
+        let quality = try await QualitySettingsService.current(services: context.services, on: context.sql)
+        let resolution = input.resolution
         if patch.assigneeID != nil || patch.groupID != nil {
             try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: context.sql)
         }
@@ -276,6 +278,9 @@ enum TicketService {
             let fieldRows = try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).all()
             let state = ticket.state(fields: Dictionary(fieldRows.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
             let (next, changes) = try TicketRules.apply(patch, to: state, workflow: catalog.workflow, intake: catalog.intake, actor: actor)
+            // Staff solving it write the resolution report (SPEC V6); checked before anything is written.
+            let solving = state.status != next.status && catalog.workflow.definition(next.status)?.category == .solved
+            let report = try ResolutionService.check(resolution, solving: solving, type: next.type, isStaff: actor == .staff, settings: quality)
             guard !changes.isEmpty else { return }
             let now = context.now
             ticket.apply(next)
@@ -311,6 +316,9 @@ enum TicketService {
                     createdAt: ticket.createdAt, firstResponseAt: ticket.firstResponseAt,
                     waitingSince: catalog.workflow.definition(next.status)?.category == .pending ? now : nil,
                     reason: policyFields.joined(separator: ","), actorID: viewer.userID, at: now, setup: slaSetup, on: db as! any SQLDatabase)
+            }
+            if let report {
+                events.append(try await ResolutionService.write(report, ticketID: ticket.id!, authorID: viewer.userID, at: now, on: db as! any SQLDatabase))
             }
             if changes.contains(where: { $0.field == "subject" }) {
                 // Every message's index entry carries the subject.

@@ -66,6 +66,20 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("outbreak detection failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let surveys = try await SatisfactionService.run(context: context)
+                    if surveys.sent + surveys.skipped > 0 {
+                        logger.info("satisfaction surveys", metadata: ["sent": "\(surveys.sent)", "skipped": "\(surveys.skipped)"])
+                    }
+                } catch {
+                    logger.error("satisfaction surveys failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let sampled = try await ReviewService.sampleLastWeek(context: context)
+                    if sampled > 0 { logger.info("conversations sampled for review", metadata: ["count": "\(sampled)"]) }
+                } catch {
+                    logger.error("sampling conversations for review failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let fired = try await SLATimerJob.run(context: context)
                     if fired.warnings + fired.breaches > 0 {
                         logger.info("SLA timers fired", metadata: ["warnings": "\(fired.warnings)", "breaches": "\(fired.breaches)"])

@@ -19,6 +19,7 @@ final class AppServices: Sendable {
     let failureKinds: CriticalRuleCache
     let incidentBanner = IncidentBannerCache()
     let mailTemplates = MailTemplateCache()
+    let quality = QualityCache()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
     let customers: CustomerBatcher

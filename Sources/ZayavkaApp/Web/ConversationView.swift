@@ -121,6 +121,10 @@ enum TimelineView {
         case .conductWarning: return l("замечание клиенту о деловом стиле общения", "a conduct warning to the customer")
         case .banRequested: return l("запрошен бан клиента (повторное нарушение)", "a ban of the customer requested (repeat offence)")
         case .solutionConfirmed: return l("клиент подтвердил, что вопрос решён", "the customer confirmed it is solved")
+        case .resolutionReported: return l("отчёт о решении отправлен клиенту", "the resolution report was sent to the customer")
+        case .satisfactionRated:
+            let rating = event.after == SatisfactionRating.good.rawValue ? l("«Хорошо»", "“Good”") : l("«Плохо»", "“Bad”")
+            return l("оценка поддержки: ", "support rated ") + rating + (event.reason.map { " — «\($0)»" } ?? "")
         case .problemLinked: return l("связана с известной проблемой \(event.after ?? "")", "linked to the known problem \(event.after ?? "")")
         case .problemUnlinked: return l("отвязана от проблемы \(event.before ?? "")", "unlinked from the problem \(event.before ?? "")")
         case .problemUpdate: return l("новости по проблеме \(event.after ?? "") отправлены клиенту", "news about the problem \(event.after ?? "") sent to the customer")

@@ -146,6 +146,8 @@ enum MailView {
         case .unverifiedStaffMail: l("Письмо от имени сотрудника не подтверждено (этому сотруднику)", "Mail in a staff member's name not verified (to that person)")
         case .slaBreached: l("Нарушен срок SLA (кому — задаёт политика: исполнителю, группе, диспетчерам)",
                              "SLA breached (to whom the policy says: the assignee, the group, the dispatchers)")
+        case .satisfactionSurvey: l("Оценка работы поддержки (клиенту, после решения)", "Rate the support (to the customer, after the solution)")
+        case .badRating: l("Плохая оценка с комментарием (руководителям группы)", "A bad rating with a comment (to the group's supervisors)")
         case nil: kind
         }
     }

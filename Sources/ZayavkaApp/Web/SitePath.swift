@@ -26,6 +26,8 @@ enum SitePath: Equatable {
     case kb, kbCategory(String), kbArticle(String), kbVote(String), kbSearch, kbSitemap, kbSuggest, kbFile(String), help, helpArticle(Int), portalSearch
     case agentKB, agentArticle(String), agentArticleNew, agentArticleEdit(Int), agentArticleSave, agentArticleRevision(Int, Int), agentArticleRestore(Int)
     case agentKBUpload, agentSearch, agentKBSearch, adminKB, adminKBCategorySave, adminBot, adminBotSave, adminBotDelete
+    case qualityLink(String), feedback, adminQuality, adminQualitySave, adminCriterionSave, adminFeedback, adminFeedbackSave(Int)
+    case reviews, review(Int), reviewScore(Int), reviewSample
 
     var path: String {
         switch self {
@@ -113,6 +115,17 @@ enum SitePath: Equatable {
         case .adminMailTemplateSave: "/admin/mail/templates/save"
         case .kb: "/kb"
         case .kbCategory(let slug): "/kb/categories/\(slug)"
+        case .qualityLink(let token): "/q/\(token)"
+        case .feedback: "/feedback"
+        case .adminQuality: "/admin/quality"
+        case .adminQualitySave: "/admin/quality/settings"
+        case .adminCriterionSave: "/admin/quality/criteria"
+        case .adminFeedback: "/admin/feedback"
+        case .adminFeedbackSave(let id): "/admin/feedback/\(id)"
+        case .reviews: "/agent/reviews"
+        case .review(let id): "/agent/reviews/\(id)"
+        case .reviewScore(let id): "/agent/reviews/\(id)/score"
+        case .reviewSample: "/agent/reviews/sample"
         case .kbArticle(let slug): "/kb/articles/\(slug)"
         case .kbVote(let slug): "/kb/articles/\(slug)/vote"
         case .kbSearch: "/kb/search"
@@ -161,6 +174,10 @@ enum SitePath: Equatable {
         case .kbVote: "/kb/articles/:slug/vote"
         case .kbFile: "/kb/files/:token/:name"
         case .helpArticle: "/help/article/:id"
+        case .qualityLink: "/q/:token"
+        case .adminFeedbackSave: "/admin/feedback/:id"
+        case .review: "/agent/reviews/:id"
+        case .reviewScore: "/agent/reviews/:id/score"
         case .agentArticle: "/agent/kb/articles/:slug"
         case .agentArticleEdit: "/agent/kb/:id/edit"
         case .agentArticleRevision: "/agent/kb/:id/revisions/:number"

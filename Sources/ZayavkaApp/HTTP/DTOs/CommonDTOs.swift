@@ -348,9 +348,11 @@ struct TicketPatchInput: Content {
     var groupId: Int??
     var dueAt: Date??
     var fields: [String: String?]?
+    /// The resolution report, with a change that solves the ticket (SPEC V6).
+    var resolution: ResolutionInput?
 
     enum CodingKeys: String, CodingKey {
-        case subject, type, priority, urgency, responsibility, cause, status, fields
+        case subject, type, priority, urgency, responsibility, cause, status, fields, resolution
         case assigneeId = "assignee_id", groupId = "group_id", dueAt = "due_at"
     }
 
@@ -370,6 +372,7 @@ struct TicketPatchInput: Content {
         groupId = try c.patch(Int.self, forKey: .groupId)
         dueAt = try c.patch(Date.self, forKey: .dueAt)
         fields = try c.decodeIfPresent([String: String?].self, forKey: .fields)
+        resolution = try c.decodeIfPresent(ResolutionInput.self, forKey: .resolution)
     }
 
     var corePatch: TicketPatch {
@@ -433,9 +436,11 @@ struct CommentInput: Content {
     var answer: String? = nil
     var promisedAt: Date? = nil
     var refusalReason: String? = nil
+    /// The resolution report, with a reply that solves the ticket (SPEC V6).
+    var resolution: ResolutionInput? = nil
 
     enum CodingKeys: String, CodingKey {
-        case body, `public`, attachments, status, answer
+        case body, `public`, attachments, status, answer, resolution
         case promisedAt = "promised_at", refusalReason = "refusal_reason"
     }
 
