@@ -320,6 +320,11 @@ enum TicketService {
             if let report {
                 events.append(try await ResolutionService.write(report, ticketID: ticket.id!, authorID: viewer.userID, at: now, on: db as! any SQLDatabase))
             }
+            // The customer reopens a solved ticket: the report's answer is "still not working".
+            if actor == .customer, catalog.workflow.definition(state.status)?.category == .solved,
+               catalog.workflow.definition(next.status)?.category != .solved {
+                try await ResolutionService.recordOutcome("not_working", ticketID: ticket.id!, at: now, on: db as! any SQLDatabase)
+            }
             if changes.contains(where: { $0.field == "subject" }) {
                 // Every message's index entry carries the subject.
                 try await SearchIndex.reindex(tickets: [ticket.id!], on: db as! any SQLDatabase)

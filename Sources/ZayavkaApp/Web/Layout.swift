@@ -90,6 +90,10 @@ enum Notices {
         case "alert-dismissed": .init(text: l("Оповещение отклонено.", "The alert is dismissed."), isError: false)
         case "alert-closed": .init(text: l("Это оповещение уже закрыто.", "This alert is already closed."), isError: true)
         case "voted": .init(text: l("Спасибо за отзыв!", "Thank you for the feedback!"), isError: false)
+        case "sampled": .init(text: l("Выборка сформирована.", "The sample is drawn."), isError: false)
+        case "sample-empty": .init(text: l("Новых разговоров для выборки нет: за эту неделю выборка уже есть или решённых заявок не было.",
+                                           "Nothing new to sample: this week's sample exists already or nothing was solved that week."), isError: false)
+        case "rated": .init(text: l("Спасибо за оценку!", "Thank you for the rating!"), isError: false)
         case "restored": .init(text: l("Версия восстановлена; она сохранена как новая версия.", "The revision is restored, saved as a new revision."), isError: false)
         case "not-an-image": .init(text: l("Это не картинка: загрузите PNG, JPEG, GIF или WebP.", "This is not an image: upload a PNG, JPEG, GIF or WebP."), isError: true)
         case "image-too-large": .init(text: l("Картинка больше 5 МБ.", "The image is larger than 5 MB."), isError: true)
@@ -150,7 +154,7 @@ enum Layout {
                          (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
                          (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
                          (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents")),
-                         (SitePath.agentKB.path, l("База знаний", "Knowledge base"))]
+                         (SitePath.agentKB.path, l("База знаний", "Knowledge base")), (SitePath.reviews.path, l("Качество", "Quality"))]
                 if signedIn.viewer.role.can(.manageKnowledgeBase) { links.append((SitePath.adminKB.path, l("Разделы и помощник", "KB setup"))) }
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
@@ -165,7 +169,8 @@ enum Layout {
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request")),
-                         (SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant"))]
+                         (SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant")),
+                         (SitePath.feedback.path, l("Отзыв о поддержке", "Feedback"))]
             }
         } else {
             links = [(SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant")),

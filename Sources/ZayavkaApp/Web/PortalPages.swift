@@ -186,6 +186,9 @@ struct PortalRequestModel: Sendable {
     var solutionConfirmed = false
     /// The known problem the request is linked to: its number, public summary and status (SPEC P1).
     var problem: ProblemDTO?
+    /// The latest resolution report (SPEC V6) and the customer's rating (SPEC Q1).
+    var resolution: ResolutionDTO?
+    var survey: SurveyDTO?
 }
 
 enum PortalRequestView {
@@ -210,6 +213,8 @@ enum PortalRequestView {
                  .element(named: "dd", nodes: [.t(ticket.fields[field.key] ?? "")])]
             }))),
             TimelineView.render(model.timeline, ctx),
+            .if(category == .solved || category == .closed, .unwrap(model.resolution) { ResolutionView.card($0, l) }),
+            RatingView.badge(model.survey, l),
             .if(category == .solved && model.solutionConfirmed,
                 .div(.class("card"), .id("solution-confirmed"), .p(.t(l("Вы подтвердили, что вопрос решён. Спасибо!", "You confirmed it is solved. Thank you!"))))),
             .if(category == .solved && !model.solutionConfirmed, .div(
@@ -218,7 +223,10 @@ enum PortalRequestView {
                 .div(.class("actions"),
                      .form(.method(.post), .action(SitePath.portalSolved(ticket.number).path), Layout.csrfField(ctx),
                            .button(.type(.submit), .class("primary"), .id("confirm-solved"), .t(l("Да, решено", "Yes, it is solved")))),
-                     .form(.method(.post), .action(SitePath.portalReopen(ticket.number).path), Layout.csrfField(ctx),
+                     .form(.method(.post), .action(SitePath.portalReopen(ticket.number).path), Layout.csrfField(ctx), .id("reopen-form"),
+                           .textarea(.name("text"), .id("reopen-text"), .rows(2), .attr("maxlength", String(TicketLimits.bodyMaxLength)),
+                                     .attr("placeholder", l("Что всё ещё не работает? (необязательно)", "What still does not work? (optional)")),
+                                     .attr("aria-label", l("Что всё ещё не работает?", "What still does not work?"))),
                            .button(.type(.submit), .class("secondary"), .id("reopen"), .t(l("Нет, не решено", "No, it is not solved"))))))),
             .if(category != .closed, .form(
                 .class("composer"), .method(.post), .action(SitePath.portalReply(ticket.number).path), .enctype(.multipartData), .id("reply-form"),
@@ -337,6 +345,8 @@ enum PortalController {
                                        timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
         model.solutionConfirmed = try await SolutionConfirmation.isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: request.sql)
         model.problem = try await ProblemService.ofTicket(number: number, context: try request.context)
+        model.resolution = try await ResolutionService.latest(ticketID: row.id, on: request.sql)
+        model.survey = try await SatisfactionService.forTicket(number: number, context: try request.context).last { $0.rating != nil }
         return model
     }
 
@@ -397,10 +407,16 @@ enum PortalController {
         { request in
             _ = try requireCustomerArea(request)
             let number = try number(request)
-            _ = try await WebForms.read(request)
-            var patch = TicketPatchInput()
-            patch.status = status
-            _ = try await TicketService.update(number: number, input: patch, context: try request.context)
+            let form = try await WebForms.read(request)
+            // "It still does not work", in the customer's words: their reply reopens the request (SPEC V6).
+            if let text = form.text("text") {
+                _ = try await ConversationService.insertComment(number: number, input: CommentInput(body: text, public: true, attachments: nil, status: nil),
+                                                                source: .web, context: try request.context)
+            } else {
+                var patch = TicketPatchInput()
+                patch.status = status
+                _ = try await TicketService.update(number: number, input: patch, context: try request.context)
+            }
             return request.redirect(to: SitePath.portalRequest(number).path + "?notice=\(notice)")
         }
     }

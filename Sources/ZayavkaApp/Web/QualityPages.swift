@@ -179,8 +179,19 @@ enum ResolutionView {
                         .unwrap(answers) { $0 })
     }
 
+    /// "Что исправлено" for `resolution.fixed`.
+    static func partName(_ field: String, _ l: L) -> String {
+        switch ResolutionPart(rawValue: String(field.dropFirst("resolution.".count))) {
+        case .fixed: l("Что исправлено", "What was fixed")
+        case .how: l("Как исправлено", "How it was fixed")
+        case .prevention: l("Как избежать в будущем", "How to prevent it")
+        case .check: l("Что проверить клиенту", "What the customer should check")
+        case nil: l("Отчёт о решении", "Resolution report")
+        }
+    }
+
     /// The fields of the report in a form that solves the ticket (the composer).
-    static func fields(_ l: L, required: Set<ResolutionPart>, values: ResolutionInput?, error: String?) -> Node<HTML.BodyContext> {
+    static func fields(_ l: L, required: Set<ResolutionPart>, values: ResolutionInput?, error: String?) -> Node<HTML.FormContext> {
         let parts: [(ResolutionPart, String, String)] = [
             (.fixed, l("Что исправлено", "What was fixed"), values?.fixed ?? ""), (.how, l("Как исправлено", "How it was fixed"), values?.how ?? ""),
             (.prevention, l("Как избежать в будущем", "How to prevent it"), values?.prevention ?? ""),

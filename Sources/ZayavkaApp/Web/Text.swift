@@ -29,6 +29,11 @@ struct L: Sendable {
         }
         return (n < 0 ? "-" : "") + groups.joined(separator: language == .ru ? "\u{00A0}" : ",")
     }
+    /// 4,5 / 4.5 with `digits` after the separator (Russian writes a comma).
+    func decimal(_ value: Double, digits: Int) -> String {
+        let text = String(format: "%.\(max(0, min(digits, 6)))f", value.isFinite ? value : 0)
+        return language == .ru ? text.replacingOccurrences(of: ".", with: ",") : text
+    }
     func minutes(_ n: Int) -> String { localizer.count(n, ru: ("минута", "минуты", "минут"), en: ("minute", "minutes")) }
     func tickets(_ n: Int) -> String { localizer.count(n, ru: ("заявка", "заявки", "заявок"), en: ("ticket", "tickets")) }
 

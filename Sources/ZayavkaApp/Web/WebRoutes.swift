@@ -42,6 +42,21 @@ enum WebRoutes {
         post(.portalSolved(0), PortalController.confirmSolved)
         post(.portalReopen(0), PortalController.setStatus("open", notice: "reopened"))
 
+        // Quality (issue 18): links from survey and solved mails, the feedback form, reviews, settings.
+        get(.qualityLink(""), QualityLinkPages.show)
+        post(.qualityLink(""), QualityLinkPages.submit)
+        get(.feedback, FeedbackPage.show)
+        post(.feedback, FeedbackPage.submit)
+        get(.adminQuality, QualitySettingsPage.show)
+        post(.adminQualitySave, QualitySettingsPage.save)
+        post(.adminCriterionSave, QualitySettingsPage.saveCriterion)
+        get(.adminFeedback, FeedbackAdminPage.show)
+        post(.adminFeedbackSave(0), FeedbackAdminPage.save)
+        get(.reviews, ReviewPages.list)
+        post(.reviewSample, ReviewPages.sample)
+        get(.review(0), ReviewPages.show)
+        post(.reviewScore(0), ReviewPages.score)
+
         get(.agent) { try QueueController.start($0) }
         get(.queue(""), QueueController.queue)
         post(.agentBulk, QueueController.bulk)

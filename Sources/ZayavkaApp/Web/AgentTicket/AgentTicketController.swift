@@ -47,7 +47,17 @@ enum AgentTicketController {
         model.articles = try await SearchService.suggestions(forSubject: ticket.subject, audiences: ArticleAudience.allCases, language: nil, limit: 5, on: sql)
             .map { .init(title: $0.title, url: SitePath.agentArticle($0.slug).path,
                          publicURL: $0.audience == ArticleAudience.staff.rawValue ? nil : request.services.configuration.publicURL + SitePath.kbArticle($0.slug).path) }
+        model.resolution = try await ResolutionService.latest(ticketID: row.id, on: sql)
+        model.survey = try await SatisfactionService.forTicket(number: number, context: try request.context).last { $0.rating != nil }
+        model.resolutionRequired = try await QualitySettingsService.current(services: request.services, on: sql).required(for: ticket.type)
         return model
+    }
+
+    /// The resolution report's fields of a reply form; nil when all are empty.
+    static func resolutionInput(_ form: ReceivedForm) -> ResolutionInput? {
+        let input = ResolutionInput(fixed: form.value("resolution.fixed"), how: form.value("resolution.how"),
+                                    prevention: form.value("resolution.prevention"), check: form.value("resolution.check"))
+        return input.report.isEmpty ? nil : input
     }
 
     /// Open problems the ticket's subject finds: the agent's first search (SPEC P1, seed 001).
@@ -73,6 +83,7 @@ enum AgentTicketController {
         let body = form.value("body") ?? ""
         let isPublic = form.value("visibility") != "internal"
         let answer = isPublic ? form.text("answer") : nil
+        let resolution = isPublic ? resolutionInput(form) : nil
         var uploads: [AttachmentRecord] = []
         do {
             var promised: Date?
@@ -83,7 +94,8 @@ enum AgentTicketController {
             uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
             _ = try await ConversationService.insertComment(
                 number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status"),
-                                                    answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason")),
+                                                    answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason"),
+                                                    resolution: resolution),
                 source: .web, context: try request.context)
             return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
         } catch ZayavkaError.validation(let errors) {
@@ -94,6 +106,16 @@ enum AgentTicketController {
             model.draft = body
             model.draftInternal = !isPublic
             model.draftAnswer = answer ?? ""
+            model.draftResolution = resolution
+            let resolutionErrors = errors.filter { $0.field.hasPrefix("resolution") }
+            if !resolutionErrors.isEmpty {
+                model.errors["resolution"] = resolutionErrors.map { problem in
+                    if problem.field == "resolution" {
+                        return ctx.l("Отчёт о решении пишут только вместе с переводом заявки в «Решена».", "A resolution report goes only with setting the ticket to Solved.")
+                    }
+                    return ResolutionView.partName(problem.field, ctx.l) + ": " + ctx.l.localizer.fieldMessage(problem)
+                }.joined(separator: "; ")
+            }
             let answerFields: Set<String> = ["answer", "promised_at", "refusal_reason"]
             let answerErrors = errors.filter { answerFields.contains($0.field) }
             func label(_ field: String) -> String {
@@ -106,7 +128,7 @@ enum AgentTicketController {
             if !answerErrors.isEmpty {
                 model.errors["answer"] = answerErrors.map { label($0.field) + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
             }
-            let others = errors.filter { !answerFields.contains($0.field) }
+            let others = errors.filter { !answerFields.contains($0.field) && !$0.field.hasPrefix("resolution") }
             if !others.isEmpty { model.errors["body"] = others.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ") }
             if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
@@ -223,7 +245,11 @@ enum AgentTicketController {
                 _ = try await TicketService.update(number: number, input: patch, context: try request.context)
                 return request.redirect(to: SitePath.agentTicket(number).path + "?notice=saved")
             } catch ZayavkaError.validation(let problems) {
-                for problem in problems { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+                for problem in problems where !problem.field.hasPrefix("resolution") { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
+                if problems.contains(where: { $0.field.hasPrefix("resolution") }) {
+                    errors["status"] = ctx.l("Для заявки этого типа нужен отчёт о решении: решите её ответом клиенту, заполнив отчёт под текстом.",
+                                             "A ticket of this type needs a resolution report: solve it with a reply and fill in the report under the text.")
+                }
             } catch let error as ZayavkaError {
                 errors["_form"] = ctx.l.localizer.message(for: error)
             }

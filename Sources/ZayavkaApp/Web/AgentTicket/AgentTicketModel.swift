@@ -56,6 +56,11 @@ struct AgentTicketModel: Sendable {
         let publicURL: String?
     }
     var articles: [Article] = []
+    /// The latest resolution report and the customer's rating (issue 18), and what a solution of this type must report.
+    var resolution: ResolutionDTO?
+    var survey: SurveyDTO?
+    var resolutionRequired: Set<ResolutionPart> = []
+    var draftResolution: ResolutionInput?
     var errors: [String: String] = [:]
     var draft = ""
     var draftInternal = false

@@ -28,7 +28,7 @@ enum AgentTicketView {
                     closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
                         : composer(model, ctx)
                 ),
-                .aside(.class("side"), articlesPanel(model, ctx), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
+                .aside(.class("side"), qualityPanel(model, ctx), articlesPanel(model, ctx), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
                        requesterCard(model, ctx))
             )
         )
@@ -58,6 +58,12 @@ enum AgentTicketView {
                            .attr("aria-label", l("Поиск по базе знаний", "Search the knowledge base")),
                            .attr("data-link", l("ссылка", "link")), .attr("data-text", l("текст", "text"))),
                     .ul(.class("kb-picker-results"), .id("kb-picker-results")))
+    }
+
+    /// The customer's rating and the latest resolution report (issue 18).
+    static func qualityPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        guard model.resolution != nil || model.survey != nil else { return .empty }
+        return .div(RatingView.badge(model.survey, ctx.l), .unwrap(model.resolution) { ResolutionView.card($0, ctx.l) })
     }
 
     static func composer(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
@@ -90,6 +96,7 @@ enum AgentTicketView {
                  .input(.type(.text), .name("refusal_reason"), .id("composer-refusal"), .attr("maxlength", "500"),
                         .attr("placeholder", l("Причина отказа", "Reason for the refusal")))),
             .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files")))),
+            ResolutionView.fields(l, required: model.resolutionRequired, values: model.draftResolution, error: model.errors["resolution"]),
             .div(.class("actions"),
                  .select(.attr("name", "status"), .id("composer-status"), .attr("aria-label", l("Статус после отправки", "Status after sending")),
                          .opt("", l("статус не менять", "keep the status")),
