@@ -111,6 +111,7 @@ let package = Package(
                 "ZayavkaApp",
                 "ZayavkaMail",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -118,7 +118,7 @@ public struct QualitySettings: Sendable, Equatable {
                     errors.append(FieldError(key, .unknownValue, "fixed, how, prevention"))
                 }
             }
-            next.resolutionRequired[type] = parts
+            next.resolutionRequired[type] = parts.isEmpty ? nil : parts
         }
         for key in values.keys.sorted() where !Self.keys.contains(key) { errors.append(FieldError(key, .unknownValue)) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
