@@ -245,3 +245,121 @@ struct ReviewSummaryDTO: Content {
     let average: Double
     let reviews: Int
 }
+
+/// A report (SPEC Q4) over a period with filters: totals, a series per day, week or month, breakdowns,
+/// SLA outcomes, agents, urgent requests per month, the latest rating comments.
+struct ReportDTO: Content {
+    struct Totals: Content {
+        let created: Int
+        let solved: Int
+        let responded: Int
+        /// Open at the end of the period.
+        let backlog: Int
+        /// Working minutes (the desk's default calendar), read from 21 buckets by interpolation.
+        let firstResponseMedian: Double?
+        let firstResponseP90: Double?
+        let resolutionMedian: Double?
+        let resolutionP90: Double?
+        let good: Int
+        let bad: Int
+        /// Share of "Good" among ratings, percent.
+        let satisfaction: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case created, solved, responded, backlog, good, bad, satisfaction
+            case firstResponseMedian = "first_response_median", firstResponseP90 = "first_response_p90"
+            case resolutionMedian = "resolution_median", resolutionP90 = "resolution_p90"
+        }
+    }
+
+    struct Point: Content {
+        /// The first day of the bucket.
+        let start: String
+        let created: Int
+        let solved: Int
+        let backlog: Int
+        let firstResponseMedian: Double?
+        let resolutionMedian: Double?
+        let good: Int
+        let bad: Int
+        let channels: [String: Int]
+        let types: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case start, created, solved, backlog, good, bad, channels, types
+            case firstResponseMedian = "first_response_median", resolutionMedian = "resolution_median"
+        }
+    }
+
+    struct Cause: Content {
+        let cause: String
+        let created: Int
+    }
+
+    struct SLA: Content {
+        let policyId: Int
+        let policy: String
+        let metric: String
+        let metricName: String
+        let met: Int
+        let missed: Int
+        let share: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case policy, metric, met, missed, share
+            case policyId = "policy_id", metricName = "metric_name"
+        }
+    }
+
+    struct Agent: Content {
+        /// Null: not assigned.
+        let agent: PersonRef?
+        let created: Int
+        let solved: Int
+        let openNow: Int?
+        let reviewScore: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case agent, created, solved
+            case openNow = "open_now", reviewScore = "review_score"
+        }
+    }
+
+    struct Month: Content {
+        let month: String
+        let count: Int
+    }
+
+    struct Comment: Content {
+        let ticketNumber: Int
+        let rating: SatisfactionRating
+        let comment: String
+        let ratedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case rating, comment
+            case ticketNumber = "ticket_number", ratedAt = "rated_at"
+        }
+    }
+
+    let from: String
+    let to: String
+    let granularity: String
+    let totals: Totals
+    let series: [Point]
+    let channels: [String: Int]
+    let types: [String: Int]
+    let priorities: [String: Int]
+    let urgencies: [String: Int]
+    let responsibilities: [String: Int]
+    let causes: [Cause]
+    let sla: [SLA]
+    let agents: [Agent]
+    let urgentByMonth: [Month]
+    let comments: [Comment]
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, granularity, totals, series, channels, types, priorities, urgencies, responsibilities, causes, sla, agents, comments
+        case urgentByMonth = "urgent_by_month"
+    }
+}
