@@ -41,6 +41,7 @@ public enum Zayavka {
         let app = try await Application.make(environment)
         app.asyncCommands.use(ResetDatabaseCommand(), as: "reset-database")
         app.asyncCommands.use(SearchCommand(), as: "search")
+        app.asyncCommands.use(ReportsCommand(), as: "reports")
         app.asyncCommands.use(OpenAPICommand(), as: "openapi")
         app.asyncCommands.use(MailCommand(), as: "mail")
         app.asyncCommands.use(BackupCommand(), as: "backup")

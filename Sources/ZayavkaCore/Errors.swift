@@ -43,4 +43,6 @@ public enum FieldErrorCode: String, Sendable, Codable {
     case paidPlanOnly = "paid_plan_only"
     /// Under a legal hold (kept for a court, an audit or an investigation); the argument is the hold's reason.
     case legalHold = "legal_hold"
+    /// Outside what is allowed; the argument says what is (a report period: "from ≤ to", "at most 1096 days").
+    case outOfRange = "out_of_range"
 }

@@ -68,6 +68,8 @@ public struct Localizer: Sendable {
         case .legalHold:
             return pick("данные под удержанием (legal hold): «\(error.argument ?? "")»; удалить их можно, когда удержание снимут",
                         "is under a legal hold: “\(error.argument ?? "")”; the data can be erased once the hold is released")
+        case .outOfRange:
+            return pick("вне допустимого: \(error.argument ?? "")", "is out of range: \(error.argument ?? "")")
         }
     }
 

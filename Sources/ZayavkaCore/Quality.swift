@@ -238,7 +238,7 @@ public enum ReviewSampling {
 
 /// Weeks as the reviews count them: Monday 00:00 Moscow time.
 public enum ReviewWeek {
-    static let moscow = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+    public static let moscow = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
 
     /// The Monday (a local date) of the week `date` falls in.
     public static func monday(of date: Date) -> LocalDate {

@@ -291,8 +291,8 @@ public struct ReportPeriod: Sendable, Equatable {
     /// Checks a period: both ends given as dates, `from` not after `to`, not longer than three years.
     public init(from: LocalDate, to: LocalDate) throws {
         var errors: [FieldError] = []
-        if from > to { errors.append(FieldError("from", .invalid, "≤ to")) }
-        if to.daysSinceEpoch - from.daysSinceEpoch + 1 > Self.maxDays { errors.append(FieldError("to", .invalid, "at most \(Self.maxDays) days")) }
+        if from > to { errors.append(FieldError("from", .outOfRange, "from ≤ to")) }
+        if to.daysSinceEpoch - from.daysSinceEpoch + 1 > Self.maxDays { errors.append(FieldError("to", .outOfRange, "≤ \(Self.maxDays) days")) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         self.from = from
         self.to = to

@@ -186,6 +186,45 @@ extension API {
                      try await ReviewService.score(id: try req.intParameter("id", entity: "review"), try req.content.decode(ReviewScoreInput.self),
                                                    context: try req.context)
                  }),
+        Endpoint(method: .GET, path: "/reports", operationID: "getReport", tag: "quality",
+                 summary: "The report for a period (default: the last 30 days; at most 1,096 days) and filters (managers): volume by channel, type, cause, responsibility and urgency over time; first response and resolution in working time (median, 90th percentile); SLA compliance; backlog; satisfaction; agents; urgent requests per month. Read from daily rollups (an organization filter counts from the tickets).",
+                 authenticated: true, body: .none, query: reportQuery, responses: [(200, "Report"), (403, "Error"), (422, "Error")],
+                 handler: json { req in
+                     let context = try req.context
+                     let (period, filter) = try ReportQuery.parse(req, now: context.now)
+                     return try await ReportService.report(period, filter: filter, context: context)
+                 }),
+        Endpoint(method: .GET, path: "/reports/export", operationID: "exportReport", tag: "quality",
+                 summary: "One section of the report as CSV (`;`, UTF-8 with a byte-order mark), with the same totals as the report (managers).",
+                 authenticated: true, body: .none,
+                 query: reportQuery + [.init(name: "section", schema: .enumeration(ReportCSV.sections), description: "which table (series by default)")],
+                 responses: [(200, "CSV"), (403, "Error"), (422, "Error")],
+                 handler: respond { req in
+                     let context = try req.context
+                     let (period, filter) = try ReportQuery.parse(req, now: context.now)
+                     var errors: [FieldError] = []
+                     let section = req.choice("section", ReportCSV.sections, into: &errors) ?? "series"
+                     if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+                     return ReportCSV.download(try await ReportService.report(period, filter: filter, context: context), section: section, language: context.language)
+                 }),
+        Endpoint(method: .POST, path: "/reports/refresh", operationID: "refreshReports", tag: "quality",
+                 summary: "Recompute now the days changed since the last round (managers; the desk does it every 30 s by itself).",
+                 authenticated: true, body: .none, query: [], responses: [(200, "ReportRefresh"), (403, "Error")],
+                 handler: json { req in
+                     let context = try req.context
+                     try context.require(.manageQuality)
+                     return ReportRefreshDTO(days: try await ReportRollup.run(context: .system(req.application), limit: 1_000))
+                 }),
+    ]
+
+    static let reportQuery: [Endpoint.QueryParameter] = [
+        .init(name: "from", schema: .date, description: "first day (Moscow), default 29 days before `to`"),
+        .init(name: "to", schema: .date, description: "last day (Moscow), default today"),
+        .init(name: "group_id", schema: .integer, description: "only this group's tickets (0: no group)"),
+        .init(name: "agent_id", schema: .integer, description: "only this agent's tickets (0: unassigned)"),
+        .init(name: "organization_id", schema: .integer, description: "only this organization's tickets"),
+        .init(name: "channel", schema: .enumeration(TicketChannel.allCases.map(\.rawValue)), description: "only this channel"),
+        .init(name: "type", schema: .enumeration(TicketType.allCases.map(\.rawValue)), description: "only this type"),
     ]
 }
 
@@ -237,6 +276,27 @@ extension OpenAPIDocument {
             "ReviewSample": object([("week", .date), ("added", .integer)]),
             "ReviewSummary": object([("agent", person), ("week", .date), ("criterion", text), ("average", .number), ("reviews", .integer)]),
             "ReviewSummaryList": list("ReviewSummary"),
+            "ReportRefresh": object([("days", .integer)]),
+            "Report": object([
+                ("from", .date), ("to", .date), ("granularity", .enumeration(["day", "week", "month"])),
+                ("totals", object([("created", .integer), ("solved", .integer), ("responded", .integer), ("backlog", .integer),
+                                   ("first_response_median", .nullable(.number)), ("first_response_p90", .nullable(.number)),
+                                   ("resolution_median", .nullable(.number)), ("resolution_p90", .nullable(.number)),
+                                   ("good", .integer), ("bad", .integer), ("satisfaction", .nullable(.number))])),
+                ("series", .array(object([("start", .date), ("created", .integer), ("solved", .integer), ("backlog", .integer),
+                                          ("first_response_median", .nullable(.number)), ("resolution_median", .nullable(.number)),
+                                          ("good", .integer), ("bad", .integer), ("channels", .map(.integer)), ("types", .map(.integer))]))),
+                ("channels", .map(.integer)), ("types", .map(.integer)), ("priorities", .map(.integer)), ("urgencies", .map(.integer)),
+                ("responsibilities", .map(.integer)),
+                ("causes", .array(object([("cause", text), ("created", .integer)]))),
+                ("sla", .array(object([("policy_id", .integer), ("policy", text), ("metric", text), ("metric_name", text), ("met", .integer),
+                                       ("missed", .integer), ("share", .nullable(.number))]))),
+                ("agents", .array(object([("agent", .nullable(person)), ("created", .integer), ("solved", .integer), ("open_now", .nullable(.integer)),
+                                          ("review_score", .nullable(.number))]))),
+                ("urgent_by_month", .array(object([("month", text), ("count", .integer)]))),
+                ("comments", .array(object([("ticket_number", .integer), ("rating", cases(SatisfactionRating.self)), ("comment", text),
+                                            ("rated_at", .nullable(.dateTime))]))),
+            ]),
         ]
     }
 }

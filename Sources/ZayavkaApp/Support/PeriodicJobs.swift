@@ -74,6 +74,12 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("satisfaction surveys failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let days = try await ReportRollup.run(context: context)
+                    if days > 0 { logger.debug("report rollups recomputed", metadata: ["days": "\(days)"]) }
+                } catch {
+                    logger.error("recomputing report rollups failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let sampled = try await ReviewService.sampleLastWeek(context: context)
                     if sampled > 0 { logger.info("conversations sampled for review", metadata: ["count": "\(sampled)"]) }
                 } catch {

@@ -136,6 +136,18 @@ pre.diff .diff-same { display:block; color:var(--muted); }
 ul.kb-picker-results li { display:flex; gap:.5rem; align-items:baseline; padding:.2rem 0; border-bottom:1px dashed var(--line); font-size:.9rem; }
 ul.kb-picker-results li span { flex:1; } ul.kb-picker-results button { font-size:.8rem; padding:.1rem .4rem; }
 a.make-article { margin-left:auto; }
+.report-filters { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin-bottom:1rem; }
+.report .card { margin-bottom:1rem; } .chart-box { overflow-x:auto; } svg.chart { width:100%; max-width:760px; height:auto; display:block; }
+ul.legend { list-style:none; display:flex; flex-wrap:wrap; gap:.8rem; padding:0; margin:.3rem 0; font-size:.85rem; }
+ul.legend .swatch { display:inline-block; width:.8rem; height:.8rem; margin-right:.3rem; vertical-align:middle; border-radius:2px; }
+table.chart-table { font-size:.85rem; } .breakdowns .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(220px, 1fr)); gap:1rem; }
+a.csv { float:right; font-size:.85rem; } .survey .rating button { font-size:1.1rem; margin-right:.5rem; }
+.resolution dt { font-weight:600; margin-top:.4rem; } .resolution dd { margin:0 0 .2rem; white-space:pre-wrap; }
+p.rating.good { color:#0f5132; } p.rating.bad { color:#842029; }
+.criterion .scale { display:flex; gap:.6rem; flex-wrap:wrap; }
+@media print {
+  header.top, .no-print, .banners, form.lang { display:none !important; } main { padding:0; } .card { break-inside:avoid; border:none; }
+}
 @media (max-width: 820px) {
   .console, .ticket { grid-template-columns:1fr; } main { padding:.8rem; }
   table.list .wide-only { display:none; } header.top { padding:.5rem .8rem; }

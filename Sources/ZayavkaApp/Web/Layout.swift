@@ -156,6 +156,7 @@ enum Layout {
                          (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents")),
                          (SitePath.agentKB.path, l("База знаний", "Knowledge base")), (SitePath.reviews.path, l("Качество", "Quality"))]
                 if signedIn.viewer.role.can(.manageKnowledgeBase) { links.append((SitePath.adminKB.path, l("Разделы и помощник", "KB setup"))) }
+                if signedIn.viewer.role.can(.manageQuality) { links.append((SitePath.reports.path, l("Отчёты", "Reports"))) }
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }

@@ -27,7 +27,7 @@ enum SitePath: Equatable {
     case agentKB, agentArticle(String), agentArticleNew, agentArticleEdit(Int), agentArticleSave, agentArticleRevision(Int, Int), agentArticleRestore(Int)
     case agentKBUpload, agentSearch, agentKBSearch, adminKB, adminKBCategorySave, adminBot, adminBotSave, adminBotDelete
     case qualityLink(String), feedback, adminQuality, adminQualitySave, adminCriterionSave, adminFeedback, adminFeedbackSave(Int)
-    case reviews, review(Int), reviewScore(Int), reviewSample
+    case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
 
     var path: String {
         switch self {
@@ -126,6 +126,8 @@ enum SitePath: Equatable {
         case .review(let id): "/agent/reviews/\(id)"
         case .reviewScore(let id): "/agent/reviews/\(id)/score"
         case .reviewSample: "/agent/reviews/sample"
+        case .reports: "/agent/reports"
+        case .reportsCSV: "/agent/reports.csv"
         case .kbArticle(let slug): "/kb/articles/\(slug)"
         case .kbVote(let slug): "/kb/articles/\(slug)/vote"
         case .kbSearch: "/kb/search"

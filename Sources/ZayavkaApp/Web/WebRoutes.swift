@@ -56,6 +56,8 @@ enum WebRoutes {
         post(.reviewSample, ReviewPages.sample)
         get(.review(0), ReviewPages.show)
         post(.reviewScore(0), ReviewPages.score)
+        get(.reports, ReportPages.show)
+        get(.reportsCSV, ReportPages.exportCSV)
 
         get(.agent) { try QueueController.start($0) }
         get(.queue(""), QueueController.queue)

@@ -363,3 +363,8 @@ struct ReportDTO: Content {
         case urgentByMonth = "urgent_by_month"
     }
 }
+
+struct ReportRefreshDTO: Content {
+    /// Days recomputed.
+    let days: Int
+}
