@@ -170,6 +170,7 @@ enum ReportTables {
         try await sql.raw("CREATE INDEX report_causes_day_idx ON report_causes (day)").run()
         // Append-only: a trigger never waits on another transaction's row (no unique key to contend for).
         try await sql.raw("CREATE TABLE report_dirty (id \(unsafeRaw: id), day INTEGER NOT NULL)").run()
+        try await sql.raw("CREATE INDEX report_dirty_day_idx ON report_dirty (day, id)").run()
         let relevant = ["solved_at", "first_response_at", "group_id", "assignee_id", "channel", "type", "priority", "urgency", "responsibility", "cause"]
         if postgres {
             try await sql.raw("""
