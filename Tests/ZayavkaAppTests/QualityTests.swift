@@ -306,7 +306,11 @@ struct QualityTests {
             server.expectConforms(moved.json, to: "Feedback")
             #expect(try await server.request(.GET, "/api/v1/feedback?status=new", token: manager.token).items.count == 1)
             #expect(try await server.request(.PATCH, "/api/v1/feedback/999999", token: manager.token, json: ["status": "done"]).status == .notFound)
-            // The web form: a visitor's empty remark is refused in their language, a full one accepted.
+            // Erasing the customer's personal data erases what they wrote about the service too.
+            #expect(try await server.request(.POST, "/api/v1/users/\(customer.id)/erase", token: server.adminToken, json: ["reason": "152-ФЗ, запрос клиента"]).status == .ok)
+            let erased = try await server.request(.GET, "/api/v1/feedback", token: manager.token).items.first
+            #expect(erased?["body"] as? String == "[удалено]" && erased?["contact"] as? String == "")
+                        // The web form: a visitor's empty remark is refused in their language, a full one accepted.
             let page = try await server.request(.GET, "/feedback")
             #expect(page.status == .ok && page.text.contains("feedback-form"))
         }

@@ -19,7 +19,7 @@ struct ReportTests {
 
     /// Tickets over the last three weeks, with edits at random later moments (seeded, so a failure repeats).
     static func populate(_ server: TestServer, seed: UInt64, tickets count: Int) async throws -> Fixture {
-        var random = SeededRandom(state: seed)
+        var random = SeededGenerator(state: seed)
         let admin = server.adminToken
         #expect(try await server.request(.POST, "/api/v1/sla-policies/templates/seed000", token: admin).status == .ok)
         #expect(try await server.request(.PATCH, "/api/v1/quality/settings", token: admin, json: ["survey_delay_minutes": 0]).status == .ok)
@@ -142,7 +142,7 @@ struct ReportTests {
                 .first()!.decode(column: "n", as: Int.self) > 0)
 
             // More edits later: reassignments, reopenings, a group change; the rollups follow.
-            var random = SeededRandom(state: 7)
+            var random = SeededGenerator(state: 7)
             let numbers = try await server.sql.raw("SELECT number FROM tickets ORDER BY number").all().map { try $0.decode(column: "number", as: Int.self) }
             for number in numbers where random.next() % 3 == 0 {
                 var patch = TicketPatchInput()
@@ -216,14 +216,3 @@ struct ReportTests {
     }
 }
 
-/// SplitMix64: repeatable randomness for generated histories.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

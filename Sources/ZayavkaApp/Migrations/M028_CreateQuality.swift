@@ -159,6 +159,8 @@ enum ReportTables {
             """).run()
         try await sql.raw("CREATE UNIQUE INDEX report_daily_cell_idx ON report_daily (group_id, agent_id, channel, type, day)").run()
         try await sql.raw("CREATE INDEX report_daily_day_idx ON report_daily (day)").run()
+        // The agents' table of a report: every agent's rows of one (group, channel, type) cell.
+        try await sql.raw("CREATE INDEX report_daily_agents_idx ON report_daily (group_id, channel, type, agent_id, day)").run()
         try await sql.raw("""
             CREATE TABLE report_sla (day INTEGER NOT NULL, \(unsafeRaw: cellColumns), policy_id INTEGER NOT NULL, metric VARCHAR(32) NOT NULL,
             met INTEGER NOT NULL, missed INTEGER NOT NULL)

@@ -101,6 +101,13 @@ enum ErasureService {
                 """ + " " + ticketCondition + " RETURNING id").all().count
             try await sql.raw("DELETE FROM ticket_ccs WHERE lower(email) = \(bind: email)").run()
             try await sql.raw("UPDATE calls SET number = '' WHERE customer_id = \(bind: userID)").run()
+            // What they wrote about the service: survey comments (also in the rating's history) and feedback.
+            try await sql.raw("UPDATE satisfaction_surveys SET comment = \(bind: placeholder) WHERE requester_id = \(bind: userID) AND comment IS NOT NULL").run()
+            try await sql.raw("UPDATE ticket_events SET reason = NULL WHERE kind = 'satisfaction_rated' AND actor_id = \(bind: userID) AND reason IS NOT NULL").run()
+            try await sql.raw("""
+                UPDATE service_feedback SET name = \(bind: erasedName), contact = '', body = \(bind: placeholder)
+                WHERE user_id = \(bind: userID) OR lower(contact) = \(bind: email)
+                """).run()
             for table in ["problem_parties", "api_tokens", "web_sessions", "password_tokens", "idempotency_keys", "directory_keys"] {
                 try await sql.raw("DELETE FROM \(ident: table) WHERE user_id = \(bind: userID)").run()
             }
