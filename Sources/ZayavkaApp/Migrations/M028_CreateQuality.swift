@@ -121,6 +121,8 @@ struct M028CreateQuality: AsyncMigration {
         // The survey job's position (seconds since 1970 of the last solution time it has looked at; 0: not yet).
         try await sql.raw("INSERT INTO job_cursors (name, value) VALUES ('satisfaction', 0)").run()
         try await sql.raw("CREATE INDEX satisfaction_surveys_solved_idx ON satisfaction_surveys (solved_at)").run()
+        // The report's latest rating comments: only the commented surveys, newest solution first.
+        try await sql.raw("CREATE INDEX satisfaction_surveys_commented_idx ON satisfaction_surveys (solved_at) WHERE comment IS NOT NULL").run()
         try await sql.raw("CREATE INDEX tickets_first_response_idx ON tickets (first_response_at)").run()
         try await ReportTables.create(on: sql)
     }

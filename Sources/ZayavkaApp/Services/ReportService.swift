@@ -277,7 +277,8 @@ enum ReportService {
         if let channel = filter.channel { commentQuery = commentQuery + " AND t.channel = \(bind: channel)" }
         if let type = filter.type { commentQuery = commentQuery + " AND t.type = \(bind: type)" }
         if let organization = filter.organization { commentQuery = commentQuery + " AND t.organization_id = \(bind: organization)" }
-        let comments = try await sql.raw(commentQuery + " ORDER BY s.id DESC LIMIT 20").all().map { row in
+        // Newest solutions first, along the partial index of commented surveys: it stops at the 20th.
+        let comments = try await sql.raw(commentQuery + " ORDER BY s.solved_at DESC LIMIT 20").all().map { row in
             ReportDTO.Comment(ticketNumber: try row.decode(column: "number", as: Int.self),
                               rating: SatisfactionRating(rawValue: try row.decode(column: "rating", as: String.self)) ?? .bad,
                               comment: try row.decode(column: "comment", as: String.self), ratedAt: try row.decode(column: "rated_at", as: Date?.self))
