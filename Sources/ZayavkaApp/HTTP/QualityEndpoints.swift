@@ -199,14 +199,7 @@ extension API {
                  authenticated: true, body: .none,
                  query: reportQuery + [.init(name: "section", schema: .enumeration(ReportCSV.sections), description: "which table (series by default)")],
                  responses: [(200, "CSV"), (403, "Error"), (422, "Error")],
-                 handler: respond { req in
-                     let context = try req.context
-                     let (period, filter) = try ReportQuery.parse(req, now: context.now)
-                     var errors: [FieldError] = []
-                     let section = req.choice("section", ReportCSV.sections, into: &errors) ?? "series"
-                     if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-                     return ReportCSV.download(try await ReportService.report(period, filter: filter, context: context), section: section, language: context.language)
-                 }),
+                 handler: respond { req in try await ReportCSV.export(req) }),
         Endpoint(method: .POST, path: "/reports/refresh", operationID: "refreshReports", tag: "quality",
                  summary: "Recompute now the days changed since the last round (managers; the desk does it every 30 s by itself).",
                  authenticated: true, body: .none, query: [], responses: [(200, "ReportRefresh"), (403, "Error")],

@@ -57,7 +57,7 @@ enum QualitySettingsService {
 /// What a link in a survey or solved mail stands for: one survey or one resolution report of one
 /// ticket, until it expires. Signed with HMAC-SHA256 by a key every instance reads from the
 /// database; the random `nonce` must also match the row, so a link cannot be moved to another row.
-struct QualityLink: JWTPayload, Equatable {
+struct QualityLink: JWTPayload {
     enum Kind: String, Codable { case survey, resolution }
 
     let kind: Kind
@@ -72,10 +72,6 @@ struct QualityLink: JWTPayload, Equatable {
 
     /// Expiry is checked against the moment of the request (`QualityLinks.open`), which tests set.
     func verify(using algorithm: some JWTAlgorithm) async throws {}
-
-    static func == (lhs: QualityLink, rhs: QualityLink) -> Bool {
-        lhs.kind == rhs.kind && lhs.id == rhs.id && lhs.ticket == rhs.ticket && lhs.nonce == rhs.nonce && lhs.expires.value == rhs.expires.value
-    }
 }
 
 enum QualityLinks {

@@ -102,10 +102,7 @@ enum ReportRollup {
             let values = [c.created, c.solved, c.responded] + c.priority + c.urgency + c.responsibility + [c.good, c.bad] + c.firstResponse + c.resolution
             return "(\(bind: day), \(bind: cell.group), \(bind: cell.agent), \(bind: cell.channel), \(bind: cell.type), \(binds: values))"
         }
-        for start in stride(from: 0, to: rows.count, by: 100) {
-            try await sql.raw("INSERT INTO report_daily (day, group_id, agent_id, channel, type, \(unsafeRaw: columns.joined(separator: ", "))) VALUES "
-                              + rows[start..<min(start + 100, rows.count)].joined(separator: ", ")).run()
-        }
+        try await insert(rows, into: "report_daily (day, group_id, agent_id, channel, type, \(columns.joined(separator: ", ")))", per: 100, on: sql)
         var sla: [ReportDays.SLAKey: (met: Int, missed: Int)] = [:]
         for (key, value) in counts.sla[day] ?? [:] {
             for general in key.cell.generalizations {
@@ -117,10 +114,7 @@ enum ReportRollup {
         let slaRows: [SQLQueryString] = sla.map { key, value in
             "(\(bind: day), \(bind: key.cell.group), \(bind: key.cell.agent), \(bind: key.cell.channel), \(bind: key.cell.type), \(bind: key.policyID), \(bind: key.metric), \(bind: value.met), \(bind: value.missed))"
         }
-        for start in stride(from: 0, to: slaRows.count, by: 200) {
-            try await sql.raw("INSERT INTO report_sla (day, group_id, agent_id, channel, type, policy_id, metric, met, missed) VALUES "
-                              + slaRows[start..<min(start + 200, slaRows.count)].joined(separator: ", ")).run()
-        }
+        try await insert(slaRows, into: "report_sla (day, group_id, agent_id, channel, type, policy_id, metric, met, missed)", per: 200, on: sql)
         var causes: [ReportDays.CauseKey: Int] = [:]
         for (key, value) in counts.causes[day] ?? [:] {
             for general in key.cell.generalizations { causes[ReportDays.CauseKey(cell: general, cause: key.cause), default: 0] += value }
@@ -128,9 +122,13 @@ enum ReportRollup {
         let causeRows: [SQLQueryString] = causes.map { key, value in
             "(\(bind: day), \(bind: key.cell.group), \(bind: key.cell.agent), \(bind: key.cell.channel), \(bind: key.cell.type), \(bind: key.cause), \(bind: value))"
         }
-        for start in stride(from: 0, to: causeRows.count, by: 200) {
-            try await sql.raw("INSERT INTO report_causes (day, group_id, agent_id, channel, type, cause, created) VALUES "
-                              + causeRows[start..<min(start + 200, causeRows.count)].joined(separator: ", ")).run()
+        try await insert(causeRows, into: "report_causes (day, group_id, agent_id, channel, type, cause, created)", per: 200, on: sql)
+    }
+
+    /// Multi-row INSERTs of `per` rows each (`target`: the table and its column list).
+    private static func insert(_ rows: [SQLQueryString], into target: String, per: Int, on sql: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: rows.count, by: per) {
+            try await sql.raw("INSERT INTO \(unsafeRaw: target) VALUES " + rows[start..<min(start + per, rows.count)].joined(separator: ", ")).run()
         }
     }
 

@@ -13,6 +13,17 @@ struct ReportFilter: Sendable, Equatable {
     var type: String?
 
     var cell: ReportCell { .filter(group: group, agent: agent, channel: channel, type: type) }
+
+    /// The filters as conditions on `tickets t`, each starting with " AND " (none: empty).
+    var ticketConditions: SQLQueryString {
+        var condition: SQLQueryString = ""
+        if let group { condition = condition + (group == 0 ? " AND t.group_id IS NULL" : " AND t.group_id = \(bind: group)") }
+        if let agent { condition = condition + (agent == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = \(bind: agent)") }
+        if let channel { condition = condition + " AND t.channel = \(bind: channel)" }
+        if let type { condition = condition + " AND t.type = \(bind: type)" }
+        if let organization { condition = condition + " AND t.organization_id = \(bind: organization)" }
+        return condition
+    }
 }
 
 /// What a report reads, from the rollups or counted directly: the same shape, so the two compare.
@@ -148,14 +159,10 @@ enum ReportService {
             }
         }
         for (_, keys) in narrowed.causes { for (key, value) in keys { data.causes[key.cause, default: 0] += value } }
-        var condition: SQLQueryString = "created_at < \(bind: ReportDay.start(period.days.lowerBound))"
-        condition = condition + " AND (solved_at IS NULL OR solved_at >= \(bind: ReportDay.start(period.days.lowerBound)))"
-        if let group = filter.group { condition = condition + (group == 0 ? " AND group_id IS NULL" : " AND group_id = \(bind: group)") }
-        if let agent = filter.agent { condition = condition + (agent == 0 ? " AND assignee_id IS NULL" : " AND assignee_id = \(bind: agent)") }
-        if let channel = filter.channel { condition = condition + " AND channel = \(bind: channel)" }
-        if let type = filter.type { condition = condition + " AND type = \(bind: type)" }
-        if let organization = filter.organization { condition = condition + " AND organization_id = \(bind: organization)" }
-        data.backlogBefore = try await sql.raw("SELECT COUNT(*) AS n FROM tickets WHERE " + condition).first()?.decode(column: "n", as: Int.self) ?? 0
+        let start = ReportDay.start(period.days.lowerBound)
+        data.backlogBefore = try await sql.raw("""
+            SELECT COUNT(*) AS n FROM tickets t WHERE t.created_at < \(bind: start) AND (t.solved_at IS NULL OR t.solved_at >= \(bind: start))
+            """ + filter.ticketConditions).first()?.decode(column: "n", as: Int.self) ?? 0
         data.normalize()
         return data
     }
@@ -221,7 +228,6 @@ enum ReportService {
             cursor = cursor.month == 12 ? LocalDate(year: cursor.year + 1, month: 1, day: 1) : LocalDate(year: cursor.year, month: cursor.month + 1, day: 1)
         }
         let language = context.language
-        let localizer = Localizer(language)
         var channelTotals: [String: Int] = [:], typeTotals: [String: Int] = [:]
         for (_, map) in data.channels { for (k, v) in map { channelTotals[k, default: 0] += v } }
         for (_, map) in data.types { for (k, v) in map { typeTotals[k, default: 0] += v } }
@@ -272,18 +278,13 @@ enum ReportService {
             WHERE s.comment IS NOT NULL AND s.rating IS NOT NULL
             AND s.solved_at >= \(bind: ReportDay.start(period.days.lowerBound)) AND s.solved_at < \(bind: ReportDay.start(period.days.upperBound + 1))
             """
-        if let group = filter.group { commentQuery = commentQuery + (group == 0 ? " AND t.group_id IS NULL" : " AND t.group_id = \(bind: group)") }
-        if let agent = filter.agent { commentQuery = commentQuery + (agent == 0 ? " AND t.assignee_id IS NULL" : " AND t.assignee_id = \(bind: agent)") }
-        if let channel = filter.channel { commentQuery = commentQuery + " AND t.channel = \(bind: channel)" }
-        if let type = filter.type { commentQuery = commentQuery + " AND t.type = \(bind: type)" }
-        if let organization = filter.organization { commentQuery = commentQuery + " AND t.organization_id = \(bind: organization)" }
+        commentQuery = commentQuery + filter.ticketConditions
         // Newest solutions first, along the partial index of commented surveys: it stops at the 20th.
         let comments = try await sql.raw(commentQuery + " ORDER BY s.solved_at DESC LIMIT 20").all().map { row in
             ReportDTO.Comment(ticketNumber: try row.decode(column: "number", as: Int.self),
                               rating: SatisfactionRating(rawValue: try row.decode(column: "rating", as: String.self)) ?? .bad,
                               comment: try row.decode(column: "comment", as: String.self), ratedAt: try row.decode(column: "rated_at", as: Date?.self))
         }
-        _ = localizer
         let rated = total.good + total.bad
         return ReportDTO(
             from: period.from.description, to: period.to.description, granularity: period.granularity.rawValue,

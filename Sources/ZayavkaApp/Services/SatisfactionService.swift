@@ -217,10 +217,14 @@ enum SatisfactionService {
     /// The surveys of one ticket (the customer sees their rating; staff also see why one was skipped).
     static func forTicket(number: Int, context: ServiceContext) async throws -> [SurveyDTO] {
         let viewer = try context.viewer
-        let ticket = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
+        return try await surveys(of: try await TicketQueries.load(number: number, viewer: viewer, on: context.sql), viewer: viewer, on: context.sql)
+    }
+
+    /// The same for a ticket the viewer may see (`ticket` came from `TicketQueries.load`).
+    static func surveys(of ticket: TicketQueries.Row, viewer: Viewer, on sql: any SQLDatabase) async throws -> [SurveyDTO] {
         var query = surveyColumns + " WHERE s.ticket_id = \(bind: ticket.id)"
         if !viewer.role.isStaff { query = query + " AND s.status = 'sent'" }
-        return try await context.sql.raw(query + " ORDER BY s.id").all(decoding: SurveyRow.self).map { $0.dto(staff: viewer.role.isStaff) }
+        return try await sql.raw(query + " ORDER BY s.id").all(decoding: SurveyRow.self).map { $0.dto(staff: viewer.role.isStaff) }
     }
 
     /// Rated surveys, newest first, for managers: all, good or bad, optionally one agent's.

@@ -346,7 +346,7 @@ enum PortalController {
         model.solutionConfirmed = try await SolutionConfirmation.isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: request.sql)
         model.problem = try await ProblemService.ofTicket(number: number, context: try request.context)
         model.resolution = try await ResolutionService.latest(ticketID: row.id, on: request.sql)
-        model.survey = try await SatisfactionService.forTicket(number: number, context: try request.context).last { $0.rating != nil }
+        model.survey = try await SatisfactionService.surveys(of: row, viewer: viewer, on: request.sql).last { $0.rating != nil }
         return model
     }
 

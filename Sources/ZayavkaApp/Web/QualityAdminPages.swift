@@ -7,14 +7,8 @@ import ZayavkaCore
 /// Managers' quality settings: surveys, resolution report requirements per type, the review
 /// sample, and the scorecard's criteria.
 enum QualitySettingsPage {
-    static func requireManager(_ request: Request) throws -> SignedIn {
-        let signedIn = try QueueController.requireStaff(request)
-        guard signedIn.viewer.role.can(.manageQuality) else { throw ZayavkaError.forbidden(reason: "manageQuality") }
-        return signedIn
-    }
-
     static func show(_ request: Request) async throws -> Response {
-        _ = try requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         return try await render(request, errors: [:], status: .ok)
     }
 
@@ -101,7 +95,7 @@ enum QualitySettingsPage {
     }
 
     static func save(_ request: Request) async throws -> Response {
-        _ = try requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         let form = try await WebForms.read(request)
         var values: [String: String] = [
             "survey.enabled": form.value("survey_enabled") == "1" ? "true" : "false",
@@ -126,7 +120,7 @@ enum QualitySettingsPage {
     }
 
     static func saveCriterion(_ request: Request) async throws -> Response {
-        _ = try requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         let form = try await WebForms.read(request)
         let id = form.text("id").flatMap { Int($0) }
         var input = CriterionInput()
@@ -154,7 +148,7 @@ enum QualitySettingsPage {
 /// Managers' list of remarks about the service (SPEC Q3), with status and note.
 enum FeedbackAdminPage {
     static func show(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         let ctx = PageContext(request)
         let l = ctx.l
         var errors: [FieldError] = []
@@ -190,7 +184,7 @@ enum FeedbackAdminPage {
     }
 
     static func save(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         guard let id = request.parameters.get("id").flatMap({ Int($0) }) else { throw NotFoundPage() }
         let form = try await WebForms.read(request)
         _ = try await FeedbackService.update(id: id, FeedbackPatchInput(status: form.text("status"), note: form.value("note") ?? ""),
@@ -257,7 +251,7 @@ enum ReviewPages {
     }
 
     static func sample(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         let form = try await WebForms.read(request)
         let context = try request.context
         var errors: [FieldError] = []
@@ -335,7 +329,7 @@ enum ReviewPages {
     }
 
     static func score(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         guard let id = request.parameters.get("id").flatMap({ Int($0) }) else { throw NotFoundPage() }
         let form = try await WebForms.read(request)
         let context = try request.context

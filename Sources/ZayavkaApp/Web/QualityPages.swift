@@ -132,15 +132,12 @@ enum QualityLinkPages {
             }
         }
         let report = found.report
-        let parts: [(String, String)] = [(l("Что исправлено", "What was fixed"), report.fixed), (l("Как", "How"), report.how),
-                                         (l("Как избежать в будущем", "How to prevent it"), report.prevention),
-                                         (l("Что проверить", "What to check"), report.check)].filter { !$0.1.isEmpty }
         let content: Node<HTML.BodyContext> = .section(
             .class("card resolution"), .id("resolution-answer"),
             .h1(.t(l("Заявка №\(link.ticket) решена", "Request #\(link.ticket) is solved"))),
             .unwrap(done) { .p(.class("notice"), .id("resolution-done"), .attr("role", "status"), .t($0)) },
             .unwrap(error) { .p(.class("notice error"), .attr("role", "alert"), .t($0)) },
-            .element(named: "dl", nodes: parts.map { part in .group(.element(named: "dt", nodes: [.t(part.0)]), .element(named: "dd", nodes: [.t(part.1)])) }),
+            ResolutionView.list(report, l),
             .if(done == nil && report.outcome == nil, .group(
                 .form(.method(.post), .action(SitePath.qualityLink(token).path), .id("resolution-works"),
                       Layout.csrfField(ctx), .input(.type(.hidden), .name("answer"), .value("works")),
@@ -163,10 +160,7 @@ enum QualityLinkPages {
 
 /// A resolution report shown on the ticket page (agent) and the request page (portal).
 enum ResolutionView {
-    static func card(_ report: ResolutionDTO, _ l: L, answers: Node<HTML.BodyContext>? = nil) -> Node<HTML.BodyContext> {
-        let parts: [(String, String)] = [(l("Что исправлено", "What was fixed"), report.fixed), (l("Как", "How"), report.how),
-                                         (l("Как избежать в будущем", "How to prevent it"), report.prevention),
-                                         (l("Что проверить", "What to check"), report.check)].filter { !$0.1.isEmpty }
+    static func card(_ report: ResolutionDTO, _ l: L) -> Node<HTML.BodyContext> {
         let outcome: String? = switch report.outcome {
         case "works": l("Клиент подтвердил: всё работает", "The customer confirmed: it works")
         case "not_working": l("Клиент ответил: не работает", "The customer answered: it does not work")
@@ -174,9 +168,16 @@ enum ResolutionView {
         }
         return .section(.class("card resolution"), .id("resolution"),
                         .h2(.t(l("Отчёт о решении", "Resolution report"))),
-                        .element(named: "dl", nodes: parts.map { part in .group(.element(named: "dt", nodes: [.t(part.0)]), .element(named: "dd", nodes: [.t(part.1)])) }),
-                        .unwrap(outcome) { .p(.class("muted"), .id("resolution-outcome"), .t($0)) },
-                        .unwrap(answers) { $0 })
+                        ResolutionView.list(report, l),
+                        .unwrap(outcome) { .p(.class("muted"), .id("resolution-outcome"), .t($0)) })
+    }
+
+    /// The report's parts that were written, as a definition list.
+    static func list(_ report: ResolutionDTO, _ l: L) -> Node<HTML.BodyContext> {
+        let parts: [(String, String)] = [(l("Что исправлено", "What was fixed"), report.fixed), (l("Как", "How"), report.how),
+                                         (l("Как избежать в будущем", "How to prevent it"), report.prevention),
+                                         (l("Что проверить", "What to check"), report.check)].filter { !$0.1.isEmpty }
+        return .element(named: "dl", nodes: parts.map { part in .group(.element(named: "dt", nodes: [.t(part.0)]), .element(named: "dd", nodes: [.t(part.1)])) })
     }
 
     /// "Что исправлено" for `resolution.fixed`.

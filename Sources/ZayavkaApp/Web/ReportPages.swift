@@ -120,7 +120,7 @@ enum ReportCharts {
 /// The managers' report page (SPEC Q4) and its CSV exports.
 enum ReportPages {
     static func show(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
         let ctx = PageContext(request)
         let l = ctx.l
         let context = try request.context
@@ -311,20 +311,24 @@ enum ReportPages {
     }
 
     static func exportCSV(_ request: Request) async throws -> Response {
-        _ = try QualitySettingsPage.requireManager(request)
-        let context = try request.context
-        let (period, filter) = try ReportQuery.parse(request, now: context.now)
-        var errors: [FieldError] = []
-        let section = request.choice("section", ReportCSV.sections, into: &errors) ?? "series"
-        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        let report = try await ReportService.report(period, filter: filter, context: context)
-        return try await ReportCSV.download(report, section: section, language: context.language).encodeResponse(for: request)
+        try DirectoryPages.requireAdmin(request, .manageQuality)
+        return try await ReportCSV.export(request).encodeResponse(for: request)
     }
 }
 
 /// A report's sections as CSV (`;`, UTF-8): what the page shows in its tables, with the same totals.
 enum ReportCSV {
     static let sections = ["series", "breakdown", "sla", "agents", "urgent"]
+
+    /// The section a request asks for (`section`, series by default) of the report its query describes.
+    static func export(_ request: Request) async throws -> Download {
+        let context = try request.context
+        let (period, filter) = try ReportQuery.parse(request, now: context.now)
+        var errors: [FieldError] = []
+        let section = request.choice("section", sections, into: &errors) ?? "series"
+        if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        return download(try await ReportService.report(period, filter: filter, context: context), section: section, language: context.language)
+    }
 
     static func download(_ report: ReportDTO, section: String, language: ZayavkaCore.Language) -> Download {
         let ru = language == .ru

@@ -48,7 +48,7 @@ enum AgentTicketController {
             .map { .init(title: $0.title, url: SitePath.agentArticle($0.slug).path,
                          publicURL: $0.audience == ArticleAudience.staff.rawValue ? nil : request.services.configuration.publicURL + SitePath.kbArticle($0.slug).path) }
         model.resolution = try await ResolutionService.latest(ticketID: row.id, on: sql)
-        model.survey = try await SatisfactionService.forTicket(number: number, context: try request.context).last { $0.rating != nil }
+        model.survey = try await SatisfactionService.surveys(of: row, viewer: signedIn.viewer, on: sql).last { $0.rating != nil }
         model.resolutionRequired = try await QualitySettingsService.current(services: request.services, on: sql).required(for: ticket.type)
         return model
     }
