@@ -64,6 +64,11 @@ public struct SMTPDeliveryError: Error, Sendable, CustomStringConvertible {
     public let reply: SMTPReply?
     public var isPermanent: Bool { (reply?.code ?? 0) >= 500 }
     public var description: String { reply.map { "\(message): \($0)" } ?? message }
+
+    public init(message: String, reply: SMTPReply?) {
+        self.message = message
+        self.reply = reply
+    }
 }
 
 /// One message to deliver.

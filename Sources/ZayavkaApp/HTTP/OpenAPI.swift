@@ -290,6 +290,7 @@ enum OpenAPIDocument {
         }
         s.merge(knowledgeBaseSchemas, uniquingKeysWith: { a, _ in a })
         s.merge(qualitySchemas, uniquingKeysWith: { a, _ in a })
+        s.merge(mailboxSchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 

@@ -14,6 +14,8 @@ struct MailLink: Sendable {
     let messageID: String?
     /// Whether the sender was verified (`SenderVerification`): stored on the comment the message becomes.
     var senderVerified: Bool? = nil
+    /// The support address (mailbox) it came in on: a new ticket remembers it, and is answered from it.
+    var mailboxID: Int? = nil
 
     /// Thrown when another worker completed the message first: the write that carries it rolls back.
     struct AlreadyProcessed: Error {}
@@ -33,6 +35,12 @@ struct MailLink: Sendable {
             """).all()
         guard updated.count == links.count else { throw AlreadyProcessed() }
         try await MailThreads.remember(links.compactMap { link, ticketID, _ in link.messageID.map { ($0, ticketID) } }, direction: "in", at: now, on: sql)
+        let boxes: [SQLQueryString] = links.compactMap { link, ticketID, _ in link.mailboxID.map { "(\(bind: ticketID), \(bind: $0))" } }
+        if !boxes.isEmpty {
+            // The first address a ticket came in on stays its address.
+            try await sql.raw("INSERT INTO ticket_mailboxes (ticket_id, mailbox_id) VALUES " + boxes.joined(separator: ", ")
+                              + " ON CONFLICT (ticket_id) DO NOTHING").run()
+        }
     }
 
     func record(ticketID: Int, commentID: Int, at now: Date, on sql: any SQLDatabase) async throws {
@@ -92,6 +100,11 @@ enum MailInbox {
         let raw: [UInt8]
         let automatic: Bool
         let at: Date
+        /// The mailbox it was fetched from (IMAP), if any.
+        var mailboxID: Int?
+        /// `pending` to be processed; `quarantined` (with the reason) for what is kept but not processed.
+        var status = "pending"
+        var reason: String?
 
         init(raw: [UInt8], envelopeFrom: String, envelopeTo: [String]) {
             let headers = MIMEParser.headers(of: raw)
@@ -120,14 +133,15 @@ enum MailInbox {
         func row(_ m: Incoming, key: String, status: String, reason: String?) -> SQLQueryString {
             """
             (\(bind: key), \(bind: m.messageID), \(bind: m.envelopeFrom), \(bind: m.envelopeTo), \(bind: m.from), \(bind: m.subject),
-             \(bind: Data(m.raw)), \(bind: m.raw.count), \(bind: status), \(bind: reason), \(bind: m.automatic), \(bind: 0), \(bind: m.at))
+             \(bind: Data(m.raw)), \(bind: m.raw.count), \(bind: status), \(bind: reason), \(bind: m.automatic), \(bind: 0), \(bind: m.at),
+             \(bind: m.mailboxID))
             """
         }
         let columns: SQLQueryString = """
             INSERT INTO mail_inbound (dedupe_key, message_id, envelope_from, envelope_to, from_address, subject, raw, size, status, reason,
-                                      is_automatic, attempts, received_at) VALUES
+                                      is_automatic, attempts, received_at, mailbox_id) VALUES
             """
-        let inserted = try await sql.raw(columns + " " + batch.map { row($0, key: $0.key, status: "pending", reason: nil) }.joined(separator: ", ")
+        let inserted = try await sql.raw(columns + " " + batch.map { row($0, key: $0.key, status: $0.status, reason: $0.reason) }.joined(separator: ", ")
                                          + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key").all()
         var newIDs: [String: Int] = [:]
         for r in inserted { newIDs[try r.decode(column: "dedupe_key", as: String.self)] = try r.decode(column: "id", as: Int.self) }
@@ -211,7 +225,8 @@ struct InboundReceiver: SMTPReceiver {
 
     func accepts(recipient: String) -> Bool {
         let support = services.configuration.mail.supportAddresses
-        return support.isEmpty || support.contains(MailThreading.baseAddress(recipient))
+        let base = MailThreading.baseAddress(recipient)
+        return support.isEmpty || support.contains(base) || services.mailboxes.addresses.contains(base)
     }
 
     func store(_ mail: ReceivedMail) async throws -> String {

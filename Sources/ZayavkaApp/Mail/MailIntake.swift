@@ -34,6 +34,7 @@ enum MailIntake {
         let raw: Data
         let envelope_from: String
         let envelope_to: String
+        let mailbox_id: Int?
     }
 
     private struct TicketFactsRow: Decodable {
@@ -139,7 +140,7 @@ enum MailIntake {
     static func processClaimed(id: Int, app: Application) async throws -> Outcome {
         let sql = app.db as! any SQLDatabase
         guard let row = try await sql.raw("""
-            SELECT raw, envelope_from, envelope_to FROM mail_inbound WHERE id = \(bind: id)
+            SELECT raw, envelope_from, envelope_to, mailbox_id FROM mail_inbound WHERE id = \(bind: id)
             """).first(decoding: StoredRow.self) else { return .ignored("unknown message") }
         let raw = Array(row.raw)
         let envelopeFrom = row.envelope_from
@@ -155,7 +156,7 @@ enum MailIntake {
             return .quarantined(reason)
         }
         do {
-            return try await handle(message, id: id, envelopeTo: envelopeTo, app: app)
+            return try await handle(message, id: id, envelopeTo: envelopeTo, mailboxID: row.mailbox_id, app: app)
         } catch let error as ZayavkaError {
             let reason = "refused: \(Localizer(.en).message(for: error))" + Self.fieldDetails(error)
             try await finish(id, status: "quarantined", reason: reason, app: app)
@@ -183,7 +184,7 @@ enum MailIntake {
 
     // MARK: Deciding
 
-    private static func handle(_ message: MailMessage, id: Int, envelopeTo: [String], app: Application) async throws -> Outcome {
+    private static func handle(_ message: MailMessage, id: Int, envelopeTo: [String], mailboxID: Int?, app: Application) async throws -> Outcome {
         let services = app.services
         let mail = services.configuration.mail
         let sql = app.db as! any SQLDatabase
@@ -198,7 +199,12 @@ enum MailIntake {
             try await finish(id, status: "quarantined", reason: reason, app: app)
             return .quarantined(reason)
         }
-        let support = Set(mail.supportAddresses + [mail.from.address.lowercased()])
+        // The support address it came in on (issue 21): the mailbox it was fetched from, else the first
+        // of ours among its recipients.
+        let mailboxes = try await services.mailboxes.entries(sql)
+        var mailbox = try await services.mailboxes.entry(id: mailboxID, sql)
+        if mailbox == nil { mailbox = try await services.mailboxes.entry(for: envelopeTo + (message.to + message.cc).map(\.address), sql) }
+        let support = Set(mail.supportAddresses + [mail.from.address.lowercased()] + mailboxes.map(\.address))
         if support.contains(MailThreading.baseAddress(sender.address)) {
             try await finish(id, status: "ignored", reason: "sent from our own address (a loop)", app: app)
             return .ignored("loop")
@@ -220,14 +226,14 @@ enum MailIntake {
             ticketID = try await ticketIDFor(number: number, on: sql)
         }
 
-        let resolved = try await MailPeople.resolve(sender, message: message, app: app)
+        let resolved = try await MailPeople.resolve(sender, message: message, language: mailbox?.language, app: app)
         guard case .active(let signedIn) = resolved.known else {
             try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
             return .ignored("blocked sender")
         }
         let verification = try await verifySender(message, sender: sender.address, app: app)
         let context = ServiceContext(application: app, signedIn: signedIn, mailIntake: MailIntakeContext(
-            channel: .email, link: MailLink(inboundID: id, messageID: message.messageID, senderVerified: verification.isVerified)))
+            channel: .email, link: MailLink(inboundID: id, messageID: message.messageID, senderVerified: verification.isVerified, mailboxID: mailbox?.id)))
         let attachments = try await saveAttachments(message.attachments, uploaderID: signedIn.viewer.userID, context: context)
         let body = Self.body(of: message, language: signedIn.language)
 
@@ -270,7 +276,7 @@ enum MailIntake {
         if subject.isOver(TicketLimits.subjectMaxLength) { subject = String(subject.prefix(TicketLimits.subjectMaxLength / 8)) + "…" }
         let input = TicketCreateInput(
             subject: subject, body: body, requesterId: nil, requesterEmail: nil, requesterName: nil, channel: .email, type: nil,
-            priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: nil, dueAt: nil,
+            priority: nil, urgency: nil, responsibility: nil, cause: nil, status: nil, assigneeId: nil, groupId: mailbox?.groupID, dueAt: nil,
             fields: nil, attachments: attachments.map(\.publicID))
         let dto = try await TicketService.create(input, context: context)
         try await rememberCopies(message, ticketNumber: dto.number, sender: sender.address, app: app)

@@ -25,7 +25,7 @@ enum MailPeople {
     /// The sender's account, created when there is none (`created`). A new customer gets no mail of
     /// their own here: the acknowledgement of their ticket carries the set-password link, and a
     /// message that only adds to a ticket gets the account mail from `sendAccountMail`.
-    static func resolve(_ sender: MailAddress, message: MailMessage, app: Application) async throws -> (known: Known, created: Bool) {
+    static func resolve(_ sender: MailAddress, message: MailMessage, language preferred: Language? = nil, app: Application) async throws -> (known: Known, created: Bool) {
         let sql = app.db as! any SQLDatabase
         let defaultLanguage = app.services.configuration.defaultLanguage
         if let existing = try await find(sender.address, sql: sql, defaultLanguage: defaultLanguage) { return (existing, false) }
@@ -33,7 +33,8 @@ enum MailPeople {
         if name.isEmpty { name = sender.localPart }
         let displayName = String(name.prefix(200))
         let cyrillic = (message.subject + message.newText.prefix(500)).unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
-        let language: Language = cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en)
+        // The support address's language when it has one (`buh@` writes Russian), else the message's.
+        let language: Language = preferred ?? (cyrillic ? .ru : (message.subject.isEmpty ? defaultLanguage : .en))
         let organizationID = try await organization(forDomain: sender.domain, listed: app.services.emailDomainsListed, sql: sql)
         try await app.services.customers.create(
             .init(email: sender.address, name: displayName, language: language, organizationID: organizationID, sendLink: false),

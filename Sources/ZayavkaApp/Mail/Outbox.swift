@@ -53,11 +53,12 @@ enum Outbox {
                 """
                 (\(bind: item.kind.rawValue), \(bind: item.mail.to.map(\.address).joined(separator: ",")), \(bind: String(item.mail.subject.prefix(500))),
                  \(bind: Data(item.mail.render())), \(bind: item.mail.messageID), \(bind: item.ticketID), \(bind: item.userID), 'queued', \(bind: 0),
-                 \(bind: now), \(bind: now))
+                 \(bind: now), \(bind: now), (SELECT id FROM mailboxes WHERE address = \(bind: item.mail.from.address.lowercased())))
                 """
             }
             try await sql.raw("""
-                INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at)
+                INSERT INTO mail_outbox (kind, to_address, subject, raw, message_id, ticket_id, user_id, status, attempts, next_attempt_at, created_at,
+                                         mailbox_id)
                 VALUES
                 """ + " " + rows.joined(separator: ", ")).run()
             try await MailThreads.remember(chunk.compactMap { item in item.ticketID.map { (item.mail.messageID, $0) } }, direction: "out", at: now, on: sql)
@@ -389,6 +390,7 @@ enum MailNotifier {
         var accountTokens: [(userID: Int, token: String)] = []
         var copies: [Int: [String]] = [:]
         var threads: [Int: [(id: String, direction: String)]] = [:]
+        var senders: [Int: MailboxDirectory.Entry] = [:]
         if !intents.isEmpty {
             let tickets = Array(Set(intents.map(\.0.ticketID)))
             for row in try await sql.raw("SELECT ticket_id, email FROM ticket_ccs WHERE ticket_id IN (\(binds: tickets))").all(decoding: CopyRow.self) {
@@ -398,6 +400,14 @@ enum MailNotifier {
                 SELECT ticket_id, message_id, direction FROM mail_threads WHERE ticket_id IN (\(binds: tickets)) ORDER BY id
                 """).all(decoding: ThreadRow.self) {
                 threads[row.ticket_id, default: []].append((row.message_id, row.direction))
+            }
+            // A ticket that came in on a support address is answered from it, with its name and signature (issue 21).
+            let entries = try await services.mailboxes.entries(sql)
+            if !entries.isEmpty {
+                for row in try await sql.raw("SELECT ticket_id, mailbox_id FROM ticket_mailboxes WHERE ticket_id IN (\(binds: tickets))").all() {
+                    let mailboxID = try row.decode(column: "mailbox_id", as: Int.self)
+                    if let entry = entries.first(where: { $0.id == mailboxID }) { senders[try row.decode(column: "ticket_id", as: Int.self)] = entry }
+                }
             }
         }
         var assigneeNames: [Int: String] = [:]
@@ -502,8 +512,12 @@ enum MailNotifier {
                 recipients += (copies[event.ticketID] ?? []).filter { $0 != person.email }.map { MailAddress(address: $0) }
             }
             let thread = threads[event.ticketID] ?? []
+            let sender = senders[event.ticketID]
+            var text = rendered.body
+            if let signature = sender?.signature, !signature.isEmpty, !person.isStaff { text += "\n-- \n" + signature }
             for recipient in recipients {
-                var mail = OutgoingMail(from: configuration.mail.from, to: [recipient], subject: rendered.subject, text: rendered.body,
+                var mail = OutgoingMail(from: sender.map { MailAddress(name: $0.senderName, address: $0.address) } ?? configuration.mail.from,
+                                        to: [recipient], subject: rendered.subject, text: text,
                                         messageID: OutgoingMail.makeMessageID(tag: "zy.\(event.number)", domain: configuration.mail.domain))
                 mail.autoSubmitted = intent.kind.autoSubmitted
                 mail.inReplyTo = thread.last(where: { $0.direction == "in" })?.id ?? thread.last?.id
@@ -578,15 +592,24 @@ enum MailDelivery {
         let to_address: String
         let raw: Data
         let attempts: Int
+        let mailbox_id: Int?
     }
 
-    /// Delivers up to `limit` due messages; returns how many were tried.
+    /// Delivers up to `limit` due messages; returns how many were tried. Mail from a support address
+    /// with its own submission settings goes through them, as that address (issue 21); the rest
+    /// through the desk's relay.
     @discardableResult
     static func run(app: Application, limit: Int = 200) async throws -> Int {
         let services = app.services
-        guard let relay = services.configuration.mail.relay else { return 0 }
+        let deskRelay = services.configuration.mail.relay
         let sql = app.db as! any SQLDatabase
         let now = Date()
+        let mailboxes = try await sql.raw("SELECT \(unsafeRaw: MailboxRow.columns) FROM mailboxes WHERE smtp_host IS NOT NULL OR save_sent = \(bind: true)")
+            .all(decoding: MailboxRow.self)
+        let sending = mailboxes.filter { $0.smtp_host != nil }.map(\.id)
+        guard deskRelay != nil || !sending.isEmpty else { return 0 }
+        // Without a desk relay only mail that has a mailbox of its own to go through is taken.
+        let onlyMailboxes: SQLQueryString = deskRelay == nil ? " AND mailbox_id IN (\(binds: sending))" : ""
         // Claimed for ten minutes: a crash mid-delivery hands them back then. Several instances claim
         // at once on PostgreSQL: rows another one is claiming are skipped, and the outer condition is
         // checked again on the row as it is when the lock is had (the subquery's answer is not), so
@@ -595,33 +618,65 @@ enum MailDelivery {
             try await sql.raw("""
                 UPDATE mail_outbox SET status = 'sending', next_attempt_at = \(bind: now.addingTimeInterval(600))
                 WHERE id IN (SELECT id FROM mail_outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
+                """ + onlyMailboxes + """
                              ORDER BY id LIMIT \(bind: limit)
                 """ + " " + SQLClaim.skipLocked(sql) + """
                 ) AND status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now)
-                RETURNING id, to_address, raw, attempts
+                RETURNING id, to_address, raw, attempts, mailbox_id
                 """).all(decoding: ClaimedRow.self)
         }
         guard !claimed.isEmpty else { return 0 }
-        struct Item { let id: Int; let attempts: Int; let envelope: Envelope }
-        let sender = services.configuration.mail.from.address
-        let items: [Item] = claimed.map { row in
-            Item(id: row.id, attempts: row.attempts,
-                 envelope: Envelope(sender: sender, recipients: row.to_address.split(separator: ",").map(String.init), data: Array(row.raw)))
-        }.sorted { $0.id < $1.id }
-        // A few connections at once, many messages per connection.
-        let chunks = stride(from: 0, to: items.count, by: 50).map { Array(items[$0..<min($0 + 50, items.count)]) }
+        struct Item { let id: Int; let attempts: Int; let envelope: Envelope; let mailboxID: Int? }
+        let byID = Dictionary(uniqueKeysWithValues: mailboxes.map { ($0.id, $0) })
+        let deskSender = services.configuration.mail.from.address
+        // Each route: the relay and the mailbox it belongs to (nil: the desk's).
+        var routes: [Int?: (relay: SMTPRelay?, failure: String?)] = [nil: (deskRelay, nil)]
+        var items: [Item] = []
+        for row in claimed.sorted(by: { $0.id < $1.id }) {
+            let box = row.mailbox_id.flatMap { byID[$0] }
+            let route = box?.smtp_host != nil ? box?.id : nil
+            if let box, route != nil, routes[route] == nil {
+                do { routes[route] = (try box.relay(services.configuration), nil) } catch {
+                    routes[route] = (nil, "the mailbox's SMTP password cannot be decrypted (ZAYAVKA_SECRET_KEY)")
+                }
+            }
+            items.append(Item(id: row.id, attempts: row.attempts,
+                              envelope: Envelope(sender: route != nil ? (box?.address ?? deskSender) : deskSender,
+                                                 recipients: row.to_address.split(separator: ",").map(String.init), data: Array(row.raw)),
+                              mailboxID: route))
+        }
+        // A few connections at once, many messages per connection, one relay each.
+        var chunks: [(relay: SMTPRelay?, failure: String?, items: [Item])] = []
+        for (route, target) in routes {
+            let mine = items.filter { $0.mailboxID == route }
+            for start in stride(from: 0, to: mine.count, by: 50) { chunks.append((target.relay, target.failure, Array(mine[start..<min(start + 50, mine.count)]))) }
+        }
         let group = app.eventLoopGroup
         let results = await withTaskGroup(of: [(Item, Result<SMTPReply, SMTPDeliveryError>)].self) { tasks in
             var started = 0
             var collected: [(Item, Result<SMTPReply, SMTPDeliveryError>)] = []
             for chunk in chunks {
                 if started >= 4, let done = await tasks.next() { collected += done }
-                tasks.addTask { Array(zip(chunk, await SMTPClient.deliver(chunk.map(\.envelope), via: relay, group: group))) }
+                tasks.addTask {
+                    guard let relay = chunk.relay else {
+                        let error = SMTPDeliveryError(message: chunk.failure ?? "no relay", reply: nil)
+                        return chunk.items.map { ($0, .failure(error)) }
+                    }
+                    return Array(zip(chunk.items, await SMTPClient.deliver(chunk.items.map(\.envelope), via: relay, group: group)))
+                }
                 started += 1
             }
             for await done in tasks { collected += done }
             return collected
         }
+        // Copies in the Sent folders of mailboxes that keep them (after the delivery, never holding it up).
+        var copies: [Int: [[UInt8]]] = [:]
+        for (item, result) in results {
+            if case .success = result, let id = claimed.first(where: { $0.id == item.id })?.mailbox_id, byID[id]?.save_sent == true {
+                copies[id, default: []].append(item.envelope.data)
+            }
+        }
+        for (id, messages) in copies { if let box = byID[id] { MailboxFetcher.saveSentCopies(messages, mailbox: box, app: app) } }
         let mail = services.configuration.mail
         let finished = Date()
         try await services.gate.run {
@@ -664,6 +719,7 @@ enum MailDelivery {
 struct MailWorker: LifecycleHandler {
     private struct ListenersKey: StorageKey { typealias Value = [SMTPServer] }
     private struct TasksKey: StorageKey { typealias Value = [Task<Void, Never>] }
+    private struct SupervisorKey: StorageKey { typealias Value = MailboxSupervisor }
 
     /// Wakes the loops early (a message was just stored).
     static func poke(_ services: AppServices) { services.mailSignal.poke() }
@@ -692,7 +748,18 @@ struct MailWorker: LifecycleHandler {
             ("mail notifier", { services.bulkWrites.active ? 0 : try await MailNotifier.run(app: application) }),
             ("mail delivery", { try await MailDelivery.run(app: application) }),
         ]
-        application.storage[TasksKey.self] = loops.map { name, step in
+        // Hosted mailboxes over IMAP (issue 21): one task per mailbox this instance holds.
+        let supervisor = MailboxSupervisor()
+        application.storage[SupervisorKey.self] = supervisor
+        let watch = Task {
+            while !Task.isCancelled {
+                do { try await supervisor.reconcile(app: application) } catch {
+                    logger.error("mailbox supervisor failed; will try again", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+        application.storage[TasksKey.self] = [watch] + loops.map { name, step in
             Task {
                 while !Task.isCancelled {
                     var done = 0
@@ -709,6 +776,7 @@ struct MailWorker: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
         for task in application.storage[TasksKey.self] ?? [] { task.cancel() }
         for task in application.storage[TasksKey.self] ?? [] { await task.value }
+        await application.storage[SupervisorKey.self]?.stopAll(app: application)
         for server in application.storage[ListenersKey.self] ?? [] { await server.stop() }
     }
 }

@@ -42,6 +42,14 @@ public struct AppConfiguration: Sendable {
     public var trustedAuthServers: [String] = []
 
     public var mail: MailConfiguration
+    /// Encrypts stored mailbox passwords (issue 21): any string of at least 32 characters; the key is
+    /// its SHA-256. Unset on SQLite: a random key is kept in `<data>/secret.key`. Every instance of a
+    /// desk on PostgreSQL needs the same value.
+    public var secretKey: String?
+    /// How often a mailbox without IDLE is polled, in seconds.
+    public var imapPollSeconds = 60
+    /// How long one IDLE lasts before it is renewed (RFC 2177 asks for less than 29 minutes).
+    public var imapIdleSeconds = 30
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -78,6 +86,9 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_PUBLIC_URL", "the address people use to reach this server (for links)", "http://127.0.0.1:8080"),
         ("ZAYAVKA_LOG_FORMAT", "`json` (one object a line) or `text`", "json"),
         ("ZAYAVKA_LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
+        ("ZAYAVKA_SECRET_KEY", "encrypts stored mailbox passwords (at least 32 characters; the same on every instance); on SQLite without it a random key is kept in `<data>/secret.key`", "unset"),
+        ("ZAYAVKA_IMAP_POLL_SECONDS", "how often a mailbox whose server has no IDLE is checked, 1…3600", "60"),
+        ("ZAYAVKA_IMAP_IDLE_SECONDS", "how long one IDLE waits before it is renewed, 5…1500", "30"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
         ("ZAYAVKA_AUTOCLOSE_DAYS", "days after which a solved ticket closes by itself (a later reply opens a new ticket)", "7"),
         ("ZAYAVKA_CONTRACT_ENDED_STEP", "the team's next step, shown on a ticket whose customer's contract has ended", "Следуйте инструкции «Кредит и продление тарифа»."),
@@ -195,6 +206,11 @@ public struct AppConfiguration: Sendable {
             if token.count < 16 { problems.append("ZAYAVKA_METRICS_TOKEN: at least 16 characters") } else { result.metricsToken = token }
         }
         if let raw = environment["ZAYAVKA_MAIL_TRUSTED_AUTHSERV"], !raw.isEmpty { result.trustedAuthServers = list(raw).map { $0.lowercased() } }
+        if let key = environment["ZAYAVKA_SECRET_KEY"], !key.isEmpty {
+            if key.count < 32 { problems.append("ZAYAVKA_SECRET_KEY: at least 32 characters") } else { result.secretKey = key }
+        }
+        result.imapPollSeconds = int("ZAYAVKA_IMAP_POLL_SECONDS", 60, 1...3600)
+        result.imapIdleSeconds = int("ZAYAVKA_IMAP_IDLE_SECONDS", 30, 5...1500)
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return result
     }

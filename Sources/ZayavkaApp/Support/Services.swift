@@ -20,6 +20,7 @@ final class AppServices: Sendable {
     let incidentBanner = IncidentBannerCache()
     let mailTemplates = MailTemplateCache()
     let quality = QualityCache()
+    let mailboxes = MailboxDirectory()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
     let customers: CustomerBatcher

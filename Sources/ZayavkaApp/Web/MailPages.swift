@@ -163,7 +163,8 @@ enum MailView {
         }
         return .group(
             .h1(.t(l("Почта", "Mail"))),
-            .p(.a(.href(SitePath.adminMailTemplates.path), .id("templates-link"), .t(l("Тексты уведомлений", "Notification texts")))),
+            .p(.a(.href(SitePath.adminMailTemplates.path), .id("templates-link"), .t(l("Тексты уведомлений", "Notification texts"))),
+               .t(" · "), .a(.href(SitePath.adminMailboxes.path), .id("mailboxes-link"), .t(l("Адреса и почтовые ящики", "Addresses and mailboxes")))),
             .if(!model.stats.relayConfigured, .div(.class("notice"), .id("no-relay"), .t(l(
                 "Сервер исходящей почты не задан (ZAYAVKA_MAIL_RELAY_URL): письма ждут в очереди ниже.",
                 "No outgoing mail server is configured (ZAYAVKA_MAIL_RELAY_URL): messages wait in the queue below.")))),

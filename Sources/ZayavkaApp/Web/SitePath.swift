@@ -28,6 +28,7 @@ enum SitePath: Equatable {
     case agentKBUpload, agentSearch, agentKBSearch, adminKB, adminKBCategorySave, adminBot, adminBotSave, adminBotDelete
     case qualityLink(String), feedback, adminQuality, adminQualitySave, adminCriterionSave, adminFeedback, adminFeedbackSave(Int)
     case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
+    case adminMailboxes, adminMailbox(Int), adminMailboxSave, adminMailboxTest(Int), adminMailboxDelete(Int)
 
     var path: String {
         switch self {
@@ -113,6 +114,11 @@ enum SitePath: Equatable {
         case .adminOutboxRetry(let id): "/admin/mail/outbox/\(id)/retry"
         case .adminMailTemplates: "/admin/mail/templates"
         case .adminMailTemplateSave: "/admin/mail/templates/save"
+        case .adminMailboxes: "/admin/mailboxes"
+        case .adminMailbox(let id): "/admin/mailboxes/\(id)"
+        case .adminMailboxSave: "/admin/mailboxes/save"
+        case .adminMailboxTest(let id): "/admin/mailboxes/\(id)/test"
+        case .adminMailboxDelete(let id): "/admin/mailboxes/\(id)/delete"
         case .kb: "/kb"
         case .kbCategory(let slug): "/kb/categories/\(slug)"
         case .qualityLink(let token): "/q/\(token)"
@@ -171,6 +177,9 @@ enum SitePath: Equatable {
         case .adminMailRetry: "/admin/mail/inbound/:id/retry"
         case .adminMailRaw: "/admin/mail/inbound/:id/raw"
         case .adminOutboxRetry: "/admin/mail/outbox/:id/retry"
+        case .adminMailbox: "/admin/mailboxes/:id"
+        case .adminMailboxTest: "/admin/mailboxes/:id/test"
+        case .adminMailboxDelete: "/admin/mailboxes/:id/delete"
         case .kbCategory: "/kb/categories/:slug"
         case .kbArticle: "/kb/articles/:slug"
         case .kbVote: "/kb/articles/:slug/vote"

@@ -142,6 +142,11 @@ enum WebRoutes {
         post(.adminOutboxRetry(0), MailPages.retryOutbox)
         get(.adminMailTemplates, MailPages.templates)
         post(.adminMailTemplateSave, MailPages.saveTemplate)
+        get(.adminMailboxes, MailboxPages.list)
+        get(.adminMailbox(0), MailboxPages.edit)
+        post(.adminMailboxSave, MailboxPages.save)
+        post(.adminMailboxTest(0), MailboxPages.test)
+        post(.adminMailboxDelete(0), MailboxPages.delete)
 
         // Knowledge base, search and the assistant (issue 17).
         get(.kb, KnowledgeBasePages.home)
