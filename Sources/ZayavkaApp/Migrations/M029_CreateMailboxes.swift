@@ -16,7 +16,7 @@ struct M029CreateMailboxes: AsyncMigration {
             .field("address", .string, .required)
             .field("sender_name", .string, .required)
             .field("signature", .string, .required)
-            .field("group_id", .int, .references("groups", "id"))
+            .field("group_id", .int, .references("support_groups", "id"))
             .field("language", .string)
             .field("enabled", .bool, .required)
             // IMAP; no host: the address receives by the SMTP/LMTP listener only.

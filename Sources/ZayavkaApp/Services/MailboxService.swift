@@ -166,7 +166,7 @@ enum MailboxService {
         if s.saveSent && s.imapHost == nil { errors.append(FieldError("save_sent", .notAllowed, "imap_host")) }
         if s.sentFolder.isEmpty { errors.append(FieldError("sent_folder", .required)) }
         if let group = s.groupID,
-           try await sql.raw("SELECT id FROM groups WHERE id = \(bind: group)").first() == nil {
+           try await sql.raw("SELECT id FROM support_groups WHERE id = \(bind: group)").first() == nil {
             errors.append(FieldError("group_id", .unknownValue, String(group)))
         }
         if !s.address.isEmpty,

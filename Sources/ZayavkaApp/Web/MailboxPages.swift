@@ -72,7 +72,7 @@ enum MailboxPages {
 
     private static func groupNames(_ request: Request) async throws -> [Int: String] {
         var names: [Int: String] = [:]
-        for row in try await request.context.sql.raw("SELECT id, name FROM groups ORDER BY name").all() {
+        for row in try await request.context.sql.raw("SELECT id, name FROM support_groups ORDER BY name").all() {
             names[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "name", as: String.self)
         }
         return names
