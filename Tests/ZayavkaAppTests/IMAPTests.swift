@@ -3,6 +3,8 @@ import SQLKit
 import Testing
 import Vapor
 @testable import ZayavkaApp
+import Logging
+import NIOPosix
 import ZayavkaMail
 
 /// A throwaway Dovecot (Debian's `dovecot-imapd`) started by `scripts/dovecot-sandbox` with its
@@ -170,6 +172,20 @@ struct IMAPTests {
                 #expect(sent.from?.address == "help@firm.test")
                 #expect(sent.from?.name == "Служба поддержки")
                 #expect(sent.text.contains("С уважением,\nслужба поддержки"), "\(sent.text)")
+                // Through the mailbox's own SMTP (here a local one), as its address, with a copy in its Sent folder.
+                let sink = CapturingReceiver(refuse: [])
+                let relay = try await SMTPServer.start(.init(host: "127.0.0.1", port: 0, hostname: "smtp.firm.test"), receiver: sink,
+                                                       group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "relay"))
+                let patched = try await server.request(.PATCH, "/api/v1/mailboxes/\(id)", token: admin, json: [
+                    "smtp_host": "127.0.0.1", "smtp_port": relay.port, "smtp_security": "none", "save_sent": true, "sent_folder": "Sent",
+                ])
+                #expect(patched.status == .ok, "\(patched.text)")
+                server.app.services.mailboxes.invalidate()
+                #expect(try await MailDelivery.run(app: server.app) >= 1)
+                let delivered = sink.messages.withLockedValue { $0 }
+                #expect(delivered.contains { $0.sender == "help@firm.test" }, "\(delivered.map(\.sender))")
+                #expect(try await Self.eventually(server, intake: false) { try dovecot.count("Sent") >= 1 })
+                await relay.stop()
                 await supervisor.stopAll(app: server.app)
                 #expect(try await Self.count(server, "SELECT COUNT(*) AS n FROM mailboxes WHERE lease_owner IS NOT NULL") == 0)
             }

@@ -8,7 +8,9 @@ import ZayavkaMail
 /// Support addresses and their mailboxes (issue 21): admins add, change, test and remove them.
 enum MailboxService {
     static let securities = ["tls", "starttls"]
-    static let smtpSecurities = ["tls", "starttls"]
+    /// `none` only for a server on this machine (a local Postfix): checked below.
+    static let smtpSecurities = ["tls", "starttls", "none"]
+    static let loopback: Set<String> = ["127.0.0.1", "localhost", "::1"]
     static let afterImports = ["seen", "move", "delete"]
 
     static func requireAdmin(_ context: ServiceContext) throws {
@@ -163,6 +165,9 @@ enum MailboxService {
         if let host = s.smtpHost, !Self.host(host) { errors.append(FieldError("smtp_host", .invalid, "smtp.example.ru")) }
         if !(1...65535).contains(s.smtpPort) { errors.append(FieldError("smtp_port", .outOfRange, "1…65535")) }
         if !smtpSecurities.contains(s.smtpSecurity) { errors.append(FieldError("smtp_security", .unknownValue, smtpSecurities.joined(separator: ", "))) }
+        if s.smtpSecurity == "none", let host = s.smtpHost, !loopback.contains(host) {
+            errors.append(FieldError("smtp_security", .notAllowed, "none: 127.0.0.1 only"))
+        }
         if s.saveSent && s.imapHost == nil { errors.append(FieldError("save_sent", .notAllowed, "imap_host")) }
         if s.sentFolder.isEmpty { errors.append(FieldError("sent_folder", .required)) }
         if let group = s.groupID,
