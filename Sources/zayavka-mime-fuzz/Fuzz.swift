@@ -1,7 +1,8 @@
 import Foundation
 import ZayavkaMIME
 
-/// libFuzzer entry point for the MIME parser and everything it feeds (encoded words, parameters,
+/// libFuzzer entry point for the MIME parser and everything it feeds, and for the IMAP response
+/// framer and parser (encoded words, parameters,
 /// addresses, charsets, HTML sanitizing, reply folding, uuencode, the builder). Any crash or hang is
 /// a bug. An input that starts like a header section is a message and goes through the whole parser
 /// (which reaches every helper with structured input); anything else is a piece of text for the
@@ -10,6 +11,21 @@ import ZayavkaMIME
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // An IMAP server's side of a conversation (seeds in Tests/fuzz/imap): fed to the framer in two
+    // reads split where the input says, each response parsed; tight limits reach the refusals.
+    if bytes.starts(with: Array("* ".utf8)) || bytes.starts(with: Array("+ ".utf8)) || bytes.starts(with: Array("Z".utf8)) {
+        var framer = IMAPFramer(maxLineBytes: 4096, maxLiteralBytes: 4096)
+        let split = Int(bytes.last ?? 0) % (bytes.count + 1)
+        for part in [bytes[..<split], bytes[split...]] {
+            framer.append(part)
+            while true {
+                guard let raw = try? framer.next() else { break }
+                guard let response = try? IMAPParser.parse(raw) else { continue }
+                if case .message(_, _, let values) = response { _ = IMAPParser.fetchItems(values) }
+            }
+        }
+        return 0
+    }
     if MIMEParser.looksLikeHeaders(bytes[...]) {
         guard let message = try? MIMEParser.parse(bytes, envelopeSender: "envelope@zayavka.local") else { return 0 }
         // Whatever was parsed must render back into a message the parser accepts.
