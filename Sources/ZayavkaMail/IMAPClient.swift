@@ -85,7 +85,7 @@ public enum IMAPClient {
     /// Connects, secures and signs in, runs `body`, then logs out. Every failure before `body` is an
     /// `IMAPError` naming its step.
     public static func withSession<T: Sendable>(_ server: IMAPServer, group: any EventLoopGroup, maxLiteralBytes: Int = 64 << 20,
-                                                logger: Logger? = nil,
+                                                timeout: Duration = commandTimeout, logger: Logger? = nil,
                                                 _ body: (inout IMAPSession) async throws -> T) async throws -> T {
         let context: NIOSSLContext?
         do {
@@ -125,7 +125,7 @@ public enum IMAPClient {
             var session = IMAPSession(reader: ResponseReader(iterator: inbound.makeAsyncIterator(),
                                                              framer: IMAPFramer(maxLineBytes: 1 << 20, maxLiteralBytes: maxLiteralBytes),
                                                              tick: .seconds(5)),
-                                      outbound: outbound, channel: channel.channel, logger: logger)
+                                      outbound: outbound, channel: channel.channel, logger: logger, timeout: timeout)
             do {
                 try await session.open(server, context: context)
             } catch let error as IMAPError {
@@ -218,7 +218,11 @@ public struct IMAPSession {
     public private(set) var newMail = false
     private var exists = 0
 
-    init(reader: ResponseReader, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel, logger: Logger?) {
+    /// How long the server may stay silent while a command waits for its answer.
+    let timeout: Duration
+
+    init(reader: ResponseReader, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel, logger: Logger?, timeout: Duration) {
+        self.timeout = timeout
         self.reader = reader
         self.outbound = outbound
         self.channel = channel
@@ -302,7 +306,7 @@ public struct IMAPSession {
 
     private mutating func nextResponse() async throws -> IMAPResponse {
         var silent = Duration.zero
-        let limit = IMAPClient.commandTimeout
+        let limit = timeout
         let tick = reader.tick
         switch try await reader.next(onSilence: {
             silent += tick

@@ -47,9 +47,9 @@ struct Dovecot {
         return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func with(_ body: (Dovecot) async throws -> Void) async throws {
+    static func with(capabilities: String? = nil, _ body: (Dovecot) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dovecot-\(UUID().uuidString.prefix(8))").path
-        let json = try run(["start", dir, "--user", user, "--password", password])
+        let json = try run(["start", dir, "--user", user, "--password", password] + (capabilities.map { ["--capabilities", $0] } ?? []))
         let info = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let dovecot = Dovecot(dir: dir, imapPort: try #require(info["imap_port"] as? Int), imapsPort: try #require(info["imaps_port"] as? Int),
                               caPEM: try String(contentsOfFile: try #require(info["ca"] as? String), encoding: .utf8))
@@ -289,6 +289,33 @@ struct IMAPTests {
                 let agent = try await server.makeUser("agent@zayavka.test", name: "Агент", role: .agent)
                 #expect(try await server.request(.GET, "/api/v1/mailboxes", token: agent.token).status == .forbidden)
                 #expect(try await server.request(.GET, "/api/v1/mailboxes/999999", token: admin).status == .notFound)
+            }
+        }
+    }
+
+    @Test("a server without IDLE or MOVE is polled, and moving goes by COPY and UID EXPUNGE", arguments: TestDatabase.all)
+    func pollingWithoutIdleOrMove(database: TestDatabase) async throws {
+        try await Dovecot.with(capabilities: "IMAP4rev1 SASL-IR LITERAL+ UIDPLUS") { dovecot in
+            var environment = Self.environment
+            environment["ZAYAVKA_IMAP_POLL_SECONDS"] = "1"
+            try await TestServer.with(database, environment: environment) { server in
+                let created = try await server.request(.POST, "/api/v1/mailboxes", token: server.adminToken,
+                                                       json: dovecot.mailbox(["after_import": "move", "move_folder": "Archive"]))
+                let id = try #require(created.object["id"] as? Int, "\(created.text)")
+                let test = try await server.request(.POST, "/api/v1/mailboxes/\(id)/test", token: server.adminToken)
+                #expect(!((test.object["capabilities"] as? [String]) ?? ["IDLE"]).contains("IDLE"), "\(test.text)")
+                let supervisor = MailboxSupervisor()
+                try await supervisor.reconcile(app: server.app)
+                #expect(try await Self.eventually(server, intake: false) {
+                    try await Self.count(server, "SELECT COUNT(*) AS n FROM mailboxes WHERE last_checked_at IS NOT NULL") == 1
+                })
+                try dovecot.generate(3)
+                #expect(try await Self.eventually(server) {
+                    try await Self.count(server, "SELECT COUNT(*) AS n FROM tickets WHERE channel = 'email'") == 3
+                })
+                #expect(try await Self.eventually(server, intake: false) { try dovecot.count("Archive") == 3 })
+                #expect(try dovecot.count("INBOX") == 0)
+                await supervisor.stopAll(app: server.app)
             }
         }
     }

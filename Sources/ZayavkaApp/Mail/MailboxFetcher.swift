@@ -252,12 +252,16 @@ final class MailboxSupervisor: Sendable {
     private let tasks = NIOLockedValueBox<[Int: (updatedAt: Date, task: Task<Void, Never>, stop: NIOLockedValueBox<Bool>)]>([:])
 
     init() {
-        owner = "\(ProcessInfo.processInfo.hostName.prefix(60))/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
+        let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "-").prefix(60)
+        owner = "\(host)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
     }
 
     /// Starts tasks for new or changed mailboxes and stops those for removed ones; called every few seconds.
     func reconcile(app: Application) async throws {
         let sql = app.db as! any SQLDatabase
+        // Keeps the SMTP listener's list of support addresses current.
+        _ = try await app.services.mailboxes.entries(sql)
+        try await releaseOrphans(app: app)
         var wanted: [Int: Date] = [:]
         for row in try await sql.raw("SELECT id, updated_at FROM mailboxes WHERE enabled = \(bind: true) AND imap_host IS NOT NULL").all() {
             wanted[try row.decode(column: "id", as: Int.self)] = try row.decode(column: "updated_at", as: Date.self)
@@ -280,6 +284,24 @@ final class MailboxSupervisor: Sendable {
             let owner = self.owner
             let task = Task { await Self.run(id, owner: owner, app: app, stop: stop) }
             tasks.withLockedValue { $0[id] = (updatedAt, task, stop) }
+        }
+    }
+
+    /// Holds left by a process of this machine that is gone (killed, crashed): released at once, so a
+    /// restarted desk does not wait out the 90 s. Holds of other machines run out by themselves.
+    func releaseOrphans(app: Application) async throws {
+        let sql = app.db as! any SQLDatabase
+        let host = String(owner.prefix { $0 != "/" })
+        for row in try await sql.raw("SELECT id, lease_owner FROM mailboxes WHERE lease_owner LIKE \(bind: host + "/%")").all() {
+            let id = try row.decode(column: "id", as: Int.self)
+            let holder = try row.decode(column: "lease_owner", as: String.self)
+            let parts = holder.split(separator: "/")
+            guard holder != owner, parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { continue }
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try await app.services.gate.run {
+                try await sql.raw("UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL WHERE id = \(bind: id) AND lease_owner = \(bind: holder)").run()
+            }
+            app.logger.notice("released the hold of a process that is gone", metadata: ["mailbox": "\(id)", "holder": "\(holder)"])
         }
     }
 

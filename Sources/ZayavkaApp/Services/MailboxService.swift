@@ -277,7 +277,7 @@ enum MailboxService {
         }
         do {
             let folder = row.folder
-            let (state, capabilities) = try await IMAPClient.withSession(server, group: context.application.eventLoopGroup) { session in
+            let (state, capabilities) = try await IMAPClient.withSession(server, group: context.application.eventLoopGroup, timeout: .seconds(10)) { session in
                 (try await session.examine(folder), session.capabilities.sorted())
             }
             return MailboxTestDTO(ok: true, step: nil,
@@ -292,21 +292,28 @@ enum MailboxService {
 
     /// A failure in words an admin can act on.
     static func explain(_ error: IMAPError, row: MailboxRow, language: Language) -> String {
+        explain(step: error.step.rawValue, host: row.imap_host ?? "", port: row.imap_port, folder: row.folder,
+                certificate: error.message.contains("certificate"), language: language)
+    }
+
+    /// The same from a stored step (`last_error_step`), for the mailbox's page.
+    static func explain(step: String, host: String, port: Int, folder: String, certificate: Bool, language: Language) -> String {
         func t(_ ru: String, _ en: String) -> String { language == .ru ? ru : en }
-        let host = row.imap_host ?? ""
-        switch error.step {
-        case .dns: return t("Имя сервера «\(host)» не находится в DNS: проверьте адрес сервера.", "The server name \(host) is not found in DNS: check the server address.")
-        case .connect: return t("Сервер \(host):\(row.imap_port) не отвечает: проверьте адрес, порт и доступ из сети.",
-                                "Nothing answers at \(host):\(row.imap_port): check the address, the port and the network.")
-        case .tls: return error.message.contains("certificate")
+        switch step {
+        case "dns": return t("Имя сервера «\(host)» не находится в DNS: проверьте адрес сервера.", "The server name \(host) is not found in DNS: check the server address.")
+        case "connect": return t("Сервер \(host):\(port) не отвечает: проверьте адрес, порт и доступ из сети.",
+                                 "Nothing answers at \(host):\(port): check the address, the port and the network.")
+        case "tls": return certificate
             ? t("Сертификат сервера не заслуживает доверия: нужен сертификат от известного центра или корневой сертификат вашей компании в настройках.",
                 "The server's certificate is not trusted: it needs one from a known authority, or your company's root certificate in the settings.")
             : t("Не удалось установить защищённое соединение (TLS): проверьте режим (TLS или STARTTLS) и порт.",
                 "The secure connection (TLS) failed: check the mode (TLS or STARTTLS) and the port.")
-        case .login: return t("Сервер не принял имя пользователя или пароль.", "The server refused the user name or password.")
-        case .folder: return t("Папка «\(row.folder)» не открывается: проверьте её имя.", "The folder \(row.folder) cannot be opened: check its name.")
-        case .timeout: return t("Сервер перестал отвечать.", "The server stopped answering.")
-        case .command: return t("Сервер отказал в команде или нарушил протокол.", "The server refused a command or broke the protocol.")
+        case "login": return t("Сервер не принял имя пользователя или пароль.", "The server refused the user name or password.")
+        case "folder": return t("Папка «\(folder)» не открывается: проверьте её имя.", "The folder \(folder) cannot be opened: check its name.")
+        case "timeout": return t("Сервер перестал отвечать.", "The server stopped answering.")
+        case "password": return t("Сохранённый пароль не расшифровывается: проверьте ZAYAVKA_SECRET_KEY или введите пароль заново.",
+                                  "The stored password cannot be decrypted: check ZAYAVKA_SECRET_KEY or enter the password again.")
+        default: return t("Сервер отказал в команде или нарушил протокол.", "The server refused a command or broke the protocol.")
         }
     }
 }

@@ -8,7 +8,9 @@ struct PageContext: Sendable {
     let l: L
     let signedIn: SignedIn?
     let csrf: String
-    let path: String
+    /// The page's own address (the language switch returns here): a page rendered as the answer to a
+    /// form sets it to the GET address that shows the same thing.
+    var path: String
     let now: Date
     /// A one-line confirmation or warning shown above the content.
     var notice: Notice?

@@ -45,7 +45,8 @@ enum MailboxPages {
 
     static func render(_ request: Request, id: Int, values: [String: String]?, errors: [String: String], test: MailboxTestDTO?,
                        status: HTTPResponseStatus) async throws -> Response {
-        let ctx = PageContext(request)
+        var ctx = PageContext(request)
+        ctx.path = SitePath.adminMailbox(id).path
         let l = ctx.l
         let box = try await MailboxService.get(id, context: try request.context)
         let groups = try await groupNames(request)
@@ -87,7 +88,10 @@ enum MailboxPages {
                     .if(!box.enabled, .p(.class("muted"), .t(l("Выключен", "Disabled")))),
                     .p(.t(imported + " · " + checked)),
                     .unwrap(s.lastError) { error in
-                        .p(.class("error"), .id("mailbox-error"), .t(l("Ошибка", "Error") + " (" + (s.lastErrorStep ?? "") + "): " + error))
+                        .div(.class("error"), .id("mailbox-error"),
+                             .p(.t(MailboxService.explain(step: s.lastErrorStep ?? "command", host: box.imapHost ?? "", port: box.imapPort,
+                                                          folder: box.folder, certificate: error.contains("certificate"), language: l.language))),
+                             .p(.class("muted"), .t(l("Подробности: ", "Details: ") + error)))
                     })
     }
 
@@ -123,7 +127,7 @@ enum MailboxPages {
         let smtpPassword = box?.hasSmtpPassword == true ? l("сохранён; оставьте пустым, чтобы не менять", "saved; leave empty to keep it") : nil
         let general: Node<HTML.FormContext> = .group(
             text("address", l("Адрес поддержки", "Support address"), type: .email),
-            text("sender_name", l("Имя отправителя", "Sender name"), fallback: "Поддержка"),
+            text("sender_name", l("Имя отправителя", "Sender name"), fallback: l("Поддержка", "Support")),
             Layout.row(l("Подпись в ответах клиентам", "Signature in replies to customers"), for: prefix + "signature", error: errors["signature"],
                        .textarea(.name("signature"), .id(prefix + "signature"), .attr("rows", "3"), .attr("maxlength", "2000"), .text(v("signature")))),
             choice("group_id", l("Группа новых заявок", "Group for new tickets"),
@@ -224,7 +228,8 @@ enum MailboxPages {
         } catch ZayavkaError.validation(let fields) {
             for field in fields { problems[field.field] = l.localizer.fieldMessage(field) }
             if let id { return try await render(request, id: id, values: values, errors: problems, test: nil, status: .unprocessableEntity) }
-            let ctx = PageContext(request)
+            var ctx = PageContext(request)
+            ctx.path = SitePath.adminMailboxes.path
             let groups = try await groupNames(request)
             return Layout.render(l("Новый адрес", "New address"), ctx, status: .unprocessableEntity, .group(
                 .h1(.t(l("Новый адрес", "New address"))),
