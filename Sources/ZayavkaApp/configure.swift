@@ -74,6 +74,9 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     try routes(app)
     app.lifecycle.use(PeriodicJobs())
     app.lifecycle.use(PasswordHasherShutdown())
+    // Webhook deliveries (and anything else sent out) never follow redirects: a receiver cannot bounce
+    // them to an address the target check refused.
+    app.http.client.configuration.redirectConfiguration = .disallow
     if background { app.lifecycle.use(MailWorker()) }
 }
 
@@ -109,7 +112,7 @@ enum Migrations {
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
         M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
-        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(),
+        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(),
     ]
 
     static func register(on app: Application) {

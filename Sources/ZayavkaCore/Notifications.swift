@@ -40,10 +40,12 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case satisfactionSurvey = "satisfaction_survey"
     /// To the supervisors of the ticket's group: a customer rated the support "Bad" and said why.
     case badRating = "bad_rating"
+    /// To the admins: a webhook subscription turned itself off after repeated failed deliveries (SPEC C6).
+    case webhookDisabled = "webhook_disabled"
 
     public var isForCustomer: Bool {
         ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail, .outbreakAlert, .outbreakReminder,
-          .badRating].contains(self)
+          .badRating, .webhookDisabled].contains(self)
     }
     /// RFC 3834 marking of the outgoing mail.
     public var autoSubmitted: String? {
@@ -552,6 +554,22 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
                     You can leave a comment on the rating page. The links work until {{until}} (Moscow time); until then you can change your rating.
                     Thank you for helping us improve!
+                    """)
+        case .webhookDisabled:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Вебхук отключён: {{subject}}", body: """
+                    {{name}}, подписка на события по адресу {{subject}} отключена: доставки не проходят.
+
+                    Причина: {{body}}
+
+                    Проверьте получателя и включите подписку снова: {{link}}
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Webhook turned off: {{subject}}", body: """
+                    {{name}}, the event subscription to {{subject}} was turned off: deliveries keep failing.
+
+                    Reason: {{body}}
+
+                    Check the receiver and turn the subscription on again: {{link}}
                     """)
         case .badRating:
             return ru

@@ -805,5 +805,5 @@ enum API {
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],
                  handler: json { _ in ListOf(items: Urgency.all.map { UrgencyDTO(level: $0.level, definitionRu: $0.definition(.ru), definitionEn: $0.definition(.en)) }, nextCursor: nil) }),
-    ] + knowledgeBase + quality + mailboxes
+    ] + knowledgeBase + quality + mailboxes + webhooks
 }

@@ -291,6 +291,7 @@ enum OpenAPIDocument {
         s.merge(knowledgeBaseSchemas, uniquingKeysWith: { a, _ in a })
         s.merge(qualitySchemas, uniquingKeysWith: { a, _ in a })
         s.merge(mailboxSchemas, uniquingKeysWith: { a, _ in a })
+        s.merge(webhookSchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 
@@ -373,6 +374,7 @@ enum OpenAPIDocument {
             ],
             "servers": [["url": serverURL + "/api/v1"]],
             "paths": paths,
+            "webhooks": webhookOperations,
             "components": [
                 "schemas": schemas.mapValues(\.json),
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],

@@ -747,6 +747,8 @@ struct MailWorker: LifecycleHandler {
             // The notifier steps aside while a bulk write runs on this instance; it catches up after.
             ("mail notifier", { services.bulkWrites.active ? 0 : try await MailNotifier.run(app: application) }),
             ("mail delivery", { try await MailDelivery.run(app: application) }),
+            // Webhooks (issue 19): history events into deliveries, then the deliveries out.
+            ("webhooks", { try await WebhookDispatcher.fanOut(app: application) + WebhookDispatcher.deliver(app: application) }),
         ]
         // Hosted mailboxes over IMAP (issue 21): one task per mailbox this instance holds.
         let supervisor = MailboxSupervisor()

@@ -50,6 +50,16 @@ public struct AppConfiguration: Sendable {
     public var imapPollSeconds = 60
     /// How long one IDLE lasts before it is renewed (RFC 2177 asks for less than 29 minutes).
     public var imapIdleSeconds = 30
+    /// Webhooks (issue 19): hosts a webhook may reach even though they are private or local.
+    public var webhookAllowedHosts: Set<String> = []
+    /// Any address at all (a closed network where every receiver is private).
+    public var webhookAllowPrivate = false
+    /// The first retry delay after a failed delivery; doubles each time, up to 6 hours.
+    public var webhookRetrySeconds = 30.0
+    /// Attempts before a delivery has failed for good.
+    public var webhookAttempts = 8
+    /// Deliveries failed for good in a row that turn a subscription off.
+    public var webhookDisableAfter = 10
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -87,6 +97,11 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_LOG_FORMAT", "`json` (one object a line) or `text`", "json"),
         ("ZAYAVKA_LOG_LEVEL", "trace, debug, info, notice, warning, error, critical", "info"),
         ("ZAYAVKA_SECRET_KEY", "encrypts stored mailbox passwords (at least 32 characters; the same on every instance); on SQLite without it a random key is kept in `<data>/secret.key`", "unset"),
+        ("ZAYAVKA_WEBHOOK_ALLOWED_HOSTS", "hosts a webhook may reach although they are private or local (comma-separated)", "none"),
+        ("ZAYAVKA_WEBHOOK_ALLOW_PRIVATE", "`true`: webhooks may reach any address (a closed network)", "false"),
+        ("ZAYAVKA_WEBHOOK_RETRY_SECONDS", "first retry delay of a failed webhook delivery; doubles each time, up to 6 hours", "30"),
+        ("ZAYAVKA_WEBHOOK_ATTEMPTS", "attempts before a webhook delivery has failed for good, 1…50", "8"),
+        ("ZAYAVKA_WEBHOOK_DISABLE_AFTER", "deliveries failed for good in a row that turn a subscription off (admins are mailed)", "10"),
         ("ZAYAVKA_IMAP_POLL_SECONDS", "how often a mailbox whose server has no IDLE is checked, 1…3600", "60"),
         ("ZAYAVKA_IMAP_IDLE_SECONDS", "how long one IDLE waits before it is renewed, 5…1500", "30"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
@@ -210,6 +225,19 @@ public struct AppConfiguration: Sendable {
             if key.count < 32 { problems.append("ZAYAVKA_SECRET_KEY: at least 32 characters") } else { result.secretKey = key }
         }
         result.imapPollSeconds = int("ZAYAVKA_IMAP_POLL_SECONDS", 60, 1...3600)
+        if let raw = environment["ZAYAVKA_WEBHOOK_ALLOWED_HOSTS"], !raw.isEmpty { result.webhookAllowedHosts = Set(list(raw).map { $0.lowercased() }) }
+        switch environment["ZAYAVKA_WEBHOOK_ALLOW_PRIVATE"]?.lowercased() ?? "" {
+        case "", "false", "0", "no": break
+        case "true", "1", "yes": result.webhookAllowPrivate = true
+        case let other: problems.append("ZAYAVKA_WEBHOOK_ALLOW_PRIVATE=\(other): expected true or false")
+        }
+        if let raw = environment["ZAYAVKA_WEBHOOK_RETRY_SECONDS"], !raw.isEmpty {
+            if let value = Double(raw), value >= 0.1, value <= 86_400 { result.webhookRetrySeconds = value } else {
+                problems.append("ZAYAVKA_WEBHOOK_RETRY_SECONDS=\(raw): expected seconds from 0.1 to 86400")
+            }
+        }
+        result.webhookAttempts = int("ZAYAVKA_WEBHOOK_ATTEMPTS", 8, 1...50)
+        result.webhookDisableAfter = int("ZAYAVKA_WEBHOOK_DISABLE_AFTER", 10, 1...10_000)
         result.imapIdleSeconds = int("ZAYAVKA_IMAP_IDLE_SECONDS", 30, 5...1500)
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return result

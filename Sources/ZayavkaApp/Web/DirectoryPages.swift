@@ -325,6 +325,8 @@ enum DirectoryPages {
         }
         let content: Node<HTML.BodyContext> = .group(
             .h1(.t(l("Токены API", "API tokens"))),
+            .if(ctx.signedIn?.viewer.role.can(.manageConfiguration) ?? false,
+                .p(.a(.href(SitePath.adminWebhooks.path), .id("webhooks-link"), .t(l("Вебхуки: события заявок для других систем", "Webhooks: ticket events for other systems"))))),
             .unwrap(created) { token in
                 .div(.class("notice"), .id("new-token"), .attr("role", "status"),
                      .p(.t(l("Токен создан. Скопируйте его сейчас: больше он показан не будет.", "Token created. Copy it now: it will not be shown again."))),

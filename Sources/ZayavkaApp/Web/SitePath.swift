@@ -29,6 +29,7 @@ enum SitePath: Equatable {
     case qualityLink(String), feedback, adminQuality, adminQualitySave, adminCriterionSave, adminFeedback, adminFeedbackSave(Int)
     case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
     case adminMailboxes, adminMailbox(Int), adminMailboxSave, adminMailboxTest(Int), adminMailboxDelete(Int)
+    case adminWebhooks, adminWebhook(Int), adminWebhookSave, adminWebhookPing(Int), adminWebhookDelete(Int), adminWebhookRedeliver(Int)
 
     var path: String {
         switch self {
@@ -119,6 +120,12 @@ enum SitePath: Equatable {
         case .adminMailboxSave: "/admin/mailboxes/save"
         case .adminMailboxTest(let id): "/admin/mailboxes/\(id)/test"
         case .adminMailboxDelete(let id): "/admin/mailboxes/\(id)/delete"
+        case .adminWebhooks: "/admin/webhooks"
+        case .adminWebhook(let id): "/admin/webhooks/\(id)"
+        case .adminWebhookSave: "/admin/webhooks/save"
+        case .adminWebhookPing(let id): "/admin/webhooks/\(id)/ping"
+        case .adminWebhookDelete(let id): "/admin/webhooks/\(id)/delete"
+        case .adminWebhookRedeliver(let id): "/admin/webhook-deliveries/\(id)/redeliver"
         case .kb: "/kb"
         case .kbCategory(let slug): "/kb/categories/\(slug)"
         case .qualityLink(let token): "/q/\(token)"
@@ -180,6 +187,10 @@ enum SitePath: Equatable {
         case .adminMailbox: "/admin/mailboxes/:id"
         case .adminMailboxTest: "/admin/mailboxes/:id/test"
         case .adminMailboxDelete: "/admin/mailboxes/:id/delete"
+        case .adminWebhook: "/admin/webhooks/:id"
+        case .adminWebhookPing: "/admin/webhooks/:id/ping"
+        case .adminWebhookDelete: "/admin/webhooks/:id/delete"
+        case .adminWebhookRedeliver: "/admin/webhook-deliveries/:id/redeliver"
         case .kbCategory: "/kb/categories/:slug"
         case .kbArticle: "/kb/articles/:slug"
         case .kbVote: "/kb/articles/:slug/vote"

@@ -147,6 +147,12 @@ enum WebRoutes {
         post(.adminMailboxSave, MailboxPages.save)
         post(.adminMailboxTest(0), MailboxPages.test)
         post(.adminMailboxDelete(0), MailboxPages.delete)
+        get(.adminWebhooks, WebhookPages.list)
+        get(.adminWebhook(0), WebhookPages.show)
+        post(.adminWebhookSave, WebhookPages.save)
+        post(.adminWebhookPing(0), WebhookPages.ping)
+        post(.adminWebhookDelete(0), WebhookPages.delete)
+        post(.adminWebhookRedeliver(0), WebhookPages.redeliver)
 
         // Knowledge base, search and the assistant (issue 17).
         get(.kb, KnowledgeBasePages.home)
