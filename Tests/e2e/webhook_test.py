@@ -65,15 +65,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(what, probe, ok=bool, timeout=30.0, interval=0.2):
-    """Polls `probe` until `ok(value)`; returns the value, or fails naming what it waited for."""
+def wait_for(what, probe, ok=bool, timeout=30.0, interval=0.2, show=repr):
+    """Polls `probe` until `ok(value)`; returns the value, or fails naming what it waited for (and `show(value)`)."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if ok(value):
             return value
         if time.monotonic() > deadline:
-            shown = repr(value)
+            shown = show(value)
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last seen: {shown[:3000]}")
         time.sleep(interval)
 
@@ -356,11 +356,14 @@ def run(binary, postgres):
               f"expected events: {kinds}")
 
         def pending():
-            return by_event(all_deliveries(server, admin, hook_id))
-        at_kill = wait_for("a failed attempt for every event's delivery", pending,
-                           lambda log: set(log) >= set(expected) and all(log[e]["attempts"] >= 1 and log[e]["status"] in ("queued", "sending")
-                                                                         for e in expected),
-                           timeout=30, interval=0.1)
+            log = by_event(all_deliveries(server, admin, hook_id))
+            missing = sorted(set(expected) - set(log))
+            untried = sorted(e for e in set(expected) & set(log) if log[e]["attempts"] < 1 or log[e]["status"] not in ("queued", "sending"))
+            return log, {"missing from the log": [(e, expected[e]) for e in missing], "not yet tried": untried,
+                         "not expected": sorted(set(log) - set(expected))}
+        at_kill, _ = wait_for("a failed attempt for every event's delivery", pending,
+                              lambda got: not got[1]["missing from the log"] and not got[1]["not yet tried"], timeout=30, interval=0.1,
+                              show=lambda got: json.dumps(got[1]))
         waited = time.monotonic() - down_at
 
         f.step("SIGKILL while they are pending; the receiver comes up; the server starts again on the same data")
