@@ -217,6 +217,36 @@ struct WebhookTests {
         await receiver.stop()
     }
 
+    @Test("two instances on PostgreSQL share the queue: every event is delivered once")
+    func twoInstances() async throws {
+        guard let database = TestDatabase.all.first(where: { if case .postgres = $0 { true } else { false } }) else { return }
+        let receiver = try await WebhookReceiver.start()
+        do {
+            try await TestServer.with(database, environment: Self.environment) { server in
+                let created = try await server.request(.POST, "/api/v1/webhooks", token: server.adminToken, json: ["url": receiver.url, "events": ["ticket.created"]])
+                #expect(created.status == .created, "\(created.text)")
+                try await TestServer.with(database, environment: Self.environment, sharing: server) { other in
+                    for k in 0..<60 { _ = try await server.makeTicket(token: server.adminToken, subject: "Обращение \(k)", extra: ["requester_email": "m\(k)@client.ru"]) }
+                    // Both instances run the dispatcher at the same time until everything is out.
+                    let until = Date().addingTimeInterval(30)
+                    while Date() < until && receiver.received.withLockedValue({ $0.count }) < 60 {
+                        async let a: Int = WebhookDispatcher.fanOut(app: server.app) + WebhookDispatcher.deliver(app: server.app)
+                        async let b: Int = WebhookDispatcher.fanOut(app: other.app) + WebhookDispatcher.deliver(app: other.app)
+                        _ = try await (a, b)
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    _ = try await WebhookDispatcher.deliver(app: server.app) + WebhookDispatcher.deliver(app: other.app)
+                    let ids = receiver.received.withLockedValue { $0 }.compactMap { $0.headers.first(name: "X-Zayavka-Event-Id") }
+                    #expect(ids.count == 60 && Set(ids).count == 60, "\(ids.count) deliveries, \(Set(ids).count) distinct")
+                }
+            }
+        } catch {
+            await receiver.stop()
+            throw error
+        }
+        await receiver.stop()
+    }
+
     @Test("the target check: private, loopback, link-local and mapped addresses are private; public ones are not")
     func addresses() {
         for address in ["127.0.0.1", "10.0.0.1", "172.16.5.4", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",

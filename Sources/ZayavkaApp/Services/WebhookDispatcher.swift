@@ -79,14 +79,14 @@ enum WebhookDispatcher {
     @discardableResult
     static func fanOut(app: Application, limit: Int = 500) async throws -> Int {
         let sql = app.db as! any SQLDatabase
-        let events = try await sql.raw("""
-            SELECT e.id, e.ticket_id, e.actor_id, e.kind, e.field, e.before, e.after, e.comment_id, e.is_public, e.created_at
-            FROM webhook_event_queue q JOIN ticket_events e ON e.id = q.event_id ORDER BY q.event_id LIMIT \(bind: limit)
-            """).all(decoding: EventRow.self)
-        // Queued ids whose event row is not visible (should not happen): taken off the queue too.
+        // The ids first, then their events: exactly the events of the ids this run takes off the queue.
         let queued = try await sql.raw("SELECT event_id FROM webhook_event_queue ORDER BY event_id LIMIT \(bind: limit)").all()
             .map { try $0.decode(column: "event_id", as: Int.self) }
         guard !queued.isEmpty else { return 0 }
+        let events = try await sql.raw("""
+            SELECT id, ticket_id, actor_id, kind, field, before, after, comment_id, is_public, created_at
+            FROM ticket_events WHERE id IN (\(binds: queued)) ORDER BY id
+            """).all(decoding: EventRow.self)
         let hooks = try await sql.raw("SELECT \(unsafeRaw: WebhookService.columns) FROM webhooks WHERE active = \(bind: true)")
             .all(decoding: WebhookService.Row.self)
         var notices: [Notice] = []
