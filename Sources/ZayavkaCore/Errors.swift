@@ -45,4 +45,8 @@ public enum FieldErrorCode: String, Sendable, Codable {
     case legalHold = "legal_hold"
     /// Outside what is allowed; the argument says what is (a report period: "from ≤ to", "at most 1096 days").
     case outOfRange = "out_of_range"
+    /// A URL that reaches a private, local or link-local address, or the desk itself (webhooks); the argument is the address.
+    case privateAddress = "private_address"
+    /// A host name that does not resolve.
+    case unresolvable
 }

@@ -70,6 +70,11 @@ public struct Localizer: Sendable {
                         "is under a legal hold: “\(error.argument ?? "")”; the data can be erased once the hold is released")
         case .outOfRange:
             return pick("вне допустимого: \(error.argument ?? "")", "is out of range: \(error.argument ?? "")")
+        case .privateAddress:
+            let address = error.argument.map { " (\($0))" } ?? ""
+            return pick("ведёт во внутреннюю сеть, на локальный адрес или на сам сервис поддержки\(address): такие адреса не допускаются",
+                        "leads into a private network, to a local address or to this help desk itself\(address): such addresses are not allowed")
+        case .unresolvable: return pick("имя сервера не находится в DNS", "the host name does not resolve")
         }
     }
 

@@ -252,8 +252,7 @@ final class MailboxSupervisor: Sendable {
     private let tasks = NIOLockedValueBox<[Int: (updatedAt: Date, task: Task<Void, Never>, stop: NIOLockedValueBox<Bool>)]>([:])
 
     init() {
-        let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "-").prefix(60)
-        owner = "\(host)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
+        owner = ProcessIdentity.holder()
     }
 
     /// Starts tasks for new or changed mailboxes and stops those for removed ones; called every few seconds.
@@ -291,13 +290,10 @@ final class MailboxSupervisor: Sendable {
     /// restarted desk does not wait out the 90 s. Holds of other machines run out by themselves.
     func releaseOrphans(app: Application) async throws {
         let sql = app.db as! any SQLDatabase
-        let host = String(owner.prefix { $0 != "/" })
-        for row in try await sql.raw("SELECT id, lease_owner FROM mailboxes WHERE lease_owner LIKE \(bind: host + "/%")").all() {
+        for row in try await sql.raw("SELECT id, lease_owner FROM mailboxes WHERE lease_owner LIKE \(bind: ProcessIdentity.host + "/%")").all() {
             let id = try row.decode(column: "id", as: Int.self)
             let holder = try row.decode(column: "lease_owner", as: String.self)
-            let parts = holder.split(separator: "/")
-            guard holder != owner, parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { continue }
-            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            guard holder != owner, ProcessIdentity.isGone(holder) else { continue }
             try await app.services.gate.run {
                 try await sql.raw("UPDATE mailboxes SET lease_owner = NULL, lease_until = NULL WHERE id = \(bind: id) AND lease_owner = \(bind: holder)").run()
             }

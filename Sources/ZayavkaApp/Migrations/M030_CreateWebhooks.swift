@@ -37,6 +37,8 @@ struct M030CreateWebhooks: AsyncMigration {
             .field("status", .string, .required)
             .field("attempts", .int, .required)
             .field("next_attempt_at", .datetime, .required)
+            // The process sending it (`host/pid/tag`) while `sending`.
+            .field("claimed_by", .string)
             .field("last_status", .int)
             .field("last_response", .string)
             .field("last_error", .string)

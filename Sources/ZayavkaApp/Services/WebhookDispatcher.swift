@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 import ZayavkaCore
@@ -240,10 +241,12 @@ enum WebhookDispatcher {
         let configuration = services.configuration
         let sql = app.db as! any SQLDatabase
         let now = Date()
-        // Claimed for a minute: a crash mid-delivery hands them back then.
+        try await releaseOrphans(app: app)
+        // Claimed for a minute: a crash mid-delivery hands them back then (at once to a restart on this machine).
         let claimed = try await services.gate.run {
             try await sql.raw("""
-                UPDATE webhook_deliveries SET status = 'sending', next_attempt_at = \(bind: now.addingTimeInterval(60))
+                UPDATE webhook_deliveries SET status = 'sending', next_attempt_at = \(bind: now.addingTimeInterval(60)),
+                       claimed_by = \(bind: ProcessIdentity.process)
                 WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                              WHERE d.status IN ('queued', 'sending') AND d.next_attempt_at <= \(bind: now) AND w.active = \(bind: true)
                              ORDER BY d.id LIMIT \(bind: limit)
@@ -358,6 +361,33 @@ enum WebhookDispatcher {
         }
         for (id, url) in disabled { app.logger.warning("webhook disabled after repeated failures", metadata: ["webhook": "\(id)", "url": "\(url)"]) }
         return claimed.count
+    }
+
+    private static let lastOrphanCheck = NIOLockedValueBox(Date.distantPast)
+
+    /// Deliveries a killed process of this machine was sending go back to the queue at once
+    /// (checked every ten seconds); those of other machines wait out their one-minute claim.
+    static func releaseOrphans(app: Application) async throws {
+        let now = Date()
+        let due = lastOrphanCheck.withLockedValue { last -> Bool in
+            guard now.timeIntervalSince(last) >= 10 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let sql = app.db as! any SQLDatabase
+        let holders = try await sql.raw("""
+            SELECT DISTINCT claimed_by FROM webhook_deliveries WHERE status = 'sending' AND claimed_by LIKE \(bind: ProcessIdentity.host + "/%")
+            """).all().compactMap { try? $0.decode(column: "claimed_by", as: String.self) }
+        for holder in holders where holder != ProcessIdentity.process && ProcessIdentity.isGone(holder) {
+            try await app.services.gate.run {
+                try await sql.raw("""
+                    UPDATE webhook_deliveries SET status = 'queued', next_attempt_at = \(bind: now), claimed_by = NULL
+                    WHERE status = 'sending' AND claimed_by = \(bind: holder)
+                    """).run()
+            }
+            app.logger.notice("webhook deliveries of a process that is gone queued again", metadata: ["holder": "\(holder)"])
+        }
     }
 
     /// Mails every active admin that a subscription turned itself off (in the transaction that did it).

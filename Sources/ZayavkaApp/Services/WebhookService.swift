@@ -174,7 +174,12 @@ enum WebhookService {
         }
         if errors.isEmpty, url != existing?.url || active && existing?.active == false,
            let refusal = await WebhookTargets.check(url, configuration: context.services.configuration) {
-            errors.append(FieldError("url", .notAllowed, refusal.reason))
+            switch refusal {
+            case .notHTTP, .noHost: errors.append(FieldError("url", .invalid, "http(s)://host/path"))
+            case .unresolvable: errors.append(FieldError("url", .unresolvable))
+            case .privateAddress(let address): errors.append(FieldError("url", .privateAddress, address))
+            case .ownHost: errors.append(FieldError("url", .privateAddress))
+            }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let rotate = existing == nil || input.rotateSecret == true

@@ -68,9 +68,9 @@ enum WebhookPages {
             .element(named: "legend", nodes: [.t(l("События", "Events"))]),
             .unwrap(errors["events"]) { .p(.class("error"), .t($0)) },
             .forEach(WebhookEvent.allCases) { event in
-                .element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("events"), .value(event.rawValue),
-                                                                         .id(prefix + event.rawValue), .checked(chosen.contains(event.rawValue))),
-                                                 .t(" " + eventName(event, l) + " "), .element(named: "code", nodes: [.t(event.rawValue)])])
+                .div(.element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("events"), .value(event.rawValue),
+                                                                              .id(prefix + event.rawValue), .checked(chosen.contains(event.rawValue))),
+                                                      .t(" " + eventName(event, l) + " "), .element(named: "code", nodes: [.t(event.rawValue)])]))
             },
         ])
         let urlRow: Node<HTML.FormContext> = Layout.row("URL", for: prefix + "url", hint: l("https://… — адрес получателя", "https://… — the receiver's address"),
@@ -85,11 +85,11 @@ enum WebhookPages {
                      Layout.csrfField(ctx),
                      .unwrap(hook) { .input(.type(.hidden), .name("id"), .value(String($0.id))) },
                      urlRow, descriptionRow, eventBoxes,
-                     .element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("active"), .value("1"), .id(prefix + "active"), .checked(active)),
-                                                      .t(" " + l("Включена", "On"))]),
-                     .if(hook != nil, .element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("rotate_secret"), .value("1"), .id(prefix + "rotate")),
-                                                                       .t(" " + l("Выдать новый секрет", "Issue a new secret"))])),
-                     .button(.type(.submit), .class("primary"), .id("webhook-save"), .t(l("Сохранить", "Save"))))
+                     .div(.element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("active"), .value("1"), .id(prefix + "active"), .checked(active)),
+                                                           .t(" " + l("Включена", "On"))])),
+                     .if(hook != nil, .div(.element(named: "label", nodes: [.class("check"), .input(.type(.checkbox), .name("rotate_secret"), .value("1"), .id(prefix + "rotate")),
+                                                                            .t(" " + l("Выдать новый секрет", "Issue a new secret"))]))),
+                     .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("webhook-save"), .t(l("Сохранить", "Save")))))
     }
 
     static func show(_ request: Request) async throws -> Response {
