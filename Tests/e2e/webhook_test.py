@@ -35,22 +35,16 @@ import http.server
 import json
 import os
 import re
-import secrets
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_server import Server, wait_for  # noqa: E402
 from web_test import CYRILLIC, Flow, browser  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.test", "admin-pass-1"
@@ -58,26 +52,6 @@ TICKETS = 40                # tickets created while the receiver is down
 COMMENT_EVERY = 5           # a comment on every 5th of them (public replies and internal notes in turn)
 LATE_LIMIT = 30.0           # seconds after the restart for the last event (the restart queues the killed process's claims again at once)
 SIGNATURE_AGE = 300         # seconds a signature's timestamp may lie before the request's arrival
-HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through an http_proxy
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, probe, ok=bool, timeout=30.0, interval=0.2, show=repr):
-    """Polls `probe` until `ok(value)`; returns the value, or fails naming what it waited for (and `show(value)`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            shown = show(value)
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last seen: {shown[:3000]}")
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,95 +144,6 @@ def check_request(request, secret, others):
 
 
 # ---------------------------------------------------------------------------------------------
-# The server: started, killed with SIGKILL and started again on the same data and port.
-
-class Server:
-    def __init__(self, binary, postgres):
-        self.binary = binary
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.data = tempfile.mkdtemp(prefix="zayavka-webhook-e2e-")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ZAYAVKA_") and k != "DATABASE_URL"}
-        env.update(ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
-                   ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_SMTP_PORT="off",
-                   ZAYAVKA_SECRET_KEY=secrets.token_hex(24),        # the same for both runs: it opens the sealed signing secrets
-                   ZAYAVKA_WEBHOOK_ALLOWED_HOSTS="127.0.0.1", ZAYAVKA_WEBHOOK_RETRY_SECONDS="0.2", ZAYAVKA_WEBHOOK_ATTEMPTS="50")
-        self.schema = None
-        if postgres:
-            self.schema = "webhook_e2e_" + secrets.token_hex(4)
-            env["DATABASE_URL"] = os.environ["ZAYAVKA_TEST_DATABASE_URL"]
-            env["ZAYAVKA_DATABASE_SCHEMA"] = self.schema
-        self.env = env
-        self.log_path = os.path.join(self.data, "server.log")
-        self.log = open(self.log_path, "a")
-        self.process = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        self.log.write(f"===== zayavka serve, run {self.runs} =====\n")
-        self.log.flush()
-        self.process = subprocess.Popen([self.binary, "serve", "--data-dir", self.data, "--hostname", "127.0.0.1", "--port", str(self.port)],
-                                        env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        started = time.monotonic()
-        while time.monotonic() - started < 60 and self.process.poll() is None:
-            try:
-                HTTP.open(self.base + "/healthz", timeout=1).read()
-                return time.monotonic() - started
-            except Exception:
-                time.sleep(0.1)
-        raise AssertionError(f"server did not start (exit status {self.process.poll()}); log:\n{self.log_tail()}")
-
-    def kill9(self):
-        """A real crash: SIGKILL, no shutdown code runs."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        assert self.process.returncode == -signal.SIGKILL, self.process.returncode
-
-    def request(self, method, path, body=None, token=None, headers=None):
-        """One request below /api/v1; returns (status, body bytes). Never raises on an HTTP status."""
-        request = urllib.request.Request(self.base + "/api/v1" + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Content-Type": "application/json", "Accept": "application/json", **(headers or {})})
-        if token:
-            request.add_header("Authorization", "Bearer " + token)
-        try:
-            with HTTP.open(request, timeout=60) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
-    def api(self, method, path, body=None, token=None, expect=None, headers=None):
-        status, raw = self.request(method, path, body, token, headers)
-        if (expect is not None and status != expect) or (expect is None and status >= 300):
-            raise AssertionError(f"{method} {path} -> {status} (expected {expect or '2xx'}): {raw.decode(errors='replace')[:2000]}")
-        return json.loads(raw or b"null")
-
-    def log_tail(self, size=6000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-size:]
-        except OSError:
-            return "(no log)"
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def remove(self):
-        self.log.close()
-        if self.schema:
-            subprocess.run(["psql", os.environ["ZAYAVKA_TEST_DATABASE_URL"], "-q", "-c", f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.data, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading what the desk holds
 
 def all_deliveries(server, token, hook_id):
@@ -299,7 +184,9 @@ def run(binary, postgres):
     receiver = server = driver = None
     try:
         receiver = Receiver()
-        server = Server(binary, postgres)
+        server = Server(binary, postgres, "webhook", env={
+            "ZAYAVKA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "ZAYAVKA_WEBHOOK_RETRY_SECONDS": "0.2", "ZAYAVKA_WEBHOOK_ATTEMPTS": "50"},
+                        admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
         startup = server.start()
         driver = browser()
         f = Flow(server, driver, shots)
