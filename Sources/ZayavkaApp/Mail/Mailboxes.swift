@@ -134,6 +134,7 @@ final class MailboxDirectory: Sendable {
         let groupID: Int?
         let language: Language?
         let sends: Bool
+        let keepsCopies: Bool
     }
 
     private let cache = RefreshingCache<[Entry]>(ttl: 5)
@@ -142,12 +143,13 @@ final class MailboxDirectory: Sendable {
 
     func entries(_ sql: any SQLDatabase) async throws -> [Entry] {
         let entries = try await cache.value {
-            try await sql.raw("SELECT id, address, sender_name, signature, group_id, language, smtp_host FROM mailboxes WHERE enabled = \(bind: true)").all().map { row in
+            try await sql.raw("SELECT id, address, sender_name, signature, group_id, language, smtp_host, save_sent FROM mailboxes WHERE enabled = \(bind: true)").all().map { row in
                 Entry(id: try row.decode(column: "id", as: Int.self), address: try row.decode(column: "address", as: String.self),
                       senderName: try row.decode(column: "sender_name", as: String.self), signature: try row.decode(column: "signature", as: String.self),
                       groupID: try row.decode(column: "group_id", as: Int?.self),
                       language: try row.decode(column: "language", as: String?.self).flatMap(Language.init(rawValue:)),
-                      sends: try row.decode(column: "smtp_host", as: String?.self) != nil)
+                      sends: try row.decode(column: "smtp_host", as: String?.self) != nil,
+                      keepsCopies: try row.decode(column: "save_sent", as: Bool.self))
             }
         }
         known.withLockedValue { $0 = Set(entries.map(\.address)) }

@@ -604,8 +604,10 @@ enum MailDelivery {
         let deskRelay = services.configuration.mail.relay
         let sql = app.db as! any SQLDatabase
         let now = Date()
-        let mailboxes = try await sql.raw("SELECT \(unsafeRaw: MailboxRow.columns) FROM mailboxes WHERE smtp_host IS NOT NULL OR save_sent = \(bind: true)")
-            .all(decoding: MailboxRow.self)
+        // The full rows (with their sealed passwords) only when some address sends or keeps copies of its own.
+        let own = try await services.mailboxes.entries(sql).contains { $0.sends || $0.keepsCopies }
+        let mailboxes = own ? try await sql.raw("SELECT \(unsafeRaw: MailboxRow.columns) FROM mailboxes WHERE smtp_host IS NOT NULL OR save_sent = \(bind: true)")
+            .all(decoding: MailboxRow.self) : []
         let sending = mailboxes.filter { $0.smtp_host != nil }.map(\.id)
         guard deskRelay != nil || !sending.isEmpty else { return 0 }
         // Without a desk relay only mail that has a mailbox of its own to go through is taken.

@@ -242,6 +242,10 @@ enum WebhookDispatcher {
         let sql = app.db as! any SQLDatabase
         let now = Date()
         try await releaseOrphans(app: app)
+        // A read first: the claim below takes SQLite's write lock, which an idle loop should not do four times a second.
+        guard try await sql.raw("""
+            SELECT id FROM webhook_deliveries WHERE status IN ('queued', 'sending') AND next_attempt_at <= \(bind: now) LIMIT 1
+            """).first() != nil else { return 0 }
         // Claimed for a minute: a crash mid-delivery hands them back then (at once to a restart on this machine).
         let claimed = try await services.gate.run {
             try await sql.raw("""
