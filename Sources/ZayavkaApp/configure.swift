@@ -112,7 +112,7 @@ enum Migrations {
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
         M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
-        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(),
+        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(),
     ]
 
     static func register(on app: Application) {

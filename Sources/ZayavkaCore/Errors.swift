@@ -18,6 +18,8 @@ public enum ZayavkaError: Error, Sendable, Equatable {
     case tooManyRequests(retryAfterSeconds: Int)
     /// Something that was valid is no longer (an expired link); the reason names it.
     case gone(reason: String)
+    /// The person or address is banned (SPEC X1); `until` is when the ban ends by itself (nil: until lifted).
+    case banned(until: Date?)
 }
 
 /// One invalid input: which field and why, as a message key the localizer turns into words.
@@ -49,4 +51,6 @@ public enum FieldErrorCode: String, Sendable, Codable {
     case privateAddress = "private_address"
     /// A host name that does not resolve.
     case unresolvable
+    /// The customer or address is banned (SPEC X1).
+    case banned
 }

@@ -39,7 +39,20 @@ public struct Localizer: Sendable {
                         "Too many attempts. Try again in \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).")
         case .gone:
             return pick("Срок действия ссылки истёк; ничего не изменено.", "The link has expired; nothing was changed.")
+        case .banned(let until):
+            let end = until.map { Self.moscowDate($0) }
+            return pick("Доступ к службе поддержки для вас закрыт\(end.map { " до \($0) (МСК)" } ?? ""): учётная запись или адрес заблокированы за нарушение правил общения. Если это ошибка, напишите руководителю поддержки.",
+                        "Access to the support service is closed to you\(end.map { " until \($0) (Moscow time)" } ?? ""): the account or address is banned for breaking the rules of conduct. If this is a mistake, write to the head of support.")
         }
+    }
+
+    /// A moment as the Russian desk writes it: day, month, year, hours and minutes, Moscow time.
+    public static func moscowDate(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ n: Int?) -> String { let v = n ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
+        return "\(two(c.day)).\(two(c.month)).\(c.year ?? 0) \(two(c.hour)):\(two(c.minute))"
     }
 
     /// What is wrong with one field.
@@ -75,6 +88,7 @@ public struct Localizer: Sendable {
             return pick("ведёт во внутреннюю сеть, на локальный адрес или на сам сервис поддержки\(address): такие адреса не допускаются",
                         "leads into a private network, to a local address or to this help desk itself\(address): such addresses are not allowed")
         case .unresolvable: return pick("имя сервера не находится в DNS", "the host name does not resolve")
+        case .banned: return pick("клиент или адрес заблокирован (бан): обращения от него не принимаются", "the customer or address is banned: no requests are taken from them")
         }
     }
 

@@ -29,6 +29,8 @@ public enum Permission: Sendable, CaseIterable {
     /// Quality (issue 18): survey and resolution settings, the review scorecard and sample, reviews,
     /// service feedback and the reports.
     case manageQuality
+    /// Bans (issue 19, SPEC X1): approve or decline the ban requests of conduct warnings, ban and lift.
+    case manageBans
 }
 
 extension Role {
@@ -43,7 +45,7 @@ extension Role {
         case .dispatcher:
             return Role.agent.permissions.union([.manageOrganizations])
         case .manager:
-            return Role.agent.permissions.union([.manageOrganizations, .manageKnowledgeBase, .manageQuality])
+            return Role.agent.permissions.union([.manageOrganizations, .manageKnowledgeBase, .manageQuality, .manageBans])
         case .admin:
             return Set(Permission.allCases)
         }

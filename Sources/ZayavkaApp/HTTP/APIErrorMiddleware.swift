@@ -50,6 +50,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 (status, code) = (.tooManyRequests, "too_many_requests")
                 headers.add(name: .retryAfter, value: String(seconds))
             case .gone: (status, code) = (.gone, "gone")
+            case .banned: (status, code) = (.forbidden, "banned")
             }
         case let database where UniqueViolation.matches(database):
             // Two requests raced for the same unique value: nothing of this one was written (each

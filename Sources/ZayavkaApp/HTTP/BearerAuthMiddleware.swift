@@ -14,6 +14,8 @@ struct BearerAuthMiddleware: AsyncMiddleware {
         let now = Date()
         let cache = request.services.tokens
         if let entry = cache.lookup(hash, now: now) {
+            // A banned customer's token keeps working again the moment the ban ends or is lifted.
+            try await request.services.bans.refuse(entry.signedIn, now: now, request.sql, counter: BanMetrics.api)
             request.setSignedIn(entry.signedIn)
             return try await next.respond(to: request)
         }
@@ -36,6 +38,7 @@ struct BearerAuthMiddleware: AsyncMiddleware {
                 try await (db as! any SQLDatabase).raw("UPDATE api_tokens SET last_used_at = \(bind: now) WHERE id = \(bind: tokenID)").run()
             }
         }
+        try await request.services.bans.refuse(signedIn, now: now, request.sql, counter: BanMetrics.api)
         request.setSignedIn(signedIn)
         return try await next.respond(to: request)
     }

@@ -126,8 +126,8 @@ enum API {
     static let endpoints: [Endpoint] = [
         // Auth
         Endpoint(method: .POST, path: "/auth/token", operationID: "createToken", tag: "auth",
-                 summary: "Sign in with email and password; returns a bearer token (shown once).", authenticated: false,
-                 body: .json("TokenRequest"), query: [], responses: [(201, "TokenCreated"), (401, "Error"), (429, "Error")],
+                 summary: "Sign in with email and password; returns a bearer token (shown once). A banned customer gets 403 `banned` (only with the right password).", authenticated: false,
+                 body: .json("TokenRequest"), query: [], responses: [(201, "TokenCreated"), (401, "Error"), (403, "Error"), (429, "Error")],
                  handler: json(.created) { req in try await UserService.issueToken(try req.content.decode(TokenRequest.self), context: try req.context) }),
         Endpoint(method: .GET, path: "/auth/tokens", operationID: "listTokens", tag: "auth",
                  summary: "Your tokens (admins: everyone's with all=true).", authenticated: true, body: .none,
@@ -805,5 +805,5 @@ enum API {
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],
                  handler: json { _ in ListOf(items: Urgency.all.map { UrgencyDTO(level: $0.level, definitionRu: $0.definition(.ru), definitionEn: $0.definition(.en)) }, nextCursor: nil) }),
-    ] + knowledgeBase + quality + mailboxes + webhooks
+    ] + knowledgeBase + quality + mailboxes + webhooks + bans
 }

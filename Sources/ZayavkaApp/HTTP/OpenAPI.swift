@@ -292,6 +292,7 @@ enum OpenAPIDocument {
         s.merge(qualitySchemas, uniquingKeysWith: { a, _ in a })
         s.merge(mailboxSchemas, uniquingKeysWith: { a, _ in a })
         s.merge(webhookSchemas, uniquingKeysWith: { a, _ in a })
+        s.merge(banSchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 
@@ -390,7 +391,7 @@ enum HTTPDescription {
         case 201: "Created"
         case 204: "No content"
         case 401: "Not signed in, or the token is wrong, expired or revoked"
-        case 403: "Not allowed for this role"
+        case 403: "Not allowed for this role, or (code `banned`) the customer or their address is banned"
         case 404: "Not found (also: not yours to see)"
         case 409: "Conflicts with the current state"
         case 400: "Malformed request (JSON that does not parse, a value of the wrong type)"

@@ -226,10 +226,18 @@ enum MailIntake {
             ticketID = try await ticketIDFor(number: number, on: sql)
         }
 
+        // A banned address or domain (SPEC X1): kept in quarantine with the reason, no account made,
+        // no ticket, no answer; an admin can still read it and file it by hand.
+        if let ban = try await services.bans.match(userID: nil, email: sender.address, sql) {
+            return try await quarantineBanned(id, ban: ban, app: app)
+        }
         let resolved = try await MailPeople.resolve(sender, message: message, language: mailbox?.language, app: app)
         guard case .active(let signedIn) = resolved.known else {
             try await finish(id, status: "ignored", reason: "the sender's account is blocked", app: app)
             return .ignored("blocked sender")
+        }
+        if signedIn.viewer.role == .customer, let ban = try await services.bans.match(userID: signedIn.viewer.userID, email: nil, sql) {
+            return try await quarantineBanned(id, ban: ban, app: app)
         }
         let verification = try await verifySender(message, sender: sender.address, app: app)
         let context = ServiceContext(application: app, signedIn: signedIn, mailIntake: MailIntakeContext(
@@ -405,6 +413,15 @@ enum MailIntake {
     }
 
     // MARK: Bounces (RFC 3464)
+
+    /// Mail from a banned party: quarantined with the ban named, so it is neither lost nor answered.
+    private static func quarantineBanned(_ id: Int, ban: BanEntry, app: Application) async throws -> Outcome {
+        let until = ban.endsAt.map { " until \(Localizer.moscowDate($0)) Moscow time" } ?? ""
+        let reason = "banned sender (\(ban.scope.rawValue) ban #\(ban.id)\(until)): \(ban.reason)"
+        try await finish(id, status: "quarantined", reason: String(reason.prefix(1000)), app: app)
+        BanMetrics.mail.increment()
+        return .quarantined(reason)
+    }
 
     /// A delivery report about one of our messages becomes an internal note on its ticket (and
     /// marks that message failed); about anything else it is kept and ignored. Never a new ticket.

@@ -4,7 +4,8 @@ import Vapor
 import ZayavkaCore
 
 /// Seed 001's conduct rule (SPEC V8): a warning posts the prescribed remark to the customer and is
-/// recorded; after one, the agent is offered a ban, which is recorded as a request for now.
+/// recorded; after one, the agent is offered a ban, which is recorded as a request a manager
+/// approves or declines (`BanService`).
 enum ConductService {
     static func warningsBefore(requesterID: Int, on sql: any SQLDatabase) async throws -> Int {
         try await sql.raw("""
@@ -26,8 +27,11 @@ enum ConductService {
                 throw ZayavkaError.validation([FieldError("request_ban", .notAllowed)])
             }
             try await context.write { db in
+                let sql = db as! any SQLDatabase
                 try await History.record([NewEvent(ticketID: ticketID, actorID: viewer.userID, kind: .banRequested, field: "requester_id",
-                                                   after: String(ticket.requesterID), isPublic: false, at: context.now)], on: db as! any SQLDatabase)
+                                                   after: String(ticket.requesterID), isPublic: false, at: context.now)], on: sql)
+                // A manager decides it on the bans page (issue 19).
+                try await BanService.recordRequest(ticketID: ticketID, customerID: ticket.requesterID, actorID: viewer.userID, at: context.now, on: sql)
             }
             return WarningDTO(warnings: before, banOffered: true, banRequested: true, commentId: nil)
         }

@@ -15,13 +15,15 @@ struct SignedIn: Sendable {
     var timeZone: TimeZone = WebTime.moscow
     /// Staff: on shift, so groups that assign by turn or load include them (SPEC T6).
     var onShift = false
+    /// The account's address (for the bans by address and domain).
+    var email = ""
 
     var person: PersonRef { PersonRef(id: viewer.userID, name: name) }
 
     /// The person's columns that both sign-in paths (API token, web session) select, from
     /// `users u LEFT JOIN organizations o`.
     static let columns = """
-        u.id AS user_id, u.name, u.role, u.locale, u.time_zone, u.organization_id, u.is_active, u.banned_at, u.on_shift,
+        u.id AS user_id, u.email, u.name, u.role, u.locale, u.time_zone, u.organization_id, u.is_active, u.banned_at, u.on_shift,
         o.name AS organization_name, o.members_see_all_tickets
         """
 
@@ -40,6 +42,7 @@ struct SignedIn: Sendable {
             organizationName: try row.decode(column: "organization_name", as: String?.self))
         signedIn.timeZone = TimeZone(identifier: try row.decode(column: "time_zone", as: String.self)) ?? WebTime.moscow
         signedIn.onShift = try row.decode(column: "on_shift", as: Bool?.self) ?? false
+        signedIn.email = try row.decode(column: "email", as: String.self)
         return signedIn
     }
     var organization: PersonRef? { viewer.organizationID.map { PersonRef(id: $0, name: organizationName ?? "") } }

@@ -137,16 +137,30 @@ enum TicketService {
             guard let found = try await person(where: "u.id = \(bind: id)", on: context.sql) else {
                 throw ZayavkaError.validation([FieldError("requester_id", .unknownValue)])
             }
+            try await refuseBanned("requester_id", userID: found.person.id, email: nil, input: input, context: context)
             return .existing(found)
         }
         if let rawEmail = input.requesterEmail {
             let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
             guard UserService.isPlausibleEmail(email) else { throw ZayavkaError.validation([FieldError("requester_email", .invalid)]) }
-            if let found = try await person(where: "u.email = \(bind: email)", on: context.sql) { return .existing(found) }
+            if let found = try await person(where: "u.email = \(bind: email)", on: context.sql) {
+                try await refuseBanned("requester_email", userID: found.person.id, email: email, input: input, context: context)
+                return .existing(found)
+            }
+            try await refuseBanned("requester_email", userID: nil, email: email, input: input, context: context)
             let name = input.requesterName?.trimmingCharacters(in: .whitespaces) ?? ""
             return .newCustomer(email: email, name: name.isEmpty ? String(email.prefix(while: { $0 != "@" })) : name)
         }
         return .existing(Requester(person: signedIn.person, organization: signedIn.organization))
+    }
+
+    /// A ticket filed by staff for a banned customer or address is refused (SPEC X1), except a phone
+    /// call's: the call screen shows the ban in red and the agent decides.
+    private static func refuseBanned(_ field: String, userID: Int?, email: String?, input: TicketCreateInput, context: ServiceContext) async throws {
+        guard input.channel != .phone, context.mailIntake == nil else { return }
+        if try await context.services.bans.match(userID: userID, email: email, now: context.now, context.sql) != nil {
+            throw ZayavkaError.validation([FieldError(field, .banned)])
+        }
     }
 
     /// Creates the new customer a plan names (the first write of a ticket creation).

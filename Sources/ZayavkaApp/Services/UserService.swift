@@ -37,6 +37,12 @@ enum UserService {
         let matches = try await context.services.passwords.verify(password, hash: usable ? user?.passwordHash : nil)
         guard matches, let user else { throw ZayavkaError.unauthenticated }
         succeeded = true
+        // Only the right password learns of a ban: a stranger cannot probe who is banned.
+        if user.role == Role.customer.rawValue, let id = user.id,
+           let ban = try await context.services.bans.match(userID: id, email: user.email, now: context.now, context.sql) {
+            BanMetrics.signIn.increment()
+            throw ZayavkaError.banned(until: ban.endsAt)
+        }
         return user
     }
 

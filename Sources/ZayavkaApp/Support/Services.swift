@@ -21,6 +21,8 @@ final class AppServices: Sendable {
     let mailTemplates = MailTemplateCache()
     let quality = QualityCache()
     let mailboxes = MailboxDirectory()
+    /// The bans in force (issue 19, SPEC X1), checked by every channel.
+    let bans = BanDirectory()
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
     let customers: CustomerBatcher

@@ -70,6 +70,9 @@ enum AuthController {
         } catch ZayavkaError.unauthenticated {
             page.error = ctx.l("Неверная почта или пароль.", "Wrong email or password.")
             return Layout.render(ctx.l("Вход", "Sign in"), ctx, status: .unauthorized, page.render(ctx))
+        } catch ZayavkaError.banned(let until) {
+            page.error = ctx.l.localizer.message(for: .banned(until: until))
+            return Layout.render(ctx.l("Вход", "Sign in"), ctx, status: .forbidden, page.render(ctx))
         } catch let error as ZayavkaError {
             guard case .tooManyRequests = error else { throw error }
             // The owner gets in from another address, or by the mailed link (which lifts the lock).

@@ -45,6 +45,10 @@ struct WebErrorMiddleware: AsyncMiddleware {
             title = l("Файл слишком большой", "The file is too large")
             explanation = l("Каждый файл — не больше \(l.fileSize(limit)). Уменьшите файл или отправьте ссылку на него.",
                             "Each file may be at most \(l.fileSize(limit)). Make it smaller or send a link to it.")
+        case ZayavkaError.banned:
+            status = .forbidden
+            title = l("Доступ закрыт", "Access closed")
+            explanation = l.localizer.message(for: error as! ZayavkaError)
         case ZayavkaError.tooManyRequests:
             status = .tooManyRequests
             title = l("Слишком много попыток", "Too many attempts")

@@ -72,7 +72,14 @@ enum Notices {
         case "warned-again": .init(text: l("Повторное замечание отправлено. По регламенту при повторном нарушении клиента отключают: можно запросить бан.",
                                           "A repeat warning was sent. The regulation bans on a repeat offence: you may ask for a ban."), isError: false)
         case "placed": .init(text: l("Клиент привязан к организации; проверки договора и квоты — её.", "The customer is placed in the organization; the contract and quota checks are its own."), isError: false)
-        case "ban-requested": .init(text: l("Запрос на бан клиента записан.", "The request to ban the customer is recorded."), isError: false)
+        case "ban-requested": .init(text: l("Запрос на бан клиента записан: его рассмотрит руководитель на странице «Баны».",
+                                            "The request to ban the customer is recorded: a manager decides it on the Bans page."), isError: false)
+        case "banned": .init(text: l("Бан введён; это записано в журнал аудита.", "The ban is in force; the act is in the audit log."), isError: false)
+        case "ban-changed": .init(text: l("Срок или причина бана изменены; это записано в журнал аудита.", "The ban's term or reason is changed; the act is in the audit log."), isError: false)
+        case "ban-lifted": .init(text: l("Бан снят: доступ восстановлен во всех каналах; это записано в журнал аудита.",
+                                         "The ban is lifted: access is back in every channel; the act is in the audit log."), isError: false)
+        case "ban-declined": .init(text: l("Запрос на бан отклонён; это записано в журнал аудита.", "The ban request is declined; the act is in the audit log."), isError: false)
+        case "ban-decided": .init(text: l("Этот запрос уже рассмотрен.", "This request has already been decided."), isError: true)
         case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)
         case "call-logged": .init(text: l("Звонок записан в заявку.", "The call is logged on the ticket."), isError: false)
@@ -162,6 +169,7 @@ enum Layout {
                 if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
                     links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
                 }
+                if signedIn.viewer.role.can(.manageBans) { links.append((SitePath.adminBans.path, l("Баны", "Bans"))) }
                 if signedIn.viewer.role.can(.manageUsers) { links.append((SitePath.adminUsers.path, l("Пользователи", "Users"))) }
                 if signedIn.viewer.role.can(.manageGroups) { links.append((SitePath.adminGroups.path, l("Группы", "Groups"))) }
                 if signedIn.viewer.role.can(.manageOrganizations) { links.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }

@@ -173,6 +173,11 @@ enum IncomingCallPage {
         }
         let result = try await DirectorySearchService.search(query, context: try request.context)
         let people = try await people(for: result, request: request)
+        // A banned caller (SPEC X1) is shown in red: other channels refuse them, the call is the agent's decision.
+        var bans: [Int: BanEntry] = [:]
+        for person in people {
+            if let ban = try await request.services.bans.match(userID: person.id, email: person.email, request.sql) { bans[person.id] = ban }
+        }
         for match in result.organizations.prefix(5) {
             content.append(PhoneView.organizationCard(match, checks: PhoneView.checks(of: match, l, request.services.configuration), l))
         }
@@ -200,6 +205,13 @@ enum IncomingCallPage {
                            .strong(.t(" " + person.name)), .t(" · " + person.email), .unwrap(person.phone) { .t(" · " + $0) },
                            .unwrap(person.organization) { .t(" · " + $0) },
                        ]),
+                       .unwrap(bans[person.id]) { ban in
+                           .div(.class("notice error banner ban-banner"), .id("ban-banner-\(person.id)"), .attr("role", "alert"),
+                                .strong(.t(l("Клиент заблокирован (бан)", "The customer is banned") + (ban.endsAt.map { l(" до ", " until ") + l.dateTime($0) } ?? "") + ". ")),
+                                .t(l("Причина: ", "Reason: ") + ban.reason + ". "
+                                   + l("Письма, портал и API ему закрыты; принять ли звонок — решаете вы по регламенту.",
+                                       "Mail, the portal and the API refuse them; whether to take the call is yours to decide by the regulation.")))
+                       },
                        .if(!person.tickets.isEmpty, .ul(.class("open-tickets"), .forEach(person.tickets) { ticket in
                            .li(.element(named: "label", nodes: [
                                .input(.type(.radio), .name("ticket_number"), .value(String(ticket.number)), .id("ticket-\(ticket.number)"),

@@ -133,15 +133,22 @@ enum WebSessions {
 /// Also sends the visitor's CSRF cookie when a page handed one out.
 struct WebSessionMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        var banned: ZayavkaError?
         if let token = request.cookies[WebCookies.session]?.string, !token.isEmpty {
             if let (signedIn, session) = try await WebSessions.resolve(token, request: request) {
+                // A banned customer sees why on every page but may still sign out; the session
+                // stays, so access comes back by itself when the ban ends or is lifted.
+                let path = request.url.path
+                if path != SitePath.signOut.path, !path.hasPrefix("/assets/") {
+                    do { try await request.services.bans.refuse(signedIn, request.sql, counter: BanMetrics.web) } catch let error as ZayavkaError { banned = error }
+                }
                 request.setSignedIn(signedIn)
                 request.webSession = session
             } else {
                 request.sessionExpired = true
             }
         }
-        let response = try await next.respond(to: request)
+        let response = if let banned { WebErrorMiddleware.page(for: banned, request: request) } else { try await next.respond(to: request) }
         if let value = request.anonymousCSRFToSet {
             response.cookies[WebCookies.csrf] = WebSessions.cookie(value, request: request, maxAge: nil)
         }

@@ -30,6 +30,7 @@ enum SitePath: Equatable {
     case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
     case adminMailboxes, adminMailbox(Int), adminMailboxSave, adminMailboxTest(Int), adminMailboxDelete(Int)
     case adminWebhooks, adminWebhook(Int), adminWebhookSave, adminWebhookPing(Int), adminWebhookDelete(Int), adminWebhookRedeliver(Int)
+    case adminBans, adminBanSave, adminBanChange(Int), adminBanLift(Int), adminBanApprove(Int), adminBanDecline(Int)
 
     var path: String {
         switch self {
@@ -126,6 +127,12 @@ enum SitePath: Equatable {
         case .adminWebhookPing(let id): "/admin/webhooks/\(id)/ping"
         case .adminWebhookDelete(let id): "/admin/webhooks/\(id)/delete"
         case .adminWebhookRedeliver(let id): "/admin/webhook-deliveries/\(id)/redeliver"
+        case .adminBans: "/admin/bans"
+        case .adminBanSave: "/admin/bans/save"
+        case .adminBanChange(let id): "/admin/bans/\(id)/change"
+        case .adminBanLift(let id): "/admin/bans/\(id)/lift"
+        case .adminBanApprove(let id): "/admin/ban-requests/\(id)/approve"
+        case .adminBanDecline(let id): "/admin/ban-requests/\(id)/decline"
         case .kb: "/kb"
         case .kbCategory(let slug): "/kb/categories/\(slug)"
         case .qualityLink(let token): "/q/\(token)"
@@ -191,6 +198,10 @@ enum SitePath: Equatable {
         case .adminWebhookPing: "/admin/webhooks/:id/ping"
         case .adminWebhookDelete: "/admin/webhooks/:id/delete"
         case .adminWebhookRedeliver: "/admin/webhook-deliveries/:id/redeliver"
+        case .adminBanChange: "/admin/bans/:id/change"
+        case .adminBanLift: "/admin/bans/:id/lift"
+        case .adminBanApprove: "/admin/ban-requests/:id/approve"
+        case .adminBanDecline: "/admin/ban-requests/:id/decline"
         case .kbCategory: "/kb/categories/:slug"
         case .kbArticle: "/kb/articles/:slug"
         case .kbVote: "/kb/articles/:slug/vote"

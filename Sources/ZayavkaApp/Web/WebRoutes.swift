@@ -153,6 +153,12 @@ enum WebRoutes {
         post(.adminWebhookPing(0), WebhookPages.ping)
         post(.adminWebhookDelete(0), WebhookPages.delete)
         post(.adminWebhookRedeliver(0), WebhookPages.redeliver)
+        get(.adminBans, BanPages.page)
+        post(.adminBanSave, BanPages.create)
+        post(.adminBanChange(0), BanPages.change)
+        post(.adminBanLift(0), BanPages.lift)
+        post(.adminBanApprove(0), BanPages.approve)
+        post(.adminBanDecline(0), BanPages.decline)
 
         // Knowledge base, search and the assistant (issue 17).
         get(.kb, KnowledgeBasePages.home)
