@@ -70,6 +70,7 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(LoadShieldMiddleware())
     app.middleware.use(InputScreeningMiddleware())
     try routes(app)
     app.lifecycle.use(PeriodicJobs())
@@ -112,7 +113,7 @@ enum Migrations {
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
         M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
-        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(),
+        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(), M032CreateLoadBlocks(),
     ]
 
     static func register(on app: Application) {

@@ -20,6 +20,9 @@ public enum ZayavkaError: Error, Sendable, Equatable {
     case gone(reason: String)
     /// The person or address is banned (SPEC X1); `until` is when the ban ends by itself (nil: until lifted).
     case banned(until: Date?)
+    /// Over a load limit (SPEC X2): wait `retryAfterSeconds`; `blockedUntil` when sustained abuse
+    /// has blocked the account or address for a time.
+    case overloaded(retryAfterSeconds: Int, blockedUntil: Date?)
 }
 
 /// One invalid input: which field and why, as a message key the localizer turns into words.

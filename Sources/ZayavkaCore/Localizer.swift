@@ -39,6 +39,13 @@ public struct Localizer: Sendable {
                         "Too many attempts. Try again in \(count(minutes, ru: ("минуту", "минуты", "минут"), en: ("minute", "minutes"))).")
         case .gone:
             return pick("Срок действия ссылки истёк; ничего не изменено.", "The link has expired; nothing was changed.")
+        case .overloaded(let seconds, let blockedUntil?):
+            _ = seconds
+            return pick("Доступ временно ограничен до \(Self.moscowDate(blockedUntil)) (МСК): с этой учётной записи или адреса идёт аномальная нагрузка. Устраните причину (например, зациклившуюся интеграцию); если это ошибка, напишите в поддержку.",
+                        "Access is limited until \(Self.moscowDate(blockedUntil)) (Moscow time): this account or address puts an anomalous load on the service. Remove the cause (a looping integration, say); if this is a mistake, write to support.")
+        case .overloaded(let seconds, nil):
+            return pick("Слишком много запросов. Повторите через \(count(max(1, seconds), ru: ("секунду", "секунды", "секунд"), en: ("second", "seconds"))).",
+                        "Too many requests. Try again in \(count(max(1, seconds), ru: ("секунду", "секунды", "секунд"), en: ("second", "seconds"))).")
         case .banned(let until):
             let end = until.map { Self.moscowDate($0) }
             return pick("Доступ к службе поддержки для вас закрыт\(end.map { " до \($0) (МСК)" } ?? ""): учётная запись или адрес заблокированы за нарушение правил общения. Если это ошибка, напишите руководителю поддержки.",

@@ -42,6 +42,8 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case badRating = "bad_rating"
     /// To the admins: a webhook subscription turned itself off after repeated failed deliveries (SPEC C6).
     case webhookDisabled = "webhook_disabled"
+    /// To the owner of an account blocked for a time for anomalous load (SPEC X2, seed 001: the team contacts the owner).
+    case accountBlocked = "account_blocked"
 
     public var isForCustomer: Bool {
         ![.agentCustomerReply, .agentAssigned, .slaWarning, .slaBreached, .criticalTicket, .unverifiedStaffMail, .outbreakAlert, .outbreakReminder,
@@ -554,6 +556,22 @@ public struct MailTemplate: Sendable, Equatable, Codable {
 
                     You can leave a comment on the rating page. The links work until {{until}} (Moscow time); until then you can change your rating.
                     Thank you for helping us improve!
+                    """)
+        case .accountBlocked:
+            return ru
+                ? MailTemplate(subject: "[{{tag}}] Доступ временно ограничен: аномальная нагрузка", body: """
+                    {{name}}, с вашей учётной записи {{subject}} поступает аномальная нагрузка на службу поддержки, поэтому доступ к ней временно ограничен до {{until}} (МСК).
+
+                    Что произошло: {{body}}
+
+                    Обычно причина — зациклившаяся интеграция или скрипт с вашим токеном API. Устраните её; доступ восстановится сам в указанное время. Если нужно раньше или это ошибка — ответьте на это письмо.
+                    """)
+                : MailTemplate(subject: "[{{tag}}] Access limited for a time: anomalous load", body: """
+                    {{name}}, your account {{subject}} puts an anomalous load on the support service, so its access is limited until {{until}} (Moscow time).
+
+                    What happened: {{body}}
+
+                    The cause is usually a looping integration or script using your API token. Please remove it; access comes back by itself at that time. If you need it sooner or this is a mistake, reply to this mail.
                     """)
         case .webhookDisabled:
             return ru

@@ -51,3 +51,38 @@ struct BanRulesTests {
         #expect(!BanRules.coversOwnAddress(scope: .customer, value: "support@zayavka.test", ownAddresses: own))
     }
 }
+
+@Suite("Load limits: token buckets and sustained abuse")
+struct LoadLimitTests {
+    @Test("limits parse from configuration")
+    func parse() {
+        #expect(RateLimit.parse("50/500") == .limit(RateLimit(rate: 50, burst: 500)))
+        #expect(RateLimit.parse(" 20 ") == .limit(RateLimit(rate: 20, burst: 200)))
+        #expect(RateLimit.parse("0.5/1") == .limit(RateLimit(rate: 0.5, burst: 1)))
+        #expect(RateLimit.parse("OFF") == .off)
+        for bad in ["", "x", "-1", "5/0", "5/", "/5", "1/2/3", "nan", "inf/5", "1e9"] { #expect(RateLimit.parse(bad) == .invalid, "\(bad)") }
+    }
+
+    @Test("a bucket lets the burst through, then the rate, and says how long to wait")
+    func bucket() {
+        let limit = RateLimit(rate: 2, burst: 3)
+        var bucket = TokenBucket(limit: limit, now: 100)
+        #expect((0..<3).map { _ in bucket.take(limit, now: 100) }.allSatisfy { $0 == nil })
+        let wait = bucket.take(limit, now: 100)
+        #expect(wait.map { abs($0 - 0.5) < 1e-9 } == true, "\(String(describing: wait))")
+        #expect(bucket.take(limit, now: 100.5) == nil, "one token back after half a second")
+        #expect(bucket.take(limit, now: 100.5) != nil)
+        #expect(!bucket.isFull(limit, now: 101) && bucket.isFull(limit, now: 102))
+        #expect(bucket.take(limit, now: 1_000) == nil && bucket.tokens == 2, "refills to the burst, no more")
+        #expect(bucket.take(limit, now: 50) == nil, "a clock going back refills nothing and traps nothing")
+    }
+
+    @Test("refusals within the window reach the threshold once; a quiet window starts over")
+    func abuse() {
+        let rule = AbuseRule(threshold: 3, window: 60, blockSeconds: 900)
+        var counter = AbuseRule.Counter(now: 0)
+        #expect([counter.refuse(rule, now: 1), counter.refuse(rule, now: 2), counter.refuse(rule, now: 3), counter.refuse(rule, now: 4)] == [false, false, true, false])
+        var slow = AbuseRule.Counter(now: 0)
+        #expect([slow.refuse(rule, now: 0), slow.refuse(rule, now: 59), slow.refuse(rule, now: 120), slow.refuse(rule, now: 121)] == [false, false, false, false])
+    }
+}

@@ -157,7 +157,7 @@ class Cluster:
                                    "data": os.path.join(self.work, f"data-{index + 1}"),
                                    "log": os.path.join(self.work, f"instance-{index + 1}.log")})
         self.env = dict(os.environ, DATABASE_URL=self.database_url, ZAYAVKA_DATABASE_SCHEMA=self.schema,
-                        ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
+                        ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LIMIT_ADDRESS="off", ZAYAVKA_LIMIT_ACCOUNT="off",
                         ZAYAVKA_SUPPORT_ADDRESSES=SUPPORT, ZAYAVKA_MAIL_FROM=f"Поддержка <{SUPPORT}>",
                         ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_ATTACHMENTS="database",
                         # The periodic jobs every second on every instance; solved tickets close after 8.6 s.

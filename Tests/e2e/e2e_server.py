@@ -56,7 +56,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.data = tempfile.mkdtemp(prefix=f"zayavka-{prefix}-e2e-")
         full = {k: v for k, v in os.environ.items() if not k.startswith("ZAYAVKA_") and k != "DATABASE_URL"}
-        full.update(ZAYAVKA_ADMIN_EMAIL=admin_email, ZAYAVKA_ADMIN_PASSWORD=admin_password, ZAYAVKA_BCRYPT_COST="4",
+        full.update(ZAYAVKA_ADMIN_EMAIL=admin_email, ZAYAVKA_ADMIN_PASSWORD=admin_password, ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LIMIT_ADDRESS="off", ZAYAVKA_LIMIT_ACCOUNT="off",
                     ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base, ZAYAVKA_SMTP_PORT="off",
                     ZAYAVKA_SECRET_KEY=secrets.token_hex(24))
         full.update(env or {})

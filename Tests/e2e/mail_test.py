@@ -397,7 +397,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.data = tempfile.mkdtemp(prefix="zayavka-mail-e2e-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZAYAVKA_") and k != "DATABASE_URL"}
-        env.update(ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4",
+        env.update(ZAYAVKA_ADMIN_EMAIL=ADMIN_EMAIL, ZAYAVKA_ADMIN_PASSWORD=ADMIN_PASSWORD, ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LIMIT_ADDRESS="off", ZAYAVKA_LIMIT_ACCOUNT="off",
                    ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base,
                    ZAYAVKA_SMTP_PORT=str(self.smtp_port), ZAYAVKA_LMTP_PORT=str(self.lmtp_port), ZAYAVKA_SMTP_HOST="127.0.0.1",
                    ZAYAVKA_SUPPORT_ADDRESSES=f"{SUPPORT},{SECOND_SUPPORT}", ZAYAVKA_MAIL_FROM=f"Support <{SUPPORT}>",

@@ -59,7 +59,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.data = tempfile.mkdtemp(prefix="zayavka-e2e-")
         env = dict(os.environ, ZAYAVKA_ADMIN_EMAIL="admin@e2e.test", ZAYAVKA_ADMIN_PASSWORD="admin-pass-1",
-                   ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base,
+                   ZAYAVKA_BCRYPT_COST="4", ZAYAVKA_LIMIT_ADDRESS="off", ZAYAVKA_LIMIT_ACCOUNT="off", ZAYAVKA_LOG_LEVEL="warning", ZAYAVKA_PUBLIC_URL=self.base,
                    ZAYAVKA_SMTP_PORT="off")
         env.update(extra_env or {})
         env.pop("DATABASE_URL", None)

@@ -51,6 +51,9 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 headers.add(name: .retryAfter, value: String(seconds))
             case .gone: (status, code) = (.gone, "gone")
             case .banned: (status, code) = (.forbidden, "banned")
+            case .overloaded(let seconds, let blocked):
+                (status, code) = (.tooManyRequests, blocked == nil ? "rate_limited" : "blocked")
+                headers.add(name: .retryAfter, value: String(max(1, seconds)))
             }
         case let database where UniqueViolation.matches(database):
             // Two requests raced for the same unique value: nothing of this one was written (each

@@ -54,6 +54,23 @@ extension API {
                  summary: "Decline a pending request with the grounds (`reason`, required) (managers). 409 when decided already.",
                  authenticated: true, body: .json("BanNote"), query: [], responses: [(200, "BanRequest"), (403, "Error"), (404, "Error"), (409, "Error"), (422, "Error")],
                  handler: json { try await BanService.decline(try $0.intParameter("id"), try $0.content.decode(BanDecisionNote.self), context: try $0.context) }),
+        Endpoint(method: .GET, path: "/load-blocks", operationID: "listLoadBlocks", tag: "bans",
+                 summary: "Temporary blocks for anomalous load (managers): accounts and client addresses refused ZAYAVKA_BLOCK_AFTER times within a minute, blocked until `until`; those in force (default) or all.",
+                 authenticated: true, body: .none,
+                 query: [.init(name: "state", schema: .enumeration(["active", "all"]), description: "active (default) or all"),
+                         .init(name: "limit", schema: .integer, description: "page size, 1…500 (200)")],
+                 responses: [(200, "LoadBlockList"), (403, "Error"), (422, "Error")],
+                 handler: json { req in
+                     var errors: [FieldError] = []
+                     let state = req.choice("state", ["active", "all"], into: &errors)
+                     let limit = req.listLimit(fallback: 200, into: &errors)
+                     if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+                     return ListOf(items: try await LoadBlockService.list(active: state != "all", limit: limit, context: try req.context), nextCursor: nil)
+                 }),
+        Endpoint(method: .POST, path: "/load-blocks/{id}/unblock", operationID: "unblockLoadBlock", tag: "bans",
+                 summary: "Lift a load block before its time (managers); an audit event. The party is served again at once on this instance, within 2 seconds on the others.",
+                 authenticated: true, body: .none, query: [], responses: [(200, "LoadBlock"), (403, "Error"), (404, "Error")],
+                 handler: json { try await LoadBlockService.unblock(try $0.intParameter("id"), context: try $0.context) }),
     ]
 }
 
@@ -78,6 +95,11 @@ extension OpenAPIDocument {
                                   ("status", .enumeration(["pending", "approved", "declined"])), ("decided_by", .nullable(person)),
                                   ("decided_at", .nullable(.dateTime)), ("decision_note", .nullable(text)), ("ban_id", .nullable(.integer))]),
             "BanRequestList": list("BanRequest"),
+            "LoadBlock": object([("id", .integer), ("scope", .enumeration(["address", "account"])), ("key", text), ("account", .nullable(person)),
+                                 ("account_email", .nullable(text)), ("reason", text), ("refusals", .integer), ("created_at", .dateTime),
+                                 ("until", .dateTime), ("state", .enumeration(["active", "expired", "lifted"])), ("lifted_at", .nullable(.dateTime)),
+                                 ("lifted_by", .nullable(person)), ("instance", text)]),
+            "LoadBlockList": list("LoadBlock"),
         ]
     }
 }

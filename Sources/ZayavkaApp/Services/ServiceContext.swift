@@ -87,7 +87,7 @@ extension Request {
     var context: ServiceContext {
         get throws {
             var context = ServiceContext(application: application, signedIn: signedInIfAny, language: language, db: try database)
-            context.clientAddress = remoteAddress?.ipAddress ?? "unknown"
+            context.clientAddress = clientAddress
             if let session = webSession {
                 context.credential = .webSession(id: session.id)
             } else if let hash = bearerTokenHash {

@@ -60,6 +60,15 @@ public struct AppConfiguration: Sendable {
     public var webhookAttempts = 8
     /// Deliveries failed for good in a row that turn a subscription off.
     public var webhookDisableAfter = 10
+    /// Load protection (issue 19, SPEC X2): every request of one client address (nil: no limit).
+    public var limitPerAddress: RateLimit? = RateLimit(rate: 200, burst: 1000)
+    /// Every request of one signed-in account, API token or web session (nil: no limit).
+    public var limitPerAccount: RateLimit? = RateLimit(rate: 100, burst: 1000)
+    /// Sustained abuse: this many refusals within a minute block the party for `blockMinutes` (0: never).
+    public var blockAfterRefusals = 3000
+    public var blockMinutes = 15
+    /// Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client.
+    public var trustedProxies: [String] = []
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -102,6 +111,11 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_WEBHOOK_RETRY_SECONDS", "first retry delay of a failed webhook delivery; doubles each time, up to 6 hours", "30"),
         ("ZAYAVKA_WEBHOOK_ATTEMPTS", "attempts before a webhook delivery has failed for good, 1…50", "8"),
         ("ZAYAVKA_WEBHOOK_DISABLE_AFTER", "deliveries failed for good in a row that turn a subscription off (admins are mailed)", "10"),
+        ("ZAYAVKA_LIMIT_ADDRESS", "requests a second / burst one client address may send (every request but /healthz, /metrics and assets); over it: 429 with Retry-After; `off` for none", "200/1000"),
+        ("ZAYAVKA_LIMIT_ACCOUNT", "requests a second / burst one signed-in account may send (API token or web session); `off` for none", "100/1000"),
+        ("ZAYAVKA_BLOCK_AFTER", "refusals within a minute that block the account or address for a time (the owner of an account is mailed); 0: never block", "3000"),
+        ("ZAYAVKA_BLOCK_MINUTES", "how long such a block lasts (1…10080); managers can unblock earlier on /admin/bans", "15"),
+        ("ZAYAVKA_TRUSTED_PROXIES", "comma-separated addresses or CIDR blocks of reverse proxies whose X-Forwarded-For names the client (for the limits and the sign-in guard)", "none"),
         ("ZAYAVKA_IMAP_POLL_SECONDS", "how often a mailbox whose server has no IDLE is checked, 1…3600", "60"),
         ("ZAYAVKA_IMAP_IDLE_SECONDS", "how long one IDLE waits before it is renewed, 5…1500", "30"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
@@ -239,6 +253,22 @@ public struct AppConfiguration: Sendable {
         result.webhookAttempts = int("ZAYAVKA_WEBHOOK_ATTEMPTS", 8, 1...50)
         result.webhookDisableAfter = int("ZAYAVKA_WEBHOOK_DISABLE_AFTER", 10, 1...10_000)
         result.imapIdleSeconds = int("ZAYAVKA_IMAP_IDLE_SECONDS", 30, 5...1500)
+        for (name, keyPath) in [("ZAYAVKA_LIMIT_ADDRESS", \AppConfiguration.limitPerAddress), ("ZAYAVKA_LIMIT_ACCOUNT", \AppConfiguration.limitPerAccount)] {
+            guard let raw = environment[name], !raw.isEmpty else { continue }
+            switch RateLimit.parse(raw) {
+            case .off: result[keyPath: keyPath] = nil
+            case .limit(let limit): result[keyPath: keyPath] = limit
+            case .invalid: problems.append("\(name)=\(raw): expected requests per second and burst, like 100/1000, or off")
+            }
+        }
+        result.blockAfterRefusals = int("ZAYAVKA_BLOCK_AFTER", 3000, 0...10_000_000)
+        result.blockMinutes = int("ZAYAVKA_BLOCK_MINUTES", 15, 1...10_080)
+        if let raw = environment["ZAYAVKA_TRUSTED_PROXIES"], !raw.isEmpty {
+            result.trustedProxies = list(raw)
+            for entry in result.trustedProxies where AddressBlock(entry) == nil {
+                problems.append("ZAYAVKA_TRUSTED_PROXIES: \(entry) is not an address or a CIDR block")
+            }
+        }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return result
     }

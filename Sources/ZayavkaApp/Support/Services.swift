@@ -23,6 +23,10 @@ final class AppServices: Sendable {
     let mailboxes = MailboxDirectory()
     /// The bans in force (issue 19, SPEC X1), checked by every channel.
     let bans = BanDirectory()
+    /// Load protection (issue 19, SPEC X2): buckets per address and account, blocks.
+    let shield: LoadShield
+    /// The reverse proxies whose X-Forwarded-For names the client.
+    let trustedProxies: [AddressBlock]
     let mailSignal = MailSignal()
     let inbox: InboxBatcher
     let customers: CustomerBatcher
@@ -44,6 +48,8 @@ final class AppServices: Sendable {
         self.inbox = InboxBatcher(gate: gate)
         self.customers = CustomerBatcher(gate: gate)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        self.shield = LoadShield(configuration: configuration)
+        self.trustedProxies = configuration.trustedProxies.compactMap(AddressBlock.init)
         self.sla = SLASetupCache()
         self.critical = CriticalRuleCache(.critical)
         self.failureKinds = CriticalRuleCache(.failureKinds)

@@ -35,6 +35,7 @@ enum BanPages {
         let pending = try await BanService.requests(status: "pending", context: context)
         let active = try await BanService.list(state: .active, context: context)
         let past = try await BanService.list(state: .all, limit: 100, context: context).filter { $0.state != "active" }
+        let loadBlocks = try await LoadBlockService.list(active: false, limit: 50, context: context)
         func err(_ form: String, _ field: String) -> String? { typed.form == form ? typed.errors[field] : nil }
         func val(_ form: String, _ field: String) -> String? { typed.form == form ? typed.values[field] : nil }
 
@@ -122,6 +123,23 @@ enum BanPages {
                                     : l("истёк ", "expired ") + (ban.endsAt.map { l.dateTime($0) } ?? ""))))
                      }))
 
+        let blocksTable: Node<HTML.BodyContext> = loadBlocks.isEmpty
+            ? .p(.class("muted"), .id("no-load-blocks"), .t(l("Блокировок не было.", "No blocks so far.")))
+            : .table(.class("list"), .id("load-blocks"),
+                     .thead(.tr(.th(.t(l("Кто", "Who"))), .th(.t(l("Почему", "Why"))), .th(.t(l("С", "Since"))), .th(.t(l("До", "Until"))), .th())),
+                     .tbody(.forEach(loadBlocks) { block in
+                         .tr(.id("load-block-\(block.id)"),
+                             .td(.t(block.scope == "account"
+                                    ? l("учётная запись: ", "account: ") + (block.account.map { "\($0.name) <\(block.accountEmail ?? "")>" } ?? block.key)
+                                    : l("адрес: ", "address: ") + block.key)),
+                             .td(.t(l("\(block.refusals) запросов сверх лимита за минуту", "\(block.refusals) requests over the limit within a minute"))),
+                             .td(.t(l.dateTime(block.createdAt))),
+                             .td(.t(l.dateTime(block.until))),
+                             .td(block.state == "active"
+                                 ? .form(.method(.post), .action(SitePath.adminUnblock(block.id).path), .class("inline"), Layout.csrfField(ctx),
+                                         .button(.type(.submit), .class("secondary"), .t(l("Разблокировать", "Unblock"))))
+                                 : .t(block.state == "lifted" ? l("снята ", "lifted ") + (block.liftedBy?.name ?? "") : l("истекла", "expired"))))
+                     }))
         let formError: Node<HTML.BodyContext> = .if(!typed.errors.isEmpty, .div(.class("notice error"), .attr("role", "alert"), .id("ban-errors"),
                                                                                  .t(l("Проверьте поля, отмеченные ниже.", "Please check the fields marked below."))))
         return Layout.render(l("Баны", "Bans"), ctx, status: status, .group(
@@ -132,7 +150,11 @@ enum BanPages {
             .section(.class("card"), .id("ban-requests-card"), .h2(.t(l("Запросы на бан", "Ban requests") + " (\(pending.count))")), requests),
             .section(.class("card"), .id("bans-card"), .h2(.t(l("Действующие баны", "Bans in force") + " (\(active.count))")), bans),
             .section(.class("card"), .id("ban-new"), .h2(.t(l("Забанить", "Ban"))), newForm),
-            .section(.class("card"), .id("ban-history-card"), .h2(.t(l("История", "History"))), history)))
+            .section(.class("card"), .id("ban-history-card"), .h2(.t(l("История", "History"))), history),
+            .section(.class("card"), .id("load-blocks-card"), .h2(.t(l("Блокировки за аномальную нагрузку", "Blocks for anomalous load"))),
+                     .p(.class("muted"), .t(l("Учётные записи и адреса, превышавшие лимит запросов минуту подряд, блокируются на время сами; владельцу учётной записи уходит письмо.",
+                                              "Accounts and addresses that kept going over the request limit for a minute are blocked for a time by themselves; the account's owner is mailed."))),
+                     blocksTable)))
     }
 
     /// The `until` field in the reader's time zone; an unreadable one is an error on `ends_at`.
@@ -214,6 +236,14 @@ enum BanPages {
             _ = try await BanService.approve(id, BanApproval(reason: form.value("reason"), endsAt: end), context: try request.context)
             return "banned"
         }
+    }
+
+    static func unblock(_ request: Request) async throws -> Response {
+        try DirectoryPages.requireAdmin(request, .manageBans)
+        let id = try request.intParameter("id")
+        _ = try await WebForms.read(request)
+        _ = try await LoadBlockService.unblock(id, context: try request.context)
+        return request.redirect(to: SitePath.adminBans.path + "?notice=unblocked")
     }
 
     static func decline(_ request: Request) async throws -> Response {

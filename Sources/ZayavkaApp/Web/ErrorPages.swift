@@ -22,6 +22,7 @@ struct WebErrorMiddleware: AsyncMiddleware {
         let status: HTTPResponseStatus
         let title: String
         let explanation: String
+        var retryAfter: Int?
         switch error {
         case WebError.signInRequired, ZayavkaError.unauthenticated:
             var target = SitePath.signIn.path + "?next=" + (request.url.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
@@ -45,6 +46,11 @@ struct WebErrorMiddleware: AsyncMiddleware {
             title = l("Файл слишком большой", "The file is too large")
             explanation = l("Каждый файл — не больше \(l.fileSize(limit)). Уменьшите файл или отправьте ссылку на него.",
                             "Each file may be at most \(l.fileSize(limit)). Make it smaller or send a link to it.")
+        case ZayavkaError.overloaded(let seconds, let blocked):
+            status = .tooManyRequests
+            title = blocked == nil ? l("Слишком много запросов", "Too many requests") : l("Доступ временно ограничен", "Access limited for a time")
+            explanation = l.localizer.message(for: error as! ZayavkaError)
+            retryAfter = max(1, seconds)
         case ZayavkaError.banned:
             status = .forbidden
             title = l("Доступ закрыт", "Access closed")
@@ -80,7 +86,9 @@ struct WebErrorMiddleware: AsyncMiddleware {
             .p(.t(explanation)),
             .p(.a(.href(SitePath.home.path), .t(l("На главную", "Go to the start page"))))
         )
-        return Layout.render(title, ctx, status: status, content)
+        let response = Layout.render(title, ctx, status: status, content)
+        if let retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter)) }
+        return response
     }
 }
 

@@ -79,6 +79,8 @@ enum Notices {
         case "ban-lifted": .init(text: l("Бан снят: доступ восстановлен во всех каналах; это записано в журнал аудита.",
                                          "The ban is lifted: access is back in every channel; the act is in the audit log."), isError: false)
         case "ban-declined": .init(text: l("Запрос на бан отклонён; это записано в журнал аудита.", "The ban request is declined; the act is in the audit log."), isError: false)
+        case "unblocked": .init(text: l("Блокировка снята: запросы снова принимаются; это записано в журнал аудита.",
+                                        "The block is lifted: requests are served again; the act is in the audit log."), isError: false)
         case "ban-decided": .init(text: l("Этот запрос уже рассмотрен.", "This request has already been decided."), isError: true)
         case "routed": .init(text: l("Заявка передана, клиенту отправлено сообщение маршрута.", "Handed off; the customer got the route's message."), isError: false)
         case "planned": .init(text: l("Работа запланирована.", "The work is planned."), isError: false)

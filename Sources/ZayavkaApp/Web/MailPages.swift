@@ -148,6 +148,7 @@ enum MailView {
                              "SLA breached (to whom the policy says: the assignee, the group, the dispatchers)")
         case .satisfactionSurvey: l("Оценка работы поддержки (клиенту, после решения)", "Rate the support (to the customer, after the solution)")
         case .badRating: l("Плохая оценка с комментарием (руководителям группы)", "A bad rating with a comment (to the group's supervisors)")
+        case .accountBlocked: l("Учётная запись временно заблокирована за аномальную нагрузку (владельцу)", "An account blocked for a time for anomalous load (to its owner)")
         case .webhookDisabled: l("Вебхук отключён после сбоев доставки (администраторам)", "A webhook turned off after failed deliveries (to the admins)")
         case nil: kind
         }

@@ -140,7 +140,10 @@ struct WebSessionMiddleware: AsyncMiddleware {
                 // stays, so access comes back by itself when the ban ends or is lifted.
                 let path = request.url.path
                 if path != SitePath.signOut.path, !path.hasPrefix("/assets/") {
-                    do { try await request.services.bans.refuse(signedIn, request.sql, counter: BanMetrics.web) } catch let error as ZayavkaError { banned = error }
+                    do {
+                        try await request.services.bans.refuse(signedIn, request.sql, counter: BanMetrics.web)
+                        try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
+                    } catch let error as ZayavkaError { banned = error }
                 }
                 request.setSignedIn(signedIn)
                 request.webSession = session

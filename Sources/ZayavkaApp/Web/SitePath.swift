@@ -30,7 +30,7 @@ enum SitePath: Equatable {
     case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
     case adminMailboxes, adminMailbox(Int), adminMailboxSave, adminMailboxTest(Int), adminMailboxDelete(Int)
     case adminWebhooks, adminWebhook(Int), adminWebhookSave, adminWebhookPing(Int), adminWebhookDelete(Int), adminWebhookRedeliver(Int)
-    case adminBans, adminBanSave, adminBanChange(Int), adminBanLift(Int), adminBanApprove(Int), adminBanDecline(Int)
+    case adminBans, adminBanSave, adminBanChange(Int), adminBanLift(Int), adminBanApprove(Int), adminBanDecline(Int), adminUnblock(Int)
 
     var path: String {
         switch self {
@@ -133,6 +133,7 @@ enum SitePath: Equatable {
         case .adminBanLift(let id): "/admin/bans/\(id)/lift"
         case .adminBanApprove(let id): "/admin/ban-requests/\(id)/approve"
         case .adminBanDecline(let id): "/admin/ban-requests/\(id)/decline"
+        case .adminUnblock(let id): "/admin/load-blocks/\(id)/unblock"
         case .kb: "/kb"
         case .kbCategory(let slug): "/kb/categories/\(slug)"
         case .qualityLink(let token): "/q/\(token)"
@@ -202,6 +203,7 @@ enum SitePath: Equatable {
         case .adminBanLift: "/admin/bans/:id/lift"
         case .adminBanApprove: "/admin/ban-requests/:id/approve"
         case .adminBanDecline: "/admin/ban-requests/:id/decline"
+        case .adminUnblock: "/admin/load-blocks/:id/unblock"
         case .kbCategory: "/kb/categories/:slug"
         case .kbArticle: "/kb/articles/:slug"
         case .kbVote: "/kb/articles/:slug/vote"

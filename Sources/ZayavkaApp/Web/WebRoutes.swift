@@ -159,6 +159,7 @@ enum WebRoutes {
         post(.adminBanLift(0), BanPages.lift)
         post(.adminBanApprove(0), BanPages.approve)
         post(.adminBanDecline(0), BanPages.decline)
+        post(.adminUnblock(0), BanPages.unblock)
 
         // Knowledge base, search and the assistant (issue 17).
         get(.kb, KnowledgeBasePages.home)
