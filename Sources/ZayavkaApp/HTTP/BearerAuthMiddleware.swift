@@ -16,7 +16,9 @@ struct BearerAuthMiddleware: AsyncMiddleware {
         if let entry = cache.lookup(hash, now: now) {
             // A banned customer's token keeps working again the moment the ban ends or is lifted.
             try await request.services.bans.refuse(entry.signedIn, now: now, request.sql, counter: BanMetrics.api)
-            try await request.services.shield.check(.account, String(entry.signedIn.viewer.userID), userID: entry.signedIn.viewer.userID, request: request)
+            if request.services.shield.perAccount != nil {
+                try await request.services.shield.check(.account, String(entry.signedIn.viewer.userID), userID: entry.signedIn.viewer.userID, request: request)
+            }
             request.setSignedIn(entry.signedIn)
             return try await next.respond(to: request)
         }
@@ -40,7 +42,9 @@ struct BearerAuthMiddleware: AsyncMiddleware {
             }
         }
         try await request.services.bans.refuse(signedIn, now: now, request.sql, counter: BanMetrics.api)
-        try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
+        if request.services.shield.perAccount != nil {
+            try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
+        }
         request.setSignedIn(signedIn)
         return try await next.respond(to: request)
     }

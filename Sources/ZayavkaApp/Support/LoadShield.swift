@@ -74,6 +74,28 @@ final class LoadShield: Sendable {
 
     func invalidate() { blocks.invalidate() }
 
+    /// The API's 429 for a refusal, its body made once per block (or wait) and language: an abuser's
+    /// thousands of refusals a second cost no message formatting or JSON encoding each.
+    private let refusalBodies = NIOLockedValueBox<[String: ByteBuffer]>([:])
+
+    func refusal(seconds: Int, blockedUntil: Date?, language: Language) -> Response {
+        let key = language.rawValue + "|" + (blockedUntil.map { String($0.timeIntervalSince1970) } ?? "wait " + String(seconds))
+        let body = refusalBodies.withLockedValue { bodies -> ByteBuffer in
+            if let known = bodies[key] { return known }
+            let error = ZayavkaError.overloaded(retryAfterSeconds: seconds, blockedUntil: blockedUntil)
+            let detail = ErrorBody(error: .init(code: blockedUntil == nil ? "rate_limited" : "blocked",
+                                                message: Localizer(language).message(for: error), fields: nil))
+            let buffer = ByteBuffer(data: (try? JSONEncoder().encode(detail)) ?? Data())
+            if bodies.count > 1_000 { bodies.removeAll() }
+            bodies[key] = buffer
+            return buffer
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "application/json; charset=utf-8")
+        headers.add(name: .retryAfter, value: String(max(1, seconds)))
+        return Response(status: .tooManyRequests, headers: headers, body: .init(buffer: body))
+    }
+
     /// Forgets a party's bucket and refusals (after an unblock here).
     func forget(_ scope: Scope, _ value: String) {
         let key = Self.key(scope, value)
@@ -141,8 +163,12 @@ struct LoadShieldMiddleware: AsyncMiddleware {
         request.clientAddress = address
         // Health checks and metrics are the operators' own, and static assets cost nothing.
         let path = request.url.path
-        if path != "/healthz", path != "/metrics", !path.hasPrefix("/assets/") {
-            try await services.shield.check(.address, address, request: request)
+        if services.shield.perAddress != nil, path != "/healthz", path != "/metrics", !path.hasPrefix("/assets/") {
+            do {
+                try await services.shield.check(.address, address, request: request)
+            } catch ZayavkaError.overloaded(let seconds, let blockedUntil) where path.hasPrefix("/api/") {
+                return services.shield.refusal(seconds: seconds, blockedUntil: blockedUntil, language: request.language)
+            }
         }
         return try await next.respond(to: request)
     }
