@@ -102,6 +102,9 @@ struct BanTests {
             try await desk.signIn("agent@zayavka.test", "password-agent@zayavka.test")
             let call = try await desk.get("/agent/call?q=ivan%40client.ru")
             #expect(call.html.contains("ban-banner-\(customer.id)") && call.html.contains("Клиент заблокирован (бан)"), "\(call.status)")
+            // So does the ticket page, on the requester's card.
+            let ticketPage = try await desk.get("/agent/tickets/\(number)")
+            #expect(ticketPage.status == .ok && ticketPage.html.contains("requester-banned"))
 
             // Lifting needs the grounds; then every channel serves the customer again at once.
             #expect(try await server.request(.POST, "/api/v1/bans/\(banID)/lift", token: manager.token, json: [:]).status == .unprocessableEntity)
@@ -109,6 +112,7 @@ struct BanTests {
             #expect(lifted["state"] as? String == "lifted" && lifted["lift_reason"] as? String == "Извинился письменно", "\(lifted.text)")
             #expect(try await server.request(.GET, "/api/v1/tickets", token: customer.token).status == .ok)
             #expect(try await portal.get("/portal").status == .ok)
+            #expect(!(try await desk.get("/agent/tickets/\(number)").html.contains("requester-banned")))
             #expect(try await mail(server, from: "Иван <ivan@client.ru>")["status"] as? String == "processed")
             #expect(try await server.request(.PATCH, "/api/v1/bans/\(banID)", token: manager.token, json: ["reason": "x"]).status == .conflict)
             #expect(try await server.request(.GET, "/api/v1/bans?state=lifted", token: manager.token).items.count == 1)

@@ -47,6 +47,7 @@ enum AgentTicketController {
         model.articles = try await SearchService.suggestions(forSubject: ticket.subject, audiences: ArticleAudience.allCases, language: nil, limit: 5, on: sql)
             .map { .init(title: $0.title, url: SitePath.agentArticle($0.slug).path,
                          publicURL: $0.audience == ArticleAudience.staff.rawValue ? nil : request.services.configuration.publicURL + SitePath.kbArticle($0.slug).path) }
+        model.ban = try await request.services.bans.match(userID: requester.id, email: requester.email, sql)
         model.resolution = try await ResolutionService.latest(ticketID: row.id, on: sql)
         model.survey = try await SatisfactionService.surveys(of: row, viewer: signedIn.viewer, on: sql).last { $0.rating != nil }
         model.resolutionRequired = try await QualitySettingsService.current(services: request.services, on: sql).required(for: ticket.type)

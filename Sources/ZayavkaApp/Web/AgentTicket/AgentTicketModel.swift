@@ -38,6 +38,8 @@ struct AgentTicketModel: Sendable {
     var checks: [AccountCheckDTO] { account?.checks ?? [] }
     /// Conduct warnings the customer has had (SPEC V8).
     var warnings = 0
+    /// The ban in force on the requester, if any (SPEC X1): shown in red on their card.
+    var ban: BanEntry?
     /// Work planned for this ticket (SPEC S4), and a proposal when the agent asked for one.
     var slots: [WorkSlotDTO] = []
     var proposal: PlanDTO?

@@ -337,6 +337,14 @@ enum AgentTicketView {
         return .div(
             .class("card"), .id("requester"),
             .h2(.t(l("Клиент", "Requester"))),
+            .unwrap(model.ban) { ban in
+                .div(.class("notice error banner ban-banner"), .id("requester-banned"), .attr("role", "alert"),
+                     .strong(.t(l("Клиент заблокирован (бан)", "The customer is banned") + (ban.endsAt.map { l(" до ", " until ") + l.dateTime($0) } ?? "") + ". ")),
+                     .t(l("Причина: ", "Reason: ") + ban.reason + ". " + l("Его письма уходят в карантин, портал и API ему закрыты.",
+                                                                          "Their mail goes to quarantine; the portal and the API refuse them.")),
+                     .if(ctx.signedIn?.viewer.role.can(.manageBans) == true,
+                         .a(.href(SitePath.adminBans.path), .t(" " + l("Баны →", "Bans →")))))
+            },
             .element(named: "dl", nodes: rows.flatMap { [Node<HTML.BodyContext>.element(named: "dt", nodes: [.t($0.0)]), .element(named: "dd", nodes: [.t($0.1)])] }),
             .h2(.t(l("Другие заявки", "Other tickets"))),
             r.otherTickets.isEmpty ? .p(.class("muted"), .t(l("Нет", "None")))
