@@ -94,6 +94,10 @@ public enum IMAPClient {
             throw IMAPError(.tls, "the CA certificate cannot be read", serverText: "\(error)")
         }
         let tick = TimeAmount.seconds(5)
+        let tlsFailure = NIOLockedValueBox<String?>(nil)
+        func tlsError() -> IMAPError? {
+            tlsFailure.withLockedValue { $0 }.map { classify(TLSFailureText(text: $0), server: server) }
+        }
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: group)
@@ -105,20 +109,25 @@ public enum IMAPClient {
                             try channel.pipeline.syncOperations.addHandler(
                                 try NIOSSLClientHandler(context: context, serverHostname: SMTPClient.sniName(server.host)))
                         }
+                        // After the TLS handler (STARTTLS puts its handler first, before this one).
+                        try channel.pipeline.syncOperations.addHandler(TLSFailureRecorder(tlsFailure))
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: tick))
                         try channel.pipeline.syncOperations.addHandler(SilenceTicker())
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch let error as NIOConnectionError {
+            if let tls = tlsError() { throw tls }
             if error.connectionErrors.isEmpty {
                 throw IMAPError(.dns, "the host name \(server.host) does not resolve")
             }
             throw IMAPError(.connect, "nothing answers at \(server.host):\(server.port)", serverText: error.connectionErrors.first.map { "\($0.error)" })
         } catch let error as ChannelError {
+            if let tls = tlsError() { throw tls }
             if case .connectTimeout = error { throw IMAPError(.connect, "no answer from \(server.host):\(server.port) within 15 seconds") }
             throw IMAPError(.connect, "cannot connect to \(server.host):\(server.port)", serverText: "\(error)")
         } catch {
+            if let tls = tlsError() { throw tls }
             throw IMAPError(.connect, "cannot connect to \(server.host):\(server.port)", serverText: "\(error)")
         }
         return try await channel.executeThenClose { inbound, outbound in
@@ -129,9 +138,11 @@ public enum IMAPClient {
             do {
                 try await session.open(server, context: context)
             } catch let error as IMAPError {
+                // A step that failed because the handshake did (the channel closed under it) is the handshake's.
+                if error.step != .tls, let tls = tlsError() { throw tls }
                 throw error
             } catch {
-                throw Self.classify(error, server: server)
+                throw tlsError() ?? Self.classify(error, server: server)
             }
             let result: T
             do {
@@ -150,8 +161,19 @@ public enum IMAPClient {
         }
     }
 
+    /// A TLS error as `TLSFailureRecorder` kept it.
+    struct TLSFailureText: Error {
+        let text: String
+    }
+
     /// A low-level failure during the opening steps, as the step a person understands.
     static func classify(_ error: any Error, server: IMAPServer) -> IMAPError {
+        if let recorded = error as? TLSFailureText {
+            if recorded.text.contains("CERTIFICATE_VERIFY_FAILED") || recorded.text.contains("certificate") {
+                return IMAPError(.tls, "the server's certificate is not trusted", serverText: recorded.text)
+            }
+            return IMAPError(.tls, "the TLS handshake failed", serverText: recorded.text)
+        }
         if error is NIOSSLError || error is BoringSSLError || "\(type(of: error))".contains("SSL") {
             let text = "\(error)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
@@ -620,6 +642,24 @@ private extension Array where Element == UInt8 {
 
 /// Turns five quiet seconds into an empty read, so a reader waiting for the server can count silence
 /// (IDLE's end, a hung server) without a second task.
+/// Keeps the first TLS error the pipeline sees. A failed handshake closes the channel, and what
+/// reaches the caller first may be that close ("I/O on closed channel") rather than the handshake's
+/// own error; with this the failure is still told as the certificate or handshake it was.
+private final class TLSFailureRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let failure: NIOLockedValueBox<String?>
+
+    init(_ failure: NIOLockedValueBox<String?>) { self.failure = failure }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError || "\(type(of: error))".contains("SSL") {
+            failure.withLockedValue { if $0 == nil { $0 = "\(error)" } }
+        }
+        context.fireErrorCaught(error)
+    }
+}
+
 private final class SilenceTicker: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
