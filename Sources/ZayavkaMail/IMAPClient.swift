@@ -168,14 +168,9 @@ public enum IMAPClient {
 
     /// A low-level failure during the opening steps, as the step a person understands.
     static func classify(_ error: any Error, server: IMAPServer) -> IMAPError {
-        if let recorded = error as? TLSFailureText {
-            if recorded.text.contains("CERTIFICATE_VERIFY_FAILED") || recorded.text.contains("certificate") {
-                return IMAPError(.tls, "the server's certificate is not trusted", serverText: recorded.text)
-            }
-            return IMAPError(.tls, "the TLS handshake failed", serverText: recorded.text)
-        }
-        if error is NIOSSLError || error is BoringSSLError || "\(type(of: error))".contains("SSL") {
-            let text = "\(error)"
+        let recorded = (error as? TLSFailureText)?.text
+        if recorded != nil || error is NIOSSLError || error is BoringSSLError || "\(type(of: error))".contains("SSL") {
+            let text = recorded ?? "\(error)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
                 return IMAPError(.tls, "the server's certificate is not trusted", serverText: text)
             }

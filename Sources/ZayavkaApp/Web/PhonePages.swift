@@ -174,9 +174,11 @@ enum IncomingCallPage {
         let result = try await DirectorySearchService.search(query, context: try request.context)
         let people = try await people(for: result, request: request)
         // A banned caller (SPEC X1) is shown in red: other channels refuse them, the call is the agent's decision.
+        let banList = try await request.services.bans.list(request.sql)
+        let now = Date()
         var bans: [Int: BanEntry] = [:]
         for person in people {
-            if let ban = try await request.services.bans.match(userID: person.id, email: person.email, request.sql) { bans[person.id] = ban }
+            if let ban = banList.match(userID: person.id, email: person.email, at: now) { bans[person.id] = ban }
         }
         for match in result.organizations.prefix(5) {
             content.append(PhoneView.organizationCard(match, checks: PhoneView.checks(of: match, l, request.services.configuration), l))

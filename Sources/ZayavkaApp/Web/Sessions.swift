@@ -133,7 +133,8 @@ enum WebSessions {
 /// Also sends the visitor's CSRF cookie when a page handed one out.
 struct WebSessionMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        var banned: ZayavkaError?
+        // A ban or a load limit that refuses this person: the page says which, nothing else runs.
+        var refusal: ZayavkaError?
         if let token = request.cookies[WebCookies.session]?.string, !token.isEmpty {
             if let (signedIn, session) = try await WebSessions.resolve(token, request: request) {
                 // A banned customer sees why on every page but may still sign out; the session
@@ -143,7 +144,7 @@ struct WebSessionMiddleware: AsyncMiddleware {
                     do {
                         try await request.services.bans.refuse(signedIn, request.sql, counter: BanMetrics.web)
                         try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
-                    } catch let error as ZayavkaError { banned = error }
+                    } catch let error as ZayavkaError { refusal = error }
                 }
                 request.setSignedIn(signedIn)
                 request.webSession = session
@@ -151,7 +152,7 @@ struct WebSessionMiddleware: AsyncMiddleware {
                 request.sessionExpired = true
             }
         }
-        let response = if let banned { WebErrorMiddleware.page(for: banned, request: request) } else { try await next.respond(to: request) }
+        let response = if let refusal { WebErrorMiddleware.page(for: refusal, request: request) } else { try await next.respond(to: request) }
         if let value = request.anonymousCSRFToSet {
             response.cookies[WebCookies.csrf] = WebSessions.cookie(value, request: request, maxAge: nil)
         }
