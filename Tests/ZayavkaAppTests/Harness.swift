@@ -74,6 +74,9 @@ final class TestServer: @unchecked Sendable {
         app.logger.logLevel = .error
         // Web tests look at redirects themselves.
         app.http.client.configuration.redirectConfiguration = .disallow
+        // Tests that fire 200 requests at once queue them behind the client's 8 connections; on a loaded CI machine
+        // the last ones wait longer than the 10 s default for a pooled connection (getConnectionFromPoolTimeout).
+        app.http.client.configuration.timeout.connect = .seconds(120)
         // A failing test body has stopped the server already; shutting the application down twice traps.
         var stopped = false
         do {
