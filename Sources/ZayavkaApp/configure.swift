@@ -69,12 +69,14 @@ public func configure(_ app: Application, configuration: AppConfiguration, prepa
 
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(WidgetCORSMiddleware())
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(LoadShieldMiddleware())
     app.middleware.use(InputScreeningMiddleware())
     try routes(app)
     app.lifecycle.use(PeriodicJobs())
     app.lifecycle.use(PasswordHasherShutdown())
+    app.lifecycle.use(ChatHubLifecycle())
     // Webhook deliveries (and anything else sent out) never follow redirects: a receiver cannot bounce
     // them to an address the target check refused.
     app.http.client.configuration.redirectConfiguration = .disallow
@@ -113,7 +115,7 @@ enum Migrations {
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
         M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
-        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(), M032CreateLoadBlocks(),
+        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(), M032CreateLoadBlocks(), M033CreateWidgetChats(),
     ]
 
     static func register(on app: Application) {
@@ -142,6 +144,11 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
 }
 
 /// Stops the password-hashing threads with the application.
+/// The chat sockets' feed (started by the first socket) stops with the server.
+private struct ChatHubLifecycle: LifecycleHandler {
+    func shutdown(_ application: Application) { application.services.chats.stop() }
+}
+
 private struct PasswordHasherShutdown: LifecycleHandler {
     func shutdown(_ application: Application) { application.services.passwords.shutdown() }
 }

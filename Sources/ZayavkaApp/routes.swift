@@ -10,8 +10,9 @@ import ZayavkaCore
 func routes(_ app: Application) throws {
     let authenticated = app.grouped(BearerAuthMiddleware())
     let optional = app.grouped(OptionalBearerAuthMiddleware())
+    let widget = app.grouped(WidgetAuthMiddleware())
     for endpoint in API.endpoints {
-        let router: any RoutesBuilder = endpoint.authenticated ? authenticated : endpoint.signInOptional ? optional : app
+        let router: any RoutesBuilder = endpoint.widget ? widget : endpoint.authenticated ? authenticated : endpoint.signInOptional ? optional : app
         let inner = endpoint.handler
         let handler: @Sendable (Request) async throws -> Response = { request in
             try EndpointInput.check(endpoint, request)

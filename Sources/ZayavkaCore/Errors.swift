@@ -23,6 +23,8 @@ public enum ZayavkaError: Error, Sendable, Equatable {
     /// Over a load limit (SPEC X2): wait `retryAfterSeconds`; `blockedUntil` when sustained abuse
     /// has blocked the account or address for a time.
     case overloaded(retryAfterSeconds: Int, blockedUntil: Date?)
+    /// The widget refused to open a session (issue 19, SPEC C4): a forged or expired identity token, a mode that is off, a staff address.
+    case widget(WidgetRefusal)
 }
 
 /// One invalid input: which field and why, as a message key the localizer turns into words.
@@ -56,4 +58,22 @@ public enum FieldErrorCode: String, Sendable, Codable {
     case unresolvable
     /// The customer or address is banned (SPEC X1).
     case banned
+    /// Nobody is on shift to take a chat (the widget offers a request instead).
+    case offline
+}
+
+/// Why the widget refused a session.
+public enum WidgetRefusal: String, Sendable, Equatable {
+    /// The host's identity token is malformed or its signature does not match the shared secret.
+    case invalid = "widget_token_invalid"
+    /// The token's `exp` has passed, or it lives longer than a day.
+    case expired = "widget_token_expired"
+    /// No shared secret is configured: the desk takes no identity tokens.
+    case identityOff = "widget_identity_off"
+    /// The desk serves only users the host identifies.
+    case anonymousOff = "widget_anonymous_off"
+    /// The address belongs to staff: they work in the desk, not in the widget.
+    case staff = "widget_staff_account"
+    /// The widget session's token is unknown or has expired: the panel starts a new one.
+    case session = "widget_session_invalid"
 }

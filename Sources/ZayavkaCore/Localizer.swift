@@ -46,6 +46,16 @@ public struct Localizer: Sendable {
         case .overloaded(let seconds, nil):
             return pick("Слишком много запросов. Повторите через \(count(max(1, seconds), ru: ("секунду", "секунды", "секунд"), en: ("second", "seconds"))).",
                         "Too many requests. Try again in \(count(max(1, seconds), ru: ("секунду", "секунды", "секунд"), en: ("second", "seconds"))).")
+        case .widget(let refusal):
+            switch refusal {
+            case .invalid: return pick("Подпись пользователя недействительна: токен виджета подделан или повреждён. Обновите страницу продукта.",
+                                       "The user's signature is not valid: the widget token is forged or damaged. Reload the product's page.")
+            case .expired: return pick("Срок действия токена виджета истёк. Обновите страницу продукта.", "The widget token has expired. Reload the product's page.")
+            case .identityOff: return pick("Вход через продукт не настроен в службе поддержки.", "Signing in through the product is not set up at the help desk.")
+            case .anonymousOff: return pick("Виджет доступен только пользователям, вошедшим в продукт.", "The widget serves only users signed in to the product.")
+            case .staff: return pick("Этот адрес принадлежит сотруднику поддержки: войдите в службу поддержки.", "This address belongs to support staff: sign in to the help desk.")
+            case .session: return pick("Сеанс виджета истёк. Откройте виджет заново.", "The widget session has expired. Open the widget again.")
+            }
         case .banned(let until):
             let end = until.map { Self.moscowDate($0) }
             return pick("Доступ к службе поддержки для вас закрыт\(end.map { " до \($0) (МСК)" } ?? ""): учётная запись или адрес заблокированы за нарушение правил общения. Если это ошибка, напишите руководителю поддержки.",
@@ -96,6 +106,7 @@ public struct Localizer: Sendable {
                         "leads into a private network, to a local address or to this help desk itself\(address): such addresses are not allowed")
         case .unresolvable: return pick("имя сервера не находится в DNS", "the host name does not resolve")
         case .banned: return pick("клиент или адрес заблокирован (бан): обращения от него не принимаются", "the customer or address is banned: no requests are taken from them")
+        case .offline: return pick("сейчас в чате никого нет: оставьте заявку, и мы ответим", "nobody is in the chat right now: leave a request and we will answer")
         }
     }
 
@@ -170,6 +181,7 @@ extension Localizer {
         case .phone: pick("Телефон", "Phone")
         case .api: pick("API", "API")
         case .widget: pick("Виджет", "Widget")
+        case .chat: pick("Чат", "Chat")
         }
     }
 

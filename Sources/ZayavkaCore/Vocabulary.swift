@@ -56,7 +56,7 @@ extension Role {
 
 /// Where a request came in (SPEC C1–C6).
 public enum TicketChannel: String, Sendable, CaseIterable, Codable {
-    case web, email, phone, api, widget
+    case web, email, phone, api, widget, chat
 }
 
 /// Ticket type (SPEC T2, seed 003). A task carries a due date.

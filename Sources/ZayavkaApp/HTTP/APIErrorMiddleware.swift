@@ -51,6 +51,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
                 headers.add(name: .retryAfter, value: String(seconds))
             case .gone: (status, code) = (.gone, "gone")
             case .banned: (status, code) = (.forbidden, "banned")
+            case .widget(let refusal):
+                (status, code) = ([.invalid, .expired, .session].contains(refusal) ? .unauthorized : .forbidden, refusal.rawValue)
             case .overloaded(let seconds, let blocked):
                 (status, code) = (.tooManyRequests, blocked == nil ? "rate_limited" : "blocked")
                 headers.add(name: .retryAfter, value: String(max(1, seconds)))

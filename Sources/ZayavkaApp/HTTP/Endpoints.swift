@@ -23,6 +23,8 @@ struct Endpoint: Sendable {
     var headers: [QueryParameter] = []
     /// Open to anonymous callers, who see less; a bearer token, when sent, is checked and used.
     var signInOptional = false
+    /// Taken with a widget session's token (`WidgetAuthMiddleware`), not an API token.
+    var widget = false
     let handler: @Sendable (Request) async throws -> Response
 
     struct QueryParameter: Sendable {
@@ -805,5 +807,5 @@ enum API {
                  summary: "Urgency levels 1…4 with their definitions (seed 000).", authenticated: false, body: .none, query: [],
                  responses: [(200, "UrgencyList")],
                  handler: json { _ in ListOf(items: Urgency.all.map { UrgencyDTO(level: $0.level, definitionRu: $0.definition(.ru), definitionEn: $0.definition(.en)) }, nextCursor: nil) }),
-    ] + knowledgeBase + quality + mailboxes + webhooks + bans
+    ] + knowledgeBase + quality + mailboxes + webhooks + bans + widget
 }

@@ -293,6 +293,7 @@ enum OpenAPIDocument {
         s.merge(mailboxSchemas, uniquingKeysWith: { a, _ in a })
         s.merge(webhookSchemas, uniquingKeysWith: { a, _ in a })
         s.merge(banSchemas, uniquingKeysWith: { a, _ in a })
+        s.merge(widgetSchemas, uniquingKeysWith: { a, _ in a })
         return s
     }()
 
@@ -351,7 +352,7 @@ enum OpenAPIDocument {
             // The answers every operation can give through the shared layers (EndpointInput, the
             // screening middleware and decoder, the error middleware), besides its own.
             var common: [Int] = [400, 404, 422, 429]
-            if endpoint.authenticated || endpoint.signInOptional { common += [401, 403] }
+            if endpoint.authenticated || endpoint.signInOptional || endpoint.widget { common += [401, 403] }
             if case .none = endpoint.body {} else { common += [413, 415] }
             // Any write can meet a state that refuses it: a taken name or email, a closed ticket, a
             // unique value another request wrote at the same moment (repeatable; nothing was written).
@@ -360,7 +361,7 @@ enum OpenAPIDocument {
                 responses[String(status)] = ["description": HTTPDescription.text(status),
                                              "content": ["application/json": ["schema": JSONSchema.ref("Error").json]]]
             }
-            operation["security"] = endpoint.authenticated ? [["bearer": [String]()]]
+            operation["security"] = endpoint.widget ? [["widget": [String]()]] : endpoint.authenticated ? [["bearer": [String]()]]
                 : endpoint.signInOptional ? [[String: [String]](), ["bearer": [String]()]] : [[String: [String]]()]
             operation["responses"] = responses
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
@@ -378,7 +379,8 @@ enum OpenAPIDocument {
             "webhooks": webhookOperations,
             "components": [
                 "schemas": schemas.mapValues(\.json),
-                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"],
+                                    "widget": ["type": "http", "scheme": "bearer", "description": "a widget session's token (POST /widget/sessions)"]],
             ],
         ]
     }

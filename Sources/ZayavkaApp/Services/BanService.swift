@@ -10,6 +10,8 @@ enum BanMetrics {
     static let api = Counter(label: "zayavka_ban_refusals_total", dimensions: [("channel", "api")])
     static let web = Counter(label: "zayavka_ban_refusals_total", dimensions: [("channel", "web")])
     static let signIn = Counter(label: "zayavka_ban_refusals_total", dimensions: [("channel", "sign_in")])
+    static let widget = Counter(label: "zayavka_ban_refusals_total", dimensions: [("channel", "widget")])
+    static let chat = Counter(label: "zayavka_ban_refusals_total", dimensions: [("channel", "chat")])
 }
 
 /// The bans in force, as every channel checks them on each request: loaded from the database at

@@ -108,7 +108,8 @@ enum ErasureService {
                 UPDATE service_feedback SET name = \(bind: erasedName), contact = '', body = \(bind: placeholder)
                 WHERE user_id = \(bind: userID) OR lower(contact) = \(bind: email)
                 """).run()
-            for table in ["problem_parties", "api_tokens", "web_sessions", "password_tokens", "idempotency_keys", "directory_keys"] {
+            try await sql.raw("DELETE FROM widget_tickets WHERE session_id IN (SELECT id FROM widget_sessions WHERE user_id = \(bind: userID))").run()
+            for table in ["problem_parties", "api_tokens", "web_sessions", "widget_sessions", "password_tokens", "idempotency_keys", "directory_keys"] {
                 try await sql.raw("DELETE FROM \(ident: table) WHERE user_id = \(bind: userID)").run()
             }
             try await sql.raw("""

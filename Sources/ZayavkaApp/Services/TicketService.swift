@@ -38,7 +38,7 @@ enum TicketService {
                 ("requester_email", input.requesterEmail != nil), ("priority", input.priority != nil),
                 ("responsibility", input.responsibility != nil), ("cause", input.cause != nil), ("status", input.status != nil),
                 ("assignee_id", input.assigneeId != nil), ("group_id", input.groupId != nil && intake == nil),
-                ("channel", input.channel.map { ![.web, .api, .widget].contains($0) && $0 != intake?.channel } ?? false),
+                ("channel", input.channel.map { ![.web, .api, .widget, .chat].contains($0) && $0 != intake?.channel } ?? false),
             ]
             errors += staffOnly.filter(\.1).map { FieldError($0.0, .notAllowed) }
             // Answers to questions hidden from customers are the team's to give (SPEC V1), as they are theirs to see.

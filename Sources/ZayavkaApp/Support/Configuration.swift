@@ -69,6 +69,12 @@ public struct AppConfiguration: Sendable {
     public var blockMinutes = 15
     /// Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client.
     public var trustedProxies: [String] = []
+    /// The widget (issue 19, SPEC C4): origins of host pages allowed to embed it (frame-ancestors, CORS).
+    public var widgetOrigins: [String] = []
+    /// The secret host products sign their users' identity tokens with (HS256); nil: identified mode off.
+    public var widgetSecret: String?
+    /// Visitors the host does not identify may file requests and chat by giving a name and an address.
+    public var widgetAnonymous = true
 
     public enum LogFormat: String, Sendable { case json, text }
 
@@ -116,6 +122,9 @@ public struct AppConfiguration: Sendable {
         ("ZAYAVKA_BLOCK_AFTER", "refusals within a minute that block the account or address for a time (the owner of an account is mailed); 0: never block", "3000"),
         ("ZAYAVKA_BLOCK_MINUTES", "how long such a block lasts (1…10080); managers can unblock earlier on /admin/bans", "15"),
         ("ZAYAVKA_TRUSTED_PROXIES", "comma-separated addresses or CIDR blocks of reverse proxies whose X-Forwarded-For names the client (for the limits and the sign-in guard)", "none"),
+        ("ZAYAVKA_WIDGET_ORIGINS", "comma-separated origins (`https://app.example.ru`) of host pages that may embed the widget (frame-ancestors, CORS); the desk's own origin always may", "none"),
+        ("ZAYAVKA_WIDGET_SECRET", "shared secret (32+ characters) host products sign their users' identity tokens with (JWT HS256: email, name, organization, exp); unset: no identified mode", "unset"),
+        ("ZAYAVKA_WIDGET_ANONYMOUS", "`false`: the widget serves only users the host identifies; by default a visitor gives a name and an email", "true"),
         ("ZAYAVKA_IMAP_POLL_SECONDS", "how often a mailbox whose server has no IDLE is checked, 1…3600", "60"),
         ("ZAYAVKA_IMAP_IDLE_SECONDS", "how long one IDLE waits before it is renewed, 5…1500", "30"),
         ("ZAYAVKA_TOKEN_CACHE_SECONDS", "how long a checked API token is trusted before the database is asked again", "10"),
@@ -268,6 +277,21 @@ public struct AppConfiguration: Sendable {
             for entry in result.trustedProxies where AddressBlock(entry) == nil {
                 problems.append("ZAYAVKA_TRUSTED_PROXIES: \(entry) is not an address or a CIDR block")
             }
+        }
+        if let raw = environment["ZAYAVKA_WIDGET_ORIGINS"], !raw.isEmpty {
+            for entry in list(raw) {
+                if let origin = WidgetRules.origin(entry) { result.widgetOrigins.append(origin) } else {
+                    problems.append("ZAYAVKA_WIDGET_ORIGINS: \(entry) is not an origin like https://app.example.ru")
+                }
+            }
+        }
+        if let raw = environment["ZAYAVKA_WIDGET_SECRET"], !raw.isEmpty {
+            if raw.utf8.count >= 32 { result.widgetSecret = raw } else { problems.append("ZAYAVKA_WIDGET_SECRET: at least 32 characters") }
+        }
+        switch environment["ZAYAVKA_WIDGET_ANONYMOUS"]?.lowercased() ?? "" {
+        case "", "true", "1", "yes": break
+        case "false", "0", "no": result.widgetAnonymous = false
+        case let other: problems.append("ZAYAVKA_WIDGET_ANONYMOUS=\(other): expected true or false")
         }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return result

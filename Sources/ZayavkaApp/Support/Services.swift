@@ -23,6 +23,9 @@ final class AppServices: Sendable {
     let mailboxes = MailboxDirectory()
     /// The bans in force (issue 19, SPEC X1), checked by every channel.
     let bans = BanDirectory()
+    /// Live chat (issue 19): this instance's sockets, and whether anyone is on shift (2 s).
+    let chats = ChatHub()
+    let chatAvailability = RefreshingCache<Bool>(ttl: 2)
     /// Load protection (issue 19, SPEC X2): buckets per address and account, blocks.
     let shield: LoadShield
     /// The reverse proxies whose X-Forwarded-For names the client.

@@ -7,12 +7,12 @@ import ZayavkaCore
 /// cached by browsers for a year under a content-hash version.
 enum Assets {
     static let files: [String: (type: String, body: String)] = [
-        "app.css": ("text/css; charset=utf-8", stylesheet),
-        "app.js": ("text/javascript; charset=utf-8", script),
+        "app.css": ("text/css; charset=utf-8", stylesheet + widgetStylesheet),
+        "app.js": ("text/javascript; charset=utf-8", script + widgetScript),
     ]
 
     static let version: String = {
-        let digest = SHA256.hash(data: Data((stylesheet + script).utf8))
+        let digest = SHA256.hash(data: Data((stylesheet + script + widgetStylesheet + widgetScript).utf8))
         return String(Hex.encode(digest).prefix(10))
     }()
 

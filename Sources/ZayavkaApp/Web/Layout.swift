@@ -161,7 +161,7 @@ enum Layout {
         var links: [(String, String)] = []
         if let signedIn = ctx.signedIn {
             if signedIn.viewer.role.isStaff {
-                links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
+                links = [(SitePath.agent.path, l("Очереди", "Queues")), (SitePath.agentChats.path, l("Чаты", "Chats")), (SitePath.agentNew.path, l("Новая заявка", "New ticket")),
                          (SitePath.call.path, l("Звонок", "Call")), (SitePath.callbacks.path, l("Перезвонить", "Callbacks")),
                          (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
                          (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents")),
@@ -182,6 +182,7 @@ enum Layout {
                 links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request")),
+                         (SitePath.portalChat.path, l("Чат", "Chat")),
                          (SitePath.kb.path, l("База знаний", "Knowledge base")), (SitePath.help.path, l("Помощник", "Assistant")),
                          (SitePath.feedback.path, l("Отзыв о поддержке", "Feedback"))]
             }

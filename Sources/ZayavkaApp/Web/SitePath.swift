@@ -30,11 +30,16 @@ enum SitePath: Equatable {
     case reviews, review(Int), reviewScore(Int), reviewSample, reports, reportsCSV
     case adminMailboxes, adminMailbox(Int), adminMailboxSave, adminMailboxTest(Int), adminMailboxDelete(Int)
     case adminWebhooks, adminWebhook(Int), adminWebhookSave, adminWebhookPing(Int), adminWebhookDelete(Int), adminWebhookRedeliver(Int)
+    case widgetScript, widgetPanel, portalChat, agentChats
     case adminBans, adminBanSave, adminBanChange(Int), adminBanLift(Int), adminBanApprove(Int), adminBanDecline(Int), adminUnblock(Int)
 
     var path: String {
         switch self {
         case .home: "/"
+        case .widgetScript: "/widget.js"
+        case .widgetPanel: "/widget/panel"
+        case .portalChat: "/portal/chat"
+        case .agentChats: "/agent/chats"
         case .signIn: "/sign-in"
         case .signOut: "/sign-out"
         case .language: "/language"

@@ -34,6 +34,13 @@ enum WebRoutes {
         post(.signOut, AuthController.signOut)
         post(.language, AuthController.language)
 
+        // The widget and live chat (issue 19, SPEC C4).
+        app.get(SitePath.widgetScript.route) { WidgetPages.loader($0) }
+        app.get(SitePath.widgetPanel.route) { WidgetPages.panel($0) }
+        get(.portalChat, WidgetPages.portalChat)
+        get(.agentChats, ChatConsolePage.show)
+        ChatSockets.register(app, web: web)
+
         get(.portal, PortalController.list)
         get(.portalNew, PortalController.newForm)
         post(.portalNew, PortalController.create)

@@ -1,0 +1,187 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+import ZayavkaCore
+
+/// The chat's two WebSockets (issue 19, SPEC C4), JSON text frames both ways (docs/widget.md):
+///
+/// - `/widget/socket`: the widget's (and the portal's) side. The first frame is
+///   `{"type":"auth","token":"zw_…","ticket":N}`; then `{"type":"message","text":…}` and `{"type":"end"}`.
+/// - `/agent/chats/socket`: the agents' console, signed in by the web session (same origin only).
+///   `{"type":"watch","ticket":N}`, `{"type":"message","ticket":N,"text":…}`, `{"type":"accept","ticket":N}`, `{"type":"end","ticket":N}`.
+///
+/// The server sends `message`, `state`, `chats` (the console's list), `ready` and `error` frames.
+/// Frames over 64 KiB close the socket; a message over 4,000 characters or faster than 2 a second
+/// (bursts of 10) is refused with an `error` frame, and 20 refusals in a row close the socket (a flood).
+/// Frames are handled one at a time per socket, in order.
+enum ChatSockets {
+    static let maxFrame = WebSocketMaxFrameSize(integerLiteral: ChatLimits.maxFrameBytes)
+
+    private struct Frame: Decodable {
+        let type: String
+        let token: String?
+        let ticket: Int?
+        let text: String?
+    }
+
+    /// Per socket: its rate bucket and refusals in a row.
+    private struct Pace {
+        var bucket: TokenBucket
+        var refusals = 0
+        init() { bucket = TokenBucket(limit: ChatLimits.rate, now: ProcessInfo.processInfo.systemUptime) }
+
+        /// False when the message must be refused as too fast.
+        mutating func allow() -> Bool {
+            if bucket.take(ChatLimits.rate, now: ProcessInfo.processInfo.systemUptime) == nil { return true }
+            return false
+        }
+    }
+
+    static func register(_ app: Application, web: any RoutesBuilder) {
+        app.webSocket("widget", "socket", maxFrameSize: maxFrame) { request, socket in await widget(request, socket) }
+        web.webSocket(["agent", "chats", "socket"], maxFrameSize: maxFrame, shouldUpgrade: { request in
+            guard let person = request.signedInIfAny, person.viewer.role.isStaff, sameOrigin(request) else { return nil }
+            return [:]
+        }) { request, socket in await agent(request, socket) }
+    }
+
+    /// Browsers send Origin with a WebSocket handshake: only the desk's own pages may open the agents' socket.
+    static func sameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers.first(name: .origin), let host = request.headers.first(name: .host) else { return false }
+        return origin == "http://" + host || origin == "https://" + host || origin == request.services.configuration.publicURL
+    }
+
+    private static func frames(_ socket: WebSocket) -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        socket.onText { _, text in continuation.yield(text) }
+        socket.onClose.whenComplete { _ in continuation.finish() }
+        return stream
+    }
+
+    private static func send(_ socket: WebSocket, _ object: [String: Any]) async {
+        try? await socket.send(ChatHub.encode(object))
+    }
+
+    private static func sendError(_ socket: WebSocket, _ error: any Error, _ language: Language, ticket: Int? = nil) async {
+        let localizer = Localizer(language)
+        let (code, message): (String, String) = switch error {
+        case ZayavkaError.validation(let fields):
+            (fields.first.map { $0.field == "text" && $0.code == .tooLong ? "too_long" : $0.code.rawValue } ?? "validation",
+             fields.map { localizer.fieldMessage($0) }.joined(separator: "; "))
+        case ZayavkaError.overloaded: ("too_fast", language == .ru ? "Слишком часто: подождите секунду." : "Too fast: wait a second.")
+        case ZayavkaError.banned: ("banned", localizer.message(for: error as! ZayavkaError))
+        case ZayavkaError.widget(let refusal): (refusal.rawValue, localizer.message(for: error as! ZayavkaError))
+        case let domain as ZayavkaError: ("refused", localizer.message(for: domain))
+        default: ("error", language == .ru ? "Не удалось: попробуйте ещё раз." : "That failed: try again.")
+        }
+        await send(socket, ["type": "error", "code": code, "message": message, "ticket": ticket ?? NSNull()])
+    }
+
+    private static func context(_ request: Request, _ person: SignedIn) -> ServiceContext {
+        var context = ServiceContext(application: request.application, signedIn: person, language: person.language, db: request.application.db)
+        context.clientAddress = request.clientAddress
+        return context
+    }
+
+    /// Throws `.overloaded` when too fast; closes the socket after a flood.
+    private static func pace(_ pace: inout Pace, _ socket: WebSocket) async throws {
+        if pace.allow() {
+            pace.refusals = 0
+            return
+        }
+        pace.refusals += 1
+        if pace.refusals >= ChatLimits.floodCloseAfter {
+            try? await socket.close(code: .policyViolation)
+        }
+        throw ZayavkaError.overloaded(retryAfterSeconds: 1, blockedUntil: nil)
+    }
+
+    static func widget(_ request: Request, _ socket: WebSocket) async {
+        let hub = request.services.chats
+        let authed = NIOLockedValueBox(false)
+        // A socket that does not sign in within 10 seconds is closed.
+        socket.eventLoop.scheduleTask(in: .seconds(10)) {
+            if !authed.withLockedValue({ $0 }) { _ = socket.close(code: .policyViolation) }
+        }
+        var listener: ChatHub.Listener?
+        var person: SignedIn?
+        var number = 0
+        var rate = Pace()
+        var language = request.language
+        for await text in frames(socket) {
+            guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)) else {
+                await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
+                continue
+            }
+            do {
+                guard let signedIn = person, listener != nil else {
+                    guard frame.type == "auth", let ticket = frame.ticket else { throw ZayavkaError.widget(.session) }
+                    let session = try await WidgetService.authenticate(frame.token, request: request)
+                    language = session.signedIn.language
+                    let ctx = context(request, session.signedIn)
+                    _ = try await WidgetService.checkAccess(ticket, session, context: ctx)
+                    _ = try await ChatService.get(number: ticket, transcript: false, context: ctx)
+                    let made = ChatHub.Listener(socket: socket, userID: session.signedIn.viewer.userID, isStaff: false, language: language)
+                    hub.add(made, app: request.application)
+                    authed.withLockedValue { $0 = true }
+                    listener = made
+                    person = session.signedIn
+                    number = ticket
+                    await send(socket, ["type": "ready", "ticket": ticket])
+                    try await hub.watch(made, number: ticket, app: request.application)
+                    continue
+                }
+                switch frame.type {
+                case "message":
+                    try await pace(&rate, socket)
+                    _ = try await ChatService.post(number: number, text: frame.text ?? "", context: context(request, signedIn))
+                case "end":
+                    _ = try await ChatService.end(number: number, context: context(request, signedIn))
+                default:
+                    await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Неизвестный тип сообщения." : "Unknown frame type."])
+                }
+            } catch {
+                await sendError(socket, error, language, ticket: number == 0 ? nil : number)
+                if listener == nil, case ZayavkaError.widget = error { try? await socket.close(code: .policyViolation) }
+                if case ZayavkaError.banned = error { try? await socket.close(code: .policyViolation) }
+            }
+        }
+        if let listener { hub.remove(listener) }
+    }
+
+    static func agent(_ request: Request, _ socket: WebSocket) async {
+        guard let person = request.signedInIfAny, person.viewer.role.isStaff else {
+            try? await socket.close(code: .policyViolation)
+            return
+        }
+        let hub = request.services.chats
+        let listener = ChatHub.Listener(socket: socket, userID: person.viewer.userID, isStaff: true, language: person.language)
+        hub.add(listener, app: request.application)
+        hub.poke()
+        var rate = Pace()
+        for await text in frames(socket) {
+            guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)), let number = frame.ticket else {
+                await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
+                continue
+            }
+            let ctx = context(request, person)
+            do {
+                switch frame.type {
+                case "watch":
+                    _ = try await ChatService.get(number: number, transcript: false, context: ctx)
+                    try await hub.watch(listener, number: number, app: request.application)
+                case "message":
+                    try await pace(&rate, socket)
+                    _ = try await ChatService.post(number: number, text: frame.text ?? "", context: ctx)
+                case "accept": _ = try await ChatService.accept(number: number, context: ctx)
+                case "end": _ = try await ChatService.end(number: number, context: ctx)
+                default:
+                    await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Неизвестный тип сообщения." : "Unknown frame type."])
+                }
+            } catch {
+                await sendError(socket, error, person.language, ticket: number)
+            }
+        }
+        hub.remove(listener)
+    }
+}
