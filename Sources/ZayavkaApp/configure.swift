@@ -146,7 +146,7 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
 /// Stops the password-hashing threads with the application.
 /// The chat sockets' feed (started by the first socket) stops with the server.
 private struct ChatHubLifecycle: LifecycleHandler {
-    func shutdown(_ application: Application) { application.services.chats.stop() }
+    func shutdownAsync(_ application: Application) async { await application.services.chats.stop() }
 }
 
 private struct PasswordHasherShutdown: LifecycleHandler {

@@ -129,6 +129,8 @@ enum MailNotifier {
         let commentBody: String?
         let firstCommentID: Int?
         let reason: String?
+        /// The comment's channel: chat messages are seen live, never mailed.
+        let commentSource: String?
 
         var actorRole: Role? { actorRoleName.flatMap(Role.init(rawValue:)) }
 
@@ -153,6 +155,7 @@ enum MailNotifier {
             commentBody = try c.optString("comment_body")
             firstCommentID = try c.optInt("first_comment_id")
             reason = try c.optString("reason")
+            commentSource = try c.optString("comment_source")
         }
     }
 
@@ -225,7 +228,7 @@ enum MailNotifier {
         let filter: SQLQueryString = queued ? "ORDER BY q.event_id" : "WHERE e.id > \(bind: cursor) ORDER BY e.id"
         let query: SQLQueryString = """
             SELECT e.id, e.ticket_id, e.actor_id, a.role AS actor_role, a.name AS actor_name, e.kind, e.field, e."after", e.comment_id, e.is_public,
-                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body, e.reason,
+                   e.created_at, t.number, t.subject, t.requester_id, t.assignee_id, t.group_id, t.status, c.body AS comment_body, c.source AS comment_source, e.reason,
                    (SELECT MIN(f.id) FROM comments f WHERE f.ticket_id = e.ticket_id) AS first_comment_id
             """ + " " + source + " " + """
             JOIN tickets t ON t.id = e.ticket_id
@@ -272,7 +275,8 @@ enum MailNotifier {
             case EventKind.created.rawValue: kind = .created
             case EventKind.commentAdded.rawValue:
                 // The ticket's first comment is its description: the acknowledgement covers it.
-                kind = event.commentID == event.firstCommentID ? .other : .commentAdded
+                // A chat message is seen live (and kept in the ticket): one mail per line would be noise.
+                kind = event.commentID == event.firstCommentID || event.commentSource == TicketChannel.chat.rawValue ? .other : .commentAdded
             case EventKind.statusChanged.rawValue: kind = .statusChanged
             case EventKind.assigned.rawValue: kind = .assigned
             case EventKind.slaWarning.rawValue: kind = .slaWarning

@@ -89,9 +89,11 @@ enum ChatService {
         guard person.viewer.role == .customer else { throw ZayavkaError.forbidden(reason: "chat") }
         if let refusal = ChatLimits.check(text) { throw refusalError(refusal) }
         try await context.services.bans.refuse(person, now: context.now, context.sql, counter: BanMetrics.chat)
+        // A visitor the host did not vouch for gets back only a chat of their own session, never the account's.
+        let ownSession: SQLQueryString = session.map { $0.verified ? "" : " AND c.ticket_id IN (SELECT ticket_id FROM widget_tickets WHERE session_id = \(bind: $0.id))" } ?? ""
         if let open = try await context.sql.raw(select + """
-             WHERE c.customer_id = \(bind: person.viewer.userID) AND c.state IN ('waiting', 'active') ORDER BY c.started_at DESC LIMIT 1
-            """).first(decoding: ChatRow.self) {
+             WHERE c.customer_id = \(bind: person.viewer.userID) AND c.state IN ('waiting', 'active')
+            """ + ownSession + " ORDER BY c.started_at DESC LIMIT 1").first(decoding: ChatRow.self) {
             return dto(open)
         }
         guard try await available(context: context) else { throw ZayavkaError.validation([FieldError("chat", .offline)]) }

@@ -16,5 +16,7 @@ enum Credentials {
             UPDATE api_tokens SET revoked_at = \(bind: now)
             WHERE user_id = \(bind: userID) AND revoked_at IS NULL AND token_hash <> \(bind: keepTokenHash ?? "")
             """).run()
+        // The widget's sessions end too (issue 19): they open again from the host's token or a new introduction.
+        try await sql.raw("UPDATE widget_sessions SET expires_at = \(bind: now) WHERE user_id = \(bind: userID) AND expires_at > \(bind: now)").run()
     }
 }

@@ -236,6 +236,8 @@ enum UserService {
             }
         }
         context.services.tokens.forget(userID: id)
+        // Whether anyone is on shift decides if the widget offers a chat: this instance knows at once, the others within 2 s.
+        if input.onShift != nil || input.isActive != nil { context.services.chatAvailability.invalidate() }
         return UserDTO(user, calendars: try await calendarKeys(context))
     }
 

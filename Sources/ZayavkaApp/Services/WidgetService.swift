@@ -90,7 +90,14 @@ enum WidgetService {
         let expires = now.addingTimeInterval(WidgetRules.sessionSeconds)
         let cleanOrigin = origin.flatMap(WidgetRules.origin)
         try await context.write { db in
-            try await (db as! any SQLDatabase).raw("""
+            let sql = db as! any SQLDatabase
+            // The person's expired sessions go (their requests stay theirs; only the session's list of them goes).
+            try await sql.raw("""
+                DELETE FROM widget_tickets WHERE session_id IN (
+                    SELECT id FROM widget_sessions WHERE user_id = \(bind: person.viewer.userID) AND expires_at < \(bind: now))
+                """).run()
+            try await sql.raw("DELETE FROM widget_sessions WHERE user_id = \(bind: person.viewer.userID) AND expires_at < \(bind: now)").run()
+            try await sql.raw("""
                 INSERT INTO widget_sessions (token_hash, user_id, verified, origin, created_at, expires_at)
                 VALUES (\(bind: APIToken.hash(token)), \(bind: person.viewer.userID), \(bind: verified), \(bind: cleanOrigin), \(bind: now), \(bind: expires))
                 """).run()

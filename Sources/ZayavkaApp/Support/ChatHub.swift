@@ -39,17 +39,18 @@ final class ChatHub: @unchecked Sendable {
     private var listeners: [UUID: Listener] = [:]
     private var task: Task<Void, Never>?
     private var poked = false
+    private var stopped = false
     private var lastConsoleAt = Date.distantPast
 
     var count: Int { lock.withLock { listeners.count } }
 
     func start(_ app: Application) {
         lock.withLock {
-            guard task == nil else { return }
+            guard task == nil, !stopped else { return }
             task = Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
-                    guard let self else { return }
+                    guard let self, !Task.isCancelled else { return }
                     do { try await self.tick(app) } catch {
                         app.logger.warning("chat hub tick failed", metadata: ["error": "\(error)"])
                     }
@@ -58,13 +59,15 @@ final class ChatHub: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    /// Stops the feed and waits for a tick under way to end (before the databases close), then closes the sockets.
+    func stop() async {
         let running = lock.withLock { () -> Task<Void, Never>? in
-            defer { task = nil }
+            defer { task = nil; stopped = true }
             return task
         }
         running?.cancel()
-        for listener in lock.withLock({ Array(listeners.values) }) { _ = listener.socket.close(code: .goingAway) }
+        await running?.value
+        for listener in lock.withLock({ Array(listeners.values) }) { try? await listener.socket.close(code: .goingAway) }
     }
 
     func poke() { lock.withLock { poked = true } }

@@ -38,11 +38,23 @@ enum ChatSockets {
     }
 
     static func register(_ app: Application, web: any RoutesBuilder) {
-        app.webSocket("widget", "socket", maxFrameSize: maxFrame) { request, socket in await widget(request, socket) }
-        web.webSocket(["agent", "chats", "socket"], maxFrameSize: maxFrame, shouldUpgrade: { request in
-            guard let person = request.signedInIfAny, person.viewer.role.isStaff, sameOrigin(request) else { return nil }
-            return [:]
-        }) { request, socket in await agent(request, socket) }
+        // The socket's callbacks are set on its event loop as it opens (none of its frames is missed);
+        // the frames are then handled one by one in a task.
+        app.on(.GET, "widget", "socket") { request -> Response in
+            request.webSocket(maxFrameSize: maxFrame) { request, socket in
+                let stream = frames(socket)
+                Task { await widget(request, socket, stream) }
+            }
+        }
+        web.on(.GET, "agent", "chats", "socket") { request -> Response in
+            // Refused before any upgrade: a plain 401/403 answer.
+            guard let person = request.signedInIfAny else { throw WebError.signInRequired }
+            guard person.viewer.role.isStaff, sameOrigin(request) else { throw ZayavkaError.forbidden(reason: "chats") }
+            return request.webSocket(maxFrameSize: maxFrame) { request, socket in
+                let stream = frames(socket)
+                Task { await agent(request, socket, stream) }
+            }
+        }
     }
 
     /// Browsers send Origin with a WebSocket handshake: only the desk's own pages may open the agents' socket.
@@ -96,7 +108,7 @@ enum ChatSockets {
         throw ZayavkaError.overloaded(retryAfterSeconds: 1, blockedUntil: nil)
     }
 
-    static func widget(_ request: Request, _ socket: WebSocket) async {
+    static func widget(_ request: Request, _ socket: WebSocket, _ stream: AsyncStream<String>) async {
         let hub = request.services.chats
         let authed = NIOLockedValueBox(false)
         // A socket that does not sign in within 10 seconds is closed.
@@ -108,7 +120,7 @@ enum ChatSockets {
         var number = 0
         var rate = Pace()
         var language = request.language
-        for await text in frames(socket) {
+        for await text in stream {
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)) else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
                 continue
@@ -149,7 +161,7 @@ enum ChatSockets {
         if let listener { hub.remove(listener) }
     }
 
-    static func agent(_ request: Request, _ socket: WebSocket) async {
+    static func agent(_ request: Request, _ socket: WebSocket, _ stream: AsyncStream<String>) async {
         guard let person = request.signedInIfAny, person.viewer.role.isStaff else {
             try? await socket.close(code: .policyViolation)
             return
@@ -159,7 +171,7 @@ enum ChatSockets {
         hub.add(listener, app: request.application)
         hub.poke()
         var rate = Pace()
-        for await text in frames(socket) {
+        for await text in stream {
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)), let number = frame.ticket else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
                 continue
