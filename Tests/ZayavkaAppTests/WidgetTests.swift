@@ -266,11 +266,15 @@ struct WidgetTests {
 
             // A flood: refused beyond the burst, and the socket closed.
             let before = try await count(server, "SELECT COUNT(*) AS n FROM comments")
+            let flood = Date()
             for index in 0..<60 { try? await customer.send(["type": "message", "text": "спам \(index)"]) }
             try await customer.wait(for: "too fast") { $0["code"] as? String == "too_fast" }
             #expect(try await customer.waitClosed())
+            try await Task.sleep(for: .milliseconds(300))
+            // At most the burst and what the rate refilled while the flood was handled (one at a time; slow on a loaded machine).
             let stored = try await count(server, "SELECT COUNT(*) AS n FROM comments") - before
-            #expect(stored >= 1 && stored <= Int(ChatLimits.rate.burst) + 4, "stored \(stored) of a flood")
+            let allowance = Int(ChatLimits.rate.burst + ChatLimits.rate.rate * Date().timeIntervalSince(flood)) + 1
+            #expect(stored >= 1 && stored < 60 && stored <= allowance, "stored \(stored) of a flood of 60 (allowance \(allowance))")
 
             // A frame over 64 KiB closes the socket; nothing is stored.
             let big = try await SocketProbe.connect(server, "/widget/socket")

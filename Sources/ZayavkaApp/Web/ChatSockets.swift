@@ -121,6 +121,8 @@ enum ChatSockets {
         var rate = Pace()
         var language = request.language
         for await text in stream {
+            // Frames still buffered when the socket closed (a flood) are not handled.
+            if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)) else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
                 continue
@@ -172,6 +174,8 @@ enum ChatSockets {
         hub.poke()
         var rate = Pace()
         for await text in stream {
+            // Frames still buffered when the socket closed (a flood) are not handled.
+            if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)), let number = frame.ticket else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
                 continue
