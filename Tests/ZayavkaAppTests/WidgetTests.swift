@@ -294,11 +294,16 @@ struct WidgetTests {
             try await again.send(["type": "auth", "token": token, "ticket": number])
             try await again.wait(for: "the ban") { $0["code"] as? String == "banned" }
             #expect(try await again.waitClosed())
+            // Lifting it restores the widget and the chat at once.
+            let banID = try #require(ban["id"] as? Int)
+            #expect(try await server.request(.POST, "/api/v1/bans/\(banID)/lift", token: manager.token, json: ["reason": "Извинилась"]).status == .ok)
+            #expect(try await session(server, ["identity": try await Self.identity("anna@romashka.ru")]).status == .created)
+            #expect(try await server.request(.POST, "/api/v1/widget/chats/\(number)/messages", token: token, json: ["text": "Извините"]).status == .created)
 
             let ended = try await server.request(.POST, "/api/v1/chats/\(number)/end", token: agent.token)
             #expect(ended["state"] as? String == "ended")
             #expect(try await server.request(.POST, "/api/v1/chats/\(number)/messages", token: agent.token, json: ["text": "Ещё?"]).status == .conflict)
-            #expect((try await server.request(.GET, "/api/v1/chats/\(number)", token: agent.token)["messages"] as? [[String: Any]])?.count == 3 + stored)
+            #expect((try await server.request(.GET, "/api/v1/chats/\(number)", token: agent.token)["messages"] as? [[String: Any]])?.count == 4 + stored)
             // Chat lines are not mailed one by one.
             #expect(try await count(server, "SELECT COUNT(*) AS n FROM mail_outbox WHERE subject LIKE '%Смотрю%'") == 0)
         }

@@ -171,7 +171,7 @@ enum ChatService {
         let agentID = person.viewer.userID
         let taken = try await context.write { db -> Bool in
             let rows = try await (db as! any SQLDatabase).raw("""
-                UPDATE chats SET state = 'active', agent_id = \(bind: agentID), accepted_at = \(bind: now), updated_at = \(bind: now)
+                UPDATE chats SET state = 'active', agent_id = \(bind: agentID), accepted_at = \(bind: now), updated_at = \(bind: Date())
                 WHERE ticket_id = \(bind: chat.ticket_id) AND state = 'waiting' RETURNING ticket_id
                 """).all()
             return !rows.isEmpty
@@ -195,7 +195,7 @@ enum ChatService {
         let userID = person.viewer.userID
         try await context.write { db in
             try await (db as! any SQLDatabase).raw("""
-                UPDATE chats SET state = 'ended', ended_at = \(bind: now), ended_by = \(bind: userID), updated_at = \(bind: now)
+                UPDATE chats SET state = 'ended', ended_at = \(bind: now), ended_by = \(bind: userID), updated_at = \(bind: Date())
                 WHERE ticket_id = \(bind: chat.ticket_id) AND state <> 'ended'
                 """).run()
         }
@@ -205,7 +205,8 @@ enum ChatService {
 
     /// Moves the chat's `updated_at` (a message was written): every instance's hub picks it up.
     static func touch(number: Int, context: ServiceContext) async {
-        let now = context.now
+        // The moment of this write, not of the request: a message after an accept in one request must still move it.
+        let now = Date()
         try? await context.write { db in
             try await (db as! any SQLDatabase).raw("""
                 UPDATE chats SET updated_at = \(bind: now) WHERE ticket_id = (SELECT id FROM tickets WHERE number = \(bind: number))

@@ -48,9 +48,15 @@ final class ChatHub: @unchecked Sendable {
         lock.withLock {
             guard task == nil, !stopped else { return }
             task = Task { [weak self] in
+                var last = ContinuousClock.now
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
+                    // A write on this instance pokes the hub (its sockets hear at once); others' writes are
+                    // found by the look every 250 ms.
+                    try? await Task.sleep(for: .milliseconds(50))
                     guard let self, !Task.isCancelled else { return }
+                    let due = ContinuousClock.now - last >= .milliseconds(250)
+                    guard due || self.lock.withLock({ self.poked }) else { continue }
+                    last = ContinuousClock.now
                     do { try await self.tick(app) } catch {
                         app.logger.warning("chat hub tick failed", metadata: ["error": "\(error)"])
                     }
@@ -96,6 +102,14 @@ final class ChatHub: @unchecked Sendable {
         let agent_name: String?
     }
 
+    private struct MovedRow: Decodable {
+        let number: Int
+        let updated_at: Date
+    }
+
+    /// Each chat's `updated_at` as last handled (only the look's window is kept).
+    private var handled: [Int: Date] = [:]
+
     private struct MessageRow: Decodable {
         let id: Int
         let number: Int
@@ -114,10 +128,16 @@ final class ChatHub: @unchecked Sendable {
         guard !current.isEmpty else { return }
         let sql = app.db as! any SQLDatabase
         let window = Date().addingTimeInterval(-30)
-        let changed = try await sql.raw("""
-            SELECT t.number, c.state, a.name AS agent_name FROM chats c JOIN tickets t ON t.id = c.ticket_id LEFT JOIN users a ON a.id = c.agent_id
-            WHERE c.updated_at >= \(bind: window)
-            """).all(decoding: ChangedRow.self)
+        let moved = try await sql.raw("""
+            SELECT t.number, c.updated_at FROM chats c JOIN tickets t ON t.id = c.ticket_id WHERE c.updated_at >= \(bind: window)
+            """).all(decoding: MovedRow.self)
+        // Only the chats whose `updated_at` moved since the last look: every write moves it after its
+        // comment is committed, so what it wrote is there to be read.
+        let changed = lock.withLock { () -> [MovedRow] in
+            let fresh = moved.filter { handled[$0.number] != $0.updated_at }
+            handled = Dictionary(moved.map { ($0.number, $0.updated_at) }, uniquingKeysWith: { a, _ in a })
+            return fresh
+        }
         let watched = Set(current.flatMap { listener in lock.withLock { Array(listener.watching.keys) } })
         let numbers = changed.map(\.number).filter(watched.contains)
         if !numbers.isEmpty { try await deliver(numbers: numbers, to: current, since: window, app: app) }
