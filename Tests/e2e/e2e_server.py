@@ -133,3 +133,20 @@ class Server:
             subprocess.run(["psql", os.environ["ZAYAVKA_TEST_DATABASE_URL"], "-q", "-c", f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.data, ignore_errors=True)
+
+
+def main(doc, run):
+    """The command line every e2e test shares: `BINARY [--postgres]`, SIGTERM and SIGHUP ending the run
+    through its clean-up (`finally`), then `run(binary, postgres)`."""
+    import sys
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    if len(sys.argv) < 2:
+        raise SystemExit(doc)
+    if "--postgres" in sys.argv[2:] and not os.environ.get("ZAYAVKA_TEST_DATABASE_URL"):
+        raise SystemExit("--postgres needs ZAYAVKA_TEST_DATABASE_URL=postgres://…")
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    run(sys.argv[1], "--postgres" in sys.argv[2:])

@@ -28,7 +28,6 @@ import hmac
 import http.server
 import json
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -38,7 +37,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import Server, free_port, wait_for  # noqa: E402
+from e2e_server import Server, free_port, main as e2e_main  # noqa: E402
 from web_test import Flow, browser, keep_failure, png  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.test", "admin-pass-1"
@@ -255,15 +254,5 @@ def run(binary, postgres):
         httpd.shutdown()
 
 
-def terminate(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    if "--postgres" in sys.argv[2:] and not os.environ.get("ZAYAVKA_TEST_DATABASE_URL"):
-        raise SystemExit("--postgres needs ZAYAVKA_TEST_DATABASE_URL=postgres://…")
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
-    run(sys.argv[1], "--postgres" in sys.argv[2:])
+    e2e_main(__doc__, run)
