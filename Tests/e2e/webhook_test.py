@@ -70,18 +70,28 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 arrived, wall = time.monotonic(), time.time()
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    body = b""
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        chunk = self.rfile.read(size + 2)[:size]
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            break
-                        body += chunk
-                else:
-                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                # A request cut off by the sender's death (SIGKILL between its head and its body) is no
+                # request: a real receiver drops it, and so does this one (it is not recorded).
+                try:
+                    if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                        body = b""
+                        while True:
+                            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                            chunk = self.rfile.read(size + 2)[:size]
+                            if len(chunk) < size:
+                                return
+                            if size == 0:
+                                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                    pass
+                                break
+                            body += chunk
+                    else:
+                        length = int(self.headers.get("Content-Length") or 0)
+                        body = self.rfile.read(length)
+                        if len(body) < length:
+                            return
+                except (ValueError, ConnectionResetError):
+                    return
                 down = receiver.down
                 status = 503 if down else 200
                 with receiver.lock:
