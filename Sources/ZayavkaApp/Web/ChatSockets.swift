@@ -11,7 +11,7 @@ import ZayavkaCore
 ///   `{"type":"watch","ticket":N}`, `{"type":"message","ticket":N,"text":…}`, `{"type":"accept","ticket":N}`, `{"type":"end","ticket":N}`.
 ///
 /// The server sends `message`, `state`, `chats` (the console's list), `ready` and `error` frames.
-/// Frames over 64 KiB close the socket; a message over 4,000 characters or faster than 2 a second
+/// Frames over 64 KiB close the socket; a message over 4,000 characters, or any frame faster than 2 a second
 /// (bursts of 10) is refused with an `error` frame, and 20 refusals in a row close the socket (a flood).
 /// Frames are handled one at a time per socket, in order.
 enum ChatSockets {
@@ -24,16 +24,22 @@ enum ChatSockets {
         let text: String?
     }
 
-    /// Per socket: its rate bucket and refusals in a row.
+    /// Per socket: its rate bucket and refusals in a row, checked as each frame arrives (a flood that
+    /// arrives at once is refused at once, however long the accepted frames take to handle).
     private struct Pace {
         var bucket: TokenBucket
         var refusals = 0
         init() { bucket = TokenBucket(limit: ChatLimits.rate, now: ProcessInfo.processInfo.systemUptime) }
 
-        /// False when the message must be refused as too fast.
-        mutating func allow() -> Bool {
-            if bucket.take(ChatLimits.rate, now: ProcessInfo.processInfo.systemUptime) == nil { return true }
-            return false
+        enum Verdict { case allow, refuse, close }
+
+        mutating func judge() -> Verdict {
+            if bucket.take(ChatLimits.rate, now: ProcessInfo.processInfo.systemUptime) == nil {
+                refusals = 0
+                return .allow
+            }
+            refusals += 1
+            return refusals >= ChatLimits.floodCloseAfter ? .close : .refuse
         }
     }
 
@@ -42,7 +48,7 @@ enum ChatSockets {
         // the frames are then handled one by one in a task.
         app.on(.GET, "widget", "socket") { request -> Response in
             request.webSocket(maxFrameSize: maxFrame) { request, socket in
-                let stream = frames(socket)
+                let stream = frames(socket, language: request.language)
                 Task { await widget(request, socket, stream) }
             }
         }
@@ -51,7 +57,7 @@ enum ChatSockets {
             guard let person = request.signedInIfAny else { throw WebError.signInRequired }
             guard person.viewer.role.isStaff, sameOrigin(request) else { throw ZayavkaError.forbidden(reason: "chats") }
             return request.webSocket(maxFrameSize: maxFrame) { request, socket in
-                let stream = frames(socket)
+                let stream = frames(socket, language: request.language)
                 Task { await agent(request, socket, stream) }
             }
         }
@@ -63,9 +69,22 @@ enum ChatSockets {
         return origin == "http://" + host || origin == "https://" + host || origin == request.services.configuration.publicURL
     }
 
-    private static func frames(_ socket: WebSocket) -> AsyncStream<String> {
+    /// The socket's frames, in order. Each is paced as it arrives: one too fast is answered
+    /// `too_fast` at once and dropped, and a flood closes the socket (nothing still waiting is handled).
+    private static func frames(_ socket: WebSocket, language: Language) -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        socket.onText { _, text in continuation.yield(text) }
+        let pace = NIOLockedValueBox(Pace())
+        let tooFast = ChatHub.encode(["type": "error", "code": "too_fast",
+                                      "message": language == .ru ? "Слишком часто: подождите секунду." : "Too fast: wait a second."])
+        socket.onText { socket, text in
+            switch pace.withLockedValue({ $0.judge() }) {
+            case .allow: continuation.yield(text)
+            case .refuse: socket.send(tooFast, promise: nil)
+            case .close:
+                continuation.finish()
+                _ = socket.close(code: .policyViolation)
+            }
+        }
         socket.onClose.whenComplete { _ in continuation.finish() }
         return stream
     }
@@ -95,19 +114,6 @@ enum ChatSockets {
         return context
     }
 
-    /// Throws `.overloaded` when too fast; closes the socket after a flood.
-    private static func pace(_ pace: inout Pace, _ socket: WebSocket) async throws {
-        if pace.allow() {
-            pace.refusals = 0
-            return
-        }
-        pace.refusals += 1
-        if pace.refusals >= ChatLimits.floodCloseAfter {
-            try? await socket.close(code: .policyViolation)
-        }
-        throw ZayavkaError.overloaded(retryAfterSeconds: 1, blockedUntil: nil)
-    }
-
     static func widget(_ request: Request, _ socket: WebSocket, _ stream: AsyncStream<String>) async {
         let hub = request.services.chats
         let authed = NIOLockedValueBox(false)
@@ -118,10 +124,9 @@ enum ChatSockets {
         var listener: ChatHub.Listener?
         var person: SignedIn?
         var number = 0
-        var rate = Pace()
         var language = request.language
         for await text in stream {
-            // Frames still buffered when the socket closed (a flood) are not handled.
+            // Frames still buffered when the socket closed are not handled.
             if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)) else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
@@ -147,7 +152,6 @@ enum ChatSockets {
                 }
                 switch frame.type {
                 case "message":
-                    try await pace(&rate, socket)
                     _ = try await ChatService.post(number: number, text: frame.text ?? "", context: context(request, signedIn))
                 case "end":
                     _ = try await ChatService.end(number: number, context: context(request, signedIn))
@@ -172,9 +176,8 @@ enum ChatSockets {
         let listener = ChatHub.Listener(socket: socket, userID: person.viewer.userID, isStaff: true, language: person.language)
         hub.add(listener, app: request.application)
         hub.poke()
-        var rate = Pace()
         for await text in stream {
-            // Frames still buffered when the socket closed (a flood) are not handled.
+            // Frames still buffered when the socket closed are not handled.
             if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)), let number = frame.ticket else {
                 await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
@@ -187,7 +190,6 @@ enum ChatSockets {
                     _ = try await ChatService.get(number: number, transcript: false, context: ctx)
                     try await hub.watch(listener, number: number, app: request.application)
                 case "message":
-                    try await pace(&rate, socket)
                     _ = try await ChatService.post(number: number, text: frame.text ?? "", context: ctx)
                 case "accept": _ = try await ChatService.accept(number: number, context: ctx)
                 case "end": _ = try await ChatService.end(number: number, context: ctx)
