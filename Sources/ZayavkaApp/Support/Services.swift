@@ -107,19 +107,27 @@ extension Request {
 /// Configuration that changes rarely and is read on hot paths: loaded at most every `ttl` seconds,
 /// and dropped at once when this instance changes it. Other instances see a change within `ttl`.
 final class RefreshingCache<Value: Sendable>: Sendable {
-    private let box = NIOLockedValueBox<(value: Value, loadedAt: Date)?>(nil)
+    /// The value and when it was loaded, and how many times it was dropped: a load that began before
+    /// a drop may have read the old state, so it is returned to its caller but not kept.
+    private let box = NIOLockedValueBox<(current: (value: Value, loadedAt: Date)?, generation: Int)>((nil, 0))
     private let ttl: TimeInterval
 
     init(ttl: TimeInterval = 5) { self.ttl = ttl }
 
     func value(_ load: () async throws -> Value) async throws -> Value {
-        if let current = box.withLockedValue({ $0 }), Date().timeIntervalSince(current.loadedAt) < ttl { return current.value }
+        let (current, generation) = box.withLockedValue { $0 }
+        if let current, Date().timeIntervalSince(current.loadedAt) < ttl { return current.value }
         let value = try await load()
-        box.withLockedValue { $0 = (value, Date()) }
+        box.withLockedValue { if $0.generation == generation { $0.current = (value, Date()) } }
         return value
     }
 
-    func invalidate() { box.withLockedValue { $0 = nil } }
+    func invalidate() {
+        box.withLockedValue {
+            $0.current = nil
+            $0.generation += 1
+        }
+    }
 }
 
 /// Statuses and intake fields, read on every ticket write.
