@@ -22,6 +22,8 @@ public enum WidgetRules {
     public static let sessionSeconds: Double = 12 * 3600
     /// The longest a host's identity token may live: a leaked one is worth little.
     public static let identityMaxSeconds: Double = 24 * 3600
+    /// Files one widget form (a request or a reply) may carry.
+    public static let maxFiles = 10
 }
 
 /// What one chat message may be, and how fast one party may send them.
@@ -37,7 +39,7 @@ public enum ChatLimits {
     public static let floodCloseAfter = 20
 
     public enum Refusal: String, Sendable, Equatable {
-        case empty, tooLong = "too_long", tooFast = "too_fast"
+        case empty, tooLong = "too_long"
     }
 
     /// Checks a message's text (after trimming); nil when it may be sent.

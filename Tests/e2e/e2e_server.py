@@ -135,6 +135,19 @@ class Server:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
+def close(server, *drivers):
+    """The clean-up every e2e test ends with: its browsers quit (a dead one is no error), its server stopped and its data removed."""
+    for driver in drivers:
+        if driver is not None:
+            try:
+                driver.quit()
+            except Exception:
+                pass
+    if server is not None:
+        server.stop()
+        server.remove()
+
+
 def main(doc, run):
     """The command line every e2e test shares: `BINARY [--postgres]`, SIGTERM and SIGHUP ending the run
     through its clean-up (`finally`), then `run(binary, postgres)`."""

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import Server, wait_for  # noqa: E402
+from e2e_server import Server, close, main as e2e_main, wait_for  # noqa: E402
 from web_test import CYRILLIC, Flow, browser  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -398,28 +397,11 @@ def run(binary, postgres):
             print("--- dovecot log (tail) ---\n" + dovecot.log()[-3000:], file=sys.stderr)
         raise
     finally:
-        if driver is not None:
-            try:
-                driver.quit()
-            except Exception:
-                pass
-        if server is not None:
-            server.stop()
-            server.remove()
+        close(server, driver)
         if dovecot is not None:
             dovecot.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def terminate(signum, _frame):
-    raise SystemExit(128 + signum)   # runs the clean-up in run()'s finally
-
-
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    if "--postgres" in sys.argv[2:] and not os.environ.get("ZAYAVKA_TEST_DATABASE_URL"):
-        raise SystemExit("--postgres needs ZAYAVKA_TEST_DATABASE_URL=postgres://…")
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
-    run(sys.argv[1], "--postgres" in sys.argv[2:])
+    e2e_main(__doc__, run)

@@ -21,14 +21,13 @@ Needs chromium and chromedriver, selenium.
 """
 import json
 import os
-import signal
 import sys
 import time
 
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import Server, wait_for  # noqa: E402
+from e2e_server import Server, close, main as e2e_main, wait_for  # noqa: E402
 from web_test import Flow, browser, keep_failure  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.test", "admin-pass-1"
@@ -140,25 +139,8 @@ def run(binary, postgres):
             keep_failure(driver, shots, server, "protection-failure")
         raise
     finally:
-        if driver is not None:
-            try:
-                driver.quit()
-            except Exception:
-                pass
-        if server is not None:
-            server.stop()
-            server.remove()
-
-
-def terminate(signum, _frame):
-    raise SystemExit(128 + signum)
+        close(server, driver)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    if "--postgres" in sys.argv[2:] and not os.environ.get("ZAYAVKA_TEST_DATABASE_URL"):
-        raise SystemExit("--postgres needs ZAYAVKA_TEST_DATABASE_URL=postgres://…")
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
-    run(sys.argv[1], "--postgres" in sys.argv[2:])
+    e2e_main(__doc__, run)

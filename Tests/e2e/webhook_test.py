@@ -35,7 +35,6 @@ import http.server
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -44,7 +43,7 @@ import urllib.parse
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import Server, wait_for  # noqa: E402
+from e2e_server import Server, close, main as e2e_main, wait_for  # noqa: E402
 from web_test import CYRILLIC, Flow, browser  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.test", "admin-pass-1"
@@ -529,27 +528,10 @@ def run(binary, postgres):
             print("--- server log (tail) ---\n" + server.log_tail(), file=sys.stderr)
         raise
     finally:
-        if driver is not None:
-            try:
-                driver.quit()
-            except Exception:
-                pass
-        if server is not None:
-            server.stop()
-            server.remove()
+        close(server, driver)
         if receiver is not None:
             receiver.stop()
 
 
-def terminate(signum, _frame):
-    raise SystemExit(128 + signum)   # runs the clean-up in run()'s finally
-
-
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    if "--postgres" in sys.argv[2:] and not os.environ.get("ZAYAVKA_TEST_DATABASE_URL"):
-        raise SystemExit("--postgres needs ZAYAVKA_TEST_DATABASE_URL=postgres://…")
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
-    run(sys.argv[1], "--postgres" in sys.argv[2:])
+    e2e_main(__doc__, run)

@@ -37,7 +37,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import Server, free_port, main as e2e_main  # noqa: E402
+from e2e_server import Server, close, free_port, main as e2e_main  # noqa: E402
 from web_test import Flow, browser, keep_failure, png  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@e2e.test", "admin-pass-1"
@@ -242,15 +242,7 @@ def run(binary, postgres):
                 keep_failure(driver, shots, server, "widget-failure-" + ("customer" if driver is customer else "agent"))
         raise
     finally:
-        for driver in (customer, agent):
-            if driver is not None:
-                try:
-                    driver.quit()
-                except Exception:
-                    pass
-        if server is not None:
-            server.stop()
-            server.remove()
+        close(server, customer, agent)
         httpd.shutdown()
 
 

@@ -20,6 +20,27 @@ struct APIErrorMiddleware: AsyncMiddleware {
         }
     }
 
+    /// The status and the error code of a domain error, as the API answers it (and the chat socket names it).
+    static func classify(_ domain: ZayavkaError) -> (status: HTTPResponseStatus, code: String) {
+        switch domain {
+        case .notFound: (.notFound, "not_found")
+        case .forbidden: (.forbidden, "forbidden")
+        case .unauthenticated: (.unauthorized, "unauthenticated")
+        case .illegalTransition: (.conflict, "illegal_transition")
+        case .unknownStatus: (.unprocessableEntity, "unknown_status")
+        case .ticketClosed: (.conflict, "ticket_closed")
+        case .validation: (.unprocessableEntity, "validation")
+        case .conflict: (.conflict, "conflict")
+        case .payloadTooLarge: (.payloadTooLarge, "payload_too_large")
+        case .unsupportedMediaType: (.unsupportedMediaType, "unsupported_media_type")
+        case .tooManyRequests: (.tooManyRequests, "too_many_requests")
+        case .gone: (.gone, "gone")
+        case .banned: (.forbidden, "banned")
+        case .widget(let refusal): ([.invalid, .expired, .session].contains(refusal) ? .unauthorized : .forbidden, refusal.rawValue)
+        case .overloaded(_, let blocked): (.tooManyRequests, blocked == nil ? "rate_limited" : "blocked")
+        }
+    }
+
     static func response(for error: any Error, request: Request) -> Response {
         let localizer = Localizer(request.language)
         let ru = request.language == .ru
@@ -31,31 +52,14 @@ struct APIErrorMiddleware: AsyncMiddleware {
         switch error {
         case let domain as ZayavkaError:
             message = localizer.message(for: domain)
+            (status, code) = classify(domain)
             switch domain {
-            case .notFound: (status, code) = (.notFound, "not_found")
-            case .forbidden: (status, code) = (.forbidden, "forbidden")
-            case .unauthenticated:
-                (status, code) = (.unauthorized, "unauthenticated")
-                headers.add(name: .wwwAuthenticate, value: "Bearer")
-            case .illegalTransition: (status, code) = (.conflict, "illegal_transition")
-            case .unknownStatus: (status, code) = (.unprocessableEntity, "unknown_status")
-            case .ticketClosed: (status, code) = (.conflict, "ticket_closed")
+            case .unauthenticated: headers.add(name: .wwwAuthenticate, value: "Bearer")
             case .validation(let errors):
-                (status, code) = (.unprocessableEntity, "validation")
                 fields = errors.map { .init(field: $0.field, code: $0.code.rawValue, message: localizer.fieldMessage($0)) }
-            case .conflict: (status, code) = (.conflict, "conflict")
-            case .payloadTooLarge: (status, code) = (.payloadTooLarge, "payload_too_large")
-            case .unsupportedMediaType: (status, code) = (.unsupportedMediaType, "unsupported_media_type")
-            case .tooManyRequests(let seconds):
-                (status, code) = (.tooManyRequests, "too_many_requests")
-                headers.add(name: .retryAfter, value: String(seconds))
-            case .gone: (status, code) = (.gone, "gone")
-            case .banned: (status, code) = (.forbidden, "banned")
-            case .widget(let refusal):
-                (status, code) = ([.invalid, .expired, .session].contains(refusal) ? .unauthorized : .forbidden, refusal.rawValue)
-            case .overloaded(let seconds, let blocked):
-                (status, code) = (.tooManyRequests, blocked == nil ? "rate_limited" : "blocked")
-                headers.add(name: .retryAfter, value: String(max(1, seconds)))
+            case .tooManyRequests(let seconds): headers.add(name: .retryAfter, value: String(seconds))
+            case .overloaded(let seconds, _): headers.add(name: .retryAfter, value: String(max(1, seconds)))
+            default: break
             }
         case let database where UniqueViolation.matches(database):
             // Two requests raced for the same unique value: nothing of this one was written (each

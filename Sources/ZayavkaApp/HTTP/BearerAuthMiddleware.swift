@@ -15,10 +15,7 @@ struct BearerAuthMiddleware: AsyncMiddleware {
         let cache = request.services.tokens
         if let entry = cache.lookup(hash, now: now) {
             // A banned customer's token keeps working again the moment the ban ends or is lifted.
-            try await request.services.bans.refuse(entry.signedIn, now: now, request.sql, counter: BanMetrics.api)
-            if request.services.shield.perAccount != nil {
-                try await request.services.shield.check(.account, String(entry.signedIn.viewer.userID), userID: entry.signedIn.viewer.userID, request: request)
-            }
+            try await request.admit(entry.signedIn, now: now, counter: BanMetrics.api)
             request.setSignedIn(entry.signedIn)
             return try await next.respond(to: request)
         }
@@ -41,10 +38,7 @@ struct BearerAuthMiddleware: AsyncMiddleware {
                 try await (db as! any SQLDatabase).raw("UPDATE api_tokens SET last_used_at = \(bind: now) WHERE id = \(bind: tokenID)").run()
             }
         }
-        try await request.services.bans.refuse(signedIn, now: now, request.sql, counter: BanMetrics.api)
-        if request.services.shield.perAccount != nil {
-            try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
-        }
+        try await request.admit(signedIn, now: now, counter: BanMetrics.api)
         request.setSignedIn(signedIn)
         return try await next.respond(to: request)
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import Metrics
 import SQLKit
 import Vapor
 import ZayavkaCore
@@ -36,5 +37,14 @@ extension Request {
     /// Throws `.forbidden` unless the viewer's role has `permission`.
     func require(_ permission: Permission) throws {
         guard try viewer.role.can(permission) else { throw ZayavkaError.forbidden(reason: "\(permission)") }
+    }
+
+    /// What every signed-in request passes, whatever signed it in (API token, web session, widget
+    /// session): a banned customer is refused (403 `banned`) and an account over its limit (429).
+    func admit(_ signedIn: SignedIn, now: Date = Date(), counter: Counter) async throws {
+        try await services.bans.refuse(signedIn, now: now, sql, counter: counter)
+        if services.shield.perAccount != nil {
+            try await services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: self)
+        }
     }
 }

@@ -17,6 +17,13 @@ extension Request {
         storage[WidgetSessionKey.self] = value
         setSignedIn(value.signedIn)
     }
+
+    /// The `{number}` of a request (or chat) this widget session may see; 404 otherwise.
+    func sessionRequestNumber() async throws -> Int {
+        let number = try intParameter("number")
+        _ = try await WidgetService.checkAccess(number, try widgetSession, context: try context)
+        return number
+    }
 }
 
 /// `Authorization: Bearer zw_…`: a widget session's token (only the widget's operations take one).
@@ -100,24 +107,21 @@ extension API {
                  summary: "The session's chat with its transcript.",
                  authenticated: false, body: .none, query: [], responses: [(200, "Chat"), (401, "Error"), (404, "Error")], widget: true,
                  handler: json { req in
-                     let number = try req.intParameter("number")
-                     _ = try await WidgetService.checkAccess(number, try req.widgetSession, context: try req.context)
+                     let number = try await req.sessionRequestNumber()
                      return try await ChatService.get(number: number, transcript: true, context: try req.context)
                  }),
         Endpoint(method: .POST, path: "/widget/chats/{number}/messages", operationID: "sendWidgetChatMessage", tag: "widget",
                  summary: "The customer's chat message (`text`, up to 4,000 characters), stored before it is shown.",
                  authenticated: false, body: .json("ChatText"), query: [], responses: [(201, "ChatMessage"), (401, "Error"), (404, "Error"), (409, "Error"), (422, "Error")], widget: true,
                  handler: json(.created) { req in
-                     let number = try req.intParameter("number")
-                     _ = try await WidgetService.checkAccess(number, try req.widgetSession, context: try req.context)
+                     let number = try await req.sessionRequestNumber()
                      return try await ChatService.post(number: number, text: try req.content.decode(ChatTextInput.self).text, context: try req.context)
                  }),
         Endpoint(method: .POST, path: "/widget/chats/{number}/end", operationID: "endWidgetChat", tag: "widget",
                  summary: "The customer ends the chat; the ticket stays with the transcript.",
                  authenticated: false, body: .none, query: [], responses: [(200, "Chat"), (401, "Error"), (404, "Error")], widget: true,
                  handler: json { req in
-                     let number = try req.intParameter("number")
-                     _ = try await WidgetService.checkAccess(number, try req.widgetSession, context: try req.context)
+                     let number = try await req.sessionRequestNumber()
                      return try await ChatService.end(number: number, context: try req.context)
                  }),
         // The agents' side.

@@ -113,11 +113,7 @@ enum ChatService {
                 INSERT INTO chats (ticket_id, customer_id, state, started_at, updated_at)
                 SELECT id, \(bind: userID), 'waiting', \(bind: now), \(bind: now) FROM tickets WHERE number = \(bind: ticket.number)
                 """).run()
-            if let session {
-                try await sql.raw("""
-                    INSERT INTO widget_tickets (ticket_id, session_id) SELECT id, \(bind: session.id) FROM tickets WHERE number = \(bind: ticket.number)
-                    """).run()
-            }
+            if let session { try await WidgetService.remember(ticket.number, sessionID: session.id, on: sql) }
         }
         started.increment()
         context.services.chats.poke()
@@ -128,7 +124,6 @@ enum ChatService {
         switch refusal {
         case .empty: ZayavkaError.validation([FieldError("text", .required)])
         case .tooLong: ZayavkaError.validation([FieldError("text", .tooLong, String(ChatLimits.maxCharacters))])
-        case .tooFast: ZayavkaError.overloaded(retryAfterSeconds: 1, blockedUntil: nil)
         }
     }
 

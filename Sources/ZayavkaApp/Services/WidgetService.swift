@@ -143,10 +143,7 @@ enum WidgetService {
         guard let signedIn = try SignedIn.from(row, defaultLanguage: request.services.configuration.defaultLanguage) else {
             throw ZayavkaError.banned(until: nil)
         }
-        try await request.services.bans.refuse(signedIn, now: now, request.sql, counter: BanMetrics.widget)
-        if request.services.shield.perAccount != nil {
-            try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
-        }
+        try await request.admit(signedIn, now: now, counter: BanMetrics.widget)
         return WidgetSession(id: try row.decode(column: "session_id", as: Int.self), verified: try row.decode(column: "verified", as: Bool.self),
                              signedIn: signedIn)
     }
@@ -161,10 +158,10 @@ enum WidgetService {
                                   options: field.optionValues.map { .init(value: $0, label: field.optionLabel($0, language)) })
         }
         let nodes = try await BotService.nodes(on: context.sql)
+        let l = L(language)
         let bot = nodes.map { node in
             WidgetConfigDTO.BotButton(
-                id: node.id, parentId: node.parentId, label: language == .en && !node.labelEn.isEmpty ? node.labelEn : node.labelRu,
-                message: language == .en && !node.messageEn.isEmpty ? node.messageEn : node.messageRu, action: node.action,
+                id: node.id, parentId: node.parentId, label: BotPages.label(node, l), message: BotPages.message(node, l), action: node.action,
                 url: node.action == BotAction.article.rawValue ? node.articleId.map { SitePath.helpArticle($0).path } : nil,
                 ticketType: node.ticketType, prefill: node.prefill)
         }
@@ -189,14 +186,8 @@ enum WidgetService {
             for number in numbers { loaded.append(try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)) }
             rows = loaded
         }
-        return rows.map { row in
-            let dto = row.dto(viewer, catalog, language)
-            return WidgetRequestDTO(number: dto.number, subject: dto.subject, status: dto.status, statusName: customerStatusName(dto, language),
-                                    channel: dto.channel, createdAt: dto.createdAt, updatedAt: dto.updatedAt)
-        }
+        return rows.map { WidgetRequestDTO($0.dto(viewer, catalog, language)) }
     }
-
-    static func customerStatusName(_ ticket: TicketDTO, _ language: Language) -> String { ticket.statusName }
 
     /// 404 unless the session may see the request.
     static func checkAccess(_ number: Int, _ session: WidgetSession, context: ServiceContext) async throws -> TicketQueries.Row {
@@ -212,9 +203,7 @@ enum WidgetService {
     static func request(_ number: Int, _ session: WidgetSession, context: ServiceContext) async throws -> WidgetRequestDTO {
         let row = try await checkAccess(number, session, context: context)
         let catalog = try await context.services.catalog.snapshot(context.db)
-        let dto = row.dto(session.signedIn.viewer, catalog, context.language)
-        var result = WidgetRequestDTO(number: dto.number, subject: dto.subject, status: dto.status, statusName: customerStatusName(dto, context.language),
-                                      channel: dto.channel, createdAt: dto.createdAt, updatedAt: dto.updatedAt)
+        var result = WidgetRequestDTO(row.dto(session.signedIn.viewer, catalog, context.language))
         let comments = try await ConversationService.comments(of: row, viewer: session.signedIn.viewer, context: context)
         result.messages = comments.filter(\.public).map { ChatService.message($0, requesterID: session.signedIn.viewer.userID) }
         return result
@@ -235,7 +224,7 @@ enum WidgetService {
         if let raw = form.text("urgency") {
             if let level = Int(raw), let value = Urgency(level) { urgency = value } else { errors.append(FieldError("urgency", .invalid, "1-4")) }
         }
-        if form.files.count > 10 { errors.append(FieldError("files", .tooLong, "10")) }
+        if form.files.count > WidgetRules.maxFiles { errors.append(FieldError("files", .tooLong, String(WidgetRules.maxFiles))) }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         var uploads: [AttachmentRecord] = []
         do {
@@ -245,9 +234,8 @@ enum WidgetService {
                 channel: .widget, type: type, priority: nil, urgency: urgency, responsibility: nil, cause: nil, status: nil,
                 assigneeId: nil, groupId: nil, dueAt: nil, fields: IntakeInputs.values(form, catalog.intake), attachments: uploads.map(\.publicID))
             let ticket = try await TicketService.create(input, context: context)
-            try await remember(ticket.number, session: session, context: context)
-            return WidgetRequestDTO(number: ticket.number, subject: ticket.subject, status: ticket.status, statusName: ticket.statusName,
-                                    channel: ticket.channel, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt)
+            try await context.write { db in try await remember(ticket.number, sessionID: session.id, on: db as! any SQLDatabase) }
+            return WidgetRequestDTO(ticket)
         } catch {
             form.discardFiles()
             await StreamedForm.forget(uploads, context: context)
@@ -255,13 +243,11 @@ enum WidgetService {
         }
     }
 
-    /// The request belongs to the session that filed it.
-    static func remember(_ number: Int, session: WidgetSession, context: ServiceContext) async throws {
-        try await context.write { db in
-            try await (db as! any SQLDatabase).raw("""
-                INSERT INTO widget_tickets (ticket_id, session_id) SELECT id, \(bind: session.id) FROM tickets WHERE number = \(bind: number)
-                """).run()
-        }
+    /// The request belongs to the session that filed it (inside the caller's transaction).
+    static func remember(_ number: Int, sessionID: Int, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO widget_tickets (ticket_id, session_id) SELECT id, \(bind: sessionID) FROM tickets WHERE number = \(bind: number)
+            """).run()
     }
 
     /// The customer's reply from the widget (multipart: body, files).
@@ -269,7 +255,7 @@ enum WidgetService {
         var uploads: [AttachmentRecord] = []
         do {
             _ = try await checkAccess(number, session, context: context)
-            if form.files.count > 10 { throw ZayavkaError.validation([FieldError("files", .tooLong, "10")]) }
+            if form.files.count > WidgetRules.maxFiles { throw ZayavkaError.validation([FieldError("files", .tooLong, String(WidgetRules.maxFiles))]) }
             uploads = try await StreamedForm.record(form.files, uploaderID: session.signedIn.viewer.userID, context: context)
             let comment = try await ConversationService.addComment(
                 number: number, input: CommentInput(body: form.value("body") ?? "", public: true, attachments: uploads.map(\.publicID), status: nil),

@@ -93,16 +93,20 @@ enum ChatSockets {
         try? await socket.send(ChatHub.encode(object))
     }
 
+    /// A frame that does not parse (`known: false`) or names no operation this socket has.
+    private static func badFrame(_ socket: WebSocket, _ language: Language, known: Bool) async {
+        let message = known ? (language == .ru ? "Неизвестный тип сообщения." : "Unknown frame type.")
+            : (language == .ru ? "Непонятное сообщение." : "A frame that does not parse.")
+        await send(socket, ["type": "error", "code": "bad_frame", "message": message])
+    }
+
     private static func sendError(_ socket: WebSocket, _ error: any Error, _ language: Language, ticket: Int? = nil) async {
         let localizer = Localizer(language)
         let (code, message): (String, String) = switch error {
         case ZayavkaError.validation(let fields):
             (fields.first.map { $0.field == "text" && $0.code == .tooLong ? "too_long" : $0.code.rawValue } ?? "validation",
              fields.map { localizer.fieldMessage($0) }.joined(separator: "; "))
-        case ZayavkaError.overloaded: ("too_fast", language == .ru ? "Слишком часто: подождите секунду." : "Too fast: wait a second.")
-        case ZayavkaError.banned: ("banned", localizer.message(for: error as! ZayavkaError))
-        case ZayavkaError.widget(let refusal): (refusal.rawValue, localizer.message(for: error as! ZayavkaError))
-        case let domain as ZayavkaError: ("refused", localizer.message(for: domain))
+        case let domain as ZayavkaError: (APIErrorMiddleware.classify(domain).code, localizer.message(for: domain))
         default: ("error", language == .ru ? "Не удалось: попробуйте ещё раз." : "That failed: try again.")
         }
         await send(socket, ["type": "error", "code": code, "message": message, "ticket": ticket ?? NSNull()])
@@ -129,7 +133,7 @@ enum ChatSockets {
             // Frames still buffered when the socket closed are not handled.
             if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)) else {
-                await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
+                await badFrame(socket, language, known: false)
                 continue
             }
             do {
@@ -156,7 +160,7 @@ enum ChatSockets {
                 case "end":
                     _ = try await ChatService.end(number: number, context: context(request, signedIn))
                 default:
-                    await send(socket, ["type": "error", "code": "bad_frame", "message": language == .ru ? "Неизвестный тип сообщения." : "Unknown frame type."])
+                    await badFrame(socket, language, known: true)
                 }
             } catch {
                 await sendError(socket, error, language, ticket: number == 0 ? nil : number)
@@ -180,7 +184,7 @@ enum ChatSockets {
             // Frames still buffered when the socket closed are not handled.
             if socket.isClosed { break }
             guard let frame = try? JSONDecoder().decode(Frame.self, from: Data(text.utf8)), let number = frame.ticket else {
-                await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Непонятное сообщение." : "A frame that does not parse."])
+                await badFrame(socket, person.language, known: false)
                 continue
             }
             let ctx = context(request, person)
@@ -194,7 +198,7 @@ enum ChatSockets {
                 case "accept": _ = try await ChatService.accept(number: number, context: ctx)
                 case "end": _ = try await ChatService.end(number: number, context: ctx)
                 default:
-                    await send(socket, ["type": "error", "code": "bad_frame", "message": person.language == .ru ? "Неизвестный тип сообщения." : "Unknown frame type."])
+                    await badFrame(socket, person.language, known: true)
                 }
             } catch {
                 await sendError(socket, error, person.language, ticket: number)

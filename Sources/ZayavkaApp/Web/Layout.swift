@@ -124,17 +124,29 @@ enum Layout {
         return Response(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html))
     }
 
+    /// Every page's head: the title, the one stylesheet and the one script.
+    static func head(title: String) -> Node<HTML.DocumentContext> {
+        .head(
+            .meta(.charset(.utf8)),
+            .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
+            .element(named: "title", nodes: [.t(title)]),
+            .link(.rel(.stylesheet), .href(SitePath.asset("app.css").path + "?v=\(Assets.version)")),
+            .script(.src(SitePath.asset("app.js").path + "?v=\(Assets.version)"), .defer())
+        )
+    }
+
+    /// Data for the page's script (its strings): a JSON block the browser never runs, with `</` escaped.
+    static func jsonBlock<C: HTML.BodyContext>(id: String, _ object: [String: String]) -> Node<C> {
+        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return .element(named: "script", nodes: [.attribute(named: "type", value: "application/json"), .attribute(named: "id", value: id),
+                                                  .raw(json.replacingOccurrences(of: "</", with: "<\\/"))])
+    }
+
     static func document(_ title: String, _ ctx: PageContext, _ content: Node<HTML.BodyContext>) -> String {
         let l = ctx.l
         let html = HTML(
             .attribute(named: "lang", value: l.language.rawValue),
-            .head(
-                .meta(.charset(.utf8)),
-                .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
-                .element(named: "title", nodes: [.t(title + " · Zayavka")]),
-                .link(.rel(.stylesheet), .href(SitePath.asset("app.css").path + "?v=\(Assets.version)")),
-                .script(.src(SitePath.asset("app.js").path + "?v=\(Assets.version)"), .defer())
-            ),
+            head(title: title + " · Zayavka"),
             .body(
                 .class(ctx.isStaff ? "staff" : "customer"),
                 header(ctx),

@@ -142,8 +142,7 @@ struct WebSessionMiddleware: AsyncMiddleware {
                 let path = request.url.path
                 if path != SitePath.signOut.path, !path.hasPrefix("/assets/") {
                     do {
-                        try await request.services.bans.refuse(signedIn, request.sql, counter: BanMetrics.web)
-                        try await request.services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: request)
+                        try await request.admit(signedIn, counter: BanMetrics.web)
                     } catch let error as ZayavkaError { refusal = error }
                 }
                 request.setSignedIn(signedIn)

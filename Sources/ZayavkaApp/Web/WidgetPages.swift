@@ -13,8 +13,8 @@ enum WidgetPages {
     }
 
     /// The panel's strings, in the reader's language (the script reads them from a JSON block).
-    static func strings(_ l: L) -> String {
-        let strings: [String: String] = [
+    static func strings(_ l: L) -> [String: String] {
+        [
             "help": l("Помощь", "Help"), "newRequest": l("Новая заявка", "New request"), "myRequests": l("Мои заявки", "My requests"),
             "chat": l("Чат", "Chat"), "introduce": l("Представьтесь, чтобы мы могли ответить:", "Tell us who you are so we can answer:"),
             "name": l("Имя", "Name"), "email": l("Эл. почта", "Email"), "start": l("Продолжить", "Continue"),
@@ -38,14 +38,11 @@ enum WidgetPages {
             "disconnected": l("Связь прервалась. Откройте чат заново.", "The connection dropped. Open the chat again."),
             "failed": l("Не удалось", "That failed"),
         ]
-        guard let data = try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys]) else { return "{}" }
-        // `</` never appears raw inside the JSON block.
-        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
     }
 
     static func panelNode(_ l: L, mode: String, token: String?, anonymous: Bool, inPage: Bool) -> Node<HTML.BodyContext> {
         .group(
-            .element(named: "script", nodes: [.attribute(named: "type", value: "application/json"), .attribute(named: "id", value: "zw-strings"), .raw(strings(l))]),
+            Layout.jsonBlock(id: "zw-strings", strings(l)),
             .div(.id("zw"), .class(inPage ? "zw in-page" : "zw"), .attr("data-mode", mode), .attr("data-anonymous", anonymous ? "1" : "0"),
                  .unwrap(token) { .attr("data-token", $0) },
                  .div(.class("zw-head"), .strong(.t(l("Поддержка", "Support"))),
@@ -62,10 +59,7 @@ enum WidgetPages {
         let l = L(language)
         let html = HTML(
             .attribute(named: "lang", value: language.rawValue),
-            .head(.meta(.charset(.utf8)), .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
-                  .element(named: "title", nodes: [.t(l("Поддержка", "Support"))]),
-                  .link(.rel(.stylesheet), .href(SitePath.asset("app.css").path + "?v=\(Assets.version)")),
-                  .script(.src(SitePath.asset("app.js").path + "?v=\(Assets.version)"), .defer())),
+            Layout.head(title: l("Поддержка", "Support")),
             .body(.class("zw-frame"), panelNode(l, mode: "widget", token: nil, anonymous: configuration.widgetAnonymous, inPage: false))
         )
         let ancestors = (["'self'"] + configuration.widgetOrigins).joined(separator: " ")
@@ -103,11 +97,9 @@ enum ChatConsolePage {
             "reply": l("Ответ", "Reply"), "send": l("Отправить (Ctrl+Enter)", "Send (Ctrl+Enter)"), "accept": l("Взять чат", "Take the chat"),
             "end": l("Завершить чат", "End chat"),
         ]
-        let json = (try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let waiting = chats.filter { $0.state == .waiting }.count
         return Layout.render(l("Чаты", "Chats"), ctx, .group(
-            .element(named: "script", nodes: [.attribute(named: "type", value: "application/json"), .attribute(named: "id", value: "chat-strings"),
-                                              .raw(json.replacingOccurrences(of: "</", with: "<\\/"))]),
+            Layout.jsonBlock(id: "chat-strings", strings),
             .h1(.t(l("Чаты", "Chats"))),
             .p(.class("muted"), .t(signedIn.onShift
                 ? l("Вы на смене: клиентам в виджете и на портале предлагается чат.", "You are on shift: customers in the widget and the portal are offered a chat.")

@@ -73,6 +73,15 @@ struct WidgetRequestDTO: Content {
     enum CodingKeys: String, CodingKey {
         case number, subject, status, channel, messages, statusName = "status_name", createdAt = "created_at", updatedAt = "updated_at"
     }
+
+}
+
+extension WidgetRequestDTO {
+    /// A ticket as the widget lists it (no conversation).
+    init(_ ticket: TicketDTO) {
+        self.init(number: ticket.number, subject: ticket.subject, status: ticket.status, statusName: ticket.statusName,
+                  channel: ticket.channel, createdAt: ticket.createdAt, updatedAt: ticket.updatedAt)
+    }
 }
 
 /// One line of a conversation as the widget and the chat show it.
