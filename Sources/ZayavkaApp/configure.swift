@@ -115,7 +115,7 @@ enum Migrations {
         M016SenderVerification(), M017RepairEditedMigrations(), M018CreateProblems(), M019CreateMassIncidents(),
         M020CreateIdempotencyKeys(), M021CreateAuditEvents(), M022CreateAttachmentChunks(),
         M023EventRedaction(), M024CreateMailEventQueue(), M025CreateLegalHolds(),
-        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(), M032CreateLoadBlocks(), M033CreateWidgetChats(),
+        M026CreateKnowledgeBase(), M027CreateSearchIndex(), M028CreateQuality(), M029CreateMailboxes(), M030CreateWebhooks(), M031CreateBans(), M032CreateLoadBlocks(), M033CreateWidgetChats(), M034AgentDay(),
     ]
 
     static func register(on app: Application) {
@@ -146,7 +146,10 @@ private func ensureAdmin(_ app: Application, configuration: AppConfiguration) as
 /// Stops the password-hashing threads with the application.
 /// The chat sockets' feed (started by the first socket) stops with the server.
 private struct ChatHubLifecycle: LifecycleHandler {
-    func shutdownAsync(_ application: Application) async { await application.services.chats.stop() }
+    func shutdownAsync(_ application: Application) async {
+        await application.services.chats.stop()
+        await application.services.feed.stop()
+    }
 }
 
 private struct PasswordHasherShutdown: LifecycleHandler {

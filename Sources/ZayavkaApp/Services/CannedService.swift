@@ -12,9 +12,15 @@ enum CannedService {
 
     static func list(context: ServiceContext) async throws -> [CannedResponseDTO] {
         guard try context.viewer.role.isStaff else { throw ZayavkaError.forbidden(reason: "staff only") }
-        return try await context.sql.raw("SELECT id, title, body, position FROM canned_responses ORDER BY position, id").all().map {
+        return try await context.sql.raw("""
+            SELECT id, title, body, position, set_status, set_priority, set_group_id, set_assignee_id FROM canned_responses ORDER BY position, id
+            """).all().map {
             CannedResponseDTO(id: try $0.decode(column: "id", as: Int.self), title: try $0.decode(column: "title", as: String.self),
-                              body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self))
+                              body: try $0.decode(column: "body", as: String.self), position: try $0.decode(column: "position", as: Int.self),
+                              sets: CannedSets(status: try $0.decode(column: "set_status", as: String?.self),
+                                               priority: try $0.decode(column: "set_priority", as: String?.self).flatMap(TicketPriority.init(rawValue:)),
+                                               groupId: try $0.decode(column: "set_group_id", as: Int?.self),
+                                               assigneeId: try $0.decode(column: "set_assignee_id", as: Int?.self)))
         }
     }
 
@@ -32,6 +38,15 @@ enum CannedService {
         if body.isEmpty { errors.append(FieldError("body", .required)) }
         if body.isOver(10_000) { errors.append(FieldError("body", .tooLong, "10000")) }
         if let position = input.position, !(0...1_000_000).contains(position) { errors.append(FieldError("position", .invalid, "0…1000000")) }
+        let sets = input.sets ?? existing?.sets ?? CannedSets()
+        if let status = sets.status {
+            let statuses = try await context.services.catalog.snapshot(context.db).statuses
+            if !statuses.contains(where: { $0.key == status }) { errors.append(FieldError("sets.status", .unknownValue, statuses.map(\.key).joined(separator: ", "))) }
+        }
+        if sets.groupId != nil || sets.assigneeId != nil {
+            do { _ = try await TicketService.checkAssignment(assigneeID: sets.assigneeId, groupID: sets.groupId, on: context.sql) }
+            catch ZayavkaError.validation(let problems) { errors += problems.map { FieldError("sets." + $0.field, $0.code, $0.argument) } }
+        }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         let position = input.position ?? existing?.position ?? (min(current.map(\.position).max() ?? 0, 1_000_000) + 1)
         let now = context.now
@@ -39,17 +54,20 @@ enum CannedService {
             let sql = db as! any SQLDatabase
             if let id {
                 try await sql.raw("""
-                    UPDATE canned_responses SET title = \(bind: title), body = \(bind: body), position = \(bind: position), updated_at = \(bind: now)
+                    UPDATE canned_responses SET title = \(bind: title), body = \(bind: body), position = \(bind: position), updated_at = \(bind: now),
+                           set_status = \(bind: sets.status), set_priority = \(bind: sets.priority?.rawValue), set_group_id = \(bind: sets.groupId),
+                           set_assignee_id = \(bind: sets.assigneeId)
                     WHERE id = \(bind: id)
                     """).run()
                 return id
             }
             return try await sql.raw("""
-                INSERT INTO canned_responses (title, body, position, created_at, updated_at)
-                VALUES (\(bind: title), \(bind: body), \(bind: position), \(bind: now), \(bind: now)) RETURNING id
+                INSERT INTO canned_responses (title, body, position, created_at, updated_at, set_status, set_priority, set_group_id, set_assignee_id)
+                VALUES (\(bind: title), \(bind: body), \(bind: position), \(bind: now), \(bind: now), \(bind: sets.status),
+                        \(bind: sets.priority?.rawValue), \(bind: sets.groupId), \(bind: sets.assigneeId)) RETURNING id
                 """).first()!.decode(column: "id", as: Int.self)
         }
-        return CannedResponseDTO(id: savedID, title: title, body: body, position: position)
+        return CannedResponseDTO(id: savedID, title: title, body: body, position: position, sets: sets)
     }
 
     static func delete(id: Int, context: ServiceContext) async throws -> HTTPStatus {

@@ -103,7 +103,15 @@ enum ConversationService {
             if answer == "promise", input.promisedAt == nil { errors.append(FieldError("promised_at", .required)) }
             do { try input.firstAnswer?.validate(now: context.now) } catch ZayavkaError.validation(let more) { errors += more }
         }
+        if let changes = input.changes {
+            if !isStaff { errors.append(FieldError("changes", .notAllowed)) }
+            // The reply's own `status` says where the ticket goes; a second one would be ambiguous.
+            if changes.status != nil { errors.append(FieldError("changes.status", .notAllowed)) }
+            if changes.resolution != nil { errors.append(FieldError("changes.resolution", .notAllowed)) }
+        }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
+        var prepared: TicketService.PreparedPatch?
+        if let changes = input.changes { prepared = try await TicketService.prepare(number: number, input: changes, context: context) }
         let catalog = try await context.services.catalog.snapshot(context.db)
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db)
         let slaSetup = try await context.services.sla.setup(context.sql)
@@ -113,8 +121,10 @@ enum ConversationService {
         draft.resolution = input.resolution
         draft.quality = try await QualitySettingsService.current(services: context.services, on: context.sql)
         let checked = draft
+        let checkedPatch = prepared
         let commentID = try await context.write { db in
-            try await write(checked, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
+            if let prepared = checkedPatch { try await TicketService.write(prepared, number: number, at: context.now, on: db) }
+            return try await write(checked, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
         }
         TicketService.commentsCreated.increment()
         return commentID

@@ -254,6 +254,25 @@ enum TicketService {
     // MARK: Update
 
     static func update(number: Int, input: TicketPatchInput, context: ServiceContext) async throws -> TicketDTO {
+        let prepared = try await prepare(number: number, input: input, context: context)
+        try await context.write { db in try await write(prepared, number: number, at: context.now, on: db) }
+        return try await TicketQueries.dto(number: number, context: context)
+    }
+
+    /// A patch checked against who asks and everything read before the write.
+    struct PreparedPatch: Sendable {
+        let patch: TicketPatch
+        let actor: ActorKind
+        let actorID: Int
+        let catalog: CatalogCache.Snapshot
+        let slaSetup: SLASetupCache.Setup
+        let quality: QualitySettings
+        let resolution: ResolutionInput?
+    }
+
+    /// The checks of a patch that need no transaction: the viewer may see the ticket and change
+    /// these fields, the assignee and group exist and fit.
+    static func prepare(number: Int, input: TicketPatchInput, context: ServiceContext) async throws -> PreparedPatch {
         let viewer = try context.viewer
         _ = try await TicketQueries.load(number: number, viewer: viewer, on: context.sql)
         let patch = input.corePatch
@@ -274,78 +293,82 @@ enum TicketService {
         if patch.assigneeID != nil || patch.groupID != nil {
             try await checkAssignment(assigneeID: patch.assigneeID ?? nil, groupID: patch.groupID ?? nil, on: context.sql)
         }
-        try await context.write { db in
-            guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
-                throw ZayavkaError.notFound(entity: "ticket", id: String(number))
-            }
-            var patch = patch
-            // Moved to a group that assigns by turn or load, with nobody of that group responsible: it picks one.
-            if case .some(.some(let group)) = patch.groupID, group != ticket.groupID, patch.assigneeID == nil {
-                let sql = db as! any SQLDatabase
-                var needsAgent = true
-                if let current = ticket.assigneeID { needsAgent = !(try await AssignmentService.isMember(current, of: group, on: sql)) }
-                if needsAgent,
-                   let agent = try await AssignmentService.pick(groupID: group, activeStatuses: catalog.statuses.filter { $0.category.isActive }.map(\.key), on: sql) {
-                    patch.assigneeID = .some(agent)
-                }
-            }
-            let fieldRows = try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).all()
-            let state = ticket.state(fields: Dictionary(fieldRows.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
-            let (next, changes) = try TicketRules.apply(patch, to: state, workflow: catalog.workflow, intake: catalog.intake, actor: actor)
-            // Staff solving it write the resolution report (SPEC V6); checked before anything is written.
-            let solving = state.status != next.status && catalog.workflow.definition(next.status)?.category == .solved
-            let report = try ResolutionService.check(resolution, solving: solving, type: next.type, isStaff: actor == .staff, settings: quality)
-            guard !changes.isEmpty else { return }
-            let now = context.now
-            ticket.apply(next)
-            stampStatusTimes(ticket, from: state.status, to: next.status, workflow: catalog.workflow, now: now)
-            ticket.updatedAt = now
-            try await ticket.update(on: db)
-            for change in changes where change.field.hasPrefix("fields.") {
-                let key = String(change.field.dropFirst(7))
-                if let value = change.after {
-                    if let row = fieldRows.first(where: { $0.key == key }) {
-                        row.value = value
-                        try await row.update(on: db)
-                    } else {
-                        try await TicketFieldValueRecord(ticketID: ticket.id!, key: key, value: value).create(on: db)
-                    }
-                } else {
-                    try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).filter(\.$key == key).delete()
-                }
-            }
-            if state.status != next.status, let from = catalog.workflow.definition(state.status)?.category,
-               let to = catalog.workflow.definition(next.status)?.category {
-                try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticket.id!, at: now,
-                                           setup: slaSetup, on: db as! any SQLDatabase)
-            }
-            var events = changes.map {
-                History.event(for: $0, ticketID: ticket.id!, actorID: viewer.userID, intake: catalog.intake, at: now)
-            }
-            // Type, priority, urgency, group and intake answers choose the policy: a change recomputes the due times.
-            let policyFields = changes.map(\.field).filter { ["type", "priority", "urgency", "group_id"].contains($0) || $0.hasPrefix("fields.") }
-            if !policyFields.isEmpty, !slaSetup.policies.isEmpty {
-                events += try await SLAClocks.replan(
-                    ticketID: ticket.id!, subject: try await slaSubject(of: ticket, fields: next.fields, on: db as! any SQLDatabase),
-                    createdAt: ticket.createdAt, firstResponseAt: ticket.firstResponseAt,
-                    waitingSince: catalog.workflow.definition(next.status)?.category == .pending ? now : nil,
-                    reason: policyFields.joined(separator: ","), actorID: viewer.userID, at: now, setup: slaSetup, on: db as! any SQLDatabase)
-            }
-            if let report {
-                events.append(try await ResolutionService.write(report, ticketID: ticket.id!, authorID: viewer.userID, at: now, on: db as! any SQLDatabase))
-            }
-            // The customer reopens a solved ticket: the report's answer is "still not working".
-            if actor == .customer, catalog.workflow.definition(state.status)?.category == .solved,
-               catalog.workflow.definition(next.status)?.category != .solved {
-                try await ResolutionService.recordOutcome("not_working", ticketID: ticket.id!, at: now, on: db as! any SQLDatabase)
-            }
-            if changes.contains(where: { $0.field == "subject" }) {
-                // Every message's index entry carries the subject.
-                try await SearchIndex.reindex(tickets: [ticket.id!], on: db as! any SQLDatabase)
-            }
-            try await History.record(events, on: db as! any SQLDatabase)
+        return PreparedPatch(patch: patch, actor: actor, actorID: viewer.userID, catalog: catalog, slaSetup: slaSetup, quality: quality, resolution: resolution)
+    }
+
+    /// The writes of a prepared patch inside the caller's transaction: the ticket, its answers, the
+    /// SLA clocks, the resolution report and the history. Nothing is written when nothing changes.
+    static func write(_ prepared: PreparedPatch, number: Int, at now: Date, on db: any Database) async throws {
+        let (catalog, slaSetup, actor, resolution, quality) = (prepared.catalog, prepared.slaSetup, prepared.actor, prepared.resolution, prepared.quality)
+        let actorID = prepared.actorID
+        guard let ticket = try await TicketRecord.query(on: db).filter(\.$number == number).first() else {
+            throw ZayavkaError.notFound(entity: "ticket", id: String(number))
         }
-        return try await TicketQueries.dto(number: number, context: context)
+        var patch = prepared.patch
+        // Moved to a group that assigns by turn or load, with nobody of that group responsible: it picks one.
+        if case .some(.some(let group)) = patch.groupID, group != ticket.groupID, patch.assigneeID == nil {
+            let sql = db as! any SQLDatabase
+            var needsAgent = true
+            if let current = ticket.assigneeID { needsAgent = !(try await AssignmentService.isMember(current, of: group, on: sql)) }
+            if needsAgent,
+               let agent = try await AssignmentService.pick(groupID: group, activeStatuses: catalog.statuses.filter { $0.category.isActive }.map(\.key), on: sql) {
+                patch.assigneeID = .some(agent)
+            }
+        }
+        let fieldRows = try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).all()
+        let state = ticket.state(fields: Dictionary(fieldRows.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
+        let (next, changes) = try TicketRules.apply(patch, to: state, workflow: catalog.workflow, intake: catalog.intake, actor: actor)
+        // Staff solving it write the resolution report (SPEC V6); checked before anything is written.
+        let solving = state.status != next.status && catalog.workflow.definition(next.status)?.category == .solved
+        let report = try ResolutionService.check(resolution, solving: solving, type: next.type, isStaff: actor == .staff, settings: quality)
+        guard !changes.isEmpty else { return }
+        ticket.apply(next)
+        stampStatusTimes(ticket, from: state.status, to: next.status, workflow: catalog.workflow, now: now)
+        ticket.updatedAt = now
+        try await ticket.update(on: db)
+        for change in changes where change.field.hasPrefix("fields.") {
+            let key = String(change.field.dropFirst(7))
+            if let value = change.after {
+                if let row = fieldRows.first(where: { $0.key == key }) {
+                    row.value = value
+                    try await row.update(on: db)
+                } else {
+                    try await TicketFieldValueRecord(ticketID: ticket.id!, key: key, value: value).create(on: db)
+                }
+            } else {
+                try await TicketFieldValueRecord.query(on: db).filter(\.$ticketID == ticket.id!).filter(\.$key == key).delete()
+            }
+        }
+        if state.status != next.status, let from = catalog.workflow.definition(state.status)?.category,
+           let to = catalog.workflow.definition(next.status)?.category {
+            try await SLAClocks.handle(.statusChanged(from: from, to: to), ticketID: ticket.id!, at: now,
+                                       setup: slaSetup, on: db as! any SQLDatabase)
+        }
+        var events = changes.map {
+            History.event(for: $0, ticketID: ticket.id!, actorID: actorID, intake: catalog.intake, at: now)
+        }
+        // Type, priority, urgency, group and intake answers choose the policy: a change recomputes the due times.
+        let policyFields = changes.map(\.field).filter { ["type", "priority", "urgency", "group_id"].contains($0) || $0.hasPrefix("fields.") }
+        if !policyFields.isEmpty, !slaSetup.policies.isEmpty {
+            events += try await SLAClocks.replan(
+                ticketID: ticket.id!, subject: try await slaSubject(of: ticket, fields: next.fields, on: db as! any SQLDatabase),
+                createdAt: ticket.createdAt, firstResponseAt: ticket.firstResponseAt,
+                waitingSince: catalog.workflow.definition(next.status)?.category == .pending ? now : nil,
+                reason: policyFields.joined(separator: ","), actorID: actorID, at: now, setup: slaSetup, on: db as! any SQLDatabase)
+        }
+        if let report {
+            events.append(try await ResolutionService.write(report, ticketID: ticket.id!, authorID: actorID, at: now, on: db as! any SQLDatabase))
+        }
+        // The customer reopens a solved ticket: the report's answer is "still not working".
+        if actor == .customer, catalog.workflow.definition(state.status)?.category == .solved,
+           catalog.workflow.definition(next.status)?.category != .solved {
+            try await ResolutionService.recordOutcome("not_working", ticketID: ticket.id!, at: now, on: db as! any SQLDatabase)
+        }
+        if changes.contains(where: { $0.field == "subject" }) {
+            // Every message's index entry carries the subject.
+            try await SearchIndex.reindex(tickets: [ticket.id!], on: db as! any SQLDatabase)
+        }
+        try await History.record(events, on: db as! any SQLDatabase)
     }
 
     /// The facts SLA policies are chosen by, as the ticket stands.

@@ -25,6 +25,8 @@ final class AppServices: Sendable {
     let bans = BanDirectory()
     /// Live chat (issue 19): this instance's sockets, and whether anyone is on shift (2 s).
     let chats = ChatHub()
+    /// The agents' live queues and ticket pages (issue 20).
+    let feed = TicketFeed()
     let chatAvailability = RefreshingCache<Bool>(ttl: 2)
     /// Load protection (issue 19, SPEC X2): buckets per address and account, blocks.
     let shield: LoadShield

@@ -13,11 +13,16 @@ struct CannedListModel: Sendable {
         let title: String
         let body: String
         let position: Int
+        var sets = CannedSets()
     }
 
     var items: [Item]
     var editing: Item?
     var errors: [String: String] = [:]
+    /// What a macro may set: the statuses, the staff and the groups to choose from.
+    var statuses: [QueueModel.Option] = []
+    var staff: [QueueModel.Option] = []
+    var groups: [QueueModel.Option] = []
 }
 
 enum CannedView {
@@ -27,10 +32,11 @@ enum CannedView {
         return .group(
             .h1(.t(l("Шаблоны ответов", "Canned responses"))),
             .table(.class("list"), .id("canned-list"),
-                   .thead(.tr(.th(.t(l("Название", "Title"))), .th(.t(l("Текст", "Text"))), .th(.t("")))),
+                   .thead(.tr(.th(.t(l("Название", "Title"))), .th(.t(l("Текст", "Text"))), .th(.t(l("Заодно меняет", "Also sets"))), .th(.t("")))),
                    .tbody(.forEach(model.items) { item in
                        .tr(.td(.a(.href(SitePath.adminCanned.path + "?edit=\(item.id)"), .t(item.title))),
                            .td(.t(item.body)),
+                           .td(.t(setsText(item.sets, model, l))),
                            .td(.form(.method(.post), .action(SitePath.adminCannedDelete(item.id).path), Layout.csrfField(ctx),
                                      .button(.type(.submit), .class("secondary"), .t(l("Удалить", "Delete"))))))
                    })),
@@ -43,9 +49,32 @@ enum CannedView {
                            .input(.type(.text), .name("title"), .id("canned-title"), .attr("value", editing?.title ?? ""), .required(true))),
                 Layout.row(l("Текст", "Text"), for: "canned-body", error: model.errors["body"],
                            .textarea(.name("body"), .id("canned-body"), .required(true), .rows(4), .t(editing?.body ?? ""))),
+                .p(.class("hint"), .t(l("Шаблон может заодно менять поля заявки: они выставятся на странице заявки и сохранятся вместе с ответом.",
+                                        "A canned response may also set the ticket's fields: they are filled in on the ticket page and saved with the reply."))),
+                .div(.class("inline-row"),
+                     select("set_status", l("Статус", "Status"), model.statuses, editing?.sets.status, model, l),
+                     select("set_priority", l("Приоритет", "Priority"), TicketPriority.allCases.map { .init(value: $0.rawValue, label: l.localizer.name($0)) },
+                            editing?.sets.priority?.rawValue, model, l),
+                     select("set_group_id", l("Группа", "Group"), model.groups, editing?.sets.groupId.map(String.init), model, l),
+                     select("set_assignee_id", l("Исполнитель", "Assignee"), model.staff, editing?.sets.assigneeId.map(String.init), model, l)),
                 .div(.class("actions"), .button(.type(.submit), .class("primary"), .t(l("Сохранить", "Save"))))
             )
         )
+    }
+
+    static func select<C: HTML.BodyContext>(_ name: String, _ label: String, _ options: [QueueModel.Option], _ value: String?, _ model: CannedListModel, _ l: L) -> Node<C> {
+        Layout.row(label, for: "canned-" + name, error: model.errors["sets." + name.dropFirst(4)],
+                   .select(.attr("name", name), .id("canned-" + name), .opt("", l("не менять", "keep")),
+                           .forEach(options) { .opt($0.value, $0.label, selected: $0.value == value) }))
+    }
+
+    static func setsText(_ sets: CannedSets, _ model: CannedListModel, _ l: L) -> String {
+        func label(_ options: [QueueModel.Option], _ value: String?) -> String? { value.map { v in options.first { $0.value == v }?.label ?? v } }
+        let parts = [label(model.statuses, sets.status).map { l("статус: ", "status: ") + $0 },
+                     sets.priority.map { l("приоритет: ", "priority: ") + l.localizer.name($0) },
+                     label(model.groups, sets.groupId.map(String.init)).map { l("группа: ", "group: ") + $0 },
+                     label(model.staff, sets.assigneeId.map(String.init)).map { l("исполнитель: ", "assignee: ") + $0 }].compactMap { $0 }
+        return parts.isEmpty ? "—" : parts.joined(separator: ", ")
     }
 }
 
@@ -56,7 +85,21 @@ enum CannedController {
     }
 
     static func items(_ request: Request) async throws -> [CannedListModel.Item] {
-        try await CannedService.list(context: try request.context).map { .init(id: $0.id, title: $0.title, body: $0.body, position: $0.position) }
+        try await CannedService.list(context: try request.context).map { .init(id: $0.id, title: $0.title, body: $0.body, position: $0.position, sets: $0.sets) }
+    }
+
+    static func model(_ request: Request, editing: CannedListModel.Item?) async throws -> CannedListModel {
+        let catalog = try await request.services.catalog.snapshot(request.database)
+        var model = CannedListModel(items: try await items(request), editing: editing)
+        model.statuses = catalog.statuses.map { .init(value: $0.key, label: $0.name(request.language)) }
+        model.staff = try await QueueController.staffOptions(request: request)
+        model.groups = try await QueueController.groupOptions(request: request)
+        return model
+    }
+
+    static func sets(_ form: ReceivedForm) -> CannedSets {
+        CannedSets(status: form.text("set_status"), priority: form.text("set_priority").flatMap(TicketPriority.init(rawValue:)),
+                   groupId: form.text("set_group_id").flatMap { Int($0) }, assigneeId: form.text("set_assignee_id").flatMap { Int($0) })
     }
 
     static func list(_ request: Request) async throws -> Response {
@@ -64,7 +107,7 @@ enum CannedController {
         let items = try await items(request)
         let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
         let ctx = PageContext(request)
-        let model = CannedListModel(items: items, editing: items.first { $0.id == editID })
+        let model = try await model(request, editing: items.first { $0.id == editID })
         return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, CannedView.render(model, ctx))
     }
 
@@ -74,11 +117,11 @@ enum CannedController {
         let id = form.text("id").flatMap(Int.init)
         let ctx = PageContext(request)
         do {
-            _ = try await CannedService.save(id: id, CannedResponseInput(title: form.value("title") ?? "", body: form.value("body") ?? ""), context: try request.context)
+            _ = try await CannedService.save(id: id, CannedResponseInput(title: form.value("title") ?? "", body: form.value("body") ?? "", sets: sets(form)), context: try request.context)
             return request.redirect(to: SitePath.adminCanned.path + "?notice=saved")
         } catch ZayavkaError.validation(let problems) {
-            let editing = CannedListModel.Item(id: id ?? 0, title: form.value("title") ?? "", body: form.value("body") ?? "", position: 0)
-            var model = CannedListModel(items: try await items(request), editing: editing)
+            let editing = CannedListModel.Item(id: id ?? 0, title: form.value("title") ?? "", body: form.value("body") ?? "", position: 0, sets: sets(form))
+            var model = try await model(request, editing: editing)
             for problem in problems { model.errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
             return Layout.render(ctx.l("Шаблоны ответов", "Canned responses"), ctx, status: .unprocessableEntity, CannedView.render(model, ctx))
         }

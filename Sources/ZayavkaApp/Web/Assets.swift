@@ -7,12 +7,12 @@ import ZayavkaCore
 /// cached by browsers for a year under a content-hash version.
 enum Assets {
     static let files: [String: (type: String, body: String)] = [
-        "app.css": ("text/css; charset=utf-8", stylesheet + widgetStylesheet),
-        "app.js": ("text/javascript; charset=utf-8", script + widgetScript),
+        "app.css": ("text/css; charset=utf-8", stylesheet + widgetStylesheet + agentDayStylesheet),
+        "app.js": ("text/javascript; charset=utf-8", script + widgetScript + agentDayScript),
     ]
 
     static let version: String = {
-        let digest = SHA256.hash(data: Data((stylesheet + script + widgetStylesheet + widgetScript).utf8))
+        let digest = SHA256.hash(data: Data((stylesheet + script + widgetStylesheet + widgetScript + agentDayStylesheet + agentDayScript).utf8))
         return String(Hex.encode(digest).prefix(10))
     }()
 
@@ -172,6 +172,12 @@ document.addEventListener("DOMContentLoaded", function () {
       canned.addEventListener("change", function () {
         var option = canned.options[canned.selectedIndex];
         var text = option ? option.getAttribute("data-body") : null;
+        // A macro also sets fields of the page's form (status, priority, group, assignee).
+        if (option) Array.prototype.forEach.call(option.attributes, function (a) {
+          if (a.name.indexOf("data-set-") !== 0) return;
+          var control = document.querySelector("[form=composer][name='" + a.name.slice(9) + "']");
+          if (control) { control.value = a.value; control.dispatchEvent(new Event("change")); }
+        });
         if (text) {
           var start = body.selectionStart || body.value.length, end = body.selectionEnd || body.value.length;
           body.value = body.value.slice(0, start) + text + body.value.slice(end);

@@ -25,6 +25,9 @@ struct TimelineModel: Sendable {
     var mailMessages: [Int: Int] = [:]
     /// Route key → name, for `routed` events.
     var routeNames: [String: String] = [:]
+    /// Group id → name and the intake questions, so history shows names, not ids and keys.
+    var groupNames: [Int: String] = [:]
+    var intake: [IntakeFieldDefinition] = []
     /// The agent console: public replies offer "make an article from this answer".
     var staffTools = false
 
@@ -100,9 +103,13 @@ enum TimelineView {
         switch EventKind(rawValue: event.kind) {
         case .created: return l("создал(а) заявку", "filed the ticket")
         case .statusChanged: return l("статус «\(status(event.before))» → «\(status(event.after))»", "status “\(status(event.before))” → “\(status(event.after))”")
-        case .assigned: return l("ответственный: \(person(event.before)) → \(person(event.after))", "assignee: \(person(event.before)) → \(person(event.after))")
-        case .slaWarning: return l("срок SLA скоро истекает (\(event.field ?? ""))", "SLA target is close (\(event.field ?? ""))")
-        case .slaBreached: return l("срок SLA нарушен (\(event.field ?? ""))", "SLA target breached (\(event.field ?? ""))")
+        case .assigned: return l("исполнитель: \(person(event.before)) → \(person(event.after))", "assignee: \(person(event.before)) → \(person(event.after))")
+        case .slaWarning:
+            let metric = SLAMetricNames.name(event.field ?? "", l.language)
+            return l("скоро истекает срок SLA «\(metric)»", "the SLA target “\(metric)” is close")
+        case .slaBreached:
+            let metric = SLAMetricNames.name(event.field ?? "", l.language)
+            return l("нарушен срок SLA «\(metric)»", "the SLA target “\(metric)” is breached")
         case .slaRecomputed:
             func when(_ iso: String?) -> String { iso.flatMap { try? Date($0, strategy: .iso8601) }.map(l.dateTime) ?? "—" }
             let metric = SLAMetricNames.name(event.field ?? "", l.language)
@@ -147,24 +154,50 @@ enum TimelineView {
             let span = parts.count == 2 ? l.dateTime(parts[0]) + " — " + l.dateTime(parts[1]) : ""
             return l("работа запланирована: \(person(event.after)), \(span)", "work planned: \(person(event.after)), \(span)")
         default:
-            let field = fieldName(event.field ?? "", l)
+            let raw = event.field ?? ""
+            let field = fieldName(raw, l, intake: model.intake)
+            let (before, after) = (value(raw, event.before, model, l), value(raw, event.after, model, l))
             let escalated = event.reason?.hasPrefix("sla_breached") == true ? l(" (эскалация по SLA)", " (SLA escalation)") : ""
-            return l("\(field): «\(event.before ?? "—")» → «\(event.after ?? "—")»", "\(field): “\(event.before ?? "—")” → “\(event.after ?? "—")”") + escalated
+            return l("\(field): «\(before)» → «\(after)»", "\(field): “\(before)” → “\(after)”") + escalated
         }
     }
 
-    static func fieldName(_ field: String, _ l: L) -> String {
+    /// A field's value as a person reads it: names for ids and keys, dates in the reader's zone.
+    static func value(_ field: String, _ raw: String?, _ model: TimelineModel, _ l: L) -> String {
+        guard let raw, !raw.isEmpty else { return l("не задано", "not set") }
+        let localizer = l.localizer
+        switch field {
+        case "type": return TicketType(rawValue: raw).map(localizer.name) ?? raw
+        case "priority": return TicketPriority(rawValue: raw).map(localizer.name) ?? raw
+        case "responsibility": return Responsibility(rawValue: raw).map(localizer.name) ?? raw
+        case "group_id": return Int(raw).flatMap { model.groupNames[$0] } ?? l("удалённая группа", "a deleted group")
+        case "assignee_id": return Int(raw).flatMap { model.peopleNames[$0] } ?? raw
+        case "due_at": return (try? Date(raw, strategy: .iso8601)).map(l.dateTime) ?? raw
+        default:
+            guard field.hasPrefix("fields."), let definition = model.intake.first(where: { $0.key == field.dropFirst(7) }) else { return raw }
+            switch definition.kind {
+            case .boolean: return raw == "true" ? l("да", "yes") : raw == "false" ? l("нет", "no") : raw
+            case .choice: return definition.optionLabel(raw, l.language)
+            default: return raw
+            }
+        }
+    }
+
+    static func fieldName(_ field: String, _ l: L, intake: [IntakeFieldDefinition] = []) -> String {
         switch field {
         case "subject": l("тема", "subject")
         case "type": l("тип", "type")
         case "priority": l("приоритет", "priority")
         case "urgency": l("срочность", "urgency")
-        case "responsibility": l("ответственность", "responsibility")
+        case "responsibility": l("чья сторона", "whose side")
         case "cause": l("причина", "cause")
         case "group_id": l("группа", "group")
         case "organization_id": l("организация", "organization")
         case "due_at": l("срок", "due date")
-        default: field.hasPrefix("fields.") ? String(field.dropFirst(7)) : field
+        default:
+            field.hasPrefix("fields.")
+                ? intake.first { $0.key == field.dropFirst(7) }.map { "«" + $0.label(l.language) + "»" } ?? String(field.dropFirst(7))
+                : field
         }
     }
 }

@@ -53,6 +53,8 @@ enum Notices {
         case "replied": .init(text: l("Ответ отправлен.", "Your reply has been sent."), isError: false)
         case "noted": .init(text: l("Внутренняя заметка добавлена.", "Internal note added."), isError: false)
         case "saved": .init(text: l("Изменения сохранены.", "Changes saved."), isError: false)
+        case "saved-unsent": .init(text: l("Поля сохранены. Текст ответа не отправлен: он остался в редакторе.",
+                                           "The fields are saved. The reply is not sent: it is still in the editor."), isError: false)
         case "solved": .init(text: l("Спасибо! Заявка отмечена как решённая.", "Thank you! The request is marked as solved."), isError: false)
         case "reopened": .init(text: l("Заявка снова открыта, мы займёмся ею.", "The request is open again; we are on it."), isError: false)
         case "signed-out": .init(text: l("Вы вышли.", "You have signed out."), isError: false)
@@ -149,11 +151,13 @@ enum Layout {
             head(title: title + " · Zayavka"),
             .body(
                 .class(ctx.isStaff ? "staff" : "customer"),
+                .a(.class("skip-link"), .href("#content"), .t(l("К содержимому", "Skip to content"))),
                 header(ctx),
                 .unwrap(ctx.banner.flatMap { $0.isEmpty ? nil : $0 }) { banner in
                     .div(.class("banners"), IncidentsView.banner(banner, ctx))
                 },
                 .element(named: "main", nodes: [
+                    .attribute(named: "id", value: "content"),
                     .unwrap(ctx.notice) { notice in
                         .div(.class(notice.isError ? "notice error" : "notice"), .attr("role", notice.isError ? "alert" : "status"), .t(notice.text))
                     },
@@ -178,20 +182,9 @@ enum Layout {
                          (SitePath.directory.path, l("Клиенты", "Customers")), (SitePath.workload.path, l("Загрузка", "Workload")),
                          (SitePath.problems.path, l("Проблемы", "Problems")), (SitePath.incidents.path, l("Сбои", "Incidents")),
                          (SitePath.agentKB.path, l("База знаний", "Knowledge base")), (SitePath.reviews.path, l("Качество", "Quality"))]
-                if signedIn.viewer.role.can(.manageKnowledgeBase) { links.append((SitePath.adminKB.path, l("Разделы и помощник", "KB setup"))) }
                 if signedIn.viewer.role.can(.manageQuality) { links.append((SitePath.reports.path, l("Отчёты", "Reports"))) }
-                if signedIn.viewer.role == .admin || signedIn.viewer.role == .manager {
-                    links.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses")))
-                }
-                if signedIn.viewer.role.can(.manageBans) { links.append((SitePath.adminBans.path, l("Баны", "Bans"))) }
-                if signedIn.viewer.role.can(.manageUsers) { links.append((SitePath.adminUsers.path, l("Пользователи", "Users"))) }
-                if signedIn.viewer.role.can(.manageGroups) { links.append((SitePath.adminGroups.path, l("Группы", "Groups"))) }
-                if signedIn.viewer.role.can(.manageOrganizations) { links.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }
-                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminFields.path, l("Вопросы", "Questions"))) }
-                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminMail.path, l("Почта", "Mail"))) }
-                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminWorkingTime.path, l("Рабочее время и SLA", "Working time"))) }
-                if signedIn.viewer.role.can(.manageConfiguration) { links.append((SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls"))) }
-                links.append((SitePath.tokens.path, l("Токены API", "API tokens")))
+                // The desk's setup (the admin pages, API tokens) is one link; its page lists them (issue 20).
+                links.append((SitePath.settings.path, l("Настройки", "Settings")))
             } else {
                 links = [(SitePath.portal.path, l("Мои заявки", "My requests")), (SitePath.portalNew.path, l("Новая заявка", "New request")),
                          (SitePath.portalChat.path, l("Чат", "Chat")),
@@ -203,12 +196,16 @@ enum Layout {
                      (SitePath.signIn.path, l("Войти", "Sign in"))]
         }
         let searchTarget: SitePath? = ctx.signedIn.map { $0.viewer.role.isStaff ? SitePath.agentSearch : SitePath.portalSearch }
-        // The link whose path is the longest prefix of this page's is the current one (/agent vs /agent/workload).
+        // The link whose path is the longest prefix of this page's is the current one (/agent vs /agent/workload);
+        // the setup pages count as "Settings".
         let current = links.map(\.0).filter { ctx.path.hasPrefix($0) }.max { $0.count < $1.count }
+            ?? ((ctx.path.hasPrefix("/admin") || ctx.path.hasPrefix("/account")) && ctx.isStaff ? SitePath.settings.path : nil)
         return .header(
             .class("top"),
             .a(.class("brand"), .href(SitePath.home.path), .t(l("Заявка", "Zayavka"))),
-            .nav(.forEach(links) { link in
+            .button(.type(.button), .class("menu-toggle"), .id("menu-toggle"), .attr("aria-expanded", "false"), .attr("aria-controls", "top-nav"),
+                    .t("☰ " + l("Меню", "Menu"))),
+            .nav(.id("top-nav"), .attr("aria-label", l("Разделы", "Sections")),.forEach(links) { link in
                 .a(.href(link.0), .class(link.0 == current ? "current" : ""), .t(link.1))
             }),
             .unwrap(searchTarget) { target in

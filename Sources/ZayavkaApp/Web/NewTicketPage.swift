@@ -83,7 +83,7 @@ enum NewTicketView {
                         .forEach(TicketPriority.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == model.priority) })),
                      Layout.row(l("Срочность", "Urgency"), for: "urgency", .select(.attr("name", "urgency"), .id("urgency"), .opt("", "—"),
                         .forEach(Urgency.all) { .opt(String($0.level), String($0.level), selected: $0.level == model.urgency) })),
-                     Layout.row(l("Ответственный", "Assignee"), for: "assignee_id", .select(.attr("name", "assignee_id"), .id("assignee_id"), .opt("", "—"),
+                     Layout.row(l("Исполнитель", "Assignee"), for: "assignee_id", .select(.attr("name", "assignee_id"), .id("assignee_id"), .opt("", "—"),
                         .forEach(model.staff) { .opt($0.value, $0.label, selected: $0.value == model.assigneeID.map(String.init)) })),
                      Layout.row(l("Группа", "Group"), for: "group_id", .select(.attr("name", "group_id"), .id("group_id"), .opt("", "—"),
                         .forEach(model.groups) { .opt($0.value, $0.label, selected: $0.value == model.groupID.map(String.init)) }))),

@@ -131,35 +131,36 @@ enum RequestFormView {
 
 /// Form controls for the team's intake questions, with client-side checks mirroring the server's.
 enum IntakeInputs {
-    static func row<C: HTML.BodyContext>(_ field: IntakeFieldDefinition, value: String, error: String?, _ l: L, name: String? = nil) -> Node<C> {
+    /// `form`: the id of the form the control belongs to when it sits outside it (the ticket page's side panel).
+    static func row<C: HTML.BodyContext>(_ field: IntakeFieldDefinition, value: String, error: String?, _ l: L, name: String? = nil, form: String = "") -> Node<C> {
         let id = "field-" + field.key
         let inputName = name ?? "fields." + field.key
         let label = field.label(l.language) + (field.required ? " *" : "")
         let control: Node<HTML.BodyContext>
         switch field.kind {
         case .multiline:
-            control = .textarea(.name(inputName), .id(id), .required(field.required), .rows(3), .t(value))
+            control = .textarea(.name(inputName), .id(id), .attribute(named: "form", value: form), .required(field.required), .rows(3), .t(value))
         case .choice:
-            control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
+            control = .select(.attr("name", inputName), .id(id), .attribute(named: "form", value: form), .if(field.required, .attribute(named: "required")),
                               .opt("", l("— выберите —", "— choose —")),
                               .forEach(field.optionValues) { option in .opt(option, field.optionLabel(option, l.language), selected: option == value) })
         case .boolean:
-            control = .select(.attr("name", inputName), .id(id), .if(field.required, .attribute(named: "required")),
+            control = .select(.attr("name", inputName), .id(id), .attribute(named: "form", value: form), .if(field.required, .attribute(named: "required")),
                               .opt("", "—"),
                               .opt("true", l("Да", "Yes"), selected: value == "true"),
                               .opt("false", l("Нет", "No"), selected: value == "false"))
         case .phone:
-            control = .input(.type(.tel), .name(inputName), .id(id), .attr("value", value), .required(field.required),
+            control = .input(.type(.tel), .name(inputName), .id(id), .attribute(named: "form", value: form), .attr("value", value), .required(field.required),
                              .attribute(named: "data-pattern", value: #"^[+0-9 ()\-]{5,25}$"#),
                              .attr("data-message", l("Введите телефон: цифры, +, скобки, дефис.", "Enter a phone number: digits, +, brackets, dashes.")))
         case .url:
-            control = .input(.type(.url), .name(inputName), .id(id), .attr("value", value), .required(field.required))
+            control = .input(.type(.url), .name(inputName), .id(id), .attribute(named: "form", value: form), .attr("value", value), .required(field.required))
         case .number:
-            control = .input(.type(.text), .name(inputName), .id(id), .attr("value", value), .required(field.required),
+            control = .input(.type(.text), .name(inputName), .id(id), .attribute(named: "form", value: form), .attr("value", value), .required(field.required),
                              .attribute(named: "inputmode", value: "decimal"), .attribute(named: "data-pattern", value: #"^-?[0-9]+([.,][0-9]+)?$"#),
                              .attr("data-message", l("Введите число.", "Enter a number.")))
         case .text:
-            control = .input(.type(.text), .name(inputName), .id(id), .attr("value", value), .required(field.required))
+            control = .input(.type(.text), .name(inputName), .id(id), .attribute(named: "form", value: form), .attr("value", value), .required(field.required))
         }
         return Layout.row(label, for: id, error: error, control)
     }

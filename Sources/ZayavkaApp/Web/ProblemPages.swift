@@ -135,7 +135,7 @@ enum ProblemsView {
                            .select(.attr("name", "group_id"), .id("problem-group"), .opt("", "—"), .forEach(model.groups) { option in
                                .opt(option.value, option.label, selected: p.group.map { String($0.id) } == option.value)
                            })),
-                Layout.row(l("Ответственный", "Owner"), for: "problem-owner", error: errors["owner_id"],
+                Layout.row(l("Ведёт проблему", "Owner"), for: "problem-owner", error: errors["owner_id"],
                            .select(.attr("name", "owner_id"), .id("problem-owner"), .opt("", "—"), .forEach(model.staff) { option in
                                .opt(option.value, option.label, selected: p.owner.map { String($0.id) } == option.value)
                            })),

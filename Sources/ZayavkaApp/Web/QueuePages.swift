@@ -55,6 +55,10 @@ struct QueueModel: Sendable {
     let groups: [Option]
     let organizations: [Option]
     let total: Int
+    /// What the live feed's new tickets are matched against: the view's statuses, assignee, groups.
+    var live: [String: String] = [:]
+    /// A new desk's setup steps, shown to its admin until all are done.
+    var checklist: SetupChecklist?
 }
 
 enum QueueFilters {
@@ -80,12 +84,22 @@ enum QueuePageView {
             .p(.class("pager"), .a(.id("next-page"), .href(SitePath.queue(model.view.rawValue).path + "?" + (query.isEmpty ? "" : query + "&") + "cursor=" + cursor),
                                    .t(l("Следующая страница →", "Next page →"))))
         }
+        var live = model.live
+        live["live"] = SitePath.agentLive.path
+        live["since"] = ctx.now.formatted(.iso8601)
+        live["forms"] = l("новая заявка|новые заявки|новых заявок", "new ticket|new tickets|new tickets")
+        live["changed"] = l("изменено", "changed")
+        live["show"] = l("показать", "show")
         let main: Node<HTML.BodyContext> = .div(
-            .h1(.t(model.view.title(l))),
+            .unwrap(model.checklist.flatMap { $0.complete ? nil : $0 }) { $0.render(l) },
+            .div(.class("queue-head"),
+                 .h1(.t(model.view.title(l))),
+                 .p(.class("muted"), .id("queue-total"), .t(model.total > QueueController.countCap
+                    ? l("более \(l.number(QueueController.countCap)) заявок", "more than \(l.number(QueueController.countCap)) tickets")
+                    : l.tickets(model.total)))),
             filtersForm(model, ctx),
-            .p(.class("muted"), .id("queue-total"), .t(model.total > QueueController.countCap
-                ? l("более \(l.number(QueueController.countCap)) заявок", "more than \(l.number(QueueController.countCap)) tickets")
-                : l.tickets(model.total))),
+            .button(.type(.button), .class("live-bar"), .id("queue-news"), .attr("hidden", "hidden"), .attr("aria-live", "polite")),
+            Layout.jsonBlock(id: "queue-live", live),
             bulkForm(model, ctx, query: query),
             nextLink,
             .p(.class("kbd"), .t(l("Клавиши: j/k — вверх/вниз, Enter — открыть, x — выбрать, / — поиск.",
@@ -125,24 +139,29 @@ enum QueuePageView {
             .init(value: "created_at", label: l("по созданию", "by creation")), .init(value: "priority", label: l("по приоритету", "by priority")),
             .init(value: "number", label: l("по номеру", "by number")),
         ]
-        let search: Node<HTML.BodyContext> = .div(
-            .class("field wide"), .element(named: "label", nodes: [.attr("for", "filter-q"), .t(l("Текст в теме", "Text in subject"))]),
-            .input(.type(.search), .name("q"), .id("filter-q"), .attr("value", model.filters["q"] ?? "")))
+        let search: Node<HTML.BodyContext> = .input(.type(.search), .name("q"), .id("filter-q"), .class("filter-q"), .attr("value", model.filters["q"] ?? ""),
+                                                    .attr("aria-label", l("Текст в теме", "Text in subject")), .attr("placeholder", l("Текст в теме…", "Text in the subject…")))
         let selects: [Node<HTML.BodyContext>] = [
             select("status", l("Статус", "Status"), model.statuses, model, l),
             select("type", l("Тип", "Type"), types, model, l),
             select("priority", l("Приоритет", "Priority"), priorities, model, l),
             select("urgency", l("Срочность", "Urgency"), urgencies, model, l),
             select("group_id", l("Группа", "Group"), model.groups, model, l),
-            select("assignee_id", l("Ответственный", "Assignee"), assignees, model, l),
+            select("assignee_id", l("Исполнитель", "Assignee"), assignees, model, l),
             select("organization_id", l("Организация", "Organization"), model.organizations, model, l),
             select("channel", l("Канал", "Channel"), channels, model, l),
             select("sort", l("Сортировка", "Sort"), sorts, model, l),
         ]
+        let active = QueueFilters.names.filter { $0 != "q" && $0 != "sort" && !(model.filters[$0] ?? "").isEmpty }.count
+        let more: Node<HTML.BodyContext> = .element(named: "details", nodes: [
+            .class("filter-more"), .id("filter-more"),
+            .element(named: "summary", nodes: [.t(l("Фильтры", "Filters") + (active > 0 ? " (\(active))" : ""))]),
+            .div(.class("filter-grid"), .group(selects)),
+        ])
         return .form(
             .class("filters"), .method(.get), .action(SitePath.queue(model.view.rawValue).path), .id("filters"),
-            .component(Node<HTML.BodyContext>.group([search] + selects)),
-            .button(.type(.submit), .class("secondary"), .t(l("Показать", "Apply")))
+            .component(Node<HTML.BodyContext>.group([search, more])),
+            .button(.type(.submit), .class("secondary"), .id("filters-apply"), .t(l("Показать", "Apply")))
         )
     }
 
@@ -177,14 +196,15 @@ enum QueuePageView {
                 .th(.input(.type(.checkbox), .attribute(named: "data-select-all", value: "1"), .attr("aria-label", l("Выбрать все", "Select all")))),
                 .th(.t("№")), .th(.t(l("Тема", "Subject"))), .th(.class("wide-only"), .t(l("Клиент", "Requester"))),
                 .th(.t(l("Статус", "Status"))), .th(.class("wide-only"), .t(l("Приоритет", "Priority"))),
-                .th(.class("wide-only"), .t(l("Ответственный", "Assignee"))), .th(.t(l("Возраст", "Age"))), .th(.t(l("Срок", "Due"))))),
+                .th(.class("wide-only"), .t(l("Исполнитель", "Assignee"))), .th(.t(l("Возраст", "Age"))), .th(.t(l("Срок", "Due"))))),
             .tbody(.forEach(model.items) { ticket in
                 .tr(
                     .attr("data-href", SitePath.agentTicket(ticket.number).path), .attr("id", "ticket-\(ticket.number)"),
                     .td(.input(.type(.checkbox), .name("ticket"), .value(String(ticket.number)), .attr("aria-label", "№\(ticket.number)"))),
                     .td(.t(String(ticket.number))),
-                    .td(.a(.href(SitePath.agentTicket(ticket.number).path), .t(ticket.subject))),
-                    .td(.class("wide-only"), .t(ticket.requester.name), .unwrap(ticket.organization) { .div(.class("muted"), .t($0.name)) }),
+                    .td(.class("subject"), .a(.href(SitePath.agentTicket(ticket.number).path), .attr("title", ticket.subject), .t(ticket.subject))),
+                    .td(.class("wide-only who"), .attr("title", ticket.requester.name + (ticket.organization.map { " · " + $0.name } ?? "")),
+                        .t(ticket.requester.name), .unwrap(ticket.organization) { .span(.class("muted"), .t(" · " + $0.name)) }),
                     .td(.span(.class("badge \(ticket.status)"), .t(ticket.statusName))),
                     .td(.class("wide-only"), .span(.class("badge \(ticket.priority.rawValue)"), .t(l.localizer.name(ticket.priority)))),
                     .td(.class("wide-only"), .t(ticket.assignee?.name ?? "—")),
@@ -237,6 +257,7 @@ enum QueueController {
         for name in QueueFilters.names { if let value = request.query[String.self, at: name], !value.isEmpty { filters[name] = value } }
         var params = view.params(statuses: catalog.statuses, userID: userID, groupIDs: groups)
         params.merge(filters) { _, typed in typed }
+        let live = ["statuses": params["status"] ?? "", "assignee": params["assignee_id"] ?? "", "groups": params["group_id"] ?? ""]
         params["limit"] = "50"
         let ctx = PageContext(request)
         let counts = try await QueuePagesQuery.counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, cap: countCap, on: sql)
@@ -253,14 +274,15 @@ enum QueueController {
             // A hand-edited URL with a bad filter: show the view without the typed filters.
             return request.redirect(to: SitePath.queue(view.rawValue).path)
         }
-        let model = QueueModel(
+        var model = QueueModel(
             view: view,
             counts: counts,
             items: rows.map { $0.dto(signedIn.viewer, catalog, ctx.l.language) },
             nextCursor: next, filters: filters,
             statuses: catalog.statuses.map { .init(value: $0.key, label: $0.name(ctx.l.language)) },
             staff: try await QueuePagesQuery.staffOptions(on: sql), groups: try await QueuePagesQuery.groupOptions(on: sql),
-            organizations: try await QueuePagesQuery.organizationOptions(on: sql), total: total)
+            organizations: try await QueuePagesQuery.organizationOptions(on: sql), total: total, live: live)
+        if signedIn.viewer.role == .admin { model.checklist = try await SetupChecklist.load(request) }
         return Layout.render(view.title(ctx.l), ctx, QueuePageView.render(model, ctx))
     }
 

@@ -342,7 +342,7 @@ enum ReportCSV {
             for (k, v) in report.channels.sorted(by: { $0.key < $1.key }) { rows.append([l("канал", "channel"), k, String(v)]) }
             for (k, v) in report.priorities.sorted(by: { $0.key < $1.key }) where v > 0 { rows.append([l("приоритет", "priority"), k, String(v)]) }
             for (k, v) in report.urgencies.sorted(by: { $0.key < $1.key }) where v > 0 { rows.append([l("срочность", "urgency"), k, String(v)]) }
-            for (k, v) in report.responsibilities.sorted(by: { $0.key < $1.key }) where v > 0 { rows.append([l("ответственность", "responsibility"), k, String(v)]) }
+            for (k, v) in report.responsibilities.sorted(by: { $0.key < $1.key }) where v > 0 { rows.append([l("чья сторона", "whose side"), k, String(v)]) }
             for cause in report.causes { rows.append([l("причина", "cause"), cause.cause, String(cause.created)]) }
         case "sla":
             header = [l("Политика", "Policy"), l("Показатель", "Metric"), l("В срок", "Met"), l("Нарушено", "Missed"), l("Доля в срок, %", "Share met, %")]

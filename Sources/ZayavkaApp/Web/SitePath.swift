@@ -7,6 +7,7 @@ enum SitePath: Equatable {
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
     case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentPlace(Int), agentNew, agentBulk, workload
+    case agentLive, agentPresence(Int), settings
     case directory, call, callbacks, callbackAttempt(Int), agentCall(Int), agentCallback(Int), shift
     case adminRouting, adminRouteSave, adminCriticalSave, adminCallbackRuleSave
     case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
@@ -54,6 +55,9 @@ enum SitePath: Equatable {
         case .agentTicket(let n): "/agent/tickets/\(n)"
         case .agentComment(let n): "/agent/tickets/\(n)/comment"
         case .agentFields(let n): "/agent/tickets/\(n)/fields"
+        case .agentPresence(let n): "/agent/tickets/\(n)/presence"
+        case .agentLive: "/agent/live"
+        case .settings: "/settings"
         case .agentPlan(let n): "/agent/tickets/\(n)/plan"
         case .agentRoute(let n): "/agent/tickets/\(n)/route"
         case .agentWarning(let n): "/agent/tickets/\(n)/warning"
@@ -184,7 +188,7 @@ enum SitePath: Equatable {
     /// The route pattern: the path with its parameter as `:number`, `:view`, `:id` or `:name`.
     var route: [PathComponent] {
         let pattern: String = switch self {
-        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentPlace, .agentCall, .agentCallback, .ticketProblem:
+        case .portalRequest, .portalReply, .portalSolved, .portalReopen, .agentTicket, .agentComment, .agentFields, .agentPlan, .agentRoute, .agentWarning, .agentPlace, .agentCall, .agentCallback, .ticketProblem, .agentPresence:
             path.replacingOccurrences(of: #"/\d+"#, with: "/:number", options: .regularExpression)
         case .queue: "/agent/queues/:view"
         case .callbackAttempt: "/agent/callbacks/:id/attempt"

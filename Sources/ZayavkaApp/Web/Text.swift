@@ -82,6 +82,7 @@ struct L: Sendable {
 
     func duration(_ seconds: TimeInterval) -> String {
         let minutes = Int(seconds / 60)
+        if minutes < 1 { return self("меньше минуты", "less than a minute") }
         if minutes < 60 { return localizer.count(minutes, ru: ("минута", "минуты", "минут"), en: ("minute", "minutes")) }
         let hours = minutes / 60
         if hours < 48 { return localizer.count(hours, ru: ("час", "часа", "часов"), en: ("hour", "hours")) }
@@ -95,4 +96,34 @@ struct L: Sendable {
     }
 
     func fileSize(_ bytes: Int) -> String { Localizer.formatBytes(bytes, language) }
+}
+
+/// SLA targets and their state as a person reads them.
+enum SLAWords {
+    static func metric(_ metric: SLAMetric, _ l: L) -> String {
+        switch metric {
+        case .firstResponse: l("Первый ответ", "First response")
+        case .nextResponse: l("Следующий ответ", "Next response")
+        case .resolution: l("Решение", "Resolution")
+        case .promise: l("Обещанный срок", "Promised time")
+        }
+    }
+
+    /// "через 2 часа", "просрочен на 5 минут", "выполнен за 12 минут", "выполнен с опозданием на 3 минуты".
+    static func state(_ clock: SLAClockDTO, now: Date, _ l: L) -> String {
+        switch clock.state {
+        case .running, .warning:
+            let due = clock.dueAt.map { l.due($0, now: now) } ?? ""
+            return clock.state == .warning ? l("скоро срок · ", "due soon · ") + due : due
+        case .breached:
+            return l("нарушен", "breached") + (clock.dueAt.map { " · " + l("просрочен на ", "overdue by ") + l.duration(now.timeIntervalSince($0)) } ?? "")
+        case .paused: return l("на паузе: ждём клиента", "paused: waiting for the customer")
+        case .achieved: return l("выполнен за ", "met in ") + l.minutes(max(0, clock.elapsedMinutes))
+        case .missed:
+            if let due = clock.dueAt, let stopped = clock.stoppedAt {
+                return l("выполнен с опозданием на ", "met late by ") + l.duration(stopped.timeIntervalSince(due))
+            }
+            return l("выполнен с опозданием", "met late")
+        }
+    }
 }

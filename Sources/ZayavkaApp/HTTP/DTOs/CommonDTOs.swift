@@ -359,6 +359,12 @@ struct TicketPatchInput: Content {
     /// An empty patch, filled in by the web forms.
     init() {}
 
+    /// Nothing to change.
+    var isEmpty: Bool {
+        subject == nil && type == nil && priority == nil && urgency == nil && responsibility == nil && cause == nil && status == nil
+            && assigneeId == nil && groupId == nil && dueAt == nil && fields == nil && resolution == nil
+    }
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         subject = try c.decodeIfPresent(String.self, forKey: .subject)
@@ -438,9 +444,12 @@ struct CommentInput: Content {
     var refusalReason: String? = nil
     /// The resolution report, with a reply that solves the ticket (SPEC V6).
     var resolution: ResolutionInput? = nil
+    /// Field changes saved with the reply, all or nothing (the ticket page's one submit): an
+    /// assignee chosen and a reply that solves the ticket land together or not at all.
+    var changes: TicketPatchInput? = nil
 
     enum CodingKeys: String, CodingKey {
-        case body, `public`, attachments, status, answer, resolution
+        case body, `public`, attachments, status, answer, resolution, changes
         case promisedAt = "promised_at", refusalReason = "refusal_reason"
     }
 

@@ -22,7 +22,7 @@ enum AgentTicketController {
         let statusNames = Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a })
         guard let requester = try await AgentTicketQuery.requester(id: ticket.requester.id, excluding: number, statusNames: statusNames, on: sql)
         else { throw NotFoundPage() }
-        let canned = try await CannedService.list(context: try request.context).map { AgentTicketModel.Canned(title: $0.title, body: $0.body) }
+        let canned = try await CannedService.list(context: try request.context).map { AgentTicketModel.Canned(title: $0.title, body: $0.body, sets: $0.sets.formValues) }
         let calendars = try await request.services.sla.setup(sql).calendars
         let clocks = try await SLAClocks.dto(ticketID: row.id, at: Date(), calendars: calendars, on: sql)
         var timeline = TimelineModel(comments: comments, events: events, statusNames: statusNames, peopleNames: people)
@@ -33,10 +33,13 @@ enum AgentTicketController {
         let callbacks = try await PhoneService.callbacks(due: false, assigneeID: nil, ticketNumber: number, context: try request.context)
         timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
         timeline.staffTools = true
+        timeline.intake = catalog.intake
+        let groups = try await QueueController.groupOptions(request: request)
+        timeline.groupNames = Dictionary(groups.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
         var model = AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
-            requester: requester, statuses: catalog.statuses, staff: staff, groups: try await QueueController.groupOptions(request: request),
+            requester: requester, statuses: catalog.statuses, staff: staff, groups: groups,
             intake: catalog.intake, canned: canned, clocks: clocks, routes: routes.filter(\.active),
             account: try await TicketAccountService.account(of: row, language: language, context: try request.context),
             warnings: try await ConductService.warningsBefore(requesterID: ticket.requester.id, on: sql), slots: slots,
@@ -77,62 +80,175 @@ enum AgentTicketController {
         return Layout.render("№\(number) · " + model.ticket.subject, ctx, AgentTicketView.render(model, ctx))
     }
 
-    static func comment(_ request: Request) async throws -> Response {
-        let signedIn = try QueueController.requireStaff(request)
+    /// The fields of the page's form that differ from the ticket, as a patch (status apart); only the
+    /// fields the form carries are compared, so a form without them changes nothing.
+    static func patch(_ form: ReceivedForm, ticket t: TicketDTO, intake: [IntakeFieldDefinition], l: L) -> (TicketPatchInput, [String: String]) {
+        var patch = TicketPatchInput()
+        var errors: [String: String] = [:]
+        func has(_ name: String) -> Bool { form.fields[name] != nil }
+        if has("subject"), let subject = form.value("subject"), subject != t.subject { patch.subject = subject }
+        if has("assignee_id") {
+            let assignee = form.text("assignee_id").flatMap { Int($0) }
+            if assignee != t.assignee?.id { patch.assigneeId = .some(assignee) }
+        }
+        if has("group_id") {
+            let group = form.text("group_id").flatMap { Int($0) }
+            if group != t.group?.id { patch.groupId = .some(group) }
+        }
+        if let type = form.text("type").flatMap(TicketType.init(rawValue:)), type != t.type { patch.type = type }
+        if let priority = form.text("priority").flatMap(TicketPriority.init(rawValue:)), priority != t.priority { patch.priority = priority }
+        if has("urgency") {
+            let urgency = form.text("urgency").flatMap { Int($0) }
+            if urgency != t.urgency {
+                if let urgency, Urgency(urgency) == nil { errors["urgency"] = l.localizer.fieldMessage(FieldError("urgency", .invalid)) }
+                else { patch.urgency = .some(urgency.flatMap(Urgency.init)) }
+            }
+        }
+        if has("responsibility") {
+            let responsibility = form.text("responsibility").flatMap(Responsibility.init(rawValue:))
+            if responsibility != t.responsibility { patch.responsibility = .some(responsibility) }
+        }
+        if has("cause") {
+            let cause = form.text("cause")
+            if cause != t.cause { patch.cause = .some(cause) }
+        }
+        if has("due_at") {
+            var due: Date?
+            if let raw = form.text("due_at") {
+                due = l.parseLocalInput(raw)
+                if due == nil { errors["due_at"] = l.localizer.fieldMessage(FieldError("due_at", .invalid)) }
+            }
+            if errors["due_at"] == nil, due.map({ Int($0.timeIntervalSince1970 / 60) }) != t.dueAt.map({ Int($0.timeIntervalSince1970 / 60) }) {
+                patch.dueAt = .some(due)
+            }
+        }
+        var fieldChanges: [String: String?] = [:]
+        for field in intake where has("fields." + field.key) {
+            let value = form.text("fields." + field.key)
+            if value != t.fields[field.key] { fieldChanges[field.key] = .some(value) }
+        }
+        if !fieldChanges.isEmpty { patch.fields = fieldChanges }
+        return (patch, errors)
+    }
+
+    /// The page's one submit: field changes, and the reply or note when there is text, in one
+    /// transaction. "Send and → Solved" moves the ticket with the reply; "Save the fields" saves
+    /// the fields and keeps an unsent text in the composer.
+    static func work(_ request: Request) async throws -> Response {
+        _ = try QueueController.requireStaff(request)
         let number = try PortalController.number(request)
         let form = try await WebForms.read(request)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let t = try await TicketQueries.dto(number: number, context: try request.context)
+        let intake = try await request.services.catalog.snapshot(request.database).intake
+        var (patch, errors) = patch(form, ticket: t, intake: intake, l: l)
         let body = form.value("body") ?? ""
+        let hasText = !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let saveOnly = form.text("action") == "save"
         let isPublic = form.value("visibility") != "internal"
+        let target = form.text("send_status") ?? form.text("status")
+        let status = target == t.status ? nil : target
         let answer = isPublic ? form.text("answer") : nil
         let resolution = isPublic ? resolutionInput(form) : nil
         var uploads: [AttachmentRecord] = []
+        var notice = "saved"
         do {
-            var promised: Date?
-            if answer == "promise", let raw = form.text("promised_at") {
-                promised = PageContext(request).l.parseLocalInput(raw)
-                if promised == nil { throw ZayavkaError.validation([FieldError("promised_at", .invalid)]) }
+            if !errors.isEmpty { throw ZayavkaError.validation([]) }
+            if hasText && !saveOnly {
+                var promised: Date?
+                if answer == "promise", let raw = form.text("promised_at") {
+                    promised = l.parseLocalInput(raw)
+                    if promised == nil { throw ZayavkaError.validation([FieldError("promised_at", .invalid)]) }
+                }
+                uploads = try await StreamedForm.record(form.files, uploaderID: try request.context.viewer.userID, context: try request.context)
+                let changes: TicketPatchInput? = patch.isEmpty ? nil : patch
+                _ = try await ConversationService.insertComment(
+                    number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: status,
+                                                        answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason"),
+                                                        resolution: resolution, changes: changes),
+                    source: .web, context: try request.context)
+                notice = isPublic ? "replied" : "noted"
+            } else {
+                patch.status = status
+                if patch.isEmpty, !saveOnly { throw ZayavkaError.validation([FieldError("body", .required)]) }
+                patch.resolution = status == nil ? nil : resolution
+                if !patch.isEmpty { _ = try await TicketService.update(number: number, input: patch, context: try request.context) }
+                form.discardFiles()
+                if hasText {
+                    // Saved, and the text stays in the composer, unsent.
+                    var ctx = ctx
+                    ctx.notice = Notices.text("saved-unsent", l)
+                    var model = try await load(number, request: request)
+                    model.draft = body
+                    model.draftInternal = !isPublic
+                    model.draftAnswer = answer ?? ""
+                    return Layout.render("№\(number) · " + model.ticket.subject, ctx, AgentTicketView.render(model, ctx))
+                }
             }
-            uploads = try await StreamedForm.record(form.files, uploaderID: signedIn.viewer.userID, context: try request.context)
-            _ = try await ConversationService.insertComment(
-                number: number, input: CommentInput(body: body, public: isPublic, attachments: uploads.map(\.publicID), status: form.text("status"),
-                                                    answer: answer, promisedAt: promised, refusalReason: form.text("refusal_reason"),
-                                                    resolution: resolution),
-                source: .web, context: try request.context)
-            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + (isPublic ? "replied" : "noted"))
-        } catch ZayavkaError.validation(let errors) {
+            return request.redirect(to: SitePath.agentTicket(number).path + "?notice=" + notice)
+        } catch ZayavkaError.validation(let problems) {
             form.discardFiles()
             await StreamedForm.forget(uploads, request: request)
-            let ctx = PageContext(request)
             var model = try await load(number, request: request)
             model.draft = body
             model.draftInternal = !isPublic
             model.draftAnswer = answer ?? ""
             model.draftResolution = resolution
-            let resolutionErrors = errors.filter { $0.field.hasPrefix("resolution") }
-            if !resolutionErrors.isEmpty {
-                model.errors["resolution"] = resolutionErrors.map { problem in
-                    if problem.field == "resolution" {
-                        return ctx.l("Отчёт о решении пишут только вместе с переводом заявки в «Решена».", "A resolution report goes only with setting the ticket to Solved.")
-                    }
-                    return ResolutionView.partName(problem.field, ctx.l) + ": " + ctx.l.localizer.fieldMessage(problem)
-                }.joined(separator: "; ")
-            }
-            let answerFields: Set<String> = ["answer", "promised_at", "refusal_reason"]
-            let answerErrors = errors.filter { answerFields.contains($0.field) }
-            func label(_ field: String) -> String {
-                switch field {
-                case "promised_at": ctx.l("Срок решения", "Solve by")
-                case "refusal_reason": ctx.l("Причина отказа", "Reason for the refusal")
-                default: ctx.l("Вид ответа", "Kind of reply")
-                }
-            }
-            if !answerErrors.isEmpty {
-                model.errors["answer"] = answerErrors.map { label($0.field) + ": " + ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ")
-            }
-            let others = errors.filter { !answerFields.contains($0.field) && !$0.field.hasPrefix("resolution") }
-            if !others.isEmpty { model.errors["body"] = others.map { ctx.l.localizer.fieldMessage($0) }.joined(separator: "; ") }
-            if errors.contains(where: { $0.field == "body" }) { model.errors["body"] = ctx.l("Напишите текст.", "Please write the text.") }
+            for (name, values) in form.fields where name != "body" && name != "_csrf" { if let value = values.first { model.posted[name] = value } }
+            if let status { model.posted["status"] = status }
+            model.errors = errors
+            describe(problems, into: &model, hasText: hasText && !saveOnly, l)
+            if model.errors.isEmpty { model.errors["_form"] = l("Ничего не сохранено: проверьте поля.", "Nothing was saved: please check the fields.") }
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        } catch let error as ZayavkaError {
+            form.discardFiles()
+            await StreamedForm.forget(uploads, request: request)
+            if case .ticketClosed = error { throw error }
+            var model = try await load(number, request: request)
+            model.draft = body
+            model.errors["_form"] = l.localizer.message(for: error)
+            return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
+        }
+    }
+
+    /// A refused submit's problems, each next to its control, in the reader's words.
+    static func describe(_ errors: [FieldError], into model: inout AgentTicketModel, hasText: Bool, _ l: L) {
+        let resolutionErrors = errors.filter { $0.field.hasPrefix("resolution") }
+        if !resolutionErrors.isEmpty {
+            if hasText {
+                model.errors["resolution"] = resolutionErrors.map { problem in
+                    problem.field == "resolution"
+                        ? l("Отчёт о решении пишут только вместе с переводом заявки в «Решена».", "A resolution report goes only with setting the ticket to Solved.")
+                        : ResolutionView.partName(problem.field, l) + ": " + l.localizer.fieldMessage(problem)
+                }.joined(separator: "; ")
+            } else {
+                model.errors["status"] = l("Для заявки этого типа нужен отчёт о решении: решите её ответом клиенту, заполнив отчёт под текстом.",
+                                           "A ticket of this type needs a resolution report: solve it with a reply and fill in the report under the text.")
+            }
+        }
+        let answerFields: Set<String> = ["answer", "promised_at", "refusal_reason"]
+        func label(_ field: String) -> String {
+            switch field {
+            case "promised_at": l("Срок решения", "Solve by")
+            case "refusal_reason": l("Причина отказа", "Reason for the refusal")
+            default: l("Вид ответа", "Kind of reply")
+            }
+        }
+        let answerErrors = errors.filter { answerFields.contains($0.field) }
+        if !answerErrors.isEmpty {
+            model.errors["answer"] = answerErrors.map { label($0.field) + ": " + l.localizer.fieldMessage($0) }.joined(separator: "; ")
+        }
+        for problem in errors where !answerFields.contains(problem.field) && !problem.field.hasPrefix("resolution") {
+            let field = problem.field.hasPrefix("changes.") ? String(problem.field.dropFirst(8)) : problem.field
+            switch field {
+            case "body": model.errors["body"] = problem.code == .required ? l("Напишите текст.", "Please write the text.") : l.localizer.fieldMessage(problem)
+            case "public", "status", "changes": model.errors["body"] = l.localizer.fieldMessage(problem)
+            default: model.errors[field] = l.localizer.fieldMessage(problem)
+            }
+        }
+        if errors.contains(where: { $0.field == "status" }) {
+            model.errors["status"] = errors.first { $0.field == "status" }.map { l.localizer.fieldMessage($0) }
         }
     }
 
@@ -202,64 +318,4 @@ enum AgentTicketController {
         }
     }
 
-    /// Saves the side panel: only fields that changed become a patch (and a history entry).
-    static func fields(_ request: Request) async throws -> Response {
-        _ = try QueueController.requireStaff(request)
-        let number = try PortalController.number(request)
-        let form = try await WebForms.read(request)
-        // Only the ticket to compare with; the whole page is loaded again only to show errors.
-        let t = try await TicketQueries.dto(number: number, context: try request.context)
-        let intake = try await request.services.catalog.snapshot(request.database).intake
-        let ctx = PageContext(request)
-        var patch = TicketPatchInput()
-        var errors: [String: String] = [:]
-        if let subject = form.value("subject"), subject != t.subject { patch.subject = subject }
-        if let status = form.text("status"), status != t.status { patch.status = status }
-        let assignee = form.text("assignee_id").flatMap(Int.init)
-        if assignee != t.assignee?.id { patch.assigneeId = .some(assignee) }
-        let group = form.text("group_id").flatMap(Int.init)
-        if group != t.group?.id { patch.groupId = .some(group) }
-        if let type = form.text("type").flatMap(TicketType.init(rawValue:)), type != t.type { patch.type = type }
-        if let priority = form.text("priority").flatMap(TicketPriority.init(rawValue:)), priority != t.priority { patch.priority = priority }
-        let urgency = form.text("urgency").flatMap(Int.init)
-        if urgency != t.urgency { patch.urgency = .some(urgency.flatMap(Urgency.init)) }
-        let responsibility = form.text("responsibility").flatMap(Responsibility.init(rawValue:))
-        if responsibility != t.responsibility { patch.responsibility = .some(responsibility) }
-        let cause = form.text("cause")
-        if cause != t.cause { patch.cause = .some(cause) }
-        var due: Date?
-        if let raw = form.text("due_at") {
-            due = ctx.l.parseLocalInput(raw)
-            if due == nil { errors["due_at"] = ctx.l.localizer.fieldMessage(FieldError("due_at", .invalid)) }
-        }
-        if due.map({ Int($0.timeIntervalSince1970 / 60) }) != t.dueAt.map({ Int($0.timeIntervalSince1970 / 60) }), errors["due_at"] == nil {
-            patch.dueAt = .some(due)
-        }
-        var fieldChanges: [String: String?] = [:]
-        for field in intake {
-            let value = form.text("fields." + field.key)
-            if value != t.fields[field.key] { fieldChanges[field.key] = .some(value) }
-        }
-        if !fieldChanges.isEmpty { patch.fields = fieldChanges }
-        if errors.isEmpty {
-            do {
-                _ = try await TicketService.update(number: number, input: patch, context: try request.context)
-                return request.redirect(to: SitePath.agentTicket(number).path + "?notice=saved")
-            } catch ZayavkaError.validation(let problems) {
-                for problem in problems where !problem.field.hasPrefix("resolution") { errors[problem.field] = ctx.l.localizer.fieldMessage(problem) }
-                if problems.contains(where: { $0.field.hasPrefix("resolution") }) {
-                    errors["status"] = ctx.l("Для заявки этого типа нужен отчёт о решении: решите её ответом клиенту, заполнив отчёт под текстом.",
-                                             "A ticket of this type needs a resolution report: solve it with a reply and fill in the report under the text.")
-                }
-            } catch let error as ZayavkaError {
-                errors["_form"] = ctx.l.localizer.message(for: error)
-            }
-        }
-        var model = try await load(number, request: request)
-        model.errors = errors
-        if model.errors["_form"] == nil {
-            model.errors["_form"] = ctx.l("Изменения не сохранены: проверьте поля.", "Nothing was saved: please check the fields.")
-        }
-        return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
-    }
 }

@@ -19,6 +19,8 @@ struct AgentTicketModel: Sendable {
     struct Canned: Sendable {
         let title: String
         let body: String
+        /// The fields it also sets: form name → value.
+        var sets: [(key: String, value: String)] = []
     }
 
     let ticket: TicketDTO
@@ -64,6 +66,8 @@ struct AgentTicketModel: Sendable {
     var resolutionRequired: Set<ResolutionPart> = []
     var draftResolution: ResolutionInput?
     var errors: [String: String] = [:]
+    /// The field values of a refused submit, shown instead of the ticket's (form name → value).
+    var posted: [String: String] = [:]
     var draft = ""
     var draftInternal = false
     var draftAnswer = ""

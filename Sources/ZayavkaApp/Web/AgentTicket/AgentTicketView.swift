@@ -8,14 +8,13 @@ enum AgentTicketView {
     static func render(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         let ticket = model.ticket
-        let closed = model.statuses.first { $0.key == ticket.status }?.category == .closed
         return .group(
-            .p(.a(.href(SitePath.agent.path), .t("← " + l("К очереди", "Back to the queue")))),
-            .h1(.t("№\(ticket.number) · " + ticket.subject)),
+            .p(.class("back"), .a(.href(SitePath.agent.path), .id("back-to-queue"), .t("← " + l("К очереди", "Back to the queue")))),
+            .h1(.id("ticket-title"), .t("№\(ticket.number) · " + ticket.subject)),
             .p(.span(.class("badge \(ticket.status)"), .id("status"), .t(ticket.statusName)), .t(" "),
                .span(.class("badge \(ticket.priority.rawValue)"), .t(l.localizer.name(ticket.priority))), .t(" "),
                .span(.class("muted"), .t(l.localizer.name(ticket.channel) + " · " + l("создана", "filed") + " " + l.dateTime(ticket.createdAt)
-                                         + " (" + l.age(since: ticket.createdAt, now: ctx.now) + ")"))),
+                                         + " (" + l.age(since: ticket.createdAt, now: ctx.now) + l(" назад", " ago") + ")"))),
             .forEach(model.checks) { check in
                 .div(.class("notice error banner"), .id("check-" + check.kind), .attr("role", "alert"),
                      .strong(.t(check.organization.name + ": " + check.message)), .t(" " + check.nextStep))
@@ -24,14 +23,133 @@ enum AgentTicketView {
             .div(
                 .class("ticket"),
                 .div(
-                    TimelineView.render(model.timeline, ctx),
-                    closed ? .div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies.")))
-                        : composer(model, ctx)
+                    .class("ticket-main"),
+                    .div(.id("timeline"), TimelineView.render(model.timeline, ctx)),
+                    // Live: a customer's new reply, and who else has the ticket open (filled by the page's script).
+                    .div(.id("live-news"), .class("notice live-news"), .attr("role", "status"), .attr("hidden", "hidden"),
+                         .span(.id("live-news-text")), .t(" "),
+                         .button(.type(.button), .class("link"), .id("live-news-show"), .t(l("Показать", "Show")))),
+                    .div(.id("presence"), .class("presence"), .attr("aria-live", "polite")),
+                    composer(model, ctx),
+                    Layout.jsonBlock(id: "ticket-live", [
+                        "live": SitePath.agentLive.path + "?ticket=\(ticket.number)", "presence": SitePath.agentPresence(ticket.number).path,
+                        "csrf": ctx.csrf, "number": String(ticket.number), "updated": ticket.updatedAt.formatted(.iso8601),
+                        "open": l("тоже открыл(а) эту заявку", "has this ticket open too"), "typing": l("пишет ответ…", "is writing a reply…"),
+                        "news": l("В заявке новое: сообщения ниже обновлены.", "Something new on the ticket: the messages below are updated."),
+                    ])
                 ),
-                .aside(.class("side"), qualityPanel(model, ctx), articlesPanel(model, ctx), problemPanel(model, ctx), routePanel(model, ctx), phonePanel(model, ctx), conductPanel(model, ctx), fieldsPanel(model, ctx), slaPanel(model, ctx), planPanel(model, ctx),
-                       requesterCard(model, ctx))
+                .aside(.class("side"),
+                       workPanel(model, ctx),
+                       requesterCard(model, ctx),
+                       answersPanel(model, ctx),
+                       moreFields(model, ctx),
+                       qualityPanel(model, ctx),
+                       fold("fold-articles", l("Статьи, которые могут помочь", "Articles that may answer this") + (model.articles.isEmpty ? "" : " (\(model.articles.count))"),
+                            articlesPanel(model, ctx)),
+                       fold("fold-problem", l("Известная проблема", "Known problem") + (model.problem.map { ": " + $0.code } ?? ""), problemPanel(model, ctx)),
+                       model.routes.isEmpty ? .empty : fold("fold-route", l("Передать заявку", "Hand off"), routePanel(model, ctx), open: model.errors["route"] != nil),
+                       fold("fold-phone", l("Звонки", "Calls") + (model.calls.isEmpty && model.callbacks.isEmpty ? "" : " (\(model.calls.count + model.callbacks.count))"),
+                            phonePanel(model, ctx)),
+                       fold("fold-conduct", l("Нарушение делового стиля", "Conduct") + (model.warnings == 0 ? "" : " (\(model.warnings))"), conductPanel(model, ctx)),
+                       fold("fold-plan", l("Планирование", "Planning") + (model.slots.isEmpty ? "" : " (\(model.slots.count))"), planPanel(model, ctx),
+                            open: model.proposal != nil || model.errors["plan"] != nil))
             )
         )
+    }
+
+    /// A card that opens on demand: its summary is the card's title.
+    static func fold(_ id: String, _ title: String, _ content: Node<HTML.BodyContext>, open: Bool = false) -> Node<HTML.BodyContext> {
+        .element(named: "details", nodes: [.class("fold"), .id(id), .if(open, .attribute(named: "open", value: "open")),
+                                           .element(named: "summary", nodes: [.t(title)]), content])
+    }
+
+    /// The value a control shows: what the agent just posted (a refused form), else the ticket's.
+    static func shown(_ model: AgentTicketModel, _ key: String, _ current: String?) -> String {
+        model.posted[key] ?? current ?? ""
+    }
+
+    /// The work at the top of the side panel: status, assignee ("take it"), group, priority, the SLA
+    /// clocks. Its controls belong to the composer's form, so one submit saves them with the reply.
+    static func workPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let t = model.ticket
+        let me = ctx.signedIn.map { String($0.viewer.userID) } ?? ""
+        let assignee = shown(model, "assignee_id", t.assignee.map { String($0.id) })
+        let group = shown(model, "group_id", t.group.map { String($0.id) })
+        let status = shown(model, "status", t.status)
+        let priority = shown(model, "priority", t.priority.rawValue)
+        func err(_ key: String) -> String? { model.errors[key] }
+        return .div(
+            .class("card work"), .id("work"),
+            .unwrap(model.errors["_form"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            Layout.row(l("Статус", "Status"), for: "f-status", error: err("status"),
+                       .select(.attr("name", "status"), .id("f-status"), .attribute(named: "form", value: "composer"),
+                               .forEach(model.statuses) { .opt($0.key, $0.name(l.language), selected: $0.key == status) })),
+            Layout.row(l("Исполнитель", "Assignee"), for: "f-assignee", error: err("assignee_id"),
+                       .div(.class("with-button"),
+                            .select(.attr("name", "assignee_id"), .id("f-assignee"), .attribute(named: "form", value: "composer"),
+                                    .opt("", l("не назначен", "unassigned")),
+                                    .forEach(model.staff) { .opt($0.value, $0.label, selected: $0.value == assignee) }),
+                            .if(assignee != me, .button(.type(.button), .class("secondary"), .id("take-it"), .attr("data-me", me),
+                                                        .t(l("Взять себе", "Take it")))))),
+            Layout.row(l("Группа", "Group"), for: "f-group", error: err("group_id"),
+                       .select(.attr("name", "group_id"), .id("f-group"), .attribute(named: "form", value: "composer"), .opt("", l("без группы", "no group")),
+                               .forEach(model.groups) { .opt($0.value, $0.label, selected: $0.value == group) })),
+            Layout.row(l("Приоритет", "Priority"), for: "f-priority", error: err("priority"),
+                       .select(.attr("name", "priority"), .id("f-priority"), .attribute(named: "form", value: "composer"),
+                               .forEach(TicketPriority.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0.rawValue == priority) })),
+            slaClocks(model, ctx),
+            .div(.class("actions"), .button(.type(.submit), .attribute(named: "form", value: "composer"), .name("action"), .value("save"),
+                                            .class("secondary"), .id("fields-save"), .t(l("Сохранить поля", "Save the fields"))))
+        )
+    }
+
+    /// The customer's answers to the intake questions; the unanswered ones are under "more fields".
+    static func answersPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let answered = model.intake.filter { !(model.ticket.fields[$0.key] ?? "").isEmpty || model.posted["fields." + $0.key] != nil }
+        guard !answered.isEmpty else { return .empty }
+        return .div(.class("card answers"), .id("answers"),
+                    .h2(.t(ctx.l("Ответы клиента", "The customer's answers"))),
+                    .forEach(answered) { field in
+                        IntakeInputs.row(field, value: shown(model, "fields." + field.key, model.ticket.fields[field.key]),
+                                         error: model.errors["fields." + field.key], ctx.l, form: "composer")
+                    })
+    }
+
+    /// The fields an agent changes less often, and the intake questions nobody answered.
+    static func moreFields(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+        let l = ctx.l
+        let t = model.ticket
+        func err(_ key: String) -> String? { model.errors[key] }
+        let unanswered = model.intake.filter { (t.fields[$0.key] ?? "").isEmpty && model.posted["fields." + $0.key] == nil }
+        let keys = ["subject", "type", "urgency", "responsibility", "cause", "due_at"] + unanswered.map { "fields." + $0.key }
+        let open = keys.contains { model.errors[$0] != nil }
+        let type = shown(model, "type", t.type.rawValue)
+        let urgency = shown(model, "urgency", t.urgency.map(String.init))
+        let responsibility = shown(model, "responsibility", t.responsibility?.rawValue)
+        return fold("more-fields", l("Ещё поля", "More fields"), .div(
+            .class("card"),
+            Layout.row(l("Тема", "Subject"), for: "f-subject", error: err("subject"),
+                       .input(.type(.text), .name("subject"), .id("f-subject"), .attribute(named: "form", value: "composer"),
+                              .attr("value", shown(model, "subject", t.subject)), .required(true))),
+            Layout.row(l("Тип", "Type"), for: "f-type", error: err("type"),
+                       .select(.attr("name", "type"), .id("f-type"), .attribute(named: "form", value: "composer"),
+                               .forEach(TicketType.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0.rawValue == type) })),
+            Layout.row(l("Срочность", "Urgency"), for: "f-urgency", error: err("urgency"),
+                       .select(.attr("name", "urgency"), .id("f-urgency"), .attribute(named: "form", value: "composer"), .opt("", l("не указана", "not set")),
+                               .forEach(Urgency.all) { .opt(String($0.level), "\($0.level) — " + $0.definition(l.language).prefix(60) + "…", selected: String($0.level) == urgency) })),
+            Layout.row(l("Чья сторона", "Whose side"), for: "f-responsibility", error: err("responsibility"),
+                       .select(.attr("name", "responsibility"), .id("f-responsibility"), .attribute(named: "form", value: "composer"), .opt("", l("не указано", "not set")),
+                               .forEach(Responsibility.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0.rawValue == responsibility) })),
+            Layout.row(l("Причина", "Cause"), for: "f-cause", error: err("cause"),
+                       .input(.type(.text), .name("cause"), .id("f-cause"), .attribute(named: "form", value: "composer"), .attr("value", shown(model, "cause", t.cause)))),
+            Layout.row(l("Срок (для задач)", "Due date (tasks)"), for: "f-due", error: err("due_at"),
+                       .input(.type(.datetimeLocal), .name("due_at"), .id("f-due"), .attribute(named: "form", value: "composer"),
+                              .attr("value", shown(model, "due_at", t.dueAt.map(l.localInput))))),
+            .forEach(unanswered) { field in
+                IntakeInputs.row(field, value: "", error: err("fields." + field.key), l, form: "composer")
+            }
+        ), open: open)
     }
 
     /// "Articles that may answer this": open one, or put its link into the reply.
@@ -66,114 +184,84 @@ enum AgentTicketView {
         return .div(RatingView.badge(model.survey, ctx.l), .unwrap(model.resolution) { ResolutionView.card($0, ctx.l) })
     }
 
+    /// The one form of the page: the reply or note, and (through their `form` attribute) the work
+    /// panel's fields. A split button sends and moves the ticket on; Ctrl+Enter sends.
     static func composer(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
-        return .form(
-            .class("composer"), .method(.post), .action(SitePath.agentComment(model.ticket.number).path), .enctype(.multipartData), .id("composer"),
-            Layout.csrfField(ctx),
-            .div(.class("modes"),
-                 .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("public"), .id("mode-public"), .checked(!model.draftInternal)),
-                                                  .t(" " + l("Ответ клиенту", "Public reply"))]),
-                 .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("internal"), .id("mode-internal"), .checked(model.draftInternal)),
-                                                  .t(" " + l("Внутренняя заметка", "Internal note"))])),
-            .unwrap(model.errors["body"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
-            .if(!model.canned.isEmpty, .div(.class("field"),
+        let closed = model.statuses.first { $0.key == model.ticket.status }?.category == .closed
+        let formStart: [Node<HTML.FormContext>] = [.class("composer" + (model.draftInternal ? " internal" : "")), .method(.post),
+                                                   .action(SitePath.agentComment(model.ticket.number).path), .enctype(.multipartData), .id("composer"),
+                                                   Layout.csrfField(ctx)]
+        if closed {
+            return .group(.div(.class("card muted"), .t(l("Заявка закрыта: новые ответы не принимаются.", "The ticket is closed: no more replies."))),
+                          .form(.group(formStart)))
+        }
+        let public_ = !model.draftInternal
+        // The statuses a reply may move the ticket to in one click: solved and waiting for the customer.
+        let onward = [StatusCategory.solved, .pending].compactMap { category in model.statuses.first { $0.category == category && $0.key != model.ticket.status } }
+        let modes: Node<HTML.FormContext> = .div(.class("modes"),
+            .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("public"), .id("mode-public"), .checked(public_)),
+                                             .t(" " + l("Ответ клиенту", "Public reply"))]),
+            .element(named: "label", nodes: [.input(.type(.radio), .name("visibility"), .value("internal"), .id("mode-internal"), .checked(!public_)),
+                                             .t(" " + l("Внутренняя заметка", "Internal note"))]))
+        let cannedOptions: [Node<HTML.SelectContext>] = model.canned.map { canned in
+            .opt(canned.title, canned.title, attributes: [("data-body", canned.body)] + canned.sets.map { ("data-set-" + $0.key, $0.value) })
+        }
+        let tools: Node<HTML.FormContext> = .div(.class("composer-tools"),
+            .if(!model.canned.isEmpty,
                 .select(.attr("name", "canned"), .id("canned"), .attr("aria-label", l("Шаблон ответа", "Canned response")),
-                        .opt("", l("Вставить шаблон ответа…", "Insert a canned response…")),
-                        .forEach(model.canned) { .opt($0.title, $0.title, attributes: [("data-body", $0.body)]) }))),
-            kbPicker(ctx),
-            .textarea(.name("body"), .id("composer-body"), .required(true), .rows(6), .attr("aria-label", l("Текст", "Text")), .t(model.draft)),
-            // Seed 000: the first answer is a solution, a promised date and time, or a reasoned refusal.
-            .div(.class("field answer-kind"),
-                 .unwrap(model.errors["answer"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
-                 .select(.attr("name", "answer"), .id("composer-answer"), .attr("aria-label", l("Что это за ответ", "What this reply is")),
-                         .opt("", l("Ответ без отметки", "A reply (not marked)"), selected: model.draftAnswer.isEmpty),
-                         .opt("solution", l("Решение", "A solution"), selected: model.draftAnswer == "solution"),
-                         .opt("promise", l("Обещание срока решения", "A promised solution time"), selected: model.draftAnswer == "promise"),
-                         .opt("refusal", l("Обоснованный отказ", "A reasoned refusal"), selected: model.draftAnswer == "refusal")),
-                 .element(named: "label", nodes: [.t(l("Срок решения", "Solve by") + " "),
-                                                  .input(.type(.datetimeLocal), .name("promised_at"), .id("composer-promised"))]),
-                 .input(.type(.text), .name("refusal_reason"), .id("composer-refusal"), .attr("maxlength", "500"),
-                        .attr("placeholder", l("Причина отказа", "Reason for the refusal")))),
-            .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files")))),
-            ResolutionView.fields(l, required: model.resolutionRequired, values: model.draftResolution, error: model.errors["resolution"]),
-            .div(.class("actions"),
-                 .select(.attr("name", "status"), .id("composer-status"), .attr("aria-label", l("Статус после отправки", "Status after sending")),
-                         .opt("", l("статус не менять", "keep the status")),
-                         .forEach(model.statuses.filter { $0.key != model.ticket.status && $0.category != .new && $0.category != .closed }) {
-                             .opt($0.key, l("и перевести в «", "and set to “") + $0.name(l.language) + l("»", "”"))
-                         }),
-                 .button(.type(.submit), .class("primary"), .id("composer-send"), .t(l("Отправить", "Send"))))
-        )
+                        .opt("", l("Шаблон ответа…", "Canned response…")), .group(cannedOptions))),
+            kbPicker(ctx))
+        let text: Node<HTML.FormContext> = .textarea(
+            .name("body"), .id("composer-body"), .rows(6), .attr("aria-label", l("Текст", "Text")),
+            .attr("placeholder", l("Ответ клиенту… (Ctrl+Enter — отправить)", "Reply to the customer… (Ctrl+Enter sends)")),
+            .attr("data-reply-placeholder", l("Ответ клиенту… (Ctrl+Enter — отправить)", "Reply to the customer… (Ctrl+Enter sends)")),
+            .attr("data-note-placeholder", l("Заметка для коллег: клиент её не увидит", "A note for colleagues: the customer will not see it")),
+            .t(model.draft))
+        let answerOptions: [Node<HTML.SelectContext>] = [
+            .opt("", l("Ответ без отметки", "A reply (not marked)"), selected: model.draftAnswer.isEmpty),
+            .opt("solution", l("Решение", "A solution"), selected: model.draftAnswer == "solution"),
+            .opt("promise", l("Обещание срока решения", "A promised solution time"), selected: model.draftAnswer == "promise"),
+            .opt("refusal", l("Обоснованный отказ", "A reasoned refusal"), selected: model.draftAnswer == "refusal"),
+        ]
+        let promise: Node<HTML.FormContext> = .element(named: "label", nodes: [
+            .class("answer-promise"), .if(model.draftAnswer != "promise", .attribute(named: "hidden", value: "hidden")),
+            .t(l("Срок решения", "Solve by") + " "), .input(.type(.datetimeLocal), .name("promised_at"), .id("composer-promised"))])
+        let refusal: Node<HTML.FormContext> = .input(
+            .type(.text), .name("refusal_reason"), .id("composer-refusal"), .attr("maxlength", "500"), .class("answer-refusal"),
+            .attribute(named: "hidden", value: model.draftAnswer != "refusal" ? "hidden" : ""),
+            .attr("aria-label", l("Причина отказа", "Reason for the refusal")), .attr("placeholder", l("Причина отказа", "Reason for the refusal")))
+        // Seed 000: the first answer is a solution, a promised date and time, or a reasoned refusal.
+        // Only for a reply to the customer; the date and the reason only for their kind.
+        let answerKind: Node<HTML.FormContext> = .div(
+            .class("field answer-kind inline-row"), .id("answer-kind"), .if(!public_, .attribute(named: "hidden", value: "hidden")),
+            .unwrap(model.errors["answer"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
+            .select(.attr("name", "answer"), .id("composer-answer"), .attr("aria-label", l("Что это за ответ", "What this reply is")), .group(answerOptions)),
+            promise, refusal)
+        let onwardButtons: [Node<HTML.FormContext>] = onward.map { status in
+            .button(.type(.submit), .class("primary onward"), .id("send-" + status.category.rawValue), .name("send_status"), .value(status.key),
+                    .t(l("Отправить и → ", "Send and → ") + status.name(l.language)))
+        }
+        let actions: Node<HTML.FormContext> = .div(
+            .class("actions split"),
+            .button(.type(.submit), .class("primary"), .id("composer-send"), .name("action"), .value("send"), .t(l("Отправить", "Send"))),
+            .group(onwardButtons),
+            .span(.class("muted kbd"), .t(l("Ctrl+Enter — отправить", "Ctrl+Enter sends"))))
+        let error: Node<HTML.FormContext> = .unwrap(model.errors["body"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) }
+        let files: Node<HTML.FormContext> = .div(.class("field"), .input(.type(.file), .name("files"), .multiple(true), .attr("aria-label", l("Файлы", "Files"))))
+        let resolution: Node<HTML.FormContext> = ResolutionView.fields(l, required: model.resolutionRequired, values: model.draftResolution, error: model.errors["resolution"])
+        return .form(.group(formStart + [modes, error, tools, text, answerKind, files, resolution, actions]))
     }
 
-    static func fieldsPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
-        let l = ctx.l
-        let t = model.ticket
-        func err(_ key: String) -> String? { model.errors[key] }
-        let dueValue = t.dueAt.map(l.localInput) ?? ""
-        return .form(
-            .class("card"), .method(.post), .action(SitePath.agentFields(t.number).path), .id("fields-form"),
-            Layout.csrfField(ctx),
-            .h2(.t(l("Поля заявки", "Ticket fields"))),
-            .unwrap(model.errors["_form"]) { .div(.class("errors"), .attr("role", "alert"), .t($0)) },
-            Layout.row(l("Тема", "Subject"), for: "f-subject", error: err("subject"),
-                       .input(.type(.text), .name("subject"), .id("f-subject"), .attr("value", t.subject), .required(true))),
-            Layout.row(l("Статус", "Status"), for: "f-status", error: err("status"),
-                       .select(.attr("name", "status"), .id("f-status"), .forEach(model.statuses) { .opt($0.key, $0.name(l.language), selected: $0.key == t.status) })),
-            Layout.row(l("Ответственный", "Assignee"), for: "f-assignee", error: err("assignee_id"),
-                       .select(.attr("name", "assignee_id"), .id("f-assignee"), .opt("", l("не назначен", "unassigned")),
-                               .forEach(model.staff) { .opt($0.value, $0.label, selected: $0.value == t.assignee.map { String($0.id) }) })),
-            Layout.row(l("Группа", "Group"), for: "f-group", error: err("group_id"),
-                       .select(.attr("name", "group_id"), .id("f-group"), .opt("", "—"),
-                               .forEach(model.groups) { .opt($0.value, $0.label, selected: $0.value == t.group.map { String($0.id) }) })),
-            Layout.row(l("Тип", "Type"), for: "f-type", error: err("type"),
-                       .select(.attr("name", "type"), .id("f-type"), .forEach(TicketType.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.type) })),
-            Layout.row(l("Приоритет", "Priority"), for: "f-priority", error: err("priority"),
-                       .select(.attr("name", "priority"), .id("f-priority"), .forEach(TicketPriority.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.priority) })),
-            Layout.row(l("Срочность", "Urgency"), for: "f-urgency", error: err("urgency"),
-                       .select(.attr("name", "urgency"), .id("f-urgency"), .opt("", "—"),
-                               .forEach(Urgency.all) { .opt(String($0.level), "\($0.level) — " + $0.definition(l.language).prefix(60) + "…", selected: $0.level == t.urgency) })),
-            Layout.row(l("Ответственность", "Responsibility"), for: "f-responsibility", error: err("responsibility"),
-                       .select(.attr("name", "responsibility"), .id("f-responsibility"), .opt("", "—"),
-                               .forEach(Responsibility.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == t.responsibility) })),
-            Layout.row(l("Причина", "Cause"), for: "f-cause", error: err("cause"),
-                       .input(.type(.text), .name("cause"), .id("f-cause"), .attr("value", t.cause ?? ""))),
-            Layout.row(l("Срок (для задач)", "Due date (tasks)"), for: "f-due", error: err("due_at"),
-                       .input(.type(.datetimeLocal), .name("due_at"), .id("f-due"), .attr("value", dueValue))),
-            .forEach(model.intake) { field in
-                IntakeInputs.row(field, value: t.fields[field.key] ?? "", error: err("fields." + field.key), l)
-            },
-            .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("fields-save"), .t(l("Сохранить", "Save"))))
-        )
-    }
-
-    static func slaPanel(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
+    /// The SLA clocks in one line each: what, how it stands, when.
+    static func slaClocks(_ model: AgentTicketModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
         guard !model.clocks.isEmpty else { return .empty }
-        func metric(_ m: SLAMetric) -> String {
-            switch m {
-            case .firstResponse: l("Первый ответ", "First response")
-            case .nextResponse: l("Следующий ответ", "Next response")
-            case .resolution: l("Решение", "Resolution")
-            case .promise: l("Обещанный срок", "Promised time")
-            }
-        }
-        func state(_ s: SLAState) -> String {
-            switch s {
-            case .running: l("идёт", "running")
-            case .warning: l("скоро срок", "due soon")
-            case .breached: l("нарушен", "breached")
-            case .paused: l("на паузе", "paused")
-            case .achieved: l("выполнен", "met")
-            case .missed: l("выполнен с опозданием", "met late")
-            }
-        }
-        return .div(.class("card"), .id("sla"), .h2(.t("SLA")), .element(named: "dl", nodes: model.clocks.flatMap { clock -> [Node<HTML.BodyContext>] in
-            [.element(named: "dt", nodes: [.t(metric(clock.metric))]),
+        return .div(.class("sla-clocks"), .id("sla"), .element(named: "dl", nodes: model.clocks.flatMap { clock -> [Node<HTML.BodyContext>] in
+            [.element(named: "dt", nodes: [.t(SLAWords.metric(clock.metric, l))]),
              .element(named: "dd", nodes: [
-                .span(.class(clock.state == .breached ? "due overdue" : "due"), .t(state(clock.state))),
-                .unwrap(clock.dueAt) { due in .div(.attr("title", l.dateTime(due)), .t(l.dateTime(due) + " · " + l.due(due, now: ctx.now))) },
+                .span(.class(clock.state == .breached ? "due overdue" : "due"), .t(SLAWords.state(clock, now: ctx.now, l))),
+                .unwrap(clock.dueAt) { due in .span(.class("muted"), .attr("title", l.dateTime(due)), .t(" · " + l.dateTime(due))) },
              ])]
         }))
     }

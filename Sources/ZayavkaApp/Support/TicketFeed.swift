@@ -1,0 +1,164 @@
+import Foundation
+import Metrics
+import NIOConcurrencyHelpers
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The agents' live pages (issue 20): queues that show new tickets and ticket pages that show a
+/// customer's reply as it arrives, and who else has a ticket open or is writing on it.
+///
+/// Once a second, while any page listens, the feed asks the database which tickets' `updated_at`
+/// moved in the last 30 seconds (index `tickets_updated_idx`) and who is present on the tickets its
+/// pages show (`ticket_presence`), and sends each page (server-sent events) what concerns it. Every
+/// instance reads the same tables, so a ticket filed or answered through another instance is seen
+/// as well; a commit that came late is still seen (the 30-second window, by each ticket's
+/// `updated_at` as last handled). One query per second per instance, whatever the number of pages.
+final class TicketFeed: @unchecked Sendable {
+    static let openStreams = Gauge(label: "zayavka_live_streams")
+
+    final class Listener: @unchecked Sendable {
+        let id = UUID()
+        let userID: Int
+        /// The ticket page's ticket; nil for a queue.
+        let ticket: Int?
+        let continuation: AsyncStream<String>.Continuation
+        var lastPresence = ""
+
+        init(userID: Int, ticket: Int?, continuation: AsyncStream<String>.Continuation) {
+            self.userID = userID
+            self.ticket = ticket
+            self.continuation = continuation
+        }
+    }
+
+    /// How long a page counts as open after its last sign of life (it sends one every 10 s).
+    static let presenceSeconds: TimeInterval = 25
+
+    private let lock = NIOLock()
+    private var listeners: [UUID: Listener] = [:]
+    private var task: Task<Void, Never>?
+    private var stopped = false
+    private var handled: [Int: Date] = [:]
+    private var ticks = 0
+
+    var count: Int { lock.withLock { listeners.count } }
+
+    func start(_ app: Application) {
+        lock.withLock {
+            guard task == nil, !stopped else { return }
+            task = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    guard let self, !Task.isCancelled else { return }
+                    do { try await self.tick(app) } catch {
+                        app.logger.warning("ticket feed tick failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    func stop() async {
+        let running = lock.withLock { () -> Task<Void, Never>? in
+            defer { task = nil; stopped = true }
+            return task
+        }
+        running?.cancel()
+        await running?.value
+        for listener in lock.withLock({ Array(listeners.values) }) { listener.continuation.finish() }
+    }
+
+    /// A page's stream of server-sent events; it ends when the page goes away.
+    func stream(userID: Int, ticket: Int?, app: Application) -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let listener = Listener(userID: userID, ticket: ticket, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            self.lock.withLock { self.listeners[listener.id] = nil }
+            Self.openStreams.record(self.count)
+        }
+        start(app)
+        lock.withLock { listeners[listener.id] = listener }
+        Self.openStreams.record(count)
+        // The first event says the stream is open (the page then knows it hears everything after).
+        continuation.yield("retry: 3000\nevent: ready\ndata: {}\n\n")
+        return stream
+    }
+
+    private struct MovedRow: Decodable, Encodable {
+        let id: Int
+        let number: Int
+        let status: String
+        let assignee_id: Int?
+        let group_id: Int?
+        let created_at: Date
+        let updated_at: Date
+    }
+
+    private struct PresentRow: Decodable {
+        let number: Int
+        let user_id: Int
+        let name: String
+        let typing: Bool
+    }
+
+    private func tick(_ app: Application) async throws {
+        let (current, beat) = lock.withLock { () -> ([Listener], Bool) in
+            ticks += 1
+            return (Array(listeners.values), ticks % 15 == 0)
+        }
+        guard !current.isEmpty else { return }
+        let sql = app.db as! any SQLDatabase
+        let now = Date()
+        let moved = try await sql.raw("""
+            SELECT id, number, status, assignee_id, group_id, created_at, updated_at FROM tickets
+            WHERE updated_at >= \(bind: now.addingTimeInterval(-30)) ORDER BY updated_at LIMIT 2000
+            """).all(decoding: MovedRow.self)
+        let changed = lock.withLock { () -> [MovedRow] in
+            let fresh = moved.filter { handled[$0.id] != $0.updated_at }
+            handled = Dictionary(moved.map { ($0.id, $0.updated_at) }, uniquingKeysWith: { _, b in b })
+            return fresh
+        }
+        var events: [UUID: [String]] = [:]
+        if !changed.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            let items = changed.map { row in
+                ["number": "\(row.number)", "status": row.status, "assignee_id": row.assignee_id.map(String.init) ?? "",
+                 "group_id": row.group_id.map(String.init) ?? "", "created_at": row.created_at.formatted(.iso8601),
+                 "updated_at": row.updated_at.formatted(.iso8601)]
+            }
+            let data = String(decoding: try encoder.encode(items), as: UTF8.self)
+            let numbers = Set(changed.map(\.number))
+            for listener in current where listener.ticket == nil || numbers.contains(listener.ticket!) {
+                events[listener.id, default: []].append("event: tickets\ndata: \(data)\n\n")
+            }
+        }
+        let watched = Set(current.compactMap(\.ticket))
+        if !watched.isEmpty {
+            let present = try await sql.raw("""
+                SELECT t.number, p.user_id, u.name, p.typing FROM ticket_presence p
+                JOIN tickets t ON t.id = p.ticket_id JOIN users u ON u.id = p.user_id
+                WHERE p.seen_at >= \(bind: now.addingTimeInterval(-Self.presenceSeconds))
+                  AND t.number IN (\(SQLList(watched.sorted().map { SQLBind($0) })))
+                ORDER BY u.name
+                """).all(decoding: PresentRow.self)
+            for listener in current {
+                guard let ticket = listener.ticket else { continue }
+                let others = present.filter { $0.number == ticket && $0.user_id != listener.userID }
+                let object = others.map { ["name": $0.name, "typing": $0.typing ? "1" : "0"] }
+                let data = String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
+                let send = lock.withLock { () -> Bool in
+                    defer { listener.lastPresence = data }
+                    return listener.lastPresence != data
+                }
+                if send { events[listener.id, default: []].append("event: presence\ndata: \(data)\n\n") }
+            }
+        }
+        for listener in current {
+            let batch = events[listener.id] ?? (beat ? [": ping\n\n"] : [])
+            for event in batch { listener.continuation.yield(event) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Plot
+import SQLKit
+import Vapor
+import ZayavkaCore
+
+/// The desk's setup in one place (issue 20): the admin pages grouped under "Settings", and for a
+/// new desk the first-run checklist that shows what is done.
+struct SetupChecklist: Sendable {
+    struct Step: Sendable {
+        let key: String
+        let title: String
+        let hint: String
+        let link: String
+        let done: Bool
+    }
+
+    let steps: [Step]
+    var complete: Bool { steps.allSatisfy(\.done) }
+
+    /// The state of the desk's setup, read from what exists: groups and agents, mail, SLA,
+    /// intake questions looked at, a team invited.
+    static func load(_ request: Request) async throws -> SetupChecklist {
+        let sql = try request.sql
+        let l = PageContext(request).l
+        func count(_ statement: SQLQueryString) async throws -> Int {
+            try await sql.raw(statement).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        let groups = try await count("SELECT COUNT(*) AS n FROM support_groups")
+        let members = try await count("SELECT COUNT(*) AS n FROM group_members")
+        let mail = request.services.configuration.mail
+        let mailboxes = try await count("SELECT COUNT(*) AS n FROM mailboxes")
+        let policies = try await count("SELECT COUNT(*) AS n FROM sla_policies")
+        // The shipped questions are all shown, optional and on: a change means someone chose.
+        let questions = try await count("SELECT COUNT(*) AS n FROM intake_fields WHERE active = \(bind: false) OR customer_visible = \(bind: false) OR required = \(bind: true)")
+        let team = try await count("SELECT COUNT(*) AS n FROM users WHERE role IN ('agent', 'dispatcher', 'manager') AND is_active = \(bind: true)")
+        return SetupChecklist(steps: [
+            Step(key: "lines", title: l("Линии и специалисты", "Lines and agents"),
+                 hint: l("Группы (линии поддержки) и кто в них работает.", "Groups (support lines) and who works in them."),
+                 link: SitePath.adminGroups.path, done: groups > 0 && members > 0),
+            Step(key: "mail", title: l("Адрес поддержки и почтовый сервер", "Support address and mail relay"),
+                 hint: l("Куда клиенты пишут и через какой сервер уходят ответы (или ящик IMAP).", "Where customers write and the relay replies go through (or an IMAP mailbox)."),
+                 link: SitePath.adminMail.path, done: (!mail.supportAddresses.isEmpty && mail.relay != nil) || mailboxes > 0),
+            Step(key: "sla", title: l("Рабочее время и SLA", "Working time and SLA"),
+                 hint: l("Производственный календарь, часы работы и сроки ответа.", "The production calendar, working hours and response targets."),
+                 link: SitePath.adminWorkingTime.path, done: policies > 0),
+            Step(key: "questions", title: l("Вопросы клиенту", "Intake questions"),
+                 hint: l("Что клиент заполняет в новой заявке: обязательные, скрытые, лишние.", "What the customer fills in: required, hidden, not needed."),
+                 link: SitePath.adminFields.path, done: questions > 0),
+            Step(key: "team", title: l("Пригласить команду", "Invite the team"),
+                 hint: l("Учётные записи специалистов, диспетчеров и руководителей.", "Accounts for agents, dispatchers and managers."),
+                 link: SitePath.adminUsers.path, done: team > 0),
+        ])
+    }
+
+    func render(_ l: L) -> Node<HTML.BodyContext> {
+        let done = steps.filter(\.done).count
+        return .div(.class("card checklist"), .id("setup-checklist"),
+                    .h2(.t(l("Настройка поддержки: готово \(done) из \(steps.count)", "Setting up the desk: \(done) of \(steps.count) done"))),
+                    .ol(.forEach(steps) { step in
+                        .li(.class(step.done ? "done" : "todo"), .id("setup-" + step.key),
+                            .a(.href(step.link), .t(step.title)), .t(step.done ? " — " + l("готово", "done") : ""),
+                            .div(.class("hint muted"), .t(step.hint)))
+                    }))
+    }
+}
+
+enum SettingsPages {
+    /// Every setup page the viewer may open, grouped.
+    static func sections(_ role: Role, _ l: L) -> [(String, [(String, String)])] {
+        var desk: [(String, String)] = []
+        if role.can(.manageGroups) { desk.append((SitePath.adminGroups.path, l("Группы", "Groups"))) }
+        if role.can(.manageUsers) { desk.append((SitePath.adminUsers.path, l("Пользователи", "Users"))) }
+        if role.can(.manageOrganizations) { desk.append((SitePath.adminOrganizations.path, l("Организации", "Organizations"))) }
+        var work: [(String, String)] = []
+        if role.can(.manageConfiguration) {
+            work += [(SitePath.adminFields.path, l("Вопросы клиенту", "Intake questions")), (SitePath.adminWorkingTime.path, l("Рабочее время и SLA", "Working time and SLA")),
+                     (SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls")), (SitePath.adminMail.path, l("Почта", "Mail"))]
+        }
+        if role == .admin || role == .manager { work.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses"))) }
+        if role.can(.manageKnowledgeBase) { work.append((SitePath.adminKB.path, l("Разделы базы знаний и помощник", "Knowledge base sections and assistant"))) }
+        var safety: [(String, String)] = []
+        if role.can(.manageBans) { safety.append((SitePath.adminBans.path, l("Баны", "Bans"))) }
+        safety.append((SitePath.tokens.path, l("Токены API", "API tokens")))
+        return [(l("Команда и клиенты", "Team and customers"), desk), (l("Работа поддержки", "How support works"), work), (l("Доступ", "Access"), safety)]
+            .filter { !$0.1.isEmpty }
+    }
+
+    static func show(_ request: Request) async throws -> Response {
+        let signedIn = try QueueController.requireStaff(request)
+        let ctx = PageContext(request)
+        let l = ctx.l
+        let role = signedIn.viewer.role
+        let checklist: SetupChecklist? = role == .admin ? try await SetupChecklist.load(request) : nil
+        let content: Node<HTML.BodyContext> = .group(
+            .h1(.t(l("Настройки", "Settings"))),
+            .unwrap(checklist) { $0.render(l) },
+            .div(.class("kb-grid settings"), .forEach(sections(role, l)) { section in
+                .div(.class("card"), .h2(.t(section.0)), .ul(.forEach(section.1) { link in .li(.a(.href(link.0), .t(link.1))) }))
+            })
+        )
+        return Layout.render(l("Настройки", "Settings"), ctx, content)
+    }
+}
