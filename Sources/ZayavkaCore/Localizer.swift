@@ -198,6 +198,18 @@ extension Localizer {
         }
     }
 
+    public func name(_ kind: IntakeFieldDefinition.Kind) -> String {
+        switch kind {
+        case .text: pick("Строка", "A line of text")
+        case .multiline: pick("Несколько строк", "Several lines")
+        case .choice: pick("Выбор из списка", "A choice")
+        case .phone: pick("Телефон", "Phone")
+        case .url: pick("Ссылка", "Link")
+        case .number: pick("Число", "Number")
+        case .boolean: pick("Да или нет", "Yes or no")
+        }
+    }
+
     public func name(_ urgency: Urgency) -> String {
         pick("Срочность \(urgency.level)", "Urgency \(urgency.level)")
     }

@@ -27,6 +27,23 @@ public struct StatusDefinition: Sendable, Hashable, Codable {
 
     public func name(_ language: Language) -> String { language == .ru ? nameRu : nameEn }
 
+    /// The name a customer reads: by category, spoken to them ("Ждём вашего ответа"), never the
+    /// team's own wording (an internal hand-off reads "В работе").
+    public func customerName(_ language: Language) -> String {
+        let ru = language == .ru
+        switch category {
+        case .new: return ru ? "Принята" : "Received"
+        case .open: return ru ? "В работе" : "In progress"
+        case .pending: return ru ? "Ждём вашего ответа" : "Waiting for your reply"
+        case .scheduled: return ru ? "Запланирована" : "Scheduled"
+        case .solved: return ru ? "Решена" : "Solved"
+        case .closed: return ru ? "Закрыта" : "Closed"
+        }
+    }
+
+    /// The name for a reader: staff read the team's names, customers `customerName`.
+    public func name(_ language: Language, forStaff staff: Bool) -> String { staff ? name(language) : customerName(language) }
+
     /// The six statuses every desk has (SPEC T7).
     public static let builtIn: [StatusDefinition] = [
         .init(key: "new", category: .new, nameRu: "Новая", nameEn: "New", isBuiltIn: true),

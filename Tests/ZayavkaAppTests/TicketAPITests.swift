@@ -21,7 +21,10 @@ struct TicketAPITests {
             let number = try #require(created["number"] as? Int)
             #expect(number == 10_001)
             #expect(created["status"] as? String == "new")
-            #expect(created["status_name"] as? String == "Новая")
+            // Customers read statuses spoken to them; staff read the team's names (issue 20).
+            #expect(created["status_name"] as? String == "Принята")
+            let seenByStaff = try await server.request(.GET, "/api/v1/tickets/\(number)", token: server.adminToken)
+            #expect(seenByStaff["status_name"] as? String == "Новая")
             #expect(created["priority"] as? String == "normal")
             #expect((created["requester"] as? [String: Any])?["id"] as? Int == customer.id)
             #expect((created["fields"] as? [String: String]) == ["recurrence": "always", "product_version": "5.2"])

@@ -8,7 +8,7 @@ Starts `zayavka serve` on a fresh database with a small per-account limit (0.2 a
 
 1. a customer files a request and an agent warns them twice and asks for a ban (API);
 2. the customer signs in to the portal in the browser and sees their request;
-3. the manager goes to the bans page by the "Баны" link, sees the request with the customer and
+3. the manager goes to the bans page by the "Баны" link under "Настройки", sees the request with the customer and
    their two warnings, and bans them until a date through the form;
 4. the customer's open portal page now says access is closed, until when, and a new sign-in says
    the same; mail and API refuse too (API: 403 `banned`);
@@ -68,6 +68,7 @@ def run(binary, postgres):
 
         f.step("browser: the manager opens «Баны» from the menu, sees the request with two warnings, bans until 01.06.2099 10:00")
         f.sign_in("boss@zayavka.test", "password-1-manager")
+        f.click(driver.find_element(By.LINK_TEXT, "Настройки"))
         f.click(driver.find_element(By.LINK_TEXT, "Баны"))
         assert driver.current_url.endswith("/admin/bans"), driver.current_url
         row = driver.find_element(By.CSS_SELECTOR, "#ban-requests tbody tr")

@@ -69,8 +69,7 @@ def run(binary, postgres):
         f.go(f"/agent/tickets/{number}")
         assert driver.find_element(By.ID, "resolution-fields").get_attribute("open") is not None, "the report is required here, so it is open"
         driver.find_element(By.ID, "composer-body").send_keys("Переустановили драйвер ККТ, чеки печатаются.")
-        driver.find_element(By.CSS_SELECTOR, "#composer-status option[value=solved]").click()
-        f.submit(driver.find_element(By.ID, "composer"))
+        f.click(driver.find_element(By.ID, "send-solved"))
         errors = driver.find_element(By.CSS_SELECTOR, "#resolution-fields .errors").text
         assert "Что исправлено" in errors and "обязательное поле" in errors, errors
         assert server.api("GET", f"/tickets/{number}", token=admin)["status"] != "solved"
@@ -78,8 +77,7 @@ def run(binary, postgres):
         driver.find_element(By.ID, "resolution-how").send_keys("Переустановили драйвер ККТ версии 10.9")
         driver.find_element(By.ID, "resolution-prevention").send_keys("Обновляйте драйвер вместе с кассой")
         driver.find_element(By.ID, "resolution-check").send_keys("Пробейте тестовый чек")
-        driver.find_element(By.CSS_SELECTOR, "#composer-status option[value=solved]").click()
-        f.submit(driver.find_element(By.ID, "composer"))
+        f.click(driver.find_element(By.ID, "send-solved"))
         assert "Ответ отправлен" in f.text(), f.text()
         assert "Переустановили драйвер ККТ версии 10.9" in driver.find_element(By.ID, "resolution").text
         assert server.api("GET", f"/tickets/{number}", token=admin)["status"] == "solved"

@@ -280,9 +280,8 @@ def run(binary, postgres):
         phrase = "Передали заявку программистам, они свяжутся с вами в ближайший рабочий день."
         assert body.get_attribute("value").startswith(phrase), body.get_attribute("value")
         body.send_keys(" Обновили драйвер, попробуйте снова.")
-        Select(driver.find_element(By.ID, "composer-status")).select_by_value("solved")
         f.shot("06-agent-ticket-composer")
-        f.click(driver.find_element(By.ID, "composer-send"))
+        f.click(driver.find_element(By.ID, "send-solved"))
         assert "Ответ отправлен" in f.text()
         assert driver.find_element(By.ID, "status").text == "Решена", driver.find_element(By.ID, "status").text
         f.shot("07-agent-ticket")

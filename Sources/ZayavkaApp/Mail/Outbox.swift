@@ -451,7 +451,9 @@ enum MailNotifier {
         for (event, intent, recipientID) in expanded {
             guard let person = people[recipientID], !person.email.hasSuffix(".invalid") else { continue }
             let template = try await services.mailTemplates.template(intent.kind, person.language, on: sql)
-            let statusName = catalog.statuses.first { $0.key == event.status }.map { person.language == .ru ? $0.nameRu : $0.nameEn } ?? event.status
+            // A customer's mail names the status as customers read it ("Ждём вашего ответа").
+            let statusName = catalog.statuses.first { $0.key == event.status }
+                .map { $0.name(person.language, forStaff: person.isStaff && !intent.kind.isForCustomer) } ?? event.status
             let link = person.isStaff && !intent.kind.isForCustomer
                 ? configuration.publicURL + SitePath.agentTicket(event.number).path
                 : configuration.publicURL + SitePath.portalRequest(event.number).path

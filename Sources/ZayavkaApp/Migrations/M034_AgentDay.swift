@@ -13,12 +13,10 @@ struct M034AgentDay: AsyncMigration {
     var name: String { "M034AgentDay" }
 
     func prepare(on database: any Database) async throws {
-        try await database.schema("canned_responses")
-            .field("set_status", .string)
-            .field("set_priority", .string)
-            .field("set_group_id", .int)
-            .field("set_assignee_id", .int)
-            .update()
+        // One column per statement: SQLite adds one at a time.
+        for (column, type) in [("set_status", DatabaseSchema.DataType.string), ("set_priority", .string), ("set_group_id", .int), ("set_assignee_id", .int)] {
+            try await database.schema("canned_responses").field(.string(column), type).update()
+        }
         try await database.schema("ticket_presence")
             .field("ticket_id", .int, .required, .references("tickets", "id"))
             .field("user_id", .int, .required, .references("users", "id"))

@@ -87,7 +87,7 @@ enum SearchService {
             let body = hit.commentID.flatMap { bodies[$0] } ?? descriptions[hit.ticketID] ?? ""
             return TicketSearchHitDTO(
                 number: try row.decode(column: "number", as: Int.self), subject: subject, status: status,
-                statusName: catalog.workflow.definition(status)?.name(context.language) ?? status,
+                statusName: catalog.workflow.definition(status)?.name(context.language, forStaff: (try? context.viewer.role.isStaff) ?? false) ?? status,
                 requester: PersonRef(id: try row.decode(column: "requester_id", as: Int.self), name: try row.decode(column: "requester_name", as: String.self)),
                 updatedAt: try row.decode(column: "updated_at", as: Date.self), matchedIn: hit.titleMatch ? "subject" : "message",
                 subjectHtml: ArticleText.snippetHTML(SearchText.snippet(subject, query: query, length: 400)),

@@ -36,7 +36,7 @@ struct TicketFacts {
         }
         return TicketDTO(
             number: number, subject: subject, status: status,
-            statusName: catalog.workflow.definition(status)?.name(language) ?? status,
+            statusName: catalog.workflow.definition(status)?.name(language, forStaff: staff) ?? status,
             type: type, priority: priority, urgency: urgency, channel: channel,
             responsibility: staff ? responsibility : nil, cause: staff ? cause : nil,
             requester: requester, organization: organization, assignee: assignee, group: staff ? group : nil,

@@ -69,24 +69,35 @@ final class TicketFeed: @unchecked Sendable {
         for listener in lock.withLock({ Array(listeners.values) }) { listener.continuation.finish() }
     }
 
-    /// A page's stream of server-sent events; it ends when the page goes away.
-    func stream(userID: Int, ticket: Int?, app: Application) -> AsyncStream<String> {
+    /// How long one stream lasts: the page's EventSource then connects again (perhaps to another
+    /// instance), so no connection outlives a deploy by much.
+    static let streamSeconds = 300
+
+    /// A page's stream of server-sent events; it ends when the page goes away or after `lifetime` seconds.
+    /// The caller removes it (`remove`) when its connection ends.
+    func stream(userID: Int, ticket: Int?, app: Application, lifetime: Int = streamSeconds) -> (id: UUID, events: AsyncStream<String>) {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
         let listener = Listener(userID: userID, ticket: ticket, continuation: continuation)
-        continuation.onTermination = { [weak self] _ in
-            guard let self else { return }
-            self.lock.withLock { self.listeners[listener.id] = nil }
-            Self.openStreams.record(self.count)
-        }
         start(app)
         lock.withLock { listeners[listener.id] = listener }
         Self.openStreams.record(count)
         // The first event says the stream is open (the page then knows it hears everything after).
         continuation.yield("retry: 3000\nevent: ready\ndata: {}\n\n")
-        return stream
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(lifetime))
+            self?.remove(listener.id)
+        }
+        return (listener.id, stream)
     }
 
-    private struct MovedRow: Decodable, Encodable {
+    /// Forgets a stream whose page went away.
+    func remove(_ id: UUID) {
+        let gone = lock.withLock { listeners.removeValue(forKey: id) }
+        gone?.continuation.finish()
+        Self.openStreams.record(count)
+    }
+
+    private struct MovedRow: Decodable {
         let id: Int
         let number: Int
         let status: String
@@ -123,7 +134,6 @@ final class TicketFeed: @unchecked Sendable {
         var events: [UUID: [String]] = [:]
         if !changed.isEmpty {
             let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
             let items = changed.map { row in
                 ["number": "\(row.number)", "status": row.status, "assignee_id": row.assignee_id.map(String.init) ?? "",
                  "group_id": row.group_id.map(String.init) ?? "", "created_at": row.created_at.formatted(.iso8601),

@@ -70,7 +70,8 @@ enum TimelineView {
                                             "Not an answer to our mail to this address, and no server confirmed DKIM/SPF")),
                            .t(l("отправитель не подтверждён", "sender not verified")))),
                  .element(named: "time", nodes: [.attr("datetime", l.iso(comment.createdAt)), .t(l.dateTime(comment.createdAt))]),
-                 .span(.class("muted"), .t(l.localizer.name(comment.source))),
+                 // How it came in is the team's business; a customer knows how they wrote.
+                 .if(staffTools, .span(.class("muted"), .t(l.localizer.name(comment.source)))),
                  .unwrap(mail) { .a(.class("muted original-mail"), .href(SitePath.adminMailRaw($0).path), .t(l("исходное письмо", "original message"))) },
                  .if(staffTools && comment.public, .a(.class("muted make-article"), .href(SitePath.agentArticleNew.path + "?from_comment=\(comment.id)"),
                                                       .t(l("сделать статью из ответа", "make an article from this answer"))))),

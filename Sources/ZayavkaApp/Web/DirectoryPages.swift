@@ -252,7 +252,7 @@ enum DirectoryPages {
         let e = all.first { $0.key == editKey }
         let yes = l("да", "yes"), no = l("нет", "no")
         let rows: [[Node<HTML.BodyContext>]] = all.map { field in
-            [.a(.href(SitePath.adminFields.path + "?edit=\(field.key)"), .t(field.key)), .t(l.language == .ru ? field.labelRu : field.labelEn), .t(field.kind.rawValue),
+            [.a(.href(SitePath.adminFields.path + "?edit=\(field.key)"), .t(field.key)), .t(l.language == .ru ? field.labelRu : field.labelEn), .t(l.localizer.name(field.kind)),
              .t(field.required ? yes : no), .t(field.customerVisible ? yes : no), .t(field.active ? yes : no)]
         }
         func check(_ name: String, _ label: String, _ on: Bool) -> Node<HTML.BodyContext> {
@@ -267,7 +267,7 @@ enum DirectoryPages {
                 Layout.row(l("Ключ (латиница)", "Key (latin letters)"), for: "i-key", error: errors["key"],
                            .input(.type(.text), .name("key"), .id("i-key"), .attr("value", typed?.value("key") ?? e?.key ?? ""), .readonly(e != nil), .required(true))),
                 Layout.row(l("Вид", "Kind"), for: "i-kind", error: errors["kind"],
-                           .select(.attr("name", "kind"), .id("i-kind"), .forEach(IntakeFieldDefinition.Kind.allCases) { .opt($0.rawValue, $0.rawValue, selected: $0 == e?.kind) })),
+                           .select(.attr("name", "kind"), .id("i-kind"), .forEach(IntakeFieldDefinition.Kind.allCases) { .opt($0.rawValue, l.localizer.name($0), selected: $0 == e?.kind) })),
                 Layout.row(l("Вопрос по-русски", "Question in Russian"), for: "i-ru", error: errors["label_ru"],
                            .input(.type(.text), .name("label_ru"), .id("i-ru"), .attr("value", typed?.value("label_ru") ?? e?.labelRu ?? ""), .required(true))),
                 Layout.row(l("Вопрос по-английски", "Question in English"), for: "i-en", error: errors["label_en"],

@@ -10,13 +10,16 @@ enum LivePages {
     static func stream(_ request: Request) async throws -> Response {
         let signedIn = try QueueController.requireStaff(request)
         let ticket = request.query[String.self, at: "ticket"].flatMap { $0.count <= 12 ? Int($0) : nil }
-        let events = request.services.feed.stream(userID: signedIn.viewer.userID, ticket: ticket, app: request.application)
+        let feed = request.services.feed
+        let (id, events) = feed.stream(userID: signedIn.viewer.userID, ticket: ticket, app: request.application)
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "text/event-stream; charset=utf-8")
         headers.add(name: .cacheControl, value: "no-cache")
         // nginx in front must not buffer the stream.
         headers.add(name: "X-Accel-Buffering", value: "no")
         return Response(status: .ok, headers: headers, body: .init(asyncStream: { writer in
+            // A write to a page that went away fails (the feed's ping finds it within 15 s): the stream is forgotten.
+            defer { feed.remove(id) }
             for await event in events {
                 try await writer.write(.buffer(ByteBuffer(string: event)))
             }

@@ -259,7 +259,7 @@ enum MailView {
                 let key = row.kind + "-" + row.language
                 return .form(
                     .class("card"), .method(.post), .action(SitePath.adminMailTemplateSave.path), .id("template-" + key), Layout.csrfField(ctx),
-                    .h2(.t(kindName(row.kind, l) + " · " + (row.language == "ru" ? "русский" : "English")
+                    .h2(.t(kindName(row.kind, l) + " · " + (row.language == "ru" ? l("русский", "Russian") : l("английский", "English"))
                            + (row.customized ? l(" (изменён)", " (customized)") : ""))),
                     .input(.type(.hidden), .name("kind"), .attr("value", row.kind)),
                     .input(.type(.hidden), .name("language"), .attr("value", row.language)),

@@ -275,7 +275,7 @@ enum WorkingTimePages {
                              .textarea(.name("days"), .id("days-text-" + c.key), .rows(6), .t(days))),
                   .div(.class("actions"),
                        .button(.type(.submit), .t(l("Заменить особые дни", "Replace the special days"))),
-                       .a(.href("/api/v1/calendars/\(c.key)/days"), .t(l("Скачать файлом", "Download as a file")))))
+                       .a(.href(SitePath.adminCalendarExport(c.key).path), .id("days-download-" + c.key), .t(l("Скачать файлом", "Download as a file")))))
         )
     }
 

@@ -81,8 +81,18 @@ struct RequestFormModel: Sendable {
 }
 
 enum RequestFormView {
+    /// How many of the team's questions the form shows before "More questions": the required ones
+    /// always, then the first by the order set on the questions page.
+    static let questionsShown = 4
+
     static func render(_ model: RequestFormModel, _ ctx: PageContext) -> Node<HTML.BodyContext> {
         let l = ctx.l
+        let visible = model.intake.filter(\.customerVisible)
+        let required = visible.filter(\.required)
+        let optional = visible.filter { !$0.required }
+        let extra = Array(optional.prefix(max(0, questionsShown - required.count)))
+        let shown = visible.filter { field in field.required || extra.contains { $0.key == field.key } }
+        let folded = visible.filter { field in !shown.contains { $0.key == field.key } }
         return .group(
             .h1(.t(l("Новая заявка", "New request"))),
             .if(!model.errors.isEmpty, .div(.class("errors"), .attr("role", "alert"), .id("form-errors"),
@@ -101,6 +111,11 @@ enum RequestFormView {
                 // Articles that may answer the question, as the subject is typed (issue 17).
                 .div(.class("kb-suggest"), .id("kb-suggest"), .attr("hidden", "hidden"), .attr("aria-live", "polite"),
                      .p(.strong(.t(l("Возможно, ответ уже есть:", "Maybe the answer is already here:")))), .ul()),
+                Layout.row(l("Описание", "Description"), for: "body", error: model.errors["body"],
+                           .textarea(.name("body"), .id("body"), .required(true), .rows(8), .t(model.body))),
+                Layout.row(l("Файлы", "Files"), for: "files",
+                           hint: l("Скриншоты, документы — до \(l.fileSize(ctx.maxFileBytes)) каждый.", "Screenshots, documents: up to \(l.fileSize(ctx.maxFileBytes)) each."),
+                           .input(.type(.file), .name("files"), .id("files"), .multiple(true))),
                 Layout.row(l("Тип обращения", "Kind of request"), for: "type", error: model.errors["type"],
                            .select(.attr("name", "type"), .id("type"), .forEach([TicketType.question, .problem, .suggestion]) { type in
                                .opt(type.rawValue, l.localizer.name(type), selected: type == model.type)
@@ -115,14 +130,17 @@ enum RequestFormView {
                         ]))
                     }
                 ),
-                .forEach(model.intake.filter(\.customerVisible)) { field in
+                .forEach(shown) { field in
                     IntakeInputs.row(field, value: model.fields[field.key] ?? "", error: model.errors["fields." + field.key], l)
                 },
-                Layout.row(l("Описание", "Description"), for: "body", error: model.errors["body"],
-                           .textarea(.name("body"), .id("body"), .required(true), .rows(8), .t(model.body))),
-                Layout.row(l("Файлы", "Files"), for: "files",
-                           hint: l("Скриншоты, документы — до \(l.fileSize(ctx.maxFileBytes)) каждый.", "Screenshots, documents: up to \(l.fileSize(ctx.maxFileBytes)) each."),
-                           .input(.type(.file), .name("files"), .id("files"), .multiple(true))),
+                .if(!folded.isEmpty, .element(named: "details", nodes: [
+                    .class("more-questions"), .id("more-questions"),
+                    .if(folded.contains { model.fields[$0.key] != nil || model.errors["fields." + $0.key] != nil }, .attribute(named: "open", value: "open")),
+                    .element(named: "summary", nodes: [.t(l("Ещё вопросы, необязательно (\(folded.count))", "More questions, optional (\(folded.count))"))]),
+                    .forEach(folded) { field in
+                        IntakeInputs.row(field, value: model.fields[field.key] ?? "", error: model.errors["fields." + field.key], l)
+                    },
+                ])),
                 .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("submit-request"), .t(l("Отправить заявку", "Send request"))))
             )
         )
@@ -339,9 +357,12 @@ enum PortalController {
         let ticket = row.dto(viewer, catalog, language)
         let comments = try await ConversationService.comments(of: row, viewer: viewer, context: try request.context)
         let events = try await ConversationService.events(of: row, viewer: viewer, context: try request.context)
-        let timeline = TimelineModel(comments: comments, events: events.filter { $0.kind == EventKind.statusChanged.rawValue },
-                                     statusNames: Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a }),
-                                     peopleNames: [:])
+        // Statuses by the names customers read; a change they would read as no change is left out.
+        let names = Dictionary(catalog.statuses.map { ($0.key, $0.name(language, forStaff: viewer.role.isStaff)) }, uniquingKeysWith: { a, _ in a })
+        let timeline = TimelineModel(comments: comments, events: events.filter {
+                                         $0.kind == EventKind.statusChanged.rawValue && names[$0.before ?? ""] != names[$0.after ?? ""]
+                                     },
+                                     statusNames: names, peopleNames: [:])
         var model = PortalRequestModel(ticket: ticket, statusCategory: catalog.workflow.definition(ticket.status)?.category,
                                        timeline: timeline, intake: catalog.intake.filter(\.customerVisible))
         model.solutionConfirmed = try await SolutionConfirmation.isConfirmed(ticketID: row.id, solvedAt: row.facts.solvedAt, on: request.sql)

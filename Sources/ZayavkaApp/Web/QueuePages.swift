@@ -259,7 +259,8 @@ enum QueueController {
         params.merge(filters) { _, typed in typed }
         let live = ["statuses": params["status"] ?? "", "assignee": params["assignee_id"] ?? "", "groups": params["group_id"] ?? ""]
         params["limit"] = "50"
-        let ctx = PageContext(request)
+        var ctx = PageContext(request)
+        if let notice = BulkFailure.notice(request, ctx.l) { ctx.notice = notice }
         let counts = try await QueuePagesQuery.counts(statuses: catalog.statuses, userID: userID, groupIDs: groups, cap: countCap, on: sql)
         let total: Int
         let rows: [TicketQueries.Row]
@@ -296,15 +297,64 @@ enum QueueController {
         if let assignee = form.text("bulk_assignee") { patch.assigneeId = .some(assignee == "none" ? nil : Int(assignee)) }
         if let status = form.text("bulk_status") { patch.status = status }
         if let priority = form.text("bulk_priority") { patch.priority = TicketPriority(rawValue: priority) }
-        var failed = 0
+        // Each ticket is its own change: those that refuse it are named, with the reason, on the queue.
+        var failed: [(Int, String)] = []
         for number in numbers {
-            do { _ = try await TicketService.update(number: number, input: patch, context: try request.context) } catch { failed += 1 }
+            do { _ = try await TicketService.update(number: number, input: patch, context: try request.context) } catch {
+                failed.append((number, BulkFailure.code(error)))
+            }
         }
         let separator = back.contains("?") ? "&" : "?"
-        if failed > 0 {
-            let l = PageContext(request).l
-            throw Abort(.conflict, reason: l("Не удалось изменить \(l.tickets(failed)) из \(numbers.count).", "\(failed) of \(numbers.count) tickets could not be changed."))
+        if !failed.isEmpty {
+            let list = failed.prefix(50).map { "\($0.0):\($0.1)" }.joined(separator: ",")
+            return request.redirect(to: back + separator + "bulk_done=\(numbers.count - failed.count)&bulk_of=\(numbers.count)&bulk_failed=" + list)
         }
         return request.redirect(to: back + separator + "notice=bulk")
+    }
+}
+
+/// Why a ticket of a bulk change refused it, as a short code in the queue's address and as words on it.
+enum BulkFailure {
+    static func code(_ error: any Error) -> String {
+        switch error as? ZayavkaError {
+        case .ticketClosed: "closed"
+        case .illegalTransition, .unknownStatus: "status"
+        case .forbidden: "forbidden"
+        case .notFound: "missing"
+        case .validation(let problems):
+            if problems.contains(where: { $0.field.hasPrefix("resolution") }) { "report" }
+            else if problems.contains(where: { $0.field == "assignee_id" }) { "assignee" }
+            else if problems.contains(where: { $0.field == "status" }) { "status" }
+            else { "invalid" }
+        default: "other"
+        }
+    }
+
+    static func reason(_ code: String, _ l: L) -> String {
+        switch code {
+        case "closed": l("заявка закрыта", "the ticket is closed")
+        case "forbidden": l("нет прав", "not allowed")
+        case "missing": l("заявка не найдена", "no such ticket")
+        case "report": l("для решения нужен отчёт о решении — решите её ответом со страницы заявки", "solving needs a resolution report: solve it with a reply on its page")
+        case "assignee": l("исполнитель не найден или отключён", "the assignee is unknown or deactivated")
+        case "status": l("такой переход статуса не разрешён", "this status change is not allowed")
+        case "invalid": l("недопустимое значение", "an invalid value")
+        default: l("не удалось сохранить", "could not be saved")
+        }
+    }
+
+    /// The notice for `bulk_done`, `bulk_of` and `bulk_failed` in the queue's address; nil without them.
+    static func notice(_ request: Request, _ l: L) -> PageContext.Notice? {
+        guard let raw = request.query[String.self, at: "bulk_failed"], raw.utf8.count <= 2000,
+              let done = request.query[String.self, at: "bulk_done"].flatMap({ $0.count <= 6 ? Int($0) : nil }),
+              let of = request.query[String.self, at: "bulk_of"].flatMap({ $0.count <= 6 ? Int($0) : nil }) else { return nil }
+        let items: [String] = raw.split(separator: ",").prefix(50).compactMap { part in
+            let pieces = part.split(separator: ":", maxSplits: 1)
+            guard pieces.count == 2, pieces[0].count <= 9, let number = Int(pieces[0]) else { return nil }
+            return "№\(number) — " + reason(String(pieces[1]), l)
+        }
+        guard !items.isEmpty else { return nil }
+        return .init(text: l("Готово: \(done) из \(of). Не изменены: ", "Done: \(done) of \(of). Not changed: ") + items.joined(separator: "; ") + ".",
+                     isError: true)
     }
 }

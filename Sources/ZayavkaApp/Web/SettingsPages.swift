@@ -75,10 +75,17 @@ enum SettingsPages {
         var work: [(String, String)] = []
         if role.can(.manageConfiguration) {
             work += [(SitePath.adminFields.path, l("Вопросы клиенту", "Intake questions")), (SitePath.adminWorkingTime.path, l("Рабочее время и SLA", "Working time and SLA")),
-                     (SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls")), (SitePath.adminMail.path, l("Почта", "Mail"))]
+                     (SitePath.adminRouting.path, l("Маршруты и звонки", "Routing and calls")), (SitePath.adminMail.path, l("Почта", "Mail")),
+                     (SitePath.adminMailboxes.path, l("Почтовые ящики (IMAP)", "Mailboxes (IMAP)")),
+                     (SitePath.adminMailTemplates.path, l("Тексты писем", "Mail texts")), (SitePath.adminWebhooks.path, l("Вебхуки", "Webhooks"))]
+        }
+        if role.can(.manageQuality) {
+            work += [(SitePath.adminQuality.path, l("Оценка качества", "Quality settings")), (SitePath.adminFeedback.path, l("Отзывы о поддержке", "Feedback"))]
         }
         if role == .admin || role == .manager { work.append((SitePath.adminCanned.path, l("Шаблоны ответов", "Canned responses"))) }
-        if role.can(.manageKnowledgeBase) { work.append((SitePath.adminKB.path, l("Разделы базы знаний и помощник", "Knowledge base sections and assistant"))) }
+        if role.can(.manageKnowledgeBase) {
+            work += [(SitePath.adminKB.path, l("Разделы базы знаний", "Knowledge base sections")), (SitePath.adminBot.path, l("Помощник", "Assistant"))]
+        }
         var safety: [(String, String)] = []
         if role.can(.manageBans) { safety.append((SitePath.adminBans.path, l("Баны", "Bans"))) }
         safety.append((SitePath.tokens.path, l("Токены API", "API tokens")))

@@ -7,7 +7,7 @@ enum SitePath: Equatable {
     case signIn, signOut, language
     case portal, portalNew, portalRequest(Int), portalReply(Int), portalSolved(Int), portalReopen(Int)
     case agent, queue(String), agentTicket(Int), agentComment(Int), agentFields(Int), agentPlan(Int), agentRoute(Int), agentWarning(Int), agentPlace(Int), agentNew, agentBulk, workload
-    case agentLive, agentPresence(Int), settings
+    case agentLive, agentPresence(Int), settings, adminCalendarExport(String)
     case directory, call, callbacks, callbackAttempt(Int), agentCall(Int), agentCallback(Int), shift
     case adminRouting, adminRouteSave, adminCriticalSave, adminCallbackRuleSave
     case adminOrganizationImport, adminOrganizationExport, adminContactImport, adminContactExport
@@ -58,6 +58,7 @@ enum SitePath: Equatable {
         case .agentPresence(let n): "/agent/tickets/\(n)/presence"
         case .agentLive: "/agent/live"
         case .settings: "/settings"
+        case .adminCalendarExport(let key): "/admin/working-time/calendars/\(key)/days.txt"
         case .agentPlan(let n): "/agent/tickets/\(n)/plan"
         case .agentRoute(let n): "/agent/tickets/\(n)/route"
         case .agentWarning(let n): "/agent/tickets/\(n)/warning"
@@ -195,6 +196,7 @@ enum SitePath: Equatable {
         case .problem: "/agent/problems/:number"
         case .file: "/files/:id"
         case .adminCannedDelete: "/admin/canned-responses/:id/delete"
+        case .adminCalendarExport: "/admin/working-time/calendars/:key/days.txt"
         case .tokenRevoke: "/account/tokens/:id/revoke"
         case .asset: "/assets/:name"
         case .adminMailMessage: "/admin/mail/inbound/:id"

@@ -91,6 +91,11 @@ enum WebRoutes {
         get(.adminWorkingTime, WorkingTimePages.show)
         post(.adminCalendarSave, WorkingTimePages.saveCalendar)
         post(.adminCalendarDays, WorkingTimePages.saveDays)
+        // The special days as a file, for a signed-in admin (the API's own export wants a bearer token).
+        get(.adminCalendarExport("")) { request in
+            try DirectoryPages.requireAdmin(request, .manageConfiguration)
+            return try await WorkingTimeService.exportDays(key: request.parameters.get("key") ?? "", context: try request.context).encodeResponse(for: request)
+        }
         post(.adminPolicySave, WorkingTimePages.savePolicy)
         post(.adminPolicyTemplate, WorkingTimePages.installTemplate)
         get(.agentNew, NewTicketController.form)
