@@ -2,6 +2,15 @@
 /// the dense queue, and the phone layout. Appended to the one stylesheet and the one script.
 extension Assets {
     static let agentDayStylesheet = #"""
+[hidden] { display:none !important; }
+/* Badges keep a contrast of at least 4.5:1 (WCAG AA). */
+.badge.high { color:#8a4506; }
+@media (min-width: 601px) {
+  header.top { flex-wrap:nowrap; gap:.5rem 1rem; padding:.45rem 1rem; }
+  header.top nav { gap:.35rem .8rem; font-size:.9rem; } header.top .who { gap:.5rem; font-size:.9rem; }
+  header.top .top-search input { width:11rem; }
+}
+body.staff main { padding-top:.6rem; }
 .skip-link { position:absolute; left:-999px; top:0; background:#fff; color:var(--accent); padding:.4rem .8rem; z-index:10; }
 .skip-link:focus { left:.5rem; }
 .back { margin:0 0 .3rem; }
@@ -17,19 +26,22 @@ details.fold > .card > h2:first-of-type, details.fold > form > h2:first-of-type 
 .composer-tools { display:flex; flex-wrap:wrap; gap:.5rem; align-items:flex-start; margin-bottom:.5rem; }
 .composer-tools select { width:auto; max-width:16rem; } .composer-tools .kb-picker { flex:1 1 14rem; margin:0; }
 .inline-row { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; }
+.composer .answer-kind { flex-direction:row; justify-content:flex-start; }
 .actions.split .onward { background:#1c4aa8; }
 .presence { color:var(--warn); font-size:.9rem; margin:.5rem 0; } .presence:empty { display:none; }
 .live-news { margin:.6rem 0; }
 .live-bar { display:block; width:100%; background:#fff6e0; border:1px solid #f0d48a; color:#6b4e00; border-radius:6px; padding:.4rem .8rem; margin:.3rem 0 .5rem;
   font:inherit; font-weight:600; cursor:pointer; text-align:left; }
-.queue-head { display:flex; flex-wrap:wrap; gap:.3rem 1rem; align-items:baseline; } .queue-head h1 { margin:.1rem 0 .4rem; } .queue-head p { margin:0; }
+.queue-head { display:flex; flex-wrap:wrap; gap:.3rem 1rem; align-items:baseline; } .queue-head h1 { margin:0 0 .3rem; font-size:1.3rem; } .queue-head p { margin:0; }
+.console + .kbd, .console .kbd { margin-top:.3rem; }
 form.filters { flex-wrap:nowrap; align-items:flex-start; gap:.5rem; margin-bottom:.4rem; }
 form.filters .filter-q { flex:1 1 16rem; width:auto; }
 details.filter-more { position:relative; } details.filter-more > summary { cursor:pointer; padding:.45rem .7rem; border:1px solid #c5ccd8; border-radius:6px; background:#fff; white-space:nowrap; }
 details.filter-more[open] .filter-grid { position:absolute; z-index:5; right:0; top:2.6rem; width:min(44rem, 90vw); background:#fff; border:1px solid var(--line);
   border-radius:8px; padding:.8rem; box-shadow:0 6px 24px rgba(20,30,60,.15); display:grid; grid-template-columns:repeat(auto-fill, minmax(12rem, 1fr)); gap:.5rem; }
 .filter-grid .field { margin:0; }
-table.list#queue th, table.list#queue td { padding:.28rem .5rem; font-size:.9rem; white-space:nowrap; }
+table.list#queue th, table.list#queue td { padding:.18rem .5rem; font-size:.88rem; line-height:1.3; white-space:nowrap; }
+table.list#queue .badge { font-size:.76rem; padding:0 .45rem; }
 table.list#queue td.subject { max-width:0; width:45%; overflow:hidden; text-overflow:ellipsis; }
 table.list#queue td.who { max-width:14rem; overflow:hidden; text-overflow:ellipsis; }
 table.list#queue tr.changed td { background:#fffbe8; }
@@ -169,7 +181,7 @@ document.addEventListener("DOMContentLoaded", function () {
       JSON.parse(e.data).forEach(function (p) {
         var line = document.createElement("div");
         line.className = "present" + (p.typing === "1" ? " typing" : "");
-        line.textContent = "👤 " + p.name + " " + (p.typing === "1" ? t.typing : t.open);
+        line.textContent = "● " + p.name + " " + (p.typing === "1" ? t.typing : t.open);
         box.appendChild(line);
       });
     });

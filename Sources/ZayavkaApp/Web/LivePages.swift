@@ -18,12 +18,17 @@ enum LivePages {
         // nginx in front must not buffer the stream.
         headers.add(name: "X-Accel-Buffering", value: "no")
         return Response(status: .ok, headers: headers, body: .init(asyncStream: { writer in
-            // A write to a page that went away fails (the feed's ping finds it within 15 s): the stream is forgotten.
+            // A write to a page that went away fails (the feed's ping finds it within 15 s): the stream is
+            // forgotten and ended with the error (Vapor wants .end or .error before the writer goes).
             defer { feed.remove(id) }
-            for await event in events {
-                try await writer.write(.buffer(ByteBuffer(string: event)))
+            do {
+                for await event in events {
+                    try await writer.write(.buffer(ByteBuffer(string: event)))
+                }
+                try await writer.write(.end)
+            } catch {
+                try? await writer.write(.error(error))
             }
-            try await writer.write(.end)
         }))
     }
 

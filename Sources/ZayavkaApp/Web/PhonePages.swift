@@ -386,7 +386,7 @@ extension AgentTicketView {
                  PhoneView.outcomeSelect("outcome", id: "call-outcome", l),
                  .input(.type(.number), .name("minutes"), .id("call-log-minutes"), .attr("min", "0"), .attr("max", "600"), .class("short"),
                         .attr("placeholder", l("мин", "min")), .attr("aria-label", l("Минут", "Minutes")))),
-            .textarea(.name("note"), .id("call-log-note"), .rows(2), .attr("placeholder", l("Заметка о звонке", "Note about the call"))),
+            .textarea(.name("note"), .id("call-log-note"), .attr("aria-label", l("Заметка о звонке", "A note about the call")), .rows(2), .attr("placeholder", l("Заметка о звонке", "Note about the call"))),
             .div(.class("actions"), .button(.type(.submit), .id("call-log-save"), .t(l("Записать звонок", "Log the call")))))
         let schedule: Node<HTML.BodyContext> = .form(
             .method(.post), .action(SitePath.agentCallback(number).path), .id("callback-form"),

@@ -321,7 +321,8 @@ enum AgentTicketView {
                 .li(.strong(.t(route.name + ": ")), .t("«" + (l.language == .ru ? route.messageRu : route.messageEn) + "»"),
                     .unwrap(route.agentHint) { .div(.class("hint"), .t($0)) })
             }),
-            .textarea(.name("note"), .id("route-note"), .rows(2), .attr("placeholder", l("Скрытый комментарий (необязательно)", "Internal note (optional)"))),
+            .textarea(.name("note"), .id("route-note"), .rows(2), .attr("aria-label", l("Скрытый комментарий", "Internal note")),
+                      .attr("placeholder", l("Скрытый комментарий (необязательно)", "Internal note (optional)"))),
             .div(.class("actions"), .button(.type(.submit), .class("primary"), .id("route-send"), .t(l("Передать", "Hand off"))))
         )
     }
@@ -421,7 +422,7 @@ enum AgentTicketView {
         if let org = r.organization { rows.append((l("Организация", "Organization"), org)) }
         if let inn = r.inn { rows.append((l("ИНН", "INN"), inn)) }
         if let contract = r.contract { rows.append((l("Договор", "Contract"), contract)) }
-        if let plan = r.plan { rows.append((l("Тариф", "Plan"), plan)) }
+        if let plan = r.plan { rows.append((l("Тариф", "Plan"), PhoneView.planName(plan, l))) }
         return .div(
             .class("card"), .id("requester"),
             .h2(.t(l("Клиент", "Requester"))),
