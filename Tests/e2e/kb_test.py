@@ -141,6 +141,7 @@ def run(binary, postgres):
         assert f"/agent/tickets/{number}" in driver.current_url, driver.current_url
 
         f.step("the ticket page offers the article; the agent inserts its link and text into the reply and sends it")
+        f.unfold("fold-articles")
         assert "Как закрыть кассовую смену" in driver.find_element(By.ID, "kb-suggestions").text
         driver.find_element(By.CSS_SELECTOR, "#kb-suggestions button.insert-link").click()
         body = driver.find_element(By.ID, "composer-body")

@@ -178,6 +178,12 @@ class Flow:
         self.d.find_element(By.ID, "password").send_keys(password)
         self.submit(self.d.find_element(By.ID, "sign-in-form"))
 
+    def unfold(self, fold_id):
+        """Opens a folded card of the ticket page as a person does (a click on its title); it then stays open."""
+        fold = self.d.find_element(By.ID, fold_id)
+        if fold.get_attribute("open") is None:
+            fold.find_element(By.TAG_NAME, "summary").click()
+
     def sign_out(self):
         self.click(self.d.find_element(By.ID, "sign-out"))
         assert "/sign-in" in self.d.current_url, self.d.current_url
@@ -488,6 +494,7 @@ def run(binary, postgres):
         assert "обещан срок решения" in f.text()
 
         f.step("planning: the agent finds the earliest slot, books two hours; the week calendar shows the work")
+        f.unfold("fold-plan")
         driver.find_element(By.ID, "plan-minutes").send_keys("120")
         Select(driver.find_element(By.ID, "plan-user")).select_by_visible_text("Анна Специалистова")
         f.click(driver.find_element(By.ID, "plan-propose"))
@@ -543,6 +550,7 @@ def run(binary, postgres):
         f.step("on the ticket: the banner again; the paid-only consultation line refuses a free-plan customer; 'to development' goes with the seed's words")
         banner = driver.find_element(By.ID, "check-contract_ended").text
         assert "Д-77 закончился 30.06.2025" in banner and "Кредит и продление тарифа" in banner, banner
+        f.unfold("fold-route")
         Select(driver.find_element(By.ID, "route-select")).select_by_value("consultation_line")
         f.click(driver.find_element(By.ID, "route-send"))
         assert "только для клиентов на платном тарифе" in driver.find_element(By.ID, "route-error").text
@@ -607,6 +615,7 @@ def run(binary, postgres):
         f.sign_in("dispatcher@e2e.test", "dispatcher-1")
         f.go(f"/agent/tickets/{critical}")
         assert "критическая проблема: Не открывается кассовая смена" in f.text(), f.text()
+        f.unfold("fold-conduct")
         assert "Замечаний клиенту не было" in driver.find_element(By.ID, "conduct-count").text
         f.click(driver.find_element(By.ID, "conduct-warn"))
         assert "Замечание отправлено клиенту" in f.text(), f.text()
@@ -635,6 +644,7 @@ def run(binary, postgres):
         f.sign_in("buh@sidorov.test", "customer-4")
         f.click(driver.find_element(By.ID, "new-request"))
         driver.find_element(By.ID, "subject").send_keys("Не выгружается отчёт")
+        f.unfold("more-questions")
         driver.find_element(By.ID, "field-contract_or_login").send_keys("договор Д 77")
         driver.find_element(By.ID, "body").send_keys("Отчёт в налоговую не уходит.")
         f.click(driver.find_element(By.ID, "submit-request"))
@@ -648,7 +658,7 @@ def run(binary, postgres):
         f.click(driver.find_element(By.ID, "place-requester"))
         assert "Клиент привязан к организации" in f.text(), f.text()
         assert not driver.find_elements(By.ID, "account-reference"), "once placed, the answer agrees with the ticket"
-        assert "организация: «—» → «ИП Сидоров»" in f.text(), f.text()
+        assert "организация: «не задано» → «ИП Сидоров»" in f.text(), f.text()
         assert server.api("GET", f"/tickets/{stranger}", token=admin)["organization"]["name"] == "ИП Сидоров"
         f.shot("18c-account-placed")
 
@@ -695,6 +705,7 @@ def run(binary, postgres):
         f.sign_out()
         f.sign_in("agent@e2e.test", "agent-pass-1")
         f.go(f"/agent/tickets/{wanted}")
+        f.unfold("fold-problem")
         panel = driver.find_element(By.ID, "problem-panel")
         assert wish["code"] in panel.text and quiet["code"] not in panel.text, panel.text
         f.shot("20-ticket-problem-candidates")

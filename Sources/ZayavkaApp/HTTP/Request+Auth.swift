@@ -41,9 +41,15 @@ extension Request {
 
     /// What every signed-in request passes, whatever signed it in (API token, web session, widget
     /// session): a banned customer is refused (403 `banned`) and an account over its limit (429).
+    static func isPageBackground(_ path: String) -> Bool {
+        path == SitePath.agentLive.path || (path.hasPrefix("/agent/tickets/") && path.hasSuffix("/presence"))
+    }
+
     func admit(_ signedIn: SignedIn, now: Date = Date(), counter: Counter) async throws {
         try await services.bans.refuse(signedIn, now: now, sql, counter: counter)
-        if services.shield.perAccount != nil {
+        // A live page's own plumbing (its event stream and its sign of life every 10 s) does not spend
+        // the person's budget; the address's limit still counts it.
+        if services.shield.perAccount != nil, !Self.isPageBackground(url.path) {
             try await services.shield.check(.account, String(signedIn.viewer.userID), userID: signedIn.viewer.userID, request: self)
         }
     }

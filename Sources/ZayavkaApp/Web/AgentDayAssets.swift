@@ -81,6 +81,11 @@ document.addEventListener("DOMContentLoaded", function () {
   if (header && toggle) toggle.addEventListener("click", function () {
     var open = header.classList.toggle("open"); toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
+  // The ticket page's folded cards stay as the agent left them (open or closed), from ticket to ticket.
+  document.querySelectorAll("details.fold[id]").forEach(function (d) {
+    try { if (localStorage.getItem("zy-fold-" + d.id) === "1") d.open = true; } catch (e) {}
+    d.addEventListener("toggle", function () { try { localStorage.setItem("zy-fold-" + d.id, d.open ? "1" : "0"); } catch (e) {} });
+  });
   // "Take it": the assignee becomes me, saved with the next submit.
   var take = document.getElementById("take-it");
   if (take) take.addEventListener("click", function () {

@@ -27,6 +27,7 @@ struct TimelineModel: Sendable {
     var routeNames: [String: String] = [:]
     /// Group id → name and the intake questions, so history shows names, not ids and keys.
     var groupNames: [Int: String] = [:]
+    var organizationNames: [Int: String] = [:]
     var intake: [IntakeFieldDefinition] = []
     /// The agent console: public replies offer "make an article from this answer".
     var staffTools = false
@@ -173,6 +174,8 @@ enum TimelineView {
         case "responsibility": return Responsibility(rawValue: raw).map(localizer.name) ?? raw
         case "group_id": return Int(raw).flatMap { model.groupNames[$0] } ?? l("удалённая группа", "a deleted group")
         case "assignee_id": return Int(raw).flatMap { model.peopleNames[$0] } ?? raw
+        // Placing a customer records the organization's name; other changes record its id.
+        case "organization_id": return Int(raw).map { model.organizationNames[$0] ?? l("удалённая организация", "a deleted organization") } ?? raw
         case "due_at": return (try? Date(raw, strategy: .iso8601)).map(l.dateTime) ?? raw
         default:
             guard field.hasPrefix("fields."), let definition = model.intake.first(where: { $0.key == field.dropFirst(7) }) else { return raw }

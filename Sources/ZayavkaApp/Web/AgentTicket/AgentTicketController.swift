@@ -34,6 +34,8 @@ enum AgentTicketController {
         timeline.routeNames = Dictionary(routes.map { ($0.key, $0.name) }, uniquingKeysWith: { a, _ in a })
         timeline.staffTools = true
         timeline.intake = catalog.intake
+        timeline.organizationNames = try await AgentTicketQuery.organizationNames(
+            ids: events.filter { $0.field == "organization_id" }.flatMap { [$0.before, $0.after] }.compactMap { $0.flatMap { Int($0) } }, on: sql)
         let groups = try await QueueController.groupOptions(request: request)
         timeline.groupNames = Dictionary(groups.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
         var model = AgentTicketModel(

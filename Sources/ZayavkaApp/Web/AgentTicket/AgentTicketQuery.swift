@@ -71,4 +71,13 @@ enum AgentTicketQuery {
                         startsAt: slot.starts_at, endsAt: slot.ends_at, minutes: slot.minutes, note: slot.note)
         }
     }
+
+    /// Names of the organizations a ticket's history mentions.
+    static func organizationNames(ids: [Int], on sql: any SQLDatabase) async throws -> [Int: String] {
+        let unique = Array(Set(ids)).sorted()
+        guard !unique.isEmpty else { return [:] }
+        struct NameRow: Decodable { let id: Int; let name: String }
+        let rows = try await sql.raw("SELECT id, name FROM organizations WHERE id IN (\(SQLList(unique.map { SQLBind($0) })))").all(decoding: NameRow.self)
+        return Dictionary(rows.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
 }

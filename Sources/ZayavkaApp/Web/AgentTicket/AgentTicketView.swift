@@ -48,8 +48,9 @@ enum AgentTicketView {
                             articlesPanel(model, ctx)),
                        fold("fold-problem", l("Известная проблема", "Known problem") + (model.problem.map { ": " + $0.code } ?? ""), problemPanel(model, ctx)),
                        model.routes.isEmpty ? .empty : fold("fold-route", l("Передать заявку", "Hand off"), routePanel(model, ctx), open: model.errors["route"] != nil),
+                       // A phone ticket, or one with a callback pending, shows its calls open.
                        fold("fold-phone", l("Звонки", "Calls") + (model.calls.isEmpty && model.callbacks.isEmpty ? "" : " (\(model.calls.count + model.callbacks.count))"),
-                            phonePanel(model, ctx)),
+                            phonePanel(model, ctx), open: ticket.channel == .phone || !model.callbacks.isEmpty),
                        fold("fold-conduct", l("Нарушение делового стиля", "Conduct") + (model.warnings == 0 ? "" : " (\(model.warnings))"), conductPanel(model, ctx)),
                        fold("fold-plan", l("Планирование", "Planning") + (model.slots.isEmpty ? "" : " (\(model.slots.count))"), planPanel(model, ctx),
                             open: model.proposal != nil || model.errors["plan"] != nil))
