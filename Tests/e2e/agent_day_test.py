@@ -11,7 +11,8 @@ Usage: python3 Tests/e2e/agent_day_test.py BINARY [--postgres]
    "Отправить и → Решена"); the API sees the ticket solved, assigned and answered;
 4. two agents on one ticket see each other ("тоже открыл(а)", "пишет ответ…"); a customer's
    reply appears on the open ticket page without a reload;
-5. the header's search box: a ticket number opens it, a word finds it, an INN finds the organization;
+5. the header's search box: a ticket number opens it, a word finds it, an INN finds the organization,
+   whose link lists its open tickets;
 6. a macro sets fields with its text; "← К очереди" returns to the queue the agent came from;
 7. accessibility: every control has a label, badges have contrast ≥ 4.5:1, a skip link;
 8. at 390 px no page scrolls sideways (the document's width is measured), in both languages;
@@ -176,6 +177,9 @@ def run(binary, postgres):
         box.send_keys("7707083893")
         a.navigate(lambda: box.send_keys(Keys.ENTER))
         assert "ООО Василёк" in one.find_element(By.ID, "people-results").text, a.text()
+        a.click(one.find_element(By.CSS_SELECTOR, "#people-results a.org-queue"))
+        assert f"organization_id={organization['id']}" in one.current_url, one.current_url
+        assert one.find_elements(By.ID, f"ticket-{fresh}"), "the organization's open tickets are listed"
 
         a.step("accessibility: labels, badge contrast, skip link")
         a.go(f"/agent/tickets/{shared}")

@@ -333,6 +333,24 @@ def run(binary):
         used = {line.split()[-1] for line in cluster.upstreams(mark) if line.startswith("GET /agent ")}
         assert len(used) >= 2, f"the pages came from {used} only"
 
+        step("the live pages' change feed across instances: a queue's event stream on instance 1 hears a ticket filed through instance 2")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        first, second = cluster.instances[0]["http"], cluster.instances[1]["http"]
+        stream = socket.create_connection(("127.0.0.1", first), timeout=20)
+        stream.sendall(f"GET /agent/live HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        heard = b""
+        while b"event: ready" not in heard:
+            heard += stream.recv(4096)
+        assert heard.startswith(b"HTTP/1.1 200"), heard[:200]
+        filed = time.monotonic()
+        number = api(f"http://127.0.0.1:{second}", "POST", "/api/v1/tickets",
+                     {"subject": "Через другой экземпляр", "body": "Проверка живой очереди"}, admin)["number"]
+        while f'"number":"{number}"'.encode() not in heard:
+            assert time.monotonic() - filed < 15, f"instance 1's stream never named ticket {number}: {heard[-600:]!r}"
+            heard += stream.recv(4096)
+        stream.close()
+        print(f"      ticket {number} filed on instance 2 reached instance 1's stream in {time.monotonic() - filed:.2f} s", flush=True)
+
         step("one mail into each instance's own SMTP listener: three tickets")
         import smtplib
         mids = []

@@ -37,46 +37,24 @@ final class ChatHub: @unchecked Sendable {
 
     private let lock = NIOLock()
     private var listeners: [UUID: Listener] = [:]
-    private var task: Task<Void, Never>?
-    private var poked = false
-    private var stopped = false
+    /// A write on this instance pokes the hub (its sockets hear at once); others' writes are found by
+    /// the look every 250 ms.
+    private let loop = PollLoop("chat hub tick", every: .milliseconds(250))
     private var lastConsoleAt = Date.distantPast
 
     var count: Int { lock.withLock { listeners.count } }
 
     func start(_ app: Application) {
-        lock.withLock {
-            guard task == nil, !stopped else { return }
-            task = Task { [weak self] in
-                var last = ContinuousClock.now
-                while !Task.isCancelled {
-                    // A write on this instance pokes the hub (its sockets hear at once); others' writes are
-                    // found by the look every 250 ms.
-                    try? await Task.sleep(for: .milliseconds(50))
-                    guard let self, !Task.isCancelled else { return }
-                    let due = ContinuousClock.now - last >= .milliseconds(250)
-                    guard due || self.lock.withLock({ self.poked }) else { continue }
-                    last = ContinuousClock.now
-                    do { try await self.tick(app) } catch {
-                        app.logger.warning("chat hub tick failed", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-        }
+        loop.start(app) { [weak self] poked in try await self?.tick(app, poked: poked) }
     }
 
     /// Stops the feed and waits for a tick under way to end (before the databases close), then closes the sockets.
     func stop() async {
-        let running = lock.withLock { () -> Task<Void, Never>? in
-            defer { task = nil; stopped = true }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await loop.stop()
         for listener in lock.withLock({ Array(listeners.values) }) { try? await listener.socket.close(code: .goingAway) }
     }
 
-    func poke() { lock.withLock { poked = true } }
+    func poke() { loop.poke() }
 
     /// Registers a socket; the feed starts with the first one.
     func add(_ listener: Listener, app: Application) {
@@ -120,11 +98,8 @@ final class ChatHub: @unchecked Sendable {
         let created_at: Date
     }
 
-    private func tick(_ app: Application) async throws {
-        let (current, wasPoked) = lock.withLock { () -> ([Listener], Bool) in
-            defer { poked = false }
-            return (Array(listeners.values), poked)
-        }
+    private func tick(_ app: Application, poked wasPoked: Bool) async throws {
+        let current = lock.withLock { Array(listeners.values) }
         guard !current.isEmpty else { return }
         let sql = app.db as! any SQLDatabase
         let window = Date().addingTimeInterval(-30)

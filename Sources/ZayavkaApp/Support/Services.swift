@@ -65,7 +65,10 @@ final class AppServices: Sendable {
     /// A database transaction that SQLite runs alone (see `WriteGate`).
     func write<T: Sendable>(on db: any Database, file: String = #fileID, line: Int = #line,
                             _ work: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await gate.run(file: file, line: line) { try await db.transaction { try await work($0) } }
+        let result = try await gate.run(file: file, line: line) { try await db.transaction { try await work($0) } }
+        // Committed: this instance's live pages look within 50 ms (a flag; nothing runs without listeners).
+        feed.poke()
+        return result
     }
 }
 

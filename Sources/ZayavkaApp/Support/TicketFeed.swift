@@ -8,12 +8,13 @@ import ZayavkaCore
 /// The agents' live pages (issue 20): queues that show new tickets and ticket pages that show a
 /// customer's reply as it arrives, and who else has a ticket open or is writing on it.
 ///
-/// Once a second, while any page listens, the feed asks the database which tickets' `updated_at`
-/// moved in the last 30 seconds (index `tickets_updated_idx`) and who is present on the tickets its
-/// pages show (`ticket_presence`), and sends each page (server-sent events) what concerns it. Every
+/// Four times a second, while any page listens, the feed asks the database which tickets'
+/// `updated_at` moved in the last 30 seconds (index `tickets_updated_idx`), and once a second who is
+/// present on the tickets its pages show (`ticket_presence`), and sends each page (server-sent
+/// events) what concerns it. Every
 /// instance reads the same tables, so a ticket filed or answered through another instance is seen
 /// as well; a commit that came late is still seen (the 30-second window, by each ticket's
-/// `updated_at` as last handled). One query per second per instance, whatever the number of pages.
+/// `updated_at` as last handled). Five small queries a second per instance, whatever the number of pages.
 final class TicketFeed: @unchecked Sendable {
     static let openStreams = Gauge(label: "zayavka_live_streams")
 
@@ -37,37 +38,24 @@ final class TicketFeed: @unchecked Sendable {
 
     private let lock = NIOLock()
     private var listeners: [UUID: Listener] = [:]
-    private var task: Task<Void, Never>?
-    private var stopped = false
+    private let loop = PollLoop("ticket feed tick", every: .milliseconds(250))
     private var handled: [Int: Date] = [:]
     private var ticks = 0
 
     var count: Int { lock.withLock { listeners.count } }
 
     func start(_ app: Application) {
-        lock.withLock {
-            guard task == nil, !stopped else { return }
-            task = Task { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    guard let self, !Task.isCancelled else { return }
-                    do { try await self.tick(app) } catch {
-                        app.logger.warning("ticket feed tick failed", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-        }
+        loop.start(app) { [weak self] _ in try await self?.tick(app) }
     }
 
+    /// Stops the feed (waiting for a look under way) and ends every stream.
     func stop() async {
-        let running = lock.withLock { () -> Task<Void, Never>? in
-            defer { task = nil; stopped = true }
-            return task
-        }
-        running?.cancel()
-        await running?.value
+        await loop.stop()
         for listener in lock.withLock({ Array(listeners.values) }) { listener.continuation.finish() }
     }
+
+    /// Asks for a look within 50 ms: a write on this instance is heard at once.
+    func poke() { loop.poke() }
 
     /// How long one stream lasts: the page's EventSource then connects again (perhaps to another
     /// instance), so no connection outlives a deploy by much.
@@ -115,9 +103,9 @@ final class TicketFeed: @unchecked Sendable {
     }
 
     private func tick(_ app: Application) async throws {
-        let (current, beat) = lock.withLock { () -> ([Listener], Bool) in
+        let (current, beat, lookAtPresence) = lock.withLock { () -> ([Listener], Bool, Bool) in
             ticks += 1
-            return (Array(listeners.values), ticks % 15 == 0)
+            return (Array(listeners.values), ticks % 60 == 0, ticks % 4 == 0)
         }
         guard !current.isEmpty else { return }
         let sql = app.db as! any SQLDatabase
@@ -146,7 +134,7 @@ final class TicketFeed: @unchecked Sendable {
             }
         }
         let watched = Set(current.compactMap(\.ticket))
-        if !watched.isEmpty {
+        if lookAtPresence, !watched.isEmpty {
             let present = try await sql.raw("""
                 SELECT t.number, p.user_id, u.name, p.typing FROM ticket_presence p
                 JOIN tickets t ON t.id = p.ticket_id JOIN users u ON u.id = p.user_id

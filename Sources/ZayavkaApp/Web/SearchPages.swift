@@ -38,8 +38,12 @@ enum SearchPages {
             articles = try await SearchService.articles(q, limit: 10, context: context).items.map(KnowledgeBaseStaffPages.staffLinked)
             directory = try await DirectorySearchService.search(q, limit: 10, context: context)
         }
-        let people: [(String, String)] = (directory?.organizations.map { (SitePath.directory.path + "?q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), $0.organization.name) } ?? [])
-            + (directory?.contacts.map { (SitePath.directory.path + "?q=" + ($0.email.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), $0.name + " · " + $0.email) } ?? [])
+        // Each organization links to its card and to its open tickets in the queue.
+        let people: [(String, String, String?)] = (directory?.organizations.map {
+            (SitePath.directory.path + "?q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), $0.organization.name,
+             SitePath.queue(QueueView.open.rawValue).path + "?organization_id=\($0.organization.id)")
+        } ?? [])
+            + (directory?.contacts.map { (SitePath.directory.path + "?q=" + ($0.email.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), $0.name + " · " + $0.email, nil) } ?? [])
         let content: Node<HTML.BodyContext> = .group(
             .h1(.t(l("Поиск", "Search"))),
             KnowledgeBasePages.searchBox(.agentSearch, q: q, l, id: "search-q",
@@ -51,7 +55,10 @@ enum SearchPages {
                 articles.isEmpty ? .p(.class("muted"), .t(l("Статей нет.", "No articles."))) : KnowledgeBasePages.results(articles, l, id: "article-results"),
                 .h2(.t(l("Клиенты и организации", "Customers and organizations"))),
                 people.isEmpty ? .p(.class("muted"), .t(l("Никого не нашлось.", "Nobody found.")))
-                    : .ul(.id("people-results"), .forEach(people) { .li(.a(.href($0.0), .t($0.1))) }))
+                    : .ul(.id("people-results"), .forEach(people) { person in
+                        .li(.a(.href(person.0), .t(person.1)),
+                            .unwrap(person.2) { .group(.t(" · "), .a(.class("org-queue"), .href($0), .t(l("открытые заявки", "open tickets")))) })
+                    }))
         )
         return Layout.render(l("Поиск", "Search"), ctx, content)
     }
