@@ -16,9 +16,14 @@ actor TicketBatcher {
     private var queue: [Pending] = []
     private var draining = false
     private let gate: WriteGate
+    /// Told after each committed batch (the live pages' feed looks at once).
+    private let committed: @Sendable () -> Void
     static let maxBatch = 64
 
-    init(gate: WriteGate) { self.gate = gate }
+    init(gate: WriteGate, committed: @escaping @Sendable () -> Void = {}) {
+        self.gate = gate
+        self.committed = committed
+    }
 
     /// Writes the ticket and returns its number.
     func create(_ draft: TicketDraft, on db: any Database) async throws -> Int {
@@ -37,6 +42,7 @@ actor TicketBatcher {
             queue.removeFirst(batch.count)
             do {
                 let numbers = try await write(batch.map(\.draft), on: db)
+                committed()
                 for (item, number) in zip(batch, numbers) { item.continuation.resume(returning: number) }
             } catch where batch.count > 1 {
                 // One bad ticket must not fail its neighbours: write them one by one.

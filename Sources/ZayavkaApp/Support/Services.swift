@@ -26,7 +26,7 @@ final class AppServices: Sendable {
     /// Live chat (issue 19): this instance's sockets, and whether anyone is on shift (2 s).
     let chats = ChatHub()
     /// The agents' live queues and ticket pages (issue 20).
-    let feed = TicketFeed()
+    let feed: TicketFeed
     let chatAvailability = RefreshingCache<Bool>(ttl: 2)
     /// Load protection (issue 19, SPEC X2): buckets per address and account, blocks.
     let shield: LoadShield
@@ -49,7 +49,9 @@ final class AppServices: Sendable {
         self.gate = WriteGate(serialises: !configuration.usesPostgres)
         self.tokens = TokenCache(ttl: configuration.tokenCacheSeconds)
         self.catalog = CatalogCache()
-        self.tickets = TicketBatcher(gate: gate)
+        let feed = TicketFeed()
+        self.feed = feed
+        self.tickets = TicketBatcher(gate: gate, committed: { feed.poke() })
         self.inbox = InboxBatcher(gate: gate)
         self.customers = CustomerBatcher(gate: gate)
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
