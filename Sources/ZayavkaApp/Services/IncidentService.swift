@@ -500,16 +500,23 @@ enum IncidentService {
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
         guard let kind else { throw ZayavkaError.validation([FieldError("failure_kind", .required)]) }
-        if let active = try await sql.raw("""
-            SELECT number FROM problems WHERE failure_kind = \(bind: kind.key) AND incident_active = \(bind: true)
-            """).first()?.decode(column: "number", as: Int.self) {
-            throw ZayavkaError.conflict(field: "failure_kind", value: ProblemNumber.format(active))
+        func refuseIfActive() async throws {
+            if let active = try await sql.raw("""
+                SELECT number FROM problems WHERE failure_kind = \(bind: kind.key) AND incident_active = \(bind: true)
+                """).first()?.decode(column: "number", as: Int.self) {
+                throw ZayavkaError.conflict(field: "failure_kind", value: ProblemNumber.format(active))
+            }
         }
+        try await refuseIfActive()
         let matching = try await sql.raw("""
             SELECT COUNT(*) AS n FROM tickets WHERE failure_kind = \(bind: kind.key) AND created_at >= \(bind: since) AND problem_id IS NULL
               AND status IN (\(binds: open))
             """).first()?.decode(column: "n", as: Int.self) ?? 0
-        if matching == 0 && namedIDs.isEmpty { throw ZayavkaError.validation([FieldError("ticket_numbers", .required)]) }
+        if matching == 0 && namedIDs.isEmpty {
+            // Another agent's incident, declared between the two reads, may have linked them all: that is a 409.
+            try await refuseIfActive()
+            throw ZayavkaError.validation([FieldError("ticket_numbers", .required)])
+        }
 
         // 1. The incident (an outage problem), the alert closed, the broadcast recorded: a restart
         //    after this point still tells everyone linked so far (`ProblemBroadcast.resume`).
