@@ -146,6 +146,11 @@ struct AgentDayTests {
             #expect(try await web.post("/agent/tickets/999999/presence", [("_csrf", csrf)]).status == .notFound)
             #expect(try await web.post("/agent/tickets/\(number)/presence", [("_csrf", csrf), ("leave", "1")]).status == .noContent)
             #expect(try await count(server, "SELECT COUNT(*) AS n FROM ticket_presence") == 0)
+            // A page that vanished without a word is forgotten by the periodic sweep an hour later, not before.
+            #expect(try await web.post("/agent/tickets/\(number)/presence", [("_csrf", csrf), ("typing", "0")]).status == .noContent)
+            #expect(try await PresenceService.sweep(context: .system(server.app)) == 0)
+            #expect(try await PresenceService.sweep(context: .system(server.app, at: Date().addingTimeInterval(3700))) == 1)
+            #expect(try await count(server, "SELECT COUNT(*) AS n FROM ticket_presence") == 0)
             // Customers have no presence and no live stream.
             let portal = WebClient(server)
             _ = try await portal.signIn("c@romashka.ru", "password-c@romashka.ru")

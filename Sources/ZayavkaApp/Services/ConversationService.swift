@@ -110,8 +110,11 @@ enum ConversationService {
             if changes.resolution != nil { errors.append(FieldError("changes.resolution", .notAllowed)) }
         }
         if !errors.isEmpty { throw ZayavkaError.validation(errors) }
-        var prepared: TicketService.PreparedPatch?
-        if let changes = input.changes { prepared = try await TicketService.prepare(number: number, input: changes, context: context) }
+        let prepared: TicketService.PreparedPatch? = if let changes = input.changes {
+            try await TicketService.prepare(number: number, input: changes, context: context)
+        } else {
+            nil
+        }
         let catalog = try await context.services.catalog.snapshot(context.db)
         let uploads = try await TicketService.pendingUploads(input.attachments ?? [], uploader: viewer.userID, on: context.db)
         let slaSetup = try await context.services.sla.setup(context.sql)
@@ -121,9 +124,8 @@ enum ConversationService {
         draft.resolution = input.resolution
         draft.quality = try await QualitySettingsService.current(services: context.services, on: context.sql)
         let checked = draft
-        let checkedPatch = prepared
         let commentID = try await context.write { db in
-            if let prepared = checkedPatch { try await TicketService.write(prepared, number: number, at: context.now, on: db) }
+            if let prepared { try await TicketService.write(prepared, number: number, at: context.now, on: db) }
             return try await write(checked, catalog: catalog, slaSetup: slaSetup, at: context.now, on: db as! any SQLDatabase)
         }
         TicketService.commentsCreated.increment()

@@ -52,6 +52,12 @@ struct PeriodicJobs: LifecycleHandler {
                     logger.error("forgetting old idempotency keys failed; will try again", metadata: ["error": "\(error)"])
                 }
                 do {
+                    let gone = try await PresenceService.sweep(context: context)
+                    if gone > 0 { logger.info("forgot ticket presence an hour old", metadata: ["count": "\(gone)"]) }
+                } catch {
+                    logger.error("forgetting old ticket presence failed; will try again", metadata: ["error": "\(error)"])
+                }
+                do {
                     let resumed = try await ProblemBroadcast.resume(context: context)
                     if resumed > 0 { logger.info("finished problem updates a restart cut off", metadata: ["count": "\(resumed)"]) }
                 } catch {

@@ -120,8 +120,8 @@ final class TicketFeed: @unchecked Sendable {
             return fresh
         }
         var events: [UUID: [String]] = [:]
+        let encoder = JSONEncoder()
         if !changed.isEmpty {
-            let encoder = JSONEncoder()
             let items = changed.map { row in
                 ["number": "\(row.number)", "status": row.status, "assignee_id": row.assignee_id.map(String.init) ?? "",
                  "group_id": row.group_id.map(String.init) ?? "", "created_at": row.created_at.formatted(.iso8601),
@@ -146,7 +146,7 @@ final class TicketFeed: @unchecked Sendable {
                 guard let ticket = listener.ticket else { continue }
                 let others = present.filter { $0.number == ticket && $0.user_id != listener.userID }
                 let object = others.map { ["name": $0.name, "typing": $0.typing ? "1" : "0"] }
-                let data = String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
+                let data = String(decoding: try encoder.encode(object), as: UTF8.self)
                 let send = lock.withLock { () -> Bool in
                     defer { listener.lastPresence = data }
                     return listener.lastPresence != data

@@ -95,22 +95,6 @@ document.addEventListener("DOMContentLoaded", function () {
   var form = document.getElementById("composer");
   var body = document.getElementById("composer-body");
   if (form && body) {
-    var kind = document.getElementById("answer-kind"), answer = document.getElementById("composer-answer");
-    var sync = function () {
-      var internal = form.querySelector("input[name=visibility][value=internal]");
-      var isNote = !!(internal && internal.checked);
-      if (kind) kind.hidden = isNote;
-      var ph = body.getAttribute(isNote ? "data-note-placeholder" : "data-reply-placeholder");
-      if (ph) body.placeholder = ph;
-      if (answer) {
-        var p = form.querySelector(".answer-promise"), r = form.querySelector(".answer-refusal");
-        if (p) p.hidden = answer.value !== "promise";
-        if (r) r.hidden = answer.value !== "refusal";
-      }
-    };
-    form.querySelectorAll("input[name=visibility]").forEach(function (r) { r.addEventListener("change", sync); });
-    if (answer) answer.addEventListener("change", sync);
-    sync();
     // Ctrl+Enter (⌘+Enter) sends.
     body.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

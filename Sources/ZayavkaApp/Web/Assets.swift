@@ -159,15 +159,27 @@ p.rating.good { color:#0f5132; } p.rating.bad { color:#842029; }
 document.addEventListener("DOMContentLoaded", function () {
   // Composer: public reply or internal note, visibly different.
   document.querySelectorAll("form.composer").forEach(function (form) {
+    // The answer kind only for a reply; its date only for a promise, its reason only for a refusal.
+    var body = form.querySelector("textarea[name=body]");
+    var kind = form.querySelector("#answer-kind"), answer = form.querySelector("select[name=answer]");
     var update = function () {
       var internal = form.querySelector("input[name=visibility][value=internal]");
-      form.classList.toggle("internal", !!(internal && internal.checked));
+      var isNote = !!(internal && internal.checked);
+      form.classList.toggle("internal", isNote);
+      if (kind) kind.hidden = isNote;
+      var placeholder = body && body.getAttribute(isNote ? "data-note-placeholder" : "data-reply-placeholder");
+      if (placeholder) body.placeholder = placeholder;
+      if (answer) {
+        var promise = form.querySelector(".answer-promise"), refusal = form.querySelector(".answer-refusal");
+        if (promise) promise.hidden = answer.value !== "promise";
+        if (refusal) refusal.hidden = answer.value !== "refusal";
+      }
     };
     form.querySelectorAll("input[name=visibility]").forEach(function (r) { r.addEventListener("change", update); });
+    if (answer) answer.addEventListener("change", update);
     update();
     // Canned responses: insert the phrase at the cursor; the text stays editable.
     var canned = form.querySelector("select[name=canned]");
-    var body = form.querySelector("textarea[name=body]");
     if (canned && body) {
       canned.addEventListener("change", function () {
         var option = canned.options[canned.selectedIndex];

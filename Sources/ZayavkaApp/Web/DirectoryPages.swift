@@ -40,7 +40,7 @@ enum DirectoryPages {
         let l = ctx.l
         let groups = try await DirectoryService.listGroups(context: try request.context).items
         let staff = try await QueueController.staffOptions(request: request)
-        let names = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        let names = QueueModel.Option.labelsByID(staff)
         let editID = request.query[String.self, at: "edit"].flatMap(Int.init)
         let editing = groups.first { $0.id == editID }
         let rows: [[Node<HTML.BodyContext>]] = groups.map { group in

@@ -1,5 +1,4 @@
 import Foundation
-import SQLKit
 import Vapor
 import ZayavkaCore
 
@@ -34,28 +33,11 @@ enum LivePages {
 
     /// `POST /agent/tickets/N/presence`: `typing=1|0`, or `leave=1` when the page closes.
     static func presence(_ request: Request) async throws -> Response {
-        let signedIn = try QueueController.requireStaff(request)
+        _ = try QueueController.requireStaff(request)
         let number = try PortalController.number(request)
         let form = try await WebForms.read(request)
-        let userID = signedIn.viewer.userID
-        let context = try request.context
-        let row = try await TicketQueries.load(number: number, viewer: signedIn.viewer, on: context.sql)
-        let now = context.now
-        let leave = form.text("leave") == "1"
-        let typing = form.text("typing") == "1"
-        try await context.write { db in
-            let sql = db as! any SQLDatabase
-            if leave {
-                try await sql.raw("DELETE FROM ticket_presence WHERE ticket_id = \(bind: row.id) AND user_id = \(bind: userID)").run()
-            } else {
-                try await sql.raw("""
-                    INSERT INTO ticket_presence (ticket_id, user_id, typing, seen_at) VALUES (\(bind: row.id), \(bind: userID), \(bind: typing), \(bind: now))
-                    ON CONFLICT (ticket_id, user_id) DO UPDATE SET typing = excluded.typing, seen_at = excluded.seen_at
-                    """).run()
-            }
-            // Pages closed without a word (a crash, a lost network) leave rows behind: an hour later they go.
-            try await sql.raw("DELETE FROM ticket_presence WHERE seen_at < \(bind: now.addingTimeInterval(-3600))").run()
-        }
+        try await PresenceService.record(number: number, typing: form.text("typing") == "1", leave: form.text("leave") == "1",
+                                         context: try request.context)
         return Response(status: .noContent)
     }
 }

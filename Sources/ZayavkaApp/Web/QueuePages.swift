@@ -42,6 +42,11 @@ struct QueueModel: Sendable {
     struct Option: Sendable {
         let value: String
         let label: String
+
+        /// Options whose values are ids, as id → label (to name ids in history).
+        static func labelsByID(_ options: [Option]) -> [Int: String] {
+            Dictionary(options.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        }
     }
 
     let view: QueueView

@@ -21,35 +21,36 @@ struct SetupChecklist: Sendable {
     /// The state of the desk's setup, read from what exists: groups and agents, mail, SLA,
     /// intake questions looked at, a team invited.
     static func load(_ request: Request) async throws -> SetupChecklist {
-        let sql = try request.sql
         let l = PageContext(request).l
-        func count(_ statement: SQLQueryString) async throws -> Int {
-            try await sql.raw(statement).first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-        let groups = try await count("SELECT COUNT(*) AS n FROM support_groups")
-        let members = try await count("SELECT COUNT(*) AS n FROM group_members")
         let mail = request.services.configuration.mail
-        let mailboxes = try await count("SELECT COUNT(*) AS n FROM mailboxes")
-        let policies = try await count("SELECT COUNT(*) AS n FROM sla_policies")
+        // One round trip: the queue page asks this for every admin.
+        struct Counts: Decodable {
+            let groups: Int, members: Int, mailboxes: Int, policies: Int, questions: Int, team: Int
+        }
         // The shipped questions are all shown, optional and on: a change means someone chose.
-        let questions = try await count("SELECT COUNT(*) AS n FROM intake_fields WHERE active = \(bind: false) OR customer_visible = \(bind: false) OR required = \(bind: true)")
-        let team = try await count("SELECT COUNT(*) AS n FROM users WHERE role IN ('agent', 'dispatcher', 'manager') AND is_active = \(bind: true)")
+        let counts = try await request.sql.raw("""
+            SELECT (SELECT COUNT(*) FROM support_groups) AS groups, (SELECT COUNT(*) FROM group_members) AS members,
+                   (SELECT COUNT(*) FROM mailboxes) AS mailboxes, (SELECT COUNT(*) FROM sla_policies) AS policies,
+                   (SELECT COUNT(*) FROM intake_fields WHERE active = \(bind: false) OR customer_visible = \(bind: false) OR required = \(bind: true)) AS questions,
+                   (SELECT COUNT(*) FROM users WHERE role IN ('agent', 'dispatcher', 'manager') AND is_active = \(bind: true)) AS team
+            """).first(decoding: Counts.self)
+        guard let counts else { throw ZayavkaError.notFound(entity: "setup", id: "counts") }
         return SetupChecklist(steps: [
             Step(key: "lines", title: l("Линии и специалисты", "Lines and agents"),
                  hint: l("Группы (линии поддержки) и кто в них работает.", "Groups (support lines) and who works in them."),
-                 link: SitePath.adminGroups.path, done: groups > 0 && members > 0),
+                 link: SitePath.adminGroups.path, done: counts.groups > 0 && counts.members > 0),
             Step(key: "mail", title: l("Адрес поддержки и почтовый сервер", "Support address and mail relay"),
                  hint: l("Куда клиенты пишут и через какой сервер уходят ответы (или ящик IMAP).", "Where customers write and the relay replies go through (or an IMAP mailbox)."),
-                 link: SitePath.adminMail.path, done: (!mail.supportAddresses.isEmpty && mail.relay != nil) || mailboxes > 0),
+                 link: SitePath.adminMail.path, done: (!mail.supportAddresses.isEmpty && mail.relay != nil) || counts.mailboxes > 0),
             Step(key: "sla", title: l("Рабочее время и SLA", "Working time and SLA"),
                  hint: l("Производственный календарь, часы работы и сроки ответа.", "The production calendar, working hours and response targets."),
-                 link: SitePath.adminWorkingTime.path, done: policies > 0),
+                 link: SitePath.adminWorkingTime.path, done: counts.policies > 0),
             Step(key: "questions", title: l("Вопросы клиенту", "Intake questions"),
                  hint: l("Что клиент заполняет в новой заявке: обязательные, скрытые, лишние.", "What the customer fills in: required, hidden, not needed."),
-                 link: SitePath.adminFields.path, done: questions > 0),
+                 link: SitePath.adminFields.path, done: counts.questions > 0),
             Step(key: "team", title: l("Пригласить команду", "Invite the team"),
                  hint: l("Учётные записи специалистов, диспетчеров и руководителей.", "Accounts for agents, dispatchers and managers."),
-                 link: SitePath.adminUsers.path, done: team > 0),
+                 link: SitePath.adminUsers.path, done: counts.team > 0),
         ])
     }
 

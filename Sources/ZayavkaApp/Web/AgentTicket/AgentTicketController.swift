@@ -17,7 +17,7 @@ enum AgentTicketController {
         let comments = try await ConversationService.comments(of: row, viewer: signedIn.viewer, context: try request.context)
         let events = try await ConversationService.events(of: row, viewer: signedIn.viewer, context: try request.context)
         let staff = try await QueueController.staffOptions(request: request)
-        var people = Dictionary(staff.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        var people = QueueModel.Option.labelsByID(staff)
         people[ticket.requester.id] = ticket.requester.name
         let statusNames = Dictionary(catalog.statuses.map { ($0.key, $0.name(language)) }, uniquingKeysWith: { a, _ in a })
         guard let requester = try await AgentTicketQuery.requester(id: ticket.requester.id, excluding: number, statusNames: statusNames, on: sql)
@@ -37,7 +37,7 @@ enum AgentTicketController {
         timeline.organizationNames = try await AgentTicketQuery.organizationNames(
             ids: events.filter { $0.field == "organization_id" }.flatMap { [$0.before, $0.after] }.compactMap { $0.flatMap { Int($0) } }, on: sql)
         let groups = try await QueueController.groupOptions(request: request)
-        timeline.groupNames = Dictionary(groups.compactMap { option in Int(option.value).map { ($0, option.label) } }, uniquingKeysWith: { a, _ in a })
+        timeline.groupNames = QueueModel.Option.labelsByID(groups)
         var model = AgentTicketModel(
             ticket: ticket,
             timeline: timeline,
@@ -155,6 +155,14 @@ enum AgentTicketController {
         let resolution = isPublic ? resolutionInput(form) : nil
         var uploads: [AttachmentRecord] = []
         var notice = "saved"
+        /// The page again, with what the agent typed still in the composer.
+        func withDraft() async throws -> AgentTicketModel {
+            var model = try await load(number, request: request)
+            model.draft = body
+            model.draftInternal = !isPublic
+            model.draftAnswer = answer ?? ""
+            return model
+        }
         do {
             if !errors.isEmpty { throw ZayavkaError.validation([]) }
             if hasText && !saveOnly {
@@ -181,10 +189,7 @@ enum AgentTicketController {
                     // Saved, and the text stays in the composer, unsent.
                     var ctx = ctx
                     ctx.notice = Notices.text("saved-unsent", l)
-                    var model = try await load(number, request: request)
-                    model.draft = body
-                    model.draftInternal = !isPublic
-                    model.draftAnswer = answer ?? ""
+                    let model = try await withDraft()
                     return Layout.render("№\(number) · " + model.ticket.subject, ctx, AgentTicketView.render(model, ctx))
                 }
             }
@@ -192,10 +197,7 @@ enum AgentTicketController {
         } catch ZayavkaError.validation(let problems) {
             form.discardFiles()
             await StreamedForm.forget(uploads, request: request)
-            var model = try await load(number, request: request)
-            model.draft = body
-            model.draftInternal = !isPublic
-            model.draftAnswer = answer ?? ""
+            var model = try await withDraft()
             model.draftResolution = resolution
             for (name, values) in form.fields where name != "body" && name != "_csrf" { if let value = values.first { model.posted[name] = value } }
             if let status { model.posted["status"] = status }
@@ -207,8 +209,7 @@ enum AgentTicketController {
             form.discardFiles()
             await StreamedForm.forget(uploads, request: request)
             if case .ticketClosed = error { throw error }
-            var model = try await load(number, request: request)
-            model.draft = body
+            var model = try await withDraft()
             model.errors["_form"] = l.localizer.message(for: error)
             return Layout.render("№\(number)", ctx, status: .unprocessableEntity, AgentTicketView.render(model, ctx))
         }
